@@ -1,0 +1,325 @@
+#include "ipc/messages.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace wharf::ipc {
+namespace {
+
+using model::Error;
+using model::Result;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Value = rapidjson::Value;
+
+// ---- encoding ----
+
+void put(Writer& w, const char* key, std::string_view v) {
+  w.Key(key);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+void put_strings(Writer& w, const char* key, const std::vector<std::string>& v) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : v) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+}
+
+void write_table(Writer& w, const model::RoutingTable& t) {
+  w.StartObject();
+  w.Key("version");
+  w.Uint64(t.version);
+  w.Key("entrypoints");
+  w.StartArray();
+  for (const auto& e : t.entrypoints) {
+    w.StartObject();
+    put(w, "name", e.name);
+    w.Key("timeouts");
+    w.StartObject();
+    w.Key("read_header_ms");
+    w.Uint(e.timeouts.read_header_ms);
+    w.Key("idle_ms");
+    w.Uint(e.timeouts.idle_ms);
+    w.Key("body_idle_ms");
+    w.Uint(e.timeouts.body_idle_ms);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("routers");
+  w.StartArray();
+  for (const auto& r : t.routers) {
+    w.StartObject();
+    put(w, "name", r.name);
+    put(w, "rule", r.rule);
+    w.Key("priority");
+    w.Int64(r.priority);
+    put_strings(w, "entrypoints", r.entrypoints);
+    put(w, "service", r.service);
+    w.Key("tls");
+    w.Bool(r.tls);
+    put_strings(w, "middlewares", r.middlewares);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("services");
+  w.StartArray();
+  for (const auto& s : t.services) {
+    w.StartObject();
+    put(w, "name", s.name);
+    w.Key("servers");
+    w.StartArray();
+    for (const auto& srv : s.servers) {
+      w.StartObject();
+      put(w, "url", srv.url);
+      w.Key("weight");
+      w.Uint(srv.weight);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("pass_host_header");
+    w.Bool(s.pass_host_header);
+    w.Key("timeouts");
+    w.StartObject();
+    w.Key("connect_ms");
+    w.Uint(s.timeouts.connect_ms);
+    w.Key("response_header_ms");
+    w.Uint(s.timeouts.response_header_ms);
+    w.Key("body_idle_ms");
+    w.Uint(s.timeouts.body_idle_ms);
+    w.Key("tunnel_idle_ms");
+    w.Uint(s.timeouts.tunnel_idle_ms);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("diagnostics");
+  w.StartArray();
+  for (const auto& d : t.diagnostics) {
+    w.StartObject();
+    put(w, "kind", d.kind);
+    put(w, "name", d.name);
+    put(w, "message", d.message);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+// ---- decoding: every error names the JSON path of the offending field ----
+
+class Reader {
+ public:
+  std::string error;
+
+  bool object(const Value& v, const std::string& path) {
+    if (v.IsObject()) return true;
+    return fail(path, "expected an object");
+  }
+
+  bool string(const Value& obj, const char* key, const std::string& path, std::string& out,
+              bool required) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return !required || fail(path + "." + key, "is required");
+    if (!it->value.IsString()) return fail(path + "." + key, "expected a string");
+    out.assign(it->value.GetString(), it->value.GetStringLength());
+    return true;
+  }
+
+  template <typename T>
+  bool number(const Value& obj, const char* key, const std::string& path, T& out) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return true;
+    const Value& v = it->value;
+    if constexpr (std::is_same_v<T, std::int64_t>) {
+      if (v.IsInt64()) return out = v.GetInt64(), true;
+    } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+      if (v.IsUint64()) return out = v.GetUint64(), true;
+    } else {
+      if (v.IsUint()) return out = v.GetUint(), true;
+    }
+    return fail(path + "." + key, "expected a non-negative integer in range");
+  }
+
+  bool boolean(const Value& obj, const char* key, const std::string& path, bool& out) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return true;
+    if (!it->value.IsBool()) return fail(path + "." + key, "expected true or false");
+    out = it->value.GetBool();
+    return true;
+  }
+
+  bool strings(const Value& obj, const char* key, const std::string& path,
+               std::vector<std::string>& out) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return true;
+    if (!it->value.IsArray()) return fail(path + "." + key, "expected an array of strings");
+    for (const auto& s : it->value.GetArray()) {
+      if (!s.IsString()) return fail(path + "." + key, "expected an array of strings");
+      out.emplace_back(s.GetString(), s.GetStringLength());
+    }
+    return true;
+  }
+
+  // Calls f(element, path) for each element of an optional array member.
+  template <typename F>
+  bool each(const Value& obj, const char* key, const std::string& path, F&& f) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return true;
+    if (!it->value.IsArray()) return fail(path + "." + key, "expected an array");
+    rapidjson::SizeType i = 0;
+    for (const auto& e : it->value.GetArray()) {
+      std::string p = path + "." + key + "[" + std::to_string(i++) + "]";
+      if (!object(e, p) || !f(e, p)) return false;
+    }
+    return true;
+  }
+
+  // An optional nested object.
+  template <typename F>
+  bool nested(const Value& obj, const char* key, const std::string& path, F&& f) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return true;
+    std::string p = path + "." + key;
+    return object(it->value, p) && f(it->value, p);
+  }
+
+  bool fail(const std::string& path, const std::string& why) {
+    error = path + ": " + why;
+    return false;
+  }
+};
+
+bool read_table(Reader& r, const Value& v, const std::string& path, model::RoutingTable& t) {
+  if (!r.object(v, path)) return false;
+  return r.number(v, "version", path, t.version) &&
+         r.each(v, "entrypoints", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& ep = t.entrypoints.emplace_back();
+                  return r.string(e, "name", p, ep.name, true) &&
+                         r.nested(e, "timeouts", p, [&](const Value& o, const std::string& q) {
+                           return r.number(o, "read_header_ms", q, ep.timeouts.read_header_ms) &&
+                                  r.number(o, "idle_ms", q, ep.timeouts.idle_ms) &&
+                                  r.number(o, "body_idle_ms", q, ep.timeouts.body_idle_ms);
+                         });
+                }) &&
+         r.each(v, "routers", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& rt = t.routers.emplace_back();
+                  return r.string(e, "name", p, rt.name, true) &&
+                         r.string(e, "rule", p, rt.rule, true) &&
+                         r.number(e, "priority", p, rt.priority) &&
+                         r.strings(e, "entrypoints", p, rt.entrypoints) &&
+                         r.string(e, "service", p, rt.service, true) &&
+                         r.boolean(e, "tls", p, rt.tls) &&
+                         r.strings(e, "middlewares", p, rt.middlewares);
+                }) &&
+         r.each(v, "services", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& s = t.services.emplace_back();
+                  return r.string(e, "name", p, s.name, true) &&
+                         r.each(e, "servers", p,
+                                [&](const Value& sv, const std::string& q) {
+                                  auto& srv = s.servers.emplace_back();
+                                  return r.string(sv, "url", q, srv.url, true) &&
+                                         r.number(sv, "weight", q, srv.weight);
+                                }) &&
+                         r.boolean(e, "pass_host_header", p, s.pass_host_header) &&
+                         r.nested(e, "timeouts", p, [&](const Value& o, const std::string& q) {
+                           auto& to = s.timeouts;
+                           return r.number(o, "connect_ms", q, to.connect_ms) &&
+                                  r.number(o, "response_header_ms", q, to.response_header_ms) &&
+                                  r.number(o, "body_idle_ms", q, to.body_idle_ms) &&
+                                  r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
+                         });
+                }) &&
+         r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
+           auto& d = t.diagnostics.emplace_back();
+           return r.string(e, "kind", p, d.kind, true) && r.string(e, "name", p, d.name, true) &&
+                  r.string(e, "message", p, d.message, true);
+         });
+}
+
+Result<rapidjson::Document> parse_json(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError()) {
+    return Error{"invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+                 rapidjson::GetParseError_En(doc.GetParseError())};
+  }
+  return doc;
+}
+
+}  // namespace
+
+std::string encode(const Message& message) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  if (const auto* a = std::get_if<Apply>(&message)) {
+    put(w, "type", "apply");
+    w.Key("version");
+    w.Uint64(a->version);
+    w.Key("table");
+    write_table(w, a->table);
+  } else if (const auto* k = std::get_if<Ack>(&message)) {
+    put(w, "type", "ack");
+    w.Key("version");
+    w.Uint64(k->version);
+  } else {
+    const auto& n = std::get<Nack>(message);
+    put(w, "type", "nack");
+    w.Key("version");
+    w.Uint64(n.version);
+    put(w, "reason", n.reason);
+  }
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+Result<Message> decode(std::string_view json) {
+  auto doc = parse_json(json);
+  if (!doc) return Error{doc.error()};
+  Reader r;
+  std::string type;
+  std::uint64_t version = 0;
+  if (!r.object(*doc, "$") || !r.string(*doc, "type", "$", type, true) ||
+      !r.number(*doc, "version", "$", version)) {
+    return Error{r.error};
+  }
+  if (type == "ack") return Message{Ack{version}};
+  if (type == "nack") {
+    Nack n{version, {}};
+    if (!r.string(*doc, "reason", "$", n.reason, false)) return Error{r.error};
+    return Message{std::move(n)};
+  }
+  if (type == "apply") {
+    Apply a{version, {}};
+    auto it = doc->FindMember("table");
+    if (it == doc->MemberEnd()) return Error{"$.table: is required"};
+    if (!read_table(r, it->value, "$.table", a.table)) return Error{r.error};
+    a.table.version = version;
+    return Message{std::move(a)};
+  }
+  return Error{"$.type: unknown message type '" + type + "' (expected apply, ack or nack)"};
+}
+
+std::string encode_table(const model::RoutingTable& table) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  write_table(w, table);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+Result<model::RoutingTable> decode_table(std::string_view json) {
+  auto doc = parse_json(json);
+  if (!doc) return Error{doc.error()};
+  Reader r;
+  model::RoutingTable t;
+  if (!read_table(r, *doc, "$", t)) return Error{r.error};
+  return t;
+}
+
+}  // namespace wharf::ipc

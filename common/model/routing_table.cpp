@@ -1,0 +1,88 @@
+#include "model/routing_table.hpp"
+
+#include <charconv>
+#include <set>
+
+#include "rules/parser.hpp"
+
+namespace wharf::model {
+
+const Service* RoutingTable::find_service(std::string_view name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const EntryPoint* RoutingTable::find_entrypoint(std::string_view name) const {
+  for (const auto& e : entrypoints) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+Result<ServerAddress> parse_server_url(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  auto bad = [&](std::string why) {
+    return Error{"server url '" + std::string(url) + "': " + why};
+  };
+  if (url.substr(0, kScheme.size()) != kScheme) return bad("only http:// is supported");
+  auto rest = url.substr(kScheme.size());
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  ServerAddress out;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return bad("unterminated IPv6 literal");
+    out.host = std::string(rest.substr(1, close - 1));
+    auto after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad("expected ':' after ']'");
+      port = after.substr(1);
+    }
+  } else {
+    auto colon = rest.rfind(':');
+    out.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+  }
+  if (out.host.empty()) return bad("missing host");
+  if (!port.empty()) {
+    unsigned p = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (ec != std::errc{} || end != port.data() + port.size() || p == 0 || p > 65535) {
+      return bad("bad port '" + std::string(port) + "'");
+    }
+    out.port = static_cast<std::uint16_t>(p);
+  }
+  return out;
+}
+
+Result<bool> validate(const RoutingTable& table) {
+  std::set<std::string_view> names;
+  for (const auto& e : table.entrypoints) {
+    if (e.name.empty()) return Error{"entrypoint with an empty name"};
+    if (!names.insert(e.name).second) return Error{"entrypoint '" + e.name + "' is defined twice"};
+  }
+  names.clear();
+  for (const auto& s : table.services) {
+    if (s.name.empty()) return Error{"service with an empty name"};
+    if (!names.insert(s.name).second) return Error{"service '" + s.name + "' is defined twice"};
+    for (const auto& srv : s.servers) {
+      auto addr = parse_server_url(srv.url);
+      if (!addr) return Error{"service '" + s.name + "': " + addr.error()};
+    }
+  }
+  names.clear();
+  for (const auto& r : table.routers) {
+    if (r.name.empty()) return Error{"router with an empty name"};
+    if (!names.insert(r.name).second) return Error{"router '" + r.name + "' is defined twice"};
+    if (!table.find_service(r.service)) {
+      return Error{"router '" + r.name + "' uses service '" + r.service + "', which is not defined"};
+    }
+    auto parsed = rules::parse(r.rule);
+    if (!parsed) return Error{"router '" + r.name + "': " + parsed.error()};
+  }
+  return true;
+}
+
+}  // namespace wharf::model

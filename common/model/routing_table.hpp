@@ -1,0 +1,99 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/result.hpp"
+
+namespace wharf::model {
+
+// The routing table is the whole contract between the controller and the data plane: pure
+// values, compared and serialized as a unit. Its JSON form is described in
+// docs/routing-table.md; defaults below are the ones a field takes when the JSON omits it.
+
+// Idle timeouts, in milliseconds: each fires only when no byte has moved for that long, so a
+// 50 GB upload that keeps moving is never cut off.
+struct EntryPointTimeouts {
+  std::uint32_t read_header_ms = 60'000;  // Waiting for a complete request head.
+  std::uint32_t idle_ms = 180'000;        // Keep-alive connection with no request.
+  std::uint32_t body_idle_ms = 60'000;    // Client request body stalled.
+  bool operator==(const EntryPointTimeouts&) const = default;
+};
+
+struct EntryPoint {
+  std::string name;
+  EntryPointTimeouts timeouts;
+  bool operator==(const EntryPoint&) const = default;
+};
+
+struct Router {
+  std::string name;  // Qualified, e.g. "whoami@docker".
+  std::string rule;  // Traefik v3 rule language, see docs/rules.md.
+  std::int64_t priority = 0;             // 0 means "the length of the rule".
+  std::vector<std::string> entrypoints;  // Empty means every entrypoint.
+  std::string service;
+  bool tls = false;
+  std::vector<std::string> middlewares;  // Applied in order; resolved by later issues.
+  bool operator==(const Router&) const = default;
+
+  std::int64_t effective_priority() const {
+    return priority != 0 ? priority : static_cast<std::int64_t>(rule.size());
+  }
+};
+
+struct Server {
+  std::string url;  // "http://host:port"; the path part is not used.
+  std::uint32_t weight = 1;
+  bool operator==(const Server&) const = default;
+};
+
+struct ServiceTimeouts {
+  std::uint32_t connect_ms = 30'000;
+  std::uint32_t response_header_ms = 60'000;  // Request sent, no response head yet.
+  std::uint32_t body_idle_ms = 60'000;        // Response body stalled.
+  std::uint32_t tunnel_idle_ms = 3'600'000;   // Upgraded connection with no bytes either way.
+  bool operator==(const ServiceTimeouts&) const = default;
+};
+
+struct Service {
+  std::string name;
+  std::vector<Server> servers;  // May be empty: the router then answers 503, not 404.
+  bool pass_host_header = true;
+  ServiceTimeouts timeouts;
+  bool operator==(const Service&) const = default;
+};
+
+// Why an object the providers produced is not in the table, carried along so the data plane's
+// admin API and the controller's --check can show it next to the objects that made it.
+struct Diagnostic {
+  std::string kind;  // "router", "service", "middleware", ...
+  std::string name;
+  std::string message;
+  bool operator==(const Diagnostic&) const = default;
+};
+
+struct RoutingTable {
+  std::uint64_t version = 0;
+  std::vector<EntryPoint> entrypoints;
+  std::vector<Router> routers;
+  std::vector<Service> services;
+  std::vector<Diagnostic> diagnostics;
+  bool operator==(const RoutingTable&) const = default;
+
+  const Service* find_service(std::string_view name) const;
+  const EntryPoint* find_entrypoint(std::string_view name) const;
+};
+
+// Parsed "http://host:port" server address.
+struct ServerAddress {
+  std::string host;  // Without brackets for IPv6.
+  std::uint16_t port = 80;
+};
+Result<ServerAddress> parse_server_url(std::string_view url);
+
+// Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
+// server URLs. Returns the first problem, naming the object; the data plane nacks with it.
+Result<bool> validate(const RoutingTable& table);
+
+}  // namespace wharf::model

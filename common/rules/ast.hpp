@@ -1,0 +1,71 @@
+#pragma once
+
+#include <boost/regex.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/function_ref.hpp"
+#include "model/ip.hpp"
+
+namespace wharf::rules {
+
+enum class MatcherKind {
+  kHost,
+  kHostRegexp,
+  kPath,
+  kPathPrefix,
+  kPathRegexp,
+  kPathSegmentPrefix,  // Wharf extension: Kubernetes pathType Prefix, element-wise on '/'.
+  kMethod,
+  kHeader,
+  kHeaderRegexp,
+  kQuery,
+  kQueryRegexp,
+  kClientIP,
+};
+
+struct Matcher {
+  MatcherKind kind{};
+  std::vector<std::string> args;  // Normalized: hosts lowercased, methods uppercased.
+  std::shared_ptr<const boost::regex> regex;  // For the *Regexp kinds.
+  std::vector<model::Cidr> cidrs;             // For ClientIP.
+};
+
+struct Node {
+  enum class Op { kMatch, kAnd, kOr, kNot };
+  Op op = Op::kMatch;
+  Matcher matcher;              // When op == kMatch.
+  std::vector<Node> children;  // Two for kAnd/kOr, one for kNot.
+};
+
+// Header access for matching without tying common/ to Beast.
+class HeaderLookup {
+ public:
+  virtual ~HeaderLookup() = default;
+  // Calls pred on each value of the (case-insensitive) header; true as soon as one matches.
+  virtual bool any_value(std::string_view name,
+                         model::FunctionRef<bool(std::string_view)> pred) const = 0;
+};
+
+// What a rule sees of a request. The data plane fills it once per request.
+struct RequestView {
+  std::string_view method;
+  std::string_view host;   // Lowercase, no port, no trailing dot.
+  std::string_view path;   // Unreserved %-escapes decoded (see normalize_path).
+  std::string_view query;  // Raw, without the '?'.
+  const HeaderLookup* headers = nullptr;
+  const model::IpAddress* client_ip = nullptr;
+};
+
+bool evaluate(const Node& node, const RequestView& req);
+
+// Decodes %XX escapes of unreserved characters (RFC 3986 section 2.3) so /%61pi and /api match
+// the same rules; reserved escapes such as %2F stay encoded and never become a path separator.
+void normalize_path(std::string_view raw, std::string& out);
+
+// Lowercases the Host header, drops the port and a trailing dot.
+void normalize_host(std::string_view raw, std::string& out);
+
+}  // namespace wharf::rules

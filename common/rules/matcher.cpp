@@ -1,0 +1,164 @@
+#include <algorithm>
+#include <cctype>
+
+#include "rules/ast.hpp"
+
+namespace wharf::rules {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+// Regex evaluation must never throw into the data path: Boost reports runaway backtracking as
+// an exception, which is treated as "no match".
+bool regex_search(const boost::regex& re, std::string_view text) {
+  try {
+    return boost::regex_search(text.begin(), text.end(), re);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool host_matches(std::string_view pattern, std::string_view host) {
+  if (pattern.size() > 2 && pattern[0] == '*') {
+    // "*.example.com" covers exactly one extra label.
+    auto suffix = pattern.substr(1);
+    if (host.size() <= suffix.size() || !host.ends_with(suffix)) return false;
+    auto label = host.substr(0, host.size() - suffix.size());
+    return label.find('.') == std::string_view::npos;
+  }
+  return pattern == host;
+}
+
+bool segment_prefix(std::string_view prefix, std::string_view path) {
+  if (prefix == "/") return true;
+  if (!path.starts_with(prefix)) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '/';
+}
+
+// Walks "a=1&b=2" decoding keys and values the way HTML forms encode them ('+' is a space).
+template <typename F>
+bool any_query_param(std::string_view query, F&& f) {
+  std::string key, value;
+  auto decode = [](std::string_view in, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '+') {
+        out += ' ';
+      } else if (in[i] == '%' && i + 2 < in.size() &&
+                 hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+        out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+        i += 2;
+      } else {
+        out += in[i];
+      }
+    }
+  };
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    decode(pair.substr(0, eq), key);
+    decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), value);
+    if (!pair.empty() && f(key, value)) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+bool match(const Matcher& m, const RequestView& req) {
+  const auto& a = m.args;
+  switch (m.kind) {
+    case MatcherKind::kHost:
+      return std::any_of(a.begin(), a.end(),
+                         [&](const std::string& p) { return host_matches(p, req.host); });
+    case MatcherKind::kHostRegexp:
+      return regex_search(*m.regex, req.host);
+    case MatcherKind::kPath:
+      return std::find(a.begin(), a.end(), req.path) != a.end();
+    case MatcherKind::kPathPrefix:
+      return std::any_of(a.begin(), a.end(),
+                         [&](const std::string& p) { return req.path.starts_with(p); });
+    case MatcherKind::kPathSegmentPrefix:
+      return segment_prefix(a[0], req.path);
+    case MatcherKind::kPathRegexp:
+      return regex_search(*m.regex, req.path);
+    case MatcherKind::kMethod:
+      return std::find(a.begin(), a.end(), req.method) != a.end();
+    case MatcherKind::kHeader:
+      return req.headers &&
+             req.headers->any_value(a[0], [&](std::string_view v) { return v == a[1]; });
+    case MatcherKind::kHeaderRegexp:
+      return req.headers && req.headers->any_value(a[0], [&](std::string_view v) {
+        return regex_search(*m.regex, v);
+      });
+    case MatcherKind::kQuery:
+      return any_query_param(req.query, [&](const std::string& k, const std::string& v) {
+        return k == a[0] && (a.size() == 1 || v == a[1]);
+      });
+    case MatcherKind::kQueryRegexp:
+      return any_query_param(req.query, [&](const std::string& k, const std::string& v) {
+        return k == a[0] && regex_search(*m.regex, v);
+      });
+    case MatcherKind::kClientIP:
+      return req.client_ip && model::any_contains(m.cidrs, *req.client_ip);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool evaluate(const Node& node, const RequestView& req) {
+  switch (node.op) {
+    case Node::Op::kMatch:
+      return match(node.matcher, req);
+    case Node::Op::kAnd:
+      return evaluate(node.children[0], req) && evaluate(node.children[1], req);
+    case Node::Op::kOr:
+      return evaluate(node.children[0], req) || evaluate(node.children[1], req);
+    case Node::Op::kNot:
+      return !evaluate(node.children[0], req);
+  }
+  return false;
+}
+
+void normalize_path(std::string_view raw, std::string& out) {
+  out.clear();
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+        hex_value(raw[i + 2]) >= 0) {
+      auto c = static_cast<unsigned char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+      if (is_unreserved(c)) {
+        out += static_cast<char>(c);
+        i += 2;
+        continue;
+      }
+    }
+    out += raw[i];
+  }
+}
+
+void normalize_host(std::string_view raw, std::string& out) {
+  out.clear();
+  if (!raw.empty() && raw.front() == '[') {
+    auto close = raw.find(']');
+    raw = raw.substr(0, close == std::string_view::npos ? raw.size() : close + 1);
+  } else {
+    raw = raw.substr(0, raw.find(':'));
+  }
+  if (!raw.empty() && raw.back() == '.') raw.remove_suffix(1);
+  out.reserve(raw.size());
+  for (char c : raw) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+}  // namespace wharf::rules

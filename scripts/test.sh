@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds Wharf and runs the whole test suite. `--sanitize` does the same in a separate build
+# directory with AddressSanitizer + UndefinedBehaviorSanitizer. Safe to run repeatedly: the
+# build directory and ccache are reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=OFF
+build=build
+if [ "${1:-}" = "--sanitize" ]; then
+  sanitize=ON
+  build=build-asan
+fi
+
+scripts/setup.sh
+
+# The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
+extra=()
+if [ "$sanitize" = ON ]; then
+  extra=(-DCMAKE_CXX_COMPILER=clang++ -DWHARF_FUZZ=ON)
+fi
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE=$sanitize \
+  "${extra[@]}" >/dev/null
+ninja -C "$build" -j2
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 600

@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "rules/parser.hpp"
+
+namespace wharf::rules {
+namespace {
+
+class FakeHeaders : public HeaderLookup {
+ public:
+  std::multimap<std::string, std::string> values;  // Keys lowercase.
+  bool any_value(std::string_view name,
+                 model::FunctionRef<bool(std::string_view)> pred) const override {
+    std::string key(name);
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto [lo, hi] = values.equal_range(key);
+    for (auto it = lo; it != hi; ++it) {
+      if (pred(it->second)) return true;
+    }
+    return false;
+  }
+};
+
+struct Req {
+  std::string method = "GET";
+  std::string host = "example.com";
+  std::string path = "/";
+  std::string query;
+  FakeHeaders headers;
+  std::string client = "192.0.2.10";
+};
+
+bool matches(std::string_view rule, const Req& r) {
+  auto node = parse(rule);
+  EXPECT_TRUE(node.ok()) << rule << ": " << node.error();
+  if (!node) return false;
+  std::string host, path;
+  normalize_host(r.host, host);
+  normalize_path(r.path, path);
+  auto ip = model::IpAddress::parse(r.client);
+  RequestView v{r.method, host, path, r.query, &r.headers, ip ? &*ip : nullptr};
+  return evaluate(*node, v);
+}
+
+TEST(Rules, HostIsCaseInsensitiveAndIgnoresPortAndTrailingDot) {
+  Req r;
+  r.host = "Example.COM:8080";
+  EXPECT_TRUE(matches("Host(`example.com`)", r));
+  EXPECT_TRUE(matches("Host(`EXAMPLE.com`)", r));
+  r.host = "example.com.";
+  EXPECT_TRUE(matches("Host(\"example.com\")", r));
+  r.host = "other.com";
+  EXPECT_FALSE(matches("Host(`example.com`)", r));
+}
+
+TEST(Rules, WildcardHostCoversExactlyOneLabel) {
+  Req r;
+  r.host = "a.foo.com";
+  EXPECT_TRUE(matches("Host(`*.foo.com`)", r));
+  r.host = "b.a.foo.com";
+  EXPECT_FALSE(matches("Host(`*.foo.com`)", r));
+  r.host = "foo.com";
+  EXPECT_FALSE(matches("Host(`*.foo.com`)", r));
+}
+
+TEST(Rules, PathKinds) {
+  Req r;
+  r.path = "/api/v1";
+  EXPECT_TRUE(matches("Path(`/api/v1`)", r));
+  EXPECT_FALSE(matches("Path(`/api`)", r));
+  EXPECT_TRUE(matches("PathPrefix(`/api`)", r));
+  EXPECT_TRUE(matches("PathPrefix(`/ap`)", r));
+  EXPECT_TRUE(matches("PathRegexp(`^/api/v[0-9]+$`)", r));
+  r.path = "/%61pi/v1";  // Unreserved escapes are decoded before matching.
+  EXPECT_TRUE(matches("Path(`/api/v1`)", r));
+  r.path = "/api%2Fv1";  // Reserved ones are not.
+  EXPECT_FALSE(matches("Path(`/api/v1`)", r));
+}
+
+TEST(Rules, SegmentPrefixIsElementWise) {
+  Req r;
+  for (auto [path, want] : std::vector<std::pair<std::string, bool>>{{"/aaa", true},
+                                                                     {"/aaa/", true},
+                                                                     {"/aaa/bbb", true},
+                                                                     {"/aaaccc", false},
+                                                                     {"/", false}}) {
+    r.path = path;
+    EXPECT_EQ(matches("PathSegmentPrefix(`/aaa/`)", r), want) << path;
+  }
+  r.path = "/anything";
+  EXPECT_TRUE(matches("PathSegmentPrefix(`/`)", r));
+}
+
+TEST(Rules, MethodHeaderQueryClientIP) {
+  Req r;
+  r.method = "POST";
+  r.headers.values.insert({"x-env", "prod"});
+  r.query = "a=1&token=abc+def&flag";
+  EXPECT_TRUE(matches("Method(`post`)", r));
+  EXPECT_FALSE(matches("Method(`GET`)", r));
+  EXPECT_TRUE(matches("Header(`X-Env`, `prod`)", r));
+  EXPECT_FALSE(matches("Header(`X-Env`, `dev`)", r));
+  EXPECT_TRUE(matches("HeaderRegexp(`X-Env`, `^pr`)", r));
+  EXPECT_TRUE(matches("Query(`token`, `abc def`)", r));
+  EXPECT_TRUE(matches("Query(`flag`)", r));
+  EXPECT_FALSE(matches("Query(`missing`)", r));
+  EXPECT_TRUE(matches("QueryRegexp(`a`, `^[0-9]$`)", r));
+  EXPECT_TRUE(matches("ClientIP(`192.0.2.0/24`)", r));
+  EXPECT_FALSE(matches("ClientIP(`10.0.0.0/8`, `2001:db8::/32`)", r));
+  r.client = "2001:db8::7";
+  EXPECT_TRUE(matches("ClientIP(`10.0.0.0/8`, `2001:db8::/32`)", r));
+}
+
+TEST(Rules, OperatorsAndPrecedence) {
+  Req r;
+  r.path = "/b";
+  // && binds tighter than ||.
+  EXPECT_TRUE(matches("Host(`x`) && Path(`/a`) || Path(`/b`)", r));
+  EXPECT_FALSE(matches("Host(`x`) && (Path(`/a`) || Path(`/b`))", r));
+  EXPECT_TRUE(matches("!Host(`x`) && !!Path(`/b`)", r));
+  EXPECT_TRUE(matches("HostRegexp(`^.+\\.com$`)", r));
+}
+
+TEST(Rules, ErrorsNameTheColumnAndWhatWasExpected) {
+  struct Case {
+    std::string rule, error;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"Host(`a`) &&", "column 13: expected a matcher such as Host(`example.com`), '!' or "
+                            "'(', found end of rule"},
+           {"Host(`a`", "column 9: expected ',' or ')', found end of rule"},
+           {"Hots(`a`)", "column 1: unknown matcher 'Hots'"},
+           {"Host(`a`) & Path(`/`)", "column 11: expected '&&', '||' or end of rule, found "
+                                     "unexpected character '&'"},
+           {"Path(`a`)", "column 6: Path value must start with '/'"},
+           {"Host(`a)", "column 6: expected a quoted value (`...` or \"...\"), found an "
+                        "unterminated string"},
+           {"Header(`X`)", "column 1: Header takes 2 value(s), got 1"},
+           {"ClientIP(`10.0.0.0/33`)", "column 10: '10.0.0.0/33' has a bad prefix length"},
+           {"PathRegexp(`(`)", "column 12: bad regular expression"},
+           {"Host(`a.*.com`)", "column 1: Host wildcard"},
+           {"", "column 1: expected a matcher"},
+       }) {
+    auto r = parse(c.rule);
+    ASSERT_FALSE(r.ok()) << c.rule;
+    EXPECT_EQ(r.error().rfind(c.error, 0), 0u) << c.rule << " → " << r.error();
+  }
+}
+
+TEST(Rules, DeepNestingIsRefusedNotACrash) {
+  std::string rule(10000, '(');
+  EXPECT_FALSE(parse(rule).ok());
+  std::string nots(10000, '!');
+  EXPECT_FALSE(parse(nots + "Host(`a`)").ok());
+}
+
+TEST(Rules, RequiredHostsIndexOnlyWhatTheRuleNeeds) {
+  auto hosts = [](std::string_view rule) { return required_hosts(*parse(rule)); };
+  EXPECT_EQ(hosts("Host(`a`) && PathPrefix(`/x`)"), std::vector<std::string>{"a"});
+  EXPECT_EQ(hosts("PathPrefix(`/x`) && Host(`A`)"), std::vector<std::string>{"a"});
+  EXPECT_EQ(hosts("Host(`a`) || Host(`b`)"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(hosts("Host(`a`) || Path(`/x`)").empty());
+  EXPECT_TRUE(hosts("!Host(`a`)").empty());
+}
+
+}  // namespace
+}  // namespace wharf::rules
