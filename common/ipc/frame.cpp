@@ -16,7 +16,9 @@ std::string encode_frame(std::string_view payload) {
 
 model::Result<std::optional<std::string>> FrameDecoder::next() {
   if (buf_.size() - pos_ < 4) return std::optional<std::string>{};
-  auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(buf_[pos_ + i])); };
+  auto b = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(buf_[pos_ + i]));
+  };
   std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
   if (n > max_size_) {
     return model::Error{"control frame of " + std::to_string(n) + " bytes exceeds the limit of " +

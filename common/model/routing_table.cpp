@@ -77,7 +77,8 @@ Result<bool> validate(const RoutingTable& table) {
     if (r.name.empty()) return Error{"router with an empty name"};
     if (!names.insert(r.name).second) return Error{"router '" + r.name + "' is defined twice"};
     if (!table.find_service(r.service)) {
-      return Error{"router '" + r.name + "' uses service '" + r.service + "', which is not defined"};
+      return Error{"router '" + r.name + "' uses service '" + r.service +
+                   "', which is not defined"};
     }
     auto parsed = rules::parse(r.rule);
     if (!parsed) return Error{"router '" + r.name + "': " + parsed.error()};

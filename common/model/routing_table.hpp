@@ -28,8 +28,8 @@ struct EntryPoint {
 };
 
 struct Router {
-  std::string name;  // Qualified, e.g. "whoami@docker".
-  std::string rule;  // Traefik v3 rule language, see docs/rules.md.
+  std::string name;                      // Qualified, e.g. "whoami@docker".
+  std::string rule;                      // Traefik v3 rule language, see docs/rules.md.
   std::int64_t priority = 0;             // 0 means "the length of the rule".
   std::vector<std::string> entrypoints;  // Empty means every entrypoint.
   std::string service;

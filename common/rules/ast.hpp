@@ -28,7 +28,7 @@ enum class MatcherKind {
 
 struct Matcher {
   MatcherKind kind{};
-  std::vector<std::string> args;  // Normalized: hosts lowercased, methods uppercased.
+  std::vector<std::string> args;              // Normalized: hosts lowercased, methods uppercased.
   std::shared_ptr<const boost::regex> regex;  // For the *Regexp kinds.
   std::vector<model::Cidr> cidrs;             // For ClientIP.
 };
@@ -36,7 +36,7 @@ struct Matcher {
 struct Node {
   enum class Op { kMatch, kAnd, kOr, kNot };
   Op op = Op::kMatch;
-  Matcher matcher;              // When op == kMatch.
+  Matcher matcher;             // When op == kMatch.
   std::vector<Node> children;  // Two for kAnd/kOr, one for kNot.
 };
 

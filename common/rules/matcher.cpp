@@ -53,8 +53,8 @@ bool any_query_param(std::string_view query, F&& f) {
     for (std::size_t i = 0; i < in.size(); ++i) {
       if (in[i] == '+') {
         out += ' ';
-      } else if (in[i] == '%' && i + 2 < in.size() &&
-                 hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+      } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
+                 hex_value(in[i + 2]) >= 0) {
         out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
         i += 2;
       } else {

@@ -14,22 +14,32 @@ enum class Tok { kIdent, kString, kLParen, kRParen, kComma, kAnd, kOr, kNot, kEn
 
 struct Token {
   Tok kind;
-  std::string text;  // Identifier name, or a string's content.
+  std::string text;    // Identifier name, or a string's content.
   std::size_t column;  // 1-based, as shown to users.
 };
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Tok::kIdent: return "'" + t.text + "'";
-    case Tok::kString: return "string \"" + t.text + "\"";
-    case Tok::kLParen: return "'('";
-    case Tok::kRParen: return "')'";
-    case Tok::kComma: return "','";
-    case Tok::kAnd: return "'&&'";
-    case Tok::kOr: return "'||'";
-    case Tok::kNot: return "'!'";
-    case Tok::kEnd: return "end of rule";
-    case Tok::kBad: return t.text;
+    case Tok::kIdent:
+      return "'" + t.text + "'";
+    case Tok::kString:
+      return "string \"" + t.text + "\"";
+    case Tok::kLParen:
+      return "'('";
+    case Tok::kRParen:
+      return "')'";
+    case Tok::kComma:
+      return "','";
+    case Tok::kAnd:
+      return "'&&'";
+    case Tok::kOr:
+      return "'||'";
+    case Tok::kNot:
+      return "'!'";
+    case Tok::kEnd:
+      return "end of rule";
+    case Tok::kBad:
+      return t.text;
   }
   return "?";
 }
@@ -147,10 +157,10 @@ class Parser {
     }
     advance();
     if (args.size() < spec->min_args || args.size() > spec->max_args) {
-      std::string want = spec->min_args == spec->max_args
-                             ? std::to_string(spec->min_args)
-                             : std::to_string(spec->min_args) + " to " +
-                                   std::to_string(spec->max_args);
+      std::string want =
+          spec->min_args == spec->max_args
+              ? std::to_string(spec->min_args)
+              : std::to_string(spec->min_args) + " to " + std::to_string(spec->max_args);
       return Error{at(name) + name.text + " takes " + want + " value(s), got " +
                    std::to_string(args.size())};
     }

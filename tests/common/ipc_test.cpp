@@ -40,8 +40,7 @@ TEST(Ipc, DecodeErrorsNameThePath) {
             "$.type: unknown message type 'zap' (expected apply, ack or nack)");
   EXPECT_EQ(decode(R"({"type":"apply","version":1})").error(), "$.table: is required");
   EXPECT_EQ(
-      decode(R"({"type":"apply","version":1,"table":{"routers":[{"name":"a","rule":5}]}})")
-          .error(),
+      decode(R"({"type":"apply","version":1,"table":{"routers":[{"name":"a","rule":5}]}})").error(),
       "$.table.routers[0].rule: expected a string");
   EXPECT_EQ(decode(R"({"type":"apply","table":{"services":[{"name":"s","servers":[{"url":"x",
             "weight":-1}]}]}})")

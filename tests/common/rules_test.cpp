@@ -80,11 +80,8 @@ TEST(Rules, PathKinds) {
 
 TEST(Rules, SegmentPrefixIsElementWise) {
   Req r;
-  for (auto [path, want] : std::vector<std::pair<std::string, bool>>{{"/aaa", true},
-                                                                     {"/aaa/", true},
-                                                                     {"/aaa/bbb", true},
-                                                                     {"/aaaccc", false},
-                                                                     {"/", false}}) {
+  for (auto [path, want] : std::vector<std::pair<std::string, bool>>{
+           {"/aaa", true}, {"/aaa/", true}, {"/aaa/bbb", true}, {"/aaaccc", false}, {"/", false}}) {
     r.path = path;
     EXPECT_EQ(matches("PathSegmentPrefix(`/aaa/`)", r), want) << path;
   }
@@ -127,15 +124,18 @@ TEST(Rules, ErrorsNameTheColumnAndWhatWasExpected) {
     std::string rule, error;
   };
   for (const auto& c : std::vector<Case>{
-           {"Host(`a`) &&", "column 13: expected a matcher such as Host(`example.com`), '!' or "
-                            "'(', found end of rule"},
+           {"Host(`a`) &&",
+            "column 13: expected a matcher such as Host(`example.com`), '!' or "
+            "'(', found end of rule"},
            {"Host(`a`", "column 9: expected ',' or ')', found end of rule"},
            {"Hots(`a`)", "column 1: unknown matcher 'Hots'"},
-           {"Host(`a`) & Path(`/`)", "column 11: expected '&&', '||' or end of rule, found "
-                                     "unexpected character '&'"},
+           {"Host(`a`) & Path(`/`)",
+            "column 11: expected '&&', '||' or end of rule, found "
+            "unexpected character '&'"},
            {"Path(`a`)", "column 6: Path value must start with '/'"},
-           {"Host(`a)", "column 6: expected a quoted value (`...` or \"...\"), found an "
-                        "unterminated string"},
+           {"Host(`a)",
+            "column 6: expected a quoted value (`...` or \"...\"), found an "
+            "unterminated string"},
            {"Header(`X`)", "column 1: Header takes 2 value(s), got 1"},
            {"ClientIP(`10.0.0.0/33`)", "column 10: '10.0.0.0/33' has a bad prefix length"},
            {"PathRegexp(`(`)", "column 12: bad regular expression"},

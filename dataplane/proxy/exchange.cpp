@@ -1,0 +1,236 @@
+#include "dataplane/proxy/exchange.hpp"
+
+#include <boost/asio/write.hpp>
+#include <optional>
+
+#include "dataplane/proxy/body_relay.hpp"
+#include "dataplane/proxy/tunnel.hpp"
+#include "dataplane/server/local_reply.hpp"
+#include "log/log.hpp"
+
+namespace wharf::dataplane::proxy {
+namespace {
+
+using ms = std::chrono::milliseconds;
+using server::LocalReason;
+using ResponseParser = http::response_parser<http::buffer_body>;
+
+// How one attempt at the upstream ended.
+enum class Outcome {
+  kDone,   // A response (or a local reply) went to the client.
+  kRetry,  // A reused keep-alive connection turned out closed before answering.
+};
+
+struct AttemptResult {
+  Outcome outcome = Outcome::kDone;
+  bool keep_alive = false;
+};
+
+bool is_connection_lost(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+// The upstream request head: the client's head minus hop-by-hop fields, plus forwarding
+// headers and our own framing.
+http::request<http::buffer_body> upstream_head(const Exchange& x) {
+  const auto& req = x.request.get();
+  http::request<http::buffer_body> up;
+  up.base() = req.base();
+  up.version(11);
+  up.target(x.target);
+  strip_hop_by_hop(up);
+  // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
+  // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
+  up.erase(http::field::expect);
+  if (!x.service.pass_host_header) up.set(http::field::host, x.server.authority);
+  set_forwarded_headers(up, req, x.client_info, x.scheme);
+  if (wants_upgrade(req)) {
+    up.set(http::field::connection, "Upgrade");
+    up.set(http::field::upgrade, req[http::field::upgrade]);
+  }
+  if (req.chunked()) {
+    up.chunked(true);
+  } else if (auto n = x.request.content_length()) {
+    up.content_length(*n);
+  }
+  return up;
+}
+
+awaitable<AttemptResult> local(Exchange& x, LocalReason reason, std::string_view detail = {}) {
+  const auto& req = x.request.get();
+  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+  auto ec = co_await server::write_local_reply(x.client, reason, req.version(), keep,
+                                               req.method() == http::verb::head, detail);
+  co_return AttemptResult{Outcome::kDone, keep && !ec};
+}
+
+// Writes a 101 to the client and relays bytes both ways until the tunnel ends.
+awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+                                          const http::response_header<>& head) {
+  http::response<http::empty_body> res;
+  res.base() = head;
+  auto upgrade = std::string(head[http::field::upgrade]);
+  strip_hop_by_hop(res);
+  res.set(http::field::connection, "Upgrade");
+  res.set(http::field::upgrade, upgrade);
+  x.client.expires_after(ms(x.timeouts.body_idle_ms));
+  auto [ec, _] = co_await http::async_write(x.client, res, kNoThrow);
+  if (ec) co_return AttemptResult{};
+  x.client.expires_never();
+  up.expires_never();
+  co_await run_tunnel(x.client.socket(), x.client_buffer, up.socket(), up_buffer,
+                      ms(x.service.timeouts.tunnel_idle_ms));
+  co_return AttemptResult{};
+}
+
+awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& up_req,
+                                 bool may_retry) {
+  const auto& req = x.request.get();
+  const auto& to = x.service.timeouts;
+  const bool has_body = !x.request.is_done();
+
+  std::optional<Stream> up;
+  bool reused = false;
+  if (auto s = x.pool.take(x.server.endpoint)) {
+    up.emplace(std::move(*s));
+    reused = true;
+  } else {
+    up.emplace(x.client.get_executor());
+    up->expires_after(ms(to.connect_ms));
+    auto [ec] = co_await up->async_connect(x.server.endpoint, kNoThrow);
+    if (ec == beast::error::timeout) co_return co_await local(x, LocalReason::kUpstreamTimeout);
+    if (ec) {
+      log::warn("service " + x.service.name + ": connect to " + x.server.url +
+                " failed: " + ec.message());
+      co_return co_await local(x, LocalReason::kUpstreamConnect);
+    }
+    up->socket().set_option(tcp::no_delay(true), ec);
+  }
+  bool retryable = may_retry && reused && !has_body;
+
+  http::request_serializer<http::buffer_body> sr{up_req};
+  up->expires_after(ms(to.body_idle_ms));
+  if (!has_body) {
+    up_req.body().data = nullptr;
+    up_req.body().more = false;  // buffer_body defaults to "more to come".
+    auto [ec, _] = co_await http::async_write(*up, sr, kNoThrow);
+    if (ec && retryable) co_return AttemptResult{Outcome::kRetry};
+    if (ec) co_return co_await local(x, LocalReason::kUpstreamConnect);
+  } else {
+    auto [ec, _] = co_await http::async_write_header(*up, sr, kNoThrow);
+    if (ec) co_return co_await local(x, LocalReason::kUpstreamConnect);
+    if (beast::iequals(req[http::field::expect], "100-continue") && req.version() >= 11) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      x.client.expires_after(ms(x.timeouts.body_idle_ms));
+      auto [cec, n] = co_await asio::async_write(x.client, asio::buffer(kContinue), kNoThrow);
+      if (cec) co_return AttemptResult{};
+    }
+    auto r =
+        co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms), *up,
+                            sr, up_req, ms(to.body_idle_ms), x.relay_buffer, kRelayBufferSize);
+    if (r.status == RelayStatus::kReadFailed) {
+      // The client stopped sending mid-body or sent a broken chunk: the request is incomplete,
+      // so the upstream connection is dropped (it would wait for the rest forever).
+      bool framing = r.ec.category() == http::make_error_code(http::error::bad_chunk).category();
+      if (framing) {
+        std::string why = r.ec.message();
+        co_return co_await local(x, LocalReason::kBadRequest, why);
+      }
+      co_return AttemptResult{};
+    }
+    // On a write failure the upstream may still have answered early (a 413, say): read on.
+  }
+
+  // The response head; interim 1xx responses are relayed (except 100, which the client got
+  // from us already) and the real one read after them.
+  beast::flat_buffer up_buffer;
+  std::optional<ResponseParser> rp;
+  for (;;) {
+    rp.emplace();
+    rp->header_limit(64 * 1024);
+    rp->body_limit(boost::none);
+    if (req.method() == http::verb::head) rp->skip(true);
+    up->expires_after(ms(to.response_header_ms));
+    auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
+    if (ec == beast::error::timeout) co_return co_await local(x, LocalReason::kUpstreamTimeout);
+    if (ec && retryable && up_buffer.size() == 0 && is_connection_lost(ec)) {
+      co_return AttemptResult{Outcome::kRetry};
+    }
+    if (ec && is_connection_lost(ec)) co_return co_await local(x, LocalReason::kUpstreamConnect);
+    if (ec) co_return co_await local(x, LocalReason::kUpstreamProtocol);
+    unsigned status = rp->get().result_int();
+    if (status < 100 || status >= 200 || status == 101) break;
+    if (status != 100 && req.version() >= 11) {
+      http::response<http::empty_body> interim;
+      interim.base() = rp->get().base();
+      strip_hop_by_hop(interim);
+      x.client.expires_after(ms(x.timeouts.body_idle_ms));
+      auto [wec, n] = co_await http::async_write(x.client, interim, kNoThrow);
+      if (wec) co_return AttemptResult{};
+    }
+  }
+
+  const auto& head = rp->get();
+  if (head.result() == http::status::switching_protocols) {
+    if (!wants_upgrade(req)) co_return co_await local(x, LocalReason::kUpstreamProtocol);
+    co_return co_await switch_protocols(x, *up, up_buffer, head.base());
+  }
+
+  http::response<http::buffer_body> res;
+  res.base() = head.base();
+  std::string length(head[http::field::content_length]);
+  strip_hop_by_hop(res);
+  res.version(req.version() >= 11 ? 11 : 10);
+  const bool body_follows = !rp->is_done();
+  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+  if (!length.empty()) {
+    res.set(http::field::content_length, length);
+  } else if (body_follows) {
+    // A close-delimited upstream body is re-framed as chunked for HTTP/1.1 clients so their
+    // connection can stay open; HTTP/1.0 clients get it close-delimited.
+    if (req.version() >= 11) {
+      res.chunked(true);
+    } else {
+      keep = false;
+    }
+  }
+  res.keep_alive(keep);
+
+  http::response_serializer<http::buffer_body> rs{res};
+  x.client.expires_after(ms(x.timeouts.body_idle_ms));
+  if (!body_follows) {
+    auto [ec, _] = co_await http::async_write_header(x.client, rs, kNoThrow);
+    if (ec) keep = false;
+  } else {
+    auto r = co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, rs, res,
+                                 ms(x.timeouts.body_idle_ms), x.relay_buffer, kRelayBufferSize);
+    // The response head is out, so no local reply can follow; closing tells the client the
+    // body is incomplete.
+    if (r.status != RelayStatus::kOk) keep = false;
+  }
+  if (rp->is_done() && head.keep_alive() && x.request.is_done() && up_buffer.size() == 0 &&
+      sr.is_done()) {
+    x.pool.give(x.server.endpoint, up->release_socket());
+  }
+  co_return AttemptResult{Outcome::kDone, keep};
+}
+
+}  // namespace
+
+awaitable<bool> forward(Exchange& x) {
+  if (!x.server.resolve_error.empty()) {
+    log::warn("service " + x.service.name + ": " + x.server.resolve_error);
+    co_return (co_await local(x, LocalReason::kUpstreamConnect)).keep_alive;
+  }
+  auto up_req = upstream_head(x);
+  // One retry, only when a pooled connection was found closed before it carried any byte of a
+  // response and the request had no body: then the upstream never saw the request.
+  for (int i = 0;; ++i) {
+    auto r = co_await attempt(x, up_req, i == 0);
+    if (r.outcome == Outcome::kDone) co_return r.keep_alive;
+    up_req = upstream_head(x);  // The serializer may have touched the message.
+  }
+}
+
+}  // namespace wharf::dataplane::proxy

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+#include "dataplane/net.hpp"
+#include "dataplane/proxy/forwarded.hpp"
+#include "dataplane/proxy/upstream_pool.hpp"
+#include "dataplane/routing/compiled_table.hpp"
+#include "model/routing_table.hpp"
+
+namespace wharf::dataplane::proxy {
+
+inline constexpr std::size_t kRelayBufferSize = 64 * 1024;
+
+using RequestParser = http::request_parser<http::buffer_body>;
+
+// Everything one proxied request needs. The session owns all of it.
+struct Exchange {
+  Stream& client;
+  beast::flat_buffer& client_buffer;
+  RequestParser& request;   // Head parsed; body (if any) still to be read.
+  std::string_view target;  // Origin-form target to send upstream.
+  const routing::CompiledService& service;
+  const routing::CompiledServer& server;
+  const ClientInfo& client_info;
+  std::string_view scheme;
+  const model::EntryPointTimeouts& timeouts;
+  UpstreamPool& pool;
+  char* relay_buffer;      // kRelayBufferSize bytes, reused for both directions.
+  bool client_keep_alive;  // The client asked for it.
+  const bool& draining;    // The worker's drain flag, read when the response head goes out.
+};
+
+// Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local
+// 502/504 when the upstream fails before a response started. Returns whether the client
+// connection may carry another request.
+awaitable<bool> forward(Exchange& x);
+
+}  // namespace wharf::dataplane::proxy

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "dataplane/net.hpp"
+#include "model/ip.hpp"
+
+namespace wharf::dataplane::proxy {
+
+// What the proxy knows about who sent a request. Computed once per request and used by
+// routing (ClientIP), the forwarded headers and, later, logs and allow lists.
+struct ClientInfo {
+  model::IpAddress peer;      // The TCP peer.
+  bool peer_trusted = false;  // Peer is in --trusted-proxies: its X-Forwarded-* are believed.
+  model::IpAddress client;    // The originating client as far as trusted hops tell.
+};
+
+ClientInfo compute_client(const model::IpAddress& peer, const std::vector<model::Cidr>& trusted,
+                          const http::fields& headers);
+
+// True for a request asking to switch protocols (RFC 9110 section 7.8): an Upgrade header
+// together with the "upgrade" connection option.
+bool wants_upgrade(const http::fields& headers);
+
+// Removes hop-by-hop headers (RFC 9110 section 7.6.1): the fixed list plus every header named
+// in Connection. Framing headers are removed too; the caller sets its own.
+void strip_hop_by_hop(http::fields& fields);
+
+// Sets X-Forwarded-For/Proto/Host/Port and X-Real-IP on the upstream request. From an untrusted
+// peer, incoming values are replaced, never appended to.
+void set_forwarded_headers(http::fields& upstream, const http::fields& original,
+                           const ClientInfo& client, std::string_view scheme);
+
+}  // namespace wharf::dataplane::proxy

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <chrono>
+
+#include "dataplane/net.hpp"
+
+namespace wharf::dataplane::proxy {
+
+// Relays bytes both ways after a 101 Switching Protocols until both sides have closed.
+// Bytes already read past the HTTP heads (`client_extra`, `upstream_extra`) go first. The
+// connection is closed when no byte has moved in either direction for `idle`.
+awaitable<void> run_tunnel(tcp::socket& client, beast::flat_buffer& client_extra,
+                           tcp::socket& upstream, beast::flat_buffer& upstream_extra,
+                           std::chrono::milliseconds idle);
+
+}  // namespace wharf::dataplane::proxy

@@ -1,0 +1,59 @@
+#include "dataplane/proxy/upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <string_view>
+
+namespace wharf::dataplane::proxy {
+namespace {
+
+bool still_open(tcp::socket& s) {
+  char byte;
+  ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  // EOF (0) means the server closed; data means it sent something unasked (not reusable).
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::size_t UpstreamPool::EndpointHash::operator()(const tcp::endpoint& ep) const {
+  return std::hash<std::string_view>{}(
+      {reinterpret_cast<const char*>(ep.data()), static_cast<std::size_t>(ep.size())});
+}
+
+std::optional<tcp::socket> UpstreamPool::take(const tcp::endpoint& ep) {
+  auto it = idle_.find(ep);
+  if (it == idle_.end()) return std::nullopt;
+  auto& list = it->second;
+  auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    // Most recently used first: it is the least likely to have been closed by the server.
+    Idle idle = std::move(list.back());
+    list.pop_back();
+    if (now - idle.since < kMaxIdle && still_open(idle.socket)) return std::move(idle.socket);
+  }
+  return std::nullopt;
+}
+
+void UpstreamPool::give(const tcp::endpoint& ep, tcp::socket socket) {
+  auto& list = idle_[ep];
+  if (list.size() >= kMaxIdlePerServer) return;  // The socket closes as it goes out of scope.
+  list.push_back({std::move(socket), std::chrono::steady_clock::now()});
+}
+
+void UpstreamPool::sweep() {
+  auto cutoff = std::chrono::steady_clock::now() - kMaxIdle;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& list = it->second;
+    std::erase_if(list, [&](const Idle& i) { return i.since < cutoff; });
+    it = list.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+std::size_t UpstreamPool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [_, list] : idle_) n += list.size();
+  return n;
+}
+
+}  // namespace wharf::dataplane::proxy

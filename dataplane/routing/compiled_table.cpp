@@ -1,0 +1,169 @@
+#include "dataplane/routing/compiled_table.hpp"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "model/ip.hpp"
+#include "rules/parser.hpp"
+
+namespace wharf::dataplane::routing {
+namespace {
+
+namespace ip = boost::asio::ip;
+
+// Routers are tried by priority, highest first; equal priorities fall back to the name so the
+// order never depends on the order providers listed them in.
+bool before(const CompiledRouter* a, const CompiledRouter* b) {
+  if (a->priority != b->priority) return a->priority > b->priority;
+  return a->name < b->name;
+}
+
+// Resolving here, on the control thread, keeps DNS off the request path. Providers give
+// addresses in practice (containers, endpoints); names are for hand-written files.
+CompiledServer compile_server(const model::Server& s) {
+  CompiledServer out{s.url, {}, {}, {}};
+  auto addr = model::parse_server_url(s.url);
+  bool v6 = addr->host.find(':') != std::string::npos;
+  out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
+  if (auto lit = model::IpAddress::parse(addr->host)) {
+    boost::system::error_code ec;
+    out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(addr->host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || !res) {
+    out.resolve_error = "cannot resolve '" + addr->host + "': " + gai_strerror(rc);
+    return out;
+  }
+  ip::tcp::endpoint ep;
+  ep.resize(res->ai_addrlen);
+  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
+  ep.port(addr->port);
+  freeaddrinfo(res);
+  out.endpoint = ep;
+  return out;
+}
+
+// Smooth weighted round robin (as in nginx): spreads a heavy server's turns out instead of
+// sending it a burst. The schedule is bounded so absurd weights cannot cost memory.
+std::vector<std::uint32_t> build_schedule(const std::vector<model::Server>& servers) {
+  std::vector<std::int64_t> weight;
+  for (const auto& s : servers) weight.push_back(std::max<std::int64_t>(s.weight, 0));
+  std::int64_t total = std::accumulate(weight.begin(), weight.end(), std::int64_t{0});
+  if (total == 0) return {};
+  constexpr std::int64_t kMaxSlots = 4096;
+  if (total > kMaxSlots) {
+    for (auto& w : weight) w = w == 0 ? 0 : std::max<std::int64_t>(1, w * kMaxSlots / total);
+    total = std::accumulate(weight.begin(), weight.end(), std::int64_t{0});
+  }
+  std::vector<std::int64_t> current(weight.size(), 0);
+  std::vector<std::uint32_t> out;
+  for (std::int64_t slot = 0; slot < total; ++slot) {
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < weight.size(); ++i) {
+      current[i] += weight[i];
+      if (current[i] > current[best]) best = i;
+    }
+    current[best] -= total;
+    out.push_back(static_cast<std::uint32_t>(best));
+  }
+  return out;
+}
+
+}  // namespace
+
+const CompiledServer* CompiledService::pick() const {
+  if (schedule.empty()) return nullptr;
+  auto n = next.fetch_add(1, std::memory_order_relaxed);
+  return &servers[schedule[n % schedule.size()]];
+}
+
+bool CompiledRouter::on_entrypoint(std::string_view ep) const {
+  return entrypoints.empty() ||
+         std::find(entrypoints.begin(), entrypoints.end(), ep) != entrypoints.end();
+}
+
+model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
+    model::RoutingTable table) {
+  if (auto ok = model::validate(table); !ok) return model::Error{ok.error()};
+  auto out = std::shared_ptr<CompiledTable>(new CompiledTable());
+  out->source_ = std::move(table);
+  std::unordered_map<std::string_view, const CompiledService*> by_name;
+  for (const auto& s : out->source_.services) {
+    auto cs = std::make_unique<CompiledService>();
+    cs->name = s.name;
+    for (const auto& srv : s.servers) cs->servers.push_back(compile_server(srv));
+    cs->schedule = build_schedule(s.servers);
+    cs->pass_host_header = s.pass_host_header;
+    cs->timeouts = s.timeouts;
+    by_name[s.name] = cs.get();
+    out->services_.push_back(std::move(cs));
+  }
+  for (const auto& r : out->source_.routers) {
+    auto cr = std::make_unique<CompiledRouter>();
+    cr->name = r.name;
+    cr->rule = std::move(*rules::parse(r.rule));  // validate() has parsed it once already.
+    cr->priority = r.effective_priority();
+    cr->entrypoints = r.entrypoints;
+    cr->service = by_name.at(r.service);
+    auto hosts = rules::required_hosts(cr->rule);
+    if (hosts.empty()) out->hostless_.push_back(cr.get());
+    for (const auto& h : hosts) {
+      if (h.starts_with("*.")) {
+        out->wildcard_hosts_[h.substr(1)].push_back(cr.get());
+      } else {
+        out->exact_hosts_[h].push_back(cr.get());
+      }
+    }
+    out->routers_.push_back(std::move(cr));
+  }
+  auto sort = [](RouterList& l) {
+    std::sort(l.begin(), l.end(), before);
+    l.erase(std::unique(l.begin(), l.end()), l.end());
+  };
+  for (auto& [_, l] : out->exact_hosts_) sort(l);
+  for (auto& [_, l] : out->wildcard_hosts_) sort(l);
+  sort(out->hostless_);
+  return std::shared_ptr<const CompiledTable>(std::move(out));
+}
+
+const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
+                                           const rules::RequestView& req) const {
+  static const RouterList kEmpty;
+  // Heterogeneous lookup is C++20 but not in libstdc++ 12, hence the string copy; the host
+  // string is short and usually fits the small-string buffer.
+  auto find = [](const auto& map, std::string_view key) -> const RouterList& {
+    auto it = map.find(std::string(key));
+    return it == map.end() ? kEmpty : it->second;
+  };
+  const RouterList& exact = find(exact_hosts_, req.host);
+  auto dot = req.host.find('.');
+  const RouterList& wild =
+      dot == std::string_view::npos ? kEmpty : find(wildcard_hosts_, req.host.substr(dot));
+  // Three sorted lists merged on the fly: the same order as one global priority list.
+  std::size_t i = 0, j = 0, k = 0;
+  for (;;) {
+    const CompiledRouter* best = nullptr;
+    int from = -1;
+    if (i < exact.size()) best = exact[i], from = 0;
+    if (j < wild.size() && (!best || before(wild[j], best))) best = wild[j], from = 1;
+    if (k < hostless_.size() && (!best || before(hostless_[k], best)))
+      best = hostless_[k], from = 2;
+    if (!best) return nullptr;
+    (from == 0 ? i : from == 1 ? j : k)++;
+    if (best->on_entrypoint(entrypoint) && rules::evaluate(best->rule, req)) return best;
+  }
+}
+
+const model::EntryPointTimeouts& CompiledTable::entrypoint_timeouts(std::string_view name) const {
+  const auto* ep = source_.find_entrypoint(name);
+  return ep ? ep->timeouts : default_timeouts_;
+}
+
+}  // namespace wharf::dataplane::routing

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/result.hpp"
+#include "model/routing_table.hpp"
+#include "rules/ast.hpp"
+
+namespace wharf::dataplane::routing {
+
+struct CompiledServer {
+  std::string url;
+  std::string authority;  // "host:port", sent as Host when the service does not pass it on.
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::string resolve_error;  // Non-empty when the host name did not resolve at apply time.
+};
+
+struct CompiledService {
+  std::string name;
+  std::vector<CompiledServer> servers;
+  // Indexes into servers, interleaved by weight (smooth weighted round robin, computed once).
+  std::vector<std::uint32_t> schedule;
+  bool pass_host_header = true;
+  model::ServiceTimeouts timeouts;
+  mutable std::atomic<std::uint64_t> next{0};  // Relaxed; only spreads load.
+
+  // The server for the next request, or nullptr when the service has none (→ 503).
+  const CompiledServer* pick() const;
+};
+
+struct CompiledRouter {
+  std::string name;
+  rules::Node rule;
+  std::int64_t priority = 0;
+  std::vector<std::string> entrypoints;  // Empty: all.
+  const CompiledService* service = nullptr;
+
+  bool on_entrypoint(std::string_view ep) const;
+};
+
+// The routing table in the form requests use: built once per apply on the control thread and
+// then only read, by every worker, for as long as some request holds it.
+class CompiledTable {
+ public:
+  static model::Result<std::shared_ptr<const CompiledTable>> build(model::RoutingTable table);
+
+  // The first router, in priority order, whose rule matches. Cost depends on the routers that
+  // could match this host (plus the host-less ones), not on how many hosts the table has.
+  const CompiledRouter* match(std::string_view entrypoint, const rules::RequestView& req) const;
+
+  const model::RoutingTable& source() const { return source_; }
+  std::uint64_t version() const { return source_.version; }
+  // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.
+  const model::EntryPointTimeouts& entrypoint_timeouts(std::string_view name) const;
+
+ private:
+  using RouterList = std::vector<const CompiledRouter*>;
+
+  model::RoutingTable source_;
+  std::vector<std::unique_ptr<CompiledService>> services_;
+  std::vector<std::unique_ptr<CompiledRouter>> routers_;
+  std::unordered_map<std::string, RouterList> exact_hosts_;
+  std::unordered_map<std::string, RouterList> wildcard_hosts_;  // Keyed by ".example.com".
+  RouterList hostless_;
+  model::EntryPointTimeouts default_timeouts_;
+};
+
+}  // namespace wharf::dataplane::routing

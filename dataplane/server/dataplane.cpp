@@ -1,0 +1,136 @@
+#include "dataplane/server/dataplane.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "log/log.hpp"
+
+namespace wharf::dataplane::server {
+
+Dataplane::Dataplane(Options options)
+    : options_(std::move(options)),
+      state_(options_.state_dir),
+      control_(
+          control_io_, options_.control_socket,
+          [this](auto table, auto done) { install(std::move(table), std::move(done)); },
+          [this](const model::RoutingTable& t) { persist(t); }) {}
+
+Dataplane::~Dataplane() {
+  for (auto& w : workers_) w->io().stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+model::Result<bool> Dataplane::start() {
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(options_, i));
+  }
+  for (const auto& ep : options_.entrypoints) {
+    std::uint16_t port = ep.port;
+    for (auto& w : workers_) {
+      auto ok = w->listen(ep, port);
+      if (!ok) return model::Error{ok.error()};
+    }
+    bound_.push_back({ep.name, port});
+    log::info("entrypoint=" + ep.name + " address=" + (ep.host.empty() ? "*" : ep.host) + ":" +
+              std::to_string(port));
+  }
+  if (auto ok = control_.listen(); !ok) return ok;
+  load_state();
+  for (auto& w : workers_) {
+    w->start();
+    threads_.emplace_back([w = w.get()] { w->io().run(); });
+  }
+  control_.start();
+  return true;
+}
+
+void Dataplane::load_state() {
+  if (!state_.enabled()) return;
+  auto loaded = state_.load();
+  if (!loaded) {
+    log::error("state: " + loaded.error() + "; starting with an empty table");
+    return;
+  }
+  if (!*loaded) return;
+  auto compiled = routing::CompiledTable::build(std::move(**loaded));
+  if (!compiled) {
+    log::error("state: " + state_.path() + ": " + compiled.error() +
+               "; starting with an empty table");
+    return;
+  }
+  // Workers are not running yet, so setting their table directly is safe.
+  for (auto& w : workers_) w->set_table(*compiled);
+  log::info("state: serving table version " + std::to_string((*compiled)->version()) + " from " +
+            state_.path());
+}
+
+void Dataplane::install(std::shared_ptr<const routing::CompiledTable> table,
+                        std::function<void()> done) {
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& w : workers_) {
+    asio::post(w->io(), [this, w = w.get(), table, remaining, shared_done] {
+      w->set_table(table);
+      if (remaining->fetch_sub(1) == 1) asio::post(control_io_, *shared_done);
+    });
+  }
+}
+
+void Dataplane::persist(const model::RoutingTable& table) {
+  if (!state_.enabled()) return;
+  if (auto ok = state_.save(table); !ok) log::error("state: " + ok.error());
+}
+
+void Dataplane::stop() {
+  asio::post(control_io_, [this] { begin_drain(); });
+}
+
+void Dataplane::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  log::info("draining: no new connections; in-flight requests get " +
+            std::to_string(options_.drain_timeout_ms / 1000) + " s");
+  control_.stop();
+  if (signals_) signals_->cancel();
+  for (auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->begin_drain(); });
+  asio::co_spawn(control_io_, finish_drain(), asio::detached);
+}
+
+awaitable<void> Dataplane::finish_drain() {
+  auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.drain_timeout_ms);
+  asio::steady_timer tick(control_io_);
+  // A worker's io_context returns from run() once its last connection has closed.
+  auto all_stopped = [&] {
+    for (auto& w : workers_) {
+      if (!w->io().stopped()) return false;
+    }
+    return true;
+  };
+  while (!all_stopped() && std::chrono::steady_clock::now() < until) {
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(kNoThrow);
+  }
+  for (auto& w : workers_) w->io().stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  std::size_t cut = 0;
+  for (auto& w : workers_) cut += w->session_count();
+  if (cut > 0) log::warn("drain: " + std::to_string(cut) + " connections cut at the deadline");
+  log::info("drained; exiting");
+  guard_.reset();
+}
+
+void Dataplane::run(bool handle_signals) {
+  if (handle_signals) {
+    signals_.emplace(control_io_, SIGTERM, SIGINT);
+    signals_->async_wait([this](const error_code& ec, int) {
+      if (!ec) begin_drain();
+    });
+  }
+  control_io_.run();
+}
+
+}  // namespace wharf::dataplane::server

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "dataplane/control/control_server.hpp"
+#include "dataplane/control/state_store.hpp"
+#include "dataplane/options.hpp"
+#include "dataplane/server/worker.hpp"
+
+namespace wharf::dataplane::server {
+
+struct BoundEntryPoint {
+  std::string name;
+  std::uint16_t port;
+};
+
+// The whole data plane process as a library: main() and the in-process tests both drive it.
+class Dataplane {
+ public:
+  explicit Dataplane(Options options);
+  ~Dataplane();
+
+  // Binds every entrypoint and the control socket, loads the persisted table and starts the
+  // worker threads. An error names what could not be done.
+  model::Result<bool> start();
+  const std::vector<BoundEntryPoint>& bound() const { return bound_; }
+
+  // Runs the control loop on the calling thread until a drain finishes. With
+  // `handle_signals`, SIGTERM and SIGINT start the drain.
+  void run(bool handle_signals);
+
+  // Starts a graceful drain; safe from any thread. run() returns when it is over.
+  void stop();
+
+ private:
+  void install(std::shared_ptr<const routing::CompiledTable> table, std::function<void()> done);
+  void persist(const model::RoutingTable& table);
+  void load_state();
+  void begin_drain();
+  awaitable<void> finish_drain();
+
+  Options options_;
+  asio::io_context control_io_{1};
+  // Keeps run() alive until a drain has finished.
+  asio::executor_work_guard<asio::io_context::executor_type> guard_{control_io_.get_executor()};
+  std::optional<asio::signal_set> signals_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::vector<BoundEntryPoint> bound_;
+  control::StateStore state_;
+  control::ControlServer control_;
+  bool draining_ = false;
+};
+
+}  // namespace wharf::dataplane::server

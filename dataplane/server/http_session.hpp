@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dataplane/net.hpp"
+#include "dataplane/proxy/forwarded.hpp"
+#include "dataplane/server/local_reply.hpp"
+
+namespace wharf::dataplane::server {
+
+class Worker;
+
+// Serves one client connection: reads request heads, routes, and hands each request to the
+// proxy; requests are answered strictly in order, which is what makes pipelining safe.
+class HttpSession {
+ public:
+  HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint, std::uint16_t port);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  awaitable<void> run();
+
+  // Drain: a connection waiting for its next request is closed now; one with a request in
+  // flight finishes that request and closes after it.
+  void close_if_idle();
+
+ private:
+  // Handles one request; false when the connection must close afterwards.
+  awaitable<bool> serve_one();
+  awaitable<bool> reply(LocalReason reason, bool keep_alive, std::string_view detail = {});
+
+  Worker& worker_;
+  Stream stream_;
+  std::string entrypoint_;
+  std::uint16_t port_;
+  model::IpAddress peer_;
+  beast::flat_buffer buffer_;
+  std::unique_ptr<char[]> relay_buffer_;  // Allocated on the first request with a body.
+  bool waiting_ = false;                  // True while no byte of the next request has arrived.
+  unsigned version_ = 11;
+  bool head_request_ = false;
+  // Scratch strings reused across requests on this connection.
+  std::string host_, path_;
+};
+
+// Entry point for a freshly accepted connection.
+awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint,
+                                 std::uint16_t port);
+
+}  // namespace wharf::dataplane::server

@@ -1,0 +1,59 @@
+#include "dataplane/server/local_reply.hpp"
+
+namespace wharf::dataplane::server {
+
+http::status status_for(LocalReason reason) {
+  switch (reason) {
+    case LocalReason::kNoRoute:
+      return http::status::not_found;
+    case LocalReason::kNoServer:
+      return http::status::service_unavailable;
+    case LocalReason::kUpstreamConnect:
+      return http::status::bad_gateway;
+    case LocalReason::kUpstreamProtocol:
+      return http::status::bad_gateway;
+    case LocalReason::kUpstreamTimeout:
+      return http::status::gateway_timeout;
+    case LocalReason::kBadRequest:
+      return http::status::bad_request;
+    case LocalReason::kHeadersTooLarge:
+      return http::status::request_header_fields_too_large;
+    case LocalReason::kNotImplemented:
+      return http::status::not_implemented;
+  }
+  return http::status::internal_server_error;
+}
+
+awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsigned version,
+                                        bool keep_alive, bool head_request,
+                                        std::string_view detail) {
+  auto status = status_for(reason);
+  http::response<http::string_body> res{status, version < 10 ? 11u : version};
+  res.set(http::field::server, "wharf");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  if (status == http::status::service_unavailable) res.set(http::field::retry_after, "10");
+  std::string body = std::to_string(static_cast<unsigned>(status)) + " " +
+                     std::string(http::obsolete_reason(status));
+  if (!detail.empty()) {
+    body += ": ";
+    body += detail;
+  }
+  body += '\n';
+  res.body() = std::move(body);
+  res.keep_alive(keep_alive);
+  // Said explicitly even to HTTP/1.0 clients, for whom closing is the default anyway.
+  if (!keep_alive) res.set(http::field::connection, "close");
+  res.prepare_payload();
+  // HEAD gets the same head, Content-Length included, but no body (RFC 9110 section 9.3.2).
+  stream.expires_after(std::chrono::seconds(30));
+  error_code ec;
+  if (head_request) {
+    http::response_serializer<http::string_body> sr{res};
+    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, kNoThrow);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(stream, res, kNoThrow);
+  }
+  co_return ec;
+}
+
+}  // namespace wharf::dataplane::server

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string_view>
+
+#include "dataplane/net.hpp"
+
+namespace wharf::dataplane::server {
+
+// Why the data plane answered by itself instead of the upstream. One place maps the reason to
+// the status code and the short body, so every local reply looks the same.
+enum class LocalReason {
+  kNoRoute,           // 404: no router matched.
+  kNoServer,          // 503: the router's service has no server.
+  kUpstreamConnect,   // 502: connection refused or reset.
+  kUpstreamProtocol,  // 502: the upstream sent something that is not HTTP.
+  kUpstreamTimeout,   // 504: no response head in time (or connect timed out).
+  kBadRequest,        // 400
+  kHeadersTooLarge,   // 431
+  kNotImplemented,    // 501: a transfer coding we do not know.
+};
+
+http::status status_for(LocalReason reason);
+
+// Writes a complete local reply; `detail` is appended to the body so a 400 says what was wrong.
+awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsigned version,
+                                        bool keep_alive, bool head_request,
+                                        std::string_view detail = {});
+
+}  // namespace wharf::dataplane::server

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "dataplane/net.hpp"
+
+namespace wharf::dataplane::server {
+
+inline constexpr std::size_t kMaxRequestHead = 64 * 1024;
+
+enum class HeadStatus { kOk, kClosed, kTimeout, kTooLarge, kBad };
+
+struct HeadResult {
+  HeadStatus status = HeadStatus::kClosed;
+  std::size_t size = 0;  // Bytes of the head at the front of the buffer, CRLFCRLF included.
+  std::string reason;    // For kBad.
+};
+
+// Finds a complete request head in `bytes`; pure, so it is fuzzed and unit-tested directly.
+// Leading empty lines are skipped per RFC 9112 section 2.2 (`skip` says how many bytes).
+// Line folding (obs-fold) is refused here because Beast would silently unfold it, and a proxy
+// that unfolds while its upstream does not is a request-smuggling vector (RFC 9112 5.2).
+HeadResult find_request_head(std::string_view bytes, std::size_t& skip);
+
+// Reads until `buffer` holds a complete head. Waiting for the first byte is bounded by
+// `idle`; once a request has started, the whole head must arrive within `header` (a slowloris
+// sender cannot keep the connection by trickling bytes). `waiting` is true while nothing of
+// a request has arrived, so a draining server may close the connection.
+awaitable<HeadResult> read_request_head(Stream& stream, beast::flat_buffer& buffer,
+                                        std::chrono::milliseconds idle,
+                                        std::chrono::milliseconds header, bool& waiting);
+
+}  // namespace wharf::dataplane::server

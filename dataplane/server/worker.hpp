@@ -1,0 +1,67 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "dataplane/net.hpp"
+#include "dataplane/options.hpp"
+#include "dataplane/proxy/upstream_pool.hpp"
+#include "dataplane/routing/compiled_table.hpp"
+
+namespace wharf::dataplane::server {
+
+class HttpSession;
+
+struct Listener {
+  std::string entrypoint;
+  std::uint16_t port = 0;
+  tcp::acceptor acceptor;
+};
+
+// One event loop on one thread with its own acceptors (SO_REUSEPORT lets the kernel spread
+// connections), its own upstream pool and its own pointer to the current table. Everything in
+// a worker is touched only from its thread; other threads talk to it with asio::post.
+class Worker {
+ public:
+  Worker(const Options& options, unsigned index);
+
+  asio::io_context& io() { return io_; }
+  const Options& options() const { return options_; }
+  unsigned index() const { return index_; }
+
+  // Binds one entrypoint's acceptor; `port` 0 is replaced by the port actually bound so the
+  // following workers share it.
+  model::Result<bool> listen(const EntryPointAddress& address, std::uint16_t& port);
+  void start();  // Spawns the accept loops and the pool sweeper.
+
+  const std::shared_ptr<const routing::CompiledTable>& table() const { return table_; }
+  void set_table(std::shared_ptr<const routing::CompiledTable> table) { table_ = std::move(table); }
+  proxy::UpstreamPool& pool() { return pool_; }
+
+  // Graceful stop: no new connections, idle keep-alive connections closed, in-flight requests
+  // finish and then close. The io_context runs out of work when the last one is done.
+  void begin_drain();
+  const bool& draining() const { return draining_; }
+
+  void add(HttpSession* s) { sessions_.insert(s); }
+  void remove(HttpSession* s) { sessions_.erase(s); }
+  std::size_t session_count() const { return sessions_.size(); }
+
+ private:
+  awaitable<void> accept_loop(Listener& listener);
+  awaitable<void> sweep_loop();
+
+  const Options& options_;
+  unsigned index_;
+  asio::io_context io_{1};
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::shared_ptr<const routing::CompiledTable> table_;
+  proxy::UpstreamPool pool_;
+  std::unordered_set<HttpSession*> sessions_;
+  asio::steady_timer sweep_timer_{io_};
+  bool draining_ = false;
+};
+
+}  // namespace wharf::dataplane::server

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/routing_table.hpp"
+
+namespace wharf::test {
+
+struct Response {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;  // Lowercase names; last value wins.
+  std::string body;
+  bool closed = false;  // The server closed the connection after this response.
+};
+
+// A blocking HTTP/1.1 client over one keep-alive connection, with a receive timeout so a
+// misbehaving proxy fails the test instead of hanging it.
+class HttpClient {
+ public:
+  explicit HttpClient(std::uint16_t port, int timeout_ms = 10'000);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Response request(const std::string& method, const std::string& target,
+                   const std::map<std::string, std::string>& headers = {},
+                   const std::string& body = {});
+  // Sends raw bytes (for malformed requests and pipelining).
+  void send_raw(std::string_view bytes);
+  // Reads one response; for a HEAD request pass head=true (no body follows).
+  Response read_response(bool head = false);
+  // Everything until the peer closes (or the timeout).
+  std::string read_until_close();
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// Sends `table` as an apply frame on the control socket; returns "ack" or "nack: reason".
+std::string apply_table(const std::string& socket_path, const model::RoutingTable& table);
+
+// A table routing Host(host) (or everything when host is empty) to one upstream URL.
+model::RoutingTable simple_table(std::uint64_t version, const std::string& upstream_url,
+                                 const std::string& rule = "PathPrefix(`/`)");
+
+std::uint64_t peak_rss_kib(int pid);  // VmHWM from /proc.
+
+}  // namespace wharf::test
