@@ -297,8 +297,9 @@ Result<Message> decode(std::string_view json) {
   }
   if (type == "apply") {
     Apply a{version, {}};
-    auto it = doc->FindMember("table");
-    if (it == doc->MemberEnd()) return Error{"$.table: is required"};
+    const Value& root = *doc;  // Const iterators: clang rejects RapidJSON's mixed == in C++20.
+    auto it = root.FindMember("table");
+    if (it == root.MemberEnd()) return Error{"$.table: is required"};
     if (!read_table(r, it->value, "$.table", a.table)) return Error{r.error};
     a.table.version = version;
     return Message{std::move(a)};

@@ -1,5 +1,7 @@
 #include "dataplane/server/request_head.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 namespace wharf::dataplane::server {
 
 HeadResult find_request_head(std::string_view bytes, std::size_t& skip) {
@@ -49,6 +51,64 @@ awaitable<HeadResult> read_request_head(Stream& stream, beast::flat_buffer& buff
     if (ec == beast::error::timeout) co_return HeadResult{HeadStatus::kTimeout, 0, {}};
     if (ec) co_return HeadResult{HeadStatus::kClosed, 0, {}};
   }
+}
+
+std::optional<HeadProblem> check_framing(const http::request_header<>& h) {
+  using R = std::optional<HeadProblem>;
+  auto te = h.find(http::field::transfer_encoding);
+  if (te != h.end()) {
+    // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
+    if (h.version() < 11) return R{{LocalReason::kBadRequest, "Transfer-Encoding in HTTP/1.0"}};
+    std::string_view v = te->value();
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    bool last_chunked = v.size() >= 7 && beast::iequals(v.substr(v.size() - 7), "chunked");
+    // Beast treats a final coding other than chunked as "no body" and would forward the rest
+    // of the stream as a new request: that is the classic TE.CL smuggling shape (RFC 9112 6.3).
+    if (!last_chunked) {
+      return R{{LocalReason::kBadRequest, "Transfer-Encoding does not end with chunked"}};
+    }
+    auto all = h.equal_range(http::field::transfer_encoding);
+    if (!beast::iequals(v, "chunked") || std::next(all.first) != all.second) {
+      return R{{LocalReason::kNotImplemented, "only the chunked transfer coding is supported"}};
+    }
+  }
+  // RFC 9112 section 3.2: exactly one Host in HTTP/1.1.
+  auto hosts = h.equal_range(http::field::host);
+  auto n = std::distance(hosts.first, hosts.second);
+  if (n > 1) return R{{LocalReason::kBadRequest, "more than one Host header"}};
+  if (n == 0 && h.version() >= 11) return R{{LocalReason::kBadRequest, "missing Host header"}};
+  if (h.method() == http::verb::connect) {
+    return R{{LocalReason::kNotImplemented, "CONNECT is not supported"}};
+  }
+  return std::nullopt;
+}
+
+bool split_target(std::string_view target, std::string_view& host, std::string_view& path,
+                  std::string_view& query) {
+  host = {};
+  if (target == "*") {
+    path = target;
+    query = {};
+    return true;
+  }
+  if (!target.starts_with('/')) {
+    // Absolute-form (RFC 9112 section 3.2.2): its authority replaces the Host header.
+    auto scheme_end = target.find("://");
+    if (scheme_end == std::string_view::npos) return false;
+    auto scheme = target.substr(0, scheme_end);
+    if (!beast::iequals(scheme, "http") && !beast::iequals(scheme, "https")) return false;
+    auto rest = target.substr(scheme_end + 3);
+    auto slash = rest.find_first_of("/?");
+    host = rest.substr(0, slash);
+    if (host.empty() || host.find('@') != std::string_view::npos) return false;
+    target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    if (target.starts_with('?')) return false;
+  }
+  auto q = target.find('?');
+  path = target.substr(0, q);
+  query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  if (auto frag = query.find('#'); frag != std::string_view::npos) query = query.substr(0, frag);
+  return true;
 }
 
 }  // namespace wharf::dataplane::server

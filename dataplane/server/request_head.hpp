@@ -3,7 +3,10 @@
 #include <chrono>
 #include <string>
 
+#include <optional>
+
 #include "dataplane/net.hpp"
+#include "dataplane/server/local_reply.hpp"
 
 namespace wharf::dataplane::server {
 
@@ -30,5 +33,21 @@ HeadResult find_request_head(std::string_view bytes, std::size_t& skip);
 awaitable<HeadResult> read_request_head(Stream& stream, beast::flat_buffer& buffer,
                                         std::chrono::milliseconds idle,
                                         std::chrono::milliseconds header, bool& waiting);
+
+struct HeadProblem {
+  LocalReason reason;
+  std::string detail;
+};
+
+// Why a parsed request head is refused before routing, or nothing when it is acceptable. Beast
+// has already refused Content-Length together with Transfer-Encoding, differing
+// Content-Lengths and bad chunk sizes; what it lets through but RFC 9112 does not is checked
+// here.
+std::optional<HeadProblem> check_framing(const http::request_header<>& h);
+
+// Splits the request target into the host it names (absolute-form only), the path and the
+// query. False for a target that is neither origin-form, absolute-form nor "*".
+bool split_target(std::string_view target, std::string_view& host, std::string_view& path,
+                  std::string_view& query);
 
 }  // namespace wharf::dataplane::server

@@ -13,6 +13,7 @@
 
 #include "ipc/frame.hpp"
 #include "ipc/messages.hpp"
+#include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
 namespace {
@@ -138,6 +139,35 @@ Response HttpClient::read_response(bool head) {
   }
   if (lower(r.headers["connection"]) == "close") r.closed = true;
   return r;
+}
+
+std::int64_t HttpClient::read_pattern_response(Response& head) {
+  std::size_t end;
+  char buf[65536];
+  while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return -1;
+    buffer_.append(buf, static_cast<std::size_t>(n));
+  }
+  std::string rest = buffer_.substr(end + 4);
+  buffer_.resize(end + 4);
+  head = read_response(/*head=*/true);
+  std::uint64_t want = std::stoull(head.headers["content-length"]);
+  std::uint64_t got = 0;
+  auto check = [&](const char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (static_cast<unsigned char>(p[i]) != pattern_byte(got + i)) return false;
+    }
+    got += n;
+    return true;
+  };
+  if (!check(rest.data(), rest.size())) return -static_cast<std::int64_t>(got) - 1;
+  while (got < want) {
+    ssize_t n = ::recv(fd_, buf, std::min<std::uint64_t>(sizeof buf, want - got), 0);
+    if (n <= 0) break;
+    if (!check(buf, static_cast<std::size_t>(n))) return -static_cast<std::int64_t>(got) - 1;
+  }
+  return static_cast<std::int64_t>(got);
 }
 
 std::string HttpClient::read_until_close() {

@@ -32,6 +32,10 @@ class HttpClient {
   void send_raw(std::string_view bytes);
   // Reads one response; for a HEAD request pass head=true (no body follows).
   Response read_response(bool head = false);
+  // Reads a Content-Length response whose body is pattern_byte(0..n), counting and checking it
+  // without keeping it: how the tests receive gigabytes. Returns the number of body bytes, or
+  // the index of the first wrong byte negated minus one.
+  std::int64_t read_pattern_response(Response& head);
   // Everything until the peer closes (or the timeout).
   std::string read_until_close();
   int fd() const { return fd_; }

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Wharf beside nginx, HAProxy and Caddy, in front of the same backend, in one run.
+#
+# Every proxy gets one worker/thread pinned to CPU $PROXY_CPU; the backend, the upload sink and
+# the load generators share CPU $AUX_CPU. "direct" is the same load without a proxy: the ceiling
+# any proxy can reach here. Each proxy routes /upload* to the sink and everything else to the
+# backend (nginx serving "hello" and a 1 MiB file).
+#
+# Rows: keep-alive small responses at 64 and 256 connections, a new connection per request,
+# 1 MiB responses, and $UPLOAD_BYTES uploads with Content-Length and chunked. Columns: req/s,
+# p50/p99 latency, MiB/s, the proxy's peak RSS during the row, and Wharf's ratio to the best
+# peer and to direct.
+#
+# Usage: bench/run.sh            (env: DURATION=10s UPLOAD_BYTES=2147483648 TARGETS=... TESTS=...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+DURATION=${DURATION:-10s}
+UPLOAD_BYTES=${UPLOAD_BYTES:-2147483648}
+PROXY_CPU=${PROXY_CPU:-0}
+AUX_CPU=${AUX_CPU:-1}
+TARGETS=${TARGETS:-"direct nginx haproxy caddy wharf"}
+TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
+
+scripts/setup.sh wrk nginx-light haproxy caddy bc
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build -j2 wharf-dataplane wharf-demo-backend >/dev/null
+
+work=$(mktemp -d /tmp/wharf-bench-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+backend=19080 sink=19090
+declare -A port=([direct]=$backend [nginx]=19081 [haproxy]=19082 [caddy]=19083 [wharf]=19084)
+declare -A pid
+
+start() {  # name cpu command...
+  local name=$1 cpu=$2
+  shift 2
+  taskset -c "$cpu" "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  pid[$name]=$!
+}
+
+# ---- backend (nginx, 1 worker) and upload sink (the test upstream server, C++) ----
+mkdir -p "$work/www"
+printf hello >"$work/www/index.html"
+head -c 1048576 /dev/urandom >"$work/www/1m"
+cat >"$work/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$backend reuseport backlog=4096; root $work/www;
+    location = / { return 200 "hello"; } } }
+CONF
+start backend "$AUX_CPU" nginx -c "$work/backend.conf"
+start sink "$AUX_CPU" build/tests/wharf-demo-backend --port "$sink" --name sink
+
+# ---- proxies ----
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  upstream b { server 127.0.0.1:$backend; keepalive 512; }
+  upstream s { server 127.0.0.1:$sink; keepalive 16; }
+  server { listen 127.0.0.1:${port[nginx]} backlog=4096;
+    client_max_body_size 0; proxy_http_version 1.1; proxy_set_header Connection "";
+    location /upload { proxy_pass http://s; proxy_request_buffering off; }
+    location / { proxy_pass http://b; proxy_buffering off; } } }
+CONF
+cat >"$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 20000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend f
+  bind 127.0.0.1:${port[haproxy]}
+  use_backend s if { path_beg /upload }
+  default_backend b
+backend b
+  server b1 127.0.0.1:$backend
+backend s
+  server s1 127.0.0.1:$sink
+CONF
+cat >"$work/Caddyfile" <<CONF
+{
+  admin off
+  auto_https off
+}
+http://127.0.0.1:${port[caddy]} {
+  reverse_proxy /upload* 127.0.0.1:$sink
+  reverse_proxy 127.0.0.1:$backend
+}
+CONF
+mkdir -p "$work/wharf-state"
+cat >"$work/wharf-state/table.json" <<CONF
+{"version":1,
+ "routers":[{"name":"upload@bench","rule":"PathPrefix(\`/upload\`)","service":"sink@bench"},
+            {"name":"all@bench","rule":"PathPrefix(\`/\`)","service":"backend@bench"}],
+ "services":[{"name":"sink@bench","servers":[{"url":"http://127.0.0.1:$sink"}]},
+             {"name":"backend@bench","servers":[{"url":"http://127.0.0.1:$backend"}]}]}
+CONF
+for t in $TARGETS; do
+  case $t in
+    nginx) start nginx "$PROXY_CPU" nginx -c "$work/nginx.conf" ;;
+    haproxy) start haproxy "$PROXY_CPU" haproxy -f "$work/haproxy.cfg" ;;
+    caddy) GOMAXPROCS=1 start caddy "$PROXY_CPU" caddy run --adapter caddyfile \
+             --config "$work/Caddyfile" ;;
+    wharf) start wharf "$PROXY_CPU" build/dataplane/wharf-dataplane --threads 1 \
+             --entrypoint "web=127.0.0.1:${port[wharf]}" --state-dir "$work/wharf-state" \
+             --control-socket "$work/wharf.sock" ;;
+  esac
+done
+sleep 2
+for t in $TARGETS; do
+  curl -sf -o /dev/null "http://127.0.0.1:${port[$t]}/" || { echo "bench: $t is not answering" >&2; exit 1; }
+done
+
+# Peak RSS of a proxy while a command runs: VmRSS sampled every 50 ms (VmHWM cannot be reset).
+rss_probe() {  # pid → writes max KiB to $work/rss until killed
+  local p=$1 max=0 v
+  while kill -0 "$p" 2>/dev/null; do
+    v=$(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    ((v > max)) && max=$v && echo "$max" >"$work/rss"
+    sleep 0.05
+  done
+}
+
+declare -A result
+measure() {  # target test
+  local t=$1 test=$2 url="http://127.0.0.1:${port[$1]}" out probe=""
+  echo 0 >"$work/rss"
+  if [ "$t" != direct ]; then rss_probe "${pid[$t]}" & probe=$!; fi
+  case $test in
+    ka64 | ka256 | close | bw1m)
+      local c=64 path=/ hdr=()
+      [ "$test" = ka256 ] && c=256
+      [ "$test" = bw1m ] && c=16 path=/1m
+      [ "$test" = close ] && hdr=(-H "Connection: close")
+      out=$(taskset -c "$AUX_CPU" wrk -t1 -c$c -d"$DURATION" --latency "${hdr[@]}" "$url$path")
+      local rps p50 p99 mibs
+      rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+      p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+      p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+      mibs=$(awk '/^Transfer\/sec/ {v=$2; u=substr(v,length(v)-1); n=v+0;
+              if (u=="GB") n*=1024; else if (u=="KB") n/=1024; else if (u!="MB") n/=1048576;
+              printf "%.1f", n}' <<<"$out")
+      result[$t,$test]="$rps $p50 $p99 $mibs"
+      ;;
+    upload | uploadch)
+      local u="$url/upload" start end secs
+      [ "$t" = direct ] && u="http://127.0.0.1:$sink/upload"
+      start=$(date +%s.%N)
+      if [ "$test" = upload ]; then
+        truncate -s "$UPLOAD_BYTES" "$work/upload.bin"
+        taskset -c "$AUX_CPU" curl -sf -o /dev/null -T "$work/upload.bin" -X POST "$u"
+      else
+        head -c "$UPLOAD_BYTES" /dev/zero | taskset -c "$AUX_CPU" curl -sf -o /dev/null -T - -X POST "$u"
+      fi
+      end=$(date +%s.%N)
+      secs=$(echo "$end - $start" | bc -l)
+      result[$t,$test]="- - - $(echo "$UPLOAD_BYTES / 1048576 / $secs" | bc -l | xargs printf '%.1f')"
+      ;;
+  esac
+  if [ -n "$probe" ]; then kill "$probe" 2>/dev/null || true; wait "$probe" 2>/dev/null || true; fi
+  result[$t,$test,rss]=$(($(cat "$work/rss") / 1024))
+}
+
+for test in $TESTS; do
+  for t in $TARGETS; do
+    echo "bench: $test via $t" >&2
+    measure "$t" "$test"
+  done
+done
+
+# ---- report ----
+printf '\n%-9s %-8s %10s %9s %9s %9s %8s\n' test target req/s p50 p99 MiB/s rssMiB
+for test in $TESTS; do
+  for t in $TARGETS; do
+    read -r rps p50 p99 mibs <<<"${result[$t,$test]}"
+    rss=${result[$t,$test,rss]}
+    [ "$t" = direct ] && rss=-
+    printf '%-9s %-8s %10s %9s %9s %9s %8s\n' "$test" "$t" "$rps" "$p50" "$p99" "$mibs" "$rss"
+  done
+done
+echo
+echo "Wharf ratios (throughput: req/s, or MiB/s for uploads; >1 is better than the reference)"
+printf '%-9s %12s %12s %s\n' test vs-best-peer vs-direct best-peer
+for test in $TESTS; do
+  col=1
+  case $test in upload | uploadch) col=4 ;; esac
+  val() { awk -v c=$col '{print $c}' <<<"${result[$1,$test]}"; }
+  best=0 bestname=-
+  for t in nginx haproxy caddy; do
+    [[ " $TARGETS " == *" $t "* ]] || continue
+    v=$(val $t)
+    if (($(echo "$v > $best" | bc -l))); then best=$v bestname=$t; fi
+  done
+  w=$(val wharf 2>/dev/null || echo 0)
+  d=$(val direct 2>/dev/null || echo 0)
+  r1=$( (($(echo "$best > 0" | bc -l))) && echo "$w / $best" | bc -l | xargs printf '%.2f' || echo -)
+  r2=$( (($(echo "$d > 0" | bc -l))) && echo "$w / $d" | bc -l | xargs printf '%.2f' || echo -)
+  printf '%-9s %12s %12s %s\n' "$test" "$r1" "$r2" "$bestname"
+done
