@@ -50,6 +50,7 @@ start() {  # name cpu command...
 
 # ---- backend (nginx, 1 worker) and upload sink (the test upstream server, C++) ----
 mkdir -p "$work/www"
+chmod 755 "$work"  # nginx workers run as www-data and must read the files.
 printf hello >"$work/www/index.html"
 head -c 1048576 /dev/urandom >"$work/www/1m"
 cat >"$work/backend.conf" <<CONF
@@ -77,7 +78,7 @@ CONF
 cat >"$work/haproxy.cfg" <<CONF
 global
   nbthread 1
-  maxconn 20000
+  maxconn 8000
 defaults
   mode http
   timeout connect 5s

@@ -144,7 +144,8 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
 
   // The response head; interim 1xx responses are relayed (except 100, which the client got
   // from us already) and the real one read after them.
-  beast::flat_buffer up_buffer;
+  beast::flat_buffer& up_buffer = x.upstream_buffer;
+  up_buffer.consume(up_buffer.size());
   std::optional<ResponseParser> rp;
   for (;;) {
     rp.emplace();
@@ -177,16 +178,16 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
     co_return co_await switch_protocols(x, *up, up_buffer, head.base());
   }
 
+  const bool upstream_keep_alive = head.keep_alive();
+  const bool has_length = rp->content_length().has_value();
   http::response<http::buffer_body> res;
-  res.base() = head.base();
-  std::string length(head[http::field::content_length]);
+  // The parser keeps its framing state apart from the fields, so the head can be moved out.
+  res.base() = std::move(rp->get().base());
   strip_hop_by_hop(res);
   res.version(req.version() >= 11 ? 11 : 10);
   const bool body_follows = !rp->is_done();
   bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
-  if (!length.empty()) {
-    res.set(http::field::content_length, length);
-  } else if (body_follows) {
+  if (!has_length && body_follows) {
     // A close-delimited upstream body is re-framed as chunked for HTTP/1.1 clients so their
     // connection can stay open; HTTP/1.0 clients get it close-delimited.
     if (req.version() >= 11) {
@@ -209,7 +210,7 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
     // body is incomplete.
     if (r.status != RelayStatus::kOk) keep = false;
   }
-  if (rp->is_done() && head.keep_alive() && x.request.is_done() && up_buffer.size() == 0 &&
+  if (rp->is_done() && upstream_keep_alive && x.request.is_done() && up_buffer.size() == 0 &&
       sr.is_done()) {
     x.pool.give(x.server.endpoint, up->release_socket());
   }

@@ -27,7 +27,10 @@ struct Exchange {
   std::string_view scheme;
   const model::EntryPointTimeouts& timeouts;
   UpstreamPool& pool;
-  char* relay_buffer;      // kRelayBufferSize bytes, reused for both directions.
+  char* relay_buffer;  // kRelayBufferSize bytes, reused for both directions.
+  // Read buffer for upstream responses; owned by the session so its capacity (grown for body
+  // reads) is allocated once per connection, not once per request.
+  beast::flat_buffer& upstream_buffer;
   bool client_keep_alive;  // The client asked for it.
   const bool& draining;    // The worker's drain flag, read when the response head goes out.
 };

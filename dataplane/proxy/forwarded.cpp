@@ -65,7 +65,7 @@ void strip_hop_by_hop(http::fields& fields) {
   for (const auto& n : named) fields.erase(n);
   for (auto f : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
                  http::field::te, http::field::trailer, http::field::transfer_encoding,
-                 http::field::upgrade, http::field::content_length}) {
+                 http::field::upgrade}) {
     fields.erase(f);
   }
 }

@@ -24,7 +24,8 @@ ClientInfo compute_client(const model::IpAddress& peer, const std::vector<model:
 bool wants_upgrade(const http::fields& headers);
 
 // Removes hop-by-hop headers (RFC 9110 section 7.6.1): the fixed list plus every header named
-// in Connection. Framing headers are removed too; the caller sets its own.
+// in Connection. Transfer-Encoding goes too (each hop frames its own message); Content-Length
+// stays, it describes the body on both sides.
 void strip_hop_by_hop(http::fields& fields);
 
 // Sets X-Forwarded-For/Proto/Host/Port and X-Real-IP on the upstream request. From an untrusted

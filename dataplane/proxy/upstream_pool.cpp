@@ -30,7 +30,12 @@ std::optional<tcp::socket> UpstreamPool::take(const tcp::endpoint& ep) {
     // Most recently used first: it is the least likely to have been closed by the server.
     Idle idle = std::move(list.back());
     list.pop_back();
-    if (now - idle.since < kMaxIdle && still_open(idle.socket)) return std::move(idle.socket);
+    auto age = now - idle.since;
+    if (age >= kMaxIdle) continue;
+    // A connection back from its last exchange within the last second is not worth a peek
+    // syscall: servers close idle keep-alives after seconds, and if one raced us anyway the
+    // exchange retries a body-less request on a fresh connection.
+    if (age < kTrustedAge || still_open(idle.socket)) return std::move(idle.socket);
   }
   return std::nullopt;
 }

@@ -18,6 +18,7 @@ class UpstreamPool {
   // 60-75 s, and a connection they already closed would fail the next request.
   static constexpr std::chrono::seconds kMaxIdle{55};
   static constexpr std::size_t kMaxIdlePerServer = 4096;
+  static constexpr std::chrono::seconds kTrustedAge{1};
 
   // A live idle connection to `ep`, if any. A connection the server has closed (or that holds
   // unexpected bytes) is detected with a non-blocking peek and discarded.

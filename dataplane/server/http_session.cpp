@@ -147,6 +147,7 @@ awaitable<bool> HttpSession::serve_one() {
                     ep_timeouts,
                     worker_.pool(),
                     relay_buffer_.get(),
+                    upstream_buffer_,
                     req.keep_alive(),
                     worker_.draining()};
   co_return co_await proxy::forward(x);

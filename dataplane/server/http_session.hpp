@@ -37,6 +37,7 @@ class HttpSession {
   std::uint16_t port_;
   model::IpAddress peer_;
   beast::flat_buffer buffer_;
+  beast::flat_buffer upstream_buffer_;
   std::unique_ptr<char[]> relay_buffer_;  // Allocated on the first request with a body.
   bool waiting_ = false;                  // True while no byte of the next request has arrived.
   unsigned version_ = 11;

@@ -55,7 +55,9 @@ class Worker {
 
   const Options& options_;
   unsigned index_;
-  asio::io_context io_{1};
+  // Sockets and timers of a worker are only ever touched by its own thread, so the reactor
+  // needs no locking; posting (table installs, drain) still goes through the locked queue.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::shared_ptr<const routing::CompiledTable> table_;
   proxy::UpstreamPool pool_;

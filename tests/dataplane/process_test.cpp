@@ -42,7 +42,11 @@ TEST(Process, GigabyteUploadAndDownloadStreamInUnder64MiB) {
   auto peak = peak_rss_kib(dp.pid());
   RecordProperty("dataplane_peak_rss_kib", static_cast<int>(peak));
   EXPECT_GT(peak, 0u);
+#ifndef WHARF_SANITIZE
+  // ASan's shadow memory and quarantine make RSS meaningless there; the bound is checked in
+  // the plain build, the streaming itself in both.
   EXPECT_LT(peak, 64u * 1024) << "peak RSS " << peak << " KiB";
+#endif
 }
 
 TEST(Process, SigtermDrainsInFlightRequestsAndExitsZero) {

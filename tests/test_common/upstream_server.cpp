@@ -86,6 +86,7 @@ struct UpstreamServer::Impl {
 
   asio::awaitable<void> session(tcp::socket s) {
     beast::flat_buffer buffer;
+    buffer.reserve(kChunk);  // Beast reads at most the spare capacity per call.
     std::vector<char> body(kChunk);
     for (;;) {
       http::request_parser<http::buffer_body> p;
