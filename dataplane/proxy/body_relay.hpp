@@ -27,7 +27,10 @@ awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
                                   std::chrono::milliseconds out_idle, char* buf, std::size_t size) {
   // Beast sizes each socket read by the buffer's spare capacity (at least 512 bytes): without
   // this, a buffer sized for a request head would move a body in ~1 KiB reads.
-  if (in_buffer.capacity() < size) in_buffer.reserve(size);
+  // A small body that is already buffered (the common case) needs no bigger buffer.
+  auto remaining = parser.content_length_remaining();
+  bool more_than_buffered = !remaining || *remaining > in_buffer.size();
+  if (more_than_buffered && in_buffer.capacity() < size) in_buffer.reserve(size);
   while (!sr.is_done()) {
     if (!parser.is_done()) {
       parser.get().body().data = buf;

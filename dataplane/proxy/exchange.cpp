@@ -31,25 +31,41 @@ bool is_connection_lost(const error_code& ec) {
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
-// The upstream request head: the client's head minus hop-by-hop fields, plus forwarding
-// headers and our own framing.
-http::request<http::buffer_body> upstream_head(const Exchange& x) {
-  const auto& req = x.request.get();
+// What the exchange still needs to know about the client's request once its fields have been
+// moved into the upstream request.
+struct RequestFacts {
+  bool head = false;
+  unsigned version = 11;
+  bool expect_continue = false;
+  bool upgrade = false;
+};
+
+// The upstream request head: the client's head (moved, not copied: its fields are not needed
+// again) minus hop-by-hop fields, plus forwarding headers and our own framing.
+http::request<http::buffer_body> upstream_head(Exchange& x, RequestFacts& facts) {
+  auto& req = x.request.get();
+  facts.head = req.method() == http::verb::head;
+  facts.version = req.version();
+  facts.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+  facts.upgrade = wants_upgrade(req);
+  std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
+  const bool chunked = req.chunked();
   http::request<http::buffer_body> up;
-  up.base() = req.base();
+  up.base() = std::move(req.base());
   up.version(11);
   up.target(x.target);
   strip_hop_by_hop(up);
+  // After stripping: headers the client listed in Connection are gone, ours always stay.
+  set_forwarded_headers(up, x.client_info, x.scheme);
   // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
   // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
   up.erase(http::field::expect);
   if (!x.service.pass_host_header) up.set(http::field::host, x.server.authority);
-  set_forwarded_headers(up, req, x.client_info, x.scheme);
-  if (wants_upgrade(req)) {
+  if (facts.upgrade) {
     up.set(http::field::connection, "Upgrade");
-    up.set(http::field::upgrade, req[http::field::upgrade]);
+    up.set(http::field::upgrade, upgrade);
   }
-  if (req.chunked()) {
+  if (chunked) {
     up.chunked(true);
   } else if (auto n = x.request.content_length()) {
     up.content_length(*n);
@@ -58,6 +74,7 @@ http::request<http::buffer_body> upstream_head(const Exchange& x) {
 }
 
 awaitable<AttemptResult> local(Exchange& x, LocalReason reason, std::string_view detail = {}) {
+  // Method and version live outside the fields, so they survive the move in upstream_head.
   const auto& req = x.request.get();
   bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
   auto ec = co_await server::write_local_reply(x.client, reason, req.version(), keep,
@@ -85,8 +102,7 @@ awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_b
 }
 
 awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& up_req,
-                                 bool may_retry) {
-  const auto& req = x.request.get();
+                                 const RequestFacts& req, bool may_retry) {
   const auto& to = x.service.timeouts;
   const bool has_body = !x.request.is_done();
 
@@ -120,7 +136,7 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
   } else {
     auto [ec, _] = co_await http::async_write_header(*up, sr, kNoThrow);
     if (ec) co_return co_await local(x, LocalReason::kUpstreamConnect);
-    if (beast::iequals(req[http::field::expect], "100-continue") && req.version() >= 11) {
+    if (req.expect_continue && req.version >= 11) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       x.client.expires_after(ms(x.timeouts.body_idle_ms));
       auto [cec, n] = co_await asio::async_write(x.client, asio::buffer(kContinue), kNoThrow);
@@ -151,7 +167,7 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
     rp.emplace();
     rp->header_limit(64 * 1024);
     rp->body_limit(boost::none);
-    if (req.method() == http::verb::head) rp->skip(true);
+    if (req.head) rp->skip(true);
     up->expires_after(ms(to.response_header_ms));
     auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
     if (ec == beast::error::timeout) co_return co_await local(x, LocalReason::kUpstreamTimeout);
@@ -162,7 +178,7 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
     if (ec) co_return co_await local(x, LocalReason::kUpstreamProtocol);
     unsigned status = rp->get().result_int();
     if (status < 100 || status >= 200 || status == 101) break;
-    if (status != 100 && req.version() >= 11) {
+    if (status != 100 && req.version >= 11) {
       http::response<http::empty_body> interim;
       interim.base() = rp->get().base();
       strip_hop_by_hop(interim);
@@ -174,7 +190,7 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
 
   const auto& head = rp->get();
   if (head.result() == http::status::switching_protocols) {
-    if (!wants_upgrade(req)) co_return co_await local(x, LocalReason::kUpstreamProtocol);
+    if (!req.upgrade) co_return co_await local(x, LocalReason::kUpstreamProtocol);
     co_return co_await switch_protocols(x, *up, up_buffer, head.base());
   }
 
@@ -184,13 +200,13 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
   // The parser keeps its framing state apart from the fields, so the head can be moved out.
   res.base() = std::move(rp->get().base());
   strip_hop_by_hop(res);
-  res.version(req.version() >= 11 ? 11 : 10);
+  res.version(req.version >= 11 ? 11 : 10);
   const bool body_follows = !rp->is_done();
   bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
   if (!has_length && body_follows) {
     // A close-delimited upstream body is re-framed as chunked for HTTP/1.1 clients so their
     // connection can stay open; HTTP/1.0 clients get it close-delimited.
-    if (req.version() >= 11) {
+    if (req.version >= 11) {
       res.chunked(true);
     } else {
       keep = false;
@@ -224,13 +240,13 @@ awaitable<bool> forward(Exchange& x) {
     log::warn("service " + x.service.name + ": " + x.server.resolve_error);
     co_return (co_await local(x, LocalReason::kUpstreamConnect)).keep_alive;
   }
-  auto up_req = upstream_head(x);
+  RequestFacts facts;
+  auto up_req = upstream_head(x, facts);
   // One retry, only when a pooled connection was found closed before it carried any byte of a
   // response and the request had no body: then the upstream never saw the request.
   for (int i = 0;; ++i) {
-    auto r = co_await attempt(x, up_req, i == 0);
+    auto r = co_await attempt(x, up_req, facts, i == 0);
     if (r.outcome == Outcome::kDone) co_return r.keep_alive;
-    up_req = upstream_head(x);  // The serializer may have touched the message.
   }
 }
 

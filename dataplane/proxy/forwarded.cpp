@@ -70,38 +70,38 @@ void strip_hop_by_hop(http::fields& fields) {
   }
 }
 
-void set_forwarded_headers(http::fields& upstream, const http::fields& original,
-                           const ClientInfo& client, std::string_view scheme) {
-  std::string peer = client.peer.to_string();
-  auto original_value = [&](std::string_view name) -> std::string_view {
-    auto it = original.find(name);
-    return it == original.end() ? std::string_view{} : std::string_view(it->value());
+void set_forwarded_headers(http::fields& fields, const ClientInfo& client,
+                           std::string_view scheme) {
+  // Values are copied out before anything is set: set() replaces the field a view points into.
+  auto incoming = [&](std::string_view name) {
+    auto it = client.peer_trusted ? fields.find(name) : fields.end();
+    return it == fields.end() ? std::string() : std::string(it->value());
   };
   std::string xff;
   if (client.peer_trusted) {
-    for_each_token(original, "X-Forwarded-For", [&](std::string_view t) {
+    for_each_token(fields, "X-Forwarded-For", [&](std::string_view t) {
       if (!xff.empty()) xff += ", ";
       xff += t;
     });
   }
   if (!xff.empty()) xff += ", ";
-  xff += peer;
-  upstream.set("X-Forwarded-For", xff);
-
-  auto keep_or = [&](std::string_view name, std::string_view fallback) {
-    auto v = client.peer_trusted ? original_value(name) : std::string_view{};
-    upstream.set(name, v.empty() ? fallback : v);
-  };
-  std::string_view host = original_value("Host");
-  keep_or("X-Forwarded-Proto", scheme);
-  keep_or("X-Forwarded-Host", host);
-  std::string port = scheme == "https" ? "443" : "80";
-  if (auto colon = host.rfind(':');
-      colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
-    port = std::string(host.substr(colon + 1));
+  xff += client.peer.to_string();
+  std::string host(fields[http::field::host]);
+  std::string proto = incoming("X-Forwarded-Proto");
+  std::string fwd_host = incoming("X-Forwarded-Host");
+  std::string port = incoming("X-Forwarded-Port");
+  if (port.empty()) {
+    port = scheme == "https" ? "443" : "80";
+    auto colon = host.rfind(':');
+    if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+      port = host.substr(colon + 1);
+    }
   }
-  keep_or("X-Forwarded-Port", port);
-  upstream.set("X-Real-IP", client.client.to_string());
+  fields.set("X-Forwarded-For", xff);
+  fields.set("X-Forwarded-Proto", proto.empty() ? std::string(scheme) : proto);
+  fields.set("X-Forwarded-Host", fwd_host.empty() ? host : fwd_host);
+  fields.set("X-Forwarded-Port", port);
+  fields.set("X-Real-IP", client.client.to_string());
 }
 
 }  // namespace wharf::dataplane::proxy

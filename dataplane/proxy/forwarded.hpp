@@ -28,9 +28,8 @@ bool wants_upgrade(const http::fields& headers);
 // stays, it describes the body on both sides.
 void strip_hop_by_hop(http::fields& fields);
 
-// Sets X-Forwarded-For/Proto/Host/Port and X-Real-IP on the upstream request. From an untrusted
-// peer, incoming values are replaced, never appended to.
-void set_forwarded_headers(http::fields& upstream, const http::fields& original,
-                           const ClientInfo& client, std::string_view scheme);
+// Rewrites X-Forwarded-For/Proto/Host/Port and X-Real-IP in the request's own fields (on their
+// way upstream). From an untrusted peer, incoming values are replaced, never appended to.
+void set_forwarded_headers(http::fields& fields, const ClientInfo& client, std::string_view scheme);
 
 }  // namespace wharf::dataplane::proxy

@@ -35,7 +35,14 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypo
     : worker_(worker), stream_(std::move(socket)), entrypoint_(std::move(entrypoint)), port_(port) {
   error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
-  if (auto ip = model::IpAddress::parse(remote.address().to_string())) peer_ = *ip;
+  const auto& a = remote.address();
+  if (a.is_v4()) {
+    peer_ = model::IpAddress::from_v4(a.to_v4().to_uint());
+  } else {
+    auto bytes = a.to_v6().to_bytes();
+    std::copy(bytes.begin(), bytes.end(), peer_.bytes.begin());
+    peer_.v4 = a.to_v6().is_v4_mapped();
+  }
   stream_.socket().set_option(tcp::no_delay(true), ec);
   worker_.add(this);
 }
@@ -129,7 +136,7 @@ awaitable<bool> HttpSession::serve_one() {
   if (!server) co_return co_await reply(LocalReason::kNoServer, can_keep);
 
   // One buffer per connection, allocated on first use, serves both body directions.
-  if (!relay_buffer_) relay_buffer_.reset(new char[proxy::kRelayBufferSize]);
+  if (!relay_buffer_) relay_buffer_ = worker_.take_relay_buffer();
   std::string origin_target;
   std::string_view target = req.target();
   if (!target_host.empty()) {

@@ -101,6 +101,44 @@ TEST_F(RobustnessTest, HttpOneZeroClientGetsACloseDelimitedOrLengthBody) {
   EXPECT_TRUE(all.ends_with("\r\n\r\nabcde")) << all;
 }
 
+TEST(Timeouts, StalledBodiesAndTricklingHeadsAreCutMovingBodiesAreNot) {
+  UpstreamServer upstream{"a"};
+  InProcessDataplane dp{1};
+  auto t = simple_table(1, upstream.url());
+  t.entrypoints.push_back({"web", {}});
+  t.entrypoints[0].timeouts.body_idle_ms = 300;
+  t.entrypoints[0].timeouts.read_header_ms = 300;
+  ASSERT_EQ(dp.apply(t), "ack");
+
+  // A body that stops moving: the client connection is closed after the idle time.
+  HttpClient stalled(dp.port());
+  stalled.send_raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(stalled.read_until_close(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+
+  // A body that keeps moving, slower than the idle time in total, is never cut.
+  HttpClient slow(dp.port());
+  slow.send_raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n");
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    slow.send_raw("x");
+  }
+  auto r = slow.read_response();
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_TRUE(r.body.starts_with("received 8 ")) << r.body;
+
+  // A request head that trickles in for longer than read_header_ms is cut (slowloris).
+  HttpClient trickle(dp.port());
+  trickle.send_raw("GET / HTTP/1.1\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  try {
+    trickle.send_raw("Host: a\r\n\r\n");
+  } catch (const std::exception&) {
+  }
+  EXPECT_EQ(trickle.read_until_close(), "");
+}
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
