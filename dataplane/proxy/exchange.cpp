@@ -5,6 +5,7 @@
 
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/tunnel.hpp"
+#include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/local_reply.hpp"
 #include "log/log.hpp"
 
@@ -38,11 +39,12 @@ struct RequestFacts {
   unsigned version = 11;
   bool expect_continue = false;
   bool upgrade = false;
+  std::string forwarded;  // X-Forwarded-* and X-Real-IP lines for the upstream head.
 };
 
 // The upstream request head: the client's head (moved, not copied: its fields are not needed
 // again) minus hop-by-hop fields, plus forwarding headers and our own framing.
-http::request<http::buffer_body> upstream_head(Exchange& x, RequestFacts& facts) {
+http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) {
   auto& req = x.request.get();
   facts.head = req.method() == http::verb::head;
   facts.version = req.version();
@@ -50,13 +52,13 @@ http::request<http::buffer_body> upstream_head(Exchange& x, RequestFacts& facts)
   facts.upgrade = wants_upgrade(req);
   std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
   const bool chunked = req.chunked();
-  http::request<http::buffer_body> up;
+  http::request<http::empty_body> up;
   up.base() = std::move(req.base());
   up.version(11);
   up.target(x.target);
   strip_hop_by_hop(up);
   // After stripping: headers the client listed in Connection are gone, ours always stay.
-  set_forwarded_headers(up, x.client_info, x.scheme);
+  facts.forwarded = forwarded_headers(up, x.client_info, x.scheme);
   // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
   // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
   up.erase(http::field::expect);
@@ -101,7 +103,7 @@ awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_b
   co_return AttemptResult{};
 }
 
-awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& up_req,
+awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_body>& up_req,
                                  const RequestFacts& req, bool may_retry) {
   const auto& to = x.service.timeouts;
   const bool has_body = !x.request.is_done();
@@ -125,26 +127,27 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
   }
   bool retryable = may_retry && reused && !has_body;
 
-  http::request_serializer<http::buffer_body> sr{up_req};
+  std::string& wire = x.head_buffer;
+  write_head(up_req.base(), wire, req.forwarded);
+  bool request_sent = !has_body;
   up->expires_after(ms(to.body_idle_ms));
-  if (!has_body) {
-    up_req.body().data = nullptr;
-    up_req.body().more = false;  // buffer_body defaults to "more to come".
-    auto [ec, _] = co_await http::async_write(*up, sr, kNoThrow);
+  if (!has_body || req.expect_continue) {
+    auto ec = co_await write_body_part(*up, wire, nullptr, 0, false, false);
     if (ec && retryable) co_return AttemptResult{Outcome::kRetry};
     if (ec) co_return co_await local(x, LocalReason::kUpstreamConnect);
-  } else {
-    auto [ec, _] = co_await http::async_write_header(*up, sr, kNoThrow);
-    if (ec) co_return co_await local(x, LocalReason::kUpstreamConnect);
+    wire.clear();
+  }
+  if (has_body) {
     if (req.expect_continue && req.version >= 11) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       x.client.expires_after(ms(x.timeouts.body_idle_ms));
       auto [cec, n] = co_await asio::async_write(x.client, asio::buffer(kContinue), kNoThrow);
       if (cec) co_return AttemptResult{};
     }
-    auto r =
-        co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms), *up,
-                            sr, up_req, ms(to.body_idle_ms), x.relay_buffer, kRelayBufferSize);
+    auto r = co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms),
+                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
+                                 kRelayBufferSize);
+    request_sent = r.status == RelayStatus::kOk;
     if (r.status == RelayStatus::kReadFailed) {
       // The client stopped sending mid-body or sent a broken chunk: the request is incomplete,
       // so the upstream connection is dropped (it would wait for the rest forever).
@@ -196,7 +199,7 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
 
   const bool upstream_keep_alive = head.keep_alive();
   const bool has_length = rp->content_length().has_value();
-  http::response<http::buffer_body> res;
+  http::response<http::empty_body> res;
   // The parser keeps its framing state apart from the fields, so the head can be moved out.
   res.base() = std::move(rp->get().base());
   strip_hop_by_hop(res);
@@ -214,20 +217,19 @@ awaitable<AttemptResult> attempt(Exchange& x, http::request<http::buffer_body>& 
   }
   res.keep_alive(keep);
 
-  http::response_serializer<http::buffer_body> rs{res};
+  write_head(res.base(), wire);
   x.client.expires_after(ms(x.timeouts.body_idle_ms));
   if (!body_follows) {
-    auto [ec, _] = co_await http::async_write_header(x.client, rs, kNoThrow);
-    if (ec) keep = false;
+    if (co_await write_body_part(x.client, wire, nullptr, 0, false, false)) keep = false;
   } else {
-    auto r = co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, rs, res,
-                                 ms(x.timeouts.body_idle_ms), x.relay_buffer, kRelayBufferSize);
+    auto r =
+        co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, wire, res.chunked(),
+                            ms(x.timeouts.body_idle_ms), x.relay_buffer, kRelayBufferSize);
     // The response head is out, so no local reply can follow; closing tells the client the
     // body is incomplete.
     if (r.status != RelayStatus::kOk) keep = false;
   }
-  if (rp->is_done() && upstream_keep_alive && x.request.is_done() && up_buffer.size() == 0 &&
-      sr.is_done()) {
+  if (rp->is_done() && upstream_keep_alive && request_sent && up_buffer.size() == 0) {
     x.pool.give(x.server.endpoint, up->release_socket());
   }
   co_return AttemptResult{Outcome::kDone, keep};

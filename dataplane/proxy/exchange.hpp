@@ -31,8 +31,9 @@ struct Exchange {
   // Read buffer for upstream responses; owned by the session so its capacity (grown for body
   // reads) is allocated once per connection, not once per request.
   beast::flat_buffer& upstream_buffer;
-  bool client_keep_alive;  // The client asked for it.
-  const bool& draining;    // The worker's drain flag, read when the response head goes out.
+  std::string& head_buffer;  // Scratch for serialized message heads, reused across requests.
+  bool client_keep_alive;    // The client asked for it.
+  const bool& draining;      // The worker's drain flag, read when the response head goes out.
 };
 
 // Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local

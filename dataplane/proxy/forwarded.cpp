@@ -61,21 +61,39 @@ bool wants_upgrade(const http::fields& headers) {
 
 void strip_hop_by_hop(http::fields& fields) {
   std::vector<std::string> named;
-  for_each_token(fields, "Connection", [&](std::string_view t) { named.emplace_back(t); });
-  for (const auto& n : named) fields.erase(n);
-  for (auto f : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
-                 http::field::te, http::field::trailer, http::field::transfer_encoding,
-                 http::field::upgrade}) {
-    fields.erase(f);
+  if (fields.find(http::field::connection) != fields.end()) {
+    for_each_token(fields, "Connection", [&](std::string_view t) { named.emplace_back(t); });
   }
+  // One pass comparing the parsed field enum: cheaper than a lookup per hop-by-hop name.
+  for (auto it = fields.begin(); it != fields.end();) {
+    switch (it->name()) {
+      case http::field::connection:
+      case http::field::keep_alive:
+      case http::field::proxy_connection:
+      case http::field::te:
+      case http::field::trailer:
+      case http::field::transfer_encoding:
+      case http::field::upgrade:
+        it = fields.erase(it);
+        break;
+      default:
+        ++it;
+    }
+  }
+  for (const auto& n : named) fields.erase(n);
 }
 
-void set_forwarded_headers(http::fields& fields, const ClientInfo& client,
-                           std::string_view scheme) {
-  // Values are copied out before anything is set: set() replaces the field a view points into.
-  auto incoming = [&](std::string_view name) {
-    auto it = client.peer_trusted ? fields.find(name) : fields.end();
-    return it == fields.end() ? std::string() : std::string(it->value());
+std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
+                              std::string_view scheme) {
+  // Incoming values are read (from trusted peers) and then removed; ours are returned as
+  // header lines for the head writer, which avoids Beast's costly field replacement.
+  auto take = [&](std::string_view name) {
+    std::string value;
+    auto it = fields.find(name);
+    if (it == fields.end()) return value;
+    if (client.peer_trusted) value = std::string(it->value());
+    fields.erase(name);
+    return value;
   };
   std::string xff;
   if (client.peer_trusted) {
@@ -84,24 +102,36 @@ void set_forwarded_headers(http::fields& fields, const ClientInfo& client,
       xff += t;
     });
   }
+  fields.erase("X-Forwarded-For");
+  std::string peer = client.peer.to_string();
   if (!xff.empty()) xff += ", ";
-  xff += client.peer.to_string();
-  std::string host(fields[http::field::host]);
-  std::string proto = incoming("X-Forwarded-Proto");
-  std::string fwd_host = incoming("X-Forwarded-Host");
-  std::string port = incoming("X-Forwarded-Port");
+  xff += peer;
+  std::string_view host = fields[http::field::host];
+  std::string proto = take("X-Forwarded-Proto");
+  std::string fwd_host = take("X-Forwarded-Host");
+  std::string port = take("X-Forwarded-Port");
+  take("X-Real-IP");
   if (port.empty()) {
     port = scheme == "https" ? "443" : "80";
     auto colon = host.rfind(':');
-    if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
-      port = host.substr(colon + 1);
+    if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+      port = std::string(host.substr(colon + 1));
     }
   }
-  fields.set("X-Forwarded-For", xff);
-  fields.set("X-Forwarded-Proto", proto.empty() ? std::string(scheme) : proto);
-  fields.set("X-Forwarded-Host", fwd_host.empty() ? host : fwd_host);
-  fields.set("X-Forwarded-Port", port);
-  fields.set("X-Real-IP", client.client.to_string());
+  std::string out;
+  out.reserve(160 + xff.size() + host.size());
+  out += "X-Forwarded-For: ";
+  out += xff;
+  out += "\r\nX-Forwarded-Proto: ";
+  out += proto.empty() ? scheme : std::string_view(proto);
+  out += "\r\nX-Forwarded-Host: ";
+  out += fwd_host.empty() ? host : std::string_view(fwd_host);
+  out += "\r\nX-Forwarded-Port: ";
+  out += port;
+  out += "\r\nX-Real-IP: ";
+  out += client.client == client.peer ? peer : client.client.to_string();
+  out += "\r\n";
+  return out;
 }
 
 }  // namespace wharf::dataplane::proxy

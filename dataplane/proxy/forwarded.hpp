@@ -28,8 +28,10 @@ bool wants_upgrade(const http::fields& headers);
 // stays, it describes the body on both sides.
 void strip_hop_by_hop(http::fields& fields);
 
-// Rewrites X-Forwarded-For/Proto/Host/Port and X-Real-IP in the request's own fields (on their
-// way upstream). From an untrusted peer, incoming values are replaced, never appended to.
-void set_forwarded_headers(http::fields& fields, const ClientInfo& client, std::string_view scheme);
+// The X-Forwarded-For/Proto/Host/Port and X-Real-IP lines for the upstream request, ending in
+// CRLF; the incoming ones are removed from `fields`. From an untrusted peer incoming values are
+// replaced, never appended to.
+std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
+                              std::string_view scheme);
 
 }  // namespace wharf::dataplane::proxy

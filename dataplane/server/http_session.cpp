@@ -155,6 +155,7 @@ awaitable<bool> HttpSession::serve_one() {
                     worker_.pool(),
                     relay_buffer_.get(),
                     upstream_buffer_,
+                    head_,
                     req.keep_alive(),
                     worker_.draining()};
   co_return co_await proxy::forward(x);

@@ -43,7 +43,7 @@ class HttpSession {
   unsigned version_ = 11;
   bool head_request_ = false;
   // Scratch strings reused across requests on this connection.
-  std::string host_, path_;
+  std::string host_, path_, head_;
 };
 
 // Entry point for a freshly accepted connection.

@@ -1,0 +1,79 @@
+#include "dataplane/proxy/wire.hpp"
+
+#include <array>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <span>
+
+namespace wharf::dataplane::proxy {
+namespace {
+
+void append_fields(const http::fields& fields, std::string& out, std::string_view extra = {}) {
+  for (const auto& f : fields) {
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  out += extra;
+  out += "\r\n";
+}
+
+void append_version(unsigned version, std::string& out) {
+  out += version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+}  // namespace
+
+void write_head(const http::request_header<>& head, std::string& out, std::string_view extra) {
+  out.clear();
+  out += head.method_string();
+  out += ' ';
+  out += head.target();
+  out += ' ';
+  append_version(head.version(), out);
+  out += "\r\n";
+  append_fields(head, out, extra);
+}
+
+void write_head(const http::response_header<>& head, std::string& out) {
+  out.clear();
+  append_version(head.version(), out);
+  char code[4];
+  auto [end, ec] = std::to_chars(code, code + sizeof code, head.result_int());
+  out += ' ';
+  out.append(code, end);
+  out += ' ';
+  out += head.reason();
+  out += "\r\n";
+  append_fields(head, out);
+}
+
+awaitable<error_code> write_body_part(Stream& out, const std::string& head, const char* data,
+                                      std::size_t n, bool chunked, bool last) {
+  static constexpr std::string_view kCrlf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  char size_line[24];
+  std::size_t size_len = 0;
+  std::array<asio::const_buffer, 5> bufs;
+  std::size_t count = 0;
+  if (!head.empty()) bufs[count++] = asio::buffer(head);
+  if (n > 0) {
+    if (chunked) {
+      auto [end, ec] = std::to_chars(size_line, size_line + 20, n, 16);
+      *end++ = '\r';
+      *end++ = '\n';
+      size_len = static_cast<std::size_t>(end - size_line);
+      bufs[count++] = asio::buffer(size_line, size_len);
+    }
+    bufs[count++] = asio::buffer(data, n);
+    if (chunked) bufs[count++] = asio::buffer(kCrlf);
+  }
+  if (last && chunked) bufs[count++] = asio::buffer(kLastChunk);
+  if (count == 0) co_return error_code{};
+  auto [ec, written] = co_await asio::async_write(
+      out, std::span<const asio::const_buffer>(bufs.data(), count), kNoThrow);
+  co_return ec;
+}
+
+}  // namespace wharf::dataplane::proxy

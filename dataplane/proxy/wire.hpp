@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+
+#include "dataplane/net.hpp"
+
+namespace wharf::dataplane::proxy {
+
+// HTTP/1.1 message heads written by hand into a reused string. Beast's serializer walks a
+// layered buffer-sequence view per write and showed up as a third of the data plane's
+// instructions per proxied request; a head is a few hundred bytes of text and needs none of
+// that. Fields are written as received (Beast validated them on parse) in their order.
+// `extra` is raw header lines (each ending in CRLF) appended after the fields.
+void write_head(const http::request_header<>& head, std::string& out, std::string_view extra = {});
+void write_head(const http::response_header<>& head, std::string& out);
+
+// Writes `head` (may be empty) and `n` body bytes in one gather write, framed as a chunk when
+// `chunked`; `last` ends the body (the zero-size last-chunk for chunked framing). Empty data
+// with `last` false writes only the head.
+awaitable<error_code> write_body_part(Stream& out, const std::string& head, const char* data,
+                                      std::size_t n, bool chunked, bool last);
+
+}  // namespace wharf::dataplane::proxy
