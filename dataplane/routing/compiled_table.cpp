@@ -134,7 +134,8 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
 }
 
 const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
-                                           const rules::RequestView& req) const {
+                                           const rules::RequestView& req,
+                                           std::size_t* tried) const {
   static const RouterList kEmpty;
   // Heterogeneous lookup is C++20 but not in libstdc++ 12, hence the string copy; the host
   // string is short and usually fits the small-string buffer.
@@ -157,7 +158,9 @@ const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
       best = hostless_[k], from = 2;
     if (!best) return nullptr;
     (from == 0 ? i : from == 1 ? j : k)++;
-    if (best->on_entrypoint(entrypoint) && rules::evaluate(best->rule, req)) return best;
+    if (!best->on_entrypoint(entrypoint)) continue;
+    if (tried) ++*tried;
+    if (rules::evaluate(best->rule, req)) return best;
   }
 }
 

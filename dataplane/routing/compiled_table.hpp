@@ -51,7 +51,9 @@ class CompiledTable {
 
   // The first router, in priority order, whose rule matches. Cost depends on the routers that
   // could match this host (plus the host-less ones), not on how many hosts the table has.
-  const CompiledRouter* match(std::string_view entrypoint, const rules::RequestView& req) const;
+  // `tried`, when given, receives how many rules were evaluated (tests check the bound).
+  const CompiledRouter* match(std::string_view entrypoint, const rules::RequestView& req,
+                              std::size_t* tried = nullptr) const;
 
   const model::RoutingTable& source() const { return source_; }
   std::uint64_t version() const { return source_.version; }
