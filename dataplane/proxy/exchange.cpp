@@ -108,13 +108,10 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   const auto& to = x.service.timeouts;
   const bool has_body = !x.request.is_done();
 
-  std::optional<Stream> up;
-  bool reused = false;
-  if (auto s = x.pool.take(x.server.endpoint)) {
-    up.emplace(std::move(*s));
-    reused = true;
-  } else {
-    up.emplace(x.client.get_executor());
+  auto up = x.pool.take(x.server.endpoint);
+  const bool reused = up != nullptr;
+  if (!up) {
+    up = std::make_unique<Stream>(x.client.get_executor());
     up->expires_after(ms(to.connect_ms));
     auto [ec] = co_await up->async_connect(x.server.endpoint, kNoThrow);
     if (ec == beast::error::timeout) co_return co_await local(x, LocalReason::kUpstreamTimeout);
@@ -230,7 +227,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (r.status != RelayStatus::kOk) keep = false;
   }
   if (rp->is_done() && upstream_keep_alive && request_sent && up_buffer.size() == 0) {
-    x.pool.give(x.server.endpoint, up->release_socket());
+    x.pool.give(x.server.endpoint, std::move(up));
   }
   co_return AttemptResult{Outcome::kDone, keep};
 }

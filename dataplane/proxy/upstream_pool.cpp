@@ -21,9 +21,9 @@ std::size_t UpstreamPool::EndpointHash::operator()(const tcp::endpoint& ep) cons
       {reinterpret_cast<const char*>(ep.data()), static_cast<std::size_t>(ep.size())});
 }
 
-std::optional<tcp::socket> UpstreamPool::take(const tcp::endpoint& ep) {
+std::unique_ptr<Stream> UpstreamPool::take(const tcp::endpoint& ep) {
   auto it = idle_.find(ep);
-  if (it == idle_.end()) return std::nullopt;
+  if (it == idle_.end()) return nullptr;
   auto& list = it->second;
   auto now = std::chrono::steady_clock::now();
   while (!list.empty()) {
@@ -35,15 +35,16 @@ std::optional<tcp::socket> UpstreamPool::take(const tcp::endpoint& ep) {
     // A connection back from its last exchange within the last second is not worth a peek
     // syscall: servers close idle keep-alives after seconds, and if one raced us anyway the
     // exchange retries a body-less request on a fresh connection.
-    if (age < kTrustedAge || still_open(idle.socket)) return std::move(idle.socket);
+    if (age < kTrustedAge || still_open(idle.stream->socket())) return std::move(idle.stream);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void UpstreamPool::give(const tcp::endpoint& ep, tcp::socket socket) {
+void UpstreamPool::give(const tcp::endpoint& ep, std::unique_ptr<Stream> stream) {
   auto& list = idle_[ep];
-  if (list.size() >= kMaxIdlePerServer) return;  // The socket closes as it goes out of scope.
-  list.push_back({std::move(socket), std::chrono::steady_clock::now()});
+  if (list.size() >= kMaxIdlePerServer) return;  // The stream closes as it goes out of scope.
+  stream->expires_never();
+  list.push_back({std::move(stream), std::chrono::steady_clock::now()});
 }
 
 void UpstreamPool::sweep() {

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -22,8 +22,9 @@ class UpstreamPool {
 
   // A live idle connection to `ep`, if any. A connection the server has closed (or that holds
   // unexpected bytes) is detected with a non-blocking peek and discarded.
-  std::optional<tcp::socket> take(const tcp::endpoint& ep);
-  void give(const tcp::endpoint& ep, tcp::socket socket);
+  std::unique_ptr<Stream> take(const tcp::endpoint& ep);
+  // Streams (not bare sockets) are kept so reuse does not allocate a new stream state.
+  void give(const tcp::endpoint& ep, std::unique_ptr<Stream> stream);
 
   // Closes connections idle longer than kMaxIdle; a worker timer calls it periodically.
   void sweep();
@@ -32,7 +33,7 @@ class UpstreamPool {
 
  private:
   struct Idle {
-    tcp::socket socket;
+    std::unique_ptr<Stream> stream;
     std::chrono::steady_clock::time_point since;
   };
   struct EndpointHash {

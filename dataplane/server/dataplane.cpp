@@ -37,6 +37,7 @@ model::Result<bool> Dataplane::start() {
               std::to_string(port));
   }
   if (auto ok = control_.listen(); !ok) return ok;
+  log::info("control socket " + options_.control_socket + " ready");
   load_state();
   for (auto& w : workers_) {
     w->start();

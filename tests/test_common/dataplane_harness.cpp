@@ -100,14 +100,15 @@ DataplaneProcess::DataplaneProcess(std::vector<std::string> extra_flags,
       log_.append(buf, static_cast<std::size_t>(n));
     }
   });
-  // The data plane logs "entrypoint=web address=127.0.0.1:PORT" once it listens.
+  // The data plane logs "entrypoint=web address=127.0.0.1:PORT" once it listens, and
+  // "control socket ... ready" once a controller can connect.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(mu_);
       auto pos = log_.find("entrypoint=web address=127.0.0.1:");
       auto eol = pos == std::string::npos ? pos : log_.find('\n', pos);
-      if (eol != std::string::npos) {
+      if (eol != std::string::npos && log_.find(" ready\n") != std::string::npos) {
         port_ = static_cast<std::uint16_t>(std::stoul(log_.substr(pos + 33, eol - pos - 33)));
         return;
       }
