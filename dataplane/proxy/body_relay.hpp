@@ -22,12 +22,25 @@ struct RelayResult {
 // Data is forwarded as soon as it arrives (server-sent events and progress bars stay live),
 // framed as chunks when `chunked`. Each read and each write has its own idle timeout, so a
 // slow but moving transfer never times out.
+// A body of known length read straight from the socket into `buf`, bypassing the parser (and
+// its copy); the parser is left unfinished, so callers track completion from the result.
+awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
+                                    std::chrono::milliseconds in_idle, Stream& out,
+                                    std::string& head, std::chrono::milliseconds out_idle,
+                                    char* buf, std::size_t size);
+
 template <bool isRequest>
 awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
                                   http::parser<isRequest, http::buffer_body>& parser,
                                   std::chrono::milliseconds in_idle, Stream& out, std::string& head,
                                   bool chunked, std::chrono::milliseconds out_idle, char* buf,
-                                  std::size_t size) {
+                                  std::size_t size, bool bypass_parser = false) {
+  if (bypass_parser && !chunked) {
+    if (auto left = parser.content_length_remaining(); left && *left > 0) {
+      co_return co_await relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, buf,
+                                      size);
+    }
+  }
   // Beast sizes each socket read by the buffer's spare capacity (at least 512 bytes), so a
   // body larger than what is buffered gets a buffer of relay size first; a small body that is
   // already buffered (the common case) needs nothing.

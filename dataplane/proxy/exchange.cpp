@@ -215,18 +215,22 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   res.keep_alive(keep);
 
   write_head(res.base(), wire);
+  // Set by the body relay, which may bypass the parser (so rp->is_done() is not the answer).
+  bool response_complete = !body_follows;
   x.client.expires_after(ms(x.timeouts.body_idle_ms));
   if (!body_follows) {
     if (co_await write_body_part(x.client, wire, nullptr, 0, false, false)) keep = false;
   } else {
     auto r =
         co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, wire, res.chunked(),
-                            ms(x.timeouts.body_idle_ms), x.relay_buffer, kRelayBufferSize);
+                            ms(x.timeouts.body_idle_ms), x.relay_buffer, kRelayBufferSize,
+                            /*bypass_parser=*/true);
+    response_complete = r.status == RelayStatus::kOk;
     // The response head is out, so no local reply can follow; closing tells the client the
     // body is incomplete.
     if (r.status != RelayStatus::kOk) keep = false;
   }
-  if (rp->is_done() && upstream_keep_alive && request_sent && up_buffer.size() == 0) {
+  if (response_complete && upstream_keep_alive && request_sent && up_buffer.size() == 0) {
     x.pool.give(x.server.endpoint, std::move(up));
   }
   co_return AttemptResult{Outcome::kDone, keep};

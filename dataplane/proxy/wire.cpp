@@ -1,5 +1,9 @@
 #include "dataplane/proxy/wire.hpp"
 
+#include <cstring>
+
+#include "dataplane/proxy/body_relay.hpp"
+
 #include <array>
 #include <boost/asio/write.hpp>
 #include <charconv>
@@ -74,6 +78,41 @@ awaitable<error_code> write_body_part(Stream& out, const std::string& head, cons
   auto [ec, written] = co_await asio::async_write(
       out, std::span<const asio::const_buffer>(bufs.data(), count), kNoThrow);
   co_return ec;
+}
+
+awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
+                                    std::chrono::milliseconds in_idle, Stream& out,
+                                    std::string& head, std::chrono::milliseconds out_idle,
+                                    char* buf, std::size_t size) {
+  if (!head.empty() && in_buffer.size() == 0) {
+    out.expires_after(out_idle);
+    if (auto ec = co_await write_body_part(out, head, nullptr, 0, false, false)) {
+      co_return RelayResult{RelayStatus::kWriteFailed, ec};
+    }
+    head.clear();
+  }
+  while (left > 0) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, size));
+    std::size_t n = 0;
+    if (in_buffer.size() > 0) {
+      // Bytes that arrived with the head are already in the parser's buffer.
+      n = std::min(want, in_buffer.size());
+      std::memcpy(buf, in_buffer.data().data(), n);
+      in_buffer.consume(n);
+    } else {
+      in.expires_after(in_idle);
+      auto [ec, got] = co_await in.async_read_some(asio::buffer(buf, want), kNoThrow);
+      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec};
+      n = got;
+    }
+    left -= n;
+    out.expires_after(out_idle);
+    if (auto ec = co_await write_body_part(out, head, buf, n, false, left == 0)) {
+      co_return RelayResult{RelayStatus::kWriteFailed, ec};
+    }
+    head.clear();
+  }
+  co_return RelayResult{};
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -81,7 +81,7 @@ std::unique_ptr<char[]> Worker::take_relay_buffer() {
 
 void Worker::give_relay_buffer(std::unique_ptr<char[]> buffer) {
   // Bounded: after a burst of thousands of connections, the excess is returned to malloc.
-  if (buffer && spare_buffers_.size() < 256) spare_buffers_.push_back(std::move(buffer));
+  if (buffer && spare_buffers_.size() < 64) spare_buffers_.push_back(std::move(buffer));
 }
 
 void Worker::begin_drain() {

@@ -46,7 +46,7 @@ class Worker {
   const bool& draining() const { return draining_; }
 
   // Relay buffers (proxy::kRelayBufferSize) recycled across connections, so a new connection
-  // does not pay for a fresh 64 KiB allocation and its page faults.
+  // does not pay for a fresh allocation and its page faults.
   std::unique_ptr<char[]> take_relay_buffer();
   void give_relay_buffer(std::unique_ptr<char[]> buffer);
 
