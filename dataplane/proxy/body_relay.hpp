@@ -4,6 +4,7 @@
 #include <string>
 
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/proxy/wire.hpp"
 
 namespace wharf::dataplane::proxy {
@@ -15,8 +16,8 @@ struct RelayResult {
   error_code ec;
 };
 
-// Streams the rest of a message body from `in` (parsed by `parser`) to `out` through one
-// caller-owned buffer of `size` bytes: a 50 GB body costs the same memory as a 5 KB one. `head`
+// Streams the rest of a message body from `in` (parsed by `parser`) to `out` through the
+// connection's relay buffer: a 50 GB body costs the same memory as a 5 KB one. `head`
 // (the outgoing message head, possibly empty) goes out with the first body bytes, or alone at
 // once when no body byte is buffered yet, so a streaming response's head is never held back.
 // Data is forwarded as soon as it arrives (server-sent events and progress bars stay live),
@@ -27,20 +28,21 @@ struct RelayResult {
 awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
                                     std::chrono::milliseconds in_idle, Stream& out,
                                     std::string& head, std::chrono::milliseconds out_idle,
-                                    char* buf, std::size_t size);
+                                    RelayBuffer& buf);
 
 template <bool isRequest>
 awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
                                   http::parser<isRequest, http::buffer_body>& parser,
                                   std::chrono::milliseconds in_idle, Stream& out, std::string& head,
-                                  bool chunked, std::chrono::milliseconds out_idle, char* buf,
-                                  std::size_t size, bool bypass_parser = false) {
+                                  bool chunked, std::chrono::milliseconds out_idle,
+                                  RelayBuffer& relay, bool bypass_parser = false) {
   if (bypass_parser && !chunked) {
     if (auto left = parser.content_length_remaining(); left && *left > 0) {
-      co_return co_await relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, buf,
-                                      size);
+      co_return co_await relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, relay);
     }
   }
+  char* buf = relay.get();
+  const std::size_t size = RelayBuffer::size();
   // Beast sizes each socket read by the buffer's spare capacity (at least 512 bytes), so a
   // body larger than what is buffered gets a buffer of relay size first; a small body that is
   // already buffered (the common case) needs nothing.

@@ -142,8 +142,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
       if (cec) co_return AttemptResult{};
     }
     auto r = co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms),
-                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
-                                 kRelayBufferSize);
+                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer);
     request_sent = r.status == RelayStatus::kOk;
     if (r.status == RelayStatus::kReadFailed) {
       // The client stopped sending mid-body or sent a broken chunk: the request is incomplete,
@@ -221,10 +220,9 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   if (!body_follows) {
     if (co_await write_body_part(x.client, wire, nullptr, 0, false, false)) keep = false;
   } else {
-    auto r =
-        co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, wire, res.chunked(),
-                            ms(x.timeouts.body_idle_ms), x.relay_buffer, kRelayBufferSize,
-                            /*bypass_parser=*/true);
+    auto r = co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, wire,
+                                 res.chunked(), ms(x.timeouts.body_idle_ms), x.relay_buffer,
+                                 /*bypass_parser=*/true);
     response_complete = r.status == RelayStatus::kOk;
     // The response head is out, so no local reply can follow; closing tells the client the
     // body is incomplete.

@@ -5,15 +5,12 @@
 
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
+#include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 #include "model/routing_table.hpp"
 
 namespace wharf::dataplane::proxy {
-
-// Large enough that a 1 MiB response moves in four reads; allocated once per connection and
-// only touched as far as a body needs it (small bodies cost a page).
-inline constexpr std::size_t kRelayBufferSize = 256 * 1024;
 
 using RequestParser = http::request_parser<http::buffer_body>;
 
@@ -29,7 +26,7 @@ struct Exchange {
   std::string_view scheme;
   const model::EntryPointTimeouts& timeouts;
   UpstreamPool& pool;
-  char* relay_buffer;  // kRelayBufferSize bytes, reused for both directions.
+  RelayBuffer& relay_buffer;  // Reused for both directions.
   // Read buffer for upstream responses; owned by the session so its capacity (grown for body
   // reads) is allocated once per connection, not once per request.
   beast::flat_buffer& upstream_buffer;

@@ -135,29 +135,15 @@ awaitable<bool> HttpSession::serve_one() {
   const routing::CompiledServer* server = router->service->pick();
   if (!server) co_return co_await reply(LocalReason::kNoServer, can_keep);
 
-  // One buffer per connection, allocated on first use, serves both body directions.
-  if (!relay_buffer_) relay_buffer_ = worker_.take_relay_buffer();
   std::string origin_target;
   std::string_view target = req.target();
   if (!target_host.empty()) {
     origin_target = std::string(path) + (query.empty() ? "" : "?") + std::string(query);
     target = origin_target;
   }
-  proxy::Exchange x{stream_,
-                    buffer_,
-                    parser,
-                    target,
-                    *router->service,
-                    *server,
-                    client,
-                    "http",
-                    ep_timeouts,
-                    worker_.pool(),
-                    relay_buffer_.get(),
-                    upstream_buffer_,
-                    head_,
-                    req.keep_alive(),
-                    worker_.draining()};
+  proxy::Exchange x{stream_,       buffer_,          parser, target,           *router->service,
+                    *server,       client,           "http", ep_timeouts,      worker_.pool(),
+                    relay_buffer_, upstream_buffer_, head_,  req.keep_alive(), worker_.draining()};
   co_return co_await proxy::forward(x);
 }
 

@@ -5,6 +5,7 @@
 
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
+#include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/server/local_reply.hpp"
 
 namespace wharf::dataplane::server {
@@ -38,8 +39,8 @@ class HttpSession {
   model::IpAddress peer_;
   beast::flat_buffer buffer_;
   beast::flat_buffer upstream_buffer_;
-  std::unique_ptr<char[]> relay_buffer_;  // Allocated on the first request with a body.
-  bool waiting_ = false;                  // True while no byte of the next request has arrived.
+  proxy::RelayBuffer relay_buffer_;
+  bool waiting_ = false;  // True while no byte of the next request has arrived.
   unsigned version_ = 11;
   bool head_request_ = false;
   // Scratch strings reused across requests on this connection.

@@ -3,7 +3,6 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 
-#include "dataplane/proxy/exchange.hpp"
 #include "dataplane/server/http_session.hpp"
 #include "log/log.hpp"
 
@@ -70,18 +69,6 @@ awaitable<void> Worker::sweep_loop() {
     if (ec) co_return;
     pool_.sweep();
   }
-}
-
-std::unique_ptr<char[]> Worker::take_relay_buffer() {
-  if (spare_buffers_.empty()) return std::unique_ptr<char[]>(new char[proxy::kRelayBufferSize]);
-  auto b = std::move(spare_buffers_.back());
-  spare_buffers_.pop_back();
-  return b;
-}
-
-void Worker::give_relay_buffer(std::unique_ptr<char[]> buffer) {
-  // Bounded: after a burst of thousands of connections, the excess is returned to malloc.
-  if (buffer && spare_buffers_.size() < 64) spare_buffers_.push_back(std::move(buffer));
 }
 
 void Worker::begin_drain() {

@@ -45,11 +45,6 @@ class Worker {
   void begin_drain();
   const bool& draining() const { return draining_; }
 
-  // Relay buffers (proxy::kRelayBufferSize) recycled across connections, so a new connection
-  // does not pay for a fresh allocation and its page faults.
-  std::unique_ptr<char[]> take_relay_buffer();
-  void give_relay_buffer(std::unique_ptr<char[]> buffer);
-
   void add(HttpSession* s) { sessions_.insert(s); }
   void remove(HttpSession* s) { sessions_.erase(s); }
   std::size_t session_count() const { return sessions_.size(); }
@@ -67,7 +62,6 @@ class Worker {
   std::shared_ptr<const routing::CompiledTable> table_;
   proxy::UpstreamPool pool_;
   std::unordered_set<HttpSession*> sessions_;
-  std::vector<std::unique_ptr<char[]>> spare_buffers_;
   asio::steady_timer sweep_timer_{io_};
   bool draining_ = false;
 };
