@@ -56,10 +56,4 @@ void UpstreamPool::sweep() {
   }
 }
 
-std::size_t UpstreamPool::idle_count() const {
-  std::size_t n = 0;
-  for (const auto& [_, list] : idle_) n += list.size();
-  return n;
-}
-
 }  // namespace wharf::dataplane::proxy

@@ -29,7 +29,6 @@ class UpstreamPool {
   // Closes connections idle longer than kMaxIdle; a worker timer calls it periodically.
   void sweep();
   void clear() { idle_.clear(); }
-  std::size_t idle_count() const;
 
  private:
   struct Idle {

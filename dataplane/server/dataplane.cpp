@@ -24,7 +24,7 @@ Dataplane::~Dataplane() {
 
 model::Result<bool> Dataplane::start() {
   for (unsigned i = 0; i < options_.threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(options_, i));
+    workers_.push_back(std::make_unique<Worker>(options_));
   }
   for (const auto& ep : options_.entrypoints) {
     std::uint16_t port = ep.port;

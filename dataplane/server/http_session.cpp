@@ -30,9 +30,8 @@ class FieldsLookup : public rules::HeaderLookup {
 
 }  // namespace
 
-HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint,
-                         std::uint16_t port)
-    : worker_(worker), stream_(std::move(socket)), entrypoint_(std::move(entrypoint)), port_(port) {
+HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint)
+    : worker_(worker), stream_(std::move(socket)), entrypoint_(std::move(entrypoint)) {
   error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   const auto& a = remote.address();
@@ -147,9 +146,8 @@ awaitable<bool> HttpSession::serve_one() {
   co_return co_await proxy::forward(x);
 }
 
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint,
-                                 std::uint16_t port) {
-  HttpSession session(worker, std::move(socket), std::move(entrypoint), port);
+awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint) {
+  HttpSession session(worker, std::move(socket), std::move(entrypoint));
   co_await session.run();
 }
 

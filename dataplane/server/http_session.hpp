@@ -16,7 +16,7 @@ class Worker;
 // proxy; requests are answered strictly in order, which is what makes pipelining safe.
 class HttpSession {
  public:
-  HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint, std::uint16_t port);
+  HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -35,7 +35,6 @@ class HttpSession {
   Worker& worker_;
   Stream stream_;
   std::string entrypoint_;
-  std::uint16_t port_;
   model::IpAddress peer_;
   beast::flat_buffer buffer_;
   beast::flat_buffer upstream_buffer_;
@@ -48,7 +47,6 @@ class HttpSession {
 };
 
 // Entry point for a freshly accepted connection.
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint,
-                                 std::uint16_t port);
+awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint);
 
 }  // namespace wharf::dataplane::server

@@ -8,7 +8,7 @@
 
 namespace wharf::dataplane::server {
 
-Worker::Worker(const Options& options, unsigned index) : options_(options), index_(index) {}
+Worker::Worker(const Options& options) : options_(options) {}
 
 model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16_t& port) {
   error_code ec;
@@ -17,7 +17,7 @@ model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16
   if (ec)
     return model::Error{"entrypoint " + address.name + ": bad address '" + address.host + "'"};
   tcp::endpoint ep(ip, port);
-  auto l = std::make_unique<Listener>(Listener{address.name, port, tcp::acceptor(io_)});
+  auto l = std::make_unique<Listener>(Listener{address.name, tcp::acceptor(io_)});
   auto& a = l->acceptor;
   auto fail = [&](const char* what) {
     return model::Error{"entrypoint " + address.name + ": " + what + " " +
@@ -35,7 +35,7 @@ model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16
   if (ec) return fail("cannot bind");
   a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("cannot listen on");
-  port = l->port = a.local_endpoint().port();
+  port = a.local_endpoint().port();
   listeners_.push_back(std::move(l));
   return true;
 }
@@ -56,8 +56,7 @@ awaitable<void> Worker::accept_loop(Listener& listener) {
       co_await t.async_wait(kNoThrow);
       continue;
     }
-    asio::co_spawn(io_,
-                   serve_connection(*this, std::move(socket), listener.entrypoint, listener.port),
+    asio::co_spawn(io_, serve_connection(*this, std::move(socket), listener.entrypoint),
                    asio::detached);
   }
 }

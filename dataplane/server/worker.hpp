@@ -16,7 +16,6 @@ class HttpSession;
 
 struct Listener {
   std::string entrypoint;
-  std::uint16_t port = 0;
   tcp::acceptor acceptor;
 };
 
@@ -25,11 +24,10 @@ struct Listener {
 // a worker is touched only from its thread; other threads talk to it with asio::post.
 class Worker {
  public:
-  Worker(const Options& options, unsigned index);
+  explicit Worker(const Options& options);
 
   asio::io_context& io() { return io_; }
   const Options& options() const { return options_; }
-  unsigned index() const { return index_; }
 
   // Binds one entrypoint's acceptor; `port` 0 is replaced by the port actually bound so the
   // following workers share it.
@@ -54,7 +52,6 @@ class Worker {
   awaitable<void> sweep_loop();
 
   const Options& options_;
-  unsigned index_;
   // Sockets and timers of a worker are only ever touched by its own thread, so the reactor
   // needs no locking; posting (table installs, drain) still goes through the locked queue.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
