@@ -1,7 +1,5 @@
 #include "dataplane/server/http_session.hpp"
 
-#include <boost/beast/core/string.hpp>
-
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/server/request_head.hpp"
 #include "dataplane/server/worker.hpp"
