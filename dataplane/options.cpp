@@ -1,11 +1,10 @@
 #include "dataplane/options.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cstring>
-#include <map>
 #include <thread>
+
+#include "cli/flags.hpp"
 
 namespace wharf::dataplane {
 namespace {
@@ -41,13 +40,6 @@ Result<EntryPointAddress> parse_entrypoint(std::string_view v) {
   return ep;
 }
 
-// Flag name → environment variable, e.g. --state-dir → WHARF_STATE_DIR.
-std::string env_name(std::string_view flag) {
-  std::string out = "WHARF_";
-  for (char c : flag.substr(2)) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  return out;
-}
-
 }  // namespace
 
 const char* options_help() {
@@ -69,57 +61,20 @@ Every flag can also be set with an environment variable, e.g. --state-dir → WH
 }
 
 Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
-  // Flags given on the command line win over the environment.
-  static const char* kFlags[] = {"--entrypoint", "--control-socket",  "--state-dir",
-                                 "--threads",    "--trusted-proxies", "--drain-timeout"};
-  std::map<std::string, std::vector<std::string>> from_args;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--help" || a == "-h") {
-      Options o;
-      o.show_help = true;
-      return o;
-    }
-    if (a == "--version") {
-      Options o;
-      o.show_version = true;
-      return o;
-    }
-    std::string name(a), value;
-    bool has_value = false;
-    if (auto eq = a.find('='); eq != std::string_view::npos && a.starts_with("--")) {
-      name = std::string(a.substr(0, eq));
-      value = std::string(a.substr(eq + 1));
-      has_value = true;
-    }
-    bool known = false;
-    for (const char* f : kFlags) known = known || name == f;
-    if (!known) return Error{"unknown flag '" + name + "' (see --help)"};
-    if (!has_value) {
-      if (i + 1 >= argc) return Error{"flag " + name + " needs a value"};
-      value = argv[++i];
-    }
-    from_args[name].push_back(value);
-  }
-  for (const char* f : kFlags) {
-    if (from_args.count(f)) continue;
-    std::string env = env_name(f) + "=";
-    for (char** e = envp; e && *e; ++e) {
-      if (std::strncmp(*e, env.c_str(), env.size()) == 0) {
-        // Repeatable flags take a comma-separated list from the environment.
-        std::string_view v = *e + env.size();
-        if (std::string_view(f) == "--entrypoint") {
-          while (!v.empty()) {
-            auto comma = v.find(',');
-            from_args[f].emplace_back(v.substr(0, comma));
-            if (comma == std::string_view::npos) break;
-            v.remove_prefix(comma + 1);
-          }
-        } else {
-          from_args[f].emplace_back(v);
-        }
-      }
-    }
+  auto flags = cli::collect_flags(argc, argv, envp,
+                                 {{"--entrypoint", true, true},
+                                  {"--control-socket"},
+                                  {"--state-dir"},
+                                  {"--threads"},
+                                  {"--trusted-proxies"},
+                                  {"--drain-timeout"}});
+  if (!flags) return Error{flags.error()};
+  const cli::Flags& from_args = *flags;
+  if (from_args.count("--help") || from_args.count("--version")) {
+    Options o;
+    o.show_help = from_args.count("--help") > 0;
+    o.show_version = !o.show_help;
+    return o;
   }
 
   Options o;

@@ -5,10 +5,11 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev rapidjson-dev libssl-dev
+  libboost1.81-dev rapidjson-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev   # libFuzzer targets and the sanitizer runtime
   curl procps
+  docker.io busybox-static   # the Docker integration tests run a real dockerd
 )
 # Extra packages a caller asks for (the bench script adds its load generator and peers).
 packages+=("$@")

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/routing_table.hpp"
+
+namespace wharf::model {
+
+// What one provider (Docker labels, the YAML file, Kubernetes) says, in provider-neutral terms,
+// before the compiler qualifies names as `name@provider` and resolves references. Translators
+// never drop a bad object silently: they keep it with its `errors`, each a full sentence naming
+// where the bad value came from (the label and its value, or the file and line), and the
+// compiler turns them into diagnostics.
+
+struct ConfigRouter {
+  std::string name;  // As the provider spells it, unqualified.
+  std::string rule;
+  std::int64_t priority = 0;
+  std::vector<std::string> entrypoints;
+  std::string service;  // "name" (same provider) or "name@provider".
+  bool tls = false;
+  std::string cert_resolver;
+  std::vector<std::string> middlewares;  // Same qualification rule as `service`.
+  std::string source;                    // "container whoami-1", "dynamic.yml:12", ...
+  std::vector<std::string> errors;
+  bool operator==(const ConfigRouter&) const = default;
+};
+
+struct ConfigService {
+  std::string name;
+  std::vector<Server> servers;  // Empty for a stopped container: its routers answer 503.
+  bool pass_host_header = true;
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigService&) const = default;
+};
+
+// Middlewares are carried through with Traefik's type name and raw options; the data plane
+// implements them in a later step, and until then the compiler refuses routers that use one
+// rather than serve them without it (an auth middleware silently skipped would expose the app).
+struct ConfigMiddleware {
+  std::string name;
+  std::string type;                                         // "stripprefix", "basicauth", ...
+  std::vector<std::pair<std::string, std::string>> options;  // Lower-cased option path → value.
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigMiddleware&) const = default;
+};
+
+struct ProviderConfig {
+  std::vector<ConfigRouter> routers;
+  std::vector<ConfigService> services;
+  std::vector<ConfigMiddleware> middlewares;
+  // Problems not owned by one router or service (a container whose `enable` label is not a
+  // boolean, a file that does not parse); reported as they are.
+  std::vector<Diagnostic> diagnostics;
+  bool operator==(const ProviderConfig&) const = default;
+};
+
+}  // namespace wharf::model

@@ -1,0 +1,129 @@
+#include "controller/app/controller.hpp"
+
+#include <csignal>
+#include <optional>
+#include <ostream>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "controller/compiler/compiler.hpp"
+#include "controller/docker/docker_provider.hpp"
+#include "controller/file/file_provider.hpp"
+#include "controller/provider/aggregator.hpp"
+#include "controller/publisher/publisher.hpp"
+#include "log/log.hpp"
+
+namespace wharf::controller {
+namespace {
+
+std::vector<std::string> enabled_providers(const Options& o) {
+  std::vector<std::string> out;
+  if (!o.docker_endpoint.empty()) out.push_back("docker");
+  if (!o.file.empty()) out.push_back("file");
+  return out;
+}
+
+// Coroutines here report failures as values; an exception escaping one is a bug worth a crash
+// report rather than a silently dead provider.
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+}  // namespace
+
+int run(const Options& o) {
+  asio::io_context io(1);
+  auto ex = io.get_executor();
+  Stats stats;
+  Publisher publisher(ex, o.control_socket, stats);
+  Aggregator aggregator(ex, enabled_providers(o), o.throttle, o.initial_sync_timeout, stats,
+                        [&](const model::RoutingTable& t) { publisher.publish(t); });
+  aggregator.start();
+
+  std::optional<docker::DockerProvider> docker_provider;
+  if (!o.docker_endpoint.empty()) {
+    docker_provider.emplace(ex, *docker::parse_endpoint(o.docker_endpoint), o.docker, stats,
+                            [&](model::ProviderConfig c) { aggregator.update("docker", std::move(c)); });
+    asio::co_spawn(io, docker_provider->run(), rethrow);
+  }
+  std::optional<file::FileProvider> file_provider;
+  if (!o.file.empty()) {
+    file_provider.emplace(ex, o.file, stats,
+                          [&](model::ProviderConfig c) { aggregator.update("file", std::move(c)); });
+    asio::co_spawn(io, file_provider->run(), rethrow);
+  }
+  asio::co_spawn(io, publisher.run(), rethrow);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](error_code ec, int sig) {
+    if (ec) return;
+    log::info(std::string("controller: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+              "; stopping (the data plane keeps serving the last table)");
+    aggregator.stop();
+    publisher.stop();
+    io.stop();
+  });
+  std::string providers;
+  for (const auto& p : enabled_providers(o)) providers += (providers.empty() ? "" : ", ") + p;
+  log::info("controller: providers " + providers + "; publishing to " + o.control_socket);
+  io.run();
+  return 0;
+}
+
+int check(const Options& o, std::ostream& out) {
+  asio::io_context io(1);
+  Stats stats;
+  compiler::ProviderConfigs configs;
+  bool provider_failed = false;
+  if (!o.docker_endpoint.empty()) {
+    docker::DockerProvider provider(io.get_executor(), *docker::parse_endpoint(o.docker_endpoint),
+                                    o.docker, stats, [](model::ProviderConfig) {});
+    std::optional<model::Result<model::ProviderConfig>> result;
+    asio::co_spawn(io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); },
+                   rethrow);
+    io.run();
+    if (result && *result) {
+      configs["docker"] = std::move(**result);
+    } else {
+      provider_failed = true;
+      out << "docker: " << (result ? result->error() : "no result") << "\n";
+    }
+  }
+  if (!o.file.empty()) {
+    auto loaded = file::FileProvider::load(o.file);
+    if (loaded) {
+      configs["file"] = std::move(*loaded);
+    } else {
+      provider_failed = true;
+      out << "file: " << loaded.error() << "\n";
+    }
+  }
+  auto table = compiler::compile(configs);
+  print_table(table, out);
+  return provider_failed || !table.diagnostics.empty() ? 1 : 0;
+}
+
+void print_table(const model::RoutingTable& table, std::ostream& out) {
+  out << "routers (" << table.routers.size() << "):\n";
+  for (const auto& r : table.routers) {
+    out << "  " << r.name << "  " << r.rule << "  -> " << r.service;
+    if (!r.entrypoints.empty()) {
+      out << "  entrypoints=";
+      for (std::size_t i = 0; i < r.entrypoints.size(); ++i) out << (i ? "," : "") << r.entrypoints[i];
+    }
+    out << "  priority=" << r.effective_priority() << (r.tls ? "  tls" : "") << "\n";
+  }
+  out << "services (" << table.services.size() << "):\n";
+  for (const auto& s : table.services) {
+    out << "  " << s.name << " ";
+    if (s.servers.empty()) out << " (no servers: answers 503)";
+    for (const auto& srv : s.servers) out << " " << srv.url;
+    out << "\n";
+  }
+  out << "rejected (" << table.diagnostics.size() << "):\n";
+  for (const auto& d : table.diagnostics) {
+    out << "  " << d.kind << " " << d.name << ": " << d.message << "\n";
+  }
+}
+
+}  // namespace wharf::controller

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "controller/docker/translator.hpp"
+#include "model/result.hpp"
+
+namespace wharf::controller {
+
+// Static options of the controller: flags, each also readable from a WHARF_* variable.
+struct Options {
+  std::string control_socket = "/run/wharf/control.sock";
+  // Empty: Docker off. The default socket is used when it exists and no endpoint was given.
+  std::string docker_endpoint;
+  docker::TranslatorOptions docker;
+  std::string file;  // Empty: file provider off.
+  std::chrono::milliseconds throttle{100};
+  std::chrono::milliseconds initial_sync_timeout{30'000};
+  bool check = false;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+// `default_docker_socket` is where Docker is looked for when --docker-endpoint is not given
+// (a parameter so tests do not depend on the machine's /var/run/docker.sock).
+model::Result<Options> parse_options(int argc, const char* const* argv, char** envp,
+                                     const std::string& default_docker_socket = "/var/run/docker.sock");
+
+const char* options_help();
+
+}  // namespace wharf::controller

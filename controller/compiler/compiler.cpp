@@ -1,0 +1,123 @@
+#include "controller/compiler/compiler.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "controller/provider/middleware_types.hpp"
+#include "rules/parser.hpp"
+
+namespace wharf::controller::compiler {
+namespace {
+
+std::string join_errors(const std::vector<std::string>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
+  return out;
+}
+
+struct Index {
+  std::set<std::string> services, rejected_services;
+  std::map<std::string, std::string> middleware_types;  // Valid middlewares → type.
+  std::set<std::string> rejected_middlewares;
+};
+
+// Why a router cannot be served, or empty when it can.
+std::string router_problem(const model::ConfigRouter& r, const std::string& provider,
+                           const Index& idx, model::Router& out) {
+  if (!r.errors.empty()) return join_errors(r.errors);
+  out.service = qualify(r.service, provider);
+  if (idx.rejected_services.count(out.service)) {
+    return "uses service " + out.service + ", which was rejected";
+  }
+  if (!idx.services.count(out.service)) {
+    return "uses service " + out.service + ", which does not exist";
+  }
+  for (const auto& m : r.middlewares) {
+    auto name = qualify(m, provider);
+    if (idx.rejected_middlewares.count(name)) return "uses middleware " + name + ", which was rejected";
+    auto it = idx.middleware_types.find(name);
+    if (it == idx.middleware_types.end()) return "uses middleware " + name + ", which does not exist";
+    // Serving the route without the middleware could expose what it protects (basicauth,
+    // ipallowlist, forwardauth...), so the router waits until the data plane implements it.
+    return "uses middleware " + name + " (" + it->second +
+           "), which this version of Wharf does not implement yet; the router is disabled "
+           "rather than served without it";
+  }
+  if (auto parsed = rules::parse(r.rule); !parsed) return "rule: " + parsed.error();
+  return {};
+}
+
+}  // namespace
+
+std::string qualify(std::string_view ref, std::string_view provider) {
+  if (ref.find('@') != std::string_view::npos) return std::string(ref);
+  return std::string(ref) + "@" + std::string(provider);
+}
+
+model::RoutingTable compile(const ProviderConfigs& providers) {
+  model::RoutingTable table;
+  Index idx;
+  for (const auto& [provider, config] : providers) {
+    for (const auto& s : config.services) {
+      auto name = qualify(s.name, provider);
+      if (!s.errors.empty()) {
+        idx.rejected_services.insert(name);
+        table.diagnostics.push_back({"service", name, join_errors(s.errors)});
+        continue;
+      }
+      idx.services.insert(name);
+      model::Service out;
+      out.name = name;
+      out.servers = s.servers;
+      out.pass_host_header = s.pass_host_header;
+      table.services.push_back(std::move(out));
+    }
+    for (const auto& m : config.middlewares) {
+      auto name = qualify(m.name, provider);
+      std::vector<std::string> errors = m.errors;
+      if (errors.empty() && !is_traefik_middleware_type(m.type)) {
+        errors.push_back("unknown middleware type '" + m.type + "'");
+      }
+      if (!errors.empty()) {
+        idx.rejected_middlewares.insert(name);
+        table.diagnostics.push_back({"middleware", name, join_errors(errors)});
+      } else {
+        idx.middleware_types[name] = m.type;
+      }
+    }
+    for (const auto& d : config.diagnostics) {
+      table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message});
+    }
+  }
+  for (const auto& [provider, config] : providers) {
+    for (const auto& r : config.routers) {
+      model::Router out;
+      out.name = qualify(r.name, provider);
+      if (auto why = router_problem(r, provider, idx, out); !why.empty()) {
+        table.diagnostics.push_back({"router", out.name, why});
+        continue;
+      }
+      out.rule = r.rule;
+      out.priority = r.priority;
+      out.entrypoints = r.entrypoints;
+      out.tls = r.tls;
+      table.routers.push_back(std::move(out));
+    }
+  }
+  auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
+  std::sort(table.routers.begin(), table.routers.end(), by_name);
+  std::sort(table.services.begin(), table.services.end(), by_name);
+  std::stable_sort(table.diagnostics.begin(), table.diagnostics.end(),
+                   [](const auto& a, const auto& b) {
+                     return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);
+                   });
+  return table;
+}
+
+std::map<std::string, std::size_t> rejected_by_kind(const model::RoutingTable& table) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& d : table.diagnostics) ++out[d.kind];
+  return out;
+}
+
+}  // namespace wharf::controller::compiler

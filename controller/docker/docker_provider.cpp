@@ -1,0 +1,147 @@
+#include "controller/docker/docker_provider.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <rapidjson/document.h>
+
+#include "controller/docker/container.hpp"
+#include "log/log.hpp"
+
+namespace wharf::controller::docker {
+
+using model::Error;
+using model::Result;
+
+namespace {
+
+// {"type":["container","network"]}, URL-encoded: the daemon filters the rest out.
+constexpr const char* kEventFilter =
+    "?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D";
+
+}  // namespace
+
+bool relevant_event(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  const rapidjson::Value& d = doc;
+  auto type = d.FindMember("Type");
+  auto action = d.FindMember("Action");
+  if (type == d.MemberEnd() || action == d.MemberEnd() || !type->value.IsString() ||
+      !action->value.IsString()) {
+    return false;
+  }
+  std::string_view t = type->value.GetString();
+  std::string_view a = action->value.GetString();
+  if (t == "network") return a == "connect" || a == "disconnect";
+  if (t != "container") return false;
+  static constexpr std::string_view kActions[] = {"create", "start", "restart", "die",    "stop",
+                                                  "kill",   "destroy", "pause", "unpause", "rename",
+                                                  "update"};
+  for (auto k : kActions) {
+    if (a == k) return true;
+  }
+  return a.starts_with("health_status");  // "health_status: healthy"
+}
+
+DockerProvider::DockerProvider(asio::any_io_executor ex, Endpoint endpoint,
+                               TranslatorOptions options, Stats& stats, Sink sink)
+    : client_(ex, std::move(endpoint)),
+      options_(std::move(options)),
+      stats_(stats),
+      sink_(std::move(sink)),
+      wake_(ex, std::chrono::steady_clock::time_point::max()) {}
+
+void DockerProvider::mark_dirty() {
+  dirty_ = true;
+  wake_.cancel();
+}
+
+awaitable<Result<model::ProviderConfig>> DockerProvider::sync_once() {
+  auto version = co_await client_.negotiate();
+  if (!version) co_return Error{version.error()};
+  auto list = co_await client_.get("/containers/json?all=1");
+  if (!list) co_return Error{list.error()};
+  auto summaries = parse_container_list(*list);
+  if (!summaries) co_return Error{summaries.error()};
+  std::vector<Container> containers;
+  for (const auto& s : *summaries) {
+    if (!wants_routing(s.labels, options_)) continue;
+    auto body = co_await client_.get("/containers/" + s.id + "/json");
+    if (!body) {
+      // Removed between the list and the inspect: the destroy event triggers another sync.
+      if (body.error().find("HTTP 404") != std::string::npos) continue;
+      co_return Error{body.error()};
+    }
+    auto c = parse_inspect(*body);
+    if (!c) co_return Error{c.error()};
+    containers.push_back(std::move(*c));
+  }
+  co_return translate(containers, options_);
+}
+
+awaitable<void> DockerProvider::sync_loop() {
+  while (true) {
+    if (!dirty_) {
+      wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await wake_.async_wait(kNoThrow);
+      auto cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none) co_return;
+      continue;
+    }
+    dirty_ = false;
+    auto config = co_await sync_once();
+    if (!config) {
+      stats_.add("provider_errors_total", "docker");
+      log::warn("docker: sync failed: " + config.error());
+      dirty_ = true;
+      if (!co_await sleep_for(std::chrono::milliseconds(1000))) co_return;
+      continue;
+    }
+    sink_(std::move(*config));
+  }
+}
+
+awaitable<Result<bool>> DockerProvider::watch_events() {
+  co_return co_await client_.events(
+      kEventFilter, [this] { mark_dirty(); },
+      [this](std::string_view e) {
+        stats_.add("provider_events_total", "docker");
+        if (relevant_event(e)) mark_dirty();
+      });
+}
+
+awaitable<void> DockerProvider::run() {
+  using namespace asio::experimental::awaitable_operators;
+  Backoff backoff;
+  std::string last_error;
+  const std::string& where = client_.endpoint().text;
+  while (true) {
+    auto version = co_await client_.negotiate();
+    if (!version) {
+      stats_.add("provider_errors_total", "docker");
+      if (version.error() != last_error) {
+        log::warn("docker: " + version.error() + "; retrying");
+        last_error = version.error();
+      }
+      if (!co_await sleep_for(backoff.next())) co_return;
+      continue;
+    }
+    log::info("docker: connected to " + where + " (API " + *version + ")");
+    last_error.clear();
+    backoff.reset();
+    // The event stream is opened first and the full sync runs once it is (on_open marks the
+    // state dirty), so no change between the list and the watch is lost. When the stream
+    // breaks, the sync loop is cancelled and everything starts over after a pause.
+    auto result = co_await (watch_events() || sync_loop());
+    if (result.index() == 0) {
+      const auto& r = std::get<0>(result);
+      std::string why = "event stream closed";
+      if (!r) why = r.error();
+      log::warn("docker: " + why + "; reconnecting");
+    }
+    if (!co_await sleep_for(backoff.next())) co_return;
+  }
+}
+
+}  // namespace wharf::controller::docker

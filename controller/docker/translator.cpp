@@ -1,0 +1,359 @@
+#include "controller/docker/translator.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "controller/docker/labels.hpp"
+#include "controller/provider/middleware_types.hpp"
+#include "rules/parser.hpp"
+
+namespace wharf::controller::docker {
+namespace {
+
+using model::ConfigMiddleware;
+using model::ConfigRouter;
+using model::ConfigService;
+
+std::string join(const std::vector<std::string>& path, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < path.size(); ++i) {
+    if (!out.empty()) out += '.';
+    out += path[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split_list(std::string_view v) {
+  std::vector<std::string> out;
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto item = v.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+template <typename T>
+bool parse_int(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+std::string label_error(const Label& l, const std::string& why) {
+  return "label " + l.key + "=" + l.value + ": " + why;
+}
+
+// One container's routers, services and middlewares as its labels describe them.
+struct ContainerConfig {
+  std::map<std::string, ConfigRouter> routers;
+  std::map<std::string, ConfigService> services;
+  std::map<std::string, ConfigMiddleware> middlewares;
+  std::map<std::string, const Label*> port_labels;  // Service name → its server.port label.
+  std::map<std::string, const Label*> rule_labels;  // Router name → its rule label.
+  std::string network;
+  const Label* network_label = nullptr;
+  std::vector<model::Diagnostic> diagnostics;
+};
+
+void router_option(ConfigRouter& r, const Label& l, const std::string& opt,
+                   ContainerConfig& cc) {
+  if (opt == "rule") {
+    r.rule = l.value;
+    cc.rule_labels[r.name] = &l;
+  } else if (opt == "entrypoints") {
+    r.entrypoints = split_list(l.value);
+  } else if (opt == "middlewares") {
+    r.middlewares = split_list(l.value);
+  } else if (opt == "service") {
+    r.service = l.value;
+  } else if (opt == "priority") {
+    if (!parse_int(l.value, r.priority)) r.errors.push_back(label_error(l, "expected an integer"));
+  } else if (opt == "tls") {
+    auto b = parse_bool(l.value);
+    if (b) {
+      r.tls = *b;
+    } else {
+      r.errors.push_back(label_error(l, b.error()));
+    }
+  } else if (opt == "tls.certresolver") {
+    r.cert_resolver = l.value;
+    r.tls = true;
+  } else if (opt == "rulesyntax") {
+    if (l.value != "v3") r.errors.push_back(label_error(l, "only the v3 rule syntax is supported"));
+  } else if (opt == "tls.options" || opt.starts_with("tls.domains") ||
+             opt.starts_with("observability.")) {
+    // Accepted so Traefik labels keep working; they take effect with TLS and metrics support.
+  } else {
+    r.errors.push_back(label_error(l, "unknown router option '" + opt + "'"));
+  }
+}
+
+void service_option(ConfigService& s, const Label& l, const std::string& opt,
+                    ContainerConfig& cc) {
+  if (opt == "server.port") {
+    cc.port_labels[s.name] = &l;
+  } else if (opt == "server.scheme") {
+    if (l.value != "http") {
+      s.errors.push_back(label_error(l, "only the http scheme is supported to reach servers"));
+    }
+  } else if (opt == "passhostheader") {
+    auto b = parse_bool(l.value);
+    if (b) {
+      s.pass_host_header = *b;
+    } else {
+      s.errors.push_back(label_error(l, b.error()));
+    }
+  } else if (opt.starts_with("healthcheck.") || opt.starts_with("sticky.") ||
+             opt.starts_with("responseforwarding.") || opt == "serverstransport" ||
+             opt == "strategy" || opt == "server.weight") {
+    // Accepted for compatibility; health checks and sticky sessions arrive with load balancing.
+  } else {
+    s.errors.push_back(label_error(l, "unknown load balancer option '" + opt + "'"));
+  }
+}
+
+ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels) {
+  ContainerConfig cc;
+  const std::string source = "container " + c.name;
+  auto diag = [&](const Label& l, const std::string& why) {
+    cc.diagnostics.push_back({"container", c.name, label_error(l, why)});
+  };
+  for (const auto& l : labels) {
+    const auto& p = l.path;
+    if (p.size() == 1 && p[0] == "enable") continue;
+    if (p.size() == 2 && p[0] == "docker" && p[1] == "network") {
+      cc.network = l.value;
+      cc.network_label = &l;
+    } else if (p.size() >= 4 && p[0] == "http" && p[1] == "routers") {
+      auto& r = cc.routers[p[2]];
+      r.name = p[2];
+      r.source = source;
+      router_option(r, l, join(p, 3), cc);
+    } else if (p.size() >= 3 && p[0] == "http" && p[1] == "services") {
+      auto& s = cc.services[p[2]];
+      s.name = p[2];
+      s.source = source;
+      if (p.size() >= 5 && p[3] == "loadbalancer") {
+        service_option(s, l, join(p, 4), cc);
+      } else {
+        s.errors.push_back(label_error(l, "only loadbalancer services can be set with labels"));
+      }
+    } else if (p.size() >= 4 && p[0] == "http" && p[1] == "middlewares") {
+      auto& m = cc.middlewares[p[2]];
+      m.name = p[2];
+      m.source = source;
+      if (!is_traefik_middleware_type(p[3])) {
+        m.errors.push_back(label_error(l, "unknown middleware type '" + p[3] + "'"));
+      } else if (!m.type.empty() && m.type != p[3]) {
+        m.errors.push_back(label_error(l, "middleware already has type '" + m.type + "'"));
+      } else {
+        m.type = p[3];
+        if (p.size() > 4) m.options.emplace_back(join(p, 4), l.value);
+      }
+    } else if (!p.empty() && (p[0] == "tcp" || p[0] == "udp")) {
+      diag(l, "TCP and UDP routing is not supported; label ignored");
+    } else {
+      diag(l, "unknown label");
+    }
+  }
+  return cc;
+}
+
+// The compose service name when the container came from compose, else its own name.
+std::string service_name_of(const Container& c) {
+  auto project = c.labels.find("com.docker.compose.project");
+  auto service = c.labels.find("com.docker.compose.service");
+  if (project != c.labels.end() && service != c.labels.end()) {
+    return normalize_name(service->second + "_" + project->second);
+  }
+  return normalize_name(c.name);
+}
+
+// Where the data plane reaches the container: 127.0.0.1 on the host network, else its address
+// on the chosen network (label, then flag), else on its first network by name.
+model::Result<std::string> address_of(const Container& c, const ContainerConfig& cc,
+                                      const TranslatorOptions& opt) {
+  if (c.network_mode == "host") return std::string("127.0.0.1");
+  auto find = [&](const std::string& name) -> const std::string* {
+    for (const auto& [n, ip] : c.networks) {
+      if (n == name && !ip.empty()) return &ip;
+    }
+    return nullptr;
+  };
+  if (cc.network_label) {
+    const std::string* ip = find(cc.network);
+    if (!ip) {
+      // Compose prefixes network names with the project; accept the short name too.
+      auto project = c.labels.find("com.docker.compose.project");
+      if (project != c.labels.end()) ip = find(project->second + "_" + cc.network);
+    }
+    if (!ip) {
+      std::string names;
+      for (const auto& [n, unused] : c.networks) names += (names.empty() ? "" : ", ") + n;
+      return model::Error{label_error(*cc.network_label, "the container is not on that network (its networks: " +
+                                                            (names.empty() ? "none" : names) + ")")};
+    }
+    return *ip;
+  }
+  if (!opt.network.empty()) {
+    if (const std::string* ip = find(opt.network)) return *ip;
+  }
+  for (const auto& [n, ip] : c.networks) {
+    if (!ip.empty()) return ip;
+  }
+  return model::Error{"container " + c.name + " has no IP address on any network"};
+}
+
+std::string url_of(const std::string& ip, std::uint16_t port) {
+  bool v6 = ip.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+}
+
+void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptions& opt) {
+  for (auto& [name, s] : cc.services) {
+    std::uint16_t port = 0;
+    if (auto it = cc.port_labels.find(name); it != cc.port_labels.end()) {
+      const Label& l = *it->second;
+      unsigned v = 0;
+      if (!parse_int(l.value, v) || v == 0 || v > 65535) {
+        s.errors.push_back(label_error(l, "expected a port number between 1 and 65535"));
+        continue;
+      }
+      port = static_cast<std::uint16_t>(v);
+    } else if (!c.exposed_tcp_ports.empty()) {
+      port = c.exposed_tcp_ports.front();
+    } else {
+      s.errors.push_back("container " + c.name + " exposes no TCP port; set the label " +
+                         opt.label_prefixes.front() + ".http.services." + name +
+                         ".loadbalancer.server.port");
+      continue;
+    }
+    if (!c.serving()) continue;  // Known but not serving: no servers, so 503.
+    auto ip = address_of(c, cc, opt);
+    if (!ip) {
+      s.errors.push_back(ip.error());
+      continue;
+    }
+    s.servers.push_back({url_of(*ip, port), 1});
+  }
+}
+
+void link_routers(const Container& c, ContainerConfig& cc, const TranslatorOptions& opt) {
+  const std::string default_name = service_name_of(c);
+  if (cc.services.empty()) {
+    auto& s = cc.services[default_name];
+    s.name = default_name;
+    s.source = "container " + c.name;
+  }
+  if (cc.routers.empty()) {
+    if (cc.services.size() > 1) {
+      cc.diagnostics.push_back({"container", c.name,
+                                "no router labels and several services: add a router label "
+                                "naming the service to route to"});
+      return;
+    }
+    auto& r = cc.routers[default_name];
+    r.name = default_name;
+    r.source = "container " + c.name;
+  }
+  for (auto& [name, r] : cc.routers) {
+    if (r.rule.empty()) {
+      auto rule = expand_default_rule(opt.default_rule, default_name, c.labels);
+      if (rule) {
+        r.rule = *rule;
+      } else {
+        r.errors.push_back(rule.error());
+      }
+    } else if (auto parsed = rules::parse(r.rule); !parsed) {
+      const Label& l = *cc.rule_labels.at(name);
+      r.errors.push_back(label_error(l, parsed.error()));
+    }
+    if (r.service.empty()) {
+      if (cc.services.size() == 1) {
+        r.service = cc.services.begin()->first;
+      } else {
+        std::string names;
+        for (const auto& [n, unused] : cc.services) names += (names.empty() ? "" : ", ") + n;
+        r.errors.push_back("router " + name + " has no service label and the container defines "
+                           "several services (" + names + "); set " +
+                           opt.label_prefixes.front() + ".http.routers." + name + ".service");
+      }
+    }
+  }
+}
+
+// Containers defining the same object: identical definitions merge (servers add up),
+// different ones reject the object with a reason naming both containers.
+template <typename T>
+void merge(std::map<std::string, T>& into, T obj) {
+  auto [it, fresh] = into.try_emplace(obj.name, obj);
+  if (fresh) return;
+  T& have = it->second;
+  T a = have, b = obj;
+  if constexpr (std::is_same_v<T, ConfigService>) {
+    a.servers.clear();
+    b.servers.clear();
+  }
+  a.source = b.source = "";
+  a.errors.clear();
+  b.errors.clear();
+  if (!(a == b)) {
+    have.errors.push_back("defined differently by " + have.source + " and " + obj.source);
+    return;
+  }
+  if constexpr (std::is_same_v<T, ConfigService>) {
+    have.servers.insert(have.servers.end(), obj.servers.begin(), obj.servers.end());
+  }
+  have.errors.insert(have.errors.end(), obj.errors.begin(), obj.errors.end());
+}
+
+}  // namespace
+
+bool wants_routing(const std::map<std::string, std::string>& labels, const TranslatorOptions& opt) {
+  auto enable = enable_label(labels_under(labels, opt.label_prefixes));
+  if (!enable) return true;
+  return enable->value_or(opt.exposed_by_default);
+}
+
+model::ProviderConfig translate(const std::vector<Container>& containers,
+                                const TranslatorOptions& options) {
+  // Sorted by name so merged server lists and "defined differently" messages are stable.
+  std::vector<const Container*> sorted;
+  for (const auto& c : containers) sorted.push_back(&c);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Container* a, const Container* b) { return a->name < b->name; });
+
+  std::map<std::string, ConfigRouter> routers;
+  std::map<std::string, ConfigService> services;
+  std::map<std::string, ConfigMiddleware> middlewares;
+  model::ProviderConfig out;
+  for (const Container* c : sorted) {
+    auto labels = labels_under(c->labels, options.label_prefixes);
+    auto enable = enable_label(labels);
+    if (!enable) {
+      out.diagnostics.push_back({"container", c->name, enable.error()});
+      continue;
+    }
+    if (!enable->value_or(options.exposed_by_default)) continue;
+
+    ContainerConfig cc = read_labels(*c, labels);
+    link_routers(*c, cc, options);
+    fill_servers(*c, cc, options);
+    for (auto& [n, r] : cc.routers) merge(routers, std::move(r));
+    for (auto& [n, s] : cc.services) merge(services, std::move(s));
+    for (auto& [n, m] : cc.middlewares) merge(middlewares, std::move(m));
+    for (auto& d : cc.diagnostics) out.diagnostics.push_back(std::move(d));
+  }
+  for (auto& [n, r] : routers) out.routers.push_back(std::move(r));
+  for (auto& [n, s] : services) out.services.push_back(std::move(s));
+  for (auto& [n, m] : middlewares) out.middlewares.push_back(std::move(m));
+  return out;
+}
+
+}  // namespace wharf::controller::docker

@@ -1,0 +1,82 @@
+#include "controller/provider/aggregator.hpp"
+
+#include "log/log.hpp"
+
+namespace wharf::controller {
+
+Aggregator::Aggregator(asio::any_io_executor ex, std::vector<std::string> providers,
+                       std::chrono::milliseconds throttle,
+                       std::chrono::milliseconds initial_sync_timeout, Stats& stats, Sink sink)
+    : throttle_(throttle),
+      initial_sync_timeout_(initial_sync_timeout),
+      stats_(stats),
+      sink_(std::move(sink)),
+      waiting_(providers.begin(), providers.end()),
+      throttle_timer_(ex),
+      sync_timer_(ex) {}
+
+void Aggregator::start() {
+  if (waiting_.empty()) return;
+  sync_timer_.expires_after(initial_sync_timeout_);
+  sync_timer_.async_wait([this](error_code ec) {
+    if (ec || waiting_.empty()) return;
+    std::string late;
+    for (const auto& p : waiting_) late += (late.empty() ? "" : ", ") + p;
+    log::warn("providers not synced after " + std::to_string(initial_sync_timeout_.count()) +
+              " ms: " + late + "; publishing the providers that are");
+    waited_long_enough_ = true;
+    if (!latest_.empty()) schedule();
+  });
+}
+
+void Aggregator::stop() {
+  throttle_timer_.cancel();
+  sync_timer_.cancel();
+}
+
+void Aggregator::update(const std::string& provider, model::ProviderConfig config) {
+  stats_.add("provider_syncs_total", provider);
+  latest_[provider] = std::move(config);
+  if (waiting_.erase(provider) && waiting_.empty()) sync_timer_.cancel();
+  if (!waiting_.empty() && !waited_long_enough_) return;
+  schedule();
+}
+
+void Aggregator::schedule() {
+  if (armed_) return;
+  armed_ = true;
+  throttle_timer_.expires_after(throttle_);
+  throttle_timer_.async_wait([this](error_code ec) {
+    armed_ = false;
+    if (!ec) flush();
+  });
+}
+
+void Aggregator::flush() {
+  model::RoutingTable table = compiler::compile(latest_);
+  report(table);
+  if (last_ && *last_ == table) {
+    log::debug("configuration unchanged; nothing to publish");
+    return;
+  }
+  last_ = table;
+  sink_(table);
+}
+
+void Aggregator::report(const model::RoutingTable& table) {
+  std::set<std::tuple<std::string, std::string, std::string>> now;
+  for (const auto& d : table.diagnostics) {
+    auto key = std::make_tuple(d.kind, d.name, d.message);
+    now.insert(key);
+    if (reported_.count(key)) continue;
+    log::warn("rejected " + d.kind + " " + d.name + ": " + d.message);
+    stats_.add("rejected_objects_total", d.kind);
+  }
+  reported_ = std::move(now);
+  for (const auto& kind : {"router", "service", "middleware", "container", "file"}) {
+    stats_.set("rejected_objects", kind, 0);
+  }
+  for (const auto& [kind, n] : compiler::rejected_by_kind(table)) stats_.set("rejected_objects", kind, n);
+}
+
+}  // namespace wharf::controller

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "controller/compiler/compiler.hpp"
+#include "controller/net.hpp"
+#include "controller/provider/stats.hpp"
+
+namespace wharf::controller {
+
+// Keeps the latest config of every provider and turns them into routing tables:
+//  - nothing is published until every enabled provider has synced once (a partial table would
+//    delete the routes of the provider that is late), unless `initial_sync_timeout` passes, in
+//    which case the providers that did sync are published and the late one is logged;
+//  - updates are throttled: the first change arms a timer, changes until it fires are folded
+//    into one compile;
+//  - a compiled table equal to the last published one is dropped.
+// Each rejected object is logged once when it first appears (with its reason) and counted.
+class Aggregator {
+ public:
+  using Sink = std::function<void(const model::RoutingTable&)>;
+
+  Aggregator(asio::any_io_executor ex, std::vector<std::string> providers,
+             std::chrono::milliseconds throttle, std::chrono::milliseconds initial_sync_timeout,
+             Stats& stats, Sink sink);
+
+  // Arms the initial-sync timeout.
+  void start();
+  void update(const std::string& provider, model::ProviderConfig config);
+  void stop();
+
+ private:
+  void schedule();
+  void flush();
+  void report(const model::RoutingTable& table);
+
+  std::chrono::milliseconds throttle_;
+  std::chrono::milliseconds initial_sync_timeout_;
+  Stats& stats_;
+  Sink sink_;
+  compiler::ProviderConfigs latest_;
+  std::set<std::string> waiting_;  // Enabled providers that have not synced yet.
+  bool waited_long_enough_ = false;
+  asio::steady_timer throttle_timer_;
+  asio::steady_timer sync_timer_;
+  bool armed_ = false;
+  std::optional<model::RoutingTable> last_;
+  std::set<std::tuple<std::string, std::string, std::string>> reported_;
+};
+
+}  // namespace wharf::controller
