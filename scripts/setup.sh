@@ -9,7 +9,6 @@ packages=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev   # libFuzzer targets and the sanitizer runtime
   curl procps
-  docker.io busybox-static   # the Docker integration tests run a real dockerd
 )
 # Extra packages a caller asks for (the bench script adds its load generator and peers).
 packages+=("$@")

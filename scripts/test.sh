@@ -12,7 +12,9 @@ if [ "${1:-}" = "--sanitize" ]; then
   build=build-asan
 fi
 
-scripts/setup.sh
+# The Docker integration tests start their own dockerd (never the system's) with containers
+# made from busybox-static; only the test command installs them.
+scripts/setup.sh docker.io busybox-static
 
 # The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
 extra=()

@@ -74,10 +74,11 @@ bool string_list(const YAML::Node& n, std::vector<std::string>& out) {
   return true;
 }
 
-ConfigRouter read_router(const std::string& name, const YAML::Node& node, const Where& w) {
+ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Where& w) {
+  const std::string name = key.Scalar();
   ConfigRouter r;
   r.name = name;
-  r.source = w.source(node);
+  r.source = w.source(key);
   if (!node.IsMap()) {
     r.errors.push_back(w.at(node, "router " + name + ": expected a mapping"));
     return r;
@@ -118,8 +119,8 @@ ConfigRouter read_router(const std::string& name, const YAML::Node& node, const 
       bad("unknown router option");
     }
   }
-  if (r.rule.empty() && r.errors.empty()) r.errors.push_back(w.at(node, "http.routers." + name + ": missing rule"));
-  if (r.service.empty() && r.errors.empty()) r.errors.push_back(w.at(node, "http.routers." + name + ": missing service"));
+  if (r.rule.empty() && r.errors.empty()) r.errors.push_back(w.at(key, "http.routers." + name + ": missing rule"));
+  if (r.service.empty() && r.errors.empty()) r.errors.push_back(w.at(key, "http.routers." + name + ": missing service"));
   return r;
 }
 
@@ -176,10 +177,11 @@ void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) 
   }
 }
 
-ConfigService read_service(const std::string& name, const YAML::Node& node, const Where& w) {
+ConfigService read_service(const YAML::Node& key, const YAML::Node& node, const Where& w) {
+  const std::string name = key.Scalar();
   ConfigService s;
   s.name = name;
-  s.source = w.source(node);
+  s.source = w.source(key);
   if (!node.IsMap() || node.size() != 1) {
     s.errors.push_back(w.at(node, "http.services." + name + ": expected exactly one of loadBalancer, weighted, mirroring, failover"));
     return s;
@@ -189,7 +191,7 @@ ConfigService read_service(const std::string& name, const YAML::Node& node, cons
   if (kind == "loadbalancer") {
     read_load_balancer(s, kv.second, w);
   } else {
-    s.errors.push_back(w.at(kv.second, "http.services." + name + "." + kv.first.Scalar() +
+    s.errors.push_back(w.at(kv.first, "http.services." + name + "." + kv.first.Scalar() +
                                            ": only loadBalancer services are supported"));
   }
   return s;
@@ -218,10 +220,11 @@ void flatten(const YAML::Node& n, const std::string& path,
   }
 }
 
-ConfigMiddleware read_middleware(const std::string& name, const YAML::Node& node, const Where& w) {
+ConfigMiddleware read_middleware(const YAML::Node& key, const YAML::Node& node, const Where& w) {
+  const std::string name = key.Scalar();
   ConfigMiddleware m;
   m.name = name;
-  m.source = w.source(node);
+  m.source = w.source(key);
   if (!node.IsMap() || node.size() != 1) {
     m.errors.push_back(w.at(node, "http.middlewares." + name + ": expected exactly one middleware type"));
     return m;
@@ -240,7 +243,7 @@ void each_named(const YAML::Node& section, const std::string& what, const Where&
     out.diagnostics.push_back({"file", what, w.at(section, what + ": expected a mapping of names")});
     return;
   }
-  for (const auto& kv : section) fn(kv.first.Scalar(), kv.second);
+  for (const auto& kv : section) fn(kv.first, kv.second);
 }
 
 YAML::Node child(const YAML::Node& map, const char* key) {
@@ -275,11 +278,11 @@ model::Result<model::ProviderConfig> translate(std::string_view yaml, std::strin
   }
   const YAML::Node http = child(root, "http");
   each_named(child(http, "routers"), "http.routers", w, out,
-             [&](const std::string& n, const YAML::Node& v) { out.routers.push_back(read_router(n, v, w)); });
+             [&](const YAML::Node& n, const YAML::Node& v) { out.routers.push_back(read_router(n, v, w)); });
   each_named(child(http, "services"), "http.services", w, out,
-             [&](const std::string& n, const YAML::Node& v) { out.services.push_back(read_service(n, v, w)); });
+             [&](const YAML::Node& n, const YAML::Node& v) { out.services.push_back(read_service(n, v, w)); });
   each_named(child(http, "middlewares"), "http.middlewares", w, out,
-             [&](const std::string& n, const YAML::Node& v) { out.middlewares.push_back(read_middleware(n, v, w)); });
+             [&](const YAML::Node& n, const YAML::Node& v) { out.middlewares.push_back(read_middleware(n, v, w)); });
   return out;
 }
 

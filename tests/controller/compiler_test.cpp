@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include "controller/compiler/compiler.hpp"
+#include "model/routing_table.hpp"
+
+namespace wharf::controller::compiler {
+namespace {
+
+model::ConfigRouter router(std::string name, std::string rule, std::string service) {
+  model::ConfigRouter r;
+  r.name = std::move(name);
+  r.rule = std::move(rule);
+  r.service = std::move(service);
+  return r;
+}
+
+model::ConfigService service(std::string name, std::string url = "http://127.0.0.1:9") {
+  model::ConfigService s;
+  s.name = std::move(name);
+  if (!url.empty()) s.servers.push_back({url, 1});
+  return s;
+}
+
+TEST(Compiler, QualifiesNamesAndResolvesCrossProviderReferences) {
+  model::ProviderConfig docker, file;
+  docker.routers.push_back(router("app", "Host(`app`)", "app"));
+  docker.routers.push_back(router("shared", "Host(`shared`)", "common@file"));
+  docker.services.push_back(service("app"));
+  file.services.push_back(service("common"));
+  auto t = compile({{"docker", docker}, {"file", file}});
+  ASSERT_EQ(t.routers.size(), 2u);
+  EXPECT_EQ(t.routers[0].name, "app@docker");
+  EXPECT_EQ(t.routers[0].service, "app@docker");
+  EXPECT_EQ(t.routers[1].service, "common@file");
+  EXPECT_TRUE(t.diagnostics.empty());
+  EXPECT_TRUE(model::validate(t).ok());
+}
+
+TEST(Compiler, RejectsOnlyTheObjectsThatAreWrong) {
+  model::ProviderConfig p;
+  p.routers.push_back(router("ok", "Host(`ok`)", "s"));
+  p.routers.push_back(router("missing", "Host(`m`)", "nope"));
+  p.routers.push_back(router("to-bad", "Host(`b`)", "bad"));
+  p.routers.push_back(router("other-provider", "Host(`o`)", "x@kubernetes"));
+  auto own = router("own-error", "Host(`e`)", "s");
+  own.errors.push_back("label x=y: broken");
+  p.routers.push_back(own);
+  auto mw = router("with-mw", "Host(`w`)", "s");
+  mw.middlewares = {"auth@file"};
+  p.routers.push_back(mw);
+  p.services.push_back(service("s"));
+  auto bad = service("bad");
+  bad.errors.push_back("label port=http: not a port");
+  p.services.push_back(bad);
+  auto t = compile({{"docker", p}});
+  ASSERT_EQ(t.routers.size(), 1u);
+  EXPECT_EQ(t.routers[0].name, "ok@docker");
+  std::vector<std::string> got;
+  for (const auto& d : t.diagnostics) got.push_back(d.kind + " " + d.name + ": " + d.message);
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "router missing@docker: uses service nope@docker, which does not exist",
+                     "router other-provider@docker: uses service x@kubernetes, which does not exist",
+                     "router own-error@docker: label x=y: broken",
+                     "router to-bad@docker: uses service bad@docker, which was rejected",
+                     "router with-mw@docker: uses middleware auth@file, which does not exist",
+                     "service bad@docker: label port=http: not a port",
+                 }));
+  EXPECT_EQ(rejected_by_kind(t), (std::map<std::string, std::size_t>{{"router", 5}, {"service", 1}}));
+}
+
+TEST(Compiler, ServiceWithoutServersIsKeptSoItsHostsAnswer503) {
+  model::ProviderConfig p;
+  p.routers.push_back(router("stopped", "Host(`s`)", "stopped"));
+  p.services.push_back(service("stopped", ""));
+  auto t = compile({{"docker", p}});
+  ASSERT_EQ(t.routers.size(), 1u);
+  ASSERT_EQ(t.services.size(), 1u);
+  EXPECT_TRUE(t.services[0].servers.empty());
+}
+
+TEST(Compiler, UnknownMiddlewareTypeIsRejected) {
+  model::ProviderConfig p;
+  model::ConfigMiddleware m;
+  m.name = "m";
+  m.type = "nosuchthing";
+  p.middlewares.push_back(m);
+  auto t = compile({{"file", p}});
+  ASSERT_EQ(t.diagnostics.size(), 1u);
+  EXPECT_EQ(t.diagnostics[0].message, "unknown middleware type 'nosuchthing'");
+}
+
+TEST(Compiler, SameInputGivesEqualTables) {
+  model::ProviderConfig p;
+  p.routers.push_back(router("b", "Host(`b`)", "s"));
+  p.routers.push_back(router("a", "Host(`a`)", "s"));
+  p.services.push_back(service("s"));
+  auto reversed = p;
+  std::swap(reversed.routers[0], reversed.routers[1]);
+  EXPECT_EQ(compile({{"docker", p}}), compile({{"docker", reversed}}));
+}
+
+}  // namespace
+}  // namespace wharf::controller::compiler
