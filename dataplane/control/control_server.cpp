@@ -3,10 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
 
 #include "ipc/frame.hpp"
 #include "ipc/messages.hpp"
@@ -49,6 +50,9 @@ void ControlServer::stop() {
   if (!acceptor_) return;
   error_code ignored;
   acceptor_->close(ignored);
+  // A connected controller would otherwise keep the control thread (and the drain) waiting
+  // forever; it reconnects to the next data plane by itself.
+  for (auto* socket : connections_) socket->close(ignored);
 }
 
 awaitable<void> ControlServer::accept_loop() {
@@ -61,6 +65,12 @@ awaitable<void> ControlServer::accept_loop() {
 }
 
 awaitable<void> ControlServer::serve(local::socket socket) {
+  connections_.insert(&socket);
+  struct Forget {
+    std::set<local::socket*>& set;
+    local::socket* s;
+    ~Forget() { set.erase(s); }
+  } forget{connections_, &socket};
   ipc::FrameDecoder decoder;
   char buf[64 * 1024];
   for (;;) {

@@ -3,6 +3,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "dataplane/net.hpp"
@@ -37,6 +38,7 @@ class ControlServer {
   Install install_;
   std::function<void(const model::RoutingTable&)> persist_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
+  std::set<asio::local::stream_protocol::socket*> connections_;  // Open controller connections.
 };
 
 }  // namespace wharf::dataplane::control

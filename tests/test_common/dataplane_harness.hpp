@@ -8,6 +8,7 @@
 
 #include "dataplane/options.hpp"
 #include "dataplane/server/dataplane.hpp"
+#include "test_common/child_process.hpp"
 
 namespace wharf::test {
 
@@ -46,12 +47,14 @@ class InProcessDataplane {
 // The real wharf-dataplane binary as a child process (signals, peak RSS, start-up behaviour).
 class DataplaneProcess {
  public:
+  // `control_socket` empty: one in the process's own temporary directory.
   explicit DataplaneProcess(std::vector<std::string> extra_flags = {},
-                            const std::string& state_dir = {});
+                            const std::string& state_dir = {},
+                            const std::string& control_socket = {});
   ~DataplaneProcess();
 
   std::uint16_t port() const { return port_; }
-  int pid() const { return pid_; }
+  int pid() const { return child_->pid(); }
   const std::string& control_socket() const { return socket_; }
   std::string apply(const model::RoutingTable& table);
   // Sends SIGTERM and waits; returns the exit status (or -1 after `timeout_ms`).
@@ -61,12 +64,8 @@ class DataplaneProcess {
  private:
   TempDir dir_;
   std::string socket_;
-  int pid_ = -1;
   std::uint16_t port_ = 0;
-  int stderr_fd_ = -1;
-  std::thread reader_;
-  mutable std::mutex mu_;
-  std::string log_;
+  std::unique_ptr<ChildProcess> child_;
 };
 
 }  // namespace wharf::test

@@ -1,0 +1,185 @@
+// The whole product against a real dockerd: the wharf-controller and wharf-dataplane binaries
+// as processes, host-network busybox httpd containers on 127.0.0.1 as the apps.
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test_common/clients.hpp"
+#include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
+
+namespace wharf::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Status of GET / with this Host through the data plane, 0 when no answer.
+unsigned status_of(std::uint16_t port, const std::string& host) {
+  try {
+    HttpClient c(port, 5'000);
+    return c.request("GET", "/", {{"Host", host}}).status;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Polls until the host answers `want` (routes change asynchronously by design).
+::testing::AssertionResult eventually(std::uint16_t port, const std::string& host, unsigned want,
+                                      std::chrono::milliseconds timeout = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  unsigned got = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    got = status_of(port, host);
+    if (got == want) return ::testing::AssertionSuccess();
+    std::this_thread::sleep_for(50ms);
+  }
+  return ::testing::AssertionFailure() << host << " answered " << got << ", wanted " << want;
+}
+
+std::vector<std::string> app_labels(const std::string& name, std::uint16_t port) {
+  return {"wharf.enable=true", "wharf.http.routers." + name + ".rule=Host(`" + name + ".test`)",
+          "wharf.http.services." + name + ".loadbalancer.server.port=" + std::to_string(port)};
+}
+
+std::unique_ptr<ChildProcess> start_controller(const std::string& socket, const Dockerd& d) {
+  return std::make_unique<ChildProcess>(std::vector<std::string>{
+      WHARF_CONTROLLER_BINARY, "--control-socket", socket, "--docker-endpoint", d.endpoint(),
+      "--docker-label-prefixes", "wharf,traefik"});
+}
+
+class DockerIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto why = Dockerd::unavailable_reason();
+    if (!why.empty()) {
+      if (std::getenv("WHARF_REQUIRE_DOCKER")) FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+    dockerd_ = std::make_unique<Dockerd>();
+  }
+  std::unique_ptr<Dockerd> dockerd_;
+};
+
+TEST_F(DockerIntegration, LabelsRouteStopGives503RemoveGives404BadRuleIsIsolated) {
+  Dockerd& d = *dockerd_;
+  DataplaneProcess dp;
+  auto app = free_port(), other = free_port();
+  d.run_httpd("app", app, app_labels("app", app));
+  // Immich's documented labels, traefik prefix, on a second app.
+  d.run_httpd("immich", other,
+              {"traefik.enable=true", "traefik.http.routers.immich.rule=Host(`immich.test`)",
+               "traefik.http.services.immich.loadbalancer.server.port=" + std::to_string(other)});
+  auto broken = free_port();
+  d.run_httpd("broken", broken,
+              {"wharf.enable=true", "wharf.http.routers.broken.rule=Host(`broken.test`",
+               "wharf.http.services.broken.loadbalancer.server.port=" + std::to_string(broken)});
+  auto ctl = start_controller(dp.control_socket(), d);
+
+  EXPECT_TRUE(eventually(dp.port(), "app.test", 200));
+  EXPECT_TRUE(eventually(dp.port(), "immich.test", 200));
+  EXPECT_EQ(status_of(dp.port(), "broken.test"), 404u);
+  EXPECT_NE(ctl->wait_for_log("rejected router broken@docker: label wharf.http.routers.broken.rule="
+                              "Host(`broken.test`: column 19: expected ',' or ')', found end of rule",
+                              5s),
+            std::string::npos)
+      << ctl->log();
+
+  // --check reports the same and fails.
+  auto check = run_command({WHARF_CONTROLLER_BINARY, "--check", "--docker-endpoint", d.endpoint(),
+                            "--docker-label-prefixes", "wharf,traefik"});
+  EXPECT_EQ(check.status, 1) << check.out;
+  EXPECT_NE(check.out.find("router broken@docker: label wharf.http.routers.broken.rule="), std::string::npos)
+      << check.out;
+  EXPECT_NE(check.out.find("app@docker  Host(`app.test`)  -> app@docker"), std::string::npos) << check.out;
+
+  // A container labelled while everything runs.
+  auto late = free_port();
+  d.run_httpd("late", late, app_labels("late", late));
+  EXPECT_TRUE(eventually(dp.port(), "late.test", 200));
+
+  d.docker({"stop", "app"});
+  EXPECT_TRUE(eventually(dp.port(), "app.test", 503));
+  EXPECT_EQ(status_of(dp.port(), "immich.test"), 200u);
+  d.docker({"start", "app"});
+  EXPECT_TRUE(eventually(dp.port(), "app.test", 200));
+  d.docker({"rm", "-f", "app"});
+  EXPECT_TRUE(eventually(dp.port(), "app.test", 404));
+  EXPECT_EQ(status_of(dp.port(), "late.test"), 200u);
+}
+
+TEST_F(DockerIntegration, PausedAndUnhealthyContainersAnswer503) {
+  Dockerd& d = *dockerd_;
+  DataplaneProcess dp;
+  auto p1 = free_port(), p2 = free_port();
+  d.run_httpd("pausable", p1, app_labels("pausable", p1));
+  d.run_httpd("sick", p2, app_labels("sick", p2),
+              {"--health-cmd", "/bin/false", "--health-interval", "1s", "--health-retries", "1"});
+  auto ctl = start_controller(dp.control_socket(), d);
+  EXPECT_TRUE(eventually(dp.port(), "pausable.test", 200));
+  EXPECT_TRUE(eventually(dp.port(), "sick.test", 503));  // health_status event
+  d.docker({"pause", "pausable"});
+  EXPECT_TRUE(eventually(dp.port(), "pausable.test", 503));
+  d.docker({"unpause", "pausable"});
+  EXPECT_TRUE(eventually(dp.port(), "pausable.test", 200));
+}
+
+TEST_F(DockerIntegration, RoutesComeBackAfterDockerdRestarts) {
+  Dockerd& d = *dockerd_;
+  DataplaneProcess dp;
+  auto port = free_port();
+  d.run_httpd("survivor", port, app_labels("survivor", port), {"--restart", "always"});
+  auto ctl = start_controller(dp.control_socket(), d);
+  EXPECT_TRUE(eventually(dp.port(), "survivor.test", 200));
+  auto before = ctl->log().size();
+  d.restart();
+  EXPECT_NE(ctl->wait_for_log("docker: connected to", 30s, before), std::string::npos) << ctl->log();
+  EXPECT_TRUE(eventually(dp.port(), "survivor.test", 200));
+  // The event stream works again after the reconnect.
+  auto next = free_port();
+  d.run_httpd("newcomer", next, app_labels("newcomer", next));
+  EXPECT_TRUE(eventually(dp.port(), "newcomer.test", 200));
+}
+
+TEST_F(DockerIntegration, DataPlaneOutlivesControllerAndServesSavedTableAfterRestart) {
+  Dockerd& d = *dockerd_;
+  TempDir shared;
+  const std::string state = shared.path() + "/state", socket = shared.path() + "/control.sock";
+  auto dp = std::make_unique<DataplaneProcess>(std::vector<std::string>{}, state, socket);
+  auto p1 = free_port();
+  d.run_httpd("first", p1, app_labels("first", p1));
+  auto ctl = start_controller(socket, d);
+  EXPECT_TRUE(eventually(dp->port(), "first.test", 200));
+
+  // Data plane restarted while the controller runs: it serves the saved table at once, and the
+  // controller delivers what changed meanwhile when it reconnects.
+  EXPECT_EQ(dp->terminate(), 0);
+  auto p2 = free_port();
+  d.run_httpd("second", p2, app_labels("second", p2));
+  std::this_thread::sleep_for(300ms);  // the controller has compiled a table it cannot deliver
+  dp = std::make_unique<DataplaneProcess>(std::vector<std::string>{}, state, socket);
+  EXPECT_EQ(status_of(dp->port(), "first.test"), 200u);
+  EXPECT_TRUE(eventually(dp->port(), "second.test", 200));
+
+  // Controller killed: the data plane keeps serving.
+  ctl->stop(SIGKILL);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(status_of(dp->port(), "first.test"), 200u);
+
+  // Restarted with no controller running: exactly the saved table...
+  auto p3 = free_port();
+  d.run_httpd("third", p3, app_labels("third", p3));
+  EXPECT_EQ(dp->terminate(), 0);
+  dp = std::make_unique<DataplaneProcess>(std::vector<std::string>{}, state, socket);
+  EXPECT_EQ(status_of(dp->port(), "first.test"), 200u);
+  EXPECT_EQ(status_of(dp->port(), "second.test"), 200u);
+  EXPECT_EQ(status_of(dp->port(), "third.test"), 404u);
+  // ...then the latest once a controller connects.
+  ctl = start_controller(socket, d);
+  EXPECT_TRUE(eventually(dp->port(), "third.test", 200));
+}
+
+}  // namespace
+}  // namespace wharf::test

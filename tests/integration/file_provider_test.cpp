@@ -1,0 +1,92 @@
+// wharf-controller with the file provider, pushing to the real data plane binary.
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test_common/child_process.hpp"
+#include "test_common/clients.hpp"
+#include "test_common/dataplane_harness.hpp"
+#include "test_common/upstream_server.hpp"
+
+namespace wharf::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+unsigned status_of(std::uint16_t port, const std::string& host) {
+  try {
+    HttpClient c(port, 5'000);
+    return c.request("GET", "/", {{"Host", host}}).status;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+bool eventually(std::uint16_t port, const std::string& host, unsigned want) {
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(20ms)) {
+    if (status_of(port, host) == want) return true;
+  }
+  return false;
+}
+
+// Replaces the file the way editors and ConfigMap updates do: write aside, then rename.
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path + ".tmp") << text;
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+std::string config(const std::string& url, const std::vector<std::string>& hosts) {
+  std::string out = "http:\n  routers:\n";
+  for (const auto& h : hosts) {
+    out += "    " + h + ":\n      rule: Host(`" + h + ".test`)\n      service: app\n";
+  }
+  out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url + "\n";
+  return out;
+}
+
+TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
+  UpstreamServer app;
+  DataplaneProcess dp;
+  TempDir dir;
+  const std::string file = dir.path() + "/dynamic.yml";
+  write_file(file, config(app.url(), {"one"}));
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
+                    file, "--docker-endpoint", "off"});
+  EXPECT_TRUE(eventually(dp.port(), "one.test", 200)) << ctl.log();
+
+  write_file(file, config(app.url(), {"one", "two"}));
+  EXPECT_TRUE(eventually(dp.port(), "two.test", 200)) << ctl.log();
+
+  auto before = ctl.log().size();
+  write_file(file, "http:\n  routers:\n    three: {rule: Host(`three.test`)\n");
+  EXPECT_NE(ctl.wait_for_log("file: dynamic.yml:4:1: ", 5s, before), std::string::npos) << ctl.log();
+  EXPECT_NE(ctl.wait_for_log("keeping the previous configuration", 1s, before), std::string::npos);
+  EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
+  EXPECT_EQ(status_of(dp.port(), "two.test"), 200u);
+
+  // A bad router in a valid file: only that router is out.
+  before = ctl.log().size();
+  write_file(file, config(app.url(), {"one"}) +
+                       "    bad:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n");
+  EXPECT_TRUE(eventually(dp.port(), "two.test", 404));
+  EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
+}
+
+TEST(FileProviderEndToEnd, CheckPrintsTheTableAndFailsOnRejectedObjects) {
+  TempDir dir;
+  const std::string file = dir.path() + "/dynamic.yml";
+  write_file(file, config("http://127.0.0.1:9", {"ok"}) +
+                       "    broken:\n      loadBalancer:\n        servers: nope\n");
+  ChildProcess bad({WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
+  EXPECT_EQ(bad.stop(0, 10s), 1);
+  write_file(file, config("http://127.0.0.1:9", {"ok"}));
+  ChildProcess good({WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
+  EXPECT_EQ(good.stop(0, 10s), 0);
+}
+
+}  // namespace
+}  // namespace wharf::test
