@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds Wharf and runs it on the embedded demo: a demo backend on 127.0.0.1:8081 and the data
-# plane on :8080 serving deploy/demo-table.json (seeded into its state directory, which is how
-# a data plane serves before any controller connects). Ctrl-C stops both.
+# Builds Wharf and runs the product on an embedded default: a demo backend on 127.0.0.1:8081,
+# the data plane on :8080, and the controller feeding it from the file provider
+# (deploy/dynamic.yml, copied to .state/dynamic.yml: edit that copy while it runs) plus Docker
+# labels when a Docker daemon answers on /var/run/docker.sock. Ctrl-C stops everything.
 # WHARF_PORT and WHARF_BACKEND_PORT change the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,14 +10,20 @@ root=$(pwd)
 
 scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build -j2 wharf-dataplane wharf-demo-backend
+ninja -C build -j2 wharf-dataplane wharf-controller wharf-demo-backend
 
 port=${WHARF_PORT:-8080}
 backend_port=${WHARF_BACKEND_PORT:-8081}
 state="$root/.state"
 mkdir -p "$state/run"
-sed "s/127.0.0.1:8081/127.0.0.1:$backend_port/" deploy/demo-table.json > "$state/table.json"
-chmod 600 "$state/table.json"
+sed "s/127.0.0.1:8081/127.0.0.1:$backend_port/" deploy/dynamic.yml > "$state/dynamic.yml"
+
+docker_flag=(--docker-endpoint off)
+docker_note="Docker: no daemon answered on /var/run/docker.sock, so only the file provider is on."
+if curl -sf --max-time 2 --unix-socket /var/run/docker.sock http://docker/_ping >/dev/null 2>&1; then
+  docker_flag=(--docker-endpoint unix:///var/run/docker.sock --docker-label-prefixes wharf,traefik)
+  docker_note="Docker: on. Containers labelled wharf.enable=true (or traefik.enable=true) are routed."
+fi
 
 pids=()
 cleanup() {
@@ -30,6 +37,9 @@ pids+=($!)
 build/dataplane/wharf-dataplane --entrypoint "web=:$port" --state-dir "$state" \
   --control-socket "$state/run/control.sock" &
 pids+=($!)
+build/controller/wharf-controller --control-socket "$state/run/control.sock" \
+  --file "$state/dynamic.yml" "${docker_flag[@]}" &
+pids+=($!)
 
 sleep 1
 cat <<MSG
@@ -39,7 +49,10 @@ Wharf is serving on port $port. Try:
   curl -i http://127.0.0.1:$port/hello
   curl -i -H 'Host: whoami.localhost' http://127.0.0.1:$port/
 
-Routing table: $state/table.json (from deploy/demo-table.json); control socket:
-$state/run/control.sock. Press Ctrl-C to stop.
+Routes: $state/dynamic.yml (Traefik v3 dynamic configuration; edits apply live).
+$docker_note
+Check a configuration without running it:
+  build/controller/wharf-controller --check --file $state/dynamic.yml ${docker_flag[*]}
+Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"
