@@ -22,7 +22,10 @@ using TcpStream = beast::basic_stream<tcp>;
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxBody = 256u << 20;  // A list of thousands of containers fits.
-constexpr const char* kNewestApi = "1.47";    // The newest API this client has been checked with.
+// The newest API version requested. The fields read (Id, Name, Config.Labels/ExposedPorts,
+// State, HostConfig.NetworkMode, NetworkSettings.Networks/Ports, event Type/Action) have the
+// same shape in every version from 1.41 up to this one.
+constexpr const char* kNewestApi = "1.47";
 
 // API versions compare numerically per component ("1.9" < "1.41").
 bool older(std::string_view a, std::string_view b) {
@@ -91,6 +94,15 @@ awaitable<Result<http::response<http::string_body>>> exchange(Stream& s, std::st
 
 }  // namespace
 
+Result<std::string> negotiate_api_version(std::string_view server) {
+  if (server.empty()) return Error{"no API-Version header; is this a Docker daemon?"};
+  if (older(server, "1.41")) {
+    return Error{"Docker API " + std::string(server) +
+                 " is older than 1.41 (Docker 20.10), the oldest supported"};
+  }
+  return std::string(older(server, kNewestApi) ? server : kNewestApi);
+}
+
 Result<Endpoint> parse_endpoint(std::string_view url) {
   Endpoint ep;
   ep.text = std::string(url);
@@ -124,12 +136,9 @@ awaitable<Result<std::string>> EngineClient::negotiate() {
   auto res = co_await with_stream(ex_, endpoint_, [](auto& s) { return exchange(s, "/_ping"); });
   if (!res) co_return Error{res.error()};
   if (res->result() != http::status::ok) co_return Error{failure("/_ping", res->result_int(), res->body())};
-  std::string server(res->base()["API-Version"]);
-  if (server.empty()) co_return Error{"GET /_ping: no API-Version header; is this a Docker daemon?"};
-  if (older(server, "1.41")) {
-    co_return Error{"Docker API " + server + " is older than 1.41 (Docker 20.10), the oldest supported"};
-  }
-  version_ = older(server, kNewestApi) ? server : kNewestApi;
+  auto version = negotiate_api_version(res->base()["API-Version"]);
+  if (!version) co_return Error{"GET /_ping: " + version.error()};
+  version_ = *version;
   co_return version_;
 }
 

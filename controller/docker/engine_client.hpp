@@ -19,6 +19,10 @@ struct Endpoint {
 };
 model::Result<Endpoint> parse_endpoint(std::string_view url);
 
+// The API version to speak to a daemon announcing `server` in /_ping: its own, capped at the
+// newest version this client requests; daemons older than 1.41 (Docker 20.10) are refused.
+model::Result<std::string> negotiate_api_version(std::string_view server);
+
 // A small Engine API client on Beast. It only ever sends GET requests: the controller reads
 // Docker's state and never changes it. One connection per request keeps it simple and robust
 // (dockerd restarts are just failed requests); the events stream holds its own connection.
@@ -26,8 +30,7 @@ class EngineClient {
  public:
   EngineClient(asio::any_io_executor ex, Endpoint endpoint);
 
-  // GET /_ping; negotiates the API version: the daemon's, capped at the newest this client
-  // knows. Daemons older than API 1.41 (Docker 20.10) are refused with a clear error.
+  // GET /_ping, then negotiate_api_version() on its API-Version header.
   awaitable<model::Result<std::string>> negotiate();
 
   // GET `/v<version><target>`; the body of a 200 response, else an error with the status

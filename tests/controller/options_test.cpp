@@ -74,6 +74,15 @@ TEST(DockerEvents, OnlyRoutingRelevantEventsTriggerAResync) {
   EXPECT_FALSE(relevant_event("not json"));
 }
 
+TEST(DockerApi, VersionNegotiation) {
+  EXPECT_EQ(*docker::negotiate_api_version("1.41"), "1.41");
+  EXPECT_EQ(*docker::negotiate_api_version("1.45"), "1.45");
+  EXPECT_EQ(*docker::negotiate_api_version("1.52"), "1.47");  // capped at what we know
+  EXPECT_EQ(docker::negotiate_api_version("1.40").error(),
+            "Docker API 1.40 is older than 1.41 (Docker 20.10), the oldest supported");
+  EXPECT_FALSE(docker::negotiate_api_version("").ok());
+}
+
 TEST(DockerEndpoint, Parses) {
   auto u = docker::parse_endpoint("unix:///var/run/docker.sock");
   ASSERT_TRUE(u.ok());

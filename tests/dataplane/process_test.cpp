@@ -1,7 +1,10 @@
 // The real wharf-dataplane binary as a child process: memory while streaming gigabytes,
 // SIGTERM, flags.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -64,6 +67,21 @@ TEST(Process, SigtermDrainsInFlightRequestsAndExitsZero) {
   EXPECT_EQ(r.body, "slow done\n");
   EXPECT_EQ(status, 0) << dp.log();
   EXPECT_NE(dp.log().find("drained; exiting"), std::string::npos);
+}
+
+// A controller keeps its control connection open for good; SIGTERM must not wait for it.
+TEST(Process, SigtermExitsWhileAControllerIsConnected) {
+  DataplaneProcess dp;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", dp.control_socket().c_str());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(dp.terminate(5'000), 0) << dp.log();
+  char byte;
+  EXPECT_EQ(::read(fd, &byte, 1), 0);  // closed by the data plane
+  ::close(fd);
 }
 
 TEST(Process, UpstreamPoolHoldsTheConcurrencyWithoutReconnecting) {

@@ -11,32 +11,20 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/tcp_to_unix.hpp"
 
 namespace wharf::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Status of GET / with this Host through the data plane, 0 when no answer.
 unsigned status_of(std::uint16_t port, const std::string& host) {
-  try {
-    HttpClient c(port, 5'000);
-    return c.request("GET", "/", {{"Host", host}}).status;
-  } catch (const std::exception&) {
-    return 0;
-  }
+  return host_status(port, host);
 }
 
-// Polls until the host answers `want` (routes change asynchronously by design).
-::testing::AssertionResult eventually(std::uint16_t port, const std::string& host, unsigned want,
-                                      std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  unsigned got = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    got = status_of(port, host);
-    if (got == want) return ::testing::AssertionSuccess();
-    std::this_thread::sleep_for(50ms);
-  }
+::testing::AssertionResult eventually(std::uint16_t port, const std::string& host, unsigned want) {
+  unsigned got = wait_for_host_status(port, host, want);
+  if (got == want) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << host << " answered " << got << ", wanted " << want;
 }
 
@@ -179,6 +167,29 @@ TEST_F(DockerIntegration, DataPlaneOutlivesControllerAndServesSavedTableAfterRes
   // ...then the latest once a controller connects.
   ctl = start_controller(socket, d);
   EXPECT_TRUE(eventually(dp->port(), "third.test", 200));
+}
+
+TEST_F(DockerIntegration, TcpEndpointAndOnlyGetRequests) {
+  Dockerd& d = *dockerd_;
+  TcpToUnix tcp(d.endpoint().substr(7));
+  DataplaneProcess dp;
+  auto port = free_port();
+  d.run_httpd("viatcp", port, app_labels("viatcp", port));
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(),
+                    "--docker-endpoint", tcp.endpoint()});
+  EXPECT_TRUE(eventually(dp.port(), "viatcp.test", 200));
+  d.docker({"stop", "viatcp"});
+  EXPECT_TRUE(eventually(dp.port(), "viatcp.test", 503));
+  auto lines = tcp.request_lines();
+  ASSERT_FALSE(lines.empty());
+  bool saw_events = false, saw_inspect = false;
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.rfind("GET /", 0), 0u) << l;
+    saw_events = saw_events || l.find("/events?filters=") != std::string::npos;
+    saw_inspect = saw_inspect || l.find("/v1.41/containers/") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_events);
+  EXPECT_TRUE(saw_inspect);
 }
 
 }  // namespace

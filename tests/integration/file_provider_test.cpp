@@ -17,20 +17,11 @@ namespace {
 using namespace std::chrono_literals;
 
 unsigned status_of(std::uint16_t port, const std::string& host) {
-  try {
-    HttpClient c(port, 5'000);
-    return c.request("GET", "/", {{"Host", host}}).status;
-  } catch (const std::exception&) {
-    return 0;
-  }
+  return host_status(port, host);
 }
 
 bool eventually(std::uint16_t port, const std::string& host, unsigned want) {
-  for (auto deadline = std::chrono::steady_clock::now() + 10s;
-       std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(20ms)) {
-    if (status_of(port, host) == want) return true;
-  }
-  return false;
+  return wait_for_host_status(port, host, want, 10'000) == want;
 }
 
 // Replaces the file the way editors and ConfigMap updates do: write aside, then rename.

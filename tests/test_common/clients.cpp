@@ -7,9 +7,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "ipc/frame.hpp"
 #include "ipc/messages.hpp"
@@ -235,6 +237,27 @@ std::uint64_t peak_rss_kib(int pid) {
     if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
   }
   return 0;
+}
+
+unsigned host_status(std::uint16_t port, const std::string& host, int timeout_ms) {
+  try {
+    HttpClient c(port, timeout_ms);
+    return c.request("GET", "/", {{"Host", host}}).status;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+unsigned wait_for_host_status(std::uint16_t port, const std::string& host, unsigned want,
+                              int timeout_ms, int poll_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  unsigned got = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    got = host_status(port, host);
+    if (got == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  return got;
 }
 
 }  // namespace wharf::test

@@ -54,4 +54,12 @@ model::RoutingTable simple_table(std::uint64_t version, const std::string& upstr
 
 std::uint64_t peak_rss_kib(int pid);  // VmHWM from /proc.
 
+// Status of `GET /` with this Host header on a fresh connection; 0 when nothing answered.
+unsigned host_status(std::uint16_t port, const std::string& host, int timeout_ms = 5'000);
+
+// Polls (every `poll_ms`) until the host answers `want`, for changes that take effect
+// asynchronously; returns the last status seen (== want on success).
+unsigned wait_for_host_status(std::uint16_t port, const std::string& host, unsigned want,
+                              int timeout_ms = 20'000, int poll_ms = 20);
+
 }  // namespace wharf::test

@@ -1,0 +1,141 @@
+// Controller timings, run by bench/controller.sh (not a test: figures, no pass/fail).
+//
+//   wharf-bench-controller event-latency N   container start → first 200 through the data
+//                                             plane, over N containers (private dockerd)
+//   wharf-bench-controller file-apply N      N routers in the file provider: file written →
+//                                             compiled, pushed, applied, answering
+//
+// Both run the real wharf-controller and wharf-dataplane binaries with default flags.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_common/child_process.hpp"
+#include "test_common/clients.hpp"
+#include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
+#include "test_common/upstream_server.hpp"
+
+using namespace wharf::test;
+using Clock = std::chrono::system_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Polls every millisecond until `host` answers 200; returns when it first did.
+Clock::time_point first_200(std::uint16_t port, const std::string& host, std::chrono::seconds limit) {
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (host_status(port, host, 2'000) == 200) return Clock::now();
+    std::this_thread::sleep_for(1ms);
+  }
+  return Clock::time_point{};
+}
+
+// Docker's RFC 3339 timestamps with nanoseconds ("2026-11-24T02:37:29.823808777Z").
+Clock::time_point parse_docker_time(std::string s) {
+  std::tm tm{};
+  strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  auto t = Clock::from_time_t(timegm(&tm));
+  auto dot = s.find('.');
+  if (dot != std::string::npos) {
+    std::string frac = s.substr(dot + 1, s.find('Z') - dot - 1);
+    frac.resize(9, '0');
+    t += std::chrono::nanoseconds(std::stoll(frac));
+  }
+  return t;
+}
+
+void report(const char* what, std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))]; };
+  std::printf("%s: n=%zu p50=%.1f ms p99=%.1f ms max=%.1f ms\n", what, ms.size(), pct(0.50), pct(0.99),
+              ms.back());
+}
+
+int event_latency(int n) {
+  Dockerd d;
+  DataplaneProcess dp;
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(),
+                    "--docker-endpoint", d.endpoint()});
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    std::string name = "bench" + std::to_string(i);
+    auto port = free_port();
+    d.docker({"create", "--init", "--stop-timeout", "1", "--network", "host", "--name", name, "--label",
+              "wharf.enable=true", "--label",
+              "wharf.http.routers." + name + ".rule=Host(`" + name + ".bench`)", "--label",
+              "wharf.http.services." + name + ".loadbalancer.server.port=" + std::to_string(port),
+              Dockerd::kImage, "/bin/httpd", "-f", "-h", "/www", "-p",
+              "127.0.0.1:" + std::to_string(port)});
+    std::thread starter([&] { d.docker({"start", name}); });
+    auto seen = first_200(dp.port(), name + ".bench", 30s);
+    starter.join();
+    auto started_at = d.docker({"inspect", "-f", "{{.State.StartedAt}}", name});
+    if (seen == Clock::time_point{}) {
+      std::fprintf(stderr, "%s never answered 200\n%s\n", name.c_str(), ctl.log().c_str());
+      return 1;
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(seen - parse_docker_time(started_at)).count());
+  }
+  report("container start -> first 200", ms);
+  return 0;
+}
+
+std::string routers_file(const std::string& url, int n, const std::string& tag) {
+  std::string out = "http:\n  routers:\n";
+  for (int i = 0; i < n; ++i) {
+    auto h = "h" + std::to_string(i) + tag;
+    out += "    " + h + ":\n      rule: Host(`" + h + ".bench`)\n      service: app\n";
+  }
+  out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url + "\n";
+  return out;
+}
+
+int file_apply(int n) {
+  UpstreamServer app;
+  DataplaneProcess dp;
+  TempDir dir;
+  const std::string file = dir.path() + "/dynamic.yml";
+  std::vector<double> first, change;
+  std::ofstream(file) << routers_file(app.url(), n, "a");
+  auto t0 = Clock::now();
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file", file,
+                    "--docker-endpoint", "off"});
+  auto t1 = first_200(dp.port(), "h" + std::to_string(n - 1) + "a.bench", 60s);
+  first.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  // Every router renamed: the whole table is new each time.
+  for (int round = 0; round < 5; ++round) {
+    std::string tag = "r" + std::to_string(round);
+    std::ofstream(file + ".tmp") << routers_file(app.url(), n, tag);
+    auto w = Clock::now();
+    std::rename((file + ".tmp").c_str(), file.c_str());
+    auto seen = first_200(dp.port(), "h" + std::to_string(n - 1) + tag + ".bench", 60s);
+    change.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
+  }
+  std::printf("%d routers, controller start -> last router answering: %.0f ms\n", n, first[0]);
+  report((std::to_string(n) + " routers, file replaced -> last router answering (incl. 100 ms throttle)").c_str(),
+         change);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s event-latency|file-apply N\n", argv[0]);
+    return 2;
+  }
+  std::string mode = argv[1];
+  int n = std::atoi(argv[2]);
+  if (mode == "event-latency") return event_latency(n);
+  if (mode == "file-apply") return file_apply(n);
+  std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
+  return 2;
+}
