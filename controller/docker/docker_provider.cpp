@@ -20,28 +20,35 @@ constexpr const char* kEventFilter =
 
 }  // namespace
 
-bool relevant_event(std::string_view json) {
+std::optional<std::string> routing_event(std::string_view json) {
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return false;
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   const rapidjson::Value& d = doc;
-  auto type = d.FindMember("Type");
-  auto action = d.FindMember("Action");
-  if (type == d.MemberEnd() || action == d.MemberEnd() || !type->value.IsString() ||
-      !action->value.IsString()) {
-    return false;
+  auto text = [](const rapidjson::Value& obj, const char* key) -> std::string_view {
+    if (!obj.IsObject()) return {};
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd() || !it->value.IsString()) return {};
+    return {it->value.GetString(), it->value.GetStringLength()};
+  };
+  std::string_view t = text(d, "Type"), a = text(d, "Action");
+  static const rapidjson::Value kNone;
+  auto actor_it = d.FindMember("Actor");
+  const rapidjson::Value& actor = actor_it == d.MemberEnd() ? kNone : actor_it->value;
+  if (t == "network") {
+    if (a != "connect" && a != "disconnect") return std::nullopt;
+    auto attrs = actor.IsObject() ? actor.FindMember("Attributes") : actor.MemberEnd();
+    if (!actor.IsObject() || attrs == actor.MemberEnd()) return std::string();
+    return std::string(text(attrs->value, "container"));
   }
-  std::string_view t = type->value.GetString();
-  std::string_view a = action->value.GetString();
-  if (t == "network") return a == "connect" || a == "disconnect";
-  if (t != "container") return false;
+  if (t != "container") return std::nullopt;
   static constexpr std::string_view kActions[] = {"create", "start", "restart", "die",    "stop",
                                                   "kill",   "destroy", "pause", "unpause", "rename",
                                                   "update"};
-  for (auto k : kActions) {
-    if (a == k) return true;
-  }
-  return a.starts_with("health_status");  // "health_status: healthy"
+  bool relevant = a.starts_with("health_status");  // "health_status: healthy"
+  for (auto k : kActions) relevant = relevant || a == k;
+  if (!relevant) return std::nullopt;
+  return std::string(text(actor, "ID"));
 }
 
 DockerProvider::DockerProvider(asio::any_io_executor ex, Endpoint endpoint,
@@ -52,7 +59,12 @@ DockerProvider::DockerProvider(asio::any_io_executor ex, Endpoint endpoint,
       sink_(std::move(sink)),
       wake_(ex, std::chrono::steady_clock::time_point::max()) {}
 
-void DockerProvider::mark_dirty() {
+void DockerProvider::mark_dirty(const std::string& container_id) {
+  if (container_id.empty()) {
+    stale_all_ = true;
+  } else {
+    stale_.insert(container_id);
+  }
   dirty_ = true;
   wake_.cancel();
 }
@@ -60,23 +72,44 @@ void DockerProvider::mark_dirty() {
 awaitable<Result<model::ProviderConfig>> DockerProvider::sync_once() {
   auto version = co_await client_.negotiate();
   if (!version) co_return Error{version.error()};
+  stale_all_ = true;
+  co_return co_await resync();
+}
+
+awaitable<Result<model::ProviderConfig>> DockerProvider::resync() {
+  // Taken now: events arriving while this sync runs mark the next one.
+  auto stale = std::move(stale_);
+  stale_.clear();
+  bool all = std::exchange(stale_all_, false);
+  // On any failure the next attempt starts from scratch: the marks taken above are gone.
+  auto fail = [this](std::string why) {
+    stale_all_ = true;
+    return Error{std::move(why)};
+  };
   auto list = co_await client_.get("/containers/json?all=1");
-  if (!list) co_return Error{list.error()};
+  if (!list) co_return fail(list.error());
   auto summaries = parse_container_list(*list);
-  if (!summaries) co_return Error{summaries.error()};
-  std::vector<Container> containers;
+  if (!summaries) co_return fail(summaries.error());
+  std::map<std::string, Container> fresh;
   for (const auto& s : *summaries) {
     if (!wants_routing(s.labels, options_)) continue;
+    if (auto cached = cache_.find(s.id); !all && cached != cache_.end() && !stale.count(s.id)) {
+      fresh.emplace(s.id, cached->second);
+      continue;
+    }
     auto body = co_await client_.get("/containers/" + s.id + "/json");
     if (!body) {
       // Removed between the list and the inspect: the destroy event triggers another sync.
       if (body.error().find("HTTP 404") != std::string::npos) continue;
-      co_return Error{body.error()};
+      co_return fail(body.error());
     }
     auto c = parse_inspect(*body);
-    if (!c) co_return Error{c.error()};
-    containers.push_back(std::move(*c));
+    if (!c) co_return fail(c.error());
+    fresh.emplace(s.id, std::move(*c));
   }
+  cache_ = std::move(fresh);
+  std::vector<Container> containers;
+  for (const auto& [id, c] : cache_) containers.push_back(c);
   co_return translate(containers, options_);
 }
 
@@ -90,7 +123,7 @@ awaitable<void> DockerProvider::sync_loop() {
       continue;
     }
     dirty_ = false;
-    auto config = co_await sync_once();
+    auto config = co_await resync();
     if (!config) {
       stats_.add("provider_errors_total", "docker");
       log::warn("docker: sync failed: " + config.error());
@@ -104,10 +137,10 @@ awaitable<void> DockerProvider::sync_loop() {
 
 awaitable<Result<bool>> DockerProvider::watch_events() {
   co_return co_await client_.events(
-      kEventFilter, [this] { mark_dirty(); },
+      kEventFilter, [this] { mark_dirty(""); },
       [this](std::string_view e) {
         stats_.add("provider_events_total", "docker");
-        if (relevant_event(e)) mark_dirty();
+        if (auto id = routing_event(e)) mark_dirty(*id);
       });
 }
 

@@ -53,7 +53,11 @@ void Aggregator::schedule() {
 }
 
 void Aggregator::flush() {
+  auto started = std::chrono::steady_clock::now();
   model::RoutingTable table = compiler::compile(latest_);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  log::debug("compiled " + std::to_string(table.routers.size()) + " routers in " +
+             std::to_string(took.count()) + " ms");
   report(table);
   if (last_ && *last_ == table) {
     log::debug("configuration unchanged; nothing to publish");

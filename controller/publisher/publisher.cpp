@@ -70,6 +70,7 @@ awaitable<bool> Publisher::serve_connection(stream_protocol::socket& sock) {
       continue;
     }
     const model::RoutingTable table = *latest_;
+    auto sent_at = std::chrono::steady_clock::now();
     std::string frame = ipc::encode_frame(ipc::encode(ipc::Apply{table.version, table}));
     auto [wec, unused] = co_await asio::async_write(sock, asio::buffer(frame), kNoThrow);
     if (wec) co_return true;
@@ -95,13 +96,16 @@ awaitable<bool> Publisher::serve_connection(stream_protocol::socket& sock) {
       decoder.feed(std::string_view(buf.data(), n));
     }
     delivered = table.version;
+    auto round_trip = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - sent_at);
     if (auto* ack = std::get_if<ipc::Ack>(&*reply)) {
       acked_ = ack->version;
       stats_.add("pushes_total", "ack");
       log::info("publisher: data plane applied version " + std::to_string(ack->version) + " (" +
                 std::to_string(table.routers.size()) + " routers, " +
                 std::to_string(table.services.size()) + " services, " +
-                std::to_string(table.diagnostics.size()) + " rejected)");
+                std::to_string(table.diagnostics.size()) + " rejected) in " +
+                std::to_string(round_trip.count()) + " ms");
     } else if (auto* nack = std::get_if<ipc::Nack>(&*reply)) {
       // The data plane keeps serving its previous table; the next change is sent as usual.
       stats_.add("pushes_total", "nack");

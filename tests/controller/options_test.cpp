@@ -64,14 +64,18 @@ TEST(ControllerOptions, DockerIsOnWhenTheDefaultSocketExistsUnlessTurnedOff) {
   ::close(fd);
 }
 
-TEST(DockerEvents, OnlyRoutingRelevantEventsTriggerAResync) {
-  using docker::relevant_event;
-  EXPECT_TRUE(relevant_event(R"({"Type":"container","Action":"start","Actor":{"ID":"x"}})"));
-  EXPECT_TRUE(relevant_event(R"({"Type":"container","Action":"health_status: unhealthy"})"));
-  EXPECT_TRUE(relevant_event(R"({"Type":"network","Action":"disconnect"})"));
-  EXPECT_FALSE(relevant_event(R"({"Type":"container","Action":"exec_start: sh"})"));
-  EXPECT_FALSE(relevant_event(R"({"Type":"image","Action":"pull"})"));
-  EXPECT_FALSE(relevant_event("not json"));
+TEST(DockerEvents, OnlyRoutingRelevantEventsTriggerAResyncOfTheirContainer) {
+  using docker::routing_event;
+  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"start","Actor":{"ID":"abc"}})"), "abc");
+  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"health_status: unhealthy","Actor":{"ID":"d"}})"), "d");
+  EXPECT_EQ(routing_event(
+                R"({"Type":"network","Action":"disconnect","Actor":{"ID":"n1","Attributes":{"container":"c9","name":"backend"}}})"),
+            "c9");
+  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"die"})"), "");  // no id: resync all
+  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"exec_start: sh","Actor":{"ID":"x"}})"), std::nullopt);
+  EXPECT_EQ(routing_event(R"({"Type":"network","Action":"create"})"), std::nullopt);
+  EXPECT_EQ(routing_event(R"({"Type":"image","Action":"pull"})"), std::nullopt);
+  EXPECT_EQ(routing_event("not json"), std::nullopt);
 }
 
 TEST(DockerApi, VersionNegotiation) {
