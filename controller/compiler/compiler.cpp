@@ -15,6 +15,15 @@ std::string join_errors(const std::vector<std::string>& errors) {
   return out;
 }
 
+// Names become `name@provider` and are the table's keys: they must be non-empty, must not carry
+// their own '@', and must be unique within the provider (YAML allows a key twice).
+std::string name_problem(const std::string& name, std::set<std::string>& seen) {
+  if (name.empty()) return "empty name";
+  if (name.find('@') != std::string::npos) return "a name must not contain '@'";
+  if (!seen.insert(name).second) return "defined more than once";
+  return {};
+}
+
 struct Index {
   std::set<std::string> services, rejected_services;
   std::map<std::string, std::string> middleware_types;  // Valid middlewares → type.
@@ -58,11 +67,13 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   model::RoutingTable table;
   Index idx;
   for (const auto& [provider, config] : providers) {
+    std::set<std::string> seen;
     for (const auto& s : config.services) {
       auto name = qualify(s.name, provider);
-      if (!s.errors.empty()) {
+      auto bad_name = name_problem(s.name, seen);
+      if (!bad_name.empty() || !s.errors.empty()) {
         idx.rejected_services.insert(name);
-        table.diagnostics.push_back({"service", name, join_errors(s.errors)});
+        table.diagnostics.push_back({"service", name, bad_name.empty() ? join_errors(s.errors) : bad_name});
         continue;
       }
       idx.services.insert(name);
@@ -72,9 +83,11 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       out.pass_host_header = s.pass_host_header;
       table.services.push_back(std::move(out));
     }
+    seen.clear();
     for (const auto& m : config.middlewares) {
       auto name = qualify(m.name, provider);
       std::vector<std::string> errors = m.errors;
+      if (auto bad_name = name_problem(m.name, seen); !bad_name.empty()) errors = {bad_name};
       if (errors.empty() && !is_traefik_middleware_type(m.type)) {
         errors.push_back("unknown middleware type '" + m.type + "'");
       }
@@ -90,10 +103,13 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
     }
   }
   for (const auto& [provider, config] : providers) {
+    std::set<std::string> seen;
     for (const auto& r : config.routers) {
       model::Router out;
       out.name = qualify(r.name, provider);
-      if (auto why = router_problem(r, provider, idx, out); !why.empty()) {
+      auto why = name_problem(r.name, seen);
+      if (why.empty()) why = router_problem(r, provider, idx, out);
+      if (!why.empty()) {
         table.diagnostics.push_back({"router", out.name, why});
         continue;
       }

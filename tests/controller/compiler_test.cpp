@@ -89,6 +89,23 @@ TEST(Compiler, UnknownMiddlewareTypeIsRejected) {
   EXPECT_EQ(t.diagnostics[0].message, "unknown middleware type 'nosuchthing'");
 }
 
+TEST(Compiler, BadNamesAreRejectedSoTheDataPlaneNeverRefusesTheTable) {
+  model::ProviderConfig p;
+  p.routers.push_back(router("", "Host(`a`)", "s"));
+  p.routers.push_back(router("x@evil", "Host(`b`)", "s"));
+  p.routers.push_back(router("twice", "Host(`c`)", "s"));
+  p.routers.push_back(router("twice", "Host(`d`)", "s"));
+  p.services.push_back(service("s"));
+  auto t = compile({{"file", p}});
+  ASSERT_EQ(t.routers.size(), 1u);
+  EXPECT_EQ(t.routers[0].rule, "Host(`c`)");
+  std::vector<std::string> got;
+  for (const auto& d : t.diagnostics) got.push_back(d.name + ": " + d.message);
+  EXPECT_EQ(got, (std::vector<std::string>{"@file: empty name", "twice@file: defined more than once",
+                                           "x@evil: a name must not contain '@'"}));
+  EXPECT_TRUE(model::validate(t).ok());
+}
+
 TEST(Compiler, SameInputGivesEqualTables) {
   model::ProviderConfig p;
   p.routers.push_back(router("b", "Host(`b`)", "s"));

@@ -1,0 +1,20 @@
+// libFuzzer target: any bytes as a Traefik dynamic configuration file, translated and compiled.
+// The file is user input: yaml-cpp errors must come back as messages, never escape or crash,
+// and the compiled table must pass the data plane's validation.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "controller/compiler/compiler.hpp"
+#include "controller/file/file_translator.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto config = wharf::controller::file::translate(text, "fuzz.yml");
+  if (!config) return 0;
+  // Whatever the input, the compiled table must be one the data plane accepts: a bad object
+  // is dropped with a diagnostic, never passed on to get the whole table refused.
+  auto table = wharf::controller::compiler::compile({{"file", *config}});
+  if (!wharf::model::validate(table).ok()) __builtin_trap();
+  return 0;
+}
