@@ -3,6 +3,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -27,7 +28,10 @@ model::Result<model::ProviderConfig> FileProvider::load(const std::string& path)
 }
 
 void FileProvider::reload() {
+  auto started = std::chrono::steady_clock::now();
   auto config = load(path_);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  log::debug("file: read " + path_ + " in " + std::to_string(took.count()) + " ms");
   if (config) {
     last_good_ = *config;
     sink_(std::move(*config));
