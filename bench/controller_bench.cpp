@@ -29,7 +29,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // Polls every millisecond until `host` answers 200; returns when it first did.
-Clock::time_point first_200(std::uint16_t port, const std::string& host, std::chrono::seconds limit) {
+Clock::time_point first_200(std::uint16_t port, const std::string& host,
+                            std::chrono::seconds limit) {
   auto deadline = Clock::now() + limit;
   while (Clock::now() < deadline) {
     if (host_status(port, host, 2'000) == 200) return Clock::now();
@@ -54,9 +55,11 @@ Clock::time_point parse_docker_time(std::string s) {
 
 void report(const char* what, std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
-  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))]; };
-  std::printf("%s: n=%zu p50=%.1f ms p99=%.1f ms max=%.1f ms\n", what, ms.size(), pct(0.50), pct(0.99),
-              ms.back());
+  auto pct = [&](double p) {
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * ms.size()))];
+  };
+  std::printf("%s: n=%zu p50=%.1f ms p99=%.1f ms max=%.1f ms\n", what, ms.size(), pct(0.50),
+              pct(0.99), ms.back());
 }
 
 int event_latency(int n) {
@@ -68,11 +71,26 @@ int event_latency(int n) {
   for (int i = 0; i < n; ++i) {
     std::string name = "bench" + std::to_string(i);
     auto port = free_port();
-    d.docker({"create", "--init", "--stop-timeout", "1", "--network", "host", "--name", name, "--label",
-              "wharf.enable=true", "--label",
-              "wharf.http.routers." + name + ".rule=Host(`" + name + ".bench`)", "--label",
+    d.docker({"create",
+              "--init",
+              "--stop-timeout",
+              "1",
+              "--network",
+              "host",
+              "--name",
+              name,
+              "--label",
+              "wharf.enable=true",
+              "--label",
+              "wharf.http.routers." + name + ".rule=Host(`" + name + ".bench`)",
+              "--label",
               "wharf.http.services." + name + ".loadbalancer.server.port=" + std::to_string(port),
-              Dockerd::kImage, "/bin/httpd", "-f", "-h", "/www", "-p",
+              Dockerd::kImage,
+              "/bin/httpd",
+              "-f",
+              "-h",
+              "/www",
+              "-p",
               "127.0.0.1:" + std::to_string(port)});
     std::thread starter([&] { d.docker({"start", name}); });
     auto seen = first_200(dp.port(), name + ".bench", 30s);
@@ -82,7 +100,8 @@ int event_latency(int n) {
       std::fprintf(stderr, "%s never answered 200\n%s\n", name.c_str(), ctl.log().c_str());
       return 1;
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(seen - parse_docker_time(started_at)).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(seen - parse_docker_time(started_at)).count());
   }
   report("container start -> first 200", ms);
   return 0;
@@ -94,7 +113,8 @@ std::string routers_file(const std::string& url, int n, const std::string& tag) 
     auto h = "h" + std::to_string(i) + tag;
     out += "    " + h + ":\n      rule: Host(`" + h + ".bench`)\n      service: app\n";
   }
-  out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url + "\n";
+  out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url +
+         "\n";
   return out;
 }
 
@@ -106,8 +126,8 @@ int file_apply(int n) {
   std::vector<double> first, change;
   std::ofstream(file) << routers_file(app.url(), n, "a");
   auto t0 = Clock::now();
-  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file", file,
-                    "--docker-endpoint", "off"});
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
+                    file, "--docker-endpoint", "off"});
   auto t1 = first_200(dp.port(), "h" + std::to_string(n - 1) + "a.bench", 60s);
   first.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   // Every router renamed: the whole table is new each time.
@@ -120,7 +140,9 @@ int file_apply(int n) {
     change.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
   }
   std::printf("%d routers, controller start -> last router answering: %.0f ms\n", n, first[0]);
-  report((std::to_string(n) + " routers, file replaced -> last router answering (incl. 100 ms throttle)").c_str(),
+  report((std::to_string(n) +
+          " routers, file replaced -> last router answering (incl. 100 ms throttle)")
+             .c_str(),
          change);
   return 0;
 }

@@ -62,12 +62,12 @@ Every flag can also be set with an environment variable, e.g. --state-dir → WH
 
 Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
   auto flags = cli::collect_flags(argc, argv, envp,
-                                 {{"--entrypoint", true, true},
-                                  {"--control-socket"},
-                                  {"--state-dir"},
-                                  {"--threads"},
-                                  {"--trusted-proxies"},
-                                  {"--drain-timeout"}});
+                                  {{"--entrypoint", true, true},
+                                   {"--control-socket"},
+                                   {"--state-dir"},
+                                   {"--threads"},
+                                   {"--trusted-proxies"},
+                                   {"--drain-timeout"}});
   if (!flags) return Error{flags.error()};
   const cli::Flags& from_args = *flags;
   if (from_args.count("--help") || from_args.count("--version")) {

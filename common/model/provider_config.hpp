@@ -43,7 +43,7 @@ struct ConfigService {
 // rather than serve them without it (an auth middleware silently skipped would expose the app).
 struct ConfigMiddleware {
   std::string name;
-  std::string type;                                         // "stripprefix", "basicauth", ...
+  std::string type;                                          // "stripprefix", "basicauth", ...
   std::vector<std::pair<std::string, std::string>> options;  // Lower-cased option path → value.
   std::string source;
   std::vector<std::string> errors;

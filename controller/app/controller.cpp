@@ -42,14 +42,16 @@ int run(const Options& o) {
 
   std::optional<docker::DockerProvider> docker_provider;
   if (!o.docker_endpoint.empty()) {
-    docker_provider.emplace(ex, *docker::parse_endpoint(o.docker_endpoint), o.docker, stats,
-                            [&](model::ProviderConfig c) { aggregator.update("docker", std::move(c)); });
+    docker_provider.emplace(
+        ex, *docker::parse_endpoint(o.docker_endpoint), o.docker, stats,
+        [&](model::ProviderConfig c) { aggregator.update("docker", std::move(c)); });
     asio::co_spawn(io, docker_provider->run(), rethrow);
   }
   std::optional<file::FileProvider> file_provider;
   if (!o.file.empty()) {
-    file_provider.emplace(ex, o.file, stats,
-                          [&](model::ProviderConfig c) { aggregator.update("file", std::move(c)); });
+    file_provider.emplace(ex, o.file, stats, [&](model::ProviderConfig c) {
+      aggregator.update("file", std::move(c));
+    });
     asio::co_spawn(io, file_provider->run(), rethrow);
   }
   asio::co_spawn(io, publisher.run(), rethrow);
@@ -79,8 +81,8 @@ int check(const Options& o, std::ostream& out) {
     docker::DockerProvider provider(io.get_executor(), *docker::parse_endpoint(o.docker_endpoint),
                                     o.docker, stats, [](model::ProviderConfig) {});
     std::optional<model::Result<model::ProviderConfig>> result;
-    asio::co_spawn(io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); },
-                   rethrow);
+    asio::co_spawn(
+        io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); }, rethrow);
     io.run();
     if (result && *result) {
       configs["docker"] = std::move(**result);
@@ -109,7 +111,8 @@ void print_table(const model::RoutingTable& table, std::ostream& out) {
     out << "  " << r.name << "  " << r.rule << "  -> " << r.service;
     if (!r.entrypoints.empty()) {
       out << "  entrypoints=";
-      for (std::size_t i = 0; i < r.entrypoints.size(); ++i) out << (i ? "," : "") << r.entrypoints[i];
+      for (std::size_t i = 0; i < r.entrypoints.size(); ++i)
+        out << (i ? "," : "") << r.entrypoints[i];
     }
     out << "  priority=" << r.effective_priority() << (r.tls ? "  tls" : "") << "\n";
   }

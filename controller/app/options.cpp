@@ -1,7 +1,7 @@
 #include "controller/app/options.hpp"
 
-#include <charconv>
 #include <sys/stat.h>
+#include <charconv>
 
 #include "cli/flags.hpp"
 #include "controller/docker/engine_client.hpp"
@@ -121,11 +121,16 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       if (!ms) return Error{ms.error()};
       o.initial_sync_timeout = *ms;
     } else if (name == "--log-level") {
-      if (v == "debug") log::set_min_level(log::Level::kDebug);
-      else if (v == "info") log::set_min_level(log::Level::kInfo);
-      else if (v == "warn") log::set_min_level(log::Level::kWarn);
-      else if (v == "error") log::set_min_level(log::Level::kError);
-      else return Error{"--log-level '" + v + "': expected debug, info, warn or error"};
+      if (v == "debug")
+        log::set_min_level(log::Level::kDebug);
+      else if (v == "info")
+        log::set_min_level(log::Level::kInfo);
+      else if (v == "warn")
+        log::set_min_level(log::Level::kWarn);
+      else if (v == "error")
+        log::set_min_level(log::Level::kError);
+      else
+        return Error{"--log-level '" + v + "': expected debug, info, warn or error"};
     }
   }
   if (!docker_given && is_socket(default_docker_socket)) {

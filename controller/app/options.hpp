@@ -24,8 +24,9 @@ struct Options {
 
 // `default_docker_socket` is where Docker is looked for when --docker-endpoint is not given
 // (a parameter so tests do not depend on the machine's /var/run/docker.sock).
-model::Result<Options> parse_options(int argc, const char* const* argv, char** envp,
-                                     const std::string& default_docker_socket = "/var/run/docker.sock");
+model::Result<Options> parse_options(
+    int argc, const char* const* argv, char** envp,
+    const std::string& default_docker_socket = "/var/run/docker.sock");
 
 const char* options_help();
 

@@ -43,9 +43,11 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
   }
   for (const auto& m : r.middlewares) {
     auto name = qualify(m, provider);
-    if (idx.rejected_middlewares.count(name)) return "uses middleware " + name + ", which was rejected";
+    if (idx.rejected_middlewares.count(name))
+      return "uses middleware " + name + ", which was rejected";
     auto it = idx.middleware_types.find(name);
-    if (it == idx.middleware_types.end()) return "uses middleware " + name + ", which does not exist";
+    if (it == idx.middleware_types.end())
+      return "uses middleware " + name + ", which does not exist";
     // Serving the route without the middleware could expose what it protects (basicauth,
     // ipallowlist, forwardauth...), so the router waits until the data plane implements it.
     return "uses middleware " + name + " (" + it->second +
@@ -73,7 +75,8 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       auto bad_name = name_problem(s.name, seen);
       if (!bad_name.empty() || !s.errors.empty()) {
         idx.rejected_services.insert(name);
-        table.diagnostics.push_back({"service", name, bad_name.empty() ? join_errors(s.errors) : bad_name});
+        table.diagnostics.push_back(
+            {"service", name, bad_name.empty() ? join_errors(s.errors) : bad_name});
         continue;
       }
       idx.services.insert(name);

@@ -78,10 +78,12 @@ Container from_value(const Value& v) {
                                   : Container::Health::kNone;
   }
 
-  if (const Value* host = member(v, "HostConfig")) c.network_mode = std::string(str(*host, "NetworkMode"));
+  if (const Value* host = member(v, "HostConfig"))
+    c.network_mode = std::string(str(*host, "NetworkMode"));
 
   const Value* settings = member(v, "NetworkSettings");
-  if (const Value* nets = settings ? member(*settings, "Networks") : nullptr; nets && nets->IsObject()) {
+  if (const Value* nets = settings ? member(*settings, "Networks") : nullptr;
+      nets && nets->IsObject()) {
     for (const auto& m : nets->GetObject()) {
       std::string ip(str(m.value, "IPAddress"));
       if (ip.empty()) ip = std::string(str(m.value, "GlobalIPv6Address"));
@@ -91,10 +93,12 @@ Container from_value(const Value& v) {
   }
 
   // Ports the image or `--expose` declared, plus any published ones (NetworkSettings.Ports).
-  if (const Value* exposed = config ? member(*config, "ExposedPorts") : nullptr; exposed && exposed->IsObject()) {
+  if (const Value* exposed = config ? member(*config, "ExposedPorts") : nullptr;
+      exposed && exposed->IsObject()) {
     for (const auto& m : exposed->GetObject()) add_port(m.name.GetString(), c.exposed_tcp_ports);
   }
-  if (const Value* ports = settings ? member(*settings, "Ports") : nullptr; ports && ports->IsObject()) {
+  if (const Value* ports = settings ? member(*settings, "Ports") : nullptr;
+      ports && ports->IsObject()) {
     for (const auto& m : ports->GetObject()) add_port(m.name.GetString(), c.exposed_tcp_ports);
   }
   std::sort(c.exposed_tcp_ports.begin(), c.exposed_tcp_ports.end());
@@ -107,7 +111,8 @@ Result<rapidjson::Document> parse_json(std::string_view json, const char* what) 
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError()) {
-    return Error{std::string(what) + ": invalid JSON at offset " + std::to_string(doc.GetErrorOffset())};
+    return Error{std::string(what) + ": invalid JSON at offset " +
+                 std::to_string(doc.GetErrorOffset())};
   }
   return doc;
 }

@@ -1,8 +1,8 @@
 #include "controller/docker/docker_provider.hpp"
 
+#include <rapidjson/document.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <rapidjson/document.h>
 
 #include "controller/docker/container.hpp"
 #include "log/log.hpp"
@@ -42,9 +42,9 @@ std::optional<std::string> routing_event(std::string_view json) {
     return std::string(text(attrs->value, "container"));
   }
   if (t != "container") return std::nullopt;
-  static constexpr std::string_view kActions[] = {"create", "start", "restart", "die",    "stop",
-                                                  "kill",   "destroy", "pause", "unpause", "rename",
-                                                  "update"};
+  static constexpr std::string_view kActions[] = {"create",  "start",  "restart", "die",
+                                                  "stop",    "kill",   "destroy", "pause",
+                                                  "unpause", "rename", "update"};
   bool relevant = a.starts_with("health_status");  // "health_status: healthy"
   for (auto k : kActions) relevant = relevant || a == k;
   if (!relevant) return std::nullopt;

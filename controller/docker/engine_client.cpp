@@ -122,7 +122,8 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
     }
     ep.is_unix = false;
     ep.host = std::string(rest.substr(0, colon));
-    if (ep.host.size() > 2 && ep.host.front() == '[') ep.host = ep.host.substr(1, ep.host.size() - 2);
+    if (ep.host.size() > 2 && ep.host.front() == '[')
+      ep.host = ep.host.substr(1, ep.host.size() - 2);
     ep.port = std::string(rest.substr(colon + 1));
     return ep;
   }
@@ -135,7 +136,8 @@ EngineClient::EngineClient(asio::any_io_executor ex, Endpoint endpoint)
 awaitable<Result<std::string>> EngineClient::negotiate() {
   auto res = co_await with_stream(ex_, endpoint_, [](auto& s) { return exchange(s, "/_ping"); });
   if (!res) co_return Error{res.error()};
-  if (res->result() != http::status::ok) co_return Error{failure("/_ping", res->result_int(), res->body())};
+  if (res->result() != http::status::ok)
+    co_return Error{failure("/_ping", res->result_int(), res->body())};
   auto version = negotiate_api_version(res->base()["API-Version"]);
   if (!version) co_return Error{"GET /_ping: " + version.error()};
   version_ = *version;
@@ -146,7 +148,8 @@ awaitable<Result<std::string>> EngineClient::get(std::string target) {
   const std::string full = "/v" + version_ + target;
   auto res = co_await with_stream(ex_, endpoint_, [&full](auto& s) { return exchange(s, full); });
   if (!res) co_return Error{res.error()};
-  if (res->result() != http::status::ok) co_return Error{failure(full, res->result_int(), res->body())};
+  if (res->result() != http::status::ok)
+    co_return Error{failure(full, res->result_int(), res->body())};
   co_return std::move(res->body());
 }
 

@@ -49,6 +49,15 @@ std::string label_error(const Label& l, const std::string& why) {
   return "label " + l.key + "=" + l.value + ": " + why;
 }
 
+void read_bool(const Label& l, bool& field, std::vector<std::string>& errors) {
+  auto b = parse_bool(l.value);
+  if (b) {
+    field = *b;
+  } else {
+    errors.push_back(label_error(l, b.error()));
+  }
+}
+
 // One container's routers, services and middlewares as its labels describe them.
 struct ContainerConfig {
   std::map<std::string, ConfigRouter> routers;
@@ -61,8 +70,7 @@ struct ContainerConfig {
   std::vector<model::Diagnostic> diagnostics;
 };
 
-void router_option(ConfigRouter& r, const Label& l, const std::string& opt,
-                   ContainerConfig& cc) {
+void router_option(ConfigRouter& r, const Label& l, const std::string& opt, ContainerConfig& cc) {
   if (opt == "rule") {
     r.rule = l.value;
     cc.rule_labels[r.name] = &l;
@@ -75,12 +83,7 @@ void router_option(ConfigRouter& r, const Label& l, const std::string& opt,
   } else if (opt == "priority") {
     if (!parse_int(l.value, r.priority)) r.errors.push_back(label_error(l, "expected an integer"));
   } else if (opt == "tls") {
-    auto b = parse_bool(l.value);
-    if (b) {
-      r.tls = *b;
-    } else {
-      r.errors.push_back(label_error(l, b.error()));
-    }
+    read_bool(l, r.tls, r.errors);
   } else if (opt == "tls.certresolver") {
     r.cert_resolver = l.value;
     r.tls = true;
@@ -94,8 +97,7 @@ void router_option(ConfigRouter& r, const Label& l, const std::string& opt,
   }
 }
 
-void service_option(ConfigService& s, const Label& l, const std::string& opt,
-                    ContainerConfig& cc) {
+void service_option(ConfigService& s, const Label& l, const std::string& opt, ContainerConfig& cc) {
   if (opt == "server.port") {
     cc.port_labels[s.name] = &l;
   } else if (opt == "server.scheme") {
@@ -103,12 +105,7 @@ void service_option(ConfigService& s, const Label& l, const std::string& opt,
       s.errors.push_back(label_error(l, "only the http scheme is supported to reach servers"));
     }
   } else if (opt == "passhostheader") {
-    auto b = parse_bool(l.value);
-    if (b) {
-      s.pass_host_header = *b;
-    } else {
-      s.errors.push_back(label_error(l, b.error()));
-    }
+    read_bool(l, s.pass_host_header, s.errors);
   } else if (opt.starts_with("healthcheck.") || opt.starts_with("sticky.") ||
              opt.starts_with("responseforwarding.") || opt == "serverstransport" ||
              opt == "strategy" || opt == "server.weight") {
@@ -196,8 +193,9 @@ model::Result<std::string> address_of(const Container& c, const ContainerConfig&
     if (!ip) {
       std::string names;
       for (const auto& [n, unused] : c.networks) names += (names.empty() ? "" : ", ") + n;
-      return model::Error{label_error(*cc.network_label, "the container is not on that network (its networks: " +
-                                                            (names.empty() ? "none" : names) + ")")};
+      return model::Error{
+          label_error(*cc.network_label, "the container is not on that network (its networks: " +
+                                             (names.empty() ? "none" : names) + ")")};
     }
     return *ip;
   }
@@ -280,9 +278,11 @@ void link_routers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       } else {
         std::string names;
         for (const auto& [n, unused] : cc.services) names += (names.empty() ? "" : ", ") + n;
-        r.errors.push_back("router " + name + " has no service label and the container defines "
-                           "several services (" + names + "); set " +
-                           opt.label_prefixes.front() + ".http.routers." + name + ".service");
+        r.errors.push_back("router " + name +
+                           " has no service label and the container defines "
+                           "several services (" +
+                           names + "); set " + opt.label_prefixes.front() + ".http.routers." +
+                           name + ".service");
       }
     }
   }

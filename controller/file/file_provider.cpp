@@ -30,7 +30,8 @@ model::Result<model::ProviderConfig> FileProvider::load(const std::string& path)
 void FileProvider::reload() {
   auto started = std::chrono::steady_clock::now();
   auto config = load(path_);
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
   log::debug("file: read " + path_ + " in " + std::to_string(took.count()) + " ms");
   if (config) {
     last_good_ = *config;
@@ -54,8 +55,9 @@ awaitable<void> FileProvider::run() {
   std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
 
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0 || inotify_add_watch(fd, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
-                                                       IN_DELETE | IN_MOVED_FROM) < 0) {
+  if (fd < 0 ||
+      inotify_add_watch(fd, dir.c_str(),
+                        IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM) < 0) {
     log::error("file: cannot watch " + dir + "; changes to " + path_ + " need a restart");
     if (fd >= 0) ::close(fd);
     reload();

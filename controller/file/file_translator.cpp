@@ -46,9 +46,12 @@ bool boolean(const YAML::Node& n, bool& out) {
   std::string s;
   if (!scalar(n, s)) return false;
   s = lower(s);
-  if (s == "true") out = true;
-  else if (s == "false") out = false;
-  else return false;
+  if (s == "true")
+    out = true;
+  else if (s == "false")
+    out = false;
+  else
+    return false;
   return true;
 }
 
@@ -119,8 +122,10 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
       bad("unknown router option");
     }
   }
-  if (r.rule.empty() && r.errors.empty()) r.errors.push_back(w.at(key, "http.routers." + name + ": missing rule"));
-  if (r.service.empty() && r.errors.empty()) r.errors.push_back(w.at(key, "http.routers." + name + ": missing service"));
+  if (r.rule.empty() && r.errors.empty())
+    r.errors.push_back(w.at(key, "http.routers." + name + ": missing rule"));
+  if (r.service.empty() && r.errors.empty())
+    r.errors.push_back(w.at(key, "http.routers." + name + ": missing service"));
   return r;
 }
 
@@ -183,7 +188,9 @@ ConfigService read_service(const YAML::Node& key, const YAML::Node& node, const 
   s.name = name;
   s.source = w.source(key);
   if (!node.IsMap() || node.size() != 1) {
-    s.errors.push_back(w.at(node, "http.services." + name + ": expected exactly one of loadBalancer, weighted, mirroring, failover"));
+    s.errors.push_back(
+        w.at(node, "http.services." + name +
+                       ": expected exactly one of loadBalancer, weighted, mirroring, failover"));
     return s;
   }
   auto kv = *node.begin();
@@ -192,7 +199,7 @@ ConfigService read_service(const YAML::Node& key, const YAML::Node& node, const 
     read_load_balancer(s, kv.second, w);
   } else {
     s.errors.push_back(w.at(kv.first, "http.services." + name + "." + kv.first.Scalar() +
-                                           ": only loadBalancer services are supported"));
+                                          ": only loadBalancer services are supported"));
   }
   return s;
 }
@@ -202,7 +209,9 @@ ConfigService read_service(const YAML::Node& key, const YAML::Node& node, const 
 void flatten(const YAML::Node& n, const std::string& path,
              std::vector<std::pair<std::string, std::string>>& out) {
   if (n.IsMap()) {
-    for (const auto& kv : n) flatten(kv.second, path.empty() ? lower(kv.first.Scalar()) : path + "." + lower(kv.first.Scalar()), out);
+    for (const auto& kv : n)
+      flatten(kv.second,
+              path.empty() ? lower(kv.first.Scalar()) : path + "." + lower(kv.first.Scalar()), out);
   } else if (n.IsSequence()) {
     std::string joined;
     bool scalars = true;
@@ -226,7 +235,8 @@ ConfigMiddleware read_middleware(const YAML::Node& key, const YAML::Node& node, 
   m.name = name;
   m.source = w.source(key);
   if (!node.IsMap() || node.size() != 1) {
-    m.errors.push_back(w.at(node, "http.middlewares." + name + ": expected exactly one middleware type"));
+    m.errors.push_back(
+        w.at(node, "http.middlewares." + name + ": expected exactly one middleware type"));
     return m;
   }
   auto kv = *node.begin();
@@ -240,7 +250,8 @@ void each_named(const YAML::Node& section, const std::string& what, const Where&
                 model::ProviderConfig& out, Fn fn) {
   if (!section) return;
   if (!section.IsMap()) {
-    out.diagnostics.push_back({"file", what, w.at(section, what + ": expected a mapping of names")});
+    out.diagnostics.push_back(
+        {"file", what, w.at(section, what + ": expected a mapping of names")});
     return;
   }
   for (const auto& kv : section) fn(kv.first, kv.second);
@@ -271,18 +282,27 @@ model::Result<model::ProviderConfig> translate(std::string_view yaml, std::strin
   for (const auto& kv : root) {
     auto key = lower(kv.first.Scalar());
     if (key == "tcp" || key == "udp") {
-      out.diagnostics.push_back({"file", key, w.at(kv.second, key + ": TCP and UDP routing is not supported; section ignored")});
+      out.diagnostics.push_back(
+          {"file", key,
+           w.at(kv.second, key + ": TCP and UDP routing is not supported; section ignored")});
     } else if (key != "http" && key != "tls") {
-      out.diagnostics.push_back({"file", key, w.at(kv.first, "unknown top-level section '" + kv.first.Scalar() + "'")});
+      out.diagnostics.push_back(
+          {"file", key, w.at(kv.first, "unknown top-level section '" + kv.first.Scalar() + "'")});
     }
   }
   const YAML::Node http = child(root, "http");
   each_named(child(http, "routers"), "http.routers", w, out,
-             [&](const YAML::Node& n, const YAML::Node& v) { out.routers.push_back(read_router(n, v, w)); });
+             [&](const YAML::Node& n, const YAML::Node& v) {
+               out.routers.push_back(read_router(n, v, w));
+             });
   each_named(child(http, "services"), "http.services", w, out,
-             [&](const YAML::Node& n, const YAML::Node& v) { out.services.push_back(read_service(n, v, w)); });
+             [&](const YAML::Node& n, const YAML::Node& v) {
+               out.services.push_back(read_service(n, v, w));
+             });
   each_named(child(http, "middlewares"), "http.middlewares", w, out,
-             [&](const YAML::Node& n, const YAML::Node& v) { out.middlewares.push_back(read_middleware(n, v, w)); });
+             [&](const YAML::Node& n, const YAML::Node& v) {
+               out.middlewares.push_back(read_middleware(n, v, w));
+             });
   return out;
 }
 

@@ -55,7 +55,8 @@ void Aggregator::schedule() {
 void Aggregator::flush() {
   auto started = std::chrono::steady_clock::now();
   model::RoutingTable table = compiler::compile(latest_);
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
   log::debug("compiled " + std::to_string(table.routers.size()) + " routers in " +
              std::to_string(took.count()) + " ms");
   report(table);
@@ -80,7 +81,8 @@ void Aggregator::report(const model::RoutingTable& table) {
   for (const auto& kind : {"router", "service", "middleware", "container", "file"}) {
     stats_.set("rejected_objects", kind, 0);
   }
-  for (const auto& [kind, n] : compiler::rejected_by_kind(table)) stats_.set("rejected_objects", kind, n);
+  for (const auto& [kind, n] : compiler::rejected_by_kind(table))
+    stats_.set("rejected_objects", kind, n);
 }
 
 }  // namespace wharf::controller

@@ -14,7 +14,9 @@ namespace wharf::controller {
 using stream_protocol = asio::local::stream_protocol;
 
 Publisher::Publisher(asio::any_io_executor ex, std::string socket_path, Stats& stats)
-    : path_(std::move(socket_path)), stats_(stats), wake_(ex, std::chrono::steady_clock::time_point::max()) {}
+    : path_(std::move(socket_path)),
+      stats_(stats),
+      wake_(ex, std::chrono::steady_clock::time_point::max()) {}
 
 void Publisher::publish(model::RoutingTable table) {
   auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(

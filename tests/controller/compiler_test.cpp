@@ -57,15 +57,17 @@ TEST(Compiler, RejectsOnlyTheObjectsThatAreWrong) {
   EXPECT_EQ(t.routers[0].name, "ok@docker");
   std::vector<std::string> got;
   for (const auto& d : t.diagnostics) got.push_back(d.kind + " " + d.name + ": " + d.message);
-  EXPECT_EQ(got, (std::vector<std::string>{
-                     "router missing@docker: uses service nope@docker, which does not exist",
-                     "router other-provider@docker: uses service x@kubernetes, which does not exist",
-                     "router own-error@docker: label x=y: broken",
-                     "router to-bad@docker: uses service bad@docker, which was rejected",
-                     "router with-mw@docker: uses middleware auth@file, which does not exist",
-                     "service bad@docker: label port=http: not a port",
-                 }));
-  EXPECT_EQ(rejected_by_kind(t), (std::map<std::string, std::size_t>{{"router", 5}, {"service", 1}}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{
+                "router missing@docker: uses service nope@docker, which does not exist",
+                "router other-provider@docker: uses service x@kubernetes, which does not exist",
+                "router own-error@docker: label x=y: broken",
+                "router to-bad@docker: uses service bad@docker, which was rejected",
+                "router with-mw@docker: uses middleware auth@file, which does not exist",
+                "service bad@docker: label port=http: not a port",
+            }));
+  EXPECT_EQ(rejected_by_kind(t),
+            (std::map<std::string, std::size_t>{{"router", 5}, {"service", 1}}));
 }
 
 TEST(Compiler, ServiceWithoutServersIsKeptSoItsHostsAnswer503) {
@@ -101,8 +103,9 @@ TEST(Compiler, BadNamesAreRejectedSoTheDataPlaneNeverRefusesTheTable) {
   EXPECT_EQ(t.routers[0].rule, "Host(`c`)");
   std::vector<std::string> got;
   for (const auto& d : t.diagnostics) got.push_back(d.name + ": " + d.message);
-  EXPECT_EQ(got, (std::vector<std::string>{"@file: empty name", "twice@file: defined more than once",
-                                           "x@evil: a name must not contain '@'"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"@file: empty name", "twice@file: defined more than once",
+                                      "x@evil: a name must not contain '@'"}));
   EXPECT_TRUE(model::validate(t).ok());
 }
 

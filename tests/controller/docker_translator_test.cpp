@@ -88,7 +88,9 @@ TEST(DockerTranslator, ComposeContainerGetsDefaultRouterAndServiceNamedAfterIt) 
 
 TEST(DockerTranslator, DefaultRuleTemplateFlag) {
   TranslatorOptions opt;
-  opt.default_rule = "Host(`{{ normalize .Name }}.home.example`) && PathPrefix(`/{{ index .Labels \"com.docker.compose.project\" }}`)";
+  opt.default_rule =
+      "Host(`{{ normalize .Name }}.home.example`) && PathPrefix(`/{{ index .Labels "
+      "\"com.docker.compose.project\" }}`)";
   auto c = translate_fixture("compose_default_router", opt);
   ASSERT_EQ(c.routers.size(), 1u);
   EXPECT_EQ(c.routers[0].rule, "Host(`whoami-demo.home.example`) && PathPrefix(`/demo`)");

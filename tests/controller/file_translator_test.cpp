@@ -108,8 +108,9 @@ TEST(FileTranslator, BadObjectsCarryTheirLineAndTheRestIsKept) {
   ASSERT_EQ(c->routers.size(), 3u);
   EXPECT_TRUE(c->routers[0].errors.empty());
   ASSERT_EQ(c->routers[1].errors.size(), 1u);
-  EXPECT_EQ(c->routers[1].errors[0],
-            "dyn.yml:7: http.routers.badrule.rule: column 9: expected ',' or ')', found end of rule");
+  EXPECT_EQ(
+      c->routers[1].errors[0],
+      "dyn.yml:7: http.routers.badrule.rule: column 9: expected ',' or ')', found end of rule");
   ASSERT_EQ(c->routers[2].errors.size(), 1u);
   EXPECT_EQ(c->routers[2].errors[0], "dyn.yml:11: http.routers.typo.servce: unknown router option");
   ASSERT_EQ(c->services.size(), 3u);
@@ -118,8 +119,9 @@ TEST(FileTranslator, BadObjectsCarryTheirLineAndTheRestIsKept) {
   EXPECT_EQ(c->services[1].errors[0],
             "dyn.yml:20: http.services.https.loadBalancer.servers: server url 'https://10.0.0.1': "
             "only http:// is supported");
-  EXPECT_EQ(c->services[2].errors[0],
-            "dyn.yml:22: http.services.weighted.weighted: only loadBalancer services are supported");
+  EXPECT_EQ(
+      c->services[2].errors[0],
+      "dyn.yml:22: http.services.weighted.weighted: only loadBalancer services are supported");
 
   auto table = compiler::compile({{"file", *c}});
   ASSERT_EQ(table.routers.size(), 1u);
@@ -138,7 +140,8 @@ TEST(FileTranslator, TcpSectionIsReportedNotSilentlyDropped) {
   auto c = translate("tcp:\n  routers: {}\n", "d.yml");
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->diagnostics.size(), 1u);
-  EXPECT_EQ(c->diagnostics[0].message, "d.yml:2: tcp: TCP and UDP routing is not supported; section ignored");
+  EXPECT_EQ(c->diagnostics[0].message,
+            "d.yml:2: tcp: TCP and UDP routing is not supported; section ignored");
 }
 
 }  // namespace

@@ -22,9 +22,10 @@ model::Result<Options> parse(std::vector<std::string> args, std::vector<std::str
 }
 
 TEST(ControllerOptions, FlagsAndEnvironment) {
-  auto o = parse({"--file", "/etc/wharf/dynamic.yml", "--docker-endpoint=tcp://10.0.0.2:2375",
-                  "--docker-label-prefixes", "wharf,traefik", "--docker-exposed-by-default"},
-                 {"WHARF_CONTROL_SOCKET=/tmp/c.sock", "WHARF_FILE=/ignored.yml", "WHARF_THROTTLE=250"});
+  auto o =
+      parse({"--file", "/etc/wharf/dynamic.yml", "--docker-endpoint=tcp://10.0.0.2:2375",
+             "--docker-label-prefixes", "wharf,traefik", "--docker-exposed-by-default"},
+            {"WHARF_CONTROL_SOCKET=/tmp/c.sock", "WHARF_FILE=/ignored.yml", "WHARF_THROTTLE=250"});
   ASSERT_TRUE(o.ok()) << o.error();
   EXPECT_EQ(o->file, "/etc/wharf/dynamic.yml");  // the command line wins
   EXPECT_EQ(o->control_socket, "/tmp/c.sock");
@@ -41,10 +42,12 @@ TEST(ControllerOptions, BadFlagsAreOneLineReasons) {
             "docker endpoint 'ftp://x': expected unix:///path or tcp://host:port");
   EXPECT_EQ(parse({"--file", "f", "--throttle", "fast"}).error(),
             "--throttle 'fast': expected a number from 0 to 60000");
-  EXPECT_NE(parse({"--file", "f", "--docker-default-rule", "Host(`{{ .Oops }}`)"}).error().find(
-                "unsupported template action"),
+  EXPECT_NE(parse({"--file", "f", "--docker-default-rule", "Host(`{{ .Oops }}`)"})
+                .error()
+                .find("unsupported template action"),
             std::string::npos);
-  EXPECT_EQ(parse({}).error(), "no provider enabled: give --file PATH and/or --docker-endpoint URL");
+  EXPECT_EQ(parse({}).error(),
+            "no provider enabled: give --file PATH and/or --docker-endpoint URL");
 }
 
 TEST(ControllerOptions, DockerIsOnWhenTheDefaultSocketExistsUnlessTurnedOff) {
@@ -67,12 +70,16 @@ TEST(ControllerOptions, DockerIsOnWhenTheDefaultSocketExistsUnlessTurnedOff) {
 TEST(DockerEvents, OnlyRoutingRelevantEventsTriggerAResyncOfTheirContainer) {
   using docker::routing_event;
   EXPECT_EQ(routing_event(R"({"Type":"container","Action":"start","Actor":{"ID":"abc"}})"), "abc");
-  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"health_status: unhealthy","Actor":{"ID":"d"}})"), "d");
   EXPECT_EQ(routing_event(
-                R"({"Type":"network","Action":"disconnect","Actor":{"ID":"n1","Attributes":{"container":"c9","name":"backend"}}})"),
-            "c9");
+                R"({"Type":"container","Action":"health_status: unhealthy","Actor":{"ID":"d"}})"),
+            "d");
+  EXPECT_EQ(
+      routing_event(
+          R"({"Type":"network","Action":"disconnect","Actor":{"ID":"n1","Attributes":{"container":"c9","name":"backend"}}})"),
+      "c9");
   EXPECT_EQ(routing_event(R"({"Type":"container","Action":"die"})"), "");  // no id: resync all
-  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"exec_start: sh","Actor":{"ID":"x"}})"), std::nullopt);
+  EXPECT_EQ(routing_event(R"({"Type":"container","Action":"exec_start: sh","Actor":{"ID":"x"}})"),
+            std::nullopt);
   EXPECT_EQ(routing_event(R"({"Type":"network","Action":"create"})"), std::nullopt);
   EXPECT_EQ(routing_event(R"({"Type":"image","Action":"pull"})"), std::nullopt);
   EXPECT_EQ(routing_event("not json"), std::nullopt);

@@ -70,19 +70,22 @@ TEST_F(DockerIntegration, LabelsRouteStopGives503RemoveGives404BadRuleIsIsolated
   EXPECT_TRUE(eventually(dp.port(), "app.test", 200));
   EXPECT_TRUE(eventually(dp.port(), "immich.test", 200));
   EXPECT_EQ(status_of(dp.port(), "broken.test"), 404u);
-  EXPECT_NE(ctl->wait_for_log("rejected router broken@docker: label wharf.http.routers.broken.rule="
-                              "Host(`broken.test`: column 19: expected ',' or ')', found end of rule",
-                              5s),
-            std::string::npos)
+  EXPECT_NE(
+      ctl->wait_for_log("rejected router broken@docker: label wharf.http.routers.broken.rule="
+                        "Host(`broken.test`: column 19: expected ',' or ')', found end of rule",
+                        5s),
+      std::string::npos)
       << ctl->log();
 
   // --check reports the same and fails.
   auto check = run_command({WHARF_CONTROLLER_BINARY, "--check", "--docker-endpoint", d.endpoint(),
                             "--docker-label-prefixes", "wharf,traefik"});
   EXPECT_EQ(check.status, 1) << check.out;
-  EXPECT_NE(check.out.find("router broken@docker: label wharf.http.routers.broken.rule="), std::string::npos)
+  EXPECT_NE(check.out.find("router broken@docker: label wharf.http.routers.broken.rule="),
+            std::string::npos)
       << check.out;
-  EXPECT_NE(check.out.find("app@docker  Host(`app.test`)  -> app@docker"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("app@docker  Host(`app.test`)  -> app@docker"), std::string::npos)
+      << check.out;
 
   // A container labelled while everything runs.
   auto late = free_port();
@@ -124,7 +127,8 @@ TEST_F(DockerIntegration, RoutesComeBackAfterDockerdRestarts) {
   EXPECT_TRUE(eventually(dp.port(), "survivor.test", 200));
   auto before = ctl->log().size();
   d.restart();
-  EXPECT_NE(ctl->wait_for_log("docker: connected to", 30s, before), std::string::npos) << ctl->log();
+  EXPECT_NE(ctl->wait_for_log("docker: connected to", 30s, before), std::string::npos)
+      << ctl->log();
   EXPECT_TRUE(eventually(dp.port(), "survivor.test", 200));
   // The event stream works again after the reconnect.
   auto next = free_port();

@@ -35,7 +35,8 @@ std::string config(const std::string& url, const std::vector<std::string>& hosts
   for (const auto& h : hosts) {
     out += "    " + h + ":\n      rule: Host(`" + h + ".test`)\n      service: app\n";
   }
-  out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url + "\n";
+  out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url +
+         "\n";
   return out;
 }
 
@@ -54,15 +55,17 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
 
   auto before = ctl.log().size();
   write_file(file, "http:\n  routers:\n    three: {rule: Host(`three.test`)\n");
-  EXPECT_NE(ctl.wait_for_log("file: dynamic.yml:4:1: ", 5s, before), std::string::npos) << ctl.log();
+  EXPECT_NE(ctl.wait_for_log("file: dynamic.yml:4:1: ", 5s, before), std::string::npos)
+      << ctl.log();
   EXPECT_NE(ctl.wait_for_log("keeping the previous configuration", 1s, before), std::string::npos);
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
   EXPECT_EQ(status_of(dp.port(), "two.test"), 200u);
 
   // A bad router in a valid file: only that router is out.
   before = ctl.log().size();
-  write_file(file, config(app.url(), {"one"}) +
-                       "    bad:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n");
+  write_file(file,
+             config(app.url(), {"one"}) +
+                 "    bad:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n");
   EXPECT_TRUE(eventually(dp.port(), "two.test", 404));
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
 }
@@ -72,10 +75,12 @@ TEST(FileProviderEndToEnd, CheckPrintsTheTableAndFailsOnRejectedObjects) {
   const std::string file = dir.path() + "/dynamic.yml";
   write_file(file, config("http://127.0.0.1:9", {"ok"}) +
                        "    broken:\n      loadBalancer:\n        servers: nope\n");
-  ChildProcess bad({WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
+  ChildProcess bad(
+      {WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
   EXPECT_EQ(bad.stop(0, 10s), 1);
   write_file(file, config("http://127.0.0.1:9", {"ok"}));
-  ChildProcess good({WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
+  ChildProcess good(
+      {WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
   EXPECT_EQ(good.stop(0, 10s), 0);
 }
 

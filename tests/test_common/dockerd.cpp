@@ -23,7 +23,9 @@ std::string find_program(const std::vector<std::string>& candidates) {
   return {};
 }
 
-std::string busybox() { return find_program({"/bin/busybox", "/usr/bin/busybox"}); }
+std::string busybox() {
+  return find_program({"/bin/busybox", "/usr/bin/busybox"});
+}
 
 }  // namespace
 
@@ -45,7 +47,8 @@ CommandResult run_command(const std::vector<std::string>& args) {
   close(pipefd[1]);
   CommandResult r;
   char buf[4096];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) r.out.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;)
+    r.out.append(buf, static_cast<std::size_t>(n));
   close(pipefd[0]);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -67,7 +70,8 @@ std::uint16_t free_port() {
 
 std::string Dockerd::unavailable_reason() {
   if (geteuid() != 0) return "dockerd needs root";
-  if (find_program({"/usr/sbin/dockerd", "/usr/bin/dockerd"}).empty()) return "dockerd not installed (Debian package docker.io)";
+  if (find_program({"/usr/sbin/dockerd", "/usr/bin/dockerd"}).empty())
+    return "dockerd not installed (Debian package docker.io)";
   if (busybox().empty()) return "busybox not installed (Debian package busybox-static)";
   if (run_command({"docker", "--version"}).status != 0) return "docker CLI not installed";
   return {};
@@ -84,8 +88,8 @@ Dockerd::Dockerd() : socket_(dir_.path() + "/docker.sock") {
     std::filesystem::create_symlink("busybox", root + "/bin/" + applet);
   }
   std::ofstream(root + "/www/index.html") << "hello\n";
-  auto r = run_command({"sh", "-c", "tar -C " + root + " -c . | docker -H " + endpoint() +
-                                        " import - " + kImage});
+  auto r = run_command(
+      {"sh", "-c", "tar -C " + root + " -c . | docker -H " + endpoint() + " import - " + kImage});
   if (r.status != 0) throw std::runtime_error("docker import failed: " + r.out);
 }
 
@@ -105,7 +109,8 @@ Dockerd::~Dockerd() {
   }
   stop();
   // Overlay mounts go with the daemon; anything left is unmounted lazily so cleanup works.
-  run_command({"sh", "-c", "grep -o '" + dir_.path() + "[^ ]*' /proc/mounts | sort -r | xargs -r umount -l"});
+  run_command({"sh", "-c",
+               "grep -o '" + dir_.path() + "[^ ]*' /proc/mounts | sort -r | xargs -r umount -l"});
 }
 
 void Dockerd::start() {
@@ -113,8 +118,7 @@ void Dockerd::start() {
   daemon_ = std::make_unique<ChildProcess>(std::vector<std::string>{
       find_program({"/usr/sbin/dockerd", "/usr/bin/dockerd"}), "--iptables=false", "--bridge=none",
       "--storage-driver=overlay2", "--exec-opt", "native.cgroupdriver=cgroupfs", "--data-root",
-      d + "/data", "--exec-root", d + "/exec", "--pidfile", d + "/docker.pid", "-H",
-      endpoint()});
+      d + "/data", "--exec-root", d + "/exec", "--pidfile", d + "/docker.pid", "-H", endpoint()});
   if (daemon_->wait_for_log("API listen on", std::chrono::seconds(60)) == std::string::npos) {
     throw std::runtime_error("dockerd did not start:\n" + daemon_->log());
   }
@@ -144,8 +148,8 @@ void Dockerd::run_httpd(const std::string& name, std::uint16_t port,
                         const std::vector<std::string>& labels,
                         const std::vector<std::string>& extra) {
   // --init: busybox as PID 1 ignores SIGTERM, and every stop would wait out the timeout.
-  std::vector<std::string> args = {"run", "-d", "--init", "--stop-timeout", "2", "--network", "host",
-                                   "--name", name};
+  std::vector<std::string> args = {"run",  "-d",     "--init", "--stop-timeout", "2", "--network",
+                                   "host", "--name", name};
   for (const auto& l : labels) {
     args.push_back("--label");
     args.push_back(l);

@@ -37,7 +37,8 @@ class Dockerd {
   std::string docker(const std::vector<std::string>& args);
   // Starts a host-network busybox httpd on 127.0.0.1:port with the given labels; `extra` are
   // more `docker run` flags (e.g. --restart always).
-  void run_httpd(const std::string& name, std::uint16_t port, const std::vector<std::string>& labels,
+  void run_httpd(const std::string& name, std::uint16_t port,
+                 const std::vector<std::string>& labels,
                  const std::vector<std::string>& extra = {});
   std::string log() const { return daemon_ ? daemon_->log() : std::string(); }
 

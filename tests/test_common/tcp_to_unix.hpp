@@ -27,7 +27,9 @@ class TcpToUnix {
     io_.stop();
     thread_.join();
   }
-  std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  std::string endpoint() const {
+    return "tcp://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
   std::vector<std::string> request_lines() {
     std::lock_guard lock(mu_);
     return lines_;
@@ -57,28 +59,30 @@ class TcpToUnix {
     });
   }
   void pump_up(std::shared_ptr<Pair> p) {
-    p->a.async_read_some(boost::asio::buffer(p->up), [this, p](boost::system::error_code ec, std::size_t n) {
-      if (ec) return p->b.shutdown(local::socket::shutdown_send, ec);
-      if (p->first) {
-        std::string head(p->up, n);
-        std::lock_guard lock(mu_);
-        lines_.push_back(head.substr(0, head.find("\r\n")));
-        p->first = false;
-      }
-      boost::asio::async_write(p->b, boost::asio::buffer(p->up, n),
-                               [this, p](boost::system::error_code wec, std::size_t) {
-                                 if (!wec) pump_up(p);
-                               });
-    });
+    p->a.async_read_some(
+        boost::asio::buffer(p->up), [this, p](boost::system::error_code ec, std::size_t n) {
+          if (ec) return p->b.shutdown(local::socket::shutdown_send, ec);
+          if (p->first) {
+            std::string head(p->up, n);
+            std::lock_guard lock(mu_);
+            lines_.push_back(head.substr(0, head.find("\r\n")));
+            p->first = false;
+          }
+          boost::asio::async_write(p->b, boost::asio::buffer(p->up, n),
+                                   [this, p](boost::system::error_code wec, std::size_t) {
+                                     if (!wec) pump_up(p);
+                                   });
+        });
   }
   void pump_down(std::shared_ptr<Pair> p) {
-    p->b.async_read_some(boost::asio::buffer(p->down), [this, p](boost::system::error_code ec, std::size_t n) {
-      if (ec) return p->a.shutdown(tcp::socket::shutdown_send, ec);
-      boost::asio::async_write(p->a, boost::asio::buffer(p->down, n),
-                               [this, p](boost::system::error_code wec, std::size_t) {
-                                 if (!wec) pump_down(p);
-                               });
-    });
+    p->b.async_read_some(
+        boost::asio::buffer(p->down), [this, p](boost::system::error_code ec, std::size_t n) {
+          if (ec) return p->a.shutdown(tcp::socket::shutdown_send, ec);
+          boost::asio::async_write(p->a, boost::asio::buffer(p->down, n),
+                                   [this, p](boost::system::error_code wec, std::size_t) {
+                                     if (!wec) pump_down(p);
+                                   });
+        });
   }
 
   std::string path_;
