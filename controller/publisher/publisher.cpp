@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -67,8 +68,15 @@ awaitable<bool> Publisher::serve_connection(stream_protocol::socket& sock) {
   std::string buf(64 * 1024, '\0');
   while (!stopping_) {
     if (!latest_ || latest_->version == delivered) {
+      // Wait for a newer table (publish() and stop() cancel the timer) while watching the
+      // connection: a data plane that restarted, perhaps with an empty state directory, must
+      // get the latest table again even when nothing changes. The data plane never speaks
+      // unasked, so the socket turning readable while idle means it closed.
+      using namespace asio::experimental::awaitable_operators;
       wake_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await wake_.async_wait(kNoThrow);  // Cancelled by publish() or stop().
+      auto woke = co_await (wake_.async_wait(kNoThrow) ||
+                            sock.async_wait(stream_protocol::socket::wait_read, kNoThrow));
+      if (woke.index() == 1) co_return true;
       continue;
     }
     const model::RoutingTable table = *latest_;

@@ -70,6 +70,23 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
 }
 
+// The publisher notices a data plane going away even when it has nothing new to send, and
+// gives the replacement the latest table (here one started with an empty state directory).
+TEST(FileProviderEndToEnd, ReplacementDataPlaneGetsTheLatestTableWithoutAnyChange) {
+  UpstreamServer app;
+  TempDir dir;
+  const std::string file = dir.path() + "/dynamic.yml", socket = dir.path() + "/control.sock";
+  write_file(file, config(app.url(), {"one"}));
+  auto dp =
+      std::make_unique<DataplaneProcess>(std::vector<std::string>{}, dir.path() + "/s1", socket);
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", socket, "--file", file,
+                    "--docker-endpoint", "off"});
+  EXPECT_TRUE(eventually(dp->port(), "one.test", 200)) << ctl.log();
+  dp.reset();  // SIGKILL
+  dp = std::make_unique<DataplaneProcess>(std::vector<std::string>{}, dir.path() + "/s2", socket);
+  EXPECT_TRUE(eventually(dp->port(), "one.test", 200)) << ctl.log();
+}
+
 TEST(FileProviderEndToEnd, CheckPrintsTheTableAndFailsOnRejectedObjects) {
   TempDir dir;
   const std::string file = dir.path() + "/dynamic.yml";
