@@ -1,0 +1,20 @@
+// libFuzzer target: any bytes as Kubernetes API JSON, translated as Ingress objects and
+// compiled; the compiled table must pass the data plane's validate() (see file_config_fuzz.cpp).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "controller/compiler/compiler.hpp"
+#include "controller/kubernetes/ingress_translator.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  wharf::controller::kubernetes::Snapshot snap;
+  if (!wharf::controller::kubernetes::add_objects(text, snap)) return 0;
+  wharf::controller::kubernetes::IngressOptions options;
+  options.watch_without_class = true;
+  auto config = wharf::controller::kubernetes::translate(snap, options);
+  auto table = wharf::controller::compiler::compile({{"kubernetes", config}});
+  if (!wharf::model::validate(table).ok()) __builtin_trap();
+  return 0;
+}
