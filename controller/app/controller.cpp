@@ -9,6 +9,7 @@
 #include "controller/compiler/compiler.hpp"
 #include "controller/docker/docker_provider.hpp"
 #include "controller/file/file_provider.hpp"
+#include "controller/kubernetes/kube_provider.hpp"
 #include "controller/provider/aggregator.hpp"
 #include "controller/publisher/publisher.hpp"
 #include "log/log.hpp"
@@ -20,6 +21,7 @@ std::vector<std::string> enabled_providers(const Options& o) {
   std::vector<std::string> out;
   if (!o.docker_endpoint.empty()) out.push_back("docker");
   if (!o.file.empty()) out.push_back("file");
+  if (o.kube) out.push_back("kubernetes");
   return out;
 }
 
@@ -53,6 +55,17 @@ int run(const Options& o) {
       aggregator.update("file", std::move(c));
     });
     asio::co_spawn(io, file_provider->run(), rethrow);
+  }
+  std::optional<kubernetes::KubeProvider> kube_provider;
+  if (o.kube) {
+    kube_provider.emplace(ex, *o.kube, o.kube_options, stats, [&](model::ProviderConfig c) {
+      aggregator.update("kubernetes", std::move(c));
+    });
+    if (auto ok = kube_provider->init(); !ok) {
+      log::error("kubernetes: " + ok.error());
+      return 1;
+    }
+    asio::co_spawn(io, kube_provider->run(), rethrow);
   }
   asio::co_spawn(io, publisher.run(), rethrow);
 
@@ -89,6 +102,25 @@ int check(const Options& o, std::ostream& out) {
     } else {
       provider_failed = true;
       out << "docker: " << (result ? result->error() : "no result") << "\n";
+    }
+  }
+  if (o.kube) {
+    kubernetes::KubeProvider provider(io.get_executor(), *o.kube, o.kube_options, stats,
+                                      [](model::ProviderConfig) {});
+    std::optional<model::Result<model::ProviderConfig>> result;
+    if (auto ok = provider.init(); !ok) {
+      result.emplace(model::Error{ok.error()});
+    } else {
+      asio::co_spawn(
+          io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); }, rethrow);
+      io.restart();
+      io.run();
+    }
+    if (result && *result) {
+      configs["kubernetes"] = std::move(**result);
+    } else {
+      provider_failed = true;
+      out << "kubernetes: " << (result ? result->error() : "no result") << "\n";
     }
   }
   if (!o.file.empty()) {

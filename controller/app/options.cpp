@@ -47,6 +47,12 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --docker-network NAME           network to reach containers on when they have several
   --docker-default-rule TEMPLATE  rule of routers without one (default Host(`{{ normalize .Name }}`))
   --file PATH|off                 Traefik v3 dynamic configuration YAML, watched for changes
+  --kubeconfig PATH|off           Kubernetes API credentials (default: the pod's service account
+                                  when running in a pod; off turns Kubernetes off)
+  --ingress-class NAME            class name matched by kubernetes.io/ingress.class (default wharf);
+                                  IngressClasses with controller wharf.dev/ingress-controller are ours
+  --watch-ingress-without-class   also take Ingresses that name no class
+  --namespace NS                  watch one namespace only (default: all)
   --throttle MS                   fold provider changes for this long before compiling (default 100)
   --initial-sync-timeout SECONDS  publish without a provider that has not synced by then
                                   (default 30; the data plane serves its saved table meanwhile)
@@ -67,11 +73,18 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--docker-network"},
                                    {"--docker-default-rule"},
                                    {"--file"},
+                                   {"--kubeconfig"},
+                                   {"--ingress-class"},
+                                   {"--watch-ingress-without-class", false},
+                                   {"--namespace"},
                                    {"--throttle"},
                                    {"--initial-sync-timeout"},
                                    {"--log-level"},
                                    {"--check", false}});
   if (!flags) return Error{flags.error()};
+  bool in_pod = false;
+  for (char** e = envp; e && *e; ++e)
+    in_pod = in_pod || std::string_view(*e).starts_with("KUBERNETES_SERVICE_HOST=");
   Options o;
   if (flags->count("--help") || flags->count("--version")) {
     o.show_help = flags->count("--help") > 0;
@@ -79,6 +92,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     return o;
   }
   bool docker_given = false;
+  std::string kubeconfig;
   for (const auto& [name, vals] : *flags) {
     const std::string& v = vals.back();
     if (name == "--control-socket") {
@@ -99,10 +113,22 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         rest.remove_prefix(comma + 1);
       }
       if (o.docker.label_prefixes.empty()) return Error{"--docker-label-prefixes: empty list"};
-    } else if (name == "--docker-exposed-by-default" || name == "--check") {
+    } else if (name == "--docker-exposed-by-default" || name == "--check" ||
+               name == "--watch-ingress-without-class") {
       auto b = docker::parse_bool(v);
       if (!b) return Error{name + " '" + v + "': " + b.error()};
-      (name == "--check" ? o.check : o.docker.exposed_by_default) = *b;
+      if (name == "--check")
+        o.check = *b;
+      else if (name == "--docker-exposed-by-default")
+        o.docker.exposed_by_default = *b;
+      else
+        o.kube_options.ingress.watch_without_class = *b;
+    } else if (name == "--kubeconfig") {
+      kubeconfig = v;
+    } else if (name == "--ingress-class") {
+      o.kube_options.ingress.ingress_class = v;
+    } else if (name == "--namespace") {
+      o.kube_options.namespace_ = v;
     } else if (name == "--docker-network") {
       o.docker.network = v;
     } else if (name == "--docker-default-rule") {
@@ -136,8 +162,18 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
   if (!docker_given && is_socket(default_docker_socket)) {
     o.docker_endpoint = "unix://" + default_docker_socket;
   }
-  if (o.docker_endpoint.empty() && o.file.empty()) {
-    return Error{"no provider enabled: give --file PATH and/or --docker-endpoint URL"};
+  if (!kubeconfig.empty() && kubeconfig != "off") {
+    auto kc = kubernetes::kubeconfig_config(kubeconfig);
+    if (!kc) return Error{kc.error()};
+    o.kube = *kc;
+  } else if (kubeconfig.empty() && in_pod) {
+    auto ic = kubernetes::in_cluster_config();
+    if (!ic) return Error{ic.error()};
+    o.kube = *ic;
+  }
+  if (o.docker_endpoint.empty() && o.file.empty() && !o.kube) {
+    return Error{
+        "no provider enabled: give --file PATH, --docker-endpoint URL and/or --kubeconfig PATH"};
   }
   return o;
 }

@@ -3,7 +3,11 @@
 #include <chrono>
 #include <string>
 
+#include <optional>
+
 #include "controller/docker/translator.hpp"
+#include "controller/kubernetes/cluster_config.hpp"
+#include "controller/kubernetes/kube_provider.hpp"
 #include "model/result.hpp"
 
 namespace wharf::controller {
@@ -15,6 +19,9 @@ struct Options {
   std::string docker_endpoint;
   docker::TranslatorOptions docker;
   std::string file;  // Empty: file provider off.
+  // Set when the Kubernetes provider is on: --kubeconfig, or in a pod (service account).
+  std::optional<kubernetes::ClusterConfig> kube;
+  kubernetes::KubeOptions kube_options;
   std::chrono::milliseconds throttle{100};
   std::chrono::milliseconds initial_sync_timeout{30'000};
   bool check = false;

@@ -2,10 +2,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "controller/app/options.hpp"
 #include "controller/docker/docker_provider.hpp"
+#include "controller/kubernetes/cluster_config.hpp"
 #include "test_common/dataplane_harness.hpp"
 
 namespace wharf::controller {
@@ -46,8 +49,9 @@ TEST(ControllerOptions, BadFlagsAreOneLineReasons) {
                 .error()
                 .find("unsupported template action"),
             std::string::npos);
-  EXPECT_EQ(parse({}).error(),
-            "no provider enabled: give --file PATH and/or --docker-endpoint URL");
+  EXPECT_EQ(
+      parse({}).error(),
+      "no provider enabled: give --file PATH, --docker-endpoint URL and/or --kubeconfig PATH");
 }
 
 TEST(ControllerOptions, DockerIsOnWhenTheDefaultSocketExistsUnlessTurnedOff) {
@@ -104,6 +108,52 @@ TEST(DockerEndpoint, Parses) {
   EXPECT_EQ(t->host, "::1");
   EXPECT_EQ(t->port, "2375");
   EXPECT_FALSE(docker::parse_endpoint("unix://relative").ok());
+}
+
+TEST(Kubeconfig, CurrentContextTokenAndCertificates) {
+  test::TempDir dir;
+  std::ofstream(dir.path() + "/ca.crt") << "CA PEM";
+  // "Q0VSVA==" and "S0VZ" are base64 for "CERT" and "KEY".
+  std::ofstream(dir.path() + "/config") << R"(apiVersion: v1
+kind: Config
+current-context: prod
+clusters:
+- name: staging
+  cluster: {server: https://staging:6443}
+- name: prod
+  cluster:
+    server: https://10.0.0.1:6443
+    certificate-authority: ca.crt
+contexts:
+- name: prod
+  context: {cluster: prod, user: admin, namespace: shop}
+users:
+- name: admin
+  user:
+    token: abc
+    client-certificate-data: Q0VSVA==
+    client-key-data: S0VZ
+)";
+  auto c = kubernetes::kubeconfig_config(dir.path() + "/config");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->server, "https://10.0.0.1:6443");
+  EXPECT_EQ(c->ca_pem, "CA PEM");  // relative to the kubeconfig's directory
+  EXPECT_EQ(c->token, "abc");
+  EXPECT_EQ(c->client_cert_pem, "CERT");
+  EXPECT_EQ(c->client_key_pem, "KEY");
+  EXPECT_EQ(c->default_namespace, "shop");
+
+  std::ofstream(dir.path() + "/exec") << R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://x"}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+users: [{name: u, user: {exec: {command: aws}}}]
+)";
+  auto exec = kubernetes::kubeconfig_config(dir.path() + "/exec");
+  ASSERT_FALSE(exec.ok());
+  EXPECT_NE(exec.error().find("exec and auth-provider credentials are not supported"),
+            std::string::npos);
+  EXPECT_FALSE(kubernetes::kubeconfig_config(dir.path() + "/missing").ok());
+  EXPECT_EQ(parse({"--kubeconfig", dir.path() + "/exec"}).error(), exec.error());
 }
 
 }  // namespace

@@ -1,0 +1,169 @@
+// wharf-controller's Kubernetes provider against a fixture API server that speaks the API's
+// wire format, feeding the real data plane; backends are real servers on 127.0.0.x.
+
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test_common/child_process.hpp"
+#include "test_common/clients.hpp"
+#include "test_common/dataplane_harness.hpp"
+#include "test_common/kube_api_fixture.hpp"
+#include "test_common/upstream_server.hpp"
+
+namespace wharf::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string ingress_class() {
+  return R"({"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"wharf"},)"
+         R"("spec":{"controller":"wharf.dev/ingress-controller"}})";
+}
+
+std::string ingress(const std::string& name, const std::string& host, const std::string& service) {
+  return R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":")" + name +
+         R"(","namespace":"shop"},"spec":{"ingressClassName":"wharf","rules":[{"host":")" + host +
+         R"(","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":")" +
+         service + R"(","port":{"name":"http"}}}}]}}]}})";
+}
+
+std::string service(const std::string& name) {
+  return R"({"apiVersion":"v1","kind":"Service","metadata":{"name":")" + name +
+         R"(","namespace":"shop"},"spec":{"type":"ClusterIP","clusterIP":"10.96.0.40","ports":[{"name":"http","port":80,"targetPort":8080,"protocol":"TCP"}]}})";
+}
+
+std::string slice(const std::string& service, const std::vector<std::string>& ips,
+                  std::uint16_t port) {
+  std::string eps;
+  for (const auto& ip : ips) {
+    eps += (eps.empty() ? "" : ",") + std::string(R"({"addresses":[")") + ip +
+           R"("],"conditions":{"ready":true,"serving":true,"terminating":false}})";
+  }
+  return R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":")" +
+         service + R"(-abcde","namespace":"shop","labels":{"kubernetes.io/service-name":")" +
+         service + R"("}},"addressType":"IPv4","ports":[{"name":"http","port":)" +
+         std::to_string(port) + R"(,"protocol":"TCP"}],"endpoints":[)" + eps + "]}";
+}
+
+struct Cluster {
+  KubeApiFixture api;
+  TempDir dir;
+  DataplaneProcess dp;
+  std::unique_ptr<ChildProcess> ctl;
+  void start_controller() {
+    ctl = std::make_unique<ChildProcess>(std::vector<std::string>{
+        WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--kubeconfig",
+        api.write_kubeconfig(dir.path()), "--docker-endpoint", "off"});
+  }
+  bool eventually(const std::string& host, unsigned want) {
+    return wait_for_host_status(dp.port(), host, want, 15'000) == want;
+  }
+};
+
+TEST(KubernetesEndToEnd, HundredRequestsReachTenEndpointsAndEndpointChangesFollow) {
+  // Ten backends on ten loopback addresses, one port, as pods of one Service.
+  std::vector<std::unique_ptr<UpstreamServer>> pods;
+  pods.push_back(std::make_unique<UpstreamServer>("pod0", "127.0.0.10", 0));
+  const auto port = pods[0]->port();
+  std::vector<std::string> ips = {"127.0.0.10"};
+  for (int i = 1; i < 10; ++i) {
+    ips.push_back("127.0.0." + std::to_string(10 + i));
+    pods.push_back(std::make_unique<UpstreamServer>("pod" + std::to_string(i), ips.back(), port));
+  }
+  Cluster c;
+  c.api.apply(ingress_class());
+  c.api.apply(service("web"));
+  c.api.apply(slice("web", ips, port));
+  c.api.apply(ingress("web", "web.example", "web"));
+  c.start_controller();
+  ASSERT_TRUE(c.eventually("web.example", 200)) << c.ctl->log();
+
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(host_status(c.dp.port(), "web.example"), 200u);
+  std::set<int> reached;
+  for (int i = 0; i < 10; ++i) {
+    if (pods[i]->requests_served() > 0) reached.insert(i);
+  }
+  EXPECT_EQ(reached.size(), 10u);
+
+  // Scale down to pod 3 only: once applied, every request goes there.
+  c.api.apply(slice("web", {"127.0.0.13"}, port));
+  bool converged = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       !converged && std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(20ms)) {
+    auto b = pods[3]->requests_served();
+    for (int i = 0; i < 10; ++i) host_status(c.dp.port(), "web.example");
+    converged = pods[3]->requests_served() == b + 10;
+  }
+  ASSERT_TRUE(converged) << c.ctl->log();
+  auto before = pods[3]->requests_served();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(host_status(c.dp.port(), "web.example"), 200u);
+  EXPECT_EQ(pods[3]->requests_served(), before + 20);
+
+  // No endpoints at all: the host is known, so 503, not 404.
+  c.api.apply(slice("web", {}, port));
+  EXPECT_TRUE(c.eventually("web.example", 503));
+  c.api.remove("Ingress", "shop", "web");
+  EXPECT_TRUE(c.eventually("web.example", 404));
+
+  // The controller only lists and watches.
+  for (const auto& r : c.api.requests()) {
+    EXPECT_EQ(r.rfind("GET ", 0), 0u) << r;
+  }
+}
+
+TEST(KubernetesEndToEnd, NothingIsLostAcross410AndAnApiServerRestart) {
+  UpstreamServer a("a", "127.0.0.21", 0), b("b", "127.0.0.22", 0), d("d", "127.0.0.23", 0);
+  Cluster c;
+  c.api.apply(ingress_class());
+  for (const char* s : {"a", "b", "d"}) c.api.apply(service(s));
+  c.api.apply(slice("a", {"127.0.0.21"}, a.port()));
+  c.api.apply(slice("b", {"127.0.0.22"}, b.port()));
+  c.api.apply(slice("d", {"127.0.0.23"}, d.port()));
+  c.api.apply(ingress("a", "a.example", "a"));
+  c.start_controller();
+  ASSERT_TRUE(c.eventually("a.example", 200)) << c.ctl->log();
+
+  // History compacted while watching: the watches end, resuming gets 410, the controller
+  // lists again, and a change made right after is seen.
+  c.api.compact();
+  c.api.apply(ingress("b", "b.example", "b"));
+  EXPECT_TRUE(c.eventually("b.example", 200)) << c.ctl->log();
+  EXPECT_NE(c.ctl->log().find("expired (410); listing again"), std::string::npos) << c.ctl->log();
+
+  // The API server goes away; what changes meanwhile is there when it is back.
+  c.api.restart(800);
+  std::this_thread::sleep_for(100ms);
+  c.api.apply(ingress("d", "d.example", "d"));
+  c.api.remove("Ingress", "shop", "a");
+  EXPECT_TRUE(c.eventually("d.example", 200)) << c.ctl->log() << [&] {
+    std::string all;
+    for (const auto& r : c.api.requests()) all += r + "\n";
+    return all;
+  }();
+  EXPECT_TRUE(c.eventually("a.example", 404)) << c.ctl->log();
+  EXPECT_EQ(host_status(c.dp.port(), "b.example"), 200u);
+}
+
+TEST(KubernetesEndToEnd, ListsArePaginated) {
+  UpstreamServer app("app", "127.0.0.31", 0);
+  Cluster c;
+  c.api.apply(ingress_class());
+  c.api.apply(service("app"));
+  c.api.apply(slice("app", {"127.0.0.31"}, app.port()));
+  // More Ingresses than one page (500) holds.
+  for (int i = 0; i < 1203; ++i)
+    c.api.apply(ingress("i" + std::to_string(i), "h" + std::to_string(i) + ".example", "app"));
+  c.start_controller();
+  EXPECT_TRUE(c.eventually("h1202.example", 200)) << c.ctl->log();
+  EXPECT_EQ(host_status(c.dp.port(), "h0.example"), 200u);
+  int continued = 0;
+  for (const auto& r : c.api.requests())
+    continued += r.find("/ingresses?limit=500&continue=") != std::string::npos;
+  EXPECT_EQ(continued, 2);
+}
+
+}  // namespace
+}  // namespace wharf::test
