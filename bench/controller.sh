@@ -3,16 +3,20 @@
 #  1. container start → first 200 through the data plane, p50/p99 over $CONTAINERS containers,
 #     against a private dockerd (needs root, docker.io, busybox-static), default throttle;
 #  2. $ROUTERS routers from the file provider: written → compiled, pushed, applied, answering;
-#  3. data plane req/s with $ROUTERS hosts vs 10 hosts (wrk, each request to a random host),
+#  3. $INGRESSES Ingresses with 5 endpoints each from a fixture Kubernetes API server: listed →
+#     answering, controller peak RSS, and EndpointSlice change → data plane updated p50/p99;
+#  4. data plane req/s with $ROUTERS hosts vs 10 hosts (wrk, each request to a random host),
 #     the data plane on one core.
-# Usage: bench/controller.sh   (env: CONTAINERS=50 ROUTERS=10000 DURATION=10s TESTS="events file hosts")
+# Usage: bench/controller.sh   (env: CONTAINERS=50 ROUTERS=10000 INGRESSES=1000 DURATION=10s
+#                                    TESTS="events file kube hosts")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONTAINERS=${CONTAINERS:-50}
 ROUTERS=${ROUTERS:-10000}
+INGRESSES=${INGRESSES:-1000}
 DURATION=${DURATION:-10s}
-TESTS=${TESTS:-"events file hosts"}
+TESTS=${TESTS:-"events file kube hosts"}
 
 scripts/setup.sh wrk docker.io busybox-static
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -22,6 +26,7 @@ for t in $TESTS; do
   case $t in
   events) build/bench/wharf-bench-controller event-latency "$CONTAINERS" ;;
   file) build/bench/wharf-bench-controller file-apply "$ROUTERS" ;;
+  kube) build/bench/wharf-bench-controller kube-scale "$INGRESSES" ;;
   esac
 done
 [[ " $TESTS " == *" hosts "* ]] || exit 0

@@ -4,6 +4,9 @@
 //                                             plane, over N containers (private dockerd)
 //   wharf-bench-controller file-apply N      N routers in the file provider: file written →
 //                                             compiled, pushed, applied, answering
+//   wharf-bench-controller kube-scale N      N Ingresses, N Services, 5 endpoints each, from a
+//                                             fixture API server: listed → answering, controller
+//                                             peak RSS; then endpoint changes → data plane updated
 //
 // Both run the real wharf-controller and wharf-dataplane binaries with default flags.
 
@@ -20,6 +23,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/kube_api_fixture.hpp"
 #include "test_common/upstream_server.hpp"
 
 using namespace wharf::test;
@@ -147,17 +151,91 @@ int file_apply(int n) {
   return 0;
 }
 
+std::string kube_objects(int i, const std::vector<std::string>& ips, std::uint16_t port) {
+  auto n = std::to_string(i);
+  std::string eps;
+  for (const auto& ip : ips) {
+    eps += (eps.empty() ? "" : ",") + std::string(R"({"addresses":[")") + ip +
+           R"("],"conditions":{"ready":true}})";
+  }
+  return R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"s)" + n +
+         R"(-x","namespace":"bench","labels":{"kubernetes.io/service-name":"s)" + n +
+         R"("}},"addressType":"IPv4","ports":[{"name":"http","port":)" + std::to_string(port) +
+         R"(,"protocol":"TCP"}],"endpoints":[)" + eps + "]}";
+}
+
+int kube_scale(int n) {
+  // Five "pods" per Service on 127.0.0.x; only the first two answer, the others are addresses
+  // for the table's size. Endpoint changes flip service 0 between pod A and pod B.
+  UpstreamServer a("a", "127.0.0.41", 0);
+  UpstreamServer b("b", "127.0.0.42", a.port());
+  KubeApiFixture api;
+  api.apply(
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"wharf"},"spec":{"controller":"wharf.dev/ingress-controller"}})");
+  for (int i = 0; i < n; ++i) {
+    auto s = std::to_string(i);
+    api.apply(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s)" + s +
+              R"(","namespace":"bench"},"spec":{"ports":[{"name":"http","port":80}]}})");
+    api.apply(kube_objects(
+        i, {"127.0.0.41", "127.0.0.43", "127.0.0.44", "127.0.0.45", "127.0.0.46"}, a.port()));
+    api.apply(
+        R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"i)" + s +
+        R"(","namespace":"bench"},"spec":{"ingressClassName":"wharf","rules":[{"host":"h)" + s +
+        R"(.bench","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"s)" +
+        s + R"(","port":{"name":"http"}}}}]}}]}})");
+  }
+  DataplaneProcess dp;
+  TempDir dir;
+  auto t0 = Clock::now();
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(),
+                    "--kubeconfig", api.write_kubeconfig(dir.path()), "--docker-endpoint", "off"});
+  // Hosts of the last Ingress answer once everything was listed, translated and applied.
+  auto t1 = first_200(dp.port(), "h" + std::to_string(n - 1) + ".bench", 120s);
+  if (t1 == Clock::time_point{}) {
+    std::fprintf(stderr, "never answered\n%s\n", ctl.log().c_str());
+    return 1;
+  }
+  std::printf(
+      "%d Ingresses, %d endpoints: controller start -> all answering %.0f ms, controller peak RSS "
+      "%.1f MiB\n",
+      n, n * 5, std::chrono::duration<double, std::milli>(t1 - t0).count(),
+      static_cast<double>(peak_rss_kib(ctl.pid())) / 1024);
+  // Endpoint changes: service 0's only endpoint moves between pod A and pod B; the time until
+  // the data plane sends requests to the new one.
+  std::vector<double> ms;
+  for (int round = 0; round < 40; ++round) {
+    UpstreamServer& to = round % 2 ? a : b;
+    api.apply(kube_objects(0, {round % 2 ? "127.0.0.41" : "127.0.0.42"}, a.port()));
+    auto w = Clock::now();
+    Clock::time_point seen{};
+    while (Clock::now() - w < 30s) {
+      auto before = to.requests_served();
+      host_status(dp.port(), "h0.bench", 2'000);
+      if (to.requests_served() > before) {
+        seen = Clock::now();
+        break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
+  }
+  report("EndpointSlice change -> data plane routes to the new endpoint (incl. 100 ms throttle)",
+         ms);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s event-latency|file-apply N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale N\n", argv[0]);
     return 2;
   }
   std::string mode = argv[1];
   int n = std::atoi(argv[2]);
   if (mode == "event-latency") return event_latency(n);
   if (mode == "file-apply") return file_apply(n);
+  if (mode == "kube-scale") return kube_scale(n);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }

@@ -88,16 +88,18 @@ awaitable<Result<bool>> Reflector::list() {
     doc.Parse(res->body.data(), res->body.size());
     if (doc.HasParseError() || !doc.IsObject())
       co_return Error{"list " + collection_ + ": invalid JSON"};
-    auto items = doc.FindMember("items");
-    if (items != doc.MemberEnd() && items->value.IsArray()) {
-      for (auto& item : items->value.GetArray()) {
+    if (doc.HasMember("items") && doc["items"].IsArray()) {
+      for (auto& item : doc["items"].GetArray()) {
         auto key = key_of(item);
         fresh[key] = serialize(item, kind_, doc.GetAllocator());
       }
     }
-    auto md = doc.FindMember("metadata");
-    cont = md == doc.MemberEnd() ? std::string() : str(md->value, "continue");
-    if (md != doc.MemberEnd()) version = str(md->value, "resourceVersion");
+    const Value& list = doc;  // const: RapidJSON's non-const iterators trip C++20's == rules
+    cont.clear();
+    if (list.HasMember("metadata")) {
+      cont = str(list["metadata"], "continue");
+      version = str(list["metadata"], "resourceVersion");
+    }
     if (cont.empty()) break;
   }
   objects_ = std::move(fresh);
@@ -112,21 +114,20 @@ void Reflector::apply_event(std::string_view line, bool& gone) {
   doc.Parse(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return;
   const std::string type = str(doc, "type");
-  auto obj = doc.FindMember("object");
-  if (obj == doc.MemberEnd() || !obj->value.IsObject()) return;
+  if (!doc.HasMember("object") || !doc["object"].IsObject()) return;
+  Value& object = doc["object"];
   if (type == "ERROR") {
     // A Status object; 410 means our resourceVersion fell out of the server's window.
-    auto code = obj->value.FindMember("code");
-    if (code != obj->value.MemberEnd() && code->value.IsInt() && code->value.GetInt() == 410)
+    if (object.HasMember("code") && object["code"].IsInt() && object["code"].GetInt() == 410)
       gone = true;
-    log::warn("kubernetes: watch " + collection_ + ": " + str(obj->value, "message"));
+    log::warn("kubernetes: watch " + collection_ + ": " + str(object, "message"));
     return;
   }
-  if (auto rv = resource_version_of(obj->value); !rv.empty()) resource_version_ = rv;
+  if (auto rv = resource_version_of(object); !rv.empty()) resource_version_ = rv;
   if (type == "BOOKMARK") return;
-  auto key = key_of(obj->value);
+  auto key = key_of(object);
   if (type == "ADDED" || type == "MODIFIED") {
-    objects_[key] = serialize(obj->value, kind_, doc.GetAllocator());
+    objects_[key] = serialize(object, kind_, doc.GetAllocator());
   } else if (type == "DELETED") {
     objects_.erase(key);
   } else {
