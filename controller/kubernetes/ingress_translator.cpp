@@ -36,12 +36,16 @@ std::string service_key(const std::string& ns, const IngressBackend& b) {
          (b.port_name.empty() ? std::to_string(b.port_number) : b.port_name);
 }
 
-const Service* find_service(const Snapshot& snap, const std::string& ns, const std::string& name) {
-  for (const auto& s : snap.services) {
-    if (s.meta.ns == ns && s.meta.name == name) return &s;
+// Services and EndpointSlices by "namespace/service", built once per translation so a
+// thousand Ingresses do not each scan every object.
+struct Index {
+  std::map<std::string, const Service*> services;
+  std::map<std::string, std::vector<const EndpointSlice*>> slices;
+  explicit Index(const Snapshot& snap) {
+    for (const auto& s : snap.services) services[s.meta.ns + "/" + s.meta.name] = &s;
+    for (const auto& es : snap.slices) slices[es.meta.ns + "/" + es.service].push_back(&es);
   }
-  return nullptr;
-}
+};
 
 std::string url_of(const std::string& ip, std::int32_t port) {
   bool v6 = ip.find(':') != std::string::npos;
@@ -50,7 +54,7 @@ std::string url_of(const std::string& ip, std::int32_t port) {
 
 // The backend's servers: ready, not terminating endpoints of the Service's EndpointSlices, on the
 // slice port that carries the chosen Service port (slices name their ports like the Service).
-model::ConfigService backend_service(const Snapshot& snap, const std::string& ns,
+model::ConfigService backend_service(const Index& idx, const std::string& ns,
                                      const IngressBackend& b, const std::string& field) {
   model::ConfigService out;
   out.name = service_key(ns, b);
@@ -59,7 +63,8 @@ model::ConfigService backend_service(const Snapshot& snap, const std::string& ns
     out.errors.push_back(field + ": only service backends are supported");
     return out;
   }
-  const Service* svc = find_service(snap, ns, b.service);
+  auto found = idx.services.find(ns + "/" + b.service);
+  const Service* svc = found == idx.services.end() ? nullptr : found->second;
   if (!svc) return out;  // Not created yet: no servers, its paths answer 503.
   if (svc->type == "ExternalName") {
     out.errors.push_back(field + ": service " + ns + "/" + b.service +
@@ -79,11 +84,13 @@ model::ConfigService backend_service(const Snapshot& snap, const std::string& ns
         (b.port_name.empty() ? std::to_string(b.port_number) : "named " + b.port_name));
     return out;
   }
-  for (const auto& slice : snap.slices) {
-    if (slice.meta.ns != ns || slice.service != b.service) continue;
-    for (const auto& sp : slice.ports) {
+  static const std::vector<const EndpointSlice*> kNone;
+  auto slices = idx.slices.find(ns + "/" + b.service);
+  const auto& service_slices = slices == idx.slices.end() ? kNone : slices->second;
+  for (const EndpointSlice* slice : service_slices) {
+    for (const auto& sp : slice->ports) {
       if (sp.name != port->name || sp.protocol != "TCP" || sp.port <= 0) continue;
-      for (const auto& ep : slice.endpoints) {
+      for (const auto& ep : slice->endpoints) {
         if (!ep.ready || ep.terminating) continue;
         for (const auto& addr : ep.addresses) out.servers.push_back({url_of(addr, sp.port), 1});
       }
@@ -139,7 +146,7 @@ Annotations annotations_of(const Ingress& ing) {
 
 class Builder {
  public:
-  Builder(const Snapshot& snap, model::ProviderConfig& out) : snap_(snap), out_(out) {}
+  Builder(const Snapshot& snap, model::ProviderConfig& out) : index_(snap), out_(out) {}
 
   void add(const Ingress& ing) {
     const Annotations ann = annotations_of(ing);
@@ -209,12 +216,12 @@ class Builder {
     auto key = service_key(ns, b);
     if (!made_.count(key)) {
       made_[key] = out_.services.size();
-      out_.services.push_back(backend_service(snap_, ns, b, field));
+      out_.services.push_back(backend_service(index_, ns, b, field));
     }
     return key;
   }
 
-  const Snapshot& snap_;
+  Index index_;
   model::ProviderConfig& out_;
   std::map<std::string, std::size_t> made_;
 };

@@ -1,5 +1,7 @@
 #include "controller/kubernetes/kube_provider.hpp"
 
+#include <chrono>
+
 #include <boost/asio/post.hpp>
 
 #include "log/log.hpp"
@@ -55,6 +57,7 @@ void KubeProvider::changed() {
 }
 
 model::ProviderConfig KubeProvider::build() const {
+  auto started = std::chrono::steady_clock::now();
   Snapshot snap;
   for (const auto& r : reflectors_) {
     for (const auto& [key, json] : r->objects()) {
@@ -62,7 +65,12 @@ model::ProviderConfig KubeProvider::build() const {
         log::warn("kubernetes: " + key + ": " + ok.error());
     }
   }
-  return translate(snap, options_.ingress);
+  auto config = translate(snap, options_.ingress);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  log::debug("kubernetes: translated " + std::to_string(snap.ingresses.size()) + " Ingresses in " +
+             std::to_string(took.count()) + " ms");
+  return config;
 }
 
 awaitable<void> KubeProvider::run() {
