@@ -3,6 +3,7 @@
 #include <charconv>
 #include <set>
 
+#include "model/ip.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::model {
@@ -55,6 +56,13 @@ Result<ServerAddress> parse_server_url(std::string_view url) {
     out.port = static_cast<std::uint16_t>(p);
   }
   return out;
+}
+
+std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port) {
+  if (port < 1 || port > 65535 || !IpAddress::parse(ip)) return std::nullopt;
+  bool v6 = ip.find(':') != std::string_view::npos;
+  return "http://" + (v6 ? "[" + std::string(ip) + "]" : std::string(ip)) + ":" +
+         std::to_string(port);
 }
 
 Result<bool> validate(const RoutingTable& table) {

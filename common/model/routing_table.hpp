@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,11 @@ struct ServerAddress {
   std::uint16_t port = 80;
 };
 Result<ServerAddress> parse_server_url(std::string_view url);
+
+// "http://10.0.0.5:8080" or "http://[fd00::5]:8080" for an address providers report (a
+// container's, an endpoint's); nothing when it is not an IP literal or the port is out of range,
+// so a provider's odd data can never produce a server URL the data plane refuses.
+std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port);
 
 // Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
 // server URLs. Returns the first problem, naming the object; the data plane nacks with it.

@@ -208,11 +208,6 @@ model::Result<std::string> address_of(const Container& c, const ContainerConfig&
   return model::Error{"container " + c.name + " has no IP address on any network"};
 }
 
-std::string url_of(const std::string& ip, std::uint16_t port) {
-  bool v6 = ip.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptions& opt) {
   for (auto& [name, s] : cc.services) {
     std::uint16_t port = 0;
@@ -238,7 +233,12 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       s.errors.push_back(ip.error());
       continue;
     }
-    s.servers.push_back({url_of(*ip, port), 1});
+    auto url = model::server_url_for_ip(*ip, port);
+    if (!url) {
+      s.errors.push_back("container " + c.name + ": '" + *ip + "' is not an IP address");
+      continue;
+    }
+    s.servers.push_back({*url, 1});
   }
 }
 

@@ -47,11 +47,6 @@ struct Index {
   }
 };
 
-std::string url_of(const std::string& ip, std::int32_t port) {
-  bool v6 = ip.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 // The backend's servers: ready, not terminating endpoints of the Service's EndpointSlices, on the
 // slice port that carries the chosen Service port (slices name their ports like the Service).
 model::ConfigService backend_service(const Index& idx, const std::string& ns,
@@ -92,7 +87,10 @@ model::ConfigService backend_service(const Index& idx, const std::string& ns,
       if (sp.name != port->name || sp.protocol != "TCP" || sp.port <= 0) continue;
       for (const auto& ep : slice->endpoints) {
         if (!ep.ready || ep.terminating) continue;
-        for (const auto& addr : ep.addresses) out.servers.push_back({url_of(addr, sp.port), 1});
+        for (const auto& addr : ep.addresses) {
+          // Only IP literals (addressType IPv4/IPv6); FQDN endpoints are not routed to.
+          if (auto url = model::server_url_for_ip(addr, sp.port)) out.servers.push_back({*url, 1});
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "model/ip.hpp"
+#include "model/routing_table.hpp"
 
 namespace wharf::model {
 namespace {
@@ -37,6 +38,21 @@ TEST(Ip, CidrContains) {
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->size(), 2u);
   EXPECT_FALSE(parse_cidr_list("127.0.0.1,nope").ok());
+}
+
+}  // namespace
+}  // namespace wharf::model
+
+namespace wharf::model {
+namespace {
+
+TEST(ServerUrlForIp, OnlyIpLiteralsAndValidPorts) {
+  EXPECT_EQ(server_url_for_ip("10.0.0.5", 8080), "http://10.0.0.5:8080");
+  EXPECT_EQ(server_url_for_ip("fd00::5", 80), "http://[fd00::5]:80");
+  EXPECT_EQ(server_url_for_ip("10.244.1.http://x", 80), std::nullopt);
+  EXPECT_EQ(server_url_for_ip("db.internal", 80), std::nullopt);
+  EXPECT_EQ(server_url_for_ip("10.0.0.5", 0), std::nullopt);
+  EXPECT_EQ(server_url_for_ip("10.0.0.5", 65536), std::nullopt);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // trusted either), translated with both label prefixes and compiled.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 
 #include "controller/compiler/compiler.hpp"
@@ -17,6 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.exposed_by_default = true;
   auto config = wharf::controller::docker::translate(*containers, options);
   auto table = wharf::controller::compiler::compile({{"docker", config}});
-  if (!wharf::model::validate(table).ok()) __builtin_trap();  // see file_config_fuzz.cpp
+  if (auto ok = wharf::model::validate(table); !ok) {
+    std::fprintf(stderr, "compiled table refused: %s\n",
+                 ok.error().c_str());  // see file_config_fuzz.cpp
+    __builtin_trap();
+  }
   return 0;
 }

@@ -3,6 +3,7 @@
 // and the compiled table must pass the data plane's validation.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 
 #include "controller/compiler/compiler.hpp"
@@ -15,6 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Whatever the input, the compiled table must be one the data plane accepts: a bad object
   // is dropped with a diagnostic, never passed on to get the whole table refused.
   auto table = wharf::controller::compiler::compile({{"file", *config}});
-  if (!wharf::model::validate(table).ok()) __builtin_trap();
+  if (auto ok = wharf::model::validate(table); !ok) {
+    std::fprintf(stderr, "compiled table refused: %s\n", ok.error().c_str());
+    __builtin_trap();
+  }
   return 0;
 }

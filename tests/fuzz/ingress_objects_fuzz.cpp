@@ -2,6 +2,7 @@
 // compiled; the compiled table must pass the data plane's validate() (see file_config_fuzz.cpp).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 
 #include "controller/compiler/compiler.hpp"
@@ -15,6 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.watch_without_class = true;
   auto config = wharf::controller::kubernetes::translate(snap, options);
   auto table = wharf::controller::compiler::compile({{"kubernetes", config}});
-  if (!wharf::model::validate(table).ok()) __builtin_trap();
+  if (auto ok = wharf::model::validate(table); !ok) {
+    std::fprintf(stderr, "compiled table refused: %s\n", ok.error().c_str());
+    __builtin_trap();
+  }
   return 0;
 }
