@@ -85,53 +85,43 @@ int run(const Options& o) {
   return 0;
 }
 
+// One sync of a provider on `io`, for --check.
+template <typename Provider>
+model::Result<model::ProviderConfig> sync_now(asio::io_context& io, Provider& provider) {
+  std::optional<model::Result<model::ProviderConfig>> result;
+  asio::co_spawn(
+      io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); }, rethrow);
+  io.restart();
+  io.run();
+  if (!result) return model::Error{"no result"};
+  return std::move(*result);
+}
+
 int check(const Options& o, std::ostream& out) {
   asio::io_context io(1);
   Stats stats;
   compiler::ProviderConfigs configs;
   bool provider_failed = false;
+  auto take = [&](const std::string& name, model::Result<model::ProviderConfig> r) {
+    if (r) {
+      configs[name] = std::move(*r);
+    } else {
+      provider_failed = true;
+      out << name << ": " << r.error() << "\n";
+    }
+  };
   if (!o.docker_endpoint.empty()) {
     docker::DockerProvider provider(io.get_executor(), *docker::parse_endpoint(o.docker_endpoint),
                                     o.docker, stats, [](model::ProviderConfig) {});
-    std::optional<model::Result<model::ProviderConfig>> result;
-    asio::co_spawn(
-        io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); }, rethrow);
-    io.run();
-    if (result && *result) {
-      configs["docker"] = std::move(**result);
-    } else {
-      provider_failed = true;
-      out << "docker: " << (result ? result->error() : "no result") << "\n";
-    }
+    take("docker", sync_now(io, provider));
   }
   if (o.kube) {
     kubernetes::KubeProvider provider(io.get_executor(), *o.kube, o.kube_options, stats,
                                       [](model::ProviderConfig) {});
-    std::optional<model::Result<model::ProviderConfig>> result;
-    if (auto ok = provider.init(); !ok) {
-      result.emplace(model::Error{ok.error()});
-    } else {
-      asio::co_spawn(
-          io, [&]() -> awaitable<void> { result.emplace(co_await provider.sync_once()); }, rethrow);
-      io.restart();
-      io.run();
-    }
-    if (result && *result) {
-      configs["kubernetes"] = std::move(**result);
-    } else {
-      provider_failed = true;
-      out << "kubernetes: " << (result ? result->error() : "no result") << "\n";
-    }
+    auto ok = provider.init();
+    take("kubernetes", ok ? sync_now(io, provider) : model::Error{ok.error()});
   }
-  if (!o.file.empty()) {
-    auto loaded = file::FileProvider::load(o.file);
-    if (loaded) {
-      configs["file"] = std::move(*loaded);
-    } else {
-      provider_failed = true;
-      out << "file: " << loaded.error() << "\n";
-    }
-  }
+  if (!o.file.empty()) take("file", file::FileProvider::load(o.file));
   auto table = compiler::compile(configs);
   print_table(table, out);
   return provider_failed || !table.diagnostics.empty() ? 1 : 0;

@@ -6,6 +6,7 @@
 #include "cli/flags.hpp"
 #include "controller/docker/engine_client.hpp"
 #include "controller/docker/labels.hpp"
+#include "controller/provider/split_list.hpp"
 #include "log/log.hpp"
 
 namespace wharf::controller {
@@ -104,14 +105,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         o.docker_endpoint = v;
       }
     } else if (name == "--docker-label-prefixes") {
-      o.docker.label_prefixes.clear();
-      std::string_view rest = v;
-      while (!rest.empty()) {
-        auto comma = rest.find(',');
-        if (auto p = rest.substr(0, comma); !p.empty()) o.docker.label_prefixes.emplace_back(p);
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
+      o.docker.label_prefixes = split_list(v);
       if (o.docker.label_prefixes.empty()) return Error{"--docker-label-prefixes: empty list"};
     } else if (name == "--docker-exposed-by-default" || name == "--check" ||
                name == "--watch-ingress-without-class") {

@@ -7,6 +7,7 @@
 
 #include "controller/docker/labels.hpp"
 #include "controller/provider/middleware_types.hpp"
+#include "controller/provider/split_list.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::controller::docker {
@@ -21,20 +22,6 @@ std::string join(const std::vector<std::string>& path, std::size_t from) {
   for (std::size_t i = from; i < path.size(); ++i) {
     if (!out.empty()) out += '.';
     out += path[i];
-  }
-  return out;
-}
-
-std::vector<std::string> split_list(std::string_view v) {
-  std::vector<std::string> out;
-  while (!v.empty()) {
-    auto comma = v.find(',');
-    auto item = v.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
   }
   return out;
 }

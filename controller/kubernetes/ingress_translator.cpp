@@ -4,6 +4,8 @@
 #include <charconv>
 #include <map>
 
+#include "controller/provider/split_list.hpp"
+
 namespace wharf::controller::kubernetes {
 namespace {
 
@@ -11,20 +13,6 @@ constexpr const char* kAnnotationPrefix = "wharf.ingress.kubernetes.io/";
 constexpr std::int64_t kHostExact = 3, kHostWildcard = 2, kHostAny = 1;
 constexpr std::int64_t kHostWeight = 1'000'000'000;
 constexpr std::int64_t kDefaultBackendPriority = 2;
-
-std::vector<std::string> split_list(std::string_view v) {
-  std::vector<std::string> out;
-  while (!v.empty()) {
-    auto comma = v.find(',');
-    auto item = v.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
-  }
-  return out;
-}
 
 std::string where(const Ingress& ing) {
   return "ingress " + ing.meta.ns + "/" + ing.meta.name;

@@ -150,13 +150,17 @@ awaitable<Result<bool>> Reflector::watch() {
 awaitable<void> Reflector::run() {
   Backoff backoff;
   std::string last_error;
+  // Each distinct failure is logged once, not once per retry.
+  auto failed = [&](const std::string& why) {
+    if (why != last_error) log::warn("kubernetes: " + why + "; retrying");
+    last_error = why;
+  };
   bool need_list = true;
   while (true) {
     if (need_list) {
       auto listed = co_await list();
       if (!listed) {
-        if (listed.error() != last_error) log::warn("kubernetes: " + listed.error() + "; retrying");
-        last_error = listed.error();
+        failed(listed.error());
         if (!co_await sleep_for(backoff.next())) co_return;
         continue;
       }
@@ -164,8 +168,7 @@ awaitable<void> Reflector::run() {
     }
     auto watched = co_await watch();
     if (!watched) {
-      if (watched.error() != last_error) log::warn("kubernetes: " + watched.error() + "; retrying");
-      last_error = watched.error();
+      failed(watched.error());
       if (!co_await sleep_for(backoff.next())) co_return;
       continue;
     }
