@@ -13,8 +13,9 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 
 # The Docker integration tests start their own dockerd (never the system's) with containers
-# made from busybox-static; only the test command installs them.
-scripts/setup.sh docker.io busybox-static
+# made from busybox-static, and the Kubernetes client's TLS test an openssl s_server; only the
+# test command installs them.
+scripts/setup.sh docker.io busybox-static openssl
 
 # The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
 extra=()

@@ -1,6 +1,7 @@
 // wharf-controller's Kubernetes provider against a fixture API server that speaks the API's
 // wire format, feeding the real data plane; backends are real servers on 127.0.0.x.
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -9,6 +10,7 @@
 #include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
 #include "test_common/kube_api_fixture.hpp"
 #include "test_common/upstream_server.hpp"
 
@@ -163,6 +165,55 @@ TEST(KubernetesEndToEnd, ListsArePaginated) {
   for (const auto& r : c.api.requests())
     continued += r.find("/ingresses?limit=500&continue=") != std::string::npos;
   EXPECT_EQ(continued, 2);
+}
+
+// The client's TLS: an HTTPS server (openssl s_server) with a certificate for 127.0.0.1 from a
+// test CA. With that CA the handshake succeeds and the request gets through (s_server answers
+// with a page that is not JSON, which the client reports); with another CA it is refused.
+TEST(KubernetesTls, ServerIsVerifiedAgainstTheConfiguredCa) {
+  TempDir dir;
+  const std::string d = dir.path();
+  auto sh = [&](const std::string& cmd) {
+    return run_command({"sh", "-c", "cd " + d + " && " + cmd});
+  };
+  ASSERT_EQ(
+      sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "
+         "/CN=test-ca"
+         " && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=api"
+         " && printf 'subjectAltName=IP:127.0.0.1\\n' > ext"
+         " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt"
+         " -days 2 -extfile ext")
+          .status,
+      0);
+  auto port = std::to_string(free_port());
+  ChildProcess server({"openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert",
+                       d + "/srv.crt", "-key", d + "/srv.key", "-www", "-quiet"});
+  auto kubeconfig =
+      [&](const std::string& name, const std::string& ca) {
+        std::ofstream(d + "/" + name)
+            << "current-context: c\nclusters: [{name: k, cluster: {server: "
+               "\"https://127.0.0.1:" +
+                   port + "\", certificate-authority: " + ca +
+                   "}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                   "users: [{name: u, user: {token: t}}]\n";
+        return d + "/" + name;
+      };
+  auto check = [&](const std::string& kc) {
+    return run_command(
+        {WHARF_CONTROLLER_BINARY, "--check", "--kubeconfig", kc, "--docker-endpoint", "off"});
+  };
+  std::string good;
+  for (int i = 0; i < 100; ++i) {  // until s_server listens
+    good = check(kubeconfig("good", "ca.crt")).out;
+    if (good.find("cannot connect") == std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(good.find("kubernetes: list /apis/networking.k8s.io/v1/ingressclasses: invalid JSON"),
+            std::string::npos)
+      << good;
+  auto wrong = check(kubeconfig("wrong", "srv.crt"));  // not the CA that signed it
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_NE(wrong.out.find("certificate verify failed"), std::string::npos) << wrong.out;
 }
 
 }  // namespace
