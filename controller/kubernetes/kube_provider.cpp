@@ -36,12 +36,6 @@ KubeProvider::KubeProvider(asio::any_io_executor ex, ClusterConfig config, KubeO
   }
 }
 
-std::vector<std::string> KubeProvider::collections() const {
-  std::vector<std::string> out;
-  for (const auto& r : reflectors_) out.push_back(r->kind());
-  return out;
-}
-
 void KubeProvider::changed() {
   stats_.add("provider_events_total", "kubernetes");
   for (const auto& r : reflectors_) {

@@ -35,9 +35,6 @@ class KubeProvider {
   // Lists everything once and translates (--check).
   awaitable<model::Result<model::ProviderConfig>> sync_once();
 
-  // The API paths read, for the RBAC documentation and tests: the verbs are list and watch.
-  std::vector<std::string> collections() const;
-
  private:
   void changed();
   model::ProviderConfig build() const;

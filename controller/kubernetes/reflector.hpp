@@ -27,7 +27,6 @@ class Reflector {
   bool synced() const { return synced_; }
   // Object JSON by "namespace/name".
   const std::map<std::string, std::string>& objects() const { return objects_; }
-  const std::string& kind() const { return kind_; }
 
  private:
   // Returns true when the watch ended normally (resume), false when a relist is needed.

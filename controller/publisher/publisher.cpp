@@ -109,7 +109,6 @@ awaitable<bool> Publisher::serve_connection(stream_protocol::socket& sock) {
     auto round_trip = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - sent_at);
     if (auto* ack = std::get_if<ipc::Ack>(&*reply)) {
-      acked_ = ack->version;
       stats_.add("pushes_total", "ack");
       log::info("publisher: data plane applied version " + std::to_string(ack->version) + " (" +
                 std::to_string(table.routers.size()) + " routers, " +

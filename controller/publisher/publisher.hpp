@@ -26,8 +26,6 @@ class Publisher {
   awaitable<void> run();
   void stop();
 
-  std::uint64_t last_acked() const { return acked_; }
-
  private:
   awaitable<bool> serve_connection(asio::local::stream_protocol::socket& sock);
 
@@ -35,7 +33,6 @@ class Publisher {
   Stats& stats_;
   std::optional<model::RoutingTable> latest_;
   std::uint64_t last_version_ = 0;
-  std::uint64_t acked_ = 0;
   asio::steady_timer wake_;  // Cancelled to say "a newer table is waiting".
   bool stopping_ = false;
 };

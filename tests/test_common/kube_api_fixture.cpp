@@ -351,9 +351,4 @@ std::vector<std::string> KubeApiFixture::requests() const {
   return impl_->requests;
 }
 
-std::uint64_t KubeApiFixture::resource_version() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->rv;
-}
-
 }  // namespace wharf::test

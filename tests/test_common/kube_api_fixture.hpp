@@ -36,7 +36,6 @@ class KubeApiFixture {
 
   // "GET /apis/...?..." lines of every request received, in order.
   std::vector<std::string> requests() const;
-  std::uint64_t resource_version() const;
 
   struct Impl;
 
