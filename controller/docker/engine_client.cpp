@@ -8,6 +8,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "controller/http_lines.hpp"
+
 namespace wharf::controller::docker {
 namespace {
 
@@ -72,13 +74,6 @@ http::request<http::empty_body> make_get(const std::string& target) {
   return req;
 }
 
-std::string failure(const std::string& target, unsigned status, std::string_view body) {
-  // Docker's errors are {"message": "..."}; quote the body as is, trimmed.
-  std::string msg(body.substr(0, 300));
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
-  return "GET " + target + ": HTTP " + std::to_string(status) + (msg.empty() ? "" : ": " + msg);
-}
-
 template <typename Stream>
 awaitable<Result<http::response<http::string_body>>> exchange(Stream& s, std::string target) {
   auto req = make_get(target);
@@ -137,7 +132,7 @@ awaitable<Result<std::string>> EngineClient::negotiate() {
   auto res = co_await with_stream(ex_, endpoint_, [](auto& s) { return exchange(s, "/_ping"); });
   if (!res) co_return Error{res.error()};
   if (res->result() != http::status::ok)
-    co_return Error{failure("/_ping", res->result_int(), res->body())};
+    co_return Error{http_failure("GET /_ping", res->result_int(), res->body())};
   auto version = negotiate_api_version(res->base()["API-Version"]);
   if (!version) co_return Error{"GET /_ping: " + version.error()};
   version_ = *version;
@@ -149,7 +144,7 @@ awaitable<Result<std::string>> EngineClient::get(std::string target) {
   auto res = co_await with_stream(ex_, endpoint_, [&full](auto& s) { return exchange(s, full); });
   if (!res) co_return Error{res.error()};
   if (res->result() != http::status::ok)
-    co_return Error{failure(full, res->result_int(), res->body())};
+    co_return Error{http_failure("GET " + full, res->result_int(), res->body())};
   co_return std::move(res->body());
 }
 
@@ -166,24 +161,14 @@ awaitable<Result<bool>> EngineClient::events(std::string query, std::function<vo
     auto [hec, h] = co_await http::async_read_header(s, buf, parser, kNoThrow);
     if (hec) co_return Error{"GET " + full + ": " + hec.message()};
     if (parser.get().result() != http::status::ok) {
-      co_return Error{failure(full, parser.get().result_int(), {})};
+      auto body = co_await read_error_body(s, buf, parser);
+      co_return Error{http_failure("GET " + full, parser.get().result_int(), body)};
     }
     s.expires_never();  // Quiet hours without events are normal.
     on_open();
-    std::string pending;
-    char chunk[16 * 1024];
-    while (!parser.is_done()) {
-      parser.get().body().data = chunk;
-      parser.get().body().size = sizeof chunk;
-      auto [rec, r] = co_await http::async_read_some(s, buf, parser, kNoThrow);
-      if (rec && rec != http::error::need_buffer) co_return Error{"event stream: " + rec.message()};
-      pending.append(chunk, sizeof chunk - parser.get().body().size);
-      // Docker writes one JSON object per line.
-      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-        if (nl > 0) on_event(std::string_view(pending).substr(0, nl));
-        pending.erase(0, nl + 1);
-      }
-    }
+    std::string rest;  // Docker writes one JSON object per line.
+    auto ec = co_await read_lines(s, buf, parser, on_event, rest);
+    if (ec) co_return Error{"event stream: " + ec.message()};
     co_return Error{"event stream ended"};
   });
 }

@@ -11,6 +11,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "controller/http_lines.hpp"
+
 namespace wharf::controller::kubernetes {
 namespace {
 
@@ -39,14 +41,6 @@ void authorize(Request& req, const ClusterConfig& c, const std::string& host) {
   req.set(http::field::user_agent, "wharf-controller");
   req.set(http::field::accept, "application/json");
   if (auto t = bearer_token(c); !t.empty()) req.set(http::field::authorization, "Bearer " + t);
-}
-
-std::string describe(const std::string& target, unsigned status, std::string_view body) {
-  // The API answers errors as a Status object; its message is the useful part, but the body
-  // (at most a few hundred bytes of it) is quoted whole rather than parsed here.
-  std::string b(body.substr(0, 400));
-  while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.pop_back();
-  return target + ": HTTP " + std::to_string(status) + (b.empty() ? "" : ": " + b);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -166,29 +160,15 @@ awaitable<Result<bool>> ApiClient::stream(std::string target,
     auto [hec, h] = co_await http::async_read_header(s, buf, parser, kNoThrow);
     if (hec) co_return Error{target + ": " + hec.message()};
     const unsigned status = parser.get().result_int();
+    if (status != 200) {
+      auto body = co_await read_error_body(s, buf, parser);
+      co_return Error{http_failure(target, status, body)};
+    }
     // Idle watches are normal; the server ends them itself (timeoutSeconds).
     beast::get_lowest_layer(s).expires_never();
-    std::string pending;
-    char chunk[16 * 1024];
-    while (!parser.is_done()) {
-      parser.get().body().data = chunk;
-      parser.get().body().size = sizeof chunk;
-      auto [rec, r] = co_await http::async_read_some(s, buf, parser, kNoThrow);
-      if (rec && rec != http::error::need_buffer) {
-        if (status != 200) break;
-        co_return Error{"watch " + target + ": " + rec.message()};
-      }
-      pending.append(chunk, sizeof chunk - parser.get().body().size);
-      if (status != 200) {
-        if (pending.size() > 4096) break;
-        continue;
-      }
-      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-        if (nl > 0) on_line(std::string_view(pending).substr(0, nl));
-        pending.erase(0, nl + 1);
-      }
-    }
-    if (status != 200) co_return Error{describe(target, status, pending)};
+    std::string rest;
+    auto ec = co_await read_lines(s, buf, parser, on_line, rest);
+    if (ec) co_return Error{"watch " + target + ": " + ec.message()};
     co_return true;
   });
 }
