@@ -3,8 +3,9 @@
 #  1. container start → first 200 through the data plane, p50/p99 over $CONTAINERS containers,
 #     against a private dockerd (needs root, docker.io, busybox-static), default throttle;
 #  2. $ROUTERS routers from the file provider: written → compiled, pushed, applied, answering;
-#  3. $INGRESSES Ingresses with 5 endpoints each from a fixture Kubernetes API server: listed →
-#     answering, controller peak RSS, and EndpointSlice change → data plane updated p50/p99;
+#  3. $INGRESSES Ingresses with 5 endpoints and a TLS Secret each, from a fixture Kubernetes API
+#     server: listed → answering, controller peak RSS, EndpointSlice change → data plane updated
+#     p50/p99;
 #  4. data plane req/s with $ROUTERS hosts vs 10 hosts (wrk, each request to a random host),
 #     the data plane on one core.
 # Usage: bench/controller.sh   (env: CONTAINERS=50 ROUTERS=10000 INGRESSES=1000 DURATION=10s
@@ -18,7 +19,7 @@ INGRESSES=${INGRESSES:-1000}
 DURATION=${DURATION:-10s}
 TESTS=${TESTS:-"events file kube hosts"}
 
-scripts/setup.sh wrk docker.io busybox-static
+scripts/setup.sh wrk docker.io busybox-static openssl
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j2 wharf-dataplane wharf-controller wharf-demo-backend wharf-bench-controller >/dev/null
 

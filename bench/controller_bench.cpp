@@ -172,6 +172,24 @@ int kube_scale(int n) {
   KubeApiFixture api;
   api.apply(
       R"({"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"wharf"},"spec":{"controller":"wharf.dev/ingress-controller"}})");
+  // Each Ingress has a TLS section naming its own Secret with a distinct certificate and key,
+  // so the controller's certificate checks are part of the figures.
+  TempDir certs;
+  auto made = run_command(
+      {"sh", "-c",
+       "cd " + certs.path() + " && for i in $(seq 0 " + std::to_string(n - 1) +
+           "); do openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
+           "-subj /CN=h$i.bench -keyout k -out c 2>/dev/null || exit 1; "
+           "printf '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":"
+           "\"t%s\",\"namespace\":\"bench\"},\"type\":\"kubernetes.io/tls\",\"data\":"
+           "{\"tls.crt\":\"%s\",\"tls.key\":\"%s\"}}\\n' $i $(base64 -w0 c) $(base64 -w0 k); "
+           "done > secrets"});
+  if (made.status != 0) {
+    std::fprintf(stderr, "openssl failed: %s\n", made.out.c_str());
+    return 1;
+  }
+  std::ifstream secrets(certs.path() + "/secrets");
+  for (std::string line; std::getline(secrets, line);) api.apply(line);
   for (int i = 0; i < n; ++i) {
     auto s = std::to_string(i);
     api.apply(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s)" + s +
@@ -180,7 +198,8 @@ int kube_scale(int n) {
         i, {"127.0.0.41", "127.0.0.43", "127.0.0.44", "127.0.0.45", "127.0.0.46"}, a.port()));
     api.apply(
         R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"i)" + s +
-        R"(","namespace":"bench"},"spec":{"ingressClassName":"wharf","rules":[{"host":"h)" + s +
+        R"(","namespace":"bench"},"spec":{"ingressClassName":"wharf","tls":[{"hosts":["h)" + s +
+        R"(.bench"],"secretName":"t)" + s + R"("}],"rules":[{"host":"h)" + s +
         R"(.bench","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"s)" +
         s + R"(","port":{"name":"http"}}}}]}}]}})");
   }
@@ -196,8 +215,8 @@ int kube_scale(int n) {
     return 1;
   }
   std::printf(
-      "%d Ingresses, %d endpoints: controller start -> all answering %.0f ms, controller peak RSS "
-      "%.1f MiB\n",
+      "%d Ingresses (each with a TLS Secret), %d endpoints: controller start -> all answering "
+      "%.0f ms, controller peak RSS %.1f MiB\n",
       n, n * 5, std::chrono::duration<double, std::milli>(t1 - t0).count(),
       static_cast<double>(peak_rss_kib(ctl.pid())) / 1024);
   // Endpoint changes: service 0's only endpoint moves between pod A and pod B; the time until

@@ -95,6 +95,17 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("certificates");
+  w.StartArray();
+  for (const auto& c : t.certificates) {
+    w.StartObject();
+    put(w, "name", c.name);
+    put_strings(w, "domains", c.domains);
+    put(w, "cert_pem", c.cert_pem);
+    put(w, "key_pem", c.key_pem);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("diagnostics");
   w.StartArray();
   for (const auto& d : t.diagnostics) {
@@ -234,6 +245,14 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                   r.number(o, "body_idle_ms", q, to.body_idle_ms) &&
                                   r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
                          });
+                }) &&
+         r.each(v, "certificates", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& c = t.certificates.emplace_back();
+                  return r.string(e, "name", p, c.name, true) &&
+                         r.strings(e, "domains", p, c.domains) &&
+                         r.string(e, "cert_pem", p, c.cert_pem, true) &&
+                         r.string(e, "key_pem", p, c.key_pem, true);
                 }) &&
          r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
            auto& d = t.diagnostics.emplace_back();

@@ -50,10 +50,22 @@ struct ConfigMiddleware {
   bool operator==(const ConfigMiddleware&) const = default;
 };
 
+// A certificate a provider delivers (a Kubernetes TLS Secret, later the file provider's
+// `tls.certificates`): already checked to parse and to match its key, or carrying why not.
+struct ConfigCertificate {
+  std::string name;
+  std::vector<std::string> domains;
+  std::string cert_pem, key_pem;
+  std::string source;  // "secret default/web-tls"
+  std::vector<std::string> errors;
+  bool operator==(const ConfigCertificate&) const = default;
+};
+
 struct ProviderConfig {
   std::vector<ConfigRouter> routers;
   std::vector<ConfigService> services;
   std::vector<ConfigMiddleware> middlewares;
+  std::vector<ConfigCertificate> certificates;
   // Problems not owned by one router or service (a container whose `enable` label is not a
   // boolean, a file that does not parse); reported as they are.
   std::vector<Diagnostic> diagnostics;

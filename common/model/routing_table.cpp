@@ -91,6 +91,21 @@ Result<bool> validate(const RoutingTable& table) {
     auto parsed = rules::parse(r.rule);
     if (!parsed) return Error{"router '" + r.name + "': " + parsed.error()};
   }
+  names.clear();
+  for (const auto& c : table.certificates) {
+    if (c.name.empty()) return Error{"certificate with an empty name"};
+    if (!names.insert(c.name).second) {
+      return Error{"certificate '" + c.name + "' is defined twice"};
+    }
+    if (c.cert_pem.empty() || c.key_pem.empty()) {
+      return Error{"certificate '" + c.name + "': cert_pem and key_pem are required"};
+    }
+    for (const auto& d : c.domains) {
+      if (d.empty() || d.find_first_of(" /`\"") != std::string::npos) {
+        return Error{"certificate '" + c.name + "': '" + d + "' is not a domain name"};
+      }
+    }
+  }
   return true;
 }
 

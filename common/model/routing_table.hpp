@@ -65,6 +65,18 @@ struct Service {
   bool operator==(const Service&) const = default;
 };
 
+// A certificate and its private key for TLS termination, as PEM text. `domains` are the TLS
+// server names (SNI) it is for: exact names or one-label wildcards ("*.example.com"). The table
+// carries key material, so whoever stores it (the data plane's state file) keeps it mode 0600
+// and nobody logs it: logs and --check name certificates, never print them.
+struct Certificate {
+  std::string name;  // Qualified, e.g. "default-web-tls@kubernetes".
+  std::vector<std::string> domains;
+  std::string cert_pem;  // Leaf first, then intermediates.
+  std::string key_pem;
+  bool operator==(const Certificate&) const = default;
+};
+
 // Why an object the providers produced is not in the table, carried along so the data plane's
 // admin API and the controller's --check can show it next to the objects that made it.
 struct Diagnostic {
@@ -79,6 +91,7 @@ struct RoutingTable {
   std::vector<EntryPoint> entrypoints;
   std::vector<Router> routers;
   std::vector<Service> services;
+  std::vector<Certificate> certificates;
   std::vector<Diagnostic> diagnostics;
   bool operator==(const RoutingTable&) const = default;
 

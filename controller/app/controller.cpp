@@ -69,6 +69,7 @@ int run(const Options& o) {
   }
   asio::co_spawn(io, publisher.run(), rethrow);
 
+  asio::steady_timer stop_deadline(io);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](error_code ec, int sig) {
     if (ec) return;
@@ -76,7 +77,18 @@ int run(const Options& o) {
               "; stopping (the data plane keeps serving the last table)");
     aggregator.stop();
     publisher.stop();
-    io.stop();
+    if (!kube_provider) return io.stop();
+    // Hand the leader lease over so another replica writes status at once instead of after
+    // the lease duration; bounded, so an unreachable API server cannot hold up the exit.
+    stop_deadline.expires_after(std::chrono::seconds(2));
+    stop_deadline.async_wait([&](error_code) { io.stop(); });
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          co_await kube_provider->stop();
+          io.stop();
+        },
+        asio::detached);
   });
   std::string providers;
   for (const auto& p : enabled_providers(o)) providers += (providers.empty() ? "" : ", ") + p;
@@ -143,6 +155,13 @@ void print_table(const model::RoutingTable& table, std::ostream& out) {
     out << "  " << s.name << " ";
     if (s.servers.empty()) out << " (no servers: answers 503)";
     for (const auto& srv : s.servers) out << " " << srv.url;
+    out << "\n";
+  }
+  // Names and domains only: the key material stays out of terminals and logs.
+  out << "certificates (" << table.certificates.size() << "):\n";
+  for (const auto& c : table.certificates) {
+    out << "  " << c.name << " ";
+    for (const auto& d : c.domains) out << " " << d;
     out << "\n";
   }
   out << "rejected (" << table.diagnostics.size() << "):\n";

@@ -1,7 +1,11 @@
 #include "controller/app/options.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <cstdio>
+#include <random>
 
 #include "cli/flags.hpp"
 #include "controller/docker/engine_client.hpp"
@@ -23,6 +27,55 @@ Result<std::chrono::milliseconds> parse_ms(const std::string& flag, const std::s
     return Error{flag + " '" + v + "': expected a number from 0 to " + std::to_string(max)};
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(n) * scale);
+}
+
+// "15s", "500ms", "2m", as Kubernetes components spell durations.
+Result<std::chrono::milliseconds> parse_duration(const std::string& flag, const std::string& v) {
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  std::string_view unit(p, static_cast<std::size_t>(v.data() + v.size() - p));
+  std::int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : 0;
+  if (ec != std::errc{} || n <= 0 || scale == 0 || n > 86'400'000 / scale) {
+    return Error{flag + " '" + v + "': expected a duration such as 15s, 500ms or 2m"};
+  }
+  return std::chrono::milliseconds(n * scale);
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "wharf";
+  return buf;
+}
+
+// Leader election needs names that default sensibly in a pod and outside one.
+Result<bool> finish_election(kubernetes::KubeOptions& k, const kubernetes::ClusterConfig& c) {
+  auto& e = k.election;
+  if (e.lease_namespace.empty())
+    e.lease_namespace = c.default_namespace.empty() ? "default" : c.default_namespace;
+  if (e.lease_name.empty()) e.lease_name = "wharf-" + k.ingress.ingress_class + "-leader";
+  if (e.identity.empty()) {
+    // Unique even for two replicas on one host (client-go appends a UUID the same way).
+    std::random_device rd;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "_%08x", rd());
+    e.identity = host_name() + suffix;
+  }
+  if (e.renew_deadline >= e.lease_duration) {
+    return Error{
+        "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration"};
+  }
+  if (e.retry_period * 6 / 5 >= e.renew_deadline) {
+    return Error{
+        "--leader-elect-retry-period (plus 20% jitter) must be shorter than "
+        "--leader-elect-renew-deadline"};
+  }
+  const auto& p = k.status.publish_service;
+  auto slash = p.find('/');
+  if (!p.empty() && (slash == 0 || slash == std::string::npos || slash + 1 == p.size() ||
+                     p.find('/', slash + 1) != std::string::npos)) {
+    return Error{"--publish-service '" + p + "': expected NAMESPACE/NAME"};
+  }
+  return true;
 }
 
 bool is_socket(const std::string& path) {
@@ -54,6 +107,15 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
                                   IngressClasses with controller wharf.dev/ingress-controller are ours
   --watch-ingress-without-class   also take Ingresses that name no class
   --namespace NS                  watch one namespace only (default: all)
+  --publish-service NS/NAME       write this Service's load-balancer addresses to the status of
+                                  our Ingresses (usually the Service in front of the data plane)
+  --publish-address LIST          or write these IPs / host names instead
+  --leader-elect-resource-name N  the Lease replicas elect a status writer on
+                                  (default wharf-<ingress class>-leader)
+  --leader-elect-resource-namespace NS  its namespace (default: the pod's, else default)
+  --leader-elect-identity ID      this replica's name in the Lease (default: host name + random)
+  --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D
+                                  client-go's timings (default 15s, 10s, 2s)
   --throttle MS                   fold provider changes for this long before compiling (default 100)
   --initial-sync-timeout SECONDS  publish without a provider that has not synced by then
                                   (default 30; the data plane serves its saved table meanwhile)
@@ -78,6 +140,14 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--ingress-class"},
                                    {"--watch-ingress-without-class", false},
                                    {"--namespace"},
+                                   {"--publish-service"},
+                                   {"--publish-address"},
+                                   {"--leader-elect-resource-name"},
+                                   {"--leader-elect-resource-namespace"},
+                                   {"--leader-elect-identity"},
+                                   {"--leader-elect-lease-duration"},
+                                   {"--leader-elect-renew-deadline"},
+                                   {"--leader-elect-retry-period"},
                                    {"--throttle"},
                                    {"--initial-sync-timeout"},
                                    {"--log-level"},
@@ -123,6 +193,23 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       o.kube_options.ingress.ingress_class = v;
     } else if (name == "--namespace") {
       o.kube_options.namespace_ = v;
+    } else if (name == "--publish-service") {
+      o.kube_options.status.publish_service = v;
+    } else if (name == "--publish-address") {
+      o.kube_options.status.publish_addresses = split_list(v);
+    } else if (name == "--leader-elect-resource-name") {
+      o.kube_options.election.lease_name = v;
+    } else if (name == "--leader-elect-resource-namespace") {
+      o.kube_options.election.lease_namespace = v;
+    } else if (name == "--leader-elect-identity") {
+      o.kube_options.election.identity = v;
+    } else if (name.starts_with("--leader-elect-")) {
+      auto d = parse_duration(name, v);
+      if (!d) return Error{d.error()};
+      auto& e = o.kube_options.election;
+      (name == "--leader-elect-lease-duration"   ? e.lease_duration
+       : name == "--leader-elect-renew-deadline" ? e.renew_deadline
+                                                 : e.retry_period) = *d;
     } else if (name == "--docker-network") {
       o.docker.network = v;
     } else if (name == "--docker-default-rule") {
@@ -164,6 +251,9 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     auto ic = kubernetes::in_cluster_config();
     if (!ic) return Error{ic.error()};
     o.kube = *ic;
+  }
+  if (o.kube) {
+    if (auto ok = finish_election(o.kube_options, *o.kube); !ok) return Error{ok.error()};
   }
   if (o.docker_endpoint.empty() && o.file.empty() && !o.kube) {
     return Error{

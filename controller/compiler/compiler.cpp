@@ -101,6 +101,18 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         idx.middleware_types[name] = m.type;
       }
     }
+    seen.clear();
+    for (const auto& c : config.certificates) {
+      auto name = qualify(c.name, provider);
+      std::vector<std::string> errors = c.errors;
+      if (auto bad_name = name_problem(c.name, seen); !bad_name.empty()) errors = {bad_name};
+      if (!errors.empty()) {
+        // Nothing refers to a certificate by name: its hosts fall back to the default one.
+        table.diagnostics.push_back({"certificate", name, join_errors(errors)});
+        continue;
+      }
+      table.certificates.push_back({name, c.domains, c.cert_pem, c.key_pem});
+    }
     for (const auto& d : config.diagnostics) {
       table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message});
     }
@@ -126,6 +138,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
   std::sort(table.routers.begin(), table.routers.end(), by_name);
   std::sort(table.services.begin(), table.services.end(), by_name);
+  std::sort(table.certificates.begin(), table.certificates.end(), by_name);
   std::stable_sort(table.diagnostics.begin(), table.diagnostics.end(),
                    [](const auto& a, const auto& b) {
                      return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);

@@ -6,6 +6,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "controller/kubernetes/base64.hpp"
+
 namespace wharf::controller::kubernetes {
 namespace {
 
@@ -21,23 +23,9 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Result<std::string> base64_decode(const std::string& in, const std::string& what) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    auto v = kAlphabet.find(c);
-    if (v == std::string::npos) return Error{what + ": not base64"};
-    buf = (buf << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buf >> bits) & 0xff);
-    }
-  }
-  return out;
+  auto out = kubernetes::base64_decode(in);
+  if (!out) return Error{what + ": not base64"};
+  return std::move(*out);
 }
 
 // Relative file names in a kubeconfig are relative to the kubeconfig's directory.

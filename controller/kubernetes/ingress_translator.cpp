@@ -1,10 +1,13 @@
 #include "controller/kubernetes/ingress_translator.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <map>
+#include <unordered_map>
 
 #include "controller/provider/split_list.hpp"
+#include "controller/tls/key_pair.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
@@ -210,6 +213,142 @@ class Builder {
   Index index_;
   model::ProviderConfig& out_;
   std::map<std::string, std::size_t> made_;
+
+ public:
+  const model::ConfigService& made(const std::string& key) const {
+    return out_.services[made_.at(key)];
+  }
+};
+
+// check_key_pair() of a Secret, remembered by content: every EndpointSlice change rebuilds the
+// whole translation, and parsing a thousand keys each time would cost ~100 ms. A memo of a
+// deterministic function (the translation stays pure), keyed by a hash of both PEMs and checked
+// against them, and bounded: cleared when it outgrows any plausible cluster.
+model::Result<tls::KeyPairInfo> checked_key_pair(const Secret& s) {
+  struct Entry {
+    std::string crt, key;
+    model::Result<tls::KeyPairInfo> result;
+  };
+  static std::unordered_map<std::size_t, Entry> memo;
+  const std::size_t h =
+      std::hash<std::string>{}(s.tls_crt) * 31 + std::hash<std::string>{}(s.tls_key);
+  if (auto it = memo.find(h);
+      it != memo.end() && it->second.crt == s.tls_crt && it->second.key == s.tls_key) {
+    return it->second.result;
+  }
+  auto result = tls::check_key_pair(s.tls_crt, s.tls_key, "tls.crt", "tls.key");
+  if (memo.size() >= 20'000) memo.clear();
+  memo.insert_or_assign(h, Entry{s.tls_crt, s.tls_key, result});
+  return result;
+}
+
+// A DNS name, or a one-label wildcard of one, as TLS server names are spelled.
+bool is_host_name(std::string_view h) {
+  if (h.starts_with("*.")) h.remove_prefix(2);
+  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.') return false;
+  return std::all_of(h.begin(), h.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';
+  });
+}
+
+// Certificates by Secret: every TLS section naming the same Secret shares one certificate.
+class Certificates {
+ public:
+  explicit Certificates(const Snapshot& snap) {
+    for (const auto& s : snap.secrets) secrets_[s.meta.ns + "/" + s.meta.name] = &s;
+  }
+
+  void add(const Ingress& ing) {
+    for (std::size_t i = 0; i < ing.tls.size(); ++i) {
+      const auto& t = ing.tls[i];
+      // No secretName is valid (hosts meant for SNI with a default certificate).
+      if (t.secret_name.empty()) continue;
+      auto& c = wanted_[ing.meta.ns + "/" + t.secret_name];
+      const std::string field = where(ing) + " spec.tls[" + std::to_string(i) + "]";
+      if (c.field.empty()) c.field = field;
+      c.own_names |= t.hosts.empty();
+      for (std::size_t j = 0; j < t.hosts.size(); ++j) {
+        // The API server validates hosts; a name that is not one (the data plane would refuse
+        // the whole table for it) is reported rather than passed on.
+        if (is_host_name(t.hosts[j])) {
+          c.hosts.push_back(t.hosts[j]);
+        } else if (c.bad_host.empty()) {
+          c.bad_host =
+              field + ".hosts[" + std::to_string(j) + "]: '" + t.hosts[j] + "' is not a host name";
+        }
+      }
+    }
+  }
+
+  // What is wrong with a Secret a TLS section of an Ingress in `ns` names, or empty.
+  std::string problem(const std::string& ns, const std::string& secret) {
+    auto it = wanted_.find(ns + "/" + secret);
+    return it == wanted_.end() ? std::string() : check(it->first, it->second);
+  }
+
+  void emit(model::ProviderConfig& out) {
+    for (auto& [key, c] : wanted_) {
+      model::ConfigCertificate cert;
+      auto slash = key.find('/');
+      cert.name = key.substr(0, slash) + "-" + key.substr(slash + 1);
+      cert.source = "secret " + key;
+      if (auto why = check(key, c); !why.empty()) {
+        cert.errors.push_back(c.field + ": " + why);
+      } else if (!c.bad_host.empty()) {
+        cert.errors.push_back(c.bad_host);
+      } else {
+        const Secret& s = *secrets_.at(key);
+        cert.cert_pem = s.tls_crt;
+        cert.key_pem = s.tls_key;
+        cert.domains = c.hosts;
+        if (c.own_names) {
+          // Names in a certificate are not validated by anyone before us.
+          std::copy_if(c.info.dns_names.begin(), c.info.dns_names.end(),
+                       std::back_inserter(cert.domains), is_host_name);
+        }
+        std::sort(cert.domains.begin(), cert.domains.end());
+        cert.domains.erase(std::unique(cert.domains.begin(), cert.domains.end()),
+                           cert.domains.end());
+      }
+      out.certificates.push_back(std::move(cert));
+    }
+  }
+
+ private:
+  struct Wanted {
+    std::string field;  // The first TLS section naming the Secret, for messages.
+    std::vector<std::string> hosts;
+    bool own_names = false;
+    std::string bad_host;
+    bool checked = false;
+    std::string problem;
+    tls::KeyPairInfo info;
+  };
+
+  // Checked once per Secret however many Ingresses name it (parsing keys is not free).
+  const std::string& check(const std::string& key, Wanted& c) {
+    if (c.checked) return c.problem;
+    c.checked = true;
+    auto found = secrets_.find(key);
+    const std::string prefix = "secret " + key;
+    if (found == secrets_.end()) {
+      c.problem = prefix +
+                  " not found (it must exist in the Ingress's namespace and be of type "
+                  "kubernetes.io/tls)";
+    } else if (found->second->type != "kubernetes.io/tls") {
+      c.problem = prefix + " is of type '" + found->second->type + "', not kubernetes.io/tls";
+    } else if (!found->second->problem.empty()) {
+      c.problem = prefix + ": " + found->second->problem;
+    } else if (auto info = checked_key_pair(*found->second); !info) {
+      c.problem = prefix + ": " + info.error();
+    } else {
+      c.info = std::move(*info);
+    }
+    return c.problem;
+  }
+
+  std::map<std::string, const Secret*> secrets_;
+  std::map<std::string, Wanted> wanted_;
 };
 
 }  // namespace
@@ -229,17 +368,50 @@ bool is_ours(const Ingress& ing, const Snapshot& snap, const IngressOptions& opt
                      [&](const IngressClass& c) { return ours(c) && c.is_default; });
 }
 
-model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt) {
-  std::vector<const Ingress*> ours;
-  for (const auto& ing : snap.ingresses) {
-    if (is_ours(ing, snap, opt)) ours.push_back(&ing);
-  }
-  std::sort(ours.begin(), ours.end(), [](const Ingress* a, const Ingress* b) {
+model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
+                                std::vector<IngressReport>* reports) {
+  std::vector<const Ingress*> sorted;
+  for (const auto& ing : snap.ingresses) sorted.push_back(&ing);
+  std::sort(sorted.begin(), sorted.end(), [](const Ingress* a, const Ingress* b) {
     return std::tie(a->meta.ns, a->meta.name) < std::tie(b->meta.ns, b->meta.name);
   });
   model::ProviderConfig out;
   Builder builder(snap, out);
-  for (const Ingress* ing : ours) builder.add(*ing);
+  Certificates certs(snap);
+  std::vector<std::pair<const Ingress*, std::size_t>> ours;  // Ingress, its first router.
+  for (const Ingress* ing : sorted) {
+    if (is_ours(*ing, snap, opt)) {
+      ours.emplace_back(ing, out.routers.size());
+      builder.add(*ing);
+      certs.add(*ing);
+    } else if (reports) {
+      reports->push_back({ing->meta, false, ing->status, {}});
+    }
+  }
+  if (reports) {
+    for (std::size_t k = 0; k < ours.size(); ++k) {
+      const Ingress& ing = *ours[k].first;
+      const std::size_t end = k + 1 < ours.size() ? ours[k + 1].second : out.routers.size();
+      IngressReport rep{ing.meta, true, ing.status, {}};
+      auto note = [&](const std::string& problem) {
+        if (!problem.empty() &&
+            std::find(rep.problems.begin(), rep.problems.end(), problem) == rep.problems.end()) {
+          rep.problems.push_back(problem);
+        }
+      };
+      for (std::size_t i = ours[k].second; i < end; ++i) {
+        for (const auto& e : out.routers[i].errors) note(e);
+        for (const auto& e : builder.made(out.routers[i].service).errors) note(e);
+      }
+      for (std::size_t i = 0; i < ing.tls.size(); ++i) {
+        if (ing.tls[i].secret_name.empty()) continue;
+        auto why = certs.problem(ing.meta.ns, ing.tls[i].secret_name);
+        if (!why.empty()) note(where(ing) + " spec.tls[" + std::to_string(i) + "]: " + why);
+      }
+      reports->push_back(std::move(rep));
+    }
+  }
+  certs.emit(out);
   return out;
 }
 

@@ -20,6 +20,15 @@ struct IngressOptions {
 // is the default class (or --watch-ingress-without-class).
 bool is_ours(const Ingress& ing, const Snapshot& snap, const IngressOptions& opt);
 
+// What translation found for one Ingress, for the status writer (status.loadBalancer on ours,
+// cleared on others) and for Warning Events (its problems).
+struct IngressReport {
+  ObjectMeta meta;
+  bool ours = false;
+  std::vector<LoadBalancerAddress> status;  // As the API server has it now.
+  std::vector<std::string> problems;        // Each a full sentence naming the field.
+};
+
 // networking.k8s.io/v1 Ingress semantics, exactly:
 //  - pathType Exact: the path, case-sensitive; Prefix: element-wise on '/', a trailing '/' on
 //    either side ignored ("/aaa" never matches "/aaaccc"); ImplementationSpecific: Prefix.
@@ -32,8 +41,13 @@ bool is_ours(const Ingress& ing, const Snapshot& snap, const IngressOptions& opt
 //    name; terminating endpoints get no new requests. A Service that does not exist (yet) gives
 //    a service without servers: its paths answer 503.
 //  - Annotations wharf.ingress.kubernetes.io/router.middlewares, .entrypoints and .priority.
+//  - TLS sections: one certificate per same-namespace `kubernetes.io/tls` Secret, for the hosts
+//    of every section naming it (the certificate's own names when a section lists none). A
+//    missing or broken Secret is an error on that certificate alone: its hosts get the default
+//    certificate and the routes stay.
 // Each bad path or backend is an error on its own router or service, naming the Ingress and
-// the field.
-model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt);
+// the field. `reports`, when given, receives one entry per Ingress in the snapshot.
+model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
+                                std::vector<IngressReport>* reports = nullptr);
 
 }  // namespace wharf::controller::kubernetes

@@ -34,6 +34,18 @@ KubeProvider::KubeProvider(asio::any_io_executor ex, ClusterConfig config, KubeO
     reflectors_.push_back(
         std::make_unique<Reflector>(client_, k.kind, k.path, [this] { changed(); }));
   }
+  // Only TLS Secrets, selected by the server: the controller never holds other Secrets.
+  reflectors_.push_back(std::make_unique<Reflector>(
+      client_, "Secret", "/api/v1" + ns + "/secrets", [this] { changed(); },
+      "fieldSelector=type%3Dkubernetes.io%2Ftls"));
+  const auto& publish = options_.status.publish_service;
+  if (!publish.empty() && options_.status.publish_addresses.empty()) {
+    // Its own watch, by name: it may live outside --namespace (usually the controller's own).
+    auto slash = publish.find('/');
+    reflectors_.push_back(std::make_unique<Reflector>(
+        client_, "Service", "/api/v1/namespaces/" + publish.substr(0, slash) + "/services",
+        [this] { changed(); }, "fieldSelector=metadata.name%3D" + publish.substr(slash + 1)));
+  }
 }
 
 void KubeProvider::changed() {
@@ -50,7 +62,7 @@ void KubeProvider::changed() {
   });
 }
 
-model::ProviderConfig KubeProvider::build() const {
+model::ProviderConfig KubeProvider::build() {
   auto started = std::chrono::steady_clock::now();
   Snapshot snap;
   for (const auto& r : reflectors_) {
@@ -59,7 +71,9 @@ model::ProviderConfig KubeProvider::build() const {
         log::warn("kubernetes: " + key + ": " + ok.error());
     }
   }
-  auto config = translate(snap, options_.ingress);
+  std::vector<IngressReport> reports;
+  auto config = translate(snap, options_.ingress, status_ ? &reports : nullptr);
+  if (status_) status_->update(std::move(reports), published_addresses(options_.status, snap));
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   log::debug("kubernetes: translated " + std::to_string(snap.ingresses.size()) + " Ingresses in " +
@@ -70,8 +84,18 @@ model::ProviderConfig KubeProvider::build() const {
 awaitable<void> KubeProvider::run() {
   log::info("kubernetes: API server " + client_.config().server + " (" + client_.config().source +
             ")" + (options_.namespace_.empty() ? "" : ", namespace " + options_.namespace_));
+  auto election = options_.election;
+  status_ = std::make_unique<StatusWriter>(ex_, client_, options_.status, election.identity);
+  elector_ = std::make_unique<LeaderElector>(client_, election,
+                                             [this](bool leader) { status_->set_leader(leader); });
+  asio::co_spawn(ex_, status_->run(), asio::detached);
+  asio::co_spawn(ex_, elector_->run(), asio::detached);
   for (auto& r : reflectors_) asio::co_spawn(ex_, r->run(), asio::detached);
   co_return;
+}
+
+awaitable<void> KubeProvider::stop() {
+  if (elector_) co_await elector_->release();
 }
 
 awaitable<Result<model::ProviderConfig>> KubeProvider::sync_once() {

@@ -7,7 +7,9 @@
 
 #include "controller/kubernetes/api_client.hpp"
 #include "controller/kubernetes/ingress_translator.hpp"
+#include "controller/kubernetes/leader_election.hpp"
 #include "controller/kubernetes/reflector.hpp"
+#include "controller/kubernetes/status_writer.hpp"
 #include "controller/net.hpp"
 #include "controller/provider/stats.hpp"
 #include "model/provider_config.hpp"
@@ -17,12 +19,16 @@ namespace wharf::controller::kubernetes {
 struct KubeOptions {
   IngressOptions ingress;
   std::string namespace_;  // Empty: every namespace.
+  StatusOptions status;
+  ElectionOptions election;
 };
 
 // The Kubernetes watcher: one reflector per kind the translator reads (IngressClass, Ingress,
-// Service, EndpointSlice). Once all have listed, every change rebuilds the snapshot from their
-// stores and hands the translated config to the sink (level-triggered, like Docker); the
-// aggregator throttles bursts such as a rollout's endpoint churn.
+// Service, EndpointSlice, TLS Secrets, and the --publish-service Service). Once all have listed,
+// every change rebuilds the snapshot from their stores and hands the translated config to the
+// sink (level-triggered, like Docker); the aggregator throttles bursts such as a rollout's
+// endpoint churn. Beside that, a leader elector, and the status writer that only the leader
+// runs.
 class KubeProvider {
  public:
   using Sink = std::function<void(model::ProviderConfig)>;
@@ -32,12 +38,14 @@ class KubeProvider {
 
   model::Result<bool> init() { return client_.init(); }
   awaitable<void> run();
+  // On shutdown: hands the lease over (see LeaderElector::release).
+  awaitable<void> stop();
   // Lists everything once and translates (--check).
   awaitable<model::Result<model::ProviderConfig>> sync_once();
 
  private:
   void changed();
-  model::ProviderConfig build() const;
+  model::ProviderConfig build();
 
   asio::any_io_executor ex_;
   ApiClient client_;
@@ -45,6 +53,8 @@ class KubeProvider {
   Stats& stats_;
   Sink sink_;
   std::vector<std::unique_ptr<Reflector>> reflectors_;
+  std::unique_ptr<LeaderElector> elector_;  // Set by run(), not for --check.
+  std::unique_ptr<StatusWriter> status_;
   bool rebuild_posted_ = false;
 };
 

@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include "controller/kubernetes/base64.hpp"
+
 namespace wharf::controller::kubernetes {
 namespace {
 
@@ -49,7 +51,9 @@ ObjectMeta meta_of(const Value& obj) {
   if (!md) return m;
   m.name = str(*md, "name");
   m.ns = str(*md, "namespace");
+  m.uid = str(*md, "uid");
   m.resource_version = str(*md, "resourceVersion");
+  if (const Value* g = member(*md, "generation"); g && g->IsInt64()) m.generation = g->GetInt64();
   m.labels = string_map(member(*md, "labels"));
   m.annotations = string_map(member(*md, "annotations"));
   return m;
@@ -68,9 +72,40 @@ IngressBackend backend_of(const Value& b) {
   return out;
 }
 
+std::vector<LoadBalancerAddress> load_balancer_of(const Value& obj) {
+  std::vector<LoadBalancerAddress> out;
+  const Value* status = member(obj, "status");
+  const Value* lb = status ? member(*status, "loadBalancer") : nullptr;
+  each(lb ? member(*lb, "ingress") : nullptr, [&](const Value& a) {
+    out.push_back({str(a, "ip"), str(a, "hostname")});
+  });
+  return out;
+}
+
+Secret secret_of(const Value& obj) {
+  Secret s;
+  s.meta = meta_of(obj);
+  s.type = str(obj, "type");
+  const Value* data = member(obj, "data");
+  auto field = [&](const char* key, std::string& out) {
+    if (!data) return;
+    auto encoded = str(*data, key);
+    auto decoded = base64_decode(encoded);
+    if (decoded) {
+      out = std::move(*decoded);
+    } else if (s.problem.empty()) {
+      s.problem = std::string("data[") + key + "] is not base64";
+    }
+  };
+  field("tls.crt", s.tls_crt);
+  field("tls.key", s.tls_key);
+  return s;
+}
+
 Ingress ingress_of(const Value& obj) {
   Ingress ing;
   ing.meta = meta_of(obj);
+  ing.status = load_balancer_of(obj);
   const Value* spec = member(obj, "spec");
   if (!spec) return ing;
   ing.class_name = str(*spec, "ingressClassName");
@@ -114,6 +149,7 @@ void add_object(const Value& obj, Snapshot& out) {
   } else if (kind == "Service") {
     Service s;
     s.meta = meta_of(obj);
+    s.status = load_balancer_of(obj);
     if (const Value* spec = member(obj, "spec")) {
       s.type = str(*spec, "type");
       each(member(*spec, "ports"), [&](const Value& p) {
@@ -150,6 +186,8 @@ void add_object(const Value& obj, Snapshot& out) {
       es.endpoints.push_back(std::move(ep));
     });
     out.slices.push_back(std::move(es));
+  } else if (kind == "Secret") {
+    out.secrets.push_back(secret_of(obj));
   }
 }
 

@@ -17,7 +17,9 @@ namespace wharf::controller::kubernetes {
 struct ObjectMeta {
   std::string name;
   std::string ns;  // metadata.namespace
+  std::string uid;
   std::string resource_version;
+  std::int64_t generation = 0;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
 };
@@ -46,12 +48,20 @@ struct IngressTls {
   std::string secret_name;
 };
 
+// One entry of status.loadBalancer.ingress (Ingress and Service alike).
+struct LoadBalancerAddress {
+  std::string ip;
+  std::string hostname;
+  bool operator==(const LoadBalancerAddress&) const = default;
+};
+
 struct Ingress {
   ObjectMeta meta;
   std::string class_name;  // spec.ingressClassName
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
   std::vector<IngressTls> tls;
+  std::vector<LoadBalancerAddress> status;  // status.loadBalancer.ingress
 };
 
 struct IngressClass {
@@ -70,6 +80,16 @@ struct Service {
   ObjectMeta meta;
   std::string type;  // ClusterIP, NodePort, LoadBalancer, ExternalName
   std::vector<ServicePort> ports;
+  std::vector<LoadBalancerAddress> status;  // status.loadBalancer.ingress
+};
+
+// A Secret's `tls.crt` and `tls.key`, base64-decoded. Other keys are not kept: nothing else of a
+// Secret should sit in the controller's memory.
+struct Secret {
+  ObjectMeta meta;
+  std::string type;
+  std::string tls_crt, tls_key;
+  std::string problem;  // A data field that is not base64.
 };
 
 struct EndpointPort {
@@ -98,6 +118,7 @@ struct Snapshot {
   std::vector<Ingress> ingresses;
   std::vector<Service> services;
   std::vector<EndpointSlice> slices;
+  std::vector<Secret> secrets;
 };
 
 // Adds the objects of one JSON document to `out`: a single object, or a list (`kind: List`,

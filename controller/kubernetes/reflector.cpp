@@ -60,10 +60,11 @@ std::string url_escape(const std::string& s) {
 }  // namespace
 
 Reflector::Reflector(ApiClient& client, std::string kind, std::string collection,
-                     std::function<void()> on_change)
+                     std::function<void()> on_change, std::string selector)
     : client_(client),
       kind_(std::move(kind)),
       collection_(std::move(collection)),
+      selector_(std::move(selector)),
       on_change_(std::move(on_change)) {}
 
 awaitable<Result<bool>> Reflector::list() {
@@ -71,6 +72,7 @@ awaitable<Result<bool>> Reflector::list() {
   std::string cont, version;
   while (true) {
     std::string target = collection_ + "?limit=" + std::to_string(kPageSize);
+    if (!selector_.empty()) target += "&" + selector_;
     if (!cont.empty()) target += "&continue=" + url_escape(cont);
     auto res = co_await client_.request(boost::beast::http::verb::get, target);
     if (!res) co_return Error{res.error()};
@@ -140,6 +142,7 @@ awaitable<Result<bool>> Reflector::watch() {
   std::string target = collection_ + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=" +
                        std::to_string(kWatchTimeoutSeconds) +
                        "&resourceVersion=" + url_escape(resource_version_);
+  if (!selector_.empty()) target += "&" + selector_;
   bool gone = false;
   auto r = co_await client_.stream(target, [&](std::string_view line) { apply_event(line, gone); });
   if (gone || (!r && r.error().find("HTTP 410") != std::string::npos)) co_return false;

@@ -17,8 +17,10 @@ namespace wharf::controller::kubernetes {
 // change, never for bookmarks.
 class Reflector {
  public:
+  // `selector` narrows the collection server-side: "fieldSelector=type%3Dkubernetes.io%2Ftls"
+  // (already escaped), added to every list and watch request.
   Reflector(ApiClient& client, std::string kind, std::string collection,
-            std::function<void()> on_change);
+            std::function<void()> on_change, std::string selector = {});
 
   awaitable<void> run();
   // One full list into the store (also what run() starts with).
@@ -36,6 +38,7 @@ class Reflector {
   ApiClient& client_;
   std::string kind_;        // "Ingress": set on objects whose JSON lacks it (list items)
   std::string collection_;  // "/apis/networking.k8s.io/v1/ingresses"
+  std::string selector_;
   std::function<void()> on_change_;
   std::map<std::string, std::string> objects_;
   std::string resource_version_;

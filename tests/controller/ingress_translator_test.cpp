@@ -3,6 +3,8 @@
 // backend answers this path" is decided exactly as in production.
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -171,6 +173,91 @@ TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityAndErrorsNamingTheField) 
       regex->errors.back(),
       "ingress default/broken spec.rules[0].http.paths[2].pathType: expected Exact, Prefix or "
       "ImplementationSpecific, got 'Regex'");
+}
+
+// TLS sections: one certificate per Secret, for the hosts of every section naming it; each
+// broken or missing Secret is reported on its certificate and its Ingress, and nothing else
+// changes (every Ingress still routes, its hosts fall back to the default certificate).
+TEST(IngressTls, CertificatesFromSecretsAndEveryBrokenSecretReported) {
+  std::vector<IngressReport> reports;
+  auto snap = fixture("tls");
+  auto table = compiler::compile({{"kubernetes", translate(snap, {}, &reports)}});
+
+  std::map<std::string, const model::Certificate*> certs;
+  for (const auto& c : table.certificates) certs[c.name] = &c;
+  ASSERT_EQ(certs.size(), 2u);
+  const auto* web = certs.at("default-web-tls@kubernetes");
+  EXPECT_EQ(web->domains, (std::vector<std::string>{"web.example.com", "www.example.com"}));
+  EXPECT_TRUE(web->cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+  EXPECT_NE(web->key_pem.find("PRIVATE KEY"), std::string::npos);
+  // A section without hosts: the certificate's own names.
+  EXPECT_EQ(certs.at("default-wild-tls@kubernetes")->domains,
+            (std::vector<std::string>{"*.apps.example.com", "apps.example.com"}));
+
+  std::map<std::string, std::string> rejected;
+  for (const auto& d : table.diagnostics) {
+    EXPECT_EQ(d.kind, "certificate") << d.name << ": " << d.message;
+    rejected[d.name] = d.message;
+  }
+  EXPECT_EQ(rejected.at("default-mismatched-tls@kubernetes"),
+            "ingress default/mismatched spec.tls[0]: secret default/mismatched-tls: tls.key "
+            "does not belong to the certificate in tls.crt");
+  EXPECT_TRUE(rejected.at("default-garbage-tls@kubernetes")
+                  .starts_with("ingress default/garbage spec.tls[0]: secret default/garbage-tls: "
+                               "tls.crt: not a PEM certificate"));
+  EXPECT_EQ(rejected.at("default-notbase64-tls@kubernetes"),
+            "ingress default/notbase64 spec.tls[0]: secret default/notbase64-tls: "
+            "data[tls.crt] is not base64");
+  EXPECT_EQ(rejected.at("default-opaque@kubernetes"),
+            "ingress default/opaque spec.tls[0]: secret default/opaque is of type 'Opaque', "
+            "not kubernetes.io/tls");
+  EXPECT_EQ(rejected.at("default-nowhere-tls@kubernetes"),
+            "ingress default/missing spec.tls[0]: secret default/nowhere-tls not found (it must "
+            "exist in the Ingress's namespace and be of type kubernetes.io/tls)");
+  // Secrets are per namespace: team/elsewhere cannot use default/web-tls.
+  EXPECT_TRUE(rejected.count("team-web-tls@kubernetes"));
+  EXPECT_EQ(rejected.size(), 6u);
+
+  // Every Ingress of ours still routes, broken Secret or not; nginx's is not ours.
+  std::set<std::string> routed;
+  for (const auto& r : table.routers) routed.insert(r.name.substr(0, r.name.find("-r0")));
+  EXPECT_EQ(routed,
+            (std::set<std::string>{"default-apps", "default-garbage", "default-missing",
+                                   "default-mismatched", "default-notbase64", "default-opaque",
+                                   "default-sni-only", "default-web", "default-www"}));
+
+  // The reports carry each Ingress's own problems, for its Warning Event.
+  std::map<std::string, const IngressReport*> by_name;
+  for (const auto& r : reports) by_name[r.meta.ns + "/" + r.meta.name] = &r;
+  ASSERT_EQ(by_name.size(), 11u);
+  EXPECT_TRUE(by_name.at("default/web")->ours);
+  EXPECT_TRUE(by_name.at("default/web")->problems.empty());
+  EXPECT_EQ(by_name.at("default/web")->meta.uid, "uid-default-web");
+  EXPECT_EQ(by_name.at("default/web")->meta.generation, 1);
+  EXPECT_EQ(by_name.at("default/missing")->problems,
+            std::vector<std::string>{rejected.at("default-nowhere-tls@kubernetes")});
+  const auto* nginx = by_name.at("default/nginx-owned");
+  EXPECT_FALSE(nginx->ours);
+  EXPECT_TRUE(nginx->problems.empty());
+  ASSERT_EQ(nginx->status.size(), 1u);
+  EXPECT_EQ(nginx->status[0].ip, "192.0.2.10");
+}
+
+// A Warning Event names the Ingress's own bad path or backend, not only the router's.
+TEST(IngressReports, ProblemsOfRoutersAndTheirServices) {
+  std::vector<IngressReport> reports;
+  translate(fixture("annotations_and_errors"), {}, &reports);
+  const IngressReport* broken = nullptr;
+  for (const auto& r : reports) {
+    if (r.meta.name == "broken") broken = &r;
+  }
+  ASSERT_NE(broken, nullptr);
+  EXPECT_TRUE(broken->ours);
+  ASSERT_FALSE(broken->problems.empty());
+  EXPECT_NE(std::find(broken->problems.begin(), broken->problems.end(),
+                      "ingress default/broken spec.rules[0].http.paths[1].path: 'relative' must "
+                      "begin with '/'"),
+            broken->problems.end());
 }
 
 TEST(IngressObjects, TypedListsAndSingleObjectsDecode) {

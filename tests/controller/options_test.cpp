@@ -156,5 +156,47 @@ users: [{name: u, user: {exec: {command: aws}}}]
   EXPECT_EQ(parse({"--kubeconfig", dir.path() + "/exec"}).error(), exec.error());
 }
 
+TEST(ControllerOptions, StatusAndLeaderElection) {
+  test::TempDir dir;
+  std::ofstream(dir.path() + "/config") << R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://x"}}]
+contexts: [{name: c, context: {cluster: k, user: u, namespace: ingress}}]
+users: [{name: u, user: {token: t}}]
+)";
+  const std::string kc = dir.path() + "/config";
+  auto o =
+      parse({"--kubeconfig", kc, "--publish-service", "ingress/wharf", "--ingress-class", "edge"},
+            {"WHARF_LEADER_ELECT_RETRY_PERIOD=500ms"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  const auto& e = o->kube_options.election;
+  EXPECT_EQ(o->kube_options.status.publish_service, "ingress/wharf");
+  EXPECT_EQ(e.lease_namespace, "ingress");  // the context's (in a pod: the pod's) namespace
+  EXPECT_EQ(e.lease_name, "wharf-edge-leader");
+  EXPECT_EQ(e.identity.find('_'), e.identity.size() - 9);  // host name + "_" + 8 hex digits
+  EXPECT_EQ(e.lease_duration.count(), 15'000);
+  EXPECT_EQ(e.renew_deadline.count(), 10'000);
+  EXPECT_EQ(e.retry_period.count(), 500);
+  auto a = parse({"--kubeconfig", kc, "--publish-address", "192.0.2.1, lb.example.com",
+                  "--leader-elect-identity", "pod-1", "--leader-elect-lease-duration", "1m",
+                  "--leader-elect-resource-namespace", "ops"});
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_EQ(a->kube_options.status.publish_addresses,
+            (std::vector<std::string>{"192.0.2.1", "lb.example.com"}));
+  EXPECT_EQ(a->kube_options.election.identity, "pod-1");
+  EXPECT_EQ(a->kube_options.election.lease_namespace, "ops");
+  EXPECT_EQ(a->kube_options.election.lease_duration.count(), 60'000);
+
+  EXPECT_EQ(parse({"--kubeconfig", kc, "--publish-service", "wharf"}).error(),
+            "--publish-service 'wharf': expected NAMESPACE/NAME");
+  EXPECT_EQ(parse({"--kubeconfig", kc, "--leader-elect-renew-deadline", "10"}).error(),
+            "--leader-elect-renew-deadline '10': expected a duration such as 15s, 500ms or 2m");
+  EXPECT_EQ(parse({"--kubeconfig", kc, "--leader-elect-renew-deadline", "20s"}).error(),
+            "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration");
+  EXPECT_NE(parse({"--kubeconfig", kc, "--leader-elect-retry-period", "9s"})
+                .error()
+                .find("--leader-elect-retry-period (plus 20% jitter) must be shorter"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace wharf::controller

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string_view>
+#include <vector>
 
 #include "controller/compiler/compiler.hpp"
 #include "controller/kubernetes/ingress_translator.hpp"
@@ -14,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!wharf::controller::kubernetes::add_objects(text, snap)) return 0;
   wharf::controller::kubernetes::IngressOptions options;
   options.watch_without_class = true;
-  auto config = wharf::controller::kubernetes::translate(snap, options);
+  std::vector<wharf::controller::kubernetes::IngressReport> reports;
+  auto config = wharf::controller::kubernetes::translate(snap, options, &reports);
   auto table = wharf::controller::compiler::compile({{"kubernetes", config}});
   if (auto ok = wharf::model::validate(table); !ok) {
     std::fprintf(stderr, "compiled table refused: %s\n", ok.error().c_str());

@@ -12,57 +12,13 @@
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
 #include "test_common/kube_api_fixture.hpp"
+#include "test_common/kube_cluster.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string ingress_class() {
-  return R"({"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"wharf"},)"
-         R"("spec":{"controller":"wharf.dev/ingress-controller"}})";
-}
-
-std::string ingress(const std::string& name, const std::string& host, const std::string& service) {
-  return R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":")" + name +
-         R"(","namespace":"shop"},"spec":{"ingressClassName":"wharf","rules":[{"host":")" + host +
-         R"(","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":")" +
-         service + R"(","port":{"name":"http"}}}}]}}]}})";
-}
-
-std::string service(const std::string& name) {
-  return R"({"apiVersion":"v1","kind":"Service","metadata":{"name":")" + name +
-         R"(","namespace":"shop"},"spec":{"type":"ClusterIP","clusterIP":"10.96.0.40","ports":[{"name":"http","port":80,"targetPort":8080,"protocol":"TCP"}]}})";
-}
-
-std::string slice(const std::string& service, const std::vector<std::string>& ips,
-                  std::uint16_t port) {
-  std::string eps;
-  for (const auto& ip : ips) {
-    eps += (eps.empty() ? "" : ",") + std::string(R"({"addresses":[")") + ip +
-           R"("],"conditions":{"ready":true,"serving":true,"terminating":false}})";
-  }
-  return R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":")" +
-         service + R"(-abcde","namespace":"shop","labels":{"kubernetes.io/service-name":")" +
-         service + R"("}},"addressType":"IPv4","ports":[{"name":"http","port":)" +
-         std::to_string(port) + R"(,"protocol":"TCP"}],"endpoints":[)" + eps + "]}";
-}
-
-struct Cluster {
-  KubeApiFixture api;
-  TempDir dir;
-  DataplaneProcess dp;
-  std::unique_ptr<ChildProcess> ctl;
-  void start_controller() {
-    ctl = std::make_unique<ChildProcess>(std::vector<std::string>{
-        WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--kubeconfig",
-        api.write_kubeconfig(dir.path()), "--docker-endpoint", "off"});
-  }
-  bool eventually(const std::string& host, unsigned want) {
-    return wait_for_host_status(dp.port(), host, want, 15'000) == want;
-  }
-};
 
 TEST(KubernetesEndToEnd, HundredRequestsReachTenEndpointsAndEndpointChangesFollow) {
   // Ten backends on ten loopback addresses, one port, as pods of one Service.
@@ -110,10 +66,69 @@ TEST(KubernetesEndToEnd, HundredRequestsReachTenEndpointsAndEndpointChangesFollo
   c.api.remove("Ingress", "shop", "web");
   EXPECT_TRUE(c.eventually("web.example", 404));
 
-  // The controller only lists and watches.
+  // Without --publish-* and with nothing rejected, the controller only reads, except for
+  // its leader Lease.
   for (const auto& r : c.api.requests()) {
+    if (r.find(" /apis/coordination.k8s.io/v1/namespaces/default/leases") != std::string::npos)
+      continue;
     EXPECT_EQ(r.rfind("GET ", 0), 0u) << r;
   }
+}
+
+// The Ingress conformance features end to end: default backend, host rules (exact, one-label
+// wildcard, none), path rules (Exact, Prefix by element), and the class filter, each request
+// answered by the backend the spec says (servers tell themselves apart by X-Upstream).
+TEST(KubernetesEndToEnd, ConformanceDefaultBackendHostsPathsAndClass) {
+  const char* names[] = {"fallback", "exact", "app", "wild", "any", "stolen"};
+  std::vector<std::unique_ptr<UpstreamServer>> servers;
+  Cluster c;
+  c.api.apply(ingress_class());
+  for (int i = 0; i < 6; ++i) {
+    std::string ip = "127.0.0." + std::to_string(51 + i);
+    servers.push_back(std::make_unique<UpstreamServer>(names[i], ip, 0));
+    c.api.apply(service(names[i]));
+    c.api.apply(slice(names[i], {ip}, servers.back()->port()));
+  }
+  auto path = [](const char* type, const char* p, const char* svc) {
+    return std::string(R"({"pathType":")") + type + R"(","path":")" + p +
+           R"(","backend":{"service":{"name":")" + svc + R"(","port":{"name":"http"}}}})";
+  };
+  c.api.apply(
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"site","namespace":"shop"},)"
+      R"("spec":{"ingressClassName":"wharf","defaultBackend":{"service":{"name":"fallback","port":{"name":"http"}}},)"
+      R"("rules":[{"host":"foo.example","http":{"paths":[)" +
+      path("Exact", "/exact", "exact") + "," + path("Prefix", "/app", "app") +
+      R"(]}},{"host":"*.wild.example","http":{"paths":[)" + path("Prefix", "/", "wild") +
+      R"(]}},{"http":{"paths":[)" + path("Prefix", "/any", "any") + "]}}]}}");
+  // Another controller's Ingress for the same host: not ours, never routed.
+  c.api.apply(
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"other","namespace":"shop"},)"
+      R"("spec":{"ingressClassName":"nginx","rules":[{"host":"foo.example","http":{"paths":[)" +
+      path("Prefix", "/", "stolen") + "]}}]}}");
+  c.start_controller();
+  ASSERT_TRUE(c.eventually("foo.example", 200)) << c.ctl->log();
+
+  struct Case {
+    const char* host;
+    const char* path;
+    const char* backend;
+  };
+  const Case cases[] = {
+      {"foo.example", "/exact", "exact"},    {"foo.example", "/exact/", "fallback"},
+      {"foo.example", "/app", "app"},        {"foo.example", "/app/x/y", "app"},
+      {"foo.example", "/apple", "fallback"}, {"a.wild.example", "/", "wild"},
+      {"a.wild.example", "/app", "wild"},    {"b.a.wild.example", "/", "fallback"},
+      {"wild.example", "/", "fallback"},     {"other.example", "/any/thing", "any"},
+      {"foo.example", "/any", "any"},        {"other.example", "/nothing", "fallback"},
+      {"foo.example", "/", "fallback"},
+  };
+  HttpClient client(c.dp.port());
+  for (const auto& k : cases) {
+    auto r = client.request("GET", k.path, {{"Host", k.host}});
+    EXPECT_EQ(r.status, 200u) << k.host << k.path;
+    EXPECT_EQ(r.headers["x-upstream"], k.backend) << k.host << k.path;
+  }
+  EXPECT_EQ(servers[5]->requests_served(), 0u);
 }
 
 TEST(KubernetesEndToEnd, NothingIsLostAcross410AndAnApiServerRestart) {
@@ -152,9 +167,7 @@ TEST(KubernetesEndToEnd, NothingIsLostAcross410AndAnApiServerRestart) {
 TEST(KubernetesEndToEnd, ListsArePaginated) {
   UpstreamServer app("app", "127.0.0.31", 0);
   Cluster c;
-  c.api.apply(ingress_class());
-  c.api.apply(service("app"));
-  c.api.apply(slice("app", {"127.0.0.31"}, app.port()));
+  c.add_app("app", {"127.0.0.31"}, app.port());
   // More Ingresses than one page (500) holds.
   for (int i = 0; i < 1203; ++i)
     c.api.apply(ingress("i" + std::to_string(i), "h" + std::to_string(i) + ".example", "app"));

@@ -42,6 +42,17 @@ constexpr Collection kCollections[] = {
     {"Ingress", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1", "ingresses", true},
     {"Service", "v1", "/api/v1", "services", true},
     {"EndpointSlice", "discovery.k8s.io/v1", "/apis/discovery.k8s.io/v1", "endpointslices", true},
+    {"Secret", "v1", "/api/v1", "secrets", true},
+    {"Lease", "coordination.k8s.io/v1", "/apis/coordination.k8s.io/v1", "leases", true},
+    {"Event", "v1", "/api/v1", "events", true},
+};
+
+// What a request path names: a collection (all or one namespace), or one object in it, or that
+// object's status subresource.
+struct Route {
+  const Collection* collection = nullptr;
+  std::string ns, name;
+  bool status = false;
 };
 
 struct Event {
@@ -63,6 +74,84 @@ std::string query_param(std::string_view target, std::string_view name) {
     rest.remove_prefix(amp + 1);
   }
   return {};
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string json_of(const rapidjson::Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  v.Accept(w);
+  return sb.GetString();
+}
+
+std::string field(const rapidjson::Value& obj, const std::string& path) {
+  const rapidjson::Value* v = &obj;
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    auto dot = rest.find('.');
+    std::string key(rest.substr(0, dot));
+    if (!v->IsObject() || !v->HasMember(key.c_str())) return {};
+    v = &(*v)[key.c_str()];
+    rest = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
+  }
+  return v->IsString() ? v->GetString() : "";
+}
+
+// fieldSelector "type=kubernetes.io/tls,metadata.name=x" (the fields the API supports for the
+// kinds served here): every term must hold.
+bool selected(const std::string& json, const std::string& selector) {
+  if (selector.empty()) return true;
+  rapidjson::Document d;
+  d.Parse(json.c_str());
+  std::string_view rest = selector;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto term = rest.substr(0, comma);
+    auto eq = term.find('=');
+    if (field(d, std::string(term.substr(0, eq))) != term.substr(eq + 1)) return false;
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+  }
+  return true;
+}
+
+// RFC 7386 JSON merge patch.
+void merge_patch(rapidjson::Value& target, const rapidjson::Value& patch,
+                 rapidjson::Document::AllocatorType& a) {
+  if (!patch.IsObject()) {
+    target.CopyFrom(patch, a);
+    return;
+  }
+  if (!target.IsObject()) target.SetObject();
+  for (const auto& m : patch.GetObject()) {
+    const char* key = m.name.GetString();
+    if (m.value.IsNull()) {
+      if (target.HasMember(key)) target.RemoveMember(key);
+    } else if (target.HasMember(key)) {
+      merge_patch(target[key], m.value, a);
+    } else {
+      rapidjson::Value v;
+      merge_patch(v, m.value, a);
+      target.AddMember(rapidjson::Value(key, a), v, a);
+    }
+  }
+}
+
+std::string status_body(unsigned code, const char* reason, const std::string& message) {
+  return R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":")" +
+         std::string(reason) + R"(","message":")" + message + R"(","code":)" +
+         std::to_string(code) + "}";
 }
 
 std::string chunk(std::string_view data) {
@@ -87,6 +176,8 @@ struct KubeApiFixture::Impl {
   std::map<std::string, std::map<std::string, std::string>> objects;  // kind → ns/name → JSON
   std::vector<Event> events;
   std::vector<std::string> requests;
+  std::map<std::string, std::string> races;  // kind → merge patch applied before its next PUT
+  std::size_t conflicts = 0;
 
   void listen() {
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
@@ -106,21 +197,168 @@ struct KubeApiFixture::Impl {
     }
   }
 
-  const Collection* route(std::string_view path, std::string& ns) {
+  static Route route(std::string_view path) {
+    Route r;
     for (const auto& c : kCollections) {
       std::string base = c.path;
-      if (path == base + "/" + c.plural) return &c;
+      if (path == base + "/" + c.plural) {
+        r.collection = &c;
+        return r;
+      }
       std::string prefix = base + "/namespaces/";
-      if (c.namespaced && path.starts_with(prefix)) {
-        auto rest = path.substr(prefix.size());
+      if (!c.namespaced || !path.starts_with(prefix)) continue;
+      // <ns>/<plural>[/<name>[/status]]
+      std::vector<std::string> parts;
+      std::string_view rest = path.substr(prefix.size());
+      while (!rest.empty()) {
         auto slash = rest.find('/');
-        if (slash != std::string_view::npos && rest.substr(slash + 1) == c.plural) {
-          ns = std::string(rest.substr(0, slash));
-          return &c;
-        }
+        parts.emplace_back(rest.substr(0, slash));
+        rest = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+      }
+      if (parts.size() < 2 || parts.size() > 4 || parts[1] != c.plural) continue;
+      if (parts.size() == 4 && parts[3] != "status") continue;
+      r.collection = &c;
+      r.ns = parts[0];
+      if (parts.size() >= 3) r.name = parts[2];
+      r.status = parts.size() == 4;
+      return r;
+    }
+    return r;
+  }
+
+  // Stores an object (JSON text) the way the API server does: a new resourceVersion from the
+  // shared counter, uid and generation kept across updates, an ADDED/MODIFIED event.
+  // Callers hold `mu`.
+  std::string store(const std::string& kind, rapidjson::Document& d) {
+    auto& md = d["metadata"];
+    std::string ns = md.HasMember("namespace") ? md["namespace"].GetString() : "";
+    std::string key = ns + "/" + md["name"].GetString();
+    auto& a = d.GetAllocator();
+    auto& objects_of_kind = objects[kind];
+    auto old = objects_of_kind.find(key);
+    rapidjson::Document prev;
+    if (old != objects_of_kind.end()) prev.Parse(old->second.c_str());
+    const bool existed = old != objects_of_kind.end();
+    auto set = [&](const char* name, rapidjson::Value v) {
+      if (md.HasMember(name)) md.RemoveMember(name);
+      md.AddMember(rapidjson::StringRef(name), v, a);
+    };
+    auto rv_now = ++rv;
+    set("resourceVersion", rapidjson::Value(std::to_string(rv_now).c_str(), a));
+    std::string uid = existed ? field(prev, "metadata.uid") : "uid-" + std::to_string(rv_now);
+    set("uid", rapidjson::Value(uid.c_str(), a));
+    std::int64_t gen = 1;
+    if (existed) {
+      gen =
+          prev["metadata"].HasMember("generation") ? prev["metadata"]["generation"].GetInt64() : 1;
+      bool same_spec = d.HasMember("spec") && prev.HasMember("spec") && d["spec"] == prev["spec"];
+      if (!same_spec) ++gen;
+    }
+    set("generation", rapidjson::Value(gen));
+    std::string json = json_of(d);
+    objects_of_kind[key] = json;
+    events.push_back({rv_now, kind, ns, existed ? "MODIFIED" : "ADDED", json});
+    return json;
+  }
+
+  // Everything but watches: GET of lists and objects, POST (create), PUT (replace, 409 when the
+  // given resourceVersion is not the current one), PATCH of the status subresource (merge patch).
+  unsigned handle(const http::request<http::string_body>& req, const Route& r, std::string& body) {
+    const std::string target(req.target());
+    const Collection& c = *r.collection;
+    if (req.method() == http::verb::get && r.name.empty()) {
+      unsigned status = 200;
+      body = list_body(c, r.ns, target, status);
+      return status;
+    }
+    std::lock_guard lock(mu);
+    auto& objects_of_kind = objects[c.kind];
+    const std::string key = r.ns + "/" + r.name;
+    auto found = objects_of_kind.find(key);
+    auto not_found = [&] {
+      body = status_body(404, "NotFound", std::string(c.plural) + " \"" + r.name + "\" not found");
+      return 404u;
+    };
+    rapidjson::Document d;
+    if (req.method() != http::verb::get) {
+      d.Parse(req.body().c_str());
+      if (d.HasParseError() || !d.IsObject()) {
+        body = status_body(400, "BadRequest", "invalid JSON body");
+        return 400;
       }
     }
-    return nullptr;
+    switch (req.method()) {
+      case http::verb::get:
+        if (found == objects_of_kind.end()) return not_found();
+        body = found->second;
+        return 200;
+      case http::verb::post: {
+        if (!r.name.empty() || !d.HasMember("metadata") || field(d, "metadata.name").empty()) {
+          body = status_body(400, "BadRequest", "POST needs a collection and metadata.name");
+          return 400;
+        }
+        std::string name = field(d, "metadata.name");
+        if (objects_of_kind.count(r.ns + "/" + name)) {
+          body = status_body(409, "AlreadyExists",
+                             std::string(c.plural) + " \"" + name + "\" already exists");
+          return 409;
+        }
+        if (!d["metadata"].HasMember("namespace"))
+          d["metadata"].AddMember("namespace", rapidjson::Value(r.ns.c_str(), d.GetAllocator()),
+                                  d.GetAllocator());
+        body = store(c.kind, d);
+        return 201;
+      }
+      case http::verb::put: {
+        if (found == objects_of_kind.end()) return not_found();
+        if (auto race = races.find(c.kind); race != races.end()) {
+          // Another writer gets in first (see race_next_update): the object changes now, so
+          // this request's resourceVersion is stale, exactly as when two replicas race.
+          rapidjson::Document won, patch;
+          won.Parse(found->second.c_str());
+          patch.Parse(race->second.c_str());
+          merge_patch(won, patch, won.GetAllocator());
+          races.erase(race);
+          store(c.kind, won);
+          found = objects_of_kind.find(key);
+        }
+        rapidjson::Document cur;
+        cur.Parse(found->second.c_str());
+        auto given = field(d, "metadata.resourceVersion");
+        if (!given.empty() && given != field(cur, "metadata.resourceVersion")) {
+          ++conflicts;
+          body = status_body(409, "Conflict",
+                             "Operation cannot be fulfilled on " + std::string(c.plural) + " \"" +
+                                 r.name +
+                                 "\": the object has been modified; please apply your changes "
+                                 "to the latest version and try again");
+          return 409;
+        }
+        body = store(c.kind, d);
+        return 200;
+      }
+      case http::verb::patch: {
+        if (found == objects_of_kind.end()) return not_found();
+        if (req[http::field::content_type] != "application/merge-patch+json" || !r.status) {
+          body = status_body(415, "UnsupportedMediaType",
+                             "this fixture takes merge patches of the status subresource only");
+          return 415;
+        }
+        rapidjson::Document cur;
+        cur.Parse(found->second.c_str());
+        // The status subresource ignores everything but status.
+        if (d.HasMember("status")) {
+          if (!cur.HasMember("status"))
+            cur.AddMember("status", rapidjson::Value(rapidjson::kObjectType), cur.GetAllocator());
+          merge_patch(cur["status"], d["status"], cur.GetAllocator());
+        }
+        body = store(c.kind, cur);
+        return 200;
+      }
+      default:
+        body = status_body(405, "MethodNotAllowed", "method not allowed");
+        return 405;
+    }
   }
 
   std::string list_body(const Collection& c, const std::string& ns, std::string_view target,
@@ -138,9 +376,11 @@ struct KubeApiFixture::Impl {
         return R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410,"message":"The provided continue parameter is too old"})";
       }
     }
+    const std::string selector = url_decode(query_param(target, "fieldSelector"));
     std::vector<const std::string*> items;
     for (const auto& [key, json] : objects[c.kind]) {
-      if (ns.empty() || key.starts_with(ns + "/")) items.push_back(&json);
+      if ((ns.empty() || key.starts_with(ns + "/")) && selected(json, selector))
+        items.push_back(&json);
     }
     std::string out = std::string(R"({"kind":")") + c.kind + R"(List","apiVersion":")" +
                       c.group_version + R"(","metadata":{"resourceVersion":")" +
@@ -175,6 +415,7 @@ struct KubeApiFixture::Impl {
                                          ? "0"
                                          : query_param(target, "resourceVersion"));
     bool bookmarks = query_param(target, "allowWatchBookmarks") == "true";
+    const std::string selector = url_decode(query_param(target, "fieldSelector"));
     std::uint64_t gen, oldest_now;
     {
       std::lock_guard lock(mu);
@@ -202,7 +443,10 @@ struct KubeApiFixture::Impl {
         std::lock_guard lock(mu);
         if (generation != gen) break;
         for (const auto& e : events) {
-          if (e.rv <= sent || e.kind != c.kind || (!ns.empty() && e.ns != ns)) continue;
+          if (e.rv <= sent || e.kind != c.kind || (!ns.empty() && e.ns != ns) ||
+              !selected(e.object, selector)) {
+            continue;
+          }
           std::string line = R"({"type":")" + e.type + R"(","object":)" + e.object + "}\n";
           // Split every event across two chunks: clients must not assume one event per chunk.
           out += chunk(std::string_view(line).substr(0, line.size() / 2));
@@ -245,26 +489,20 @@ struct KubeApiFixture::Impl {
         std::lock_guard lock(mu);
         requests.push_back(std::string(req.method_string()) + " " + target);
       }
-      std::string ns;
-      const Collection* c = route(target.substr(0, target.find('?')), ns);
+      Route r = route(target.substr(0, target.find('?')));
       http::response<http::string_body> res;
       res.version(11);
       res.set(http::field::content_type, "application/json");
-      if (!c) {
+      if (!r.collection) {
         res.result(404);
         res.body() =
-            R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404})";
-      } else if (req.method() != http::verb::get) {
-        res.result(405);
-        res.body() =
-            R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"MethodNotAllowed","code":405})";
-      } else if (query_param(target, "watch") == "1" || query_param(target, "watch") == "true") {
-        co_await watch(s, *c, ns, target);
+            status_body(404, "NotFound", "the server could not find the requested resource");
+      } else if (req.method() == http::verb::get && r.name.empty() &&
+                 (query_param(target, "watch") == "1" || query_param(target, "watch") == "true")) {
+        co_await watch(s, *r.collection, r.ns, target);
         co_return;
       } else {
-        unsigned status = 200;
-        res.body() = list_body(*c, ns, target, status);
-        res.result(status);
+        res.result(handle(req, r, res.body()));
       }
       res.prepare_payload();
       auto [wec, w] = co_await http::async_write(s, res, kNoThrow);
@@ -303,21 +541,38 @@ void KubeApiFixture::apply(const std::string& object_json) {
   rapidjson::Document d;
   d.Parse(object_json.c_str());
   std::string kind = d["kind"].GetString();
-  auto& md = d["metadata"];
-  std::string ns = md.HasMember("namespace") ? md["namespace"].GetString() : "";
-  std::string key = ns + "/" + md["name"].GetString();
   std::lock_guard lock(impl_->mu);
-  auto rv = ++impl_->rv;
-  if (md.HasMember("resourceVersion")) md.RemoveMember("resourceVersion");
-  md.AddMember("resourceVersion", rapidjson::Value(std::to_string(rv).c_str(), d.GetAllocator()),
-               d.GetAllocator());
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  d.Accept(w);
-  auto& store = impl_->objects[kind];
-  bool existed = store.count(key) > 0;
-  store[key] = sb.GetString();
-  impl_->events.push_back({rv, kind, ns, existed ? "MODIFIED" : "ADDED", sb.GetString()});
+  // Like `kubectl apply`: the status (written through the subresource) survives a spec update
+  // that does not mention it.
+  auto& md = d["metadata"];
+  std::string key = (md.HasMember("namespace") ? md["namespace"].GetString() : std::string()) +
+                    "/" + md["name"].GetString();
+  auto old = impl_->objects[kind].find(key);
+  if (!d.HasMember("status") && old != impl_->objects[kind].end()) {
+    rapidjson::Document prev;
+    prev.Parse(old->second.c_str());
+    if (prev.HasMember("status")) {
+      rapidjson::Value status(prev["status"], d.GetAllocator());
+      d.AddMember("status", status, d.GetAllocator());
+    }
+  }
+  impl_->store(kind, d);
+}
+
+std::optional<std::string> KubeApiFixture::get(const std::string& kind, const std::string& ns,
+                                               const std::string& name) const {
+  std::lock_guard lock(impl_->mu);
+  auto& of_kind = impl_->objects[kind];
+  auto it = of_kind.find(ns + "/" + name);
+  if (it == of_kind.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> KubeApiFixture::list(const std::string& kind) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::string> out;
+  for (const auto& [key, json] : impl_->objects[kind]) out.push_back(json);
+  return out;
 }
 
 void KubeApiFixture::remove(const std::string& kind, const std::string& ns,
@@ -344,6 +599,16 @@ void KubeApiFixture::restart(int down_ms) {
   impl_->events.clear();
   ++impl_->generation;
   impl_->down_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(down_ms);
+}
+
+void KubeApiFixture::race_next_update(const std::string& kind, const std::string& patch) {
+  std::lock_guard lock(impl_->mu);
+  impl_->races[kind] = patch;
+}
+
+std::size_t KubeApiFixture::conflicts() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->conflicts;
 }
 
 std::vector<std::string> KubeApiFixture::requests() const {

@@ -2,17 +2,22 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace wharf::test {
 
 // A stand-in for the Kubernetes API server that speaks its wire format for what the controller
-// reads: typed lists (`IngressList`, items without `kind`) with limit/continue pagination and a
-// list resourceVersion; watches as chunked streams of newline-delimited events (ADDED, MODIFIED,
-// DELETED, BOOKMARK, and ERROR with a 410 Status for a resourceVersion that is too old), each
-// event deliberately split across two chunks so clients must parse incrementally; metadata.
-// resourceVersion stamped from one counter, as etcd does. Plain HTTP on 127.0.0.1:0.
+// uses: typed lists (`IngressList`, items without `kind`) with limit/continue pagination, a list
+// resourceVersion and fieldSelector; watches as chunked streams of newline-delimited events
+// (ADDED, MODIFIED, DELETED, BOOKMARK, and ERROR with a 410 Status for a resourceVersion that is
+// too old), each event deliberately split across two chunks so clients must parse
+// incrementally; metadata.resourceVersion stamped from one counter, as etcd does, with uid and
+// generation (bumped when the spec changes). Writes: POST creates (409 AlreadyExists), PUT
+// replaces (409 Conflict when the given resourceVersion is stale: Lease updates), PATCH of the
+// status subresource with a JSON merge patch; Events are stored like any object. Every write
+// shows up in watches. Plain HTTP on 127.0.0.1:0.
 class KubeApiFixture {
  public:
   KubeApiFixture();
@@ -26,6 +31,10 @@ class KubeApiFixture {
   // Creates or replaces an object (JSON with apiVersion, kind, metadata.name[, namespace]).
   void apply(const std::string& object_json);
   void remove(const std::string& kind, const std::string& ns, const std::string& name);
+  // The stored object, as the API would return it.
+  std::optional<std::string> get(const std::string& kind, const std::string& ns,
+                                 const std::string& name) const;
+  std::vector<std::string> list(const std::string& kind) const;
 
   // Forgets the event history: every watch is closed and resuming from an older version gets
   // 410 Gone, as after etcd compaction.
@@ -34,7 +43,14 @@ class KubeApiFixture {
   // event history is gone afterwards (resuming a watch gets 410). Returns at once.
   void restart(int down_ms);
 
-  // "GET /apis/...?..." lines of every request received, in order.
+  // The next PUT of an object of `kind` loses a race: just before it is handled, the stored
+  // object is changed by this JSON merge patch (as another writer would), so that PUT's
+  // resourceVersion is stale and it gets 409 Conflict.
+  void race_next_update(const std::string& kind, const std::string& merge_patch);
+  // PUTs answered 409 Conflict so far.
+  std::size_t conflicts() const;
+
+  // "GET /apis/...?..." lines (method and target) of every request received, in order.
   std::vector<std::string> requests() const;
 
   struct Impl;

@@ -1,0 +1,251 @@
+#include "controller/kubernetes/status_writer.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "controller/kubernetes/api_time.hpp"
+#include "log/log.hpp"
+
+namespace wharf::controller::kubernetes {
+namespace {
+
+namespace http = boost::beast::http;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void sort_addresses(std::vector<LoadBalancerAddress>& v) {
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.ip, a.hostname) < std::tie(b.ip, b.hostname);
+  });
+}
+
+void put(Writer& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// {"status":{"loadBalancer":{"ingress":[...]}}}; `null` removes the list (RFC 7386), which is
+// how an empty status reads back from the API.
+std::string status_patch(const std::vector<LoadBalancerAddress>& addrs) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.StartObject();
+  w.Key("loadBalancer");
+  w.StartObject();
+  w.Key("ingress");
+  if (addrs.empty()) {
+    w.Null();
+  } else {
+    w.StartArray();
+    for (const auto& a : addrs) {
+      w.StartObject();
+      if (!a.ip.empty()) put(w, "ip", a.ip);
+      if (!a.hostname.empty()) put(w, "hostname", a.hostname);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return sb.GetString();
+}
+
+}  // namespace
+
+std::vector<LoadBalancerAddress> published_addresses(const StatusOptions& opt,
+                                                     const Snapshot& snap) {
+  std::vector<LoadBalancerAddress> out;
+  for (const auto& a : opt.publish_addresses) {
+    boost::system::error_code ec;
+    asio::ip::make_address(a, ec);
+    out.push_back(ec ? LoadBalancerAddress{"", a} : LoadBalancerAddress{a, ""});
+  }
+  if (out.empty() && !opt.publish_service.empty()) {
+    for (const auto& s : snap.services) {
+      if (s.meta.ns + "/" + s.meta.name == opt.publish_service) out = s.status;
+    }
+  }
+  sort_addresses(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+StatusWriter::StatusWriter(asio::any_io_executor ex, ApiClient& client, StatusOptions options,
+                           std::string identity)
+    : client_(client),
+      opt_(std::move(options)),
+      identity_(std::move(identity)),
+      wake_(ex, std::chrono::steady_clock::time_point::max()) {}
+
+void StatusWriter::update(std::vector<IngressReport> reports,
+                          std::vector<LoadBalancerAddress> published) {
+  reports_ = std::move(reports);
+  published_ = std::move(published);
+  wake();
+}
+
+void StatusWriter::set_leader(bool leader) {
+  leader_ = leader;
+  if (leader) {
+    // A new term: whatever the previous leader may have missed is due again.
+    written_.clear();
+    wake();
+  }
+}
+
+void StatusWriter::wake() {
+  dirty_ = true;
+  wake_.cancel();
+}
+
+awaitable<void> StatusWriter::run() {
+  Backoff backoff;
+  for (;;) {
+    if (!dirty_) {
+      wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await wake_.async_wait(kNoThrow);
+      continue;
+    }
+    dirty_ = false;
+    if (!leader_) continue;
+    if (co_await sync()) {
+      backoff.reset();
+    } else {
+      // Something failed: try again after a pause even if nothing changes meanwhile.
+      dirty_ = true;
+      if (!co_await sleep_for(backoff.next())) co_return;
+    }
+  }
+}
+
+awaitable<bool> StatusWriter::sync() {
+  const auto reports = reports_;  // update() may replace them while we wait on the API.
+  const auto published = published_;
+  const bool publishing = !opt_.publish_service.empty() || !opt_.publish_addresses.empty();
+  bool ok = true;
+  std::set<std::string> still_due;
+  for (const auto& r : reports) {
+    if (!leader_) co_return true;
+    auto current = r.status;
+    sort_addresses(current);
+    std::optional<std::vector<LoadBalancerAddress>> desired;
+    if (r.ours && publishing) {
+      desired = published;
+    } else if (!r.ours && !published.empty() && current == published) {
+      desired = std::vector<LoadBalancerAddress>{};  // Left our class: take our addresses back.
+    }
+    const std::string key = r.meta.ns + "/" + r.meta.name;
+    if (desired && *desired != current) {
+      auto w = written_.find(key);
+      bool pending = w != written_.end() && w->second.first == r.meta.resource_version &&
+                     w->second.second == *desired;
+      if (!pending) {
+        if (co_await write_status(r, *desired)) {
+          written_[key] = {r.meta.resource_version, *desired};
+        } else {
+          ok = false;
+        }
+      }
+    }
+    if (!r.ours) continue;
+    for (const auto& problem : r.problems) {
+      std::string id = r.meta.uid + "|" + std::to_string(r.meta.generation) + "|" + problem;
+      still_due.insert(id);
+      if (evented_.count(id)) continue;
+      if (co_await post_event(r, problem)) {
+        evented_.insert(id);
+      } else {
+        ok = false;
+      }
+    }
+  }
+  // Forget problems that went away, so one that comes back is reported again.
+  std::erase_if(evented_, [&](const std::string& id) { return !still_due.count(id); });
+  co_return ok;
+}
+
+awaitable<bool> StatusWriter::write_status(const IngressReport& r,
+                                           const std::vector<LoadBalancerAddress>& desired) {
+  const std::string target = "/apis/networking.k8s.io/v1/namespaces/" + r.meta.ns + "/ingresses/" +
+                             r.meta.name + "/status";
+  auto res = co_await client_.request(http::verb::patch, target, status_patch(desired),
+                                      "application/merge-patch+json");
+  std::string why;
+  if (!res) {
+    why = res.error();
+  } else if (res->status == 404) {
+    co_return true;  // Deleted meanwhile: nothing to update.
+  } else if (res->status != 200) {
+    why = "HTTP " + std::to_string(res->status) + ": " + res->body;
+  }
+  if (!why.empty()) {
+    if (why != last_error_)
+      log::warn("kubernetes: status of ingress " + r.meta.ns + "/" + r.meta.name + ": " + why);
+    last_error_ = why;
+    co_return false;
+  }
+  log::info("kubernetes: ingress " + r.meta.ns + "/" + r.meta.name + " status " +
+            (desired.empty() ? "cleared" : "set to " + status_patch(desired)));
+  co_return true;
+}
+
+awaitable<bool> StatusWriter::post_event(const IngressReport& r, const std::string& message) {
+  const auto now = std::chrono::system_clock::now();
+  const std::string stamp = api_time(now, false);
+  // Event names are unique per object and instant, as client-go makes them.
+  char suffix[24];
+  std::snprintf(
+      suffix, sizeof suffix, ".%llx",
+      static_cast<unsigned long long>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()));
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  put(w, "apiVersion", "v1");
+  put(w, "kind", "Event");
+  w.Key("metadata");
+  w.StartObject();
+  put(w, "name", r.meta.name + suffix);
+  put(w, "namespace", r.meta.ns);
+  w.EndObject();
+  w.Key("involvedObject");
+  w.StartObject();
+  put(w, "apiVersion", "networking.k8s.io/v1");
+  put(w, "kind", "Ingress");
+  put(w, "namespace", r.meta.ns);
+  put(w, "name", r.meta.name);
+  put(w, "uid", r.meta.uid);
+  put(w, "resourceVersion", r.meta.resource_version);
+  w.EndObject();
+  put(w, "type", "Warning");
+  put(w, "reason", "Rejected");
+  put(w, "message", message);
+  put(w, "firstTimestamp", stamp);
+  put(w, "lastTimestamp", stamp);
+  w.Key("count");
+  w.Int(1);
+  w.Key("source");
+  w.StartObject();
+  put(w, "component", "wharf-controller");
+  w.EndObject();
+  put(w, "reportingComponent", kControllerName);
+  put(w, "reportingInstance", identity_);
+  w.EndObject();
+  auto res = co_await client_.request(
+      http::verb::post, "/api/v1/namespaces/" + r.meta.ns + "/events", sb.GetString());
+  if (res && (res->status == 201 || res->status == 200)) co_return true;
+  std::string why = res ? "HTTP " + std::to_string(res->status) + ": " + res->body : res.error();
+  if (why != last_error_) {
+    log::warn("kubernetes: event for ingress " + r.meta.ns + "/" + r.meta.name + ": " + why);
+  }
+  last_error_ = why;
+  co_return false;
+}
+
+}  // namespace wharf::controller::kubernetes
