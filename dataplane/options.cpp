@@ -48,7 +48,8 @@ const char* options_help() {
 Serves HTTP traffic from the routing table pushed by wharf-controller over the control socket.
 Every flag can also be set with an environment variable, e.g. --state-dir → WHARF_STATE_DIR.
 
-  --entrypoint NAME=[HOST]:PORT   listen address of an entrypoint, repeatable (default web=:80);
+  --entrypoint NAME=[HOST]:PORT   listen address of an entrypoint, repeatable (default web=:80 and
+                                  websecure=:443; every entrypoint serves TLS and plain HTTP);
                                   port 0 picks a free port, printed at start
   --control-socket PATH           unix socket the controller connects to, mode 0660
                                   (default /run/wharf/control.sock)
@@ -109,7 +110,11 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
       o.drain_timeout_ms = s * 1000;
     }
   }
-  if (o.entrypoints.empty()) o.entrypoints.push_back({"web", "", 80});
+  if (o.entrypoints.empty()) {
+    // Both serve plain HTTP and TLS (detected per connection); the names say what clients use.
+    o.entrypoints.push_back({"web", "", 80});
+    o.entrypoints.push_back({"websecure", "", 443});
+  }
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   return o;
 }

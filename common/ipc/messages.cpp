@@ -103,6 +103,8 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     put_strings(w, "domains", c.domains);
     put(w, "cert_pem", c.cert_pem);
     put(w, "key_pem", c.key_pem);
+    w.Key("default");
+    w.Bool(c.is_default);
     w.EndObject();
   }
   w.EndArray();
@@ -252,7 +254,8 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                   return r.string(e, "name", p, c.name, true) &&
                          r.strings(e, "domains", p, c.domains) &&
                          r.string(e, "cert_pem", p, c.cert_pem, true) &&
-                         r.string(e, "key_pem", p, c.key_pem, true);
+                         r.string(e, "key_pem", p, c.key_pem, true) &&
+                         r.boolean(e, "default", p, c.is_default);
                 }) &&
          r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
            auto& d = t.diagnostics.emplace_back();

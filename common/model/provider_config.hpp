@@ -56,7 +56,8 @@ struct ConfigCertificate {
   std::string name;
   std::vector<std::string> domains;
   std::string cert_pem, key_pem;
-  std::string source;  // "secret default/web-tls"
+  bool is_default = false;  // tls.stores.default.defaultCertificate
+  std::string source;       // "secret default/web-tls"
   std::vector<std::string> errors;
   bool operator==(const ConfigCertificate&) const = default;
 };

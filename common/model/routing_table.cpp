@@ -92,8 +92,14 @@ Result<bool> validate(const RoutingTable& table) {
     if (!parsed) return Error{"router '" + r.name + "': " + parsed.error()};
   }
   names.clear();
+  const Certificate* default_cert = nullptr;
   for (const auto& c : table.certificates) {
     if (c.name.empty()) return Error{"certificate with an empty name"};
+    if (c.is_default && default_cert) {
+      return Error{"certificates '" + default_cert->name + "' and '" + c.name +
+                   "' are both the default"};
+    }
+    if (c.is_default) default_cert = &c;
     if (!names.insert(c.name).second) {
       return Error{"certificate '" + c.name + "' is defined twice"};
     }

@@ -74,6 +74,9 @@ struct Certificate {
   std::vector<std::string> domains;
   std::string cert_pem;  // Leaf first, then intermediates.
   std::string key_pem;
+  // Served to connections whose name no certificate covers (Traefik's default store), instead
+  // of the data plane's generated one. At most one per table.
+  bool is_default = false;
   bool operator==(const Certificate&) const = default;
 };
 

@@ -57,6 +57,7 @@ struct RequestView {
   std::string_view query;  // Raw, without the '?'.
   const HeaderLookup* headers = nullptr;
   const model::IpAddress* client_ip = nullptr;
+  bool tls = false;  // Arrived over TLS (routers with TLS serve only these, the others only plain).
 };
 
 bool evaluate(const Node& node, const RequestView& req);

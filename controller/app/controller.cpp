@@ -162,7 +162,7 @@ void print_table(const model::RoutingTable& table, std::ostream& out) {
   for (const auto& c : table.certificates) {
     out << "  " << c.name << " ";
     for (const auto& d : c.domains) out << " " << d;
-    out << "\n";
+    out << (c.is_default ? "  (default)" : "") << "\n";
   }
   out << "rejected (" << table.diagnostics.size() << "):\n";
   for (const auto& d : table.diagnostics) {

@@ -68,6 +68,9 @@ std::string qualify(std::string_view ref, std::string_view provider) {
 model::RoutingTable compile(const ProviderConfigs& providers) {
   model::RoutingTable table;
   Index idx;
+  // One default certificate per table: the first provider (by name) that sets one wins.
+  bool has_default = false;
+  std::string has_default_from;
   for (const auto& [provider, config] : providers) {
     std::set<std::string> seen;
     for (const auto& s : config.services) {
@@ -111,7 +114,13 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         table.diagnostics.push_back({"certificate", name, join_errors(errors)});
         continue;
       }
-      table.certificates.push_back({name, c.domains, c.cert_pem, c.key_pem});
+      if (c.is_default && has_default) {
+        table.diagnostics.push_back(
+            {"certificate", name, "a default certificate is already set by " + has_default_from});
+        continue;
+      }
+      if (c.is_default) has_default = true, has_default_from = name;
+      table.certificates.push_back({name, c.domains, c.cert_pem, c.key_pem, c.is_default});
     }
     for (const auto& d : config.diagnostics) {
       table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message});

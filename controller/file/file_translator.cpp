@@ -1,10 +1,13 @@
 #include "controller/file/file_translator.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
 
+#include "controller/tls/key_pair.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::controller::file {
@@ -265,9 +268,137 @@ YAML::Node child(const YAML::Node& map, const char* key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+// A certificate entry: certFile and keyFile, each a path or (as Traefik allows) the PEM itself,
+// checked as a pair here so a bad one is reported with its line and leaves the rest alone.
+// `field` names it in messages ("tls.certificates[2]"); `stores` is accepted where Traefik has it.
+model::ConfigCertificate read_pair(const YAML::Node& node, const std::string& field,
+                                   bool with_stores, const Where& w, const FileReader& read) {
+  model::ConfigCertificate c;
+  c.source = w.source(node);
+  auto bad = [&](const std::string& why) { c.errors.push_back(w.at(node, field + why)); };
+  std::string cert_ref, key_ref;
+  if (!node.IsMap()) {
+    bad(": expected a mapping with certFile and keyFile");
+    return c;
+  }
+  for (const auto& kv : node) {
+    const auto key = lower(kv.first.Scalar());
+    if (key == "certfile") {
+      scalar(kv.second, cert_ref);
+    } else if (key == "keyfile") {
+      scalar(kv.second, key_ref);
+    } else if (key == "stores" && with_stores) {
+      std::vector<std::string> stores;
+      if (!string_list(kv.second, stores) ||
+          std::any_of(stores.begin(), stores.end(), [](auto& s) { return s != "default"; })) {
+        c.errors.push_back(w.at(kv.second, field + ".stores: only the default store exists"));
+      }
+    } else {
+      c.errors.push_back(w.at(kv.first, field + "." + kv.first.Scalar() +
+                                            ": unknown option (expected certFile, keyFile" +
+                                            (with_stores ? ", stores)" : ")")));
+    }
+  }
+  if (cert_ref.empty() || key_ref.empty()) bad(": certFile and keyFile are both required");
+  if (!c.errors.empty()) return c;
+  auto load = [&](const std::string& ref, const char* what, std::string& pem) {
+    if (ref.starts_with("-----BEGIN")) {
+      pem = ref;
+      return std::string(what) + " (inline)";
+    }
+    if (auto text = read(ref)) {
+      pem = std::move(*text);
+    } else {
+      bad(std::string(".") + what + " " + ref + ": cannot be read");
+    }
+    return std::string(what) + " " + ref;
+  };
+  auto cert_what = load(cert_ref, "certFile", c.cert_pem);
+  auto key_what = load(key_ref, "keyFile", c.key_pem);
+  if (c.errors.empty()) {
+    auto info = tls::check_key_pair(c.cert_pem, c.key_pem, cert_what, key_what);
+    if (!info) {
+      bad(": " + info.error());
+    } else {
+      // Selected by the names the certificate itself carries, as Traefik does.
+      std::copy_if(info->dns_names.begin(), info->dns_names.end(), std::back_inserter(c.domains),
+                   tls::is_server_name);
+    }
+  }
+  if (!c.errors.empty()) c.cert_pem.clear(), c.key_pem.clear();
+  return c;
+}
+
+// tls.certificates (a list) and tls.stores.default.defaultCertificate.
+void read_tls(const YAML::Node& tls, const Where& w, const FileReader& read,
+              model::ProviderConfig& out) {
+  if (!tls || tls.IsNull()) return;
+  if (!tls.IsMap()) {
+    out.diagnostics.push_back({"file", "tls", w.at(tls, "tls: expected a mapping")});
+    return;
+  }
+  for (const auto& kv : tls) {
+    const auto key = lower(kv.first.Scalar());
+    const YAML::Node& v = kv.second;
+    if (key == "certificates") {
+      if (!v.IsSequence()) {
+        out.diagnostics.push_back(
+            {"file", "tls.certificates", w.at(v, "tls.certificates: expected a list")});
+        continue;
+      }
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        auto c = read_pair(v[i], "tls.certificates[" + std::to_string(i) + "]", true, w, read);
+        c.name = "certificate-" + std::to_string(i);
+        if (c.errors.empty() && c.domains.empty()) {
+          c.errors.push_back(w.at(v[i], "tls.certificates[" + std::to_string(i) +
+                                            "]: the certificate names no DNS host "
+                                            "(subjectAltName or CN)"));
+        }
+        out.certificates.push_back(std::move(c));
+      }
+    } else if (key == "stores") {
+      for (const auto& store : v.IsMap() ? v : YAML::Node(YAML::NodeType::Map)) {
+        const std::string field = "tls.stores." + store.first.Scalar();
+        if (store.first.Scalar() != "default") {
+          out.diagnostics.push_back(
+              {"file", field, w.at(store.first, field + ": only the default store exists")});
+          continue;
+        }
+        for (const auto& opt :
+             store.second.IsMap() ? store.second : YAML::Node(YAML::NodeType::Map)) {
+          if (lower(opt.first.Scalar()) == "defaultcertificate") {
+            auto c = read_pair(opt.second, field + ".defaultCertificate", false, w, read);
+            c.name = "default-certificate";
+            c.is_default = true;
+            out.certificates.push_back(std::move(c));
+          } else {
+            out.diagnostics.push_back(
+                {"file", field,
+                 w.at(opt.first, field + "." + opt.first.Scalar() +
+                                     ": not supported (defaultCertificate is)")});
+          }
+        }
+      }
+    } else {
+      out.diagnostics.push_back(
+          {"file", "tls." + kv.first.Scalar(),
+           w.at(kv.first, "tls." + kv.first.Scalar() +
+                              ": not supported yet (tls.certificates and tls.stores are); "
+                              "section ignored")});
+    }
+  }
+}
+
 }  // namespace
 
-model::Result<model::ProviderConfig> translate(std::string_view yaml, std::string_view name) {
+std::optional<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+model::Result<model::ProviderConfig> translate(std::string_view yaml, std::string_view name,
+                                               const FileReader& read) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -303,6 +434,7 @@ model::Result<model::ProviderConfig> translate(std::string_view yaml, std::strin
              [&](const YAML::Node& n, const YAML::Node& v) {
                out.middlewares.push_back(read_middleware(n, v, w));
              });
+  read_tls(child(root, "tls"), w, read, out);
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "controller/kubernetes/ingress_translator.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <map>
 #include <unordered_map>
@@ -143,7 +142,7 @@ class Builder {
     if (ing.default_backend) {
       auto r = router(ing, ann, base + "-default", "PathPrefix(`/`)", kDefaultBackendPriority);
       r.service = service(ing.meta.ns, *ing.default_backend, where(ing) + " spec.defaultBackend");
-      out_.routers.push_back(std::move(r));
+      emit(std::move(r));
     }
     for (std::size_t i = 0; i < ing.rules.size(); ++i) {
       const auto& rule = ing.rules[i];
@@ -155,12 +154,23 @@ class Builder {
             router(ing, ann, base + "-r" + std::to_string(i) + "-p" + std::to_string(j), "", 0);
         path_rule(rule.host, p, field, r);
         r.service = service(ing.meta.ns, p.backend, field + ".backend");
-        out_.routers.push_back(std::move(r));
+        emit(std::move(r));
       }
     }
   }
 
  private:
+  // Every route is served over plain HTTP and over TLS, as ingress-nginx does: a router serves
+  // one kind of connection only (see the data plane), so each comes in two. The TLS one gets
+  // the certificate of a TLS section naming its host, else the default certificate.
+  void emit(model::ConfigRouter r) {
+    model::ConfigRouter tls = r;
+    tls.name += "-tls";
+    tls.tls = true;
+    out_.routers.push_back(std::move(r));
+    out_.routers.push_back(std::move(tls));
+  }
+
   model::ConfigRouter router(const Ingress& ing, const Annotations& ann, std::string name,
                              std::string rule, std::int64_t priority) {
     model::ConfigRouter r;
@@ -242,15 +252,6 @@ model::Result<tls::KeyPairInfo> checked_key_pair(const Secret& s) {
   return result;
 }
 
-// A DNS name, or a one-label wildcard of one, as TLS server names are spelled.
-bool is_host_name(std::string_view h) {
-  if (h.starts_with("*.")) h.remove_prefix(2);
-  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.') return false;
-  return std::all_of(h.begin(), h.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';
-  });
-}
-
 // Certificates by Secret: every TLS section naming the same Secret shares one certificate.
 class Certificates {
  public:
@@ -270,7 +271,7 @@ class Certificates {
       for (std::size_t j = 0; j < t.hosts.size(); ++j) {
         // The API server validates hosts; a name that is not one (the data plane would refuse
         // the whole table for it) is reported rather than passed on.
-        if (is_host_name(t.hosts[j])) {
+        if (tls::is_server_name(t.hosts[j])) {
           c.hosts.push_back(t.hosts[j]);
         } else if (c.bad_host.empty()) {
           c.bad_host =
@@ -304,7 +305,7 @@ class Certificates {
         if (c.own_names) {
           // Names in a certificate are not validated by anyone before us.
           std::copy_if(c.info.dns_names.begin(), c.info.dns_names.end(),
-                       std::back_inserter(cert.domains), is_host_name);
+                       std::back_inserter(cert.domains), tls::is_server_name);
         }
         std::sort(cert.domains.begin(), cert.domains.end());
         cert.domains.erase(std::unique(cert.domains.begin(), cert.domains.end()),

@@ -6,6 +6,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <memory>
 
@@ -104,6 +106,14 @@ model::Result<KeyPairInfo> check_key_pair(std::string_view cert_pem, std::string
   info.dns_names = dns_names(leaf.get());
   info.not_after = iso8601(X509_get0_notAfter(leaf.get()));
   return info;
+}
+
+bool is_server_name(std::string_view h) {
+  if (h.starts_with("*.")) h.remove_prefix(2);
+  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.') return false;
+  return std::all_of(h.begin(), h.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';
+  });
 }
 
 }  // namespace wharf::controller::tls

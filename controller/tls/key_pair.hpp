@@ -22,4 +22,8 @@ model::Result<KeyPairInfo> check_key_pair(std::string_view cert_pem, std::string
                                           const std::string& cert_what,
                                           const std::string& key_what);
 
+// A name a certificate may be selected by (SNI): a DNS name or a one-label wildcard of one.
+// Only these reach the table: the data plane refuses a table with anything else.
+bool is_server_name(std::string_view name);
+
 }  // namespace wharf::controller::tls

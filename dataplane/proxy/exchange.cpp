@@ -98,7 +98,7 @@ awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_b
   if (ec) co_return AttemptResult{};
   x.client.expires_never();
   up.expires_never();
-  co_await run_tunnel(x.client.socket(), x.client_buffer, up.socket(), up_buffer,
+  co_await run_tunnel(x.client, x.client_buffer, up, up_buffer,
                       ms(x.service.timeouts.tunnel_idle_ms));
   co_return AttemptResult{};
 }

@@ -111,6 +111,7 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cr->rule = std::move(*rules::parse(r.rule));  // validate() has parsed it once already.
     cr->priority = r.effective_priority();
     cr->entrypoints = r.entrypoints;
+    cr->tls = r.tls;
     cr->service = by_name.at(r.service);
     auto hosts = rules::required_hosts(cr->rule);
     if (hosts.empty()) out->hostless_.push_back(cr.get());
@@ -130,6 +131,10 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   for (auto& [_, l] : out->exact_hosts_) sort(l);
   for (auto& [_, l] : out->wildcard_hosts_) sort(l);
   sort(out->hostless_);
+  // Certificates load here, off the hot path: a handshake only looks the name up.
+  auto certs = tls::CertificateStore::build(out->source_.certificates);
+  if (!certs) return model::Error{certs.error()};
+  out->certificates_ = std::move(*certs);
   return std::shared_ptr<const CompiledTable>(std::move(out));
 }
 
@@ -158,7 +163,8 @@ const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
       best = hostless_[k], from = 2;
     if (!best) return nullptr;
     (from == 0 ? i : from == 1 ? j : k)++;
-    if (!best->on_entrypoint(entrypoint)) continue;
+    // Traefik's rule: a router with TLS serves only TLS connections, one without only plain.
+    if (best->tls != req.tls || !best->on_entrypoint(entrypoint)) continue;
     if (tried) ++*tried;
     if (rules::evaluate(best->rule, req)) return best;
   }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dataplane/tls/certificate_store.hpp"
 #include "model/result.hpp"
 #include "model/routing_table.hpp"
 #include "rules/ast.hpp"
@@ -38,6 +39,7 @@ struct CompiledRouter {
   rules::Node rule;
   std::int64_t priority = 0;
   std::vector<std::string> entrypoints;  // Empty: all.
+  bool tls = false;
   const CompiledService* service = nullptr;
 
   bool on_entrypoint(std::string_view ep) const;
@@ -56,6 +58,7 @@ class CompiledTable {
                               std::size_t* tried = nullptr) const;
 
   const model::RoutingTable& source() const { return source_; }
+  const tls::CertificateStore& certificates() const { return *certificates_; }
   std::uint64_t version() const { return source_.version; }
   // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.
   const model::EntryPointTimeouts& entrypoint_timeouts(std::string_view name) const;
@@ -69,6 +72,7 @@ class CompiledTable {
   std::unordered_map<std::string, RouterList> exact_hosts_;
   std::unordered_map<std::string, RouterList> wildcard_hosts_;  // Keyed by ".example.com".
   RouterList hostless_;
+  std::shared_ptr<const tls::CertificateStore> certificates_;
   model::EntryPointTimeouts default_timeouts_;
 };
 

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "dataplane/tls/server_context.hpp"
 #include "log/log.hpp"
 
 namespace wharf::dataplane::server {
@@ -23,6 +24,8 @@ Dataplane::~Dataplane() {
 }
 
 model::Result<bool> Dataplane::start() {
+  // The default certificate is made now, not by the first TLS client, which would wait for it.
+  tls::default_context();
   for (unsigned i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(options_));
   }

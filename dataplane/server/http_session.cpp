@@ -3,6 +3,7 @@
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/server/request_head.hpp"
 #include "dataplane/server/worker.hpp"
+#include "dataplane/tls/server_context.hpp"
 #include "rules/ast.hpp"
 
 namespace wharf::dataplane::server {
@@ -52,13 +53,40 @@ void HttpSession::close_if_idle() {
   if (waiting_) stream_.cancel();
 }
 
+awaitable<bool> HttpSession::detect_tls() {
+  // A copy: the table's certificates must outlive the handshake even if a new table arrives.
+  std::shared_ptr<const routing::CompiledTable> table = worker_.table();
+  model::EntryPointTimeouts timeouts;
+  if (table) timeouts = table->entrypoint_timeouts(entrypoint_);
+  stream_.expires_after(ms(timeouts.idle_ms));
+  waiting_ = true;  // A drain closes a connection that has not said anything yet.
+  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kNoThrow);
+  waiting_ = false;
+  if (ec) co_return false;
+  buffer_.commit(n);
+  // A TLS connection opens with a handshake record (content type 22); an HTTP request opens
+  // with a method token, which never starts with that byte.
+  if (static_cast<const unsigned char*>(buffer_.data().data())[0] != 0x16) co_return true;
+  auto& tls = stream_.start_tls(tls::default_context());
+  if (table) table->certificates().attach(tls.native_handle());
+  // The handshake is bounded like a request head: a client that stalls in it is a slowloris.
+  stream_.expires_after(ms(timeouts.read_header_ms));
+  auto [hec, used] =
+      co_await tls.async_handshake(asio::ssl::stream_base::server, buffer_.data(), kNoThrow);
+  buffer_.consume(buffer_.size());  // The ClientHello; nothing else may precede our reply.
+  co_return !hec;
+}
+
 awaitable<void> HttpSession::run() {
-  while (!worker_.draining() || buffer_.size() > 0) {
-    if (!co_await serve_one()) break;
+  // A named local, not `if (co_await ...)`: GCC 12 miscompiles that as a coroutine's first
+  // statement (the callee sees a garbage `this`).
+  const bool open = co_await detect_tls();
+  if (open) {
+    while (!worker_.draining() || buffer_.size() > 0) {
+      if (!co_await serve_one()) break;
+    }
   }
-  error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.close();
+  co_await stream_.shutdown(ms(1000));
 }
 
 awaitable<bool> HttpSession::reply(LocalReason reason, bool keep_alive, std::string_view detail) {
@@ -122,7 +150,8 @@ awaitable<bool> HttpSession::serve_one() {
   const auto& trusted = worker_.options().trusted_proxies;
   auto client = proxy::compute_client(peer_, trusted, req);
   FieldsLookup headers(req);
-  rules::RequestView view{req.method_string(), host_, path_, query, &headers, &client.client};
+  rules::RequestView view{req.method_string(), host_,           path_, query, &headers,
+                          &client.client,      stream_.is_tls()};
   bool keep_alive = req.keep_alive() && !worker_.draining();
   // A body we do not forward is not read either, so the connection cannot carry more requests.
   bool can_keep = keep_alive && parser.is_done();
@@ -138,9 +167,21 @@ awaitable<bool> HttpSession::serve_one() {
     origin_target = std::string(path) + (query.empty() ? "" : "?") + std::string(query);
     target = origin_target;
   }
-  proxy::Exchange x{stream_,       buffer_,          parser, target,           *router->service,
-                    *server,       client,           "http", ep_timeouts,      worker_.pool(),
-                    relay_buffer_, upstream_buffer_, head_,  req.keep_alive(), worker_.draining()};
+  proxy::Exchange x{stream_,
+                    buffer_,
+                    parser,
+                    target,
+                    *router->service,
+                    *server,
+                    client,
+                    stream_.is_tls() ? "https" : "http",
+                    ep_timeouts,
+                    worker_.pool(),
+                    relay_buffer_,
+                    upstream_buffer_,
+                    head_,
+                    req.keep_alive(),
+                    worker_.draining()};
   co_return co_await proxy::forward(x);
 }
 

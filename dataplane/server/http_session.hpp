@@ -28,6 +28,9 @@ class HttpSession {
   void close_if_idle();
 
  private:
+  // Reads the first bytes and, when they start a TLS handshake, completes it (SNI picks the
+  // certificate); false when the connection is over before its first request.
+  awaitable<bool> detect_tls();
   // Handles one request; false when the connection must close afterwards.
   awaitable<bool> serve_one();
   awaitable<bool> reply(LocalReason reason, bool keep_alive, std::string_view detail = {});

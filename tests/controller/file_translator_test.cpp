@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
+
 #include "controller/compiler/compiler.hpp"
 #include "controller/file/file_translator.hpp"
 
@@ -142,6 +145,97 @@ TEST(FileTranslator, TcpSectionIsReportedNotSilentlyDropped) {
   ASSERT_EQ(c->diagnostics.size(), 1u);
   EXPECT_EQ(c->diagnostics[0].message,
             "d.yml:2: tcp: TCP and UDP routing is not supported; section ignored");
+}
+
+std::string fixture_pem(const std::string& name) {
+  std::ifstream in(std::string(WHARF_FIXTURES_DIR) + "/tls/" + name);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(FileTranslator, TlsCertificatesFromFilesOrInlineEachCheckedAlone) {
+  std::map<std::string, std::string> files = {{"/certs/web.crt", fixture_pem("web.crt")},
+                                              {"/certs/web.key", fixture_pem("web.key")},
+                                              {"/certs/other.key", fixture_pem("other.key")}};
+  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  // The legacy certificate goes inline, as Traefik allows.
+  std::string inline_cert = fixture_pem("cn.crt"), inline_key = fixture_pem("cn.key");
+  auto indent = [](std::string pem) {
+    std::string out;
+    for (char ch : pem) out += ch == '\n' ? std::string("\n        ") : std::string(1, ch);
+    return out;
+  };
+  std::string yaml = R"yaml(tls:
+  certificates:
+    - certFile: /certs/web.crt
+      keyFile: /certs/web.key
+      stores: [default]
+    - certFile: /certs/web.crt
+      keyFile: /certs/other.key
+    - certFile: /certs/missing.crt
+      keyFile: /certs/web.key
+    - certFile: |
+        )yaml" + indent(inline_cert) +
+                     R"yaml(
+      keyFile: |
+        )yaml" + indent(inline_key) +
+                     R"yaml(
+    - certFile: /certs/web.crt
+      keyFile: /certs/web.key
+      stores: [internal]
+  options:
+    modern: {minVersion: VersionTLS13}
+  stores:
+    default:
+      defaultCertificate:
+        certFile: /certs/web.crt
+        keyFile: /certs/web.key
+)yaml";
+  auto c = translate(yaml, "dynamic.yml", read);
+  ASSERT_TRUE(c.ok()) << c.error();
+  auto line_of = [&](const std::string& text) {
+    auto at = yaml.find(text);
+    return std::to_string(1 + std::count(yaml.begin(), yaml.begin() + at, '\n'));
+  };
+  ASSERT_EQ(c->certificates.size(), 6u);
+  EXPECT_TRUE(c->certificates[5].is_default);
+  EXPECT_TRUE(c->certificates[5].errors.empty());
+  const auto& web = c->certificates[0];
+  EXPECT_TRUE(web.errors.empty()) << web.errors[0];
+  EXPECT_EQ(web.domains, (std::vector<std::string>{"web.example.com", "www.example.com"}));
+  EXPECT_EQ(web.source, "dynamic.yml:3");
+  EXPECT_EQ(c->certificates[1].errors,
+            std::vector<std::string>{
+                "dynamic.yml:6: tls.certificates[1]: keyFile /certs/other.key does not belong to "
+                "the certificate in certFile /certs/web.crt"});
+  EXPECT_TRUE(c->certificates[1].key_pem.empty());  // Nothing of a rejected pair is kept.
+  EXPECT_EQ(c->certificates[2].errors,
+            std::vector<std::string>{
+                "dynamic.yml:8: tls.certificates[2].certFile /certs/missing.crt: cannot be read"});
+  EXPECT_TRUE(c->certificates[3].errors.empty()) << c->certificates[3].errors[0];
+  EXPECT_EQ(c->certificates[3].domains, std::vector<std::string>{"legacy.example.com"});
+  EXPECT_EQ(
+      c->certificates[4].errors,
+      std::vector<std::string>{"dynamic.yml:" + line_of("      stores: [internal]") +
+                               ": tls.certificates[4].stores: only the default store exists"});
+  ASSERT_EQ(c->diagnostics.size(), 1u);
+  EXPECT_EQ(c->diagnostics[0].message,
+            "dynamic.yml:" + line_of("  options:") +
+                ": tls.options: not supported yet (tls.certificates and tls.stores are); section "
+                "ignored");
+
+  // Compiled: the good ones are in the table, each bad one is a diagnostic of its own.
+  auto table = compiler::compile({{"file", *c}});
+  ASSERT_EQ(table.certificates.size(), 3u);
+  EXPECT_EQ(table.certificates[0].name, "certificate-0@file");
+  EXPECT_EQ(table.certificates[2].name, "default-certificate@file");
+  EXPECT_TRUE(table.certificates[2].is_default);
+  std::size_t rejected = 0;
+  for (const auto& d : table.diagnostics) rejected += d.kind == "certificate";
+  EXPECT_EQ(rejected, 3u);
 }
 
 }  // namespace

@@ -35,6 +35,12 @@ struct Routed {
   std::string backend(std::string_view path, std::string_view host = "any.example") const {
     rules::RequestView req{"GET", host, path, "", nullptr, nullptr};
     const auto* r = compiled->match("web", req);
+    // Every route answers over TLS the same way.
+    req.tls = true;
+    const auto* over_tls = compiled->match("web", req);
+    auto plain_name = r ? r->name : "";
+    if (r) plain_name.insert(plain_name.find('@'), "-tls");
+    EXPECT_EQ(over_tls ? over_tls->name : "", plain_name) << host << path;
     if (!r) return "";
     // Service keys are "<namespace>-<service>-<port>@kubernetes".
     std::string s = r->service->name;
@@ -147,7 +153,8 @@ TEST(IngressEndpoints, ReadyEndpointsOnTheNamedPortTerminatingDrained) {
   EXPECT_EQ(r.backend("/missing", "web.example"), "not-yet");
   // The bad-port path is rejected alone; its requests fall to "/".
   EXPECT_EQ(r.backend("/bad-port", "web.example"), "web");
-  ASSERT_EQ(r.table.diagnostics.size(), 2u);  // the service and the router using it
+  // The service, and the plain and TLS routers using it.
+  ASSERT_EQ(r.table.diagnostics.size(), 3u);
 }
 
 TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityAndErrorsNamingTheField) {

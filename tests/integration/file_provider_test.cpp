@@ -9,6 +9,7 @@
 #include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -38,6 +39,41 @@ std::string config(const std::string& url, const std::vector<std::string>& hosts
   out += "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " + url +
          "\n";
   return out;
+}
+
+// tls.certificates from files, and a router with `tls: {}`: HTTPS with that certificate on the
+// same port as plain HTTP, which that router does not serve.
+TEST(FileProviderEndToEnd, TlsCertificateFilesServeATlsRouter) {
+  UpstreamServer app("app");
+  DataplaneProcess dp;
+  TempDir dir;
+  auto made = run_command({"sh", "-c",
+                           "cd " + dir.path() +
+                               " && openssl req -x509 -newkey ec -pkeyopt "
+                               "ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=secure.test "
+                               "-addext subjectAltName=DNS:secure.test -keyout k.pem -out c.pem"});
+  ASSERT_EQ(made.status, 0) << made.out;
+  const std::string file = dir.path() + "/dynamic.yml";
+  write_file(file, "tls:\n  certificates:\n    - certFile: " + dir.path() +
+                       "/c.pem\n      keyFile: " + dir.path() +
+                       "/k.pem\nhttp:\n  routers:\n    secure:\n      rule: Host(`secure.test`)\n"
+                       "      service: app\n      tls: {}\n  services:\n    app:\n"
+                       "      loadBalancer:\n        servers:\n          - url: " +
+                       app.url() + "\n");
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
+                    file, "--docker-endpoint", "off"});
+  const std::string port = std::to_string(dp.port());
+  std::string out;
+  for (auto end = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < end;
+       std::this_thread::sleep_for(50ms)) {
+    out = run_command({"curl", "-sS", "-k", "-v", "--resolve", "secure.test:" + port + ":127.0.0.1",
+                       "https://secure.test:" + port + "/"})
+              .out;
+    if (out.find("< HTTP/1.1 200") != std::string::npos) break;
+  }
+  EXPECT_NE(out.find("< HTTP/1.1 200"), std::string::npos) << out << ctl.log();
+  EXPECT_NE(out.find("subject: CN=secure.test"), std::string::npos) << out;
+  EXPECT_EQ(status_of(dp.port(), "secure.test"), 404u);  // a TLS router serves TLS only
 }
 
 TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {

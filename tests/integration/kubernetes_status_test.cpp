@@ -267,6 +267,20 @@ TEST(KubernetesTls, SecretsReachTheDataPlaneAsCertificatesAndBrokenOnesAreReport
   EXPECT_NE(table.find(R"("domains":["web.example"])"), std::string::npos);
   EXPECT_NE(table.find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_NE(table.find("secret shop/missing-tls not found"), std::string::npos);
+  // Over HTTPS, each host gets its Secret's certificate; the host whose Secret is missing gets
+  // the default one, and both reach the backend.
+  auto https = [&](const std::string& host) {
+    const std::string port = std::to_string(c.dp.port());
+    return run_command({"curl", "-sS", "-k", "-v", "--resolve", host + ":" + port + ":127.0.0.1",
+                        "https://" + host + ":" + port + "/"})
+        .out;
+  };
+  auto secure = https("web.example");
+  EXPECT_NE(secure.find("subject: CN=web.example"), std::string::npos) << secure;
+  EXPECT_NE(secure.find("X-Forwarded-Proto: https"), std::string::npos) << secure;
+  auto fallback = https("shop.example");
+  EXPECT_NE(fallback.find("subject: CN=WHARF DEFAULT CERT"), std::string::npos) << fallback;
+  EXPECT_NE(fallback.find("< HTTP/1.1 200"), std::string::npos) << fallback;
   struct stat st {};
   ASSERT_EQ(::stat(state_file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);  // It holds private keys.

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "model/routing_table.hpp"
+
+typedef struct ssl_st SSL;
+
+namespace wharf::dataplane::tls {
+
+// The table's certificates by TLS server name, built with the table on the control thread and
+// then only read. Selection (RFC 6066 SNI, Traefik's order): the exact name, then a one-label
+// wildcard (`*.example.com` for `a.example.com`, not `b.a.example.com`), else the table's
+// default certificate, else the generated one.
+class CertificateStore {
+ public:
+  // Fails, naming the certificate, when one does not load; the table is then refused.
+  static model::Result<std::shared_ptr<const CertificateStore>> build(
+      const std::vector<model::Certificate>& certificates);
+
+  // The context for `server_name` (lowercase), or nullptr when no certificate covers it.
+  boost::asio::ssl::context* select(std::string_view server_name) const;
+  // The table's default certificate (a `default` one), or nullptr: the generated one serves.
+  boost::asio::ssl::context* fallback() const;
+
+  // Makes `ssl` (created from default_context()) consult this store when the ClientHello names
+  // a server; the store must outlive the handshake.
+  void attach(SSL* ssl) const;
+  static const CertificateStore* attached(SSL* ssl);
+
+ private:
+  std::vector<std::shared_ptr<boost::asio::ssl::context>> contexts_;
+  std::unordered_map<std::string, boost::asio::ssl::context*> exact_;
+  std::unordered_map<std::string, boost::asio::ssl::context*> wildcard_;  // ".example.com"
+  boost::asio::ssl::context* default_ = nullptr;
+};
+
+}  // namespace wharf::dataplane::tls

@@ -1,0 +1,138 @@
+#include "dataplane/tls/server_context.hpp"
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <memory>
+
+#include "dataplane/tls/certificate_store.hpp"
+
+namespace wharf::dataplane::tls {
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+// TLS 1.2 suites: ECDHE only (forward secrecy) with AEAD only (no CBC, no SHA-1 MACs), the
+// list Mozilla's "intermediate" profile uses minus the finite-field DHE ones. TLS 1.3 suites
+// are all AEAD and keep OpenSSL's default order.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::atomic<std::uint64_t> default_served{0};
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
+                unsigned int in_len, void*) {
+  static const unsigned char kOurs[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_len, kOurs, sizeof kOurs, in, in_len) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  // A client offering only protocols we lack (h2 alone) still gets HTTP/1.1 without ALPN.
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+// SNI: switch the connection to the table's certificate for the name, if there is one.
+int on_server_name(SSL* ssl, int*, void*) {
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  const auto* store = CertificateStore::attached(ssl);
+  ssl::context* chosen = nullptr;
+  if (name && store) {
+    std::string lower(name);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    chosen = store->select(lower);
+  }
+  // Called with and without SNI in the ClientHello: a client that names nothing also gets the
+  // table's default certificate when there is one.
+  if (!chosen) {
+    default_served.fetch_add(1, std::memory_order_relaxed);
+    if (store) chosen = store->fallback();
+  }
+  if (chosen) SSL_set_SSL_CTX(ssl, chosen->native_handle());
+  return SSL_TLSEXT_ERR_OK;
+}
+
+template <auto Free>
+struct Deleter {
+  template <typename T>
+  void operator()(T* p) const {
+    Free(p);
+  }
+};
+
+// A fresh P-256 key and a self-signed certificate for it, valid one year from now.
+void use_self_signed(ssl::context& ctx) {
+  std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>> key(EVP_EC_gen("P-256"));
+  std::unique_ptr<X509, Deleter<X509_free>> cert(X509_new());
+  if (!key || !cert) throw std::runtime_error("cannot generate the default TLS certificate");
+  std::uint32_t serial = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&serial), sizeof serial);
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), static_cast<long>(serial & 0x7fffffff));
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("WHARF DEFAULT CERT"), -1, -1,
+                             0);
+  X509_set_issuer_name(cert.get(), name);
+  X509_sign(cert.get(), key.get(), EVP_sha256());
+  SSL_CTX_use_certificate(ctx.native_handle(), cert.get());
+  SSL_CTX_use_PrivateKey(ctx.native_handle(), key.get());
+}
+
+}  // namespace
+
+void apply_server_policy(ssl::context& ctx) {
+  SSL_CTX* c = ctx.native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                             SSL_OP_NO_RENEGOTIATION | SSL_OP_SINGLE_ECDH_USE);
+  SSL_CTX_set_cipher_list(c, kTls12Ciphers);
+  SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384");
+  // Resumption: the session cache and tickets work across the per-certificate contexts
+  // because they share this id context.
+  static const unsigned char kSessionContext[] = "wharf";
+  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+}
+
+model::Result<std::shared_ptr<ssl::context>> make_server_context(std::string_view cert_pem,
+                                                                 std::string_view key_pem) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  apply_server_policy(*ctx);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain(boost::asio::buffer(cert_pem.data(), cert_pem.size()), ec);
+  if (ec) return model::Error{"certificate: " + ec.message()};
+  ctx->use_private_key(boost::asio::buffer(key_pem.data(), key_pem.size()), ssl::context::pem, ec);
+  if (ec) return model::Error{"key: " + ec.message()};
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return model::Error{"the key does not belong to the certificate"};
+  }
+  return ctx;
+}
+
+ssl::context& default_context() {
+  static ssl::context* ctx = [] {
+    auto* c = new ssl::context(ssl::context::tls_server);  // Lives as long as the process.
+    apply_server_policy(*c);
+    use_self_signed(*c);
+    SSL_CTX_set_tlsext_servername_callback(c->native_handle(), on_server_name);
+    return c;
+  }();
+  return *ctx;
+}
+
+std::uint64_t default_certificate_served() {
+  return default_served.load(std::memory_order_relaxed);
+}
+
+}  // namespace wharf::dataplane::tls

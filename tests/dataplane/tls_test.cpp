@@ -1,0 +1,274 @@
+// TLS termination with real clients: Asio/OpenSSL in-process for the handshake details (SNI,
+// protocol floor, ALPN, websocket over TLS), and the openssl and curl command-line tools.
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "dataplane/options.hpp"
+#include "dataplane/tls/server_context.hpp"
+#include "test_common/clients.hpp"
+#include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
+#include "test_common/upstream_server.hpp"
+
+namespace wharf::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+// Self-signed certificates made by the openssl tool: one exact name and one wildcard.
+struct Certificates {
+  TempDir dir;
+  model::Certificate exact, wildcard;
+  Certificates() {
+    exact = make("exact", "a.example", "DNS:a.example");
+    wildcard = make("wild", "wild", "DNS:*.wild.example");
+  }
+  model::Certificate make(const std::string& name, const std::string& cn, const std::string& san) {
+    auto r = run_command({"sh", "-c",
+                          "cd " + dir.path() +
+                              " && openssl req -x509 -newkey ec -pkeyopt "
+                              "ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=" +
+                              cn + " -addext subjectAltName=" + san + " -keyout " + name +
+                              ".key -out " + name + ".crt"});
+    EXPECT_EQ(r.status, 0) << r.out;
+    return {name + "@test", {san.substr(4)}, read(name + ".crt"), read(name + ".key")};
+  }
+  std::string read(const std::string& file) const {
+    std::ifstream in(dir.path() + "/" + file);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+};
+
+// TLS routers go to `secure`, plain ones to `plain`; both on every entrypoint.
+model::RoutingTable tls_table(const Certificates& certs, const std::string& secure,
+                              const std::string& plain) {
+  model::RoutingTable t;
+  t.version = 1;
+  t.routers.push_back({"secure@test", "PathPrefix(`/`)", 0, {}, "secure@test", true, {}});
+  t.routers.push_back({"plain@test", "PathPrefix(`/`)", 0, {}, "plain@test", false, {}});
+  t.services.push_back({"secure@test", {{secure, 1}}, true, {}});
+  t.services.push_back({"plain@test", {{plain, 1}}, true, {}});
+  t.certificates = {certs.exact, certs.wildcard};
+  return t;
+}
+
+struct Handshake {
+  bool ok = false;
+  std::string subject_cn, alpn, protocol, cipher;
+};
+
+// One TLS handshake with the data plane as an OpenSSL client would do it.
+Handshake handshake(std::uint16_t port, const std::string& sni, int max_version = 0,
+                    bool offer_alpn = true) {
+  asio::io_context io;
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.set_verify_mode(ssl::verify_none);
+  if (max_version) {
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), max_version);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), max_version);
+    // Let the client offer old protocols, so refusing them is the server's doing.
+    SSL_CTX_set_security_level(ctx.native_handle(), 0);
+  }
+  beast::ssl_stream<tcp::socket> s(io, ctx);
+  if (!sni.empty()) SSL_set_tlsext_host_name(s.native_handle(), sni.c_str());
+  if (offer_alpn) {
+    static const unsigned char kProtos[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_set_alpn_protos(s.native_handle(), kProtos, sizeof kProtos);
+  }
+  s.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  boost::system::error_code ec;
+  s.handshake(ssl::stream_base::client, ec);
+  Handshake h;
+  if (ec) return h;
+  h.ok = true;
+  if (X509* cert = SSL_get1_peer_certificate(s.native_handle())) {
+    char cn[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    h.subject_cn = cn;
+    X509_free(cert);
+  }
+  const unsigned char* alpn = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(s.native_handle(), &alpn, &alpn_len);
+  h.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  h.protocol = SSL_get_version(s.native_handle());
+  h.cipher = SSL_get_cipher_name(s.native_handle());
+  return h;
+}
+
+TEST(Tls, SniPicksTheExactNameThenOneLabelWildcardThenTheDefault) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+  EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "a.example");
+  EXPECT_EQ(handshake(dp.port(), "A.Example").subject_cn, "a.example");  // names are caseless
+  EXPECT_EQ(handshake(dp.port(), "x.wild.example").subject_cn, "wild");
+  auto before = dataplane::tls::default_certificate_served();
+  EXPECT_EQ(handshake(dp.port(), "y.x.wild.example").subject_cn, "WHARF DEFAULT CERT");
+  EXPECT_EQ(handshake(dp.port(), "wild.example").subject_cn, "WHARF DEFAULT CERT");
+  EXPECT_EQ(handshake(dp.port(), "").subject_cn, "WHARF DEFAULT CERT");  // no SNI at all
+  EXPECT_EQ(dataplane::tls::default_certificate_served(), before + 3);
+
+  // A new table without the exact certificate: the name falls back to the default.
+  auto t = tls_table(certs, up.url(), up.url());
+  t.version = 2;
+  t.certificates = {certs.wildcard};
+  ASSERT_EQ(dp.apply(t), "ack");
+  EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "WHARF DEFAULT CERT");
+}
+
+TEST(Tls, OnlyTls12And13WithForwardSecretAeadCiphersAndAlpn) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+  EXPECT_FALSE(handshake(dp.port(), "a.example", TLS1_VERSION).ok);
+  EXPECT_FALSE(handshake(dp.port(), "a.example", TLS1_1_VERSION).ok);
+  auto v12 = handshake(dp.port(), "a.example", TLS1_2_VERSION);
+  ASSERT_TRUE(v12.ok);
+  EXPECT_EQ(v12.protocol, "TLSv1.2");
+  EXPECT_TRUE(v12.cipher.starts_with("ECDHE-")) << v12.cipher;
+  EXPECT_TRUE(v12.cipher.find("GCM") != std::string::npos ||
+              v12.cipher.find("CHACHA20") != std::string::npos)
+      << v12.cipher;
+  auto v13 = handshake(dp.port(), "a.example");
+  ASSERT_TRUE(v13.ok);
+  EXPECT_EQ(v13.protocol, "TLSv1.3");
+  EXPECT_EQ(v13.alpn, "http/1.1");  // offered h2 and http/1.1: h2 is not served yet
+  EXPECT_EQ(handshake(dp.port(), "a.example", 0, false).alpn, "");
+
+  // The openssl tool agrees: TLS 1.1 refused, TLS 1.2 accepted.
+  auto s_client = [&](const std::string& flags) {
+    return run_command({"sh", "-c",
+                        "openssl s_client -connect 127.0.0.1:" + std::to_string(dp.port()) +
+                            " -servername a.example " + flags + " </dev/null"});
+  };
+  EXPECT_NE(s_client("-tls1_1 -cipher DEFAULT@SECLEVEL=0").status, 0);
+  auto ok = s_client("-tls1_2");
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("subject=CN = a.example"), std::string::npos) << ok.out;
+}
+
+TEST(Tls, PlainAndTlsShareThePortAndRoutersServeTheirOwnKind) {
+  Certificates certs;
+  UpstreamServer secure("secure"), plain("plain");
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(tls_table(certs, secure.url(), plain.url())), "ack");
+  const std::string port = std::to_string(dp.port());
+  auto curl =
+      run_command({"curl", "-sS", "-k", "-i", "--resolve", "a.example:" + port + ":127.0.0.1",
+                   "https://a.example:" + port + "/hello?x=1"});
+  ASSERT_EQ(curl.status, 0) << curl.out;
+  EXPECT_NE(curl.out.find("X-Upstream: secure"), std::string::npos) << curl.out;
+  EXPECT_NE(curl.out.find("X-Forwarded-Proto: https"), std::string::npos) << curl.out;
+  EXPECT_NE(curl.out.find("GET /hello?x=1\n"), std::string::npos) << curl.out;
+
+  HttpClient c(dp.port());
+  auto r = c.request("GET", "/hello", {{"Host", "a.example"}});
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.headers["x-upstream"], "plain");
+  EXPECT_NE(r.body.find("X-Forwarded-Proto: http\n"), std::string::npos) << r.body;
+
+  // Without a plain router, a plain request finds nothing, and the reverse.
+  auto only_tls = tls_table(certs, secure.url(), plain.url());
+  only_tls.version = 2;
+  only_tls.routers.pop_back();
+  ASSERT_EQ(dp.apply(only_tls), "ack");
+  EXPECT_EQ(host_status(dp.port(), "a.example"), 404u);
+}
+
+TEST(Tls, WebsocketAndAStreamedUploadOverTls) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+
+  asio::io_context io;
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.set_verify_mode(ssl::verify_none);
+  beast::websocket::stream<beast::ssl_stream<tcp::socket>> ws(io, ctx);
+  SSL_set_tlsext_host_name(ws.next_layer().native_handle(), "a.example");
+  beast::get_lowest_layer(ws).connect({asio::ip::make_address("127.0.0.1"), dp.port()});
+  ws.next_layer().handshake(ssl::stream_base::client);
+  ws.handshake("a.example", "/ws");
+  for (int i = 0; i < 20; ++i) {
+    std::string msg(1000 + i * 997, static_cast<char>('a' + i));
+    ws.write(asio::buffer(msg));
+    beast::flat_buffer buf;
+    ws.read(buf);
+    ASSERT_EQ(beast::buffers_to_string(buf.data()), msg);
+  }
+  ws.close(beast::websocket::close_code::normal);
+
+  // 64 MiB through curl, streamed both ways (the upstream reads as it arrives).
+  TempDir tmp;
+  const std::string file = tmp.path() + "/body";
+  ASSERT_EQ(run_command({"sh", "-c", "head -c 67108864 /dev/zero > " + file}).status, 0);
+  const std::string port = std::to_string(dp.port());
+  auto r = run_command({"curl", "-sS", "-k", "--resolve", "a.example:" + port + ":127.0.0.1",
+                        "--data-binary", "@" + file, "https://a.example:" + port + "/upload"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("received 67108864 "), std::string::npos) << r.out;
+}
+
+TEST(Tls, ACertificateThatDoesNotLoadRefusesTheTableAndTheOldOneKeepsServing) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+  auto bad = tls_table(certs, up.url(), up.url());
+  bad.version = 2;
+  bad.certificates[0].key_pem = certs.wildcard.key_pem;
+  auto answer = dp.apply(bad);
+  EXPECT_NE(answer.find("certificate 'exact@test'"), std::string::npos) << answer;
+  EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "a.example");
+}
+
+TEST(Tls, TheTablesDefaultCertificateReplacesTheGeneratedOne) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  auto t = tls_table(certs, up.url(), up.url());
+  t.certificates[1].is_default = true;  // the wildcard one, CN "wild"
+  ASSERT_EQ(dp.apply(t), "ack");
+  EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "a.example");
+  EXPECT_EQ(handshake(dp.port(), "unknown.example").subject_cn, "wild");
+  EXPECT_EQ(handshake(dp.port(), "").subject_cn, "wild");
+  // Two defaults in one table: refused, the previous table keeps serving.
+  t.version = 2;
+  t.certificates[0].is_default = true;
+  EXPECT_NE(dp.apply(t).find("are both the default"), std::string::npos);
+  EXPECT_EQ(handshake(dp.port(), "unknown.example").subject_cn, "wild");
+}
+
+TEST(Tls, DefaultEntrypointsAreWebAndWebsecureBothServingEither) {
+  const char* argv[] = {"wharf-dataplane"};
+  char* envp[] = {nullptr};
+  auto o = dataplane::parse_options(1, argv, envp);
+  ASSERT_TRUE(o.ok()) << o.error();
+  ASSERT_EQ(o->entrypoints.size(), 2u);
+  EXPECT_EQ(o->entrypoints[0].name, "web");
+  EXPECT_EQ(o->entrypoints[0].port, 80);
+  EXPECT_EQ(o->entrypoints[1].name, "websecure");
+  EXPECT_EQ(o->entrypoints[1].port, 443);
+}
+
+}  // namespace
+}  // namespace wharf::test
