@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "dataplane/tls/certificate_store.hpp"
+#include "dataplane/tls/ticket_keys.hpp"
 
 namespace wharf::dataplane::tls {
 namespace {
@@ -99,10 +100,11 @@ void apply_server_policy(ssl::context& ctx) {
   SSL_CTX_set_cipher_list(c, kTls12Ciphers);
   SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384");
   // Resumption: the session cache and tickets work across the per-certificate contexts
-  // because they share this id context.
+  // because they share this id context and the ticket keys.
   static const unsigned char kSessionContext[] = "wharf";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  use_rotating_ticket_keys(c);
 }
 
 model::Result<std::shared_ptr<ssl::context>> make_server_context(std::string_view cert_pem,

@@ -11,7 +11,8 @@ namespace wharf::dataplane::tls {
 
 // One server TLS configuration for every certificate: TLS 1.2 and 1.3 only; for 1.2 only
 // ECDHE key exchange with AEAD ciphers (forward secrecy, no CBC), server preference; no
-// compression, no renegotiation; ALPN picks http/1.1 (h2 joins with HTTP/2).
+// compression, no renegotiation; ALPN picks http/1.1 (h2 joins with HTTP/2); session tickets
+// under rotating keys (ticket_keys.hpp).
 void apply_server_policy(boost::asio::ssl::context& ctx);
 
 // A server context serving this PEM chain and key, with the policy above.

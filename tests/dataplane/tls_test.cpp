@@ -17,6 +17,7 @@
 
 #include "dataplane/options.hpp"
 #include "dataplane/tls/server_context.hpp"
+#include "dataplane/tls/ticket_keys.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
@@ -256,6 +257,53 @@ TEST(Tls, TheTablesDefaultCertificateReplacesTheGeneratedOne) {
   t.certificates[0].is_default = true;
   EXPECT_NE(dp.apply(t).find("are both the default"), std::string::npos);
   EXPECT_EQ(handshake(dp.port(), "unknown.example").subject_cn, "wild");
+}
+
+// Connects with TLS 1.2 offering `session` (may be null); returns whether it was resumed and
+// the session to offer next time (owned by the caller).
+std::pair<bool, SSL_SESSION*> connect_resuming(std::uint16_t port, SSL_SESSION* session) {
+  asio::io_context io;
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.set_verify_mode(ssl::verify_none);
+  SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  beast::ssl_stream<tcp::socket> s(io, ctx);
+  SSL_set_tlsext_host_name(s.native_handle(), "a.example");
+  if (session) SSL_set_session(s.native_handle(), session);
+  s.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  boost::system::error_code ec;
+  s.handshake(ssl::stream_base::client, ec);
+  if (ec) return {false, nullptr};
+  std::pair<bool, SSL_SESSION*> out{SSL_session_reused(s.native_handle()) == 1,
+                                    SSL_get1_session(s.native_handle())};
+  // A clean close: OpenSSL will not resume a session whose connection was just dropped.
+  s.shutdown(ec);
+  return out;
+}
+
+TEST(Tls, SessionTicketsResumeAcrossKeyRotationsUntilTheKeyIsRetired) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+  auto [first, ticket] = connect_resuming(dp.port(), nullptr);
+  EXPECT_FALSE(first);
+  ASSERT_NE(ticket, nullptr);
+  auto [again, ticket2] = connect_resuming(dp.port(), ticket);
+  EXPECT_TRUE(again);
+  SSL_SESSION_free(ticket2);
+  // Two rotations: the ticket's key is the oldest still kept, so it resumes (and is reissued).
+  dataplane::tls::rotate_ticket_keys();
+  dataplane::tls::rotate_ticket_keys();
+  auto [after_two, fresh] = connect_resuming(dp.port(), ticket);
+  EXPECT_TRUE(after_two);
+  // One more: that key is gone and the old ticket gives a full handshake; the reissued one,
+  // sealed with a newer key, still resumes.
+  dataplane::tls::rotate_ticket_keys();
+  auto [after_three, full] = connect_resuming(dp.port(), ticket);
+  EXPECT_FALSE(after_three);
+  auto [reissued, last] = connect_resuming(dp.port(), fresh);
+  EXPECT_TRUE(reissued);
+  for (auto* s : {ticket, fresh, full, last}) SSL_SESSION_free(s);
 }
 
 TEST(Tls, DefaultEntrypointsAreWebAndWebsecureBothServingEither) {
