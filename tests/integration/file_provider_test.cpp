@@ -135,6 +135,11 @@ TEST(FileProviderEndToEnd, CheckPrintsTheTableAndFailsOnRejectedObjects) {
   ChildProcess good(
       {WHARF_CONTROLLER_BINARY, "--check", "--file", file, "--docker-endpoint", "off"});
   EXPECT_EQ(good.stop(0, 10s), 0);
+  // The example the run command serves stays valid.
+  ChildProcess shipped({WHARF_CONTROLLER_BINARY, "--check", "--file",
+                        std::string(WHARF_SOURCE_DIR) + "/deploy/dynamic.yml", "--docker-endpoint",
+                        "off"});
+  EXPECT_EQ(shipped.stop(0, 10s), 0) << shipped.log();
 }
 
 }  // namespace
