@@ -72,26 +72,35 @@ model::RoutingTable tls_table(const Certificates& certs, const std::string& secu
 struct Handshake {
   bool ok = false;
   std::string subject_cn, alpn, protocol, cipher;
+  bool resumed = false;
+  SSL_SESSION* session = nullptr;  // Set when asked for; the caller frees it.
 };
 
-// One TLS handshake with the data plane as an OpenSSL client would do it.
-Handshake handshake(std::uint16_t port, const std::string& sni, int max_version = 0,
-                    bool offer_alpn = true) {
+struct ClientOptions {
+  int version = 0;  // Only this protocol version (0: any).
+  bool offer_alpn = true;
+  SSL_SESSION* resume = nullptr;  // Offered for resumption.
+  bool keep_session = false;
+};
+
+// One TLS handshake with the data plane as an OpenSSL client would do it, then a clean close.
+Handshake handshake(std::uint16_t port, const std::string& sni, ClientOptions opt = {}) {
   asio::io_context io;
   ssl::context ctx(ssl::context::tls_client);
   ctx.set_verify_mode(ssl::verify_none);
-  if (max_version) {
-    SSL_CTX_set_max_proto_version(ctx.native_handle(), max_version);
-    SSL_CTX_set_min_proto_version(ctx.native_handle(), max_version);
+  if (opt.version) {
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), opt.version);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), opt.version);
     // Let the client offer old protocols, so refusing them is the server's doing.
     SSL_CTX_set_security_level(ctx.native_handle(), 0);
   }
   beast::ssl_stream<tcp::socket> s(io, ctx);
   if (!sni.empty()) SSL_set_tlsext_host_name(s.native_handle(), sni.c_str());
-  if (offer_alpn) {
+  if (opt.offer_alpn) {
     static const unsigned char kProtos[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
     SSL_set_alpn_protos(s.native_handle(), kProtos, sizeof kProtos);
   }
+  if (opt.resume) SSL_set_session(s.native_handle(), opt.resume);
   s.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
   boost::system::error_code ec;
   s.handshake(ssl::stream_base::client, ec);
@@ -110,6 +119,10 @@ Handshake handshake(std::uint16_t port, const std::string& sni, int max_version 
   h.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
   h.protocol = SSL_get_version(s.native_handle());
   h.cipher = SSL_get_cipher_name(s.native_handle());
+  h.resumed = SSL_session_reused(s.native_handle()) == 1;
+  if (opt.keep_session) h.session = SSL_get1_session(s.native_handle());
+  // A clean close: OpenSSL will not resume a session whose connection was just dropped.
+  s.shutdown(ec);
   return h;
 }
 
@@ -140,9 +153,9 @@ TEST(Tls, OnlyTls12And13WithForwardSecretAeadCiphersAndAlpn) {
   UpstreamServer up("up");
   InProcessDataplane dp;
   ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
-  EXPECT_FALSE(handshake(dp.port(), "a.example", TLS1_VERSION).ok);
-  EXPECT_FALSE(handshake(dp.port(), "a.example", TLS1_1_VERSION).ok);
-  auto v12 = handshake(dp.port(), "a.example", TLS1_2_VERSION);
+  EXPECT_FALSE(handshake(dp.port(), "a.example", {TLS1_VERSION}).ok);
+  EXPECT_FALSE(handshake(dp.port(), "a.example", {TLS1_1_VERSION}).ok);
+  auto v12 = handshake(dp.port(), "a.example", {TLS1_2_VERSION});
   ASSERT_TRUE(v12.ok);
   EXPECT_EQ(v12.protocol, "TLSv1.2");
   EXPECT_TRUE(v12.cipher.starts_with("ECDHE-")) << v12.cipher;
@@ -153,7 +166,7 @@ TEST(Tls, OnlyTls12And13WithForwardSecretAeadCiphersAndAlpn) {
   ASSERT_TRUE(v13.ok);
   EXPECT_EQ(v13.protocol, "TLSv1.3");
   EXPECT_EQ(v13.alpn, "http/1.1");  // offered h2 and http/1.1: h2 is not served yet
-  EXPECT_EQ(handshake(dp.port(), "a.example", 0, false).alpn, "");
+  EXPECT_EQ(handshake(dp.port(), "a.example", {0, false}).alpn, "");
 
   // The openssl tool agrees: TLS 1.1 refused, TLS 1.2 accepted.
   auto s_client = [&](const std::string& flags) {
@@ -259,51 +272,34 @@ TEST(Tls, TheTablesDefaultCertificateReplacesTheGeneratedOne) {
   EXPECT_EQ(handshake(dp.port(), "unknown.example").subject_cn, "wild");
 }
 
-// Connects with TLS 1.2 offering `session` (may be null); returns whether it was resumed and
-// the session to offer next time (owned by the caller).
-std::pair<bool, SSL_SESSION*> connect_resuming(std::uint16_t port, SSL_SESSION* session) {
-  asio::io_context io;
-  ssl::context ctx(ssl::context::tls_client);
-  ctx.set_verify_mode(ssl::verify_none);
-  SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  beast::ssl_stream<tcp::socket> s(io, ctx);
-  SSL_set_tlsext_host_name(s.native_handle(), "a.example");
-  if (session) SSL_set_session(s.native_handle(), session);
-  s.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
-  boost::system::error_code ec;
-  s.handshake(ssl::stream_base::client, ec);
-  if (ec) return {false, nullptr};
-  std::pair<bool, SSL_SESSION*> out{SSL_session_reused(s.native_handle()) == 1,
-                                    SSL_get1_session(s.native_handle())};
-  // A clean close: OpenSSL will not resume a session whose connection was just dropped.
-  s.shutdown(ec);
-  return out;
-}
-
 TEST(Tls, SessionTicketsResumeAcrossKeyRotationsUntilTheKeyIsRetired) {
   Certificates certs;
   UpstreamServer up("up");
   InProcessDataplane dp;
   ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
-  auto [first, ticket] = connect_resuming(dp.port(), nullptr);
-  EXPECT_FALSE(first);
-  ASSERT_NE(ticket, nullptr);
-  auto [again, ticket2] = connect_resuming(dp.port(), ticket);
-  EXPECT_TRUE(again);
-  SSL_SESSION_free(ticket2);
+  // TLS 1.2: its ticket arrives within the handshake.
+  auto connect = [&](SSL_SESSION* offer) {
+    return handshake(dp.port(), "a.example", {TLS1_2_VERSION, true, offer, true});
+  };
+  auto first = connect(nullptr);
+  EXPECT_FALSE(first.resumed);
+  ASSERT_NE(first.session, nullptr);
+  auto again = connect(first.session);
+  EXPECT_TRUE(again.resumed);
   // Two rotations: the ticket's key is the oldest still kept, so it resumes (and is reissued).
   dataplane::tls::rotate_ticket_keys();
   dataplane::tls::rotate_ticket_keys();
-  auto [after_two, fresh] = connect_resuming(dp.port(), ticket);
-  EXPECT_TRUE(after_two);
+  auto after_two = connect(first.session);
+  EXPECT_TRUE(after_two.resumed);
   // One more: that key is gone and the old ticket gives a full handshake; the reissued one,
   // sealed with a newer key, still resumes.
   dataplane::tls::rotate_ticket_keys();
-  auto [after_three, full] = connect_resuming(dp.port(), ticket);
-  EXPECT_FALSE(after_three);
-  auto [reissued, last] = connect_resuming(dp.port(), fresh);
-  EXPECT_TRUE(reissued);
-  for (auto* s : {ticket, fresh, full, last}) SSL_SESSION_free(s);
+  auto after_three = connect(first.session);
+  EXPECT_FALSE(after_three.resumed);
+  auto reissued = connect(after_two.session);
+  EXPECT_TRUE(reissued.resumed);
+  for (const auto& h : {first, again, after_two, after_three, reissued})
+    SSL_SESSION_free(h.session);
 }
 
 TEST(Tls, DefaultEntrypointsAreWebAndWebsecureBothServingEither) {
