@@ -129,7 +129,7 @@ awaitable<bool> StatusWriter::sync() {
   const auto published = published_;
   const bool publishing = !opt_.publish_service.empty() || !opt_.publish_addresses.empty();
   bool ok = true;
-  std::set<std::string> still_due;
+  std::set<std::string> still_due, present;
   for (const auto& r : reports) {
     if (!leader_) co_return true;
     auto current = r.status;
@@ -141,6 +141,7 @@ awaitable<bool> StatusWriter::sync() {
       desired = std::vector<LoadBalancerAddress>{};  // Left our class: take our addresses back.
     }
     const std::string key = r.meta.ns + "/" + r.meta.name;
+    present.insert(key);
     if (desired && *desired != current) {
       auto w = written_.find(key);
       bool pending = w != written_.end() && w->second.first == r.meta.resource_version &&
@@ -165,8 +166,10 @@ awaitable<bool> StatusWriter::sync() {
       }
     }
   }
-  // Forget problems that went away, so one that comes back is reported again.
+  // Forget problems that went away, so one that comes back is reported again, and writes to
+  // Ingresses that are gone.
   std::erase_if(evented_, [&](const std::string& id) { return !still_due.count(id); });
+  std::erase_if(written_, [&](const auto& w) { return !present.count(w.first); });
   co_return ok;
 }
 
