@@ -126,11 +126,16 @@ Handshake handshake(std::uint16_t port, const std::string& sni, ClientOptions op
   return h;
 }
 
-TEST(Tls, SniPicksTheExactNameThenOneLabelWildcardThenTheDefault) {
+// Both certificates and one upstream behind TLS and plain routers, applied before each test.
+class TlsServing : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack"); }
   Certificates certs;
-  UpstreamServer up("up");
+  UpstreamServer up{"up"};
   InProcessDataplane dp;
-  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+};
+
+TEST_F(TlsServing, SniPicksTheExactNameThenOneLabelWildcardThenTheDefault) {
   EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "a.example");
   EXPECT_EQ(handshake(dp.port(), "A.Example").subject_cn, "a.example");  // names are caseless
   EXPECT_EQ(handshake(dp.port(), "x.wild.example").subject_cn, "wild");
@@ -148,11 +153,7 @@ TEST(Tls, SniPicksTheExactNameThenOneLabelWildcardThenTheDefault) {
   EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "WHARF DEFAULT CERT");
 }
 
-TEST(Tls, OnlyTls12And13WithForwardSecretAeadCiphersAndAlpn) {
-  Certificates certs;
-  UpstreamServer up("up");
-  InProcessDataplane dp;
-  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+TEST_F(TlsServing, OnlyTls12And13WithForwardSecretAeadCiphersAndAlpn) {
   EXPECT_FALSE(handshake(dp.port(), "a.example", {TLS1_VERSION}).ok);
   EXPECT_FALSE(handshake(dp.port(), "a.example", {TLS1_1_VERSION}).ok);
   auto v12 = handshake(dp.port(), "a.example", {TLS1_2_VERSION});
@@ -208,12 +209,7 @@ TEST(Tls, PlainAndTlsShareThePortAndRoutersServeTheirOwnKind) {
   EXPECT_EQ(host_status(dp.port(), "a.example"), 404u);
 }
 
-TEST(Tls, WebsocketAndAStreamedUploadOverTls) {
-  Certificates certs;
-  UpstreamServer up("up");
-  InProcessDataplane dp;
-  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
-
+TEST_F(TlsServing, WebsocketAndAStreamedUploadOverTls) {
   asio::io_context io;
   ssl::context ctx(ssl::context::tls_client);
   ctx.set_verify_mode(ssl::verify_none);
@@ -242,11 +238,7 @@ TEST(Tls, WebsocketAndAStreamedUploadOverTls) {
   EXPECT_NE(r.out.find("received 67108864 "), std::string::npos) << r.out;
 }
 
-TEST(Tls, ACertificateThatDoesNotLoadRefusesTheTableAndTheOldOneKeepsServing) {
-  Certificates certs;
-  UpstreamServer up("up");
-  InProcessDataplane dp;
-  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+TEST_F(TlsServing, ACertificateThatDoesNotLoadRefusesTheTableAndTheOldOneKeepsServing) {
   auto bad = tls_table(certs, up.url(), up.url());
   bad.version = 2;
   bad.certificates[0].key_pem = certs.wildcard.key_pem;
@@ -272,11 +264,7 @@ TEST(Tls, TheTablesDefaultCertificateReplacesTheGeneratedOne) {
   EXPECT_EQ(handshake(dp.port(), "unknown.example").subject_cn, "wild");
 }
 
-TEST(Tls, SessionTicketsResumeAcrossKeyRotationsUntilTheKeyIsRetired) {
-  Certificates certs;
-  UpstreamServer up("up");
-  InProcessDataplane dp;
-  ASSERT_EQ(dp.apply(tls_table(certs, up.url(), up.url())), "ack");
+TEST_F(TlsServing, SessionTicketsResumeAcrossKeyRotationsUntilTheKeyIsRetired) {
   // TLS 1.2: its ticket arrives within the handshake.
   auto connect = [&](SSL_SESSION* offer) {
     return handshake(dp.port(), "a.example", {TLS1_2_VERSION, true, offer, true});
