@@ -290,6 +290,22 @@ TEST_F(TlsServing, SessionTicketsResumeAcrossKeyRotationsUntilTheKeyIsRetired) {
     SSL_SESSION_free(h.session);
 }
 
+TEST(Tls, AHandshakeThatStallsIsCutAfterReadHeaderMs) {
+  Certificates certs;
+  UpstreamServer up("up");
+  InProcessDataplane dp;
+  auto t = tls_table(certs, up.url(), up.url());
+  t.entrypoints.push_back({"web", {}});
+  t.entrypoints[0].timeouts.read_header_ms = 300;
+  ASSERT_EQ(dp.apply(t), "ack");
+  // A TLS record header announcing a ClientHello that never comes: a slowloris on TLS.
+  HttpClient stalled(dp.port());
+  stalled.send_raw(std::string("\x16\x03\x01\x00\x80", 5));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(stalled.read_until_close(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 TEST(Tls, DefaultEntrypointsAreWebAndWebsecureBothServingEither) {
   const char* argv[] = {"wharf-dataplane"};
   char* envp[] = {nullptr};
