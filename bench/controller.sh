@@ -20,8 +20,8 @@ DURATION=${DURATION:-10s}
 TESTS=${TESTS:-"events file kube hosts"}
 
 scripts/setup.sh wrk docker.io busybox-static openssl
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build -j2 wharf-dataplane wharf-controller wharf-demo-backend wharf-bench-controller >/dev/null
+source bench/lib.sh
+build_targets wharf-dataplane wharf-controller wharf-demo-backend wharf-bench-controller
 
 for t in $TESTS; do
   case $t in
@@ -32,17 +32,7 @@ for t in $TESTS; do
 done
 [[ " $TESTS " == *" hosts "* ]] || exit 0
 
-work=$(mktemp -d /tmp/wharf-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-taskset -c 1 build/tests/wharf-demo-backend --port 19180 >"$work/backend.log" 2>&1 &
-pids+=($!)
+start backend 1 build/tests/wharf-demo-backend --port 19180
 
 # One run: N routers Host(`hI.bench`) in the file provider, wrk picking a random host each time.
 rps() {

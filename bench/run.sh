@@ -24,33 +24,14 @@ TARGETS=${TARGETS:-"direct nginx haproxy caddy wharf"}
 TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
 
 scripts/setup.sh wrk nginx-light haproxy caddy bc
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build -j2 wharf-dataplane wharf-demo-backend >/dev/null
-
-work=$(mktemp -d /tmp/wharf-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib.sh
+build_targets wharf-dataplane wharf-demo-backend
 
 backend=19080 sink=19090
 declare -A port=([direct]=$backend [nginx]=19081 [haproxy]=19082 [caddy]=19083 [wharf]=19084)
-declare -A pid
-
-start() {  # name cpu command...
-  local name=$1 cpu=$2
-  shift 2
-  taskset -c "$cpu" "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  pid[$name]=$!
-}
 
 # ---- backend (nginx, 1 worker) and upload sink (the test upstream server, C++) ----
 mkdir -p "$work/www"
-chmod 755 "$work"  # nginx workers run as www-data and must read the files.
 printf hello >"$work/www/index.html"
 head -c 1048576 /dev/urandom >"$work/www/1m"
 cat >"$work/backend.conf" <<CONF

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev rapidjson-dev libssl-dev libyaml-cpp-dev
+  libboost1.81-dev rapidjson-dev libssl-dev libyaml-cpp-dev libcrypt-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev   # libFuzzer targets and the sanitizer runtime
   curl procps

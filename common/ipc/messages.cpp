@@ -45,6 +45,15 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.Key("body_idle_ms");
     w.Uint(e.timeouts.body_idle_ms);
     w.EndObject();
+    if (!e.redirect.to.empty()) {
+      w.Key("redirect");
+      w.StartObject();
+      put(w, "to", e.redirect.to);
+      put(w, "scheme", e.redirect.scheme);
+      w.Key("permanent");
+      w.Bool(e.redirect.permanent);
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -91,6 +100,22 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.Uint(s.timeouts.body_idle_ms);
     w.Key("tunnel_idle_ms");
     w.Uint(s.timeouts.tunnel_idle_ms);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("middlewares");
+  w.StartArray();
+  for (const auto& m : t.middlewares) {
+    w.StartObject();
+    put(w, "name", m.name);
+    put(w, "type", m.type);
+    w.Key("options");
+    w.StartObject();
+    for (const auto& [k, v] : m.options) {
+      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    }
     w.EndObject();
     w.EndObject();
   }
@@ -212,10 +237,17 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                 [&](const Value& e, const std::string& p) {
                   auto& ep = t.entrypoints.emplace_back();
                   return r.string(e, "name", p, ep.name, true) &&
-                         r.nested(e, "timeouts", p, [&](const Value& o, const std::string& q) {
-                           return r.number(o, "read_header_ms", q, ep.timeouts.read_header_ms) &&
-                                  r.number(o, "idle_ms", q, ep.timeouts.idle_ms) &&
-                                  r.number(o, "body_idle_ms", q, ep.timeouts.body_idle_ms);
+                         r.nested(e, "timeouts", p,
+                                  [&](const Value& o, const std::string& q) {
+                                    return r.number(o, "read_header_ms", q,
+                                                    ep.timeouts.read_header_ms) &&
+                                           r.number(o, "idle_ms", q, ep.timeouts.idle_ms) &&
+                                           r.number(o, "body_idle_ms", q, ep.timeouts.body_idle_ms);
+                                  }) &&
+                         r.nested(e, "redirect", p, [&](const Value& o, const std::string& q) {
+                           return r.string(o, "to", q, ep.redirect.to, true) &&
+                                  r.string(o, "scheme", q, ep.redirect.scheme, false) &&
+                                  r.boolean(o, "permanent", q, ep.redirect.permanent);
                          });
                 }) &&
          r.each(v, "routers", path,
@@ -246,6 +278,23 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                   r.number(o, "response_header_ms", q, to.response_header_ms) &&
                                   r.number(o, "body_idle_ms", q, to.body_idle_ms) &&
                                   r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
+                         });
+                }) &&
+         r.each(v, "middlewares", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& m = t.middlewares.emplace_back();
+                  return r.string(e, "name", p, m.name, true) &&
+                         r.string(e, "type", p, m.type, true) &&
+                         r.nested(e, "options", p, [&](const Value& o, const std::string& q) {
+                           for (auto it = o.MemberBegin(); it != o.MemberEnd(); ++it) {
+                             if (!it->value.IsString()) {
+                               return r.fail(q + "." + it->name.GetString(), "expected a string");
+                             }
+                             m.options.emplace_back(
+                                 std::string(it->name.GetString(), it->name.GetStringLength()),
+                                 std::string(it->value.GetString(), it->value.GetStringLength()));
+                           }
+                           return true;
                          });
                 }) &&
          r.each(v, "certificates", path,

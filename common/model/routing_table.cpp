@@ -1,8 +1,10 @@
 #include "model/routing_table.hpp"
 
 #include <charconv>
+#include <map>
 #include <set>
 
+#include "middleware/chain.hpp"
 #include "model/ip.hpp"
 #include "rules/parser.hpp"
 
@@ -81,6 +83,25 @@ Result<bool> validate(const RoutingTable& table) {
     }
   }
   names.clear();
+  std::map<std::string, middleware::Spec> specs;
+  for (const auto& m : table.middlewares) {
+    if (m.name.empty()) return Error{"middleware with an empty name"};
+    auto spec = middleware::parse(m.type, m.options);
+    if (!spec) return Error{"middleware '" + m.name + "' (" + m.type + "): " + spec.error()};
+    if (!specs.emplace(m.name, std::move(*spec)).second) {
+      return Error{"middleware '" + m.name + "' is defined twice"};
+    }
+  }
+  auto lookup = [&](const std::string& n) -> const middleware::Spec* {
+    auto it = specs.find(n);
+    return it == specs.end() ? nullptr : &it->second;
+  };
+  for (const auto& e : table.entrypoints) {
+    if (!e.redirect.to.empty() && e.redirect.scheme != "http" && e.redirect.scheme != "https") {
+      return Error{"entrypoint '" + e.name + "': redirect scheme must be http or https"};
+    }
+  }
+  names.clear();
   for (const auto& r : table.routers) {
     if (r.name.empty()) return Error{"router with an empty name"};
     if (!names.insert(r.name).second) return Error{"router '" + r.name + "' is defined twice"};
@@ -90,6 +111,9 @@ Result<bool> validate(const RoutingTable& table) {
     }
     auto parsed = rules::parse(r.rule);
     if (!parsed) return Error{"router '" + r.name + "': " + parsed.error()};
+    if (auto chain = middleware::expand(r.middlewares, lookup); !chain) {
+      return Error{"router '" + r.name + "': " + chain.error()};
+    }
   }
   names.clear();
   const Certificate* default_cert = nullptr;

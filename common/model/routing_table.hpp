@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/result.hpp"
@@ -22,9 +23,21 @@ struct EntryPointTimeouts {
   bool operator==(const EntryPointTimeouts&) const = default;
 };
 
+// Traefik's entrypoint redirection (`entryPoints.web.http.redirections.entryPoint`): every
+// plain-HTTP request on the entrypoint is redirected before routing, keeping host, path and
+// query. `to` names the target entrypoint (its port is the data plane's listening port) or is
+// ":PORT". Empty `to`: no redirection.
+struct EntryPointRedirect {
+  std::string to;
+  std::string scheme = "https";
+  bool permanent = true;  // 301 (308 for methods other than GET/HEAD); else 302/307.
+  bool operator==(const EntryPointRedirect&) const = default;
+};
+
 struct EntryPoint {
   std::string name;
   EntryPointTimeouts timeouts;
+  EntryPointRedirect redirect;
   bool operator==(const EntryPoint&) const = default;
 };
 
@@ -35,7 +48,7 @@ struct Router {
   std::vector<std::string> entrypoints;  // Empty means every entrypoint.
   std::string service;
   bool tls = false;
-  std::vector<std::string> middlewares;  // Applied in order; resolved by later issues.
+  std::vector<std::string> middlewares;  // Qualified names, applied in order; chains expand.
   bool operator==(const Router&) const = default;
 
   std::int64_t effective_priority() const {
@@ -63,6 +76,15 @@ struct Service {
   bool pass_host_header = true;
   ServiceTimeouts timeouts;
   bool operator==(const Service&) const = default;
+};
+
+// A middleware as Traefik configures it: type and options keyed by lower-cased dotted paths
+// (middleware/spec.hpp parses them; docs/middlewares.md lists what each type takes).
+struct Middleware {
+  std::string name;  // Qualified, e.g. "auth@docker".
+  std::string type;  // "basicauth", "headers", ...
+  std::vector<std::pair<std::string, std::string>> options;
+  bool operator==(const Middleware&) const = default;
 };
 
 // A certificate and its private key for TLS termination, as PEM text. `domains` are the TLS
@@ -94,6 +116,7 @@ struct RoutingTable {
   std::vector<EntryPoint> entrypoints;
   std::vector<Router> routers;
   std::vector<Service> services;
+  std::vector<Middleware> middlewares;
   std::vector<Certificate> certificates;
   std::vector<Diagnostic> diagnostics;
   bool operator==(const RoutingTable&) const = default;

@@ -40,6 +40,7 @@ int run(const Options& o) {
   Publisher publisher(ex, o.control_socket, stats);
   Aggregator aggregator(ex, enabled_providers(o), o.throttle, o.initial_sync_timeout, stats,
                         [&](const model::RoutingTable& t) { publisher.publish(t); });
+  aggregator.set_entrypoints(o.entrypoints);
   aggregator.start();
 
   std::optional<docker::DockerProvider> docker_provider;
@@ -148,7 +149,10 @@ void print_table(const model::RoutingTable& table, std::ostream& out) {
       for (std::size_t i = 0; i < r.entrypoints.size(); ++i)
         out << (i ? "," : "") << r.entrypoints[i];
     }
-    out << "  priority=" << r.effective_priority() << (r.tls ? "  tls" : "") << "\n";
+    out << "  priority=" << r.effective_priority() << (r.tls ? "  tls" : "");
+    for (std::size_t i = 0; i < r.middlewares.size(); ++i)
+      out << (i ? "," : "  middlewares=") << r.middlewares[i];
+    out << "\n";
   }
   out << "services (" << table.services.size() << "):\n";
   for (const auto& s : table.services) {
@@ -157,6 +161,8 @@ void print_table(const model::RoutingTable& table, std::ostream& out) {
     for (const auto& srv : s.servers) out << " " << srv.url;
     out << "\n";
   }
+  out << "middlewares (" << table.middlewares.size() << "):\n";
+  for (const auto& m : table.middlewares) out << "  " << m.name << "  " << m.type << "\n";
   // Names and domains only: the key material stays out of terminals and logs.
   out << "certificates (" << table.certificates.size() << "):\n";
   for (const auto& c : table.certificates) {

@@ -10,8 +10,8 @@
 #include "cli/flags.hpp"
 #include "controller/docker/engine_client.hpp"
 #include "controller/docker/labels.hpp"
-#include "controller/provider/split_list.hpp"
 #include "log/log.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::controller {
 namespace {
@@ -116,6 +116,10 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --leader-elect-identity ID      this replica's name in the Lease (default: host name + random)
   --leader-elect-lease-duration D, --leader-elect-renew-deadline D, --leader-elect-retry-period D
                                   client-go's timings (default 15s, 10s, 2s)
+  --entrypoint-redirect FROM=TO   redirect every plain-HTTP request on entrypoint FROM to https on
+                                  entrypoint TO (a name, or :PORT), keeping host, path and query;
+                                  301, 308 for methods other than GET/HEAD. Repeatable, e.g.
+                                  web=websecure (Traefik: entryPoints.web.http.redirections)
   --throttle MS                   fold provider changes for this long before compiling (default 100)
   --initial-sync-timeout SECONDS  publish without a provider that has not synced by then
                                   (default 30; the data plane serves its saved table meanwhile)
@@ -148,6 +152,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--leader-elect-lease-duration"},
                                    {"--leader-elect-renew-deadline"},
                                    {"--leader-elect-retry-period"},
+                                   {"--entrypoint-redirect", true, true},
                                    {"--throttle"},
                                    {"--initial-sync-timeout"},
                                    {"--log-level"},
@@ -175,7 +180,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         o.docker_endpoint = v;
       }
     } else if (name == "--docker-label-prefixes") {
-      o.docker.label_prefixes = split_list(v);
+      o.docker.label_prefixes = text::split_list(v);
       if (o.docker.label_prefixes.empty()) return Error{"--docker-label-prefixes: empty list"};
     } else if (name == "--docker-exposed-by-default" || name == "--check" ||
                name == "--watch-ingress-without-class") {
@@ -196,7 +201,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     } else if (name == "--publish-service") {
       o.kube_options.status.publish_service = v;
     } else if (name == "--publish-address") {
-      o.kube_options.status.publish_addresses = split_list(v);
+      o.kube_options.status.publish_addresses = text::split_list(v);
     } else if (name == "--leader-elect-resource-name") {
       o.kube_options.election.lease_name = v;
     } else if (name == "--leader-elect-resource-namespace") {
@@ -219,6 +224,22 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       o.docker.default_rule = v;
     } else if (name == "--file") {
       o.file = v == "off" ? "" : v;
+    } else if (name == "--entrypoint-redirect") {
+      for (const auto& each : vals) {
+        auto eq = each.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == each.size()) {
+          return Error{"--entrypoint-redirect '" + each +
+                       "': expected FROM=TO (TO a name or :PORT)"};
+        }
+        model::EntryPoint ep;
+        ep.name = each.substr(0, eq);
+        ep.redirect.to = each.substr(eq + 1);
+        for (const auto& other : o.entrypoints) {
+          if (other.name == ep.name)
+            return Error{"--entrypoint-redirect: '" + ep.name + "' given twice"};
+        }
+        o.entrypoints.push_back(std::move(ep));
+      }
     } else if (name == "--throttle") {
       auto ms = parse_ms(name, v, 1, 60'000);
       if (!ms) return Error{ms.error()};

@@ -1,9 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <string>
-
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "controller/docker/translator.hpp"
 #include "controller/kubernetes/cluster_config.hpp"
@@ -22,6 +22,8 @@ struct Options {
   // Set when the Kubernetes provider is on: --kubeconfig, or in a pod (service account).
   std::optional<kubernetes::ClusterConfig> kube;
   kubernetes::KubeOptions kube_options;
+  // Static entrypoint settings put in every table: --entrypoint-redirect.
+  std::vector<model::EntryPoint> entrypoints;
   std::chrono::milliseconds throttle{100};
   std::chrono::milliseconds initial_sync_timeout{30'000};
   bool check = false;

@@ -1,9 +1,11 @@
 #include "controller/compiler/compiler.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "controller/provider/middleware_types.hpp"
+#include "middleware/chain.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::controller::compiler {
@@ -26,7 +28,7 @@ std::string name_problem(const std::string& name, std::set<std::string>& seen) {
 
 struct Index {
   std::set<std::string> services, rejected_services;
-  std::map<std::string, std::string> middleware_types;  // Valid middlewares → type.
+  std::map<std::string, middleware::Spec> middlewares;  // The valid ones, parsed.
   std::set<std::string> rejected_middlewares;
 };
 
@@ -41,18 +43,24 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
   if (!idx.services.count(out.service)) {
     return "uses service " + out.service + ", which does not exist";
   }
-  for (const auto& m : r.middlewares) {
-    auto name = qualify(m, provider);
-    if (idx.rejected_middlewares.count(name))
-      return "uses middleware " + name + ", which was rejected";
-    auto it = idx.middleware_types.find(name);
-    if (it == idx.middleware_types.end())
-      return "uses middleware " + name + ", which does not exist";
-    // Serving the route without the middleware could expose what it protects (basicauth,
-    // ipallowlist, forwardauth...), so the router waits until the data plane implements it.
-    return "uses middleware " + name + " (" + it->second +
-           "), which this version of Wharf does not implement yet; the router is disabled "
-           "rather than served without it";
+  for (const auto& m : r.middlewares) out.middlewares.push_back(qualify(m, provider));
+  // A router is never served without a middleware it names (an auth middleware skipped would
+  // expose what it protects): a rejected or missing one, also inside a chain, disables it.
+  std::string rejected;
+  auto lookup = [&](const std::string& name) -> const middleware::Spec* {
+    if (idx.rejected_middlewares.count(name) && rejected.empty()) rejected = name;
+    auto it = idx.middlewares.find(name);
+    return it == idx.middlewares.end() ? nullptr : &it->second;
+  };
+  if (auto expanded = middleware::expand(out.middlewares, lookup); !expanded) {
+    if (!rejected.empty()) return "uses middleware " + rejected + ", which was rejected";
+    // "middleware x@file does not exist (named by chain c@file)" → "uses middleware x@file,
+    // which does not exist (...)", the wording of the other reference errors.
+    std::string why = expanded.error();
+    if (auto at = why.find(" does not exist"); why.starts_with("middleware ") && at != why.npos) {
+      why.replace(at, 15, ", which does not exist");
+    }
+    return "uses " + why;
   }
   if (auto parsed = rules::parse(r.rule); !parsed) return "rule: " + parsed.error();
   return {};
@@ -97,11 +105,25 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       if (errors.empty() && !is_traefik_middleware_type(m.type)) {
         errors.push_back("unknown middleware type '" + m.type + "'");
       }
+      std::optional<middleware::Spec> spec;
+      if (errors.empty()) {
+        auto parsed = middleware::parse(m.type, m.options);
+        if (parsed) {
+          spec = std::move(*parsed);
+        } else {
+          // The source names the container or file; the message names the option, as
+          // "<type>.<option>: why", the way labels and the file spell it.
+          std::string where = m.source.empty() ? "" : m.source + ": ";
+          if (middleware::is_implemented(m.type)) where += m.type + ".";
+          errors.push_back(where + parsed.error());
+        }
+      }
       if (!errors.empty()) {
         idx.rejected_middlewares.insert(name);
         table.diagnostics.push_back({"middleware", name, join_errors(errors)});
       } else {
-        idx.middleware_types[name] = m.type;
+        idx.middlewares.emplace(name, std::move(*spec));
+        table.middlewares.push_back({name, m.type, m.options});
       }
     }
     seen.clear();
@@ -148,6 +170,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   std::sort(table.routers.begin(), table.routers.end(), by_name);
   std::sort(table.services.begin(), table.services.end(), by_name);
   std::sort(table.certificates.begin(), table.certificates.end(), by_name);
+  std::sort(table.middlewares.begin(), table.middlewares.end(), by_name);
   std::stable_sort(table.diagnostics.begin(), table.diagnostics.end(),
                    [](const auto& a, const auto& b) {
                      return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);

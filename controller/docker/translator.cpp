@@ -7,8 +7,8 @@
 
 #include "controller/docker/labels.hpp"
 #include "controller/provider/middleware_types.hpp"
-#include "controller/provider/split_list.hpp"
 #include "rules/parser.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::controller::docker {
 namespace {
@@ -62,9 +62,9 @@ void router_option(ConfigRouter& r, const Label& l, const std::string& opt, Cont
     r.rule = l.value;
     cc.rule_labels[r.name] = &l;
   } else if (opt == "entrypoints") {
-    r.entrypoints = split_list(l.value);
+    r.entrypoints = text::split_list(l.value);
   } else if (opt == "middlewares") {
-    r.middlewares = split_list(l.value);
+    r.middlewares = text::split_list(l.value);
   } else if (opt == "service") {
     r.service = l.value;
   } else if (opt == "priority") {

@@ -6,7 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "controller/kubernetes/base64.hpp"
+#include "text/base64.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
@@ -23,7 +23,7 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Result<std::string> base64_decode(const std::string& in, const std::string& what) {
-  auto out = kubernetes::base64_decode(in);
+  auto out = text::base64_decode(in);
   if (!out) return Error{what + ": not base64"};
   return std::move(*out);
 }

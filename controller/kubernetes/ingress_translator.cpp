@@ -5,8 +5,8 @@
 #include <map>
 #include <unordered_map>
 
-#include "controller/provider/split_list.hpp"
 #include "controller/tls/key_pair.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
@@ -112,9 +112,9 @@ Annotations annotations_of(const Ingress& ing) {
     if (!key.starts_with(kAnnotationPrefix)) continue;
     auto name = key.substr(std::string_view(kAnnotationPrefix).size());
     if (name == "router.middlewares") {
-      a.middlewares = split_list(value);
+      a.middlewares = text::split_list(value);
     } else if (name == "router.entrypoints") {
-      a.entrypoints = split_list(value);
+      a.entrypoints = text::split_list(value);
     } else if (name == "router.priority") {
       std::int64_t p = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), p);

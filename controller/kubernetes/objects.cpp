@@ -2,7 +2,7 @@
 
 #include <rapidjson/document.h>
 
-#include "controller/kubernetes/base64.hpp"
+#include "text/base64.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
@@ -90,7 +90,7 @@ Secret secret_of(const Value& obj) {
   auto field = [&](const char* key, std::string& out) {
     if (!data) return;
     auto encoded = str(*data, key);
-    auto decoded = base64_decode(encoded);
+    auto decoded = text::base64_decode(encoded);
     if (decoded) {
       out = std::move(*decoded);
     } else if (s.problem.empty()) {

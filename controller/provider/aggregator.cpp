@@ -55,6 +55,7 @@ void Aggregator::schedule() {
 void Aggregator::flush() {
   auto started = std::chrono::steady_clock::now();
   model::RoutingTable table = compiler::compile(latest_);
+  table.entrypoints = entrypoints_;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   log::debug("compiled " + std::to_string(table.routers.size()) + " routers in " +

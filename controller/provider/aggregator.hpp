@@ -31,6 +31,10 @@ class Aggregator {
              std::chrono::milliseconds throttle, std::chrono::milliseconds initial_sync_timeout,
              Stats& stats, Sink sink);
 
+  // Static entrypoint settings every table carries (redirections).
+  void set_entrypoints(std::vector<model::EntryPoint> entrypoints) {
+    entrypoints_ = std::move(entrypoints);
+  }
   // Arms the initial-sync timeout.
   void start();
   void update(const std::string& provider, model::ProviderConfig config);
@@ -46,6 +50,7 @@ class Aggregator {
   Stats& stats_;
   Sink sink_;
   compiler::ProviderConfigs latest_;
+  std::vector<model::EntryPoint> entrypoints_;
   std::set<std::string> waiting_;  // Enabled providers that have not synced yet.
   bool waited_long_enough_ = false;
   asio::steady_timer throttle_timer_;

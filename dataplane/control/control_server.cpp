@@ -17,9 +17,14 @@ namespace wharf::dataplane::control {
 
 using local = asio::local::stream_protocol;
 
-ControlServer::ControlServer(asio::io_context& io, std::string path, Install install,
+ControlServer::ControlServer(asio::io_context& io, std::string path, Compile compile,
+                             Install install,
                              std::function<void(const model::RoutingTable&)> persist)
-    : io_(io), path_(std::move(path)), install_(std::move(install)), persist_(std::move(persist)) {}
+    : io_(io),
+      path_(std::move(path)),
+      compile_(std::move(compile)),
+      install_(std::move(install)),
+      persist_(std::move(persist)) {}
 
 model::Result<bool> ControlServer::listen() {
   auto slash = path_.rfind('/');
@@ -91,7 +96,7 @@ awaitable<void> ControlServer::serve(local::socket socket) {
         reply = ipc::Nack{0, msg.error()};
       } else if (auto* apply = std::get_if<ipc::Apply>(&*msg)) {
         auto version = apply->version;
-        auto compiled = routing::CompiledTable::build(std::move(apply->table));
+        auto compiled = compile_(std::move(apply->table));
         if (!compiled) {
           reply = ipc::Nack{version, compiled.error()};
         } else {

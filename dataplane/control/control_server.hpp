@@ -21,7 +21,11 @@ class ControlServer {
   using Install = std::function<void(std::shared_ptr<const routing::CompiledTable>,
                                      std::function<void()> done)>;
 
-  ControlServer(asio::io_context& io, std::string path, Install install,
+  // Validates and compiles a received table; an error is the nack's reason.
+  using Compile = std::function<model::Result<std::shared_ptr<const routing::CompiledTable>>(
+      model::RoutingTable)>;
+
+  ControlServer(asio::io_context& io, std::string path, Compile compile, Install install,
                 std::function<void(const model::RoutingTable&)> persist);
 
   // Creates the socket (removing a stale one) with mode 0660.
@@ -35,6 +39,7 @@ class ControlServer {
 
   asio::io_context& io_;
   std::string path_;
+  Compile compile_;
   Install install_;
   std::function<void(const model::RoutingTable&)> persist_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;

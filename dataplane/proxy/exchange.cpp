@@ -91,6 +91,7 @@ awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_b
   res.base() = head;
   auto upgrade = std::string(head[http::field::upgrade]);
   strip_hop_by_hop(res);
+  middleware::apply(x.response_ops, res.base());
   res.set(http::field::connection, "Upgrade");
   res.set(http::field::upgrade, upgrade);
   x.client.expires_after(ms(x.timeouts.body_idle_ms));
@@ -199,6 +200,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   // The parser keeps its framing state apart from the fields, so the head can be moved out.
   res.base() = std::move(rp->get().base());
   strip_hop_by_hop(res);
+  middleware::apply(x.response_ops, res.base());
   res.version(req.version >= 11 ? 11 : 10);
   const bool body_follows = !rp->is_done();
   bool keep = x.client_keep_alive && !x.draining && x.request.is_done();

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "dataplane/middleware/middleware.hpp"
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
@@ -33,6 +34,8 @@ struct Exchange {
   std::string& head_buffer;  // Scratch for serialized message heads, reused across requests.
   bool client_keep_alive;    // The client asked for it.
   const bool& draining;      // The worker's drain flag, read when the response head goes out.
+  // Response header changes the router's middlewares asked for (headers, CORS...).
+  const std::vector<middleware::HeaderOp>& response_ops;
 };
 
 // Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local

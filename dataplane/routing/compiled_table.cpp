@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "middleware/chain.hpp"
 #include "model/ip.hpp"
 #include "rules/parser.hpp"
 
@@ -76,6 +77,19 @@ std::vector<std::uint32_t> build_schedule(const std::vector<model::Server>& serv
   return out;
 }
 
+// Shared by every table this process builds, so limits and caches survive swaps.
+middleware::StateRegistry& middleware_states() {
+  static middleware::StateRegistry registry;
+  return registry;
+}
+
+// What identifies a middleware's state: same name, type and options → same state.
+std::string state_key(const model::Middleware& m) {
+  std::string key = m.name + '\n' + m.type;
+  for (const auto& [k, v] : m.options) key += '\n' + k + '=' + v;
+  return key;
+}
+
 }  // namespace
 
 const CompiledServer* CompiledService::pick() const {
@@ -90,10 +104,32 @@ bool CompiledRouter::on_entrypoint(std::string_view ep) const {
 }
 
 model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
-    model::RoutingTable table) {
+    model::RoutingTable table, const std::map<std::string, std::uint16_t>& listen_ports) {
   if (auto ok = model::validate(table); !ok) return model::Error{ok.error()};
   auto out = std::shared_ptr<CompiledTable>(new CompiledTable());
   out->source_ = std::move(table);
+  std::map<std::string, wharf::middleware::Spec> specs;
+  for (const auto& m : out->source_.middlewares) {
+    auto spec = wharf::middleware::parse(m.type, m.options);  // validate() parsed it already.
+    if (auto built = middleware::build(*spec, state_key(m), middleware_states())) {
+      out->middlewares_.emplace(m.name, std::move(built));
+    }
+    specs.emplace(m.name, std::move(*spec));
+  }
+  for (const auto& e : out->source_.entrypoints) {
+    const auto& r = e.redirect;
+    if (r.to.empty()) continue;
+    std::string port = r.to.starts_with(':') ? r.to.substr(1) : std::string();
+    if (port.empty()) {
+      auto it = listen_ports.find(r.to);
+      if (it == listen_ports.end()) {
+        return model::Error{"entrypoint '" + e.name + "' redirects to entrypoint '" + r.to +
+                            "', which this data plane does not listen on"};
+      }
+      port = std::to_string(it->second);
+    }
+    out->redirects_.emplace(e.name, middleware::entrypoint_redirect(r.scheme, port, r.permanent));
+  }
   std::unordered_map<std::string_view, const CompiledService*> by_name;
   for (const auto& s : out->source_.services) {
     auto cs = std::make_unique<CompiledService>();
@@ -113,6 +149,15 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cr->entrypoints = r.entrypoints;
     cr->tls = r.tls;
     cr->service = by_name.at(r.service);
+    auto lookup = [&](const std::string& n) -> const wharf::middleware::Spec* {
+      auto it = specs.find(n);
+      return it == specs.end() ? nullptr : &it->second;
+    };
+    auto expanded = wharf::middleware::expand(r.middlewares, lookup);
+    if (!expanded) return model::Error{"router '" + r.name + "': " + expanded.error()};
+    for (const auto& name : expanded.value()) {
+      cr->middlewares.push_back(out->middlewares_.at(name).get());
+    }
     auto hosts = rules::required_hosts(cr->rule);
     if (hosts.empty()) out->hostless_.push_back(cr.get());
     for (const auto& h : hosts) {
@@ -168,6 +213,12 @@ const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
     if (tried) ++*tried;
     if (rules::evaluate(best->rule, req)) return best;
   }
+}
+
+const middleware::Middleware* CompiledTable::entrypoint_redirect(std::string_view name) const {
+  if (redirects_.empty()) return nullptr;
+  auto it = redirects_.find(name);
+  return it == redirects_.end() ? nullptr : it->second.get();
 }
 
 const model::EntryPointTimeouts& CompiledTable::entrypoint_timeouts(std::string_view name) const {

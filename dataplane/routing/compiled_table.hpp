@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "dataplane/middleware/middleware.hpp"
 #include "dataplane/tls/certificate_store.hpp"
 #include "model/result.hpp"
 #include "model/routing_table.hpp"
@@ -41,6 +43,8 @@ struct CompiledRouter {
   std::vector<std::string> entrypoints;  // Empty: all.
   bool tls = false;
   const CompiledService* service = nullptr;
+  // Chains expanded, in the order requests pass them; owned by the table.
+  std::vector<const middleware::Middleware*> middlewares;
 
   bool on_entrypoint(std::string_view ep) const;
 };
@@ -49,7 +53,10 @@ struct CompiledRouter {
 // then only read, by every worker, for as long as some request holds it.
 class CompiledTable {
  public:
-  static model::Result<std::shared_ptr<const CompiledTable>> build(model::RoutingTable table);
+  // `listen_ports` (entrypoint name → the port this data plane listens on) resolves
+  // entrypoint redirections that name their target entrypoint.
+  static model::Result<std::shared_ptr<const CompiledTable>> build(
+      model::RoutingTable table, const std::map<std::string, std::uint16_t>& listen_ports = {});
 
   // The first router, in priority order, whose rule matches. Cost depends on the routers that
   // could match this host (plus the host-less ones), not on how many hosts the table has.
@@ -62,6 +69,8 @@ class CompiledTable {
   std::uint64_t version() const { return source_.version; }
   // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.
   const model::EntryPointTimeouts& entrypoint_timeouts(std::string_view name) const;
+  // The redirection every plain-HTTP request on this entrypoint gets, or nullptr.
+  const middleware::Middleware* entrypoint_redirect(std::string_view name) const;
 
  private:
   using RouterList = std::vector<const CompiledRouter*>;
@@ -73,6 +82,8 @@ class CompiledTable {
   std::unordered_map<std::string, RouterList> wildcard_hosts_;  // Keyed by ".example.com".
   RouterList hostless_;
   std::shared_ptr<const tls::CertificateStore> certificates_;
+  std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> middlewares_;
+  std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> redirects_;
   model::EntryPointTimeouts default_timeouts_;
 };
 

@@ -13,6 +13,7 @@ Dataplane::Dataplane(Options options)
       state_(options_.state_dir),
       control_(
           control_io_, options_.control_socket,
+          [this](model::RoutingTable table) { return compile(std::move(table)); },
           [this](auto table, auto done) { install(std::move(table), std::move(done)); },
           [this](const model::RoutingTable& t) { persist(t); }) {}
 
@@ -58,7 +59,7 @@ void Dataplane::load_state() {
     return;
   }
   if (!*loaded) return;
-  auto compiled = routing::CompiledTable::build(std::move(**loaded));
+  auto compiled = compile(std::move(**loaded));
   if (!compiled) {
     log::error("state: " + state_.path() + ": " + compiled.error() +
                "; starting with an empty table");
@@ -68,6 +69,13 @@ void Dataplane::load_state() {
   for (auto& w : workers_) w->set_table(*compiled);
   log::info("state: serving table version " + std::to_string((*compiled)->version()) + " from " +
             state_.path());
+}
+
+model::Result<std::shared_ptr<const routing::CompiledTable>> Dataplane::compile(
+    model::RoutingTable table) const {
+  std::map<std::string, std::uint16_t> ports;
+  for (const auto& b : bound_) ports[b.name] = b.port;
+  return routing::CompiledTable::build(std::move(table), ports);
 }
 
 void Dataplane::install(std::shared_ptr<const routing::CompiledTable> table,

@@ -38,6 +38,9 @@ class Dataplane {
   void stop();
 
  private:
+  // Builds a table against the ports this process listens on (entrypoint redirects need them).
+  model::Result<std::shared_ptr<const routing::CompiledTable>> compile(
+      model::RoutingTable table) const;
   void install(std::shared_ptr<const routing::CompiledTable> table, std::function<void()> done);
   void persist(const model::RoutingTable& table);
   void load_state();

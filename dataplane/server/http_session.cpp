@@ -95,9 +95,21 @@ awaitable<bool> HttpSession::reply(LocalReason reason, bool keep_alive, std::str
   co_return keep_alive && !ec;
 }
 
+awaitable<bool> HttpSession::reply(const middleware::Reply& r, bool keep_alive) {
+  auto ec = co_await write_middleware_reply(stream_, r, response_ops_, version_, keep_alive,
+                                            head_request_);
+  co_return keep_alive && !ec;
+}
+
 awaitable<bool> HttpSession::serve_one() {
   version_ = 11;
   head_request_ = false;
+  response_ops_.clear();
+  // Whatever way the request ends, what its middlewares hold (an in-flight slot) is let go.
+  struct Release {
+    std::vector<std::shared_ptr<void>>& holds;
+    ~Release() { holds.clear(); }
+  } release{holds_};
   HeadResult head;
   {
     const auto& table = worker_.table();
@@ -156,17 +168,41 @@ awaitable<bool> HttpSession::serve_one() {
   // A body we do not forward is not read either, so the connection cannot carry more requests.
   bool can_keep = keep_alive && parser.is_done();
 
-  const routing::CompiledRouter* router = table ? table->match(entrypoint_, view) : nullptr;
-  if (!router) co_return co_await reply(LocalReason::kNoRoute, can_keep);
+  const middleware::Middleware* ep_redirect =
+      table && !stream_.is_tls() ? table->entrypoint_redirect(entrypoint_) : nullptr;
+  const routing::CompiledRouter* router =
+      table && !ep_redirect ? table->match(entrypoint_, view) : nullptr;
+  if (!router && !ep_redirect) co_return co_await reply(LocalReason::kNoRoute, can_keep);
+
+  std::string_view target = req.target();
+  if (!target_host.empty()) {
+    origin_target_.assign(path);
+    if (!query.empty()) origin_target_.append("?").append(query);
+    target = origin_target_;
+  }
+  if (ep_redirect || !router->middlewares.empty()) {
+    raw_path_.assign(path);
+    raw_query_.assign(query);
+    middleware::Request mreq{req,       req.method_string(), host_,
+                             raw_path_, raw_query_,          stream_.is_tls(),
+                             client,    response_ops_,       holds_};
+    if (ep_redirect) {
+      if (auto r = ep_redirect->handle(mreq)) co_return co_await reply(*r, can_keep);
+      router = table->match(entrypoint_, view);  // A trusted proxy terminated TLS already.
+      if (!router) co_return co_await reply(LocalReason::kNoRoute, can_keep);
+    }
+    for (const auto* m : router->middlewares) {
+      if (auto r = m->handle(mreq)) co_return co_await reply(*r, can_keep);
+    }
+    if (mreq.path_changed) {
+      origin_target_ = raw_path_;
+      if (!raw_query_.empty()) origin_target_.append("?").append(raw_query_);
+      target = origin_target_;
+    }
+  }
   const routing::CompiledServer* server = router->service->pick();
   if (!server) co_return co_await reply(LocalReason::kNoServer, can_keep);
 
-  std::string origin_target;
-  std::string_view target = req.target();
-  if (!target_host.empty()) {
-    origin_target = std::string(path) + (query.empty() ? "" : "?") + std::string(query);
-    target = origin_target;
-  }
   proxy::Exchange x{stream_,
                     buffer_,
                     parser,
@@ -181,7 +217,8 @@ awaitable<bool> HttpSession::serve_one() {
                     upstream_buffer_,
                     head_,
                     req.keep_alive(),
-                    worker_.draining()};
+                    worker_.draining(),
+                    response_ops_};
   co_return co_await proxy::forward(x);
 }
 

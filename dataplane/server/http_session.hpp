@@ -34,6 +34,7 @@ class HttpSession {
   // Handles one request; false when the connection must close afterwards.
   awaitable<bool> serve_one();
   awaitable<bool> reply(LocalReason reason, bool keep_alive, std::string_view detail = {});
+  awaitable<bool> reply(const middleware::Reply& r, bool keep_alive);
 
   Worker& worker_;
   Stream stream_;
@@ -47,6 +48,10 @@ class HttpSession {
   bool head_request_ = false;
   // Scratch strings reused across requests on this connection.
   std::string host_, path_, head_;
+  // The request as middlewares rewrite it, and what they leave for the response.
+  std::string raw_path_, raw_query_, origin_target_;
+  std::vector<middleware::HeaderOp> response_ops_;
+  std::vector<std::shared_ptr<void>> holds_;
 };
 
 // Entry point for a freshly accepted connection.

@@ -24,6 +24,48 @@ http::status status_for(LocalReason reason) {
   return http::status::internal_server_error;
 }
 
+namespace {
+
+awaitable<error_code> send(Stream& stream, http::response<http::string_body>& res, bool keep_alive,
+                           bool head_request) {
+  res.keep_alive(keep_alive);
+  // Said explicitly even to HTTP/1.0 clients, for whom closing is the default anyway.
+  if (!keep_alive) res.set(http::field::connection, "close");
+  res.prepare_payload();
+  // HEAD gets the same head, Content-Length included, but no body (RFC 9110 section 9.3.2).
+  stream.expires_after(std::chrono::seconds(30));
+  error_code ec;
+  if (head_request) {
+    http::response_serializer<http::string_body> sr{res};
+    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, kNoThrow);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(stream, res, kNoThrow);
+  }
+  co_return ec;
+}
+
+std::string status_line_text(unsigned status) {
+  return std::to_string(status) + " " +
+         std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\n";
+}
+
+}  // namespace
+
+awaitable<error_code> write_middleware_reply(Stream& stream, const middleware::Reply& reply,
+                                             const std::vector<middleware::HeaderOp>& ops,
+                                             unsigned version, bool keep_alive, bool head_request) {
+  http::response<http::string_body> res{static_cast<http::status>(reply.status),
+                                        version < 10 ? 11u : version};
+  res.set(http::field::server, "wharf");
+  if (!reply.no_body) {
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = reply.body.empty() ? status_line_text(reply.status) : reply.body;
+  }
+  for (const auto& [name, value] : reply.headers) res.set(name, value);
+  middleware::apply(ops, res.base());
+  co_return co_await send(stream, res, keep_alive, head_request);
+}
+
 awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsigned version,
                                         bool keep_alive, bool head_request,
                                         std::string_view detail) {
@@ -40,20 +82,7 @@ awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsi
   }
   body += '\n';
   res.body() = std::move(body);
-  res.keep_alive(keep_alive);
-  // Said explicitly even to HTTP/1.0 clients, for whom closing is the default anyway.
-  if (!keep_alive) res.set(http::field::connection, "close");
-  res.prepare_payload();
-  // HEAD gets the same head, Content-Length included, but no body (RFC 9110 section 9.3.2).
-  stream.expires_after(std::chrono::seconds(30));
-  error_code ec;
-  if (head_request) {
-    http::response_serializer<http::string_body> sr{res};
-    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, kNoThrow);
-  } else {
-    std::tie(ec, std::ignore) = co_await http::async_write(stream, res, kNoThrow);
-  }
-  co_return ec;
+  co_return co_await send(stream, res, keep_alive, head_request);
 }
 
 }  // namespace wharf::dataplane::server

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "dataplane/middleware/middleware.hpp"
 #include "dataplane/net.hpp"
 
 namespace wharf::dataplane::server {
@@ -25,5 +26,11 @@ http::status status_for(LocalReason reason);
 awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsigned version,
                                         bool keep_alive, bool head_request,
                                         std::string_view detail = {});
+
+// Writes a reply a middleware made (redirect, 401, 429...), with the response header changes
+// the middlewares before it asked for.
+awaitable<error_code> write_middleware_reply(Stream& stream, const middleware::Reply& reply,
+                                             const std::vector<middleware::HeaderOp>& ops,
+                                             unsigned version, bool keep_alive, bool head_request);
 
 }  // namespace wharf::dataplane::server

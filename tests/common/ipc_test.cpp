@@ -9,7 +9,10 @@ namespace {
 model::RoutingTable sample() {
   model::RoutingTable t;
   t.version = 42;
-  t.entrypoints.push_back({"web", {1000, 2000, 3000}});
+  t.entrypoints.push_back({"web", {1000, 2000, 3000}, {"websecure", "https", false}});
+  t.entrypoints.push_back({"websecure", {}, {}});
+  t.middlewares.push_back(
+      {"a@file", "headers", {{"customrequestheaders.x-a", "1"}, {"framedeny", "true"}}});
   t.routers.push_back({"app@file", "Host(`app.local`)", 7, {"web"}, "app@file", true, {"a@file"}});
   model::Service s;
   s.name = "app@file";

@@ -91,6 +91,56 @@ TEST(Compiler, UnknownMiddlewareTypeIsRejected) {
   EXPECT_EQ(t.diagnostics[0].message, "unknown middleware type 'nosuchthing'");
 }
 
+model::ConfigMiddleware middleware(std::string name, std::string type,
+                                   std::vector<std::pair<std::string, std::string>> options) {
+  model::ConfigMiddleware m;
+  m.name = std::move(name);
+  m.type = std::move(type);
+  m.options = std::move(options);
+  m.source = "container app-1";
+  return m;
+}
+
+TEST(Compiler, MiddlewaresAreCheckedAndOnlyRoutersUsingABadOneAreRejected) {
+  model::ProviderConfig p;
+  p.services.push_back(service("s"));
+  p.middlewares.push_back(middleware("hsts", "headers", {{"stsseconds", "300"}}));
+  p.middlewares.push_back(middleware("auth", "basicauth", {{"users", "bob:plaintext"}}));
+  p.middlewares.push_back(middleware("fa", "forwardauth", {{"address", "http://a"}}));
+  p.middlewares.push_back(middleware("loop", "chain", {{"middlewares", "hsts,loop"}}));
+  p.middlewares.push_back(middleware("secure", "chain", {{"middlewares", "hsts,strip@file"}}));
+  auto ok = router("ok", "Host(`ok`)", "s");
+  ok.middlewares = {"secure", "hsts"};
+  auto with_auth = router("with-auth", "Host(`a`)", "s");
+  with_auth.middlewares = {"hsts", "auth"};
+  auto with_fa = router("with-fa", "Host(`f`)", "s");
+  with_fa.middlewares = {"fa"};
+  auto looping = router("looping", "Host(`l`)", "s");
+  looping.middlewares = {"loop"};
+  for (const auto& r : {ok, with_auth, with_fa, looping}) p.routers.push_back(r);
+  model::ProviderConfig file;
+  file.middlewares.push_back(middleware("strip", "stripprefix", {{"prefixes", "/x"}}));
+  auto t = compile({{"docker", p}, {"file", file}});
+  ASSERT_EQ(t.routers.size(), 1u);
+  EXPECT_EQ(t.routers[0].middlewares, (std::vector<std::string>{"secure@docker", "hsts@docker"}));
+  std::vector<std::string> names;
+  for (const auto& m : t.middlewares) names.push_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"hsts@docker", "loop@docker", "secure@docker",
+                                             "strip@file"}));
+  std::map<std::string, std::string> why;
+  for (const auto& d : t.diagnostics) why[d.kind + " " + d.name] = d.message;
+  EXPECT_EQ(why["middleware auth@docker"],
+            "container app-1: basicauth.users: user 'bob': unsupported hash (use bcrypt, $apr1$, "
+            "$1$, $5$, $6$ or {SHA}; plain text is refused)");
+  EXPECT_TRUE(why["middleware fa@docker"].starts_with(
+      "container app-1: middleware type 'forwardauth' is not implemented"))
+      << why["middleware fa@docker"];
+  EXPECT_EQ(why["router with-auth@docker"], "uses middleware auth@docker, which was rejected");
+  EXPECT_EQ(why["router with-fa@docker"], "uses middleware fa@docker, which was rejected");
+  EXPECT_EQ(why["router looping@docker"], "uses chain cycle: loop@docker → loop@docker");
+  EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
+}
+
 TEST(Compiler, BadNamesAreRejectedSoTheDataPlaneNeverRefusesTheTable) {
   model::ProviderConfig p;
   p.routers.push_back(router("", "Host(`a`)", "s"));

@@ -258,10 +258,15 @@ TEST(DockerTranslator, MiddlewaresAreReadAndTcpLabelsReported) {
             "label wharf.tcp.routers.db.rule=HostSNI(`*`): TCP and UDP routing is not supported; "
             "label ignored");
 
-  // Compiled: the router waits for the middleware instead of being served without it.
+  // Compiled: strip@docker is fine, but auth@file does not exist, and a router is never
+  // served without a middleware it names.
   auto table = compiler::compile({{"docker", c}});
   EXPECT_TRUE(table.routers.empty());
   EXPECT_EQ(table.services.size(), 1u);
+  ASSERT_EQ(table.middlewares.size(), 1u);
+  EXPECT_EQ(table.middlewares[0].name, "strip@docker");
+  ASSERT_EQ(table.diagnostics.size(), 2u);
+  EXPECT_EQ(table.diagnostics[1].message, "uses middleware auth@file, which does not exist");
 }
 
 TEST(DockerTranslator, MalformedEnableLabelIsReported) {

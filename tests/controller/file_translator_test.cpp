@@ -75,6 +75,70 @@ TEST(FileTranslator, ReadsTraefikDynamicConfiguration) {
   EXPECT_TRUE(c->diagnostics.empty());
 }
 
+// Middlewares as the Jellyfin/Immich/homelab guides write them for Traefik, unchanged.
+TEST(FileTranslator, EverydayTraefikMiddlewaresCompileWithoutRejections) {
+  auto c = translate(R"yaml(
+http:
+  routers:
+    app:
+      rule: "Host(`app.example`)"
+      service: app
+      middlewares: [secured, strip-api]
+  services:
+    app:
+      loadBalancer:
+        servers: [{url: "http://127.0.0.1:9"}]
+  middlewares:
+    secured:
+      chain:
+        middlewares: [security-headers, lan-only, limit, auth]
+    security-headers:
+      headers:
+        stsSeconds: 31536000
+        stsIncludeSubdomains: true
+        stsPreload: true
+        frameDeny: true
+        contentTypeNosniff: true
+        referrerPolicy: "same-origin"
+        customRequestHeaders:
+          X-Forwarded-Proto: https
+        customResponseHeaders:
+          X-Robots-Tag: "noindex,nofollow"
+          Server: ""
+        accessControlAllowOriginList: ["https://app.example"]
+    lan-only:
+      ipAllowList:
+        sourceRange: ["192.168.0.0/16", "10.0.0.0/8"]
+        ipStrategy:
+          depth: 1
+    limit:
+      rateLimit:
+        average: 100
+        period: 1s
+        burst: 50
+    auth:
+      basicAuth:
+        users:
+          - "admin:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/"
+        removeHeader: true
+    strip-api:
+      stripPrefix:
+        prefixes: ["/api"]
+    to-https:
+      redirectScheme:
+        scheme: https
+        permanent: true
+)yaml",
+                     "dynamic.yml");
+  ASSERT_TRUE(c) << c.error();
+  ASSERT_TRUE(c->diagnostics.empty());
+  auto t = compiler::compile({{"file", *c}});
+  for (const auto& d : t.diagnostics) ADD_FAILURE() << d.kind << " " << d.name << ": " << d.message;
+  ASSERT_EQ(t.routers.size(), 1u);
+  EXPECT_EQ(t.middlewares.size(), 7u);
+  EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
+}
+
 TEST(FileTranslator, SyntaxErrorNamesLineAndColumn) {
   auto c = translate("http:\n  routers:\n    a: {rule: \"Host(`a`)\"\n", "dynamic.yml");
   ASSERT_FALSE(c.ok());

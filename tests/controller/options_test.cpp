@@ -38,6 +38,21 @@ TEST(ControllerOptions, FlagsAndEnvironment) {
   EXPECT_EQ(o->throttle.count(), 250);
 }
 
+TEST(ControllerOptions, EntrypointRedirects) {
+  auto o = parse({"--file", "f", "--entrypoint-redirect", "web=websecure", "--entrypoint-redirect",
+                  "alt=:8443"});
+  ASSERT_TRUE(o) << o.error();
+  ASSERT_EQ(o->entrypoints.size(), 2u);
+  EXPECT_EQ(o->entrypoints[0].name, "web");
+  EXPECT_EQ(o->entrypoints[0].redirect, (model::EntryPointRedirect{"websecure", "https", true}));
+  EXPECT_EQ(o->entrypoints[1].redirect.to, ":8443");
+  auto env = parse({"--file", "f"}, {"WHARF_ENTRYPOINT_REDIRECT=web=websecure"});
+  ASSERT_TRUE(env) << env.error();
+  EXPECT_EQ(env->entrypoints.size(), 1u);
+  EXPECT_EQ(parse({"--file", "f", "--entrypoint-redirect", "web"}).error(),
+            "--entrypoint-redirect 'web': expected FROM=TO (TO a name or :PORT)");
+}
+
 TEST(ControllerOptions, BadFlagsAreOneLineReasons) {
   EXPECT_EQ(parse({"--bogus"}).error(), "unknown flag '--bogus' (see --help)");
   EXPECT_EQ(parse({"--file"}).error(), "flag --file needs a value");

@@ -105,7 +105,7 @@ TEST(Timeouts, StalledBodiesAndTricklingHeadsAreCutMovingBodiesAreNot) {
   UpstreamServer upstream{"a"};
   InProcessDataplane dp{1};
   auto t = simple_table(1, upstream.url());
-  t.entrypoints.push_back({"web", {}});
+  t.entrypoints.push_back({"web", {}, {}});
   t.entrypoints[0].timeouts.body_idle_ms = 300;
   t.entrypoints[0].timeouts.read_header_ms = 300;
   ASSERT_EQ(dp.apply(t), "ack");

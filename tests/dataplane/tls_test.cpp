@@ -209,6 +209,38 @@ TEST(Tls, PlainAndTlsShareThePortAndRoutersServeTheirOwnKind) {
   EXPECT_EQ(host_status(dp.port(), "a.example"), 404u);
 }
 
+TEST(Tls, HttpIsRedirectedToHttpsWhichSendsHsts) {
+  Certificates certs;
+  UpstreamServer secure("secure"), plain("plain");
+  InProcessDataplane dp{2, {"--entrypoint", "websecure=127.0.0.1:0"}};
+  auto t = tls_table(certs, secure.url(), plain.url());
+  t.entrypoints.push_back({"web", {}, {"websecure", "https", true}});
+  t.middlewares.push_back(
+      {"hsts@test", "headers", {{"stsseconds", "31536000"}, {"stsincludesubdomains", "true"}}});
+  t.routers[0].middlewares = {"hsts@test"};
+  ASSERT_EQ(dp.apply(t), "ack");
+  const std::string web = std::to_string(dp.port("web"));
+  const std::string websecure = std::to_string(dp.port("websecure"));
+  // curl follows the 301 from the plain entrypoint to the TLS one, query string intact.
+  auto curl =
+      run_command({"curl", "-sS", "-k", "-i", "-L", "--resolve", "a.example:" + web + ":127.0.0.1",
+                   "--resolve", "a.example:" + websecure + ":127.0.0.1",
+                   "http://a.example:" + web + "/photos?album=2&sort=date%20desc"});
+  ASSERT_EQ(curl.status, 0) << curl.out;
+  EXPECT_NE(curl.out.find("HTTP/1.1 301 Moved Permanently"), std::string::npos) << curl.out;
+  EXPECT_NE(curl.out.find("Location: https://a.example:" + websecure +
+                          "/photos?album=2&sort=date%20desc"),
+            std::string::npos)
+      << curl.out;
+  EXPECT_NE(curl.out.find("Strict-Transport-Security: max-age=31536000; includeSubDomains"),
+            std::string::npos)
+      << curl.out;
+  EXPECT_NE(curl.out.find("X-Upstream: secure"), std::string::npos) << curl.out;
+  EXPECT_NE(curl.out.find("GET /photos?album=2&sort=date%20desc\n"), std::string::npos) << curl.out;
+  // The plain router was never reached: the redirect comes before routing.
+  EXPECT_EQ(plain.requests_served(), 0u);
+}
+
 TEST_F(TlsServing, WebsocketAndAStreamedUploadOverTls) {
   asio::io_context io;
   ssl::context ctx(ssl::context::tls_client);
@@ -295,7 +327,7 @@ TEST(Tls, AHandshakeThatStallsIsCutAfterReadHeaderMs) {
   UpstreamServer up("up");
   InProcessDataplane dp;
   auto t = tls_table(certs, up.url(), up.url());
-  t.entrypoints.push_back({"web", {}});
+  t.entrypoints.push_back({"web", {}, {}});
   t.entrypoints[0].timeouts.read_header_ms = 300;
   ASSERT_EQ(dp.apply(t), "ack");
   // A TLS record header announcing a ClientHello that never comes: a slowloris on TLS.

@@ -31,6 +31,12 @@ class InProcessDataplane {
   ~InProcessDataplane();
 
   std::uint16_t port() const { return dp_->bound().front().port; }
+  std::uint16_t port(const std::string& entrypoint) const {
+    for (const auto& b : dp_->bound()) {
+      if (b.name == entrypoint) return b.port;
+    }
+    return 0;
+  }
   const std::string& control_socket() const { return socket_; }
   const std::string& state_dir() const { return state_; }
   std::string apply(const model::RoutingTable& table);

@@ -1,6 +1,6 @@
-#include "controller/kubernetes/base64.hpp"
+#include "text/base64.hpp"
 
-namespace wharf::controller::kubernetes {
+namespace wharf::text {
 
 std::optional<std::string> base64_decode(std::string_view in) {
   static constexpr std::string_view kAlphabet =
@@ -23,4 +23,4 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-}  // namespace wharf::controller::kubernetes
+}  // namespace wharf::text

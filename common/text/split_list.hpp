@@ -4,9 +4,10 @@
 #include <string_view>
 #include <vector>
 
-namespace wharf::controller {
+namespace wharf::text {
 
-// "a, b,,c " → {"a", "b", "c"}: the comma lists of labels, annotations and flags.
+// "a, b,,c " → {"a", "b", "c"}: the comma lists of labels, annotations, flags
+// and middleware options.
 inline std::vector<std::string> split_list(std::string_view v) {
   std::vector<std::string> out;
   while (!v.empty()) {
@@ -21,4 +22,4 @@ inline std::vector<std::string> split_list(std::string_view v) {
   return out;
 }
 
-}  // namespace wharf::controller
+}  // namespace wharf::text

@@ -1,0 +1,29 @@
+# Sourced by the bench scripts (from the repository root): a work directory and the background
+# processes they start, both cleaned up at exit however the script ends.
+#   start NAME CPU COMMAND...   runs COMMAND pinned to CPU, output in $work/NAME.log; its pid
+#                               goes to ${pid[NAME]}
+#   build_targets TARGET...     configures build/ (RelWithDebInfo) and builds those targets
+
+work=$(mktemp -d /tmp/wharf-bench-XXXXXX)
+chmod 755 "$work"  # nginx workers run as www-data and must read files in it.
+pids=()
+declare -A pid
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() {
+  local name=$1 cpu=$2
+  shift 2
+  taskset -c "$cpu" "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  pid[$name]=$!
+}
+
+build_targets() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C build -j2 "$@" >/dev/null
+}

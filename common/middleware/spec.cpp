@@ -1,0 +1,383 @@
+#include "middleware/spec.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+
+#include "text/split_list.hpp"
+
+namespace wharf::middleware {
+namespace {
+
+using model::Error;
+using model::Result;
+
+// Reads one middleware's options; every reader records the first problem, naming the option,
+// and `finish` refuses options nobody read (a typo must not silently drop a setting).
+class Reader {
+ public:
+  explicit Reader(const Options& options) : options_(options), used_(options.size(), false) {}
+
+  // The value of `key`, or nullptr.
+  const std::string* find(std::string_view key) {
+    for (std::size_t i = options_.size(); i-- > 0;) {
+      if (options_[i].first == key) {
+        used_[i] = true;
+        return &options_[i].second;
+      }
+    }
+    return nullptr;
+  }
+  // Every option under "prefix.", in order, with the prefix removed.
+  std::vector<std::pair<std::string, std::string>> under(std::string_view prefix) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i = 0; i < options_.size(); ++i) {
+      const auto& k = options_[i].first;
+      if (k.size() > prefix.size() + 1 && k.starts_with(prefix) && k[prefix.size()] == '.') {
+        used_[i] = true;
+        out.emplace_back(k.substr(prefix.size() + 1), options_[i].second);
+      }
+    }
+    return out;
+  }
+
+  void fail(std::string_view key, const std::string& why) {
+    if (error_.empty()) error_ = std::string(key) + ": " + why;
+  }
+
+  void string(std::string_view key, std::string& out) {
+    if (auto v = find(key)) out = *v;
+  }
+  void list(std::string_view key, std::vector<std::string>& out) {
+    if (auto v = find(key)) out = text::split_list(*v);
+  }
+  void boolean(std::string_view key, bool& out) {
+    auto v = find(key);
+    if (!v) return;
+    std::string s = *v;
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (s == "true" || s == "1") {
+      out = true;
+    } else if (s == "false" || s == "0") {
+      out = false;
+    } else {
+      fail(key, "'" + *v + "' is not a boolean (true or false)");
+    }
+  }
+  template <typename Int>
+  void integer(std::string_view key, Int& out, Int min, Int max) {
+    auto v = find(key);
+    if (!v) return;
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc{} || end != v->data() + v->size() || n < static_cast<std::int64_t>(min) ||
+        n > static_cast<std::int64_t>(max)) {
+      fail(key, "'" + *v + "' is not an integer from " + std::to_string(min) + " to " +
+                    std::to_string(max));
+      return;
+    }
+    out = static_cast<Int>(n);
+  }
+  // Go durations as Traefik takes them ("1s", "500ms", "1m"), or a bare number of seconds.
+  void duration_ms(std::string_view key, std::uint64_t& out) {
+    auto v = find(key);
+    if (!v) return;
+    std::string_view s = *v;
+    double n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    std::string_view unit(end, s.data() + s.size() - end);
+    static const std::map<std::string_view, double> kScale = {
+        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
+    auto it = kScale.find(unit);
+    if (ec != std::errc{} || it == kScale.end() || !(n > 0) || n * it->second > 1e12) {
+      fail(key, "'" + *v + "' is not a positive duration such as 1s, 500ms or 1m");
+      return;
+    }
+    out = static_cast<std::uint64_t>(std::llround(n * it->second));
+    if (out == 0) out = 1;
+  }
+  Regex regex(std::string_view key, const std::string& text) {
+    try {
+      return std::make_shared<const boost::regex>(text, boost::regex::perl);
+    } catch (const boost::regex_error& e) {
+      fail(key, "bad regular expression '" + text + "': " + e.what());
+      return nullptr;
+    }
+  }
+  // A required absolute path (addprefix.prefix, replacepath.path).
+  void path(std::string_view key, std::string& out) {
+    string(key, out);
+    if (out.empty()) return fail(key, "required");
+    if (out.front() != '/') fail(key, "must start with '/'");
+  }
+  // A required regular expression.
+  Regex required_regex(std::string_view key) {
+    std::string text;
+    string(key, text);
+    if (text.empty()) {
+      fail(key, "required");
+      return nullptr;
+    }
+    return regex(key, text);
+  }
+  void cidrs(std::string_view key, std::vector<model::Cidr>& out) {
+    auto v = find(key);
+    if (!v) return;
+    for (const auto& part : text::split_list(*v)) {
+      auto c = model::Cidr::parse(part);
+      if (!c) return fail(key, c.error());
+      out.push_back(*c);
+    }
+  }
+  void ip_strategy(const std::string& prefix, IpStrategy& s) {
+    integer<std::uint32_t>(prefix + ".depth", s.depth, 0, 64);
+    cidrs(prefix + ".excludedips", s.excluded);
+    if (find(prefix + ".ipv6subnet")) fail(prefix + ".ipv6subnet", "not supported by Wharf");
+    if (s.depth > 0 && !s.excluded.empty())
+      fail(prefix, "depth and excludedIPs exclude each other");
+  }
+  void source_criterion(SourceCriterion& c) {
+    ip_strategy("sourcecriterion.ipstrategy", c.ip);
+    string("sourcecriterion.requestheadername", c.header);
+    boolean("sourcecriterion.requesthost", c.host);
+    int n = (c.ip.depth > 0 || !c.ip.excluded.empty()) + !c.header.empty() + c.host;
+    if (n > 1)
+      fail("sourcecriterion", "set only one of ipStrategy, requestHeaderName, requestHost");
+  }
+
+  Result<Spec> finish(Spec spec) {
+    for (std::size_t i = 0; i < options_.size() && error_.empty(); ++i) {
+      if (!used_[i]) error_ = options_[i].first + ": unknown option";
+    }
+    if (!error_.empty()) return Error{error_};
+    return spec;
+  }
+
+ private:
+  const Options& options_;
+  std::vector<bool> used_;
+  std::string error_;
+};
+
+void require(Reader& r, std::string_view key, bool present) {
+  if (!present) r.fail(key, "required");
+}
+
+Spec read_headers(Reader& r) {
+  Headers h;
+  h.request = r.under("customrequestheaders");
+  h.response = r.under("customresponseheaders");
+  r.integer<std::uint64_t>("stsseconds", h.sts_seconds, 0, 1'000'000'000);
+  r.boolean("stsincludesubdomains", h.sts_include_subdomains);
+  r.boolean("stspreload", h.sts_preload);
+  r.boolean("forcestsheader", h.force_sts);
+  bool deny = false;
+  r.boolean("framedeny", deny);
+  if (deny) h.frame_options = "DENY";
+  r.string("customframeoptionsvalue", h.frame_options);
+  r.boolean("contenttypenosniff", h.nosniff);
+  bool xss = false;
+  r.boolean("browserxssfilter", xss);
+  if (xss) h.xss = "1; mode=block";
+  r.string("custombrowserxssvalue", h.xss);
+  r.string("contentsecuritypolicy", h.csp);
+  r.string("contentsecuritypolicyreportonly", h.csp_report_only);
+  r.string("referrerpolicy", h.referrer_policy);
+  r.string("permissionspolicy", h.permissions_policy);
+  if (h.permissions_policy.empty()) r.string("featurepolicy", h.permissions_policy);
+  r.list("allowedhosts", h.allowed_hosts);
+  for (auto& host : h.allowed_hosts) {
+    std::transform(host.begin(), host.end(), host.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+  }
+  r.boolean("isdevelopment", h.development);
+  r.list("accesscontrolalloworiginlist", h.allow_origins);
+  std::vector<std::string> origin_regexes;
+  r.list("accesscontrolalloworiginlistregex", origin_regexes);
+  for (const auto& re : origin_regexes) {
+    if (auto c = r.regex("accesscontrolalloworiginlistregex", re)) {
+      h.allow_origin_regexes.push_back(c);
+    }
+  }
+  r.list("accesscontrolallowmethods", h.allow_methods);
+  r.list("accesscontrolallowheaders", h.allow_headers);
+  r.list("accesscontrolexposeheaders", h.expose_headers);
+  r.boolean("accesscontrolallowcredentials", h.allow_credentials);
+  r.integer<std::int64_t>("accesscontrolmaxage", h.max_age, 0, 1'000'000'000);
+  r.boolean("addvaryheader", h.add_vary);
+  for (const auto* list : {&h.request, &h.response}) {
+    for (const auto& [name, value] : *list) {
+      if (name.find_first_of(" :\t\r\n") != std::string::npos || name.empty()) {
+        r.fail("customheaders", "'" + name + "' is not a header name");
+      }
+      if (value.find_first_of("\r\n") != std::string::npos) {
+        r.fail("customheaders", "the value of " + name + " contains a line break");
+      }
+    }
+  }
+  return h;
+}
+
+Spec read_basic_auth(Reader& r) {
+  BasicAuth b;
+  std::vector<std::string> users;
+  r.list("users", users);
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    auto colon = users[i].find(':');
+    if (colon == std::string::npos || colon == 0) {
+      r.fail("users", "entry " + std::to_string(i + 1) + " is not user:hash");
+      continue;
+    }
+    std::string hash = users[i].substr(colon + 1);
+    if (auto why = htpasswd_problem(hash); !why.empty()) {
+      r.fail("users", "user '" + users[i].substr(0, colon) + "': " + why);
+    }
+    b.users.emplace_back(users[i].substr(0, colon), std::move(hash));
+  }
+  if (r.find("usersfile")) {
+    r.fail("usersfile", "not supported yet; list the users in `users` instead");
+  }
+  require(r, "users", !b.users.empty());
+  r.string("realm", b.realm);
+  if (b.realm.find_first_of("\"\r\n") != std::string::npos) {
+    r.fail("realm", "must not contain quotes or line breaks");
+  }
+  r.boolean("removeheader", b.remove_header);
+  r.string("headerfield", b.header_field);
+  return b;
+}
+
+Spec read_redirect_scheme(Reader& r) {
+  RedirectScheme s;
+  r.string("scheme", s.scheme);
+  std::transform(s.scheme.begin(), s.scheme.end(), s.scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (s.scheme != "http" && s.scheme != "https") r.fail("scheme", "expected http or https");
+  std::uint32_t port = 0;
+  r.integer<std::uint32_t>("port", port, 1, 65535);
+  if (port) s.port = std::to_string(port);
+  r.boolean("permanent", s.permanent);
+  return s;
+}
+
+Spec read_rate_limit(Reader& r) {
+  RateLimit l;
+  auto avg = r.find("average");
+  if (avg) {
+    auto [end, ec] = std::from_chars(avg->data(), avg->data() + avg->size(), l.average);
+    if (ec != std::errc{} || end != avg->data() + avg->size() || l.average < 0) {
+      r.fail("average", "'" + *avg + "' is not a non-negative number");
+    }
+  }
+  r.duration_ms("period", l.period_ms);
+  r.integer<std::uint64_t>("burst", l.burst, 0, 1'000'000'000);
+  if (l.burst == 0) l.burst = 1;  // Traefik's rule: a bucket holds at least one request.
+  r.source_criterion(l.source);
+  return l;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& implemented_types() {
+  static const std::vector<std::string_view> kTypes = {
+      "addprefix",   "basicauth",        "chain",       "headers",         "inflightreq",
+      "ipallowlist", "ipwhitelist",      "ratelimit",   "redirectregex",   "redirectscheme",
+      "replacepath", "replacepathregex", "stripprefix", "stripprefixregex"};
+  return kTypes;
+}
+
+bool is_implemented(std::string_view type) {
+  const auto& all = implemented_types();
+  return std::find(all.begin(), all.end(), type) != all.end();
+}
+
+Result<Spec> parse(std::string_view type, const Options& options) {
+  Reader r(options);
+  if (type == "redirectscheme") return r.finish(read_redirect_scheme(r));
+  if (type == "redirectregex") {
+    RedirectRegex s;
+    s.regex = r.required_regex("regex");
+    r.string("replacement", s.replacement);
+    require(r, "replacement", !s.replacement.empty());
+    r.boolean("permanent", s.permanent);
+    return r.finish(s);
+  }
+  if (type == "stripprefix") {
+    StripPrefix s;
+    r.list("prefixes", s.prefixes);
+    require(r, "prefixes", !s.prefixes.empty());
+    if (r.find("forceslash")) r.fail("forceslash", "removed in Traefik v3; drop it");
+    return r.finish(s);
+  }
+  if (type == "stripprefixregex") {
+    StripPrefixRegex s;
+    std::vector<std::string> list;
+    r.list("regex", list);
+    require(r, "regex", !list.empty());
+    for (const auto& re : list) {
+      if (auto c = r.regex("regex", re)) s.regexes.push_back(c);
+    }
+    return r.finish(s);
+  }
+  if (type == "addprefix") {
+    AddPrefix s;
+    r.path("prefix", s.prefix);
+    return r.finish(s);
+  }
+  if (type == "replacepath") {
+    ReplacePath s;
+    r.path("path", s.path);
+    return r.finish(s);
+  }
+  if (type == "replacepathregex") {
+    ReplacePathRegex s;
+    s.regex = r.required_regex("regex");
+    r.string("replacement", s.replacement);
+    return r.finish(s);
+  }
+  if (type == "headers") return r.finish(read_headers(r));
+  if (type == "basicauth") return r.finish(read_basic_auth(r));
+  if (type == "ipallowlist" || type == "ipwhitelist") {
+    IpAllowList s;
+    r.cidrs("sourcerange", s.ranges);
+    require(r, "sourcerange", !s.ranges.empty());
+    r.ip_strategy("ipstrategy", s.strategy);
+    r.integer<unsigned>("rejectstatuscode", s.reject_status, 400, 599);
+    return r.finish(s);
+  }
+  if (type == "ratelimit") return r.finish(read_rate_limit(r));
+  if (type == "inflightreq") {
+    InFlightReq s;
+    r.integer<std::uint64_t>("amount", s.amount, 1, 1'000'000'000);
+    require(r, "amount", s.amount > 0);
+    r.source_criterion(s.source);
+    return r.finish(s);
+  }
+  if (type == "chain") {
+    Chain s;
+    r.list("middlewares", s.middlewares);
+    require(r, "middlewares", !s.middlewares.empty());
+    return r.finish(s);
+  }
+  std::string known;
+  for (auto t : implemented_types()) known += (known.empty() ? "" : ", ") + std::string(t);
+  return Error{"middleware type '" + std::string(type) +
+               "' is not implemented by this version of Wharf (implemented: " + known + ")"};
+}
+
+std::string htpasswd_problem(std::string_view hash) {
+  auto has = [&](std::string_view p) { return hash.starts_with(p); };
+  if (has("$2y$") || has("$2b$") || has("$2a$")) {
+    return hash.size() == 60 ? "" : "malformed bcrypt hash";
+  }
+  if (has("$apr1$") || has("$1$") || has("$5$") || has("$6$")) {
+    return hash.find('$', has("$apr1$") ? 6 : 3) == std::string_view::npos
+               ? "malformed crypt hash (no salt terminator)"
+               : "";
+  }
+  if (has("{SHA}")) return hash.size() == 5 + 28 ? "" : "malformed {SHA} hash";
+  return "unsupported hash (use bcrypt, $apr1$, $1$, $5$, $6$ or {SHA}; plain text is refused)";
+}
+
+}  // namespace wharf::middleware

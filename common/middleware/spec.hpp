@@ -1,0 +1,141 @@
+#pragma once
+
+#include <boost/regex.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "model/ip.hpp"
+#include "model/result.hpp"
+
+namespace wharf::middleware {
+
+// Middlewares travel in the routing table as Traefik spells them: a type name and options
+// keyed by lower-cased dotted paths ("customrequestheaders.x-app", "sourcecriterion.ipstrategy
+// .depth"), lists comma-separated. This file turns those strings into typed specs. The
+// controller parses to report a bad option against the label or file line that set it; the
+// data plane parses the same strings again to build what serves requests, so both sides agree
+// by construction and the table format stays Traefik's vocabulary.
+using Options = std::vector<std::pair<std::string, std::string>>;
+using Regex = std::shared_ptr<const boost::regex>;
+
+// Which address a middleware sees as the client (Traefik's ipStrategy). By default the client
+// address the data plane computed from --trusted-proxies; `depth` takes the n-th address of
+// X-Forwarded-For from the right; `excluded` takes the right-most address not in those ranges.
+struct IpStrategy {
+  std::uint32_t depth = 0;
+  std::vector<model::Cidr> excluded;
+};
+
+// What a rate or concurrency limit counts per: the client address (default), a request
+// header's value, or the Host.
+struct SourceCriterion {
+  IpStrategy ip;
+  std::string header;
+  bool host = false;
+};
+
+struct RedirectScheme {
+  std::string scheme = "https";
+  std::string port;  // Empty: none in the Location (the scheme's default).
+  bool permanent = false;
+};
+struct RedirectRegex {
+  Regex regex;
+  std::string replacement;
+  bool permanent = false;
+};
+struct StripPrefix {
+  std::vector<std::string> prefixes;
+};
+struct StripPrefixRegex {
+  std::vector<Regex> regexes;
+};
+struct AddPrefix {
+  std::string prefix;
+};
+struct ReplacePath {
+  std::string path;
+};
+struct ReplacePathRegex {
+  Regex regex;
+  std::string replacement;
+};
+
+struct Headers {
+  // Set (or, with an empty value, removed) on the request / on the response, in this order.
+  std::vector<std::pair<std::string, std::string>> request, response;
+  // Security headers (Traefik's names in comments).
+  std::uint64_t sts_seconds = 0;        // stsSeconds; only sent over TLS
+  bool sts_include_subdomains = false;  // stsIncludeSubdomains
+  bool sts_preload = false;             // stsPreload
+  bool force_sts = false;               // forceSTSHeader: over plain HTTP too
+  std::string frame_options;            // frameDeny → DENY, customFrameOptionsValue
+  bool nosniff = false;                 // contentTypeNosniff
+  std::string xss;  // browserXssFilter → "1; mode=block", customBrowserXSSValue
+  std::string csp, csp_report_only, referrer_policy, permissions_policy;
+  std::vector<std::string> allowed_hosts;  // allowedHosts: others get 400
+  bool development = false;                // isDevelopment: no STS, no allowedHosts
+  // CORS.
+  std::vector<std::string> allow_origins;  // accessControlAllowOriginList ("*" allowed)
+  std::vector<Regex> allow_origin_regexes;
+  std::vector<std::string> allow_methods, allow_headers, expose_headers;
+  bool allow_credentials = false;
+  std::int64_t max_age = 0;
+  bool add_vary = false;
+
+  bool has_cors() const { return !allow_origins.empty() || !allow_origin_regexes.empty(); }
+};
+
+struct BasicAuth {
+  std::vector<std::pair<std::string, std::string>> users;  // name → htpasswd hash
+  std::string realm = "wharf";
+  bool remove_header = false;
+  std::string header_field;  // Request header that carries the authenticated user upstream.
+};
+
+struct IpAllowList {
+  std::vector<model::Cidr> ranges;
+  IpStrategy strategy;
+  unsigned reject_status = 403;
+};
+
+struct RateLimit {
+  double average = 0;  // Requests per period; 0 turns the limit off.
+  std::uint64_t period_ms = 1000;
+  std::uint64_t burst = 1;
+  SourceCriterion source;
+};
+
+struct InFlightReq {
+  std::uint64_t amount = 0;
+  SourceCriterion source;
+};
+
+struct Chain {
+  std::vector<std::string> middlewares;  // As written: "name" or "name@provider".
+};
+
+using Spec = std::variant<RedirectScheme, RedirectRegex, StripPrefix, StripPrefixRegex, AddPrefix,
+                          ReplacePath, ReplacePathRegex, Headers, BasicAuth, IpAllowList, RateLimit,
+                          InFlightReq, Chain>;
+
+// The typed spec, or one sentence naming the option and what is wrong with it. Types Traefik
+// has but Wharf does not implement yet are refused by name, never ignored: a router served
+// without its forwardauth would expose what it protects.
+model::Result<Spec> parse(std::string_view type, const Options& options);
+
+// Types `parse` accepts, for messages and docs.
+const std::vector<std::string_view>& implemented_types();
+bool is_implemented(std::string_view type);
+
+// Why an htpasswd hash is unusable (unknown scheme, malformed), or empty when the data plane
+// can verify it: bcrypt ($2y$, $2b$, $2a$), Apache MD5 ($apr1$), MD5-crypt ($1$),
+// SHA-256/512-crypt ($5$, $6$) and {SHA}.
+std::string htpasswd_problem(std::string_view hash);
+
+}  // namespace wharf::middleware

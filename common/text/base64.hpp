@@ -1,0 +1,14 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wharf::text {
+
+// Standard base64 (RFC 4648), as the Kubernetes API writes `[]byte` fields (Secret data,
+// kubeconfig `*-data`) and HTTP Basic credentials carry it; line breaks and padding are
+// skipped. Nothing when a character is outside the alphabet.
+std::optional<std::string> base64_decode(std::string_view in);
+
+}  // namespace wharf::text

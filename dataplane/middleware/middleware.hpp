@@ -1,0 +1,93 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dataplane/net.hpp"
+#include "dataplane/proxy/forwarded.hpp"
+#include "middleware/spec.hpp"
+
+namespace wharf::dataplane::middleware {
+
+using wharf::middleware::Spec;
+
+// A change to the response head, collected while the request passes the chain and applied to
+// whatever answers it (the upstream's response or a later middleware's reply), as Traefik's
+// wrapped ResponseWriter does.
+struct HeaderOp {
+  enum class Kind { kSet, kErase, kAppend };
+  Kind kind = Kind::kSet;
+  std::string name, value;
+};
+void apply(const std::vector<HeaderOp>& ops, http::fields& fields);
+
+// A reply a middleware makes instead of the upstream: a redirect, 401, 403, 429...
+struct Reply {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;      // Empty: "<status> <reason>\n" ...
+  bool no_body = false;  // ... unless the reply has no body at all (a CORS preflight).
+};
+
+// The request as middlewares see and change it. Everything is owned by the session.
+struct Request {
+  http::fields& fields;
+  std::string_view method;
+  std::string_view host;  // Normalized: lower case, no port, as rules match it.
+  std::string& path;      // Raw (percent-encoded) path that goes upstream.
+  std::string& query;     // Raw query without '?'; empty when none.
+  bool tls = false;       // The connection to us is TLS.
+  const proxy::ClientInfo& client;
+  std::vector<HeaderOp>& response;
+  // Released when the request is over: inflightreq's slot is one.
+  std::vector<std::shared_ptr<void>>& holds;
+  bool path_changed = false;
+
+  // "https" over TLS or when a trusted proxy says it terminated TLS; else "http".
+  std::string_view scheme() const;
+};
+
+class Middleware {
+ public:
+  virtual ~Middleware() = default;
+  // Changes the request, or answers it; a reply ends the chain.
+  virtual std::optional<Reply> handle(Request& req) const = 0;
+};
+
+// Keeps middleware state (rate-limit buckets, in-flight counts, verified credentials) across
+// routing-table swaps: a new table with the same middleware, same options, gets the same
+// state, so an apply neither resets a limit nor forgets who logged in. Only the control thread
+// builds tables; the lock covers the workers' last references going away meanwhile.
+class StateRegistry {
+ public:
+  template <typename T, typename... Args>
+  std::shared_ptr<T> get(const std::string& key, Args&&... args) {
+    std::lock_guard lock(mutex_);
+    auto& slot = states_[key];
+    if (auto live = std::static_pointer_cast<T>(slot.lock())) return live;
+    auto made = std::make_shared<T>(std::forward<Args>(args)...);
+    slot = made;
+    return made;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::weak_ptr<void>> states_;
+};
+
+// The middleware for a parsed spec. `key` identifies its configuration (name, type and
+// options) for the state registry. Chains never get here: the table expands them.
+std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& key,
+                                        StateRegistry& states);
+
+// Traefik's entrypoint redirection: `port` empty keeps the scheme's default port.
+std::shared_ptr<const Middleware> entrypoint_redirect(std::string scheme, std::string port,
+                                                      bool permanent);
+
+}  // namespace wharf::dataplane::middleware
