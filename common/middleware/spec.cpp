@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "model/routing_table.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::middleware {
@@ -277,13 +278,37 @@ Spec read_rate_limit(Reader& r) {
   return l;
 }
 
+Spec read_forward_auth(Reader& r) {
+  ForwardAuth f;
+  r.string("address", f.address);
+  if (f.address.empty()) {
+    r.fail("address", "required");
+  } else if (auto a = model::parse_server_url(f.address); !a) {
+    r.fail("address", a.error() + " (an https auth server is not supported yet)");
+  }
+  r.boolean("trustforwardheader", f.trust_forward_header);
+  r.list("authresponseheaders", f.response_headers);
+  std::string re;
+  r.string("authresponseheadersregex", re);
+  if (!re.empty()) f.response_headers_regex = r.regex("authresponseheadersregex", re);
+  r.list("authrequestheaders", f.request_headers);
+  r.list("addauthcookiestoresponse", f.response_cookies);
+  r.boolean("preserverequestmethod", f.preserve_method);
+  for (const auto* key : {"tls.ca", "tls.cert", "tls.key", "tls.insecureskipverify", "forwardbody",
+                          "maxbodysize", "headerfield", "preservelocationheader"}) {
+    if (r.find(key)) r.fail(key, "not supported by Wharf yet");
+  }
+  return f;
+}
+
 }  // namespace
 
 const std::vector<std::string_view>& implemented_types() {
   static const std::vector<std::string_view> kTypes = {
-      "addprefix",   "basicauth",        "chain",       "headers",         "inflightreq",
-      "ipallowlist", "ipwhitelist",      "ratelimit",   "redirectregex",   "redirectscheme",
-      "replacepath", "replacepathregex", "stripprefix", "stripprefixregex"};
+      "addprefix",        "basicauth",     "chain",           "forwardauth",
+      "headers",          "inflightreq",   "ipallowlist",     "ipwhitelist",
+      "ratelimit",        "redirectregex", "redirectscheme",  "replacepath",
+      "replacepathregex", "stripprefix",   "stripprefixregex"};
   return kTypes;
 }
 
@@ -347,6 +372,7 @@ Result<Spec> parse(std::string_view type, const Options& options) {
     return r.finish(s);
   }
   if (type == "ratelimit") return r.finish(read_rate_limit(r));
+  if (type == "forwardauth") return r.finish(read_forward_auth(r));
   if (type == "inflightreq") {
     InFlightReq s;
     r.integer<std::uint64_t>("amount", s.amount, 1, 1'000'000'000);

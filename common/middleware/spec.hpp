@@ -116,13 +116,24 @@ struct InFlightReq {
   SourceCriterion source;
 };
 
+// Asks another server whether a request may pass (Authelia, Authentik, oauth2-proxy...).
+struct ForwardAuth {
+  std::string address;  // http://host:port/path
+  bool trust_forward_header = false;
+  std::vector<std::string> response_headers;  // authResponseHeaders: copied onto the request
+  Regex response_headers_regex;               // authResponseHeadersRegex
+  std::vector<std::string> request_headers;   // authRequestHeaders: empty sends them all
+  std::vector<std::string> response_cookies;  // addAuthCookiesToResponse
+  bool preserve_method = false;               // preserveRequestMethod (else GET)
+};
+
 struct Chain {
   std::vector<std::string> middlewares;  // As written: "name" or "name@provider".
 };
 
 using Spec = std::variant<RedirectScheme, RedirectRegex, StripPrefix, StripPrefixRegex, AddPrefix,
                           ReplacePath, ReplacePathRegex, Headers, BasicAuth, IpAllowList, RateLimit,
-                          InFlightReq, Chain>;
+                          InFlightReq, ForwardAuth, Chain>;
 
 // The typed spec, or one sentence naming the option and what is wrong with it. Types Traefik
 // has but Wharf does not implement yet are refused by name, never ignored: a router served

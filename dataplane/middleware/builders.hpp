@@ -27,6 +27,8 @@ std::shared_ptr<const Middleware> make_rate_limit(const spec::RateLimit& s, cons
 std::shared_ptr<const Middleware> make_in_flight(const spec::InFlightReq& s, const std::string& key,
                                                  StateRegistry& states);
 
+std::shared_ptr<const Middleware> make_forward_auth(const spec::ForwardAuth& s);
+
 // The client address a middleware acts on (Traefik's ipStrategy): nothing when the strategy
 // asks for an X-Forwarded-For entry the request does not have.
 std::optional<model::IpAddress> client_address(const spec::IpStrategy& s, const Request& req);

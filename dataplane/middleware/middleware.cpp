@@ -20,6 +20,10 @@ void apply(const std::vector<HeaderOp>& ops, http::fields& fields) {
   }
 }
 
+awaitable<std::optional<Reply>> Middleware::handle_async(Request& req, AsyncContext&) const {
+  co_return handle(req);
+}
+
 std::string_view Request::scheme() const {
   if (tls) return "https";
   // A TLS-terminating proxy in --trusted-proxies tells us the original scheme; without this a
@@ -66,6 +70,9 @@ std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& key
     }
     std::shared_ptr<const Middleware> operator()(const spec::InFlightReq& s) {
       return make_in_flight(s, key, states);
+    }
+    std::shared_ptr<const Middleware> operator()(const spec::ForwardAuth& s) {
+      return make_forward_auth(s);
     }
     std::shared_ptr<const Middleware> operator()(const spec::Chain&) { return nullptr; }
   };

@@ -11,6 +11,7 @@
 
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
+#include "dataplane/proxy/upstream_pool.hpp"
 #include "middleware/spec.hpp"
 
 namespace wharf::dataplane::middleware {
@@ -53,11 +54,21 @@ struct Request {
   std::string_view scheme() const;
 };
 
+// What a middleware that talks to another server needs from the worker running it.
+struct AsyncContext {
+  proxy::UpstreamPool& pool;  // The worker's keep-alive connections.
+  asio::any_io_executor executor;
+};
+
 class Middleware {
  public:
   virtual ~Middleware() = default;
   // Changes the request, or answers it; a reply ends the chain.
   virtual std::optional<Reply> handle(Request& req) const = 0;
+  // Middlewares that wait on the network (forwardauth) are awaited instead; the others stay
+  // plain calls so a chain of them costs no coroutine frames.
+  virtual bool is_async() const { return false; }
+  virtual awaitable<std::optional<Reply>> handle_async(Request& req, AsyncContext& ctx) const;
 };
 
 // Keeps middleware state (rate-limit buckets, in-flight counts, verified credentials) across

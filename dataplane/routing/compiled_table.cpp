@@ -22,35 +22,6 @@ bool before(const CompiledRouter* a, const CompiledRouter* b) {
   return a->name < b->name;
 }
 
-// Resolving here, on the control thread, keeps DNS off the request path. Providers give
-// addresses in practice (containers, endpoints); names are for hand-written files.
-CompiledServer compile_server(const model::Server& s) {
-  CompiledServer out{s.url, {}, {}, {}};
-  auto addr = model::parse_server_url(s.url);
-  bool v6 = addr->host.find(':') != std::string::npos;
-  out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
-  if (auto lit = model::IpAddress::parse(addr->host)) {
-    boost::system::error_code ec;
-    out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
-    return out;
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(addr->host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || !res) {
-    out.resolve_error = "cannot resolve '" + addr->host + "': " + gai_strerror(rc);
-    return out;
-  }
-  ip::tcp::endpoint ep;
-  ep.resize(res->ai_addrlen);
-  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
-  ep.port(addr->port);
-  freeaddrinfo(res);
-  out.endpoint = ep;
-  return out;
-}
-
 // Smooth weighted round robin (as in nginx): spreads a heavy server's turns out instead of
 // sending it a burst. The schedule is bounded so absurd weights cannot cost memory.
 std::vector<std::uint32_t> build_schedule(const std::vector<model::Server>& servers) {
@@ -91,6 +62,35 @@ std::string state_key(const model::Middleware& m) {
 }
 
 }  // namespace
+
+// Resolving here, on the control thread, keeps DNS off the request path. Providers give
+// addresses in practice (containers, endpoints); names are for hand-written files.
+CompiledServer compile_server(const model::Server& s) {
+  CompiledServer out{s.url, {}, {}, {}};
+  auto addr = model::parse_server_url(s.url);
+  bool v6 = addr->host.find(':') != std::string::npos;
+  out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
+  if (auto lit = model::IpAddress::parse(addr->host)) {
+    boost::system::error_code ec;
+    out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(addr->host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || !res) {
+    out.resolve_error = "cannot resolve '" + addr->host + "': " + gai_strerror(rc);
+    return out;
+  }
+  ip::tcp::endpoint ep;
+  ep.resize(res->ai_addrlen);
+  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
+  ep.port(addr->port);
+  freeaddrinfo(res);
+  out.endpoint = ep;
+  return out;
+}
 
 const CompiledServer* CompiledService::pick() const {
   if (schedule.empty()) return nullptr;

@@ -23,6 +23,10 @@ struct CompiledServer {
   std::string resolve_error;  // Non-empty when the host name did not resolve at apply time.
 };
 
+// Parses a server URL and resolves its host; call on the control thread only (DNS blocks).
+// The URL must be valid (model::validate checks it first).
+CompiledServer compile_server(const model::Server& s);
+
 struct CompiledService {
   std::string name;
   std::vector<CompiledServer> servers;

@@ -192,7 +192,14 @@ awaitable<bool> HttpSession::serve_one() {
       if (!router) co_return co_await reply(LocalReason::kNoRoute, can_keep);
     }
     for (const auto* m : router->middlewares) {
-      if (auto r = m->handle(mreq)) co_return co_await reply(*r, can_keep);
+      std::optional<middleware::Reply> r;
+      if (m->is_async()) {
+        middleware::AsyncContext ctx{worker_.pool(), stream_.get_executor()};
+        r = co_await m->handle_async(mreq, ctx);
+      } else {
+        r = m->handle(mreq);
+      }
+      if (r) co_return co_await reply(*r, can_keep);
     }
     if (mreq.path_changed) {
       origin_target_ = raw_path_;

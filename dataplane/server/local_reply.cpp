@@ -57,11 +57,14 @@ awaitable<error_code> write_middleware_reply(Stream& stream, const middleware::R
   http::response<http::string_body> res{static_cast<http::status>(reply.status),
                                         version < 10 ? 11u : version};
   res.set(http::field::server, "wharf");
+  // Inserted, not set: an auth server's answer may carry Set-Cookie more than once.
+  for (const auto& [name, value] : reply.headers) res.insert(name, value);
   if (!reply.no_body) {
-    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (res.count(http::field::content_type) == 0) {
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+    }
     res.body() = reply.body.empty() ? status_line_text(reply.status) : reply.body;
   }
-  for (const auto& [name, value] : reply.headers) res.set(name, value);
   middleware::apply(ops, res.base());
   co_return co_await send(stream, res, keep_alive, head_request);
 }

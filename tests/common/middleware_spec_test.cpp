@@ -80,11 +80,19 @@ TEST(MiddlewareSpec, BadOptionsNameTheOptionAndWhy) {
 }
 
 TEST(MiddlewareSpec, TypesNotImplementedAreRefusedByName) {
-  auto e = error_of("forwardauth", {{"address", "http://auth"}});
+  auto e = error_of("compress", {});
   EXPECT_TRUE(
-      e.starts_with("middleware type 'forwardauth' is not implemented by this version of "
+      e.starts_with("middleware type 'compress' is not implemented by this version of "
                     "Wharf (implemented: addprefix, basicauth,"))
       << e;
+  // And options of implemented types that Wharf cannot honour yet are refused by name.
+  EXPECT_EQ(error_of("forwardauth", {{"address", "https://auth.example/verify"}}),
+            "address: server url 'https://auth.example/verify': only http:// is supported (an "
+            "https auth server is not supported yet)");
+  EXPECT_EQ(error_of("forwardauth",
+                     {{"address", "http://auth:9091/api/verify"}, {"forwardbody", "true"}}),
+            "forwardbody: not supported by Wharf yet");
+  EXPECT_EQ(error_of("forwardauth", {}), "address: required");
 }
 
 TEST(MiddlewareSpec, BasicAuthAcceptsOnlyHashesItCanVerify) {

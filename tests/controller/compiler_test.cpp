@@ -106,7 +106,7 @@ TEST(Compiler, MiddlewaresAreCheckedAndOnlyRoutersUsingABadOneAreRejected) {
   p.services.push_back(service("s"));
   p.middlewares.push_back(middleware("hsts", "headers", {{"stsseconds", "300"}}));
   p.middlewares.push_back(middleware("auth", "basicauth", {{"users", "bob:plaintext"}}));
-  p.middlewares.push_back(middleware("fa", "forwardauth", {{"address", "http://a"}}));
+  p.middlewares.push_back(middleware("fa", "compress", {}));
   p.middlewares.push_back(middleware("loop", "chain", {{"middlewares", "hsts,loop"}}));
   p.middlewares.push_back(middleware("secure", "chain", {{"middlewares", "hsts,strip@file"}}));
   auto ok = router("ok", "Host(`ok`)", "s");
@@ -133,7 +133,7 @@ TEST(Compiler, MiddlewaresAreCheckedAndOnlyRoutersUsingABadOneAreRejected) {
             "container app-1: basicauth.users: user 'bob': unsupported hash (use bcrypt, $apr1$, "
             "$1$, $5$, $6$ or {SHA}; plain text is refused)");
   EXPECT_TRUE(why["middleware fa@docker"].starts_with(
-      "container app-1: middleware type 'forwardauth' is not implemented"))
+      "container app-1: middleware type 'compress' is not implemented"))
       << why["middleware fa@docker"];
   EXPECT_EQ(why["router with-auth@docker"], "uses middleware auth@docker, which was rejected");
   EXPECT_EQ(why["router with-fa@docker"], "uses middleware fa@docker, which was rejected");

@@ -8,6 +8,7 @@
 
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -302,6 +303,65 @@ TEST_F(Middlewares, InFlightReqLimitsConcurrentRequestsAndReleasesSlots) {
   EXPECT_EQ(slow.get(), 200u);
   EXPECT_EQ(get("/").status, 200u);  // The slot came back when the slow one finished.
   EXPECT_EQ(get("/").status, 200u);
+}
+
+TEST_F(Middlewares, ForwardAuthPassesWithTheAuthServersHeadersOrAnswersWithItsRedirect) {
+  UpstreamServer auth{"auth"};
+  define("sso@test", "forwardauth",
+         {{"address", auth.url() + "/auth/verify?app=photos"},
+          {"authresponseheaders", "X-Auth-User,X-Auth-Groups"},
+          {"addauthcookiestoresponse", "auth_session"}});
+  ASSERT_EQ(route({"sso@test"}), "ack");
+  // Not logged in: the client gets the auth server's redirect, cookies and page, and the app
+  // never sees the request.
+  const std::string port = std::to_string(dp.port());
+  auto denied = run_command({"curl", "-sS", "-i", "-H", "Host: photos.example",
+                             "http://127.0.0.1:" + port + "/albums/7?sort=new"});
+  ASSERT_EQ(denied.status, 0) << denied.out;
+  EXPECT_NE(denied.out.find("HTTP/1.1 302 Found"), std::string::npos) << denied.out;
+  EXPECT_NE(denied.out.find("Location: https://login.example/?rd=/albums/7?sort=new"),
+            std::string::npos)
+      << denied.out;
+  EXPECT_NE(denied.out.find("Set-Cookie: csrf=c1; Path=/"), std::string::npos) << denied.out;
+  EXPECT_NE(denied.out.find("Set-Cookie: flow=f1; Path=/"), std::string::npos) << denied.out;
+  EXPECT_NE(denied.out.find("Content-Type: text/html"), std::string::npos) << denied.out;
+  EXPECT_NE(denied.out.find("<a href=\"https://login.example/\">log in</a>"), std::string::npos);
+  // What the auth server was told: a GET to its own path, and the original request.
+  EXPECT_NE(denied.out.find("X-Seen: GET /auth/verify?app=photos GET "
+                            "http://photos.example/albums/7?sort=new for 127.0.0.1"),
+            std::string::npos)
+      << denied.out;
+  EXPECT_EQ(upstream.requests_served(), 0u);
+
+  // Logged in: the request goes on with the named headers from the auth server (a client's
+  // own X-Auth-User is replaced, X-Not-Copied is not copied) and only the named cookie is
+  // added to the app's response.
+  auto ok = run_command({"curl", "-sS", "-i", "-X", "POST", "-d", "body", "-H", "X-Token: good",
+                         "-H", "X-Auth-User: mallory", "http://127.0.0.1:" + port + "/api"});
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("HTTP/1.1 200 OK"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("POST /api\n"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("X-Auth-User: alice\n"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("X-Auth-Groups: admins\n"), std::string::npos) << ok.out;
+  EXPECT_EQ(ok.out.find("mallory"), std::string::npos) << ok.out;
+  EXPECT_EQ(ok.out.find("X-Not-Copied"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("Set-Cookie: auth_session=s1; Path=/; HttpOnly"), std::string::npos)
+      << ok.out;
+  EXPECT_EQ(ok.out.find("tracking=t1"), std::string::npos) << ok.out;
+  // The connection to the auth server is kept alive and reused across clients.
+  HttpClient c(dp.port());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(c.request("GET", "/", {{"X-Token", "good"}}).status, 200u);
+  }
+  EXPECT_EQ(auth.connections_accepted(), 1u);
+  EXPECT_EQ(auth.requests_served(), 7u);
+}
+
+TEST_F(Middlewares, ForwardAuthThatCannotBeReachedIsA502NotAPass) {
+  define("sso@test", "forwardauth", {{"address", "http://127.0.0.1:1/verify"}});
+  ASSERT_EQ(route({"sso@test"}), "ack");
+  EXPECT_EQ(get("/", {{"X-Token", "good"}}).status, 502u);
+  EXPECT_EQ(upstream.requests_served(), 0u);
 }
 
 TEST_F(Middlewares, ChainsExpandInOrder) {

@@ -154,6 +154,34 @@ struct UpstreamServer::Impl {
         if (!co_await send(s, res)) co_return;
         s.shutdown(tcp::socket::shutdown_send);
         co_return;
+      } else if (target.starts_with("/auth")) {
+        // A forward-auth server in the manner of Authelia: `X-Token: good` passes as alice;
+        // anything else is sent to a login page that knows where the user was going.
+        bool good = req["X-Token"] == "good";
+        http::response<http::string_body> res{good ? http::status::ok : http::status::found, 11};
+        res.set("X-Seen", std::string(req.method_string()) + " " + target + " " +
+                              std::string(req["X-Forwarded-Method"]) + " " +
+                              std::string(req["X-Forwarded-Proto"]) + "://" +
+                              std::string(req["X-Forwarded-Host"]) +
+                              std::string(req["X-Forwarded-Uri"]) + " for " +
+                              std::string(req["X-Forwarded-For"]));
+        if (good) {
+          res.set("X-Auth-User", "alice");
+          res.set("X-Auth-Groups", "admins");
+          res.set("X-Not-Copied", "1");
+          res.insert(http::field::set_cookie, "auth_session=s1; Path=/; HttpOnly");
+          res.insert(http::field::set_cookie, "tracking=t1");
+        } else {
+          res.set(http::field::location,
+                  "https://login.example/?rd=" + std::string(req["X-Forwarded-Uri"]));
+          res.insert(http::field::set_cookie, "csrf=c1; Path=/");
+          res.insert(http::field::set_cookie, "flow=f1; Path=/");
+          res.set(http::field::content_type, "text/html");
+          res.body() = "<a href=\"https://login.example/\">log in</a>";
+        }
+        res.keep_alive(keep);
+        res.prepare_payload();
+        if (!co_await send(s, res)) co_return;
       } else if (target.starts_with("/upload")) {
         http::response<http::string_body> res{
             http::status::ok, 11,

@@ -16,6 +16,8 @@ namespace wharf::test {
 //   /slow/MS               answers after MS milliseconds
 //   /close                 a close-delimited body (no Content-Length, no chunking)
 //   /ws                    websocket echo
+//   /auth...               a forward-auth server: `X-Token: good` → 200 with X-Auth-User and
+//                          cookies, else 302 to a login page; X-Seen tells what it received
 //   anything else          the request line and headers as text (what the proxy sent)
 // Every response carries `X-Upstream: <name>` so tests can tell servers apart.
 class UpstreamServer {
