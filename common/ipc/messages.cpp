@@ -101,6 +101,25 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.Key("tunnel_idle_ms");
     w.Uint(s.timeouts.tunnel_idle_ms);
     w.EndObject();
+    put(w, "strategy", s.strategy);
+    if (s.sticky) {
+      const auto& c = *s.sticky;
+      w.Key("sticky");
+      w.StartObject();
+      w.Key("cookie");
+      w.StartObject();
+      put(w, "name", c.name);
+      w.Key("secure");
+      w.Bool(c.secure);
+      w.Key("http_only");
+      w.Bool(c.http_only);
+      put(w, "same_site", c.same_site);
+      w.Key("max_age");
+      w.Int64(c.max_age);
+      put(w, "path", c.path);
+      w.EndObject();
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -272,12 +291,27 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                          r.number(sv, "weight", q, srv.weight);
                                 }) &&
                          r.boolean(e, "pass_host_header", p, s.pass_host_header) &&
-                         r.nested(e, "timeouts", p, [&](const Value& o, const std::string& q) {
-                           auto& to = s.timeouts;
-                           return r.number(o, "connect_ms", q, to.connect_ms) &&
-                                  r.number(o, "response_header_ms", q, to.response_header_ms) &&
-                                  r.number(o, "body_idle_ms", q, to.body_idle_ms) &&
-                                  r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
+                         r.nested(e, "timeouts", p,
+                                  [&](const Value& o, const std::string& q) {
+                                    auto& to = s.timeouts;
+                                    return r.number(o, "connect_ms", q, to.connect_ms) &&
+                                           r.number(o, "response_header_ms", q,
+                                                    to.response_header_ms) &&
+                                           r.number(o, "body_idle_ms", q, to.body_idle_ms) &&
+                                           r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
+                                  }) &&
+                         r.string(e, "strategy", p, s.strategy, false) &&
+                         r.nested(e, "sticky", p, [&](const Value& st, const std::string& q) {
+                           return r.nested(
+                               st, "cookie", q, [&](const Value& c, const std::string& cq) {
+                                 auto& k = s.sticky.emplace();
+                                 return r.string(c, "name", cq, k.name, false) &&
+                                        r.boolean(c, "secure", cq, k.secure) &&
+                                        r.boolean(c, "http_only", cq, k.http_only) &&
+                                        r.string(c, "same_site", cq, k.same_site, false) &&
+                                        r.number(c, "max_age", cq, k.max_age) &&
+                                        r.string(c, "path", cq, k.path, false);
+                               });
                          });
                 }) &&
          r.each(v, "middlewares", path,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,8 @@ struct ConfigService {
   std::string name;
   std::vector<Server> servers;  // Empty for a stopped container: its routers answer 503.
   bool pass_host_header = true;
+  std::string strategy = "wrr";
+  std::optional<StickyCookie> sticky;
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigService&) const = default;

@@ -67,6 +67,32 @@ std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t p
          std::to_string(port);
 }
 
+std::string service_options_problem(const std::string& strategy,
+                                    const std::optional<StickyCookie>& sticky) {
+  if (strategy != "wrr" && strategy != "p2c") {
+    return "strategy '" + strategy + "': expected wrr or p2c";
+  }
+  if (!sticky) return {};
+  // RFC 6265 cookie-name is an HTTP token.
+  for (unsigned char c : sticky->name) {
+    if (c <= 32 || c >= 127 ||
+        std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) !=
+            std::string_view::npos) {
+      return "sticky cookie name '" + sticky->name + "' is not a cookie name";
+    }
+  }
+  const auto& ss = sticky->same_site;
+  if (!ss.empty() && ss != "none" && ss != "lax" && ss != "strict") {
+    return "sticky cookie sameSite '" + ss + "': expected none, lax or strict";
+  }
+  if (sticky->path.empty() || sticky->path.front() != '/' ||
+      sticky->path.find_first_of(";\r\n") != std::string::npos) {
+    return "sticky cookie path '" + sticky->path + "' must start with '/'";
+  }
+  if (sticky->max_age < 0) return "sticky cookie maxAge must not be negative";
+  return {};
+}
+
 Result<bool> validate(const RoutingTable& table) {
   std::set<std::string_view> names;
   for (const auto& e : table.entrypoints) {
@@ -80,6 +106,9 @@ Result<bool> validate(const RoutingTable& table) {
     for (const auto& srv : s.servers) {
       auto addr = parse_server_url(srv.url);
       if (!addr) return Error{"service '" + s.name + "': " + addr.error()};
+    }
+    if (auto why = service_options_problem(s.strategy, s.sticky); !why.empty()) {
+      return Error{"service '" + s.name + "': " + why};
     }
   }
   names.clear();

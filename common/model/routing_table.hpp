@@ -70,11 +70,27 @@ struct ServiceTimeouts {
   bool operator==(const ServiceTimeouts&) const = default;
 };
 
+// Traefik's sticky sessions: the first response names its server in a cookie; later requests
+// carrying it go to the same server while it is up.
+struct StickyCookie {
+  std::string name;  // Empty: derived from the service name.
+  bool secure = false;
+  bool http_only = false;
+  std::string same_site;     // "", "none", "lax" or "strict".
+  std::int64_t max_age = 0;  // Seconds; 0: a session cookie.
+  std::string path = "/";
+  bool operator==(const StickyCookie&) const = default;
+};
+
 struct Service {
   std::string name;
   std::vector<Server> servers;  // May be empty: the router then answers 503, not 404.
   bool pass_host_header = true;
   ServiceTimeouts timeouts;
+  // "wrr": smooth weighted round robin; "p2c": the less busy of two servers picked at random
+  // (power of two choices, by requests in flight).
+  std::string strategy = "wrr";
+  std::optional<StickyCookie> sticky;
   bool operator==(const Service&) const = default;
 };
 
@@ -136,6 +152,11 @@ Result<ServerAddress> parse_server_url(std::string_view url);
 // container's, an endpoint's); nothing when it is not an IP literal or the port is out of range,
 // so a provider's odd data can never produce a server URL the data plane refuses.
 std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port);
+
+// Why a service's load-balancing options are unusable, or empty when they are fine; the
+// translators report it against the label or line, validate() refuses the table with it.
+std::string service_options_problem(const std::string& strategy,
+                                    const std::optional<StickyCookie>& sticky);
 
 // Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
 // server URLs. Returns the first problem, naming the object; the data plane nacks with it.

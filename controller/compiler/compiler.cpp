@@ -84,10 +84,14 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
     for (const auto& s : config.services) {
       auto name = qualify(s.name, provider);
       auto bad_name = name_problem(s.name, seen);
-      if (!bad_name.empty() || !s.errors.empty()) {
+      auto errors = s.errors;
+      if (auto why = model::service_options_problem(s.strategy, s.sticky); !why.empty()) {
+        errors.push_back((s.source.empty() ? "" : s.source + ": ") + why);
+      }
+      if (!bad_name.empty() || !errors.empty()) {
         idx.rejected_services.insert(name);
         table.diagnostics.push_back(
-            {"service", name, bad_name.empty() ? join_errors(s.errors) : bad_name});
+            {"service", name, bad_name.empty() ? join_errors(errors) : bad_name});
         continue;
       }
       idx.services.insert(name);
@@ -95,6 +99,8 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       out.name = name;
       out.servers = s.servers;
       out.pass_host_header = s.pass_host_header;
+      out.strategy = s.strategy;
+      out.sticky = s.sticky;
       table.services.push_back(std::move(out));
     }
     seen.clear();

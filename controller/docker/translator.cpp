@@ -7,6 +7,7 @@
 
 #include "controller/docker/labels.hpp"
 #include "controller/provider/middleware_types.hpp"
+#include "controller/provider/service_options.hpp"
 #include "rules/parser.hpp"
 #include "text/split_list.hpp"
 
@@ -93,10 +94,12 @@ void service_option(ConfigService& s, const Label& l, const std::string& opt, Co
     }
   } else if (opt == "passhostheader") {
     read_bool(l, s.pass_host_header, s.errors);
-  } else if (opt.starts_with("healthcheck.") || opt.starts_with("sticky.") ||
-             opt.starts_with("responseforwarding.") || opt == "serverstransport" ||
-             opt == "strategy" || opt == "server.weight") {
-    // Accepted for compatibility; health checks and sticky sessions arrive with load balancing.
+  } else if (auto why = load_balancer_option(s, opt, l.value)) {
+    if (!why->empty()) s.errors.push_back(label_error(l, *why));
+  } else if (opt.starts_with("healthcheck.") || opt.starts_with("responseforwarding.") ||
+             opt == "serverstransport" || opt == "server.weight") {
+    // Accepted so existing Traefik labels keep their routers; not acted on yet
+    // (docs/controller.md lists them).
   } else {
     s.errors.push_back(label_error(l, "unknown load balancer option '" + opt + "'"));
   }

@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "controller/provider/service_options.hpp"
 #include "controller/tls/key_pair.hpp"
 #include "rules/parser.hpp"
 
@@ -132,6 +133,9 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
   return r;
 }
 
+void flatten(const YAML::Node& n, const std::string& path,
+             std::vector<std::pair<std::string, std::string>>& out);
+
 void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) {
   auto bad = [&](const YAML::Node& at, const std::string& key, const std::string& why) {
     s.errors.push_back(w.at(at, "http.services." + s.name + ".loadBalancer." + key + ": " + why));
@@ -178,8 +182,21 @@ void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) 
       }
     } else if (key == "passhostheader") {
       if (!boolean(v, s.pass_host_header)) bad(v, kv.first.Scalar(), "expected true or false");
-    } else if (key != "healthcheck" && key != "sticky" && key != "responseforwarding" &&
-               key != "serverstransport" && key != "strategy") {
+    } else if (key == "strategy" || key == "sticky") {
+      // Flattened the way labels spell them; `sticky: {cookie: {}}` turns stickiness on.
+      std::vector<std::pair<std::string, std::string>> options;
+      if (key == "sticky" && v.IsMap() && v["cookie"])
+        options.emplace_back("sticky.cookie", "true");
+      flatten(v, key, options);
+      for (const auto& [k, value] : options) {
+        auto why = load_balancer_option(s, k, value);
+        if (!why) {
+          bad(v, k, "unknown load balancer option");
+        } else if (!why->empty()) {
+          bad(v, k, *why);
+        }
+      }
+    } else if (key != "healthcheck" && key != "responseforwarding" && key != "serverstransport") {
       bad(v, kv.first.Scalar(), "unknown load balancer option");
     }
   }

@@ -18,14 +18,22 @@ using ResponseParser = http::response_parser<http::buffer_body>;
 
 // How one attempt at the upstream ended.
 enum class Outcome {
-  kDone,   // A response (or a local reply) went to the client.
-  kRetry,  // A reused keep-alive connection turned out closed before answering.
+  kDone,        // A response (or a local reply) went to the client.
+  kRetry,       // A reused keep-alive connection turned out closed before answering.
+  kServerDown,  // The server failed before the request could have done anything there.
 };
 
 struct AttemptResult {
   Outcome outcome = Outcome::kDone;
   bool keep_alive = false;
+  LocalReason reason = LocalReason::kUpstreamConnect;  // For kServerDown: the reply if no other.
 };
+
+// Methods a server may receive twice without harm (RFC 9110 section 9.2.2).
+bool idempotent(http::verb v) {
+  return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
+         v == http::verb::trace || v == http::verb::put || v == http::verb::delete_;
+}
 
 bool is_connection_lost(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
@@ -39,6 +47,7 @@ struct RequestFacts {
   unsigned version = 11;
   bool expect_continue = false;
   bool upgrade = false;
+  bool idempotent = false;
   std::string forwarded;  // X-Forwarded-* and X-Real-IP lines for the upstream head.
 };
 
@@ -50,6 +59,7 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   facts.version = req.version();
   facts.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
   facts.upgrade = wants_upgrade(req);
+  facts.idempotent = idempotent(req.method());
   std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
   const bool chunked = req.chunked();
   http::request<http::empty_body> up;
@@ -62,7 +72,7 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
   // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
   up.erase(http::field::expect);
-  if (!x.service.pass_host_header) up.set(http::field::host, x.server.authority);
+  if (!x.service.pass_host_header) up.set(http::field::host, x.server->authority);
   if (facts.upgrade) {
     up.set(http::field::connection, "Upgrade");
     up.set(http::field::upgrade, upgrade);
@@ -108,22 +118,29 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
                                  const RequestFacts& req, bool may_retry) {
   const auto& to = x.service.timeouts;
   const bool has_body = !x.request.is_done();
+  const auto& server = *x.server;
+  routing::ServerState::InFlight busy(*server.state);
 
-  auto up = x.pool.take(x.server.endpoint);
+  auto up = x.pool.take(server.endpoint);
   const bool reused = up != nullptr;
   if (!up) {
     up = std::make_unique<Stream>(x.client.get_executor());
     up->expires_after(ms(to.connect_ms));
-    auto [ec] = co_await up->async_connect(x.server.endpoint, kNoThrow);
-    if (ec == beast::error::timeout) co_return co_await local(x, LocalReason::kUpstreamTimeout);
+    auto [ec] = co_await up->async_connect(server.endpoint, kNoThrow);
     if (ec) {
-      log::warn("service " + x.service.name + ": connect to " + x.server.url +
+      log::warn("service " + x.service.name + ": connect to " + server.url +
                 " failed: " + ec.message());
-      co_return co_await local(x, LocalReason::kUpstreamConnect);
+      // Nothing was sent, so any request may go to another server.
+      co_return AttemptResult{Outcome::kServerDown, false,
+                              ec == beast::error::timeout ? LocalReason::kUpstreamTimeout
+                                                          : LocalReason::kUpstreamConnect};
     }
     up->socket().set_option(tcp::no_delay(true), ec);
   }
   bool retryable = may_retry && reused && !has_body;
+  // A fresh connection dropped before any answer: the server went away. Another server may
+  // get the request when repeating it cannot hurt.
+  const bool movable = !has_body && req.idempotent && !req.upgrade;
 
   std::string& wire = x.head_buffer;
   write_head(up_req.base(), wire, req.forwarded);
@@ -132,7 +149,8 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   if (!has_body || req.expect_continue) {
     auto ec = co_await write_body_part(*up, wire, nullptr, 0, false, false);
     if (ec && retryable) co_return AttemptResult{Outcome::kRetry};
-    if (ec) co_return co_await local(x, LocalReason::kUpstreamConnect);
+    // The head did not go out, and the body (if any) is still unread: nothing was done.
+    if (ec) co_return AttemptResult{Outcome::kServerDown};
     wire.clear();
   }
   if (has_body) {
@@ -170,9 +188,15 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (req.head) rp->skip(true);
     up->expires_after(ms(to.response_header_ms));
     auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
-    if (ec == beast::error::timeout) co_return co_await local(x, LocalReason::kUpstreamTimeout);
+    if (ec == beast::error::timeout) {
+      server.state->failed(std::chrono::steady_clock::now());
+      co_return co_await local(x, LocalReason::kUpstreamTimeout);
+    }
     if (ec && retryable && up_buffer.size() == 0 && is_connection_lost(ec)) {
       co_return AttemptResult{Outcome::kRetry};
+    }
+    if (ec && movable && !reused && up_buffer.size() == 0 && is_connection_lost(ec)) {
+      co_return AttemptResult{Outcome::kServerDown};
     }
     if (ec && is_connection_lost(ec)) co_return co_await local(x, LocalReason::kUpstreamConnect);
     if (ec) co_return co_await local(x, LocalReason::kUpstreamProtocol);
@@ -188,6 +212,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     }
   }
 
+  server.state->succeeded();
   const auto& head = rp->get();
   if (head.result() == http::status::switching_protocols) {
     if (!req.upgrade) co_return co_await local(x, LocalReason::kUpstreamProtocol);
@@ -231,7 +256,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (r.status != RelayStatus::kOk) keep = false;
   }
   if (response_complete && upstream_keep_alive && request_sent && up_buffer.size() == 0) {
-    x.pool.give(x.server.endpoint, std::move(up));
+    x.pool.give(server.endpoint, std::move(up));
   }
   co_return AttemptResult{Outcome::kDone, keep};
 }
@@ -239,17 +264,42 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
 }  // namespace
 
 awaitable<bool> forward(Exchange& x) {
-  if (!x.server.resolve_error.empty()) {
-    log::warn("service " + x.service.name + ": " + x.server.resolve_error);
-    co_return (co_await local(x, LocalReason::kUpstreamConnect)).keep_alive;
-  }
   RequestFacts facts;
   auto up_req = upstream_head(x, facts);
-  // One retry, only when a pooled connection was found closed before it carried any byte of a
-  // response and the request had no body: then the upstream never saw the request.
-  for (int i = 0;; ++i) {
-    auto r = co_await attempt(x, up_req, facts, i == 0);
+  std::vector<const routing::CompiledServer*> failed;
+  // One retry on the same server when a pooled connection was found closed before it carried
+  // any byte of a response and the request had no body: the upstream never saw the request.
+  bool may_retry = true;
+  for (;;) {
+    AttemptResult r{Outcome::kServerDown};
+    if (x.server->resolve_error.empty()) {
+      r = co_await attempt(x, up_req, facts, may_retry);
+    } else {
+      log::warn("service " + x.service.name + ": " + x.server->resolve_error);
+    }
     if (r.outcome == Outcome::kDone) co_return r.keep_alive;
+    if (r.outcome == Outcome::kRetry && may_retry) {
+      may_retry = false;
+      continue;
+    }
+    x.server->state->failed(std::chrono::steady_clock::now());
+    failed.push_back(x.server);
+    std::string cookie;
+    const routing::CompiledServer* next = nullptr;
+    if (failed.size() < static_cast<std::size_t>(kMaxServers)) {
+      next = x.service.pick({}, &cookie, failed);
+    }
+    if (!next) co_return (co_await local(x, r.reason)).keep_alive;
+    x.server = next;
+    may_retry = true;
+    if (!x.service.pass_host_header) up_req.set(http::field::host, next->authority);
+    if (!cookie.empty()) {
+      // The client is now pinned to the server that answers, not the one that failed.
+      std::erase_if(x.response_ops, [&](const middleware::HeaderOp& op) {
+        return op.name == "Set-Cookie" && op.value.starts_with(x.service.sticky_name + "=");
+      });
+      x.response_ops.push_back({middleware::HeaderOp::Kind::kAppend, "Set-Cookie", cookie});
+    }
   }
 }
 

@@ -22,7 +22,7 @@ struct Exchange {
   RequestParser& request;   // Head parsed; body (if any) still to be read.
   std::string_view target;  // Origin-form target to send upstream.
   const routing::CompiledService& service;
-  const routing::CompiledServer& server;
+  const routing::CompiledServer* server;  // Changes when a failed server's request moves on.
   const ClientInfo& client_info;
   std::string_view scheme;
   const model::EntryPointTimeouts& timeouts;
@@ -34,13 +34,18 @@ struct Exchange {
   std::string& head_buffer;  // Scratch for serialized message heads, reused across requests.
   bool client_keep_alive;    // The client asked for it.
   const bool& draining;      // The worker's drain flag, read when the response head goes out.
-  // Response header changes the router's middlewares asked for (headers, CORS...).
-  const std::vector<middleware::HeaderOp>& response_ops;
+  // Response header changes the router's middlewares asked for (headers, CORS...) and the
+  // sticky-session cookie.
+  std::vector<middleware::HeaderOp>& response_ops;
 };
 
 // Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local
-// 502/504 when the upstream fails before a response started. Returns whether the client
+// 502/504 when the upstream fails before a response started. A server that cannot be reached,
+// or that drops a request it cannot have acted on (no body, idempotent method, nothing
+// answered), is marked failed and the request goes to another server of the service, up to
+// kMaxServers in all. Returns whether the client
 // connection may carry another request.
+inline constexpr int kMaxServers = 3;
 awaitable<bool> forward(Exchange& x);
 
 }  // namespace wharf::dataplane::proxy

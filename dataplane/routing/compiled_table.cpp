@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "dataplane/routing/load_balancer.hpp"
 #include "middleware/chain.hpp"
 #include "model/ip.hpp"
 #include "rules/parser.hpp"
@@ -66,7 +67,7 @@ std::string state_key(const model::Middleware& m) {
 // Resolving here, on the control thread, keeps DNS off the request path. Providers give
 // addresses in practice (containers, endpoints); names are for hand-written files.
 CompiledServer compile_server(const model::Server& s) {
-  CompiledServer out{s.url, {}, {}, {}};
+  CompiledServer out{s.url, {}, {}, {}, s.weight, server_state(s.url), sticky_value(s.url)};
   auto addr = model::parse_server_url(s.url);
   bool v6 = addr->host.find(':') != std::string::npos;
   out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
@@ -90,12 +91,6 @@ CompiledServer compile_server(const model::Server& s) {
   freeaddrinfo(res);
   out.endpoint = ep;
   return out;
-}
-
-const CompiledServer* CompiledService::pick() const {
-  if (schedule.empty()) return nullptr;
-  auto n = next.fetch_add(1, std::memory_order_relaxed);
-  return &servers[schedule[n % schedule.size()]];
 }
 
 bool CompiledRouter::on_entrypoint(std::string_view ep) const {
@@ -138,6 +133,8 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cs->schedule = build_schedule(s.servers);
     cs->pass_host_header = s.pass_host_header;
     cs->timeouts = s.timeouts;
+    cs->p2c = s.strategy == "p2c";
+    if (s.sticky) set_sticky(*cs, *s.sticky);
     by_name[s.name] = cs.get();
     out->services_.push_back(std::move(cs));
   }

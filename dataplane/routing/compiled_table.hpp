@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/middleware/middleware.hpp"
+#include "dataplane/routing/server_state.hpp"
 #include "dataplane/tls/certificate_store.hpp"
 #include "model/result.hpp"
 #include "model/routing_table.hpp"
@@ -21,6 +22,9 @@ struct CompiledServer {
   std::string authority;  // "host:port", sent as Host when the service does not pass it on.
   boost::asio::ip::tcp::endpoint endpoint;
   std::string resolve_error;  // Non-empty when the host name did not resolve at apply time.
+  std::uint32_t weight = 1;
+  std::shared_ptr<ServerState> state;  // Load and passive health, shared across tables.
+  std::string sticky_value;            // The sticky cookie's value for it: a hash, not the address.
 };
 
 // Parses a server URL and resolves its host; call on the control thread only (DNS blocks).
@@ -34,10 +38,17 @@ struct CompiledService {
   std::vector<std::uint32_t> schedule;
   bool pass_host_header = true;
   model::ServiceTimeouts timeouts;
+  bool p2c = false;  // Power of two choices instead of the round-robin schedule.
+  // Sticky sessions: the cookie's name and what follows its value in Set-Cookie.
+  std::string sticky_name, sticky_attributes;
   mutable std::atomic<std::uint64_t> next{0};  // Relaxed; only spreads load.
 
-  // The server for the next request, or nullptr when the service has none (→ 503).
-  const CompiledServer* pick() const;
+  // The server for a request, or nullptr when the service has none that is up (→ 503).
+  // `cookies` is the request's Cookie header (sticky sessions); `exclude` lists servers that
+  // already failed this request; `set_cookie`, when given, receives the Set-Cookie value the
+  // response must carry (empty when none).
+  const CompiledServer* pick(std::string_view cookies = {}, std::string* set_cookie = nullptr,
+                             const std::vector<const CompiledServer*>& exclude = {}) const;
 };
 
 struct CompiledRouter {
@@ -69,6 +80,7 @@ class CompiledTable {
                               std::size_t* tried = nullptr) const;
 
   const model::RoutingTable& source() const { return source_; }
+  const std::vector<std::unique_ptr<CompiledService>>& services() const { return services_; }
   const tls::CertificateStore& certificates() const { return *certificates_; }
   std::uint64_t version() const { return source_.version; }
   // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.

@@ -207,15 +207,21 @@ awaitable<bool> HttpSession::serve_one() {
       target = origin_target_;
     }
   }
-  const routing::CompiledServer* server = router->service->pick();
+  std::string sticky_cookie;
+  const routing::CompiledServer* server =
+      router->service->pick(req[http::field::cookie], &sticky_cookie);
   if (!server) co_return co_await reply(LocalReason::kNoServer, can_keep);
+  if (!sticky_cookie.empty()) {
+    response_ops_.push_back(
+        {middleware::HeaderOp::Kind::kAppend, "Set-Cookie", std::move(sticky_cookie)});
+  }
 
   proxy::Exchange x{stream_,
                     buffer_,
                     parser,
                     target,
                     *router->service,
-                    *server,
+                    server,
                     client,
                     stream_.is_tls() ? "https" : "http",
                     ep_timeouts,

@@ -19,6 +19,8 @@ model::RoutingTable sample() {
   s.servers = {{"http://127.0.0.1:8080", 3}, {"http://[::1]:8081", 1}};
   s.pass_host_header = false;
   s.timeouts.tunnel_idle_ms = 5;
+  s.strategy = "p2c";
+  s.sticky = model::StickyCookie{"srv", true, true, "lax", 60, "/app"};
   t.services.push_back(s);
   t.diagnostics.push_back({"router", "bad@docker", "column 3: expected ')'"});
   return t;

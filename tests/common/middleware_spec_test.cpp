@@ -150,7 +150,7 @@ TEST(MiddlewareChain, ExpandsNestedChainsQualifiedByTheirOwnProvider) {
 
 TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
   model::RoutingTable t;
-  t.services.push_back({"s@file", {}, true, {}});
+  t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt});
   t.routers.push_back({"r@file", "PathPrefix(`/`)", 0, {}, "s@file", false, {"m@file"}});
   auto v = model::validate(t);
   ASSERT_FALSE(v);
@@ -161,6 +161,18 @@ TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
   EXPECT_EQ(v.error(), "middleware 'm@file' (addprefix): prefix: must start with '/'");
   t.middlewares[0].options[0].second = "/api";
   EXPECT_TRUE(model::validate(t));
+  // Load-balancing options are checked the same way.
+  t.services[0].strategy = "random";
+  EXPECT_EQ(model::validate(t).error(), "service 's@file': strategy 'random': expected wrr or p2c");
+  t.services[0].strategy = "p2c";
+  t.services[0].sticky = model::StickyCookie{};
+  t.services[0].sticky->name = "bad name";
+  EXPECT_EQ(model::validate(t).error(),
+            "service 's@file': sticky cookie name 'bad name' is not a cookie name");
+  t.services[0].sticky->name = "";
+  t.services[0].sticky->same_site = "sometimes";
+  EXPECT_EQ(model::validate(t).error(),
+            "service 's@file': sticky cookie sameSite 'sometimes': expected none, lax or strict");
 }
 
 }  // namespace

@@ -279,6 +279,42 @@ TEST(DockerTranslator, MalformedEnableLabelIsReported) {
   EXPECT_TRUE(wants_routing(containers[0].labels, {}));  // inspected so the error is seen
 }
 
+TEST(DockerTranslator, StickySessionsAndStrategyLabels) {
+  auto containers = fixture("host_network");
+  auto& l = containers[0].labels;
+  l["wharf.http.services.web.loadbalancer.sticky.cookie.name"] = "srv";
+  l["wharf.http.services.web.loadbalancer.sticky.cookie.secure"] = "true";
+  l["wharf.http.services.web.loadbalancer.sticky.cookie.samesite"] = "Strict";
+  l["wharf.http.services.web.loadbalancer.sticky.cookie.maxage"] = "600";
+  l["wharf.http.services.web.loadbalancer.strategy"] = "p2c";
+  auto c = translate(containers, {});
+  ASSERT_EQ(c.services.size(), 1u);
+  ASSERT_TRUE(c.services[0].sticky);
+  EXPECT_EQ(c.services[0].sticky->name, "srv");
+  EXPECT_TRUE(c.services[0].sticky->secure);
+  EXPECT_EQ(c.services[0].sticky->same_site, "strict");
+  EXPECT_EQ(c.services[0].sticky->max_age, 600);
+  EXPECT_EQ(c.services[0].strategy, "p2c");
+  auto table = compiler::compile({{"docker", c}});
+  ASSERT_EQ(table.services.size(), 1u);
+  EXPECT_EQ(table.services[0].sticky, c.services[0].sticky);
+
+  // A bad value rejects that service (and its routers), naming the label or the option.
+  l["wharf.http.services.web.loadbalancer.sticky.cookie.secure"] = "yes";
+  l["wharf.http.services.web.loadbalancer.strategy"] = "random";
+  c = translate(containers, {});
+  table = compiler::compile({{"docker", c}});
+  EXPECT_TRUE(table.services.empty());
+  ASSERT_FALSE(table.diagnostics.empty());
+  std::string why;
+  for (const auto& d : table.diagnostics) {
+    if (d.kind == "service") why = d.message;
+  }
+  EXPECT_EQ(why,
+            "label wharf.http.services.web.loadbalancer.sticky.cookie.secure=yes: expected true "
+            "or false; container web-host: strategy 'random': expected wrr or p2c");
+}
+
 TEST(DockerTranslator, FirstPrefixWinsAndUnknownOptionsAreErrors) {
   auto containers = fixture("host_network");
   containers[0].labels["traefik.http.routers.web.rule"] = "Host(`traefik.localhost`)";

@@ -139,6 +139,48 @@ http:
   EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
 }
 
+TEST(FileTranslator, StickyCookieAndStrategy) {
+  auto c = translate(R"yaml(
+http:
+  services:
+    plain-sticky:
+      loadBalancer:
+        sticky:
+          cookie: {}
+        servers: [{url: "http://127.0.0.1:9"}]
+    named:
+      loadBalancer:
+        strategy: p2c
+        sticky:
+          cookie:
+            name: srv
+            httpOnly: true
+            sameSite: lax
+        servers: [{url: "http://127.0.0.1:9"}]
+    bad:
+      loadBalancer:
+        sticky:
+          cookie:
+            flavour: oat
+        servers: [{url: "http://127.0.0.1:9"}]
+)yaml",
+                     "dynamic.yml");
+  ASSERT_TRUE(c) << c.error();
+  ASSERT_EQ(c->services.size(), 3u);
+  std::map<std::string, const model::ConfigService*> by;
+  for (const auto& s : c->services) by[s.name] = &s;
+  ASSERT_TRUE(by["plain-sticky"]->sticky);
+  EXPECT_EQ(by["plain-sticky"]->sticky->name, "");
+  EXPECT_EQ(by["named"]->strategy, "p2c");
+  EXPECT_EQ(by["named"]->sticky->name, "srv");
+  EXPECT_TRUE(by["named"]->sticky->http_only);
+  EXPECT_EQ(by["named"]->sticky->same_site, "lax");
+  ASSERT_EQ(by["bad"]->errors.size(), 1u);
+  EXPECT_EQ(by["bad"]->errors[0],
+            "dynamic.yml:21: http.services.bad.loadBalancer.sticky.cookie.flavour: unknown "
+            "load balancer option");
+}
+
 TEST(FileTranslator, SyntaxErrorNamesLineAndColumn) {
   auto c = translate("http:\n  routers:\n    a: {rule: \"Host(`a`)\"\n", "dynamic.yml");
   ASSERT_FALSE(c.ok());

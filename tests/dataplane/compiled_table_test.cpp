@@ -8,7 +8,7 @@ namespace {
 model::RoutingTable big_table(int hosts) {
   model::RoutingTable t;
   t.version = 1;
-  t.services.push_back({"s@t", {{"http://127.0.0.1:9", 1}}, true, {}});
+  t.services.push_back({"s@t", {{"http://127.0.0.1:9", 1}}, true, {}, "wrr", std::nullopt});
   for (int i = 0; i < hosts; ++i) {
     auto h = "host-" + std::to_string(i) + ".test";
     t.routers.push_back({"r" + std::to_string(i), "Host(`" + h + "`)", 0, {}, "s@t", false, {}});
@@ -69,7 +69,9 @@ TEST(CompiledTable, WeightedRoundRobinIsSmoothAndSkipsZeroWeights) {
       {"s",
        {{"http://127.0.0.1:1", 5}, {"http://127.0.0.1:2", 1}, {"http://127.0.0.1:3", 0}},
        true,
-       {}});
+       {},
+       "wrr",
+       std::nullopt});
   t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}});
   auto b = CompiledTable::build(t);
   ASSERT_TRUE(b.ok());

@@ -232,19 +232,28 @@ std::uint16_t UpstreamServer::port() const {
   return impl_->acceptor.local_endpoint().port();
 }
 std::uint64_t UpstreamServer::connections_accepted() const {
-  return impl_->accepted;
+  return impl_ ? impl_->accepted.load() : accepted_at_kill_;
 }
 std::uint64_t UpstreamServer::requests_served() const {
-  return impl_->served;
+  return impl_ ? impl_->served.load() : served_at_kill_;
 }
 
 std::vector<std::string> UpstreamServer::targets() const {
+  if (!impl_) return {};
   std::lock_guard lock(impl_->mu);
   return impl_->targets;
 }
 
+void UpstreamServer::kill() {
+  stop();
+  accepted_at_kill_ = impl_->accepted;
+  served_at_kill_ = impl_->served;
+  // Destroying the io_context destroys the suspended coroutines and with them their sockets.
+  impl_.reset();
+}
+
 void UpstreamServer::stop() {
-  if (impl_->stopped.exchange(true)) return;
+  if (!impl_ || impl_->stopped.exchange(true)) return;
   impl_->io.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();

@@ -34,6 +34,9 @@ class UpstreamServer {
   std::uint64_t requests_served() const;
   std::vector<std::string> targets() const;  // Request targets seen, in order.
   void stop();
+  // Like a process that died: the listener and every connection are closed at once (new
+  // connections are refused, pooled ones reset). Counters keep their last values.
+  void kill();
 
   // Blocks until stop() is called from elsewhere (used by the demo binary).
   void wait();
@@ -41,6 +44,7 @@ class UpstreamServer {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::uint64_t accepted_at_kill_ = 0, served_at_kill_ = 0;
 };
 
 inline unsigned char pattern_byte(std::uint64_t offset) {
