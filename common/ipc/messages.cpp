@@ -20,6 +20,17 @@ void put(Writer& w, const char* key, std::string_view v) {
   w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
+void put_pairs(Writer& w, const char* key,
+               const std::vector<std::pair<std::string, std::string>>& pairs) {
+  w.Key(key);
+  w.StartObject();
+  for (const auto& [k, v] : pairs) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+}
+
 void put_strings(Writer& w, const char* key, const std::vector<std::string>& v) {
   w.Key(key);
   w.StartArray();
@@ -102,6 +113,23 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.Uint(s.timeouts.tunnel_idle_ms);
     w.EndObject();
     put(w, "strategy", s.strategy);
+    if (const auto& h = s.health_check) {
+      w.Key("health_check");
+      w.StartObject();
+      put(w, "path", h->path);
+      put(w, "method", h->method);
+      w.Key("interval_ms");
+      w.Uint(h->interval_ms);
+      w.Key("timeout_ms");
+      w.Uint(h->timeout_ms);
+      put(w, "hostname", h->hostname);
+      w.Key("port");
+      w.Uint(h->port);
+      put_pairs(w, "headers", h->headers);
+      w.Key("status");
+      w.Uint(h->status);
+      w.EndObject();
+    }
     if (s.sticky) {
       const auto& c = *s.sticky;
       w.Key("sticky");
@@ -129,13 +157,7 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.StartObject();
     put(w, "name", m.name);
     put(w, "type", m.type);
-    w.Key("options");
-    w.StartObject();
-    for (const auto& [k, v] : m.options) {
-      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-    }
-    w.EndObject();
+    put_pairs(w, "options", m.options);
     w.EndObject();
   }
   w.EndArray();
@@ -216,6 +238,22 @@ class Reader {
     for (const auto& s : it->value.GetArray()) {
       if (!s.IsString()) return fail(path + "." + key, "expected an array of strings");
       out.emplace_back(s.GetString(), s.GetStringLength());
+    }
+    return true;
+  }
+
+  // An optional object of string values, in order.
+  bool pairs(const Value& obj, const char* key, const std::string& path,
+             std::vector<std::pair<std::string, std::string>>& out) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) return true;
+    if (!it->value.IsObject()) return fail(path + "." + key, "expected an object of strings");
+    for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+      if (!m->value.IsString()) {
+        return fail(path + "." + key + "." + m->name.GetString(), "expected a string");
+      }
+      out.emplace_back(std::string(m->name.GetString(), m->name.GetStringLength()),
+                       std::string(m->value.GetString(), m->value.GetStringLength()));
     }
     return true;
   }
@@ -301,6 +339,18 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                            r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
                                   }) &&
                          r.string(e, "strategy", p, s.strategy, false) &&
+                         r.nested(e, "health_check", p,
+                                  [&](const Value& o, const std::string& q) {
+                                    auto& h = s.health_check.emplace();
+                                    return r.string(o, "path", q, h.path, true) &&
+                                           r.string(o, "method", q, h.method, false) &&
+                                           r.number(o, "interval_ms", q, h.interval_ms) &&
+                                           r.number(o, "timeout_ms", q, h.timeout_ms) &&
+                                           r.string(o, "hostname", q, h.hostname, false) &&
+                                           r.number(o, "port", q, h.port) &&
+                                           r.pairs(o, "headers", q, h.headers) &&
+                                           r.number(o, "status", q, h.status);
+                                  }) &&
                          r.nested(e, "sticky", p, [&](const Value& st, const std::string& q) {
                            return r.nested(
                                st, "cookie", q, [&](const Value& c, const std::string& cq) {
@@ -319,17 +369,7 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                   auto& m = t.middlewares.emplace_back();
                   return r.string(e, "name", p, m.name, true) &&
                          r.string(e, "type", p, m.type, true) &&
-                         r.nested(e, "options", p, [&](const Value& o, const std::string& q) {
-                           for (auto it = o.MemberBegin(); it != o.MemberEnd(); ++it) {
-                             if (!it->value.IsString()) {
-                               return r.fail(q + "." + it->name.GetString(), "expected a string");
-                             }
-                             m.options.emplace_back(
-                                 std::string(it->name.GetString(), it->name.GetStringLength()),
-                                 std::string(it->value.GetString(), it->value.GetStringLength()));
-                           }
-                           return true;
-                         });
+                         r.pairs(e, "options", p, m.options);
                 }) &&
          r.each(v, "certificates", path,
                 [&](const Value& e, const std::string& p) {

@@ -36,6 +36,7 @@ struct ConfigService {
   bool pass_host_header = true;
   std::string strategy = "wrr";
   std::optional<StickyCookie> sticky;
+  std::optional<HealthCheck> health_check;
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigService&) const = default;

@@ -68,9 +68,33 @@ std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t p
 }
 
 std::string service_options_problem(const std::string& strategy,
-                                    const std::optional<StickyCookie>& sticky) {
+                                    const std::optional<StickyCookie>& sticky,
+                                    const std::optional<HealthCheck>& health_check) {
   if (strategy != "wrr" && strategy != "p2c") {
     return "strategy '" + strategy + "': expected wrr or p2c";
+  }
+  if (const auto& h = health_check) {
+    if (h->path.empty() || h->path.front() != '/' ||
+        h->path.find_first_of(" \r\n") != std::string::npos) {
+      return "healthCheck.path '" + h->path + "' must be a path starting with '/'";
+    }
+    if (h->interval_ms < 100) return "healthCheck.interval must be at least 100ms";
+    if (h->timeout_ms < 1 || h->timeout_ms > h->interval_ms) {
+      return "healthCheck.timeout must be positive and at most the interval";
+    }
+    if (h->port > 65535) return "healthCheck.port must be at most 65535";
+    if (h->status != 0 && (h->status < 100 || h->status > 599)) {
+      return "healthCheck.status must be an HTTP status";
+    }
+    if (h->method.empty() || h->method.find_first_of(" \r\n") != std::string::npos) {
+      return "healthCheck.method '" + h->method + "' is not a method";
+    }
+    for (const auto& [name, value] : h->headers) {
+      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        return "healthCheck.headers: '" + name + "' is not a header";
+      }
+    }
   }
   if (!sticky) return {};
   // RFC 6265 cookie-name is an HTTP token.
@@ -107,7 +131,7 @@ Result<bool> validate(const RoutingTable& table) {
       auto addr = parse_server_url(srv.url);
       if (!addr) return Error{"service '" + s.name + "': " + addr.error()};
     }
-    if (auto why = service_options_problem(s.strategy, s.sticky); !why.empty()) {
+    if (auto why = service_options_problem(s.strategy, s.sticky, s.health_check); !why.empty()) {
       return Error{"service '" + s.name + "': " + why};
     }
   }

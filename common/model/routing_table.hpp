@@ -82,6 +82,21 @@ struct StickyCookie {
   bool operator==(const StickyCookie&) const = default;
 };
 
+// Traefik's active health check: every `interval_ms` each server is asked for `path`; a server
+// that does not answer within `timeout_ms`, or answers another status than `status` (any 2xx
+// or 3xx when 0), takes no new requests until a check passes again.
+struct HealthCheck {
+  std::string path;
+  std::string method = "GET";
+  std::uint32_t interval_ms = 30'000;
+  std::uint32_t timeout_ms = 5'000;
+  std::string hostname;    // Host header; empty: the server's host:port.
+  std::uint32_t port = 0;  // 0: the server's own port.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::uint32_t status = 0;
+  bool operator==(const HealthCheck&) const = default;
+};
+
 struct Service {
   std::string name;
   std::vector<Server> servers;  // May be empty: the router then answers 503, not 404.
@@ -91,6 +106,7 @@ struct Service {
   // (power of two choices, by requests in flight).
   std::string strategy = "wrr";
   std::optional<StickyCookie> sticky;
+  std::optional<HealthCheck> health_check;
   bool operator==(const Service&) const = default;
 };
 
@@ -156,7 +172,8 @@ std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t p
 // Why a service's load-balancing options are unusable, or empty when they are fine; the
 // translators report it against the label or line, validate() refuses the table with it.
 std::string service_options_problem(const std::string& strategy,
-                                    const std::optional<StickyCookie>& sticky);
+                                    const std::optional<StickyCookie>& sticky,
+                                    const std::optional<HealthCheck>& health_check);
 
 // Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
 // server URLs. Returns the first problem, naming the object; the data plane nacks with it.

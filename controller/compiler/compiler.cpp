@@ -85,7 +85,8 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       auto name = qualify(s.name, provider);
       auto bad_name = name_problem(s.name, seen);
       auto errors = s.errors;
-      if (auto why = model::service_options_problem(s.strategy, s.sticky); !why.empty()) {
+      if (auto why = model::service_options_problem(s.strategy, s.sticky, s.health_check);
+          !why.empty()) {
         errors.push_back((s.source.empty() ? "" : s.source + ": ") + why);
       }
       if (!bad_name.empty() || !errors.empty()) {
@@ -101,6 +102,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       out.pass_host_header = s.pass_host_header;
       out.strategy = s.strategy;
       out.sticky = s.sticky;
+      out.health_check = s.health_check;
       table.services.push_back(std::move(out));
     }
     seen.clear();

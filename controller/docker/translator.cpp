@@ -96,8 +96,8 @@ void service_option(ConfigService& s, const Label& l, const std::string& opt, Co
     read_bool(l, s.pass_host_header, s.errors);
   } else if (auto why = load_balancer_option(s, opt, l.value)) {
     if (!why->empty()) s.errors.push_back(label_error(l, *why));
-  } else if (opt.starts_with("healthcheck.") || opt.starts_with("responseforwarding.") ||
-             opt == "serverstransport" || opt == "server.weight") {
+  } else if (opt.starts_with("responseforwarding.") || opt == "serverstransport" ||
+             opt == "server.weight") {
     // Accepted so existing Traefik labels keep their routers; not acted on yet
     // (docs/controller.md lists them).
   } else {

@@ -182,7 +182,7 @@ void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) 
       }
     } else if (key == "passhostheader") {
       if (!boolean(v, s.pass_host_header)) bad(v, kv.first.Scalar(), "expected true or false");
-    } else if (key == "strategy" || key == "sticky") {
+    } else if (key == "strategy" || key == "sticky" || key == "healthcheck") {
       // Flattened the way labels spell them; `sticky: {cookie: {}}` turns stickiness on.
       std::vector<std::pair<std::string, std::string>> options;
       if (key == "sticky" && v.IsMap() && v["cookie"])
@@ -196,7 +196,7 @@ void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) 
           bad(v, k, *why);
         }
       }
-    } else if (key != "healthcheck" && key != "responseforwarding" && key != "serverstransport") {
+    } else if (key != "responseforwarding" && key != "serverstransport") {
       bad(v, kv.first.Scalar(), "unknown load balancer option");
     }
   }

@@ -14,6 +14,56 @@ std::optional<bool> parse_bool(std::string_view v) {
   return std::nullopt;
 }
 
+// Go durations as Traefik writes them ("10s", "500ms", "1m") or a bare number of seconds.
+std::optional<std::uint32_t> duration_ms(std::string_view v) {
+  double n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  std::string_view unit(end, static_cast<std::size_t>(v.data() + v.size() - end));
+  double scale = unit.empty() || unit == "s" ? 1000 : unit == "ms" ? 1 : unit == "m" ? 60'000 : 0;
+  if (ec != std::errc{} || scale == 0 || !(n > 0) || n * scale > 86'400'000) return std::nullopt;
+  return static_cast<std::uint32_t>(n * scale);
+}
+
+std::optional<std::string> health_check_option(model::HealthCheck& h, std::string_view opt,
+                                               std::string_view value) {
+  const std::string v(value);
+  auto number = [&](std::uint32_t& out) -> std::string {
+    std::uint32_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc{} || end != value.data() + value.size()) return "expected a number";
+    out = n;
+    return {};
+  };
+  if (opt == "path") {
+    h.path = v;
+  } else if (opt == "method") {
+    h.method = v;
+    std::transform(h.method.begin(), h.method.end(), h.method.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+  } else if (opt == "interval" || opt == "timeout") {
+    auto ms = duration_ms(value);
+    if (!ms) return "expected a duration such as 10s or 500ms";
+    (opt == "interval" ? h.interval_ms : h.timeout_ms) = *ms;
+  } else if (opt == "hostname") {
+    h.hostname = v;
+  } else if (opt == "port") {
+    return number(h.port);
+  } else if (opt == "status") {
+    return number(h.status);
+  } else if (opt.starts_with("headers.") && opt.size() > 8) {
+    h.headers.emplace_back(std::string(opt.substr(8)), v);
+  } else if (opt == "scheme") {
+    if (v != "http") return "only http health checks are supported";
+  } else if (opt == "mode") {
+    if (v != "http") return "only the http mode is supported";
+  } else if (opt == "followredirects") {
+    // Redirects are not followed: a 3xx counts as healthy, as Traefik's default does in effect.
+  } else {
+    return std::nullopt;
+  }
+  return std::string();
+}
+
 }  // namespace
 
 std::optional<std::string> load_balancer_option(model::ConfigService& s, std::string_view key,
@@ -31,6 +81,10 @@ std::optional<std::string> load_balancer_option(model::ConfigService& s, std::st
     if (*b && !s.sticky) s.sticky.emplace();
     if (!*b) s.sticky.reset();
     return std::string();
+  }
+  if (key.starts_with("healthcheck.")) {
+    auto& h = s.health_check ? *s.health_check : s.health_check.emplace();
+    return health_check_option(h, key.substr(std::string_view("healthcheck.").size()), value);
   }
   if (!key.starts_with("sticky.cookie.")) return std::nullopt;
   auto& c = s.sticky ? *s.sticky : s.sticky.emplace();

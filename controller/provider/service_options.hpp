@@ -10,7 +10,9 @@ namespace wharf::controller {
 
 // Applies one of Traefik's load-balancer options, keyed relative to `loadBalancer` in
 // lower case as labels and the flattened file spell them: `strategy`, `sticky.cookie`
-// (true/false), `sticky.cookie.name`, `.secure`, `.httponly`, `.samesite`, `.maxage`, `.path`.
+// (true/false), `sticky.cookie.name`, `.secure`, `.httponly`, `.samesite`, `.maxage`, `.path`,
+// `healthcheck.path`, `.interval`, `.timeout`, `.hostname`, `.port`, `.headers.<name>`,
+// `.status`, `.method`, `.scheme` (http), `.mode` (http), `.followredirects`.
 // Returns nullopt when `key` is not one of these, else the problem (empty when none). The
 // compiler checks the combination (model::service_options_problem).
 std::optional<std::string> load_balancer_option(model::ConfigService& s, std::string_view key,

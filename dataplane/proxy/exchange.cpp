@@ -121,7 +121,10 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   const auto& server = *x.server;
   routing::ServerState::InFlight busy(*server.state);
 
-  auto up = x.pool.take(server.endpoint);
+  // The retry after a dead pooled connection opens a fresh one: the other idle connections to
+  // that server are likely dead too (it restarted), and only a fresh connection tells a
+  // server that is gone apart from a stale one.
+  auto up = may_retry ? x.pool.take(server.endpoint) : nullptr;
   const bool reused = up != nullptr;
   if (!up) {
     up = std::make_unique<Stream>(x.client.get_executor());

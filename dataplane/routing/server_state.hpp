@@ -21,8 +21,12 @@ class ServerState {
   static constexpr std::chrono::seconds kEjectFor{10};
 
   bool available(std::chrono::steady_clock::time_point now) const {
-    return now.time_since_epoch().count() >= ejected_until_.load(std::memory_order_relaxed);
+    return healthy_.load(std::memory_order_relaxed) &&
+           now.time_since_epoch().count() >= ejected_until_.load(std::memory_order_relaxed);
   }
+  // Set by active health checks (HealthChecker); a server starts healthy.
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+  void set_healthy(bool h) { healthy_.store(h, std::memory_order_relaxed); }
   void succeeded() { failures_.store(0, std::memory_order_relaxed); }
   void failed(std::chrono::steady_clock::time_point now) {
     if (failures_.fetch_add(1, std::memory_order_relaxed) + 1 >= kConsecutiveFailures) {
@@ -47,6 +51,7 @@ class ServerState {
   std::atomic<std::uint32_t> in_flight_{0};
   std::atomic<std::uint32_t> failures_{0};
   std::atomic<std::int64_t> ejected_until_{0};
+  std::atomic<bool> healthy_{true};
 };
 
 // The state of the server with this URL (created on first use; dropped when no table names it).

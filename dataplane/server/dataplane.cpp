@@ -67,6 +67,7 @@ void Dataplane::load_state() {
   }
   // Workers are not running yet, so setting their table directly is safe.
   for (auto& w : workers_) w->set_table(*compiled);
+  health_.update(*compiled);
   log::info("state: serving table version " + std::to_string((*compiled)->version()) + " from " +
             state_.path());
 }
@@ -80,6 +81,7 @@ model::Result<std::shared_ptr<const routing::CompiledTable>> Dataplane::compile(
 
 void Dataplane::install(std::shared_ptr<const routing::CompiledTable> table,
                         std::function<void()> done) {
+  health_.update(table);
   auto remaining = std::make_shared<std::atomic<std::size_t>>(workers_.size());
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
   for (auto& w : workers_) {
@@ -105,6 +107,7 @@ void Dataplane::begin_drain() {
   log::info("draining: no new connections; in-flight requests get " +
             std::to_string(options_.drain_timeout_ms / 1000) + " s");
   control_.stop();
+  health_.stop();
   if (signals_) signals_->cancel();
   for (auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->begin_drain(); });
   asio::co_spawn(control_io_, finish_drain(), asio::detached);

@@ -10,6 +10,7 @@
 #include "dataplane/control/control_server.hpp"
 #include "dataplane/control/state_store.hpp"
 #include "dataplane/options.hpp"
+#include "dataplane/routing/health_checker.hpp"
 #include "dataplane/server/worker.hpp"
 
 namespace wharf::dataplane::server {
@@ -57,6 +58,7 @@ class Dataplane {
   std::vector<BoundEntryPoint> bound_;
   control::StateStore state_;
   control::ControlServer control_;
+  routing::HealthChecker health_{control_io_};
   bool draining_ = false;
 };
 

@@ -287,6 +287,10 @@ TEST(DockerTranslator, StickySessionsAndStrategyLabels) {
   l["wharf.http.services.web.loadbalancer.sticky.cookie.samesite"] = "Strict";
   l["wharf.http.services.web.loadbalancer.sticky.cookie.maxage"] = "600";
   l["wharf.http.services.web.loadbalancer.strategy"] = "p2c";
+  l["wharf.http.services.web.loadbalancer.healthcheck.path"] = "/health";
+  l["wharf.http.services.web.loadbalancer.healthcheck.interval"] = "10s";
+  l["wharf.http.services.web.loadbalancer.healthcheck.timeout"] = "500ms";
+  l["wharf.http.services.web.loadbalancer.healthcheck.headers.X-Probe"] = "wharf";
   auto c = translate(containers, {});
   ASSERT_EQ(c.services.size(), 1u);
   ASSERT_TRUE(c.services[0].sticky);
@@ -295,6 +299,12 @@ TEST(DockerTranslator, StickySessionsAndStrategyLabels) {
   EXPECT_EQ(c.services[0].sticky->same_site, "strict");
   EXPECT_EQ(c.services[0].sticky->max_age, 600);
   EXPECT_EQ(c.services[0].strategy, "p2c");
+  ASSERT_TRUE(c.services[0].health_check);
+  EXPECT_EQ(c.services[0].health_check->path, "/health");
+  EXPECT_EQ(c.services[0].health_check->interval_ms, 10'000u);
+  EXPECT_EQ(c.services[0].health_check->timeout_ms, 500u);
+  EXPECT_EQ(c.services[0].health_check->headers,
+            (std::vector<std::pair<std::string, std::string>>{{"x-probe", "wharf"}}));
   auto table = compiler::compile({{"docker", c}});
   ASSERT_EQ(table.services.size(), 1u);
   EXPECT_EQ(table.services[0].sticky, c.services[0].sticky);
@@ -302,6 +312,7 @@ TEST(DockerTranslator, StickySessionsAndStrategyLabels) {
   // A bad value rejects that service (and its routers), naming the label or the option.
   l["wharf.http.services.web.loadbalancer.sticky.cookie.secure"] = "yes";
   l["wharf.http.services.web.loadbalancer.strategy"] = "random";
+  l["wharf.http.services.web.loadbalancer.healthcheck.interval"] = "soon";
   c = translate(containers, {});
   table = compiler::compile({{"docker", c}});
   EXPECT_TRUE(table.services.empty());
@@ -311,7 +322,9 @@ TEST(DockerTranslator, StickySessionsAndStrategyLabels) {
     if (d.kind == "service") why = d.message;
   }
   EXPECT_EQ(why,
-            "label wharf.http.services.web.loadbalancer.sticky.cookie.secure=yes: expected true "
+            "label wharf.http.services.web.loadbalancer.healthcheck.interval=soon: expected a "
+            "duration such as 10s or 500ms; label "
+            "wharf.http.services.web.loadbalancer.sticky.cookie.secure=yes: expected true "
             "or false; container web-host: strategy 'random': expected wrr or p2c");
 }
 

@@ -78,6 +78,7 @@ TEST(LoadBalancing, AServerKilledUnderLoadLosesNoRequestAndIsEjected) {
   ASSERT_EQ(dp.apply(table_for({&a, &b, &c})), "ack");
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
+  std::atomic<unsigned> failed_status{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&] {
@@ -86,6 +87,7 @@ TEST(LoadBalancing, AServerKilledUnderLoadLosesNoRequestAndIsEjected) {
         if (!c) c.emplace(dp.port());
         auto r = c->request("GET", "/");
         (r.status == 200 ? ok : failed)++;
+        if (r.status != 200) failed_status = r.status;
         if (r.closed) c.reset();
       }
     });
@@ -101,7 +103,7 @@ TEST(LoadBalancing, AServerKilledUnderLoadLosesNoRequestAndIsEjected) {
   }
   stop = true;
   for (auto& t : clients) t.join();
-  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(failed.load(), 0) << "last failure: status " << failed_status.load();
   EXPECT_GT(ok.load(), 100);
   EXPECT_EQ(b.requests_served(), b_served);
   EXPECT_GT(a.requests_served() + c.requests_served(), 100u);
@@ -124,6 +126,34 @@ TEST(LoadBalancing, AllServersDownIsA503WithRetryAfter) {
   EXPECT_EQ(r.headers["retry-after"], "10");
 }
 
+TEST(LoadBalancing, ActiveHealthChecksTakeAServerOutAndBackIn) {
+  UpstreamServer a("a"), b("b");
+  InProcessDataplane dp{2};
+  auto t = table_for({&a, &b});
+  model::HealthCheck hc;
+  hc.path = "/health";
+  hc.interval_ms = 100;
+  hc.timeout_ms = 100;
+  t.services[0].health_check = hc;
+  ASSERT_EQ(dp.apply(t), "ack");
+  auto spread = [&] {
+    std::map<std::string, int> n;
+    HttpClient c(dp.port());
+    for (int i = 0; i < 20; ++i) n[c.request("GET", "/").headers["x-upstream"]]++;
+    return n;
+  };
+  EXPECT_EQ(spread()["b"], 10);
+  // b still serves every other path, so only the active check can see it is unwell.
+  b.set_health(503);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto out = spread();
+  EXPECT_EQ(out["a"], 20);
+  EXPECT_EQ(out.count("b"), 0u);
+  b.set_health(200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(spread()["b"], 10);
+}
+
 TEST(LoadBalancing, PowerOfTwoChoicesPrefersTheLessBusyServer) {
   model::RoutingTable t;
   t.services.push_back({"s",
@@ -131,6 +161,7 @@ TEST(LoadBalancing, PowerOfTwoChoicesPrefersTheLessBusyServer) {
                         true,
                         {},
                         "p2c",
+                        std::nullopt,
                         std::nullopt});
   t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}});
   auto built = dataplane::routing::CompiledTable::build(t);

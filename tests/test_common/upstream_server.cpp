@@ -34,6 +34,7 @@ struct UpstreamServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> served{0};
+  std::atomic<unsigned> health{200};
   std::atomic<bool> stopped{false};
   mutable std::mutex mu;
   std::vector<std::string> targets;
@@ -135,6 +136,11 @@ struct UpstreamServer::Impl {
         co_await stream_bytes(s, number_after(target, "/bytes/"),
                               target.find("chunked=1") != std::string::npos, keep,
                               req.method() == http::verb::head);
+      } else if (target == "/health") {
+        http::response<http::empty_body> res{static_cast<http::status>(health.load()), 11};
+        res.keep_alive(keep);
+        res.content_length(0);
+        if (!co_await send(s, res)) co_return;
       } else if (target.starts_with("/status/")) {
         auto code = static_cast<unsigned>(number_after(target, "/status/"));
         http::response<http::empty_body> res{static_cast<http::status>(code), 11};
@@ -242,6 +248,10 @@ std::vector<std::string> UpstreamServer::targets() const {
   if (!impl_) return {};
   std::lock_guard lock(impl_->mu);
   return impl_->targets;
+}
+
+void UpstreamServer::set_health(unsigned status) {
+  impl_->health = status;
 }
 
 void UpstreamServer::kill() {

@@ -15,6 +15,7 @@ namespace wharf::test {
 //   /status/N              an empty response with status N
 //   /slow/MS               answers after MS milliseconds
 //   /close                 a close-delimited body (no Content-Length, no chunking)
+//   /health                an empty response with the status set_health() gave (default 200)
 //   /ws                    websocket echo
 //   /auth...               a forward-auth server: `X-Token: good` → 200 with X-Auth-User and
 //                          cookies, else 302 to a login page; X-Seen tells what it received
@@ -33,6 +34,7 @@ class UpstreamServer {
   std::uint64_t connections_accepted() const;
   std::uint64_t requests_served() const;
   std::vector<std::string> targets() const;  // Request targets seen, in order.
+  void set_health(unsigned status);
   void stop();
   // Like a process that died: the listener and every connection are closed at once (new
   // connections are refused, pooled ones reset). Counters keep their last values.
