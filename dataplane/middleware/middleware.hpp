@@ -82,6 +82,10 @@ class StateRegistry {
     std::lock_guard lock(mutex_);
     auto& slot = states_[key];
     if (auto live = std::static_pointer_cast<T>(slot.lock())) return live;
+    // States no table uses any more (a middleware renamed or reconfigured) are dropped here,
+    // on the control thread, so the map stays the size of what tables name.
+    std::erase_if(states_,
+                  [&](const auto& kv) { return kv.second.expired() && &kv.second != &slot; });
     auto made = std::make_shared<T>(std::forward<Args>(args)...);
     slot = made;
     return made;

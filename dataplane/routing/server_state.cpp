@@ -13,9 +13,7 @@ std::shared_ptr<ServerState> server_state(const std::string& url) {
   if (auto live = slot.lock()) return live;
   // Tables are built on the control thread, rarely: pruning here keeps the map to the URLs
   // some table still names.
-  for (auto it = states.begin(); it != states.end();) {
-    it = it->second.expired() && &it->second != &slot ? states.erase(it) : std::next(it);
-  }
+  std::erase_if(states, [&](const auto& kv) { return kv.second.expired() && &kv.second != &slot; });
   auto made = std::make_shared<ServerState>();
   slot = made;
   return made;
