@@ -22,4 +22,14 @@ inline std::vector<std::string> split_list(std::string_view v) {
   return out;
 }
 
+// {"a", "b"} → "a" + sep + "b".
+inline std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& s : items) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
 }  // namespace wharf::text

@@ -7,14 +7,13 @@
 #include "controller/provider/middleware_types.hpp"
 #include "middleware/chain.hpp"
 #include "rules/parser.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::controller::compiler {
 namespace {
 
 std::string join_errors(const std::vector<std::string>& errors) {
-  std::string out;
-  for (const auto& e : errors) out += (out.empty() ? "" : "; ") + e;
-  return out;
+  return text::join(errors, "; ");
 }
 
 // Names become `name@provider` and are the table's keys: they must be non-empty, must not carry

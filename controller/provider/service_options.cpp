@@ -3,16 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "controller/docker/labels.hpp"
+
 namespace wharf::controller {
 namespace {
-
-std::optional<bool> parse_bool(std::string_view v) {
-  std::string s(v);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (s == "true") return true;
-  if (s == "false") return false;
-  return std::nullopt;
-}
 
 // Go durations as Traefik writes them ("10s", "500ms", "1m") or a bare number of seconds.
 std::optional<std::uint32_t> duration_ms(std::string_view v) {
@@ -76,8 +70,8 @@ std::optional<std::string> load_balancer_option(model::ConfigService& s, std::st
     return std::string();
   }
   if (key == "sticky.cookie") {
-    auto b = parse_bool(value);
-    if (!b) return "expected true or false";
+    auto b = docker::parse_bool(value);
+    if (!b) return b.error();
     if (*b && !s.sticky) s.sticky.emplace();
     if (!*b) s.sticky.reset();
     return std::string();
@@ -98,8 +92,8 @@ std::optional<std::string> load_balancer_option(model::ConfigService& s, std::st
     std::transform(c.same_site.begin(), c.same_site.end(), c.same_site.begin(),
                    [](unsigned char ch) { return std::tolower(ch); });
   } else if (opt == "secure" || opt == "httponly") {
-    auto b = parse_bool(value);
-    if (!b) return "expected true or false";
+    auto b = docker::parse_bool(value);
+    if (!b) return b.error();
     (opt == "secure" ? c.secure : c.http_only) = *b;
   } else if (opt == "maxage") {
     std::int64_t n = 0;

@@ -1,17 +1,12 @@
 #include <boost/regex.hpp>
 
 #include "dataplane/middleware/builders.hpp"
+#include "text/split_list.hpp"
 
 // Traefik's `headers` middleware: custom request and response headers, the security headers
 // (HSTS, frame options, nosniff, CSP...), allowed hosts and CORS.
 namespace wharf::dataplane::middleware {
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 class Headers : public Middleware {
  public:
@@ -21,9 +16,9 @@ class Headers : public Middleware {
       if (s_.sts_include_subdomains) sts_ += "; includeSubDomains";
       if (s_.sts_preload) sts_ += "; preload";
     }
-    methods_ = join(s_.allow_methods);
-    allow_headers_ = join(s_.allow_headers);
-    expose_headers_ = join(s_.expose_headers);
+    methods_ = text::join(s_.allow_methods, ", ");
+    allow_headers_ = text::join(s_.allow_headers, ", ");
+    expose_headers_ = text::join(s_.expose_headers, ", ");
     for (const auto& o : s_.allow_origins) any_origin_ = any_origin_ || o == "*";
   }
 
