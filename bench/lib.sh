@@ -3,6 +3,8 @@
 #   start NAME CPU COMMAND...   runs COMMAND pinned to CPU, output in $work/NAME.log; its pid
 #                               goes to ${pid[NAME]}
 #   build_targets TARGET...     configures build/ (RelWithDebInfo) and builds those targets
+#   haproxy_base [GLOBAL...]    the global and defaults sections every HAProxy config here
+#                               shares (one thread, keep-alive), extra global lines appended
 
 work=$(mktemp -d /tmp/wharf-bench-XXXXXX)
 chmod 755 "$work"  # nginx workers run as www-data and must read files in it.
@@ -26,4 +28,11 @@ start() {
 build_targets() {
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build -j2 "$@" >/dev/null
+}
+
+haproxy_base() {
+  printf 'global\n  nbthread 1\n  maxconn 8000\n'
+  for line in "$@"; do printf '  %s\n' "$line"; done
+  printf 'defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n'
+  printf '  timeout server 60s\n  option http-keep-alive\n'
 }

@@ -56,16 +56,8 @@ http { access_log off; keepalive_requests 1000000;
     location /upload { proxy_pass http://s; proxy_request_buffering off; }
     location / { proxy_pass http://b; proxy_buffering off; } } }
 CONF
-cat >"$work/haproxy.cfg" <<CONF
-global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
+haproxy_base >"$work/haproxy.cfg"
+cat >>"$work/haproxy.cfg" <<CONF
 frontend f
   bind 127.0.0.1:${port[haproxy]}
   use_backend s if { path_beg /upload }

@@ -52,17 +52,8 @@ http { access_log off; keepalive_requests 1000000;
     proxy_http_version 1.1; proxy_set_header Connection "";
     location / { proxy_pass http://b; } } }
 CONF
-cat >"$work/haproxy.cfg" <<CONF
-global
-  nbthread 1
-  maxconn 8000
-  ssl-default-bind-options ssl-min-ver TLSv1.2
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
+haproxy_base "ssl-default-bind-options ssl-min-ver TLSv1.2" >"$work/haproxy.cfg"
+cat >>"$work/haproxy.cfg" <<CONF
 frontend f
   bind 127.0.0.1:${port[haproxy]} ssl crt $work/combined.pem
   default_backend b
