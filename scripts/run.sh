@@ -49,6 +49,7 @@ Wharf is serving on port $port. Try:
   curl -i http://127.0.0.1:$port/hello
   curl -i -H 'Host: whoami.localhost' http://127.0.0.1:$port/
   curl -ik https://127.0.0.1:$port/hello      # same port, TLS (self-signed default certificate)
+  curl -i -u demo:demo http://127.0.0.1:$port/private   # behind a basicAuth middleware
 
 Routes: $state/dynamic.yml (Traefik v3 dynamic configuration; edits apply live).
 $docker_note

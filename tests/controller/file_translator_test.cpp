@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "controller/compiler/compiler.hpp"
 #include "controller/file/file_translator.hpp"
@@ -179,6 +180,21 @@ http:
   EXPECT_EQ(by["bad"]->errors[0],
             "dynamic.yml:21: http.services.bad.loadBalancer.sticky.cookie.flavour: unknown "
             "load balancer option");
+}
+
+// The demo configuration the README's run command serves compiles without a rejection.
+TEST(FileTranslator, TheDemoConfigurationCompilesCleanly) {
+  std::ifstream in(std::string(WHARF_FIXTURES_DIR) + "/../../../deploy/dynamic.yml");
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  auto c = translate(text.str(), "deploy/dynamic.yml");
+  ASSERT_TRUE(c) << c.error();
+  auto t = compiler::compile({{"file", *c}});
+  for (const auto& d : t.diagnostics) ADD_FAILURE() << d.kind << " " << d.name << ": " << d.message;
+  EXPECT_EQ(t.routers.size(), 4u);
+  EXPECT_EQ(t.middlewares.size(), 2u);
+  EXPECT_TRUE(model::validate(t).ok());
 }
 
 TEST(FileTranslator, SyntaxErrorNamesLineAndColumn) {
