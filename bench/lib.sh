@@ -3,6 +3,8 @@
 #   start NAME CPU COMMAND...   runs COMMAND pinned to CPU, output in $work/NAME.log; its pid
 #                               goes to ${pid[NAME]}
 #   build_targets TARGET...     configures build/ (RelWithDebInfo) and builds those targets
+#   start_wharf CPU EP PORT DIR the data plane, one thread, entrypoint EP on 127.0.0.1:PORT,
+#                               serving the table in DIR/table.json (as ${pid[wharf]})
 #   haproxy_base [GLOBAL...]    the global and defaults sections every HAProxy config here
 #                               shares (one thread, keep-alive), extra global lines appended
 
@@ -28,6 +30,11 @@ start() {
 build_targets() {
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build -j2 "$@" >/dev/null
+}
+
+start_wharf() {
+  start wharf "$1" build/dataplane/wharf-dataplane --threads 1 --entrypoint "$2=127.0.0.1:$3" \
+    --state-dir "$4" --control-socket "$work/wharf.sock"
 }
 
 haproxy_base() {

@@ -60,8 +60,7 @@ cat >"$work/state/table.json" <<CONF
    {"name":"auth@bench","type":"basicauth","options":{"users":"$user"}},
    {"name":"strip@bench","type":"stripprefix","options":{"prefixes":"/mw"}}]}
 CONF
-start wharf "$PROXY_CPU" build/dataplane/wharf-dataplane --threads 1 \
-  --entrypoint "web=127.0.0.1:$wharf" --state-dir "$work/state" --control-socket "$work/wharf.sock"
+start_wharf "$PROXY_CPU" web "$wharf" "$work/state"
 sleep 1
 auth="Authorization: Basic $(printf 'bench:secret' | base64)"
 for path in /bare /mw/ /lb; do

@@ -91,9 +91,7 @@ for t in $TARGETS; do
     haproxy) start haproxy "$PROXY_CPU" haproxy -f "$work/haproxy.cfg" ;;
     caddy) GOMAXPROCS=1 start caddy "$PROXY_CPU" caddy run --adapter caddyfile \
              --config "$work/Caddyfile" ;;
-    wharf) start wharf "$PROXY_CPU" build/dataplane/wharf-dataplane --threads 1 \
-             --entrypoint "web=127.0.0.1:${port[wharf]}" --state-dir "$work/wharf-state" \
-             --control-socket "$work/wharf.sock" ;;
+    wharf) start_wharf "$PROXY_CPU" web "${port[wharf]}" "$work/wharf-state" ;;
   esac
 done
 sleep 2

@@ -73,9 +73,7 @@ for t in $TARGETS; do
   case $t in
     nginx) start nginx "$PROXY_CPU" nginx -c "$work/nginx.conf" ;;
     haproxy) start haproxy "$PROXY_CPU" haproxy -f "$work/haproxy.cfg" ;;
-    wharf) start wharf "$PROXY_CPU" build/dataplane/wharf-dataplane --threads 1 \
-             --entrypoint "websecure=127.0.0.1:${port[wharf]}" --state-dir "$work/state" \
-             --control-socket "$work/wharf.sock" ;;
+    wharf) start_wharf "$PROXY_CPU" websecure "${port[wharf]}" "$work/state" ;;
   esac
 done
 sleep 2

@@ -1,8 +1,6 @@
 #pragma once
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +10,7 @@
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
+#include "dataplane/state_registry.hpp"
 #include "middleware/spec.hpp"
 
 namespace wharf::dataplane::middleware {
@@ -69,31 +68,6 @@ class Middleware {
   // plain calls so a chain of them costs no coroutine frames.
   virtual bool is_async() const { return false; }
   virtual awaitable<std::optional<Reply>> handle_async(Request& req, AsyncContext& ctx) const;
-};
-
-// Keeps middleware state (rate-limit buckets, in-flight counts, verified credentials) across
-// routing-table swaps: a new table with the same middleware, same options, gets the same
-// state, so an apply neither resets a limit nor forgets who logged in. Only the control thread
-// builds tables; the lock covers the workers' last references going away meanwhile.
-class StateRegistry {
- public:
-  template <typename T, typename... Args>
-  std::shared_ptr<T> get(const std::string& key, Args&&... args) {
-    std::lock_guard lock(mutex_);
-    auto& slot = states_[key];
-    if (auto live = std::static_pointer_cast<T>(slot.lock())) return live;
-    // States no table uses any more (a middleware renamed or reconfigured) are dropped here,
-    // on the control thread, so the map stays the size of what tables name.
-    std::erase_if(states_,
-                  [&](const auto& kv) { return kv.second.expired() && &kv.second != &slot; });
-    auto made = std::make_shared<T>(std::forward<Args>(args)...);
-    slot = made;
-    return made;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::weak_ptr<void>> states_;
 };
 
 // The middleware for a parsed spec. `key` identifies its configuration (name, type and

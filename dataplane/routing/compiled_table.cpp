@@ -50,8 +50,8 @@ std::vector<std::uint32_t> build_schedule(const std::vector<model::Server>& serv
 }
 
 // Shared by every table this process builds, so limits and caches survive swaps.
-middleware::StateRegistry& middleware_states() {
-  static middleware::StateRegistry registry;
+StateRegistry& middleware_states() {
+  static StateRegistry registry;
   return registry;
 }
 
@@ -134,6 +134,7 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cs->pass_host_header = s.pass_host_header;
     cs->timeouts = s.timeouts;
     cs->p2c = s.strategy == "p2c";
+    cs->health_check = s.health_check;
     if (s.sticky) set_sticky(*cs, *s.sticky);
     by_name[s.name] = cs.get();
     out->services_.push_back(std::move(cs));

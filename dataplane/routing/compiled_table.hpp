@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,6 +40,7 @@ struct CompiledService {
   bool pass_host_header = true;
   model::ServiceTimeouts timeouts;
   bool p2c = false;  // Power of two choices instead of the round-robin schedule.
+  std::optional<model::HealthCheck> health_check;  // Run by HealthChecker.
   // Sticky sessions: the cookie's name and what follows its value in Set-Cookie.
   std::string sticky_name, sticky_attributes;
   mutable std::atomic<std::uint64_t> next{0};  // Relaxed; only spreads load.

@@ -86,11 +86,11 @@ void HealthChecker::update(std::shared_ptr<const CompiledTable> table) {
   stop();
   current_ = std::make_shared<Generation>();
   for (const auto& service : table->services()) {
-    const auto* spec = table->source().find_service(service->name);
-    if (!spec || !spec->health_check) continue;
+    if (!service->health_check) continue;
     for (const auto& server : service->servers) {
       if (!server.resolve_error.empty()) continue;
-      asio::co_spawn(io_, probe_loop(table, service.get(), &server, *spec->health_check, current_),
+      asio::co_spawn(io_,
+                     probe_loop(table, service.get(), &server, *service->health_check, current_),
                      asio::detached);
     }
   }
