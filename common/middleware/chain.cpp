@@ -31,8 +31,7 @@ struct Expander {
       return;
     }
     stack.push_back(name);
-    auto provider = std::string_view(name).substr(name.find('@') + 1);
-    for (const auto& member : chain->middlewares) add(qualify(member, provider));
+    for (const auto& member : chain->middlewares) add(qualify_as(member, name));
     stack.pop_back();
   }
 };
@@ -42,6 +41,10 @@ struct Expander {
 std::string qualify(std::string_view ref, std::string_view provider) {
   if (ref.find('@') != std::string_view::npos) return std::string(ref);
   return std::string(ref) + "@" + std::string(provider);
+}
+
+std::string qualify_as(std::string_view ref, std::string_view owner) {
+  return qualify(ref, owner.substr(owner.find('@') + 1));
 }
 
 model::Result<std::vector<std::string>> expand(

@@ -12,6 +12,9 @@ namespace wharf::middleware {
 
 // "name" → "name@provider"; qualified names pass unchanged (a router may use `auth@file`).
 std::string qualify(std::string_view ref, std::string_view provider);
+// `ref` as named by the object `owner` ("x@docker"): an unqualified name takes the owner's
+// provider (a chain's members, an errors middleware's service).
+std::string qualify_as(std::string_view ref, std::string_view owner);
 
 // A router's middleware list with every chain replaced by its members, in order, recursively;
 // a chain's members are qualified with the chain's own provider, as Traefik does. `lookup`

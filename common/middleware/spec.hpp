@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "middleware/breaker_expression.hpp"
 #include "model/ip.hpp"
 #include "model/result.hpp"
 
@@ -131,9 +132,56 @@ struct Chain {
   std::vector<std::string> middlewares;  // As written: "name" or "name@provider".
 };
 
+// The middlewares below act on the exchange with the server, not on the request alone.
+
+// A request that failed before any response started, and that can be repeated safely (no
+// body sent, idempotent method), is sent again: up to `attempts` tries in all, waiting
+// `initial_interval_ms`, then twice that, and so on between them.
+struct Retry {
+  std::uint32_t attempts = 0;
+  std::uint64_t initial_interval_ms = 100;
+};
+
+// Stops sending requests to a failing service for a while (dataplane/middleware/breaker.hpp).
+struct CircuitBreaker {
+  std::shared_ptr<const BreakerExpression> expression;
+  std::uint64_t check_period_ms = 100;
+  std::uint64_t fallback_ms = 10'000;
+  std::uint64_t recovery_ms = 10'000;
+  unsigned response_code = 503;
+};
+
+// Body size limits; 0 is none. Bodies still stream (nothing is held in memory or on disk).
+struct Buffering {
+  std::uint64_t max_request_body = 0;   // Beyond: 413.
+  std::uint64_t max_response_body = 0;  // Beyond: 500 when known up front, else cut short.
+};
+
+struct Compress {
+  // Media types without parameters, lower case; at most one of the two lists is set.
+  std::vector<std::string> excluded_types, included_types;
+  std::uint64_t min_bytes = 1024;  // Smaller responses (by Content-Length) stay as they are.
+  std::vector<std::string> encodings{"zstd", "br", "gzip"};  // Preference on equal q-values.
+  std::string default_encoding;  // For requests without Accept-Encoding; empty: none.
+};
+
+struct StatusRange {
+  unsigned from = 0, to = 0;  // Inclusive.
+  bool contains(unsigned s) const { return s >= from && s <= to; }
+};
+
+// Replaces responses with these statuses by a page from another service.
+struct Errors {
+  std::vector<StatusRange> status;
+  std::string service;      // As written: "name" or "name@provider".
+  std::string query = "/";  // {status}, {originalStatus} and {url} are filled in.
+  std::vector<std::pair<StatusRange, unsigned>> rewrites;  // statusRewrites: the status sent.
+};
+
 using Spec = std::variant<RedirectScheme, RedirectRegex, StripPrefix, StripPrefixRegex, AddPrefix,
                           ReplacePath, ReplacePathRegex, Headers, BasicAuth, IpAllowList, RateLimit,
-                          InFlightReq, ForwardAuth, Chain>;
+                          InFlightReq, ForwardAuth, Chain, Retry, CircuitBreaker, Buffering,
+                          Compress, Errors>;
 
 // The typed spec, or one sentence naming the option and what is wrong with it. Types Traefik
 // has but Wharf does not implement yet are refused by name, never ignored: a router served
@@ -143,6 +191,9 @@ model::Result<Spec> parse(std::string_view type, const Options& options);
 // Types `parse` accepts, for messages and docs.
 const std::vector<std::string_view>& implemented_types();
 bool is_implemented(std::string_view type);
+
+// "Text/HTML; charset=utf-8" → "text/html": how compress compares media types.
+std::string media_type(std::string_view content_type);
 
 // Why an htpasswd hash is unusable (unknown scheme, malformed), or empty when the data plane
 // can verify it: bcrypt ($2y$, $2b$, $2a$), Apache MD5 ($apr1$), MD5-crypt ($1$),

@@ -141,6 +141,13 @@ Result<bool> validate(const RoutingTable& table) {
     if (m.name.empty()) return Error{"middleware with an empty name"};
     auto spec = middleware::parse(m.type, m.options);
     if (!spec) return Error{"middleware '" + m.name + "' (" + m.type + "): " + spec.error()};
+    if (const auto* errors = std::get_if<middleware::Errors>(&*spec)) {
+      auto service = middleware::qualify_as(errors->service, m.name);
+      if (!table.find_service(service)) {
+        return Error{"middleware '" + m.name + "' (errors) uses service '" + service +
+                     "', which is not defined"};
+      }
+    }
     if (!specs.emplace(m.name, std::move(*spec)).second) {
       return Error{"middleware '" + m.name + "' is defined twice"};
     }

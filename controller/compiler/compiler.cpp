@@ -65,6 +65,20 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
   return {};
 }
 
+// An errors middleware names the service its pages come from: it must be one that made it
+// into the table, or the data plane would refuse the whole table.
+std::string service_reference_problem(const middleware::Spec& spec, const std::string& name,
+                                      const Index& idx) {
+  const auto* errors = std::get_if<middleware::Errors>(&spec);
+  if (!errors) return {};
+  auto service = middleware::qualify_as(errors->service, name);
+  if (idx.rejected_services.count(service)) {
+    return "errors.service: " + service + " was rejected";
+  }
+  if (!idx.services.count(service)) return "errors.service: " + service + " does not exist";
+  return {};
+}
+
 }  // namespace
 
 std::string qualify(std::string_view ref, std::string_view provider) {
@@ -104,7 +118,11 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       out.health_check = s.health_check;
       table.services.push_back(std::move(out));
     }
-    seen.clear();
+  }
+  // Middlewares after every provider's services: an errors middleware may name a service of
+  // another provider (`pages@file`).
+  for (const auto& [provider, config] : providers) {
+    std::set<std::string> seen;
     for (const auto& m : config.middlewares) {
       auto name = qualify(m.name, provider);
       std::vector<std::string> errors = m.errors;
@@ -117,6 +135,9 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         auto parsed = middleware::parse(m.type, m.options);
         if (parsed) {
           spec = std::move(*parsed);
+          if (auto why = service_reference_problem(*spec, name, idx); !why.empty()) {
+            errors.push_back((m.source.empty() ? "" : m.source + ": ") + why);
+          }
         } else {
           // The source names the container or file; the message names the option, as
           // "<type>.<option>: why", the way labels and the file spell it.

@@ -29,6 +29,17 @@ std::shared_ptr<const Middleware> make_in_flight(const spec::InFlightReq& s, con
 
 std::shared_ptr<const Middleware> make_forward_auth(const spec::ForwardAuth& s);
 
+std::shared_ptr<const Middleware> make_retry(const spec::Retry& s);
+std::shared_ptr<const Middleware> make_circuit_breaker(const spec::CircuitBreaker& s,
+                                                       const std::string& name,
+                                                       const std::string& key,
+                                                       StateRegistry& states);
+std::shared_ptr<const Middleware> make_buffering(const spec::Buffering& s);
+std::shared_ptr<const Middleware> make_compress(const spec::Compress& s);
+// nullptr when the service it names is not in the table (validate() refuses that first).
+std::shared_ptr<const Middleware> make_errors(const spec::Errors& s, const std::string& name,
+                                              const ServiceLookup& services);
+
 // The client address a middleware acts on (Traefik's ipStrategy): nothing when the strategy
 // asks for an X-Forwarded-For entry the request does not have.
 std::optional<model::IpAddress> client_address(const spec::IpStrategy& s, const Request& req);

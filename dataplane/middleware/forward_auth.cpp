@@ -1,6 +1,7 @@
 #include <boost/regex.hpp>
 
 #include "dataplane/middleware/builders.hpp"
+#include "dataplane/proxy/fetch.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 #include "log/log.hpp"
 
@@ -23,6 +24,7 @@ class ForwardAuth : public Middleware {
     auto slash = rest.find_first_of("/?");
     target_ = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
     if (target_.front() == '?') target_.insert(target_.begin(), '/');
+    what_ = "forwardauth " + s.address;
   }
 
   bool is_async() const override { return true; }
@@ -30,7 +32,8 @@ class ForwardAuth : public Middleware {
 
   awaitable<std::optional<Reply>> handle_async(Request& req, AsyncContext& ctx) const override {
     http::request<http::empty_body> ask = auth_request(req);
-    std::optional<http::response<http::string_body>> answer = co_await exchange(ask, ctx);
+    std::optional<http::response<http::string_body>> answer =
+        co_await proxy::fetch(ctx.pool, ctx.executor, server_, ask, kTimeout, kMaxAuthBody, what_);
     if (!answer) {
       co_return Reply{502, {}, "502 Bad Gateway: the forward auth server did not answer\n"};
     }
@@ -94,49 +97,6 @@ class ForwardAuth : public Middleware {
     return ask;
   }
 
-  // Sends the request on a pooled (or new) connection and reads the answer; nothing when the
-  // auth server could not be reached or did not answer in time.
-  awaitable<std::optional<http::response<http::string_body>>> exchange(
-      http::request<http::empty_body>& ask, AsyncContext& ctx) const {
-    if (!server_.resolve_error.empty()) {
-      log::warn("forwardauth " + s_.address + ": " + server_.resolve_error);
-      co_return std::nullopt;
-    }
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      auto up = ctx.pool.take(server_.endpoint);
-      const bool reused = up != nullptr;
-      if (!up) {
-        up = std::make_unique<Stream>(ctx.executor);
-        up->expires_after(kTimeout);
-        auto [ec] = co_await up->async_connect(server_.endpoint, kNoThrow);
-        if (ec) {
-          log::warn("forwardauth " + s_.address + ": connect failed: " + ec.message());
-          co_return std::nullopt;
-        }
-      }
-      up->expires_after(kTimeout);
-      auto [wec, wn] = co_await http::async_write(*up, ask, kNoThrow);
-      beast::flat_buffer buffer;
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(kMaxAuthBody);
-      parser.skip(ask.method() == http::verb::head);
-      error_code rec = wec;
-      if (!wec)
-        std::tie(rec, std::ignore) = co_await http::async_read(*up, buffer, parser, kNoThrow);
-      // A pooled connection the server closed meanwhile: one more try on a fresh one.
-      if (rec && reused && attempt == 0 && !parser.got_some()) continue;
-      if (rec) {
-        log::warn("forwardauth " + s_.address + ": " + rec.message());
-        co_return std::nullopt;
-      }
-      if (parser.get().keep_alive() && buffer.size() == 0) {
-        ctx.pool.give(server_.endpoint, std::move(up));
-      }
-      co_return parser.release();
-    }
-    co_return std::nullopt;
-  }
-
   // A 2xx: the request goes on with what the auth server says about it. The named headers are
   // removed first, so a client cannot send its own X-Auth-User and have it believed when the
   // auth server does not set one.
@@ -177,6 +137,7 @@ class ForwardAuth : public Middleware {
   spec::ForwardAuth s_;
   routing::CompiledServer server_;
   std::string target_;
+  std::string what_;  // For log lines.
 };
 
 }  // namespace

@@ -32,11 +32,14 @@ std::string_view Request::scheme() const {
   return "http";
 }
 
-std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& key,
-                                        StateRegistry& states) {
+std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& name,
+                                        const std::string& key, StateRegistry& states,
+                                        const ServiceLookup& services) {
   struct Visitor {
+    const std::string& name;
     const std::string& key;
     StateRegistry& states;
+    const ServiceLookup& services;
     std::shared_ptr<const Middleware> operator()(const spec::RedirectScheme& s) {
       return make_redirect_scheme(s);
     }
@@ -75,8 +78,21 @@ std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& key
       return make_forward_auth(s);
     }
     std::shared_ptr<const Middleware> operator()(const spec::Chain&) { return nullptr; }
+    std::shared_ptr<const Middleware> operator()(const spec::Retry& s) { return make_retry(s); }
+    std::shared_ptr<const Middleware> operator()(const spec::CircuitBreaker& s) {
+      return make_circuit_breaker(s, name, key, states);
+    }
+    std::shared_ptr<const Middleware> operator()(const spec::Buffering& s) {
+      return make_buffering(s);
+    }
+    std::shared_ptr<const Middleware> operator()(const spec::Compress& s) {
+      return make_compress(s);
+    }
+    std::shared_ptr<const Middleware> operator()(const spec::Errors& s) {
+      return make_errors(s, name, services);
+    }
   };
-  return std::visit(Visitor{key, states}, spec);
+  return std::visit(Visitor{name, key, states, services}, spec);
 }
 
 std::optional<model::IpAddress> client_address(const spec::IpStrategy& s, const Request& req) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,9 +14,14 @@
 #include "dataplane/state_registry.hpp"
 #include "middleware/spec.hpp"
 
+namespace wharf::dataplane::routing {
+struct CompiledService;
+}
+
 namespace wharf::dataplane::middleware {
 
 using wharf::middleware::Spec;
+class Breaker;
 
 // A change to the response head, collected while the request passes the chain and applied to
 // whatever answers it (the upstream's response or a later middleware's reply), as Traefik's
@@ -35,6 +41,30 @@ struct Reply {
   bool no_body = false;  // ... unless the reply has no body at all (a CORS preflight).
 };
 
+// What the router's middlewares ask of the exchange with the server (retry, buffering,
+// compress, errors, circuitbreaker): they set it while the request passes them, the proxy
+// acts on it. Cleared for every request; pointers are into the table the request holds.
+struct ExchangePolicy {
+  const wharf::middleware::Retry* retry = nullptr;
+  std::uint64_t max_request_body = 0;  // 0: no limit; the smallest of several wins.
+  std::uint64_t max_response_body = 0;
+  const wharf::middleware::Compress* compress = nullptr;
+  struct ErrorPages {
+    const wharf::middleware::Errors* spec;
+    const routing::CompiledService* service;
+  };
+  std::vector<ErrorPages> errors;  // In chain order: the last is closest to the server.
+  std::vector<Breaker*> breakers;  // Each records how the request went.
+
+  void clear() {
+    retry = nullptr;
+    max_request_body = max_response_body = 0;
+    compress = nullptr;
+    errors.clear();
+    breakers.clear();
+  }
+};
+
 // The request as middlewares see and change it. Everything is owned by the session.
 struct Request {
   http::fields& fields;
@@ -47,6 +77,7 @@ struct Request {
   std::vector<HeaderOp>& response;
   // Released when the request is over: inflightreq's slot is one.
   std::vector<std::shared_ptr<void>>& holds;
+  ExchangePolicy& policy;
   bool path_changed = false;
 
   // "https" over TLS or when a trusted proxy says it terminated TLS; else "http".
@@ -70,10 +101,15 @@ class Middleware {
   virtual awaitable<std::optional<Reply>> handle_async(Request& req, AsyncContext& ctx) const;
 };
 
-// The middleware for a parsed spec. `key` identifies its configuration (name, type and
-// options) for the state registry. Chains never get here: the table expands them.
-std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& key,
-                                        StateRegistry& states);
+// The services a middleware may name (errors), by qualified name; nullptr when missing.
+using ServiceLookup = std::function<const routing::CompiledService*(const std::string&)>;
+
+// The middleware for a parsed spec. `name` is its qualified name; `key` identifies its
+// configuration (name, type and options) for the state registry. Chains never get here: the
+// table expands them.
+std::shared_ptr<const Middleware> build(const Spec& spec, const std::string& name,
+                                        const std::string& key, StateRegistry& states,
+                                        const ServiceLookup& services);
 
 // Traefik's entrypoint redirection: `port` empty keeps the scheme's default port.
 std::shared_ptr<const Middleware> entrypoint_redirect(std::string scheme, std::string port,

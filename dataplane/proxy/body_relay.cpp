@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dataplane/proxy/encoder.hpp"
+
 namespace wharf::dataplane::proxy {
 
 awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
@@ -15,6 +17,7 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
     }
     head.clear();
   }
+  std::uint64_t total = 0;
   while (left > 0) {
     const char* data = nullptr;
     std::size_t n = 0;
@@ -29,18 +32,68 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, relay.size()));
       in.expires_after(in_idle);
       auto [ec, got] = co_await in.async_read_some(asio::buffer(buf, want), kNoThrow);
-      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec};
+      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};
       data = buf;
       n = got;
     }
     left -= n;
+    total += n;
     out.expires_after(out_idle);
     auto ec = co_await write_body_part(out, head, data, n, false, left == 0);
     if (from_buffer) in_buffer.consume(n);
-    if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec};
+    if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
     head.clear();
   }
-  co_return RelayResult{};
+  co_return RelayResult{RelayStatus::kOk, {}, total};
+}
+
+awaitable<RelayResult> relay_encoded(Stream& in, beast::flat_buffer& in_buffer,
+                                     http::response_parser<http::buffer_body>& parser,
+                                     std::chrono::milliseconds in_idle, Stream& out,
+                                     std::string& head, bool chunked,
+                                     std::chrono::milliseconds out_idle, RelayBuffer& relay,
+                                     Encoder& encoder, std::string& scratch, std::uint64_t limit) {
+  char* buf = relay.get();
+  const std::size_t size = RelayBuffer::size();
+  auto remaining = parser.content_length_remaining();
+  if ((!remaining || *remaining > in_buffer.size()) && in_buffer.capacity() < size) {
+    in_buffer.reserve(size);
+  }
+  // The head goes out at once when no body byte is here yet (a stream that starts slowly).
+  if (in_buffer.size() == 0 && !parser.is_done()) {
+    out.expires_after(out_idle);
+    if (auto ec = co_await write_body_part(out, head, nullptr, 0, chunked, false)) {
+      co_return RelayResult{RelayStatus::kWriteFailed, ec};
+    }
+    head.clear();
+  }
+  std::uint64_t total = 0;
+  for (;;) {
+    std::size_t n = 0;
+    if (!parser.is_done()) {
+      parser.get().body().data = buf;
+      parser.get().body().size = size;
+      in.expires_after(in_idle);
+      auto [ec, _] = co_await http::async_read_some(in, in_buffer, parser, kNoThrow);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};
+      n = size - parser.get().body().size;
+      total += n;
+      if (limit != 0 && total > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, total};
+    }
+    const bool last = parser.is_done();
+    if (n == 0 && !last) continue;
+    // A compressor failure cuts the response short, as a failed write would.
+    if (!encoder.write(buf, n, last, scratch))
+      co_return RelayResult{RelayStatus::kWriteFailed, {}, total};
+    out.expires_after(out_idle);
+    if (auto ec =
+            co_await write_body_part(out, head, scratch.data(), scratch.size(), chunked, last)) {
+      co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
+    }
+    head.clear();
+    if (last) co_return RelayResult{RelayStatus::kOk, {}, total};
+  }
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -9,11 +9,12 @@
 
 namespace wharf::dataplane::proxy {
 
-enum class RelayStatus { kOk, kReadFailed, kWriteFailed };
+enum class RelayStatus { kOk, kReadFailed, kWriteFailed, kTooLarge };
 
 struct RelayResult {
   RelayStatus status = RelayStatus::kOk;
   error_code ec;
+  std::uint64_t bytes = 0;  // Body bytes read from `in` (and, but for kTooLarge, written).
 };
 
 // Streams the rest of a message body from `in` (parsed by `parser`) to `out` through the
@@ -23,6 +24,8 @@ struct RelayResult {
 // Data is forwarded as soon as it arrives (server-sent events and progress bars stay live),
 // framed as chunks when `chunked`. Each read and each write has its own idle timeout, so a
 // slow but moving transfer never times out.
+// With a `limit` (non-zero), a body growing past it stops the relay with kTooLarge before the
+// offending bytes are written (the buffering middleware).
 // A body of known length read straight from the socket into `buf`, bypassing the parser (and
 // its copy); the parser is left unfinished, so callers track completion from the result.
 awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
@@ -30,14 +33,28 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
                                     std::string& head, std::chrono::milliseconds out_idle,
                                     RelayBuffer& buf);
 
+class Encoder;
+
+// A response body passed through `encoder` (compress) on its way: read as relay_body reads,
+// each piece compressed and flushed at once, written as chunks when `chunked`. `scratch`
+// holds the compressed bytes between the read and the write.
+awaitable<RelayResult> relay_encoded(Stream& in, beast::flat_buffer& in_buffer,
+                                     http::response_parser<http::buffer_body>& parser,
+                                     std::chrono::milliseconds in_idle, Stream& out,
+                                     std::string& head, bool chunked,
+                                     std::chrono::milliseconds out_idle, RelayBuffer& relay,
+                                     Encoder& encoder, std::string& scratch, std::uint64_t limit);
+
 template <bool isRequest>
 awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
                                   http::parser<isRequest, http::buffer_body>& parser,
                                   std::chrono::milliseconds in_idle, Stream& out, std::string& head,
                                   bool chunked, std::chrono::milliseconds out_idle,
-                                  RelayBuffer& relay, bool bypass_parser = false) {
+                                  RelayBuffer& relay, bool bypass_parser = false,
+                                  std::uint64_t limit = 0) {
   if (bypass_parser && !chunked) {
     if (auto left = parser.content_length_remaining(); left && *left > 0) {
+      if (limit != 0 && *left > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, 0};
       co_return co_await relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, relay);
     }
   }
@@ -56,6 +73,7 @@ awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
     }
     head.clear();
   }
+  std::uint64_t total = 0;
   for (;;) {
     std::size_t n = 0;
     if (!parser.is_done()) {
@@ -64,17 +82,19 @@ awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
       in.expires_after(in_idle);
       auto [ec, _] = co_await http::async_read_some(in, in_buffer, parser, kNoThrow);
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec};
+      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};
       n = size - parser.get().body().size;
+      total += n;
+      if (limit != 0 && total > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, total};
     }
     bool last = parser.is_done();
     if (n == 0 && !last && head.empty()) continue;
     out.expires_after(out_idle);
     if (auto ec = co_await write_body_part(out, head, buf, n, chunked, last)) {
-      co_return RelayResult{RelayStatus::kWriteFailed, ec};
+      co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
     }
     head.clear();
-    if (last) co_return RelayResult{};
+    if (last) co_return RelayResult{RelayStatus::kOk, {}, total};
   }
 }
 

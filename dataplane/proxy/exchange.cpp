@@ -1,9 +1,13 @@
 #include "dataplane/proxy/exchange.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
 
 #include "dataplane/proxy/body_relay.hpp"
+#include "dataplane/proxy/connect.hpp"
+#include "dataplane/proxy/error_page.hpp"
+#include "dataplane/proxy/response.hpp"
 #include "dataplane/proxy/tunnel.hpp"
 #include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/local_reply.hpp"
@@ -14,7 +18,7 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 using server::LocalReason;
-using ResponseParser = http::response_parser<http::buffer_body>;
+using Clock = std::chrono::steady_clock;
 
 // How one attempt at the upstream ended.
 enum class Outcome {
@@ -40,17 +44,6 @@ bool is_connection_lost(const error_code& ec) {
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
-// What the exchange still needs to know about the client's request once its fields have been
-// moved into the upstream request.
-struct RequestFacts {
-  bool head = false;
-  unsigned version = 11;
-  bool expect_continue = false;
-  bool upgrade = false;
-  bool idempotent = false;
-  std::string forwarded;  // X-Forwarded-* and X-Real-IP lines for the upstream head.
-};
-
 // The upstream request head: the client's head (moved, not copied: its fields are not needed
 // again) minus hop-by-hop fields, plus forwarding headers and our own framing.
 http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) {
@@ -60,6 +53,17 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   facts.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
   facts.upgrade = wants_upgrade(req);
   facts.idempotent = idempotent(req.method());
+  if (x.policy.compress) {
+    if (auto it = req.find(http::field::accept_encoding); it != req.end()) {
+      facts.accept_encoding = std::string(it->value());
+    }
+  }
+  if (!x.policy.errors.empty()) {
+    facts.host = req[http::field::host];
+    facts.accept = req[http::field::accept];
+    facts.accept_language = req[http::field::accept_language];
+    facts.url = x.target;
+  }
   std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
   const bool chunked = req.chunked();
   http::request<http::empty_body> up;
@@ -85,12 +89,30 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   return up;
 }
 
-awaitable<AttemptResult> local(Exchange& x, LocalReason reason, std::string_view detail = {}) {
+awaitable<AttemptResult> local(Exchange& x, const RequestFacts& facts, LocalReason reason,
+                               std::string_view detail = {}) {
   // Method and version live outside the fields, so they survive the move in upstream_head.
   const auto& req = x.request.get();
   bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
-  auto ec = co_await server::write_local_reply(x.client, reason, req.version(), keep,
-                                               req.method() == http::verb::head, detail);
+  const bool head = req.method() == http::verb::head;
+  const auto status = static_cast<unsigned>(server::status_for(reason));
+  x.report.status = status;
+  // A page from an errors middleware replaces what the data plane would say about a server
+  // that failed (502, 504), as in Traefik, whose proxy errors pass its middlewares too.
+  const bool upstream_failure = reason == LocalReason::kUpstreamConnect ||
+                                reason == LocalReason::kUpstreamProtocol ||
+                                reason == LocalReason::kUpstreamTimeout;
+  if (upstream_failure && !x.policy.errors.empty()) {
+    PageQuery q{facts.host, facts.url, facts.accept, facts.accept_language};
+    auto page = co_await find_error_page(x.policy, status, q, x.pool, x.client.get_executor());
+    if (page) {
+      x.report.status = page->status;
+      auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
+                                                        req.version(), keep, head);
+      co_return AttemptResult{Outcome::kDone, keep && !ec};
+    }
+  }
+  auto ec = co_await server::write_local_reply(x.client, reason, req.version(), keep, head, detail);
   co_return AttemptResult{Outcome::kDone, keep && !ec};
 }
 
@@ -105,6 +127,7 @@ awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_b
   res.set(http::field::connection, "Upgrade");
   res.set(http::field::upgrade, upgrade);
   x.client.expires_after(ms(x.timeouts.body_idle_ms));
+  x.report.status = 101;
   auto [ec, _] = co_await http::async_write(x.client, res, kNoThrow);
   if (ec) co_return AttemptResult{};
   x.client.expires_never();
@@ -120,26 +143,23 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   const bool has_body = !x.request.is_done();
   const auto& server = *x.server;
   routing::ServerState::InFlight busy(*server.state);
+  const auto started = Clock::now();
 
   // The retry after a dead pooled connection opens a fresh one: the other idle connections to
   // that server are likely dead too (it restarted), and only a fresh connection tells a
   // server that is gone apart from a stale one.
-  auto up = may_retry ? x.pool.take(server.endpoint) : nullptr;
-  const bool reused = up != nullptr;
-  if (!up) {
-    up = std::make_unique<Stream>(x.client.get_executor());
-    up->expires_after(ms(to.connect_ms));
-    auto [ec] = co_await up->async_connect(server.endpoint, kNoThrow);
-    if (ec) {
-      log::warn("service " + x.service.name + ": connect to " + server.url +
-                " failed: " + ec.message());
-      // Nothing was sent, so any request may go to another server.
-      co_return AttemptResult{Outcome::kServerDown, false,
-                              ec == beast::error::timeout ? LocalReason::kUpstreamTimeout
-                                                          : LocalReason::kUpstreamConnect};
-    }
-    up->socket().set_option(tcp::no_delay(true), ec);
+  auto conn =
+      co_await connect(x.pool, x.client.get_executor(), server, ms(to.connect_ms), may_retry);
+  if (!conn.stream) {
+    log::warn("service " + x.service.name + ": connect to " + server.url +
+              " failed: " + conn.ec.message());
+    // Nothing was sent, so any request may go to another server.
+    co_return AttemptResult{Outcome::kServerDown, false,
+                            conn.ec == beast::error::timeout ? LocalReason::kUpstreamTimeout
+                                                             : LocalReason::kUpstreamConnect};
   }
+  auto& up = conn.stream;
+  const bool reused = conn.reused;
   bool retryable = may_retry && reused && !has_body;
   // A fresh connection dropped before any answer: the server went away. Another server may
   // get the request when repeating it cannot hurt.
@@ -164,15 +184,22 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
       if (cec) co_return AttemptResult{};
     }
     auto r = co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms),
-                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer);
+                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
+                                 /*bypass_parser=*/false, x.policy.max_request_body);
+    x.report.request_bytes = r.bytes;
     request_sent = r.status == RelayStatus::kOk;
+    if (r.status == RelayStatus::kTooLarge) {
+      // The upstream has part of a body it will never see the end of: that connection is
+      // dropped, and the client, whose body is still coming, gets 413 and a close.
+      co_return co_await local(x, req, LocalReason::kRequestTooLarge);
+    }
     if (r.status == RelayStatus::kReadFailed) {
       // The client stopped sending mid-body or sent a broken chunk: the request is incomplete,
       // so the upstream connection is dropped (it would wait for the rest forever).
       bool framing = r.ec.category() == http::make_error_code(http::error::bad_chunk).category();
       if (framing) {
         std::string why = r.ec.message();
-        co_return co_await local(x, LocalReason::kBadRequest, why);
+        co_return co_await local(x, req, LocalReason::kBadRequest, why);
       }
       co_return AttemptResult{};
     }
@@ -191,9 +218,16 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (req.head) rp->skip(true);
     up->expires_after(ms(to.response_header_ms));
     auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
+    x.report.upstream_time = Clock::now() - started;
     if (ec == beast::error::timeout) {
-      server.state->failed(std::chrono::steady_clock::now());
-      co_return co_await local(x, LocalReason::kUpstreamTimeout);
+      // With a retry middleware, a request that can be repeated safely goes to another try;
+      // without one it gets 504 (a slow server is often a busy one).
+      if (x.policy.retry && movable) {
+        co_return AttemptResult{Outcome::kServerDown, false, LocalReason::kUpstreamTimeout};
+      }
+      server.state->failed(Clock::now());
+      x.report.upstream_failed = true;
+      co_return co_await local(x, req, LocalReason::kUpstreamTimeout);
     }
     if (ec && retryable && up_buffer.size() == 0 && is_connection_lost(ec)) {
       co_return AttemptResult{Outcome::kRetry};
@@ -201,8 +235,12 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (ec && movable && !reused && up_buffer.size() == 0 && is_connection_lost(ec)) {
       co_return AttemptResult{Outcome::kServerDown};
     }
-    if (ec && is_connection_lost(ec)) co_return co_await local(x, LocalReason::kUpstreamConnect);
-    if (ec) co_return co_await local(x, LocalReason::kUpstreamProtocol);
+    if (ec) {
+      x.report.upstream_failed = true;
+      co_return co_await local(
+          x, req,
+          is_connection_lost(ec) ? LocalReason::kUpstreamConnect : LocalReason::kUpstreamProtocol);
+    }
     unsigned status = rp->get().result_int();
     if (status < 100 || status >= 200 || status == 101) break;
     if (status != 100 && req.version >= 11) {
@@ -218,50 +256,33 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   server.state->succeeded();
   const auto& head = rp->get();
   if (head.result() == http::status::switching_protocols) {
-    if (!req.upgrade) co_return co_await local(x, LocalReason::kUpstreamProtocol);
+    if (!req.upgrade) co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
     co_return co_await switch_protocols(x, *up, up_buffer, head.base());
   }
-
-  const bool upstream_keep_alive = head.keep_alive();
-  const bool has_length = rp->content_length().has_value();
-  http::response<http::empty_body> res;
-  // The parser keeps its framing state apart from the fields, so the head can be moved out.
-  res.base() = std::move(rp->get().base());
-  strip_hop_by_hop(res);
-  middleware::apply(x.response_ops, res.base());
-  res.version(req.version >= 11 ? 11 : 10);
-  const bool body_follows = !rp->is_done();
-  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
-  if (!has_length && body_follows) {
-    // A close-delimited upstream body is re-framed as chunked for HTTP/1.1 clients so their
-    // connection can stay open; HTTP/1.0 clients get it close-delimited.
-    if (req.version >= 11) {
-      res.chunked(true);
-    } else {
-      keep = false;
+  if (!x.policy.errors.empty()) {
+    // The page is fetched before anything is sent, so when it cannot be had the server's own
+    // answer still goes out. The server's body is left unread: its connection is dropped.
+    PageQuery q{req.host, req.url, req.accept, req.accept_language};
+    auto page =
+        co_await find_error_page(x.policy, head.result_int(), q, x.pool, x.client.get_executor());
+    if (page) {
+      x.report.status = page->status;
+      bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+      auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
+                                                        req.version, keep, req.head);
+      co_return AttemptResult{Outcome::kDone, keep && !ec};
     }
   }
-  res.keep_alive(keep);
+  auto out = co_await relay_response(x, *up, up_buffer, *rp, req);
+  if (out.upstream_reusable && request_sent) give_back(x.pool, server, std::move(up));
+  co_return AttemptResult{Outcome::kDone, out.client_keep_alive};
+}
 
-  write_head(res.base(), wire);
-  // Set by the body relay, which may bypass the parser (so rp->is_done() is not the answer).
-  bool response_complete = !body_follows;
-  x.client.expires_after(ms(x.timeouts.body_idle_ms));
-  if (!body_follows) {
-    if (co_await write_body_part(x.client, wire, nullptr, 0, false, false)) keep = false;
-  } else {
-    auto r = co_await relay_body(*up, up_buffer, *rp, ms(to.body_idle_ms), x.client, wire,
-                                 res.chunked(), ms(x.timeouts.body_idle_ms), x.relay_buffer,
-                                 /*bypass_parser=*/true);
-    response_complete = r.status == RelayStatus::kOk;
-    // The response head is out, so no local reply can follow; closing tells the client the
-    // body is incomplete.
-    if (r.status != RelayStatus::kOk) keep = false;
-  }
-  if (response_complete && upstream_keep_alive && request_sent && up_buffer.size() == 0) {
-    x.pool.give(server.endpoint, std::move(up));
-  }
-  co_return AttemptResult{Outcome::kDone, keep};
+// The pause before retry number `n` (1-based): the initial interval, doubling, at most 10 s.
+ms retry_pause(const wharf::middleware::Retry& r, std::uint32_t n) {
+  std::uint64_t pause = r.initial_interval_ms;
+  for (std::uint32_t i = 1; i < n && pause < 10'000; ++i) pause *= 2;
+  return ms(std::min<std::uint64_t>(pause, 10'000));
 }
 
 }  // namespace
@@ -273,7 +294,12 @@ awaitable<bool> forward(Exchange& x) {
   // One retry on the same server when a pooled connection was found closed before it carried
   // any byte of a response and the request had no body: the upstream never saw the request.
   bool may_retry = true;
+  // Tries that ended with the server down; without a retry middleware, the request moves on
+  // at once to each server not tried yet, up to kMaxServers.
+  const auto* retry = x.policy.retry;
+  std::uint32_t tries = 0;
   for (;;) {
+    x.report.server = x.server;
     AttemptResult r{Outcome::kServerDown};
     if (x.server->resolve_error.empty()) {
       r = co_await attempt(x, up_req, facts, may_retry);
@@ -285,14 +311,27 @@ awaitable<bool> forward(Exchange& x) {
       may_retry = false;
       continue;
     }
-    x.server->state->failed(std::chrono::steady_clock::now());
-    failed.push_back(x.server);
+    ++tries;
+    x.server->state->failed(Clock::now());
+    if (std::find(failed.begin(), failed.end(), x.server) == failed.end()) {
+      failed.push_back(x.server);
+    }
     std::string cookie;
     const routing::CompiledServer* next = nullptr;
-    if (failed.size() < static_cast<std::size_t>(kMaxServers)) {
+    if (retry ? tries < retry->attempts : failed.size() < static_cast<std::size_t>(kMaxServers)) {
       next = x.service.pick({}, &cookie, failed);
+      // Every server has failed once: a retry middleware tries them again after its pause
+      // (a restarting container comes back), the failover alone gives up.
+      if (!next && retry) next = x.service.pick({}, &cookie);
     }
-    if (!next) co_return (co_await local(x, r.reason)).keep_alive;
+    if (!next) {
+      x.report.upstream_failed = true;
+      co_return (co_await local(x, facts, r.reason)).keep_alive;
+    }
+    if (retry) {
+      asio::steady_timer pause(x.client.get_executor(), retry_pause(*retry, tries));
+      co_await pause.async_wait(kNoThrow);
+    }
     x.server = next;
     may_retry = true;
     if (!x.service.pass_host_header) up_req.set(http::field::host, next->authority);

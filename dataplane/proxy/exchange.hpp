@@ -15,6 +15,16 @@ namespace wharf::dataplane::proxy {
 
 using RequestParser = http::request_parser<http::buffer_body>;
 
+// How a proxied request went, for the circuit breaker now and for metrics and logs.
+struct ExchangeReport {
+  unsigned status = 0;           // As sent to the client; 0 when nothing was.
+  bool upstream_failed = false;  // The server failed at the network level (refused, reset,
+                                 // no response head in time).
+  std::chrono::steady_clock::duration upstream_time{};  // Until the response head arrived.
+  const routing::CompiledServer* server = nullptr;      // The last one tried.
+  std::uint64_t request_bytes = 0, response_bytes = 0;  // Body bytes relayed.
+};
+
 // Everything one proxied request needs. The session owns all of it.
 struct Exchange {
   Stream& client;
@@ -37,13 +47,16 @@ struct Exchange {
   // Response header changes the router's middlewares asked for (headers, CORS...) and the
   // sticky-session cookie.
   std::vector<middleware::HeaderOp>& response_ops;
+  const middleware::ExchangePolicy& policy;  // Retry, limits, compression, error pages.
+  ExchangeReport& report;
 };
 
 // Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local
 // 502/504 when the upstream fails before a response started. A server that cannot be reached,
 // or that drops a request it cannot have acted on (no body, idempotent method, nothing
 // answered), is marked failed and the request goes to another server of the service, up to
-// kMaxServers in all. Returns whether the client
+// kMaxServers in all; a retry middleware makes that `attempts` tries with a growing pause,
+// and adds requests that timed out waiting for a response head. Returns whether the client
 // connection may carry another request.
 inline constexpr int kMaxServers = 3;
 awaitable<bool> forward(Exchange& x);

@@ -103,10 +103,30 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   if (auto ok = model::validate(table); !ok) return model::Error{ok.error()};
   auto out = std::shared_ptr<CompiledTable>(new CompiledTable());
   out->source_ = std::move(table);
+  std::unordered_map<std::string, const CompiledService*> by_name;
+  for (const auto& s : out->source_.services) {
+    auto cs = std::make_unique<CompiledService>();
+    cs->name = s.name;
+    for (const auto& srv : s.servers) cs->servers.push_back(compile_server(srv));
+    cs->schedule = build_schedule(s.servers);
+    cs->pass_host_header = s.pass_host_header;
+    cs->timeouts = s.timeouts;
+    cs->p2c = s.strategy == "p2c";
+    cs->health_check = s.health_check;
+    if (s.sticky) set_sticky(*cs, *s.sticky);
+    by_name[s.name] = cs.get();
+    out->services_.push_back(std::move(cs));
+  }
+  // Services first: a middleware may name one (errors).
+  middleware::ServiceLookup services = [&](const std::string& n) -> const CompiledService* {
+    auto it = by_name.find(n);
+    return it == by_name.end() ? nullptr : it->second;
+  };
   std::map<std::string, wharf::middleware::Spec> specs;
   for (const auto& m : out->source_.middlewares) {
     auto spec = wharf::middleware::parse(m.type, m.options);  // validate() parsed it already.
-    if (auto built = middleware::build(*spec, state_key(m), middleware_states())) {
+    if (auto built =
+            middleware::build(*spec, m.name, state_key(m), middleware_states(), services)) {
       out->middlewares_.emplace(m.name, std::move(built));
     }
     specs.emplace(m.name, std::move(*spec));
@@ -124,20 +144,6 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
       port = std::to_string(it->second);
     }
     out->redirects_.emplace(e.name, middleware::entrypoint_redirect(r.scheme, port, r.permanent));
-  }
-  std::unordered_map<std::string_view, const CompiledService*> by_name;
-  for (const auto& s : out->source_.services) {
-    auto cs = std::make_unique<CompiledService>();
-    cs->name = s.name;
-    for (const auto& srv : s.servers) cs->servers.push_back(compile_server(srv));
-    cs->schedule = build_schedule(s.servers);
-    cs->pass_host_header = s.pass_host_header;
-    cs->timeouts = s.timeouts;
-    cs->p2c = s.strategy == "p2c";
-    cs->health_check = s.health_check;
-    if (s.sticky) set_sticky(*cs, *s.sticky);
-    by_name[s.name] = cs.get();
-    out->services_.push_back(std::move(cs));
   }
   for (const auto& r : out->source_.routers) {
     auto cr = std::make_unique<CompiledRouter>();

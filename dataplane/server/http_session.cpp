@@ -1,5 +1,7 @@
 #include "dataplane/server/http_session.hpp"
 
+#include "dataplane/middleware/breaker.hpp"
+#include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/server/request_head.hpp"
 #include "dataplane/server/worker.hpp"
@@ -101,10 +103,23 @@ awaitable<bool> HttpSession::reply(const middleware::Reply& r, bool keep_alive) 
   co_return keep_alive && !ec;
 }
 
+awaitable<bool> HttpSession::reply_no_server(const http::fields& req, std::string_view target,
+                                             bool keep_alive) {
+  if (!policy_.errors.empty()) {
+    proxy::PageQuery q{req[http::field::host], target, req[http::field::accept],
+                       req[http::field::accept_language]};
+    auto page =
+        co_await proxy::find_error_page(policy_, 503, q, worker_.pool(), stream_.get_executor());
+    if (page) co_return co_await reply(*page, keep_alive);
+  }
+  co_return co_await reply(LocalReason::kNoServer, keep_alive);
+}
+
 awaitable<bool> HttpSession::serve_one() {
   version_ = 11;
   head_request_ = false;
   response_ops_.clear();
+  policy_.clear();
   // Whatever way the request ends, what its middlewares hold (an in-flight slot) is let go.
   struct Release {
     std::vector<std::shared_ptr<void>>& holds;
@@ -183,9 +198,9 @@ awaitable<bool> HttpSession::serve_one() {
   if (ep_redirect || !router->middlewares.empty()) {
     raw_path_.assign(path);
     raw_query_.assign(query);
-    middleware::Request mreq{req,       req.method_string(), host_,
-                             raw_path_, raw_query_,          stream_.is_tls(),
-                             client,    response_ops_,       holds_};
+    middleware::Request mreq{
+        req,    req.method_string(), host_,  raw_path_, raw_query_, stream_.is_tls(),
+        client, response_ops_,       holds_, policy_};
     if (ep_redirect) {
       if (auto r = ep_redirect->handle(mreq)) co_return co_await reply(*r, can_keep);
       router = table->match(entrypoint_, view);  // A trusted proxy terminated TLS already.
@@ -210,12 +225,13 @@ awaitable<bool> HttpSession::serve_one() {
   std::string sticky_cookie;
   const routing::CompiledServer* server =
       router->service->pick(req[http::field::cookie], &sticky_cookie);
-  if (!server) co_return co_await reply(LocalReason::kNoServer, can_keep);
+  if (!server) co_return co_await reply_no_server(req, target, can_keep);
   if (!sticky_cookie.empty()) {
     response_ops_.push_back(
         {middleware::HeaderOp::Kind::kAppend, "Set-Cookie", std::move(sticky_cookie)});
   }
 
+  proxy::ExchangeReport report;
   proxy::Exchange x{stream_,
                     buffer_,
                     parser,
@@ -231,8 +247,17 @@ awaitable<bool> HttpSession::serve_one() {
                     head_,
                     req.keep_alive(),
                     worker_.draining(),
-                    response_ops_};
-  co_return co_await proxy::forward(x);
+                    response_ops_,
+                    policy_,
+                    report};
+  const bool keep = co_await proxy::forward(x);
+  if (!policy_.breakers.empty()) {
+    auto now = std::chrono::steady_clock::now();
+    for (auto* b : policy_.breakers) {
+      b->record(now, report.status, report.upstream_failed, report.upstream_time);
+    }
+  }
+  co_return keep;
 }
 
 awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint) {

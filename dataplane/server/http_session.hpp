@@ -35,6 +35,9 @@ class HttpSession {
   awaitable<bool> serve_one();
   awaitable<bool> reply(LocalReason reason, bool keep_alive, std::string_view detail = {});
   awaitable<bool> reply(const middleware::Reply& r, bool keep_alive);
+  // The 503 for a service with no server that is up, or an errors middleware's page for it.
+  awaitable<bool> reply_no_server(const http::fields& req, std::string_view target,
+                                  bool keep_alive);
 
   Worker& worker_;
   Stream stream_;
@@ -52,6 +55,7 @@ class HttpSession {
   std::string raw_path_, raw_query_, origin_target_;
   std::vector<middleware::HeaderOp> response_ops_;
   std::vector<std::shared_ptr<void>> holds_;
+  middleware::ExchangePolicy policy_;
 };
 
 // Entry point for a freshly accepted connection.

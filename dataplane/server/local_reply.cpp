@@ -20,6 +20,10 @@ http::status status_for(LocalReason reason) {
       return http::status::request_header_fields_too_large;
     case LocalReason::kNotImplemented:
       return http::status::not_implemented;
+    case LocalReason::kRequestTooLarge:
+      return http::status::payload_too_large;
+    case LocalReason::kResponseTooLarge:
+      return http::status::internal_server_error;
   }
   return http::status::internal_server_error;
 }

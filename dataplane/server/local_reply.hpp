@@ -18,6 +18,8 @@ enum class LocalReason {
   kBadRequest,        // 400
   kHeadersTooLarge,   // 431
   kNotImplemented,    // 501: a transfer coding we do not know.
+  kRequestTooLarge,   // 413: a body over the buffering middleware's limit.
+  kResponseTooLarge,  // 500: a response over the buffering middleware's limit (as Traefik).
 };
 
 http::status status_for(LocalReason reason);

@@ -79,10 +79,111 @@ TEST(MiddlewareSpec, BadOptionsNameTheOptionAndWhy) {
             "sourcecriterion: set only one of ipStrategy, requestHeaderName, requestHost");
 }
 
+TEST(MiddlewareSpec, ExchangeMiddlewaresReadTraefikOptions) {
+  auto retry = parse("retry", {{"attempts", "4"}, {"initialinterval", "50ms"}});
+  ASSERT_TRUE(retry) << retry.error();
+  EXPECT_EQ(std::get<Retry>(*retry).attempts, 4u);
+  EXPECT_EQ(std::get<Retry>(*retry).initial_interval_ms, 50u);
+
+  auto cb = parse("circuitbreaker", {{"expression", "NetworkErrorRatio() > 0.5"},
+                                     {"checkperiod", "50ms"},
+                                     {"fallbackduration", "2s"},
+                                     {"recoveryduration", "1s"},
+                                     {"responsecode", "429"}});
+  ASSERT_TRUE(cb) << cb.error();
+  const auto& c = std::get<CircuitBreaker>(*cb);
+  EXPECT_EQ(c.check_period_ms, 50u);
+  EXPECT_EQ(c.fallback_ms, 2000u);
+  EXPECT_EQ(c.recovery_ms, 1000u);
+  EXPECT_EQ(c.response_code, 429u);
+
+  auto buf = parse("buffering", {{"maxrequestbodybytes", "1000"},
+                                 {"memrequestbodybytes", "100"},
+                                 {"maxresponsebodybytes", "2000"}});
+  ASSERT_TRUE(buf) << buf.error();
+  EXPECT_EQ(std::get<Buffering>(*buf).max_request_body, 1000u);
+  EXPECT_EQ(std::get<Buffering>(*buf).max_response_body, 2000u);
+
+  // `compress=true` as a label carries no option at all: Traefik's defaults.
+  auto z = parse("compress", {});
+  ASSERT_TRUE(z) << z.error();
+  EXPECT_EQ(std::get<Compress>(*z).encodings, (std::vector<std::string>{"zstd", "br", "gzip"}));
+  EXPECT_EQ(std::get<Compress>(*z).min_bytes, 1024u);
+  auto z2 = parse("compress", {{"excludedcontenttypes", "Text/Event-Stream, image/png"},
+                               {"encodings", "gzip"},
+                               {"minresponsebodybytes", "10"}});
+  ASSERT_TRUE(z2) << z2.error();
+  EXPECT_EQ(std::get<Compress>(*z2).excluded_types,
+            (std::vector<std::string>{"text/event-stream", "image/png"}));
+
+  auto errors = parse("errors", {{"status", "404,500-599"},
+                                 {"service", "pages"},
+                                 {"query", "/{status}.html"},
+                                 {"statusrewrites.502-504", "500"}});
+  ASSERT_TRUE(errors) << errors.error();
+  const auto& e = std::get<Errors>(*errors);
+  ASSERT_EQ(e.status.size(), 2u);
+  EXPECT_TRUE(e.status[1].contains(503) && !e.status[1].contains(404) && e.status[0].contains(404));
+  ASSERT_EQ(e.rewrites.size(), 1u);
+  EXPECT_EQ(e.rewrites[0].second, 500u);
+}
+
+TEST(MiddlewareSpec, ExchangeMiddlewaresRefuseBadOptionsByName) {
+  EXPECT_EQ(error_of("retry", {}), "attempts: required");
+  EXPECT_EQ(error_of("retry", {{"attempts", "0"}}), "attempts: '0' is not an integer from 1 to 10");
+  EXPECT_EQ(error_of("circuitbreaker", {}), "expression: required");
+  EXPECT_EQ(error_of("circuitbreaker", {{"expression", "NetworkErrorRatio() > "}}),
+            "expression: 'NetworkErrorRatio() > ': column 23: expected a number");
+  EXPECT_EQ(error_of("circuitbreaker", {{"expression", "Latency() > 3"}}),
+            "expression: 'Latency() > 3': column 1: expected NetworkErrorRatio(), "
+            "ResponseCodeRatio(from, to, dFrom, dTo) or LatencyAtQuantileMS(quantile)");
+  EXPECT_EQ(error_of("buffering", {{"retryexpression", "IsNetworkError() && Attempts() < 2"}}),
+            "retryexpression: not supported; use a retry middleware (it repeats requests whose "
+            "body was not sent)");
+  EXPECT_EQ(error_of("compress", {{"encodings", "gzip,deflate"}}),
+            "encodings: 'deflate': expected gzip, br or zstd");
+  EXPECT_EQ(
+      error_of("compress", {{"excludedcontenttypes", "a/b"}, {"includedcontenttypes", "c/d"}}),
+      "includedcontenttypes: excludedContentTypes and includedContentTypes exclude each "
+      "other");
+  EXPECT_EQ(error_of("errors", {{"status", "5xx"}, {"service", "s"}}),
+            "status: '5xx' is not a status code or range such as 500-599");
+  EXPECT_EQ(error_of("errors", {{"status", "500"}}), "service: required");
+  EXPECT_EQ(error_of("errors", {{"status", "500"}, {"service", "s"}, {"query", "x"}}),
+            "query: must start with '/'");
+}
+
+TEST(MiddlewareSpec, BreakerExpressionsEvaluateLikeTraefiks) {
+  struct Fixed : BreakerMetrics {
+    double ner = 0, codes = 0, latency = 0;
+    double network_error_ratio() const override { return ner; }
+    double response_code_ratio(int from, int to, int d_from, int d_to) const override {
+      return from == 500 && to == 600 && d_from == 0 && d_to == 600 ? codes : -1;
+    }
+    double latency_at_quantile_ms(double q) const override { return q == 50 ? latency : -1; }
+  } m;
+  auto e = BreakerExpression::parse(
+      "(NetworkErrorRatio() > 0.3 || ResponseCodeRatio(500, 600, 0, 600) >= 0.25) && "
+      "LatencyAtQuantileMS(50.0) < 1000");
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_FALSE((*e)->evaluate(m));
+  m.ner = 0.31;
+  EXPECT_TRUE((*e)->evaluate(m));
+  m.latency = 1000;
+  EXPECT_FALSE((*e)->evaluate(m));
+  m.latency = 10, m.ner = 0, m.codes = 0.25;
+  EXPECT_TRUE((*e)->evaluate(m));
+  for (const char* bad : {"NetworkErrorRatio() > 0.5 &&", "(NetworkErrorRatio() > 1",
+                          "ResponseCodeRatio(500, 600) > 0.5", "LatencyAtQuantileMS(0) > 1",
+                          "NetworkErrorRatio() 0.5", "NetworkErrorRatio() > 0.5 extra"}) {
+    EXPECT_FALSE(BreakerExpression::parse(bad)) << bad;
+  }
+}
+
 TEST(MiddlewareSpec, TypesNotImplementedAreRefusedByName) {
-  auto e = error_of("compress", {});
+  auto e = error_of("grpcweb", {});
   EXPECT_TRUE(
-      e.starts_with("middleware type 'compress' is not implemented by this version of "
+      e.starts_with("middleware type 'grpcweb' is not implemented by this version of "
                     "Wharf (implemented: addprefix, basicauth,"))
       << e;
   // And options of implemented types that Wharf cannot honour yet are refused by name.

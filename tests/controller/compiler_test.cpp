@@ -106,7 +106,7 @@ TEST(Compiler, MiddlewaresAreCheckedAndOnlyRoutersUsingABadOneAreRejected) {
   p.services.push_back(service("s"));
   p.middlewares.push_back(middleware("hsts", "headers", {{"stsseconds", "300"}}));
   p.middlewares.push_back(middleware("auth", "basicauth", {{"users", "bob:plaintext"}}));
-  p.middlewares.push_back(middleware("fa", "compress", {}));
+  p.middlewares.push_back(middleware("fa", "grpcweb", {}));
   p.middlewares.push_back(middleware("loop", "chain", {{"middlewares", "hsts,loop"}}));
   p.middlewares.push_back(middleware("secure", "chain", {{"middlewares", "hsts,strip@file"}}));
   auto ok = router("ok", "Host(`ok`)", "s");
@@ -133,11 +133,41 @@ TEST(Compiler, MiddlewaresAreCheckedAndOnlyRoutersUsingABadOneAreRejected) {
             "container app-1: basicauth.users: user 'bob': unsupported hash (use bcrypt, $apr1$, "
             "$1$, $5$, $6$ or {SHA}; plain text is refused)");
   EXPECT_TRUE(why["middleware fa@docker"].starts_with(
-      "container app-1: middleware type 'compress' is not implemented"))
+      "container app-1: middleware type 'grpcweb' is not implemented"))
       << why["middleware fa@docker"];
   EXPECT_EQ(why["router with-auth@docker"], "uses middleware auth@docker, which was rejected");
   EXPECT_EQ(why["router with-fa@docker"], "uses middleware fa@docker, which was rejected");
   EXPECT_EQ(why["router looping@docker"], "uses chain cycle: loop@docker → loop@docker");
+  EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
+}
+
+TEST(Compiler, AnErrorsMiddlewareNeedsAServiceThatMadeItIntoTheTable) {
+  model::ProviderConfig docker, file;
+  docker.services.push_back(service("app"));
+  docker.services.push_back(service("broken"));
+  docker.services.back().errors.push_back("label port=x: not a port");
+  docker.middlewares.push_back(
+      middleware("pages", "errors", {{"status", "500-599"}, {"service", "pages@file"}}));
+  docker.middlewares.push_back(
+      middleware("missing", "errors", {{"status", "404"}, {"service", "nowhere"}}));
+  docker.middlewares.push_back(
+      middleware("rejected", "errors", {{"status", "404"}, {"service", "broken"}}));
+  auto ok = router("ok", "Host(`ok`)", "app");
+  ok.middlewares = {"pages"};
+  auto bad = router("bad", "Host(`bad`)", "app");
+  bad.middlewares = {"missing"};
+  docker.routers = {ok, bad};
+  file.services.push_back(service("pages"));
+  auto t = compile({{"docker", docker}, {"file", file}});
+  std::map<std::string, std::string> why;
+  for (const auto& d : t.diagnostics) why[d.kind + " " + d.name] = d.message;
+  EXPECT_EQ(why["middleware missing@docker"],
+            "container app-1: errors.service: nowhere@docker does not exist");
+  EXPECT_EQ(why["middleware rejected@docker"],
+            "container app-1: errors.service: broken@docker was rejected");
+  EXPECT_EQ(why["router bad@docker"], "uses middleware missing@docker, which was rejected");
+  ASSERT_EQ(t.routers.size(), 1u);
+  EXPECT_EQ(t.routers[0].name, "ok@docker");
   EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
 }
 

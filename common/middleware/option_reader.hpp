@@ -1,0 +1,179 @@
+#pragma once
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "middleware/spec.hpp"
+#include "model/routing_table.hpp"
+#include "text/split_list.hpp"
+
+// The option reader the middleware spec parsers share (spec.cpp, spec_exchange.cpp); not for
+// use outside common/middleware.
+namespace wharf::middleware::detail {
+
+using model::Error;
+using model::Result;
+
+// Reads one middleware's options; every reader records the first problem, naming the option,
+// and `finish` refuses options nobody read (a typo must not silently drop a setting).
+class Reader {
+ public:
+  explicit Reader(const Options& options) : options_(options), used_(options.size(), false) {}
+
+  // The value of `key`, or nullptr.
+  const std::string* find(std::string_view key) {
+    for (std::size_t i = options_.size(); i-- > 0;) {
+      if (options_[i].first == key) {
+        used_[i] = true;
+        return &options_[i].second;
+      }
+    }
+    return nullptr;
+  }
+  // Every option under "prefix.", in order, with the prefix removed.
+  std::vector<std::pair<std::string, std::string>> under(std::string_view prefix) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i = 0; i < options_.size(); ++i) {
+      const auto& k = options_[i].first;
+      if (k.size() > prefix.size() + 1 && k.starts_with(prefix) && k[prefix.size()] == '.') {
+        used_[i] = true;
+        out.emplace_back(k.substr(prefix.size() + 1), options_[i].second);
+      }
+    }
+    return out;
+  }
+
+  void fail(std::string_view key, const std::string& why) {
+    if (error_.empty()) error_ = std::string(key) + ": " + why;
+  }
+
+  void string(std::string_view key, std::string& out) {
+    if (auto v = find(key)) out = *v;
+  }
+  void list(std::string_view key, std::vector<std::string>& out) {
+    if (auto v = find(key)) out = text::split_list(*v);
+  }
+  void boolean(std::string_view key, bool& out) {
+    auto v = find(key);
+    if (!v) return;
+    std::string s = *v;
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (s == "true" || s == "1") {
+      out = true;
+    } else if (s == "false" || s == "0") {
+      out = false;
+    } else {
+      fail(key, "'" + *v + "' is not a boolean (true or false)");
+    }
+  }
+  template <typename Int>
+  void integer(std::string_view key, Int& out, Int min, Int max) {
+    auto v = find(key);
+    if (!v) return;
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc{} || end != v->data() + v->size() || n < static_cast<std::int64_t>(min) ||
+        n > static_cast<std::int64_t>(max)) {
+      fail(key, "'" + *v + "' is not an integer from " + std::to_string(min) + " to " +
+                    std::to_string(max));
+      return;
+    }
+    out = static_cast<Int>(n);
+  }
+  // Go durations as Traefik takes them ("1s", "500ms", "1m"), or a bare number of seconds.
+  void duration_ms(std::string_view key, std::uint64_t& out) {
+    auto v = find(key);
+    if (!v) return;
+    std::string_view s = *v;
+    double n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    std::string_view unit(end, s.data() + s.size() - end);
+    static const std::map<std::string_view, double> kScale = {
+        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
+    auto it = kScale.find(unit);
+    if (ec != std::errc{} || it == kScale.end() || !(n > 0) || n * it->second > 1e12) {
+      fail(key, "'" + *v + "' is not a positive duration such as 1s, 500ms or 1m");
+      return;
+    }
+    out = static_cast<std::uint64_t>(std::llround(n * it->second));
+    if (out == 0) out = 1;
+  }
+  Regex regex(std::string_view key, const std::string& text) {
+    try {
+      return std::make_shared<const boost::regex>(text, boost::regex::perl);
+    } catch (const boost::regex_error& e) {
+      fail(key, "bad regular expression '" + text + "': " + e.what());
+      return nullptr;
+    }
+  }
+  // A required absolute path (addprefix.prefix, replacepath.path).
+  void path(std::string_view key, std::string& out) {
+    string(key, out);
+    if (out.empty()) return fail(key, "required");
+    if (out.front() != '/') fail(key, "must start with '/'");
+  }
+  // A required regular expression.
+  Regex required_regex(std::string_view key) {
+    std::string text;
+    string(key, text);
+    if (text.empty()) {
+      fail(key, "required");
+      return nullptr;
+    }
+    return regex(key, text);
+  }
+  void cidrs(std::string_view key, std::vector<model::Cidr>& out) {
+    auto v = find(key);
+    if (!v) return;
+    for (const auto& part : text::split_list(*v)) {
+      auto c = model::Cidr::parse(part);
+      if (!c) return fail(key, c.error());
+      out.push_back(*c);
+    }
+  }
+  void ip_strategy(const std::string& prefix, IpStrategy& s) {
+    integer<std::uint32_t>(prefix + ".depth", s.depth, 0, 64);
+    cidrs(prefix + ".excludedips", s.excluded);
+    if (find(prefix + ".ipv6subnet")) fail(prefix + ".ipv6subnet", "not supported by Wharf");
+    if (s.depth > 0 && !s.excluded.empty())
+      fail(prefix, "depth and excludedIPs exclude each other");
+  }
+  void source_criterion(SourceCriterion& c) {
+    ip_strategy("sourcecriterion.ipstrategy", c.ip);
+    string("sourcecriterion.requestheadername", c.header);
+    boolean("sourcecriterion.requesthost", c.host);
+    int n = (c.ip.depth > 0 || !c.ip.excluded.empty()) + !c.header.empty() + c.host;
+    if (n > 1)
+      fail("sourcecriterion", "set only one of ipStrategy, requestHeaderName, requestHost");
+  }
+
+  Result<Spec> finish(Spec spec) {
+    for (std::size_t i = 0; i < options_.size() && error_.empty(); ++i) {
+      if (!used_[i]) error_ = options_[i].first + ": unknown option";
+    }
+    if (!error_.empty()) return Error{error_};
+    return spec;
+  }
+
+ private:
+  const Options& options_;
+  std::vector<bool> used_;
+  std::string error_;
+};
+
+inline void require(Reader& r, std::string_view key, bool present) {
+  if (!present) r.fail(key, "required");
+}
+
+// The spec of the types that act on the exchange with the server (spec_exchange.cpp), or
+// nothing when `type` is not one of them.
+std::optional<Spec> parse_exchange_type(std::string_view type, Reader& r);
+
+}  // namespace wharf::middleware::detail

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "dataplane/middleware/middleware.hpp"
+#include "dataplane/net.hpp"
+#include "dataplane/proxy/upstream_pool.hpp"
+
+namespace wharf::dataplane::proxy {
+
+// What the errors middleware needs to know of the request whose answer it replaces; the rest
+// of the request (its cookies and credentials among them) is not sent to the page's service.
+struct PageQuery {
+  std::string_view host;             // The client's Host header.
+  std::string_view url;              // The request target, for {url}.
+  std::string_view accept;           // Accept, so the page service can pick HTML or JSON.
+  std::string_view accept_language;  // Accept-Language, for a translated page.
+};
+
+// Traefik's errors middleware: when one of the router's errors middlewares takes `status`
+// (the innermost first), its page is fetched from its service at `query` ({status},
+// {originalStatus} and {url} filled in) and becomes the answer, under the original status
+// or the one statusRewrites names. Nothing when no middleware takes the status or the page
+// could not be had: the caller then answers as it would have.
+awaitable<std::optional<middleware::Reply>> find_error_page(
+    const middleware::ExchangePolicy& policy, unsigned status, const PageQuery& q,
+    UpstreamPool& pool, const asio::any_io_executor& executor);
+
+}  // namespace wharf::dataplane::proxy

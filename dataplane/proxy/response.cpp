@@ -1,0 +1,142 @@
+#include "dataplane/proxy/response.hpp"
+
+#include <algorithm>
+
+#include "dataplane/proxy/body_relay.hpp"
+#include "dataplane/proxy/encoder.hpp"
+#include "dataplane/proxy/wire.hpp"
+#include "dataplane/server/local_reply.hpp"
+#include "log/log.hpp"
+#include "text/split_list.hpp"
+
+namespace wharf::dataplane::proxy {
+namespace {
+
+using ms = std::chrono::milliseconds;
+
+// The coding a compress middleware applies to this response, or none (Traefik's criteria,
+// plus RFC 9111 section 5.2.2.6: a response marked no-transform is left as it is).
+Encoding pick_encoding(const wharf::middleware::Compress& c, const RequestFacts& req,
+                       const http::response_header<>& res, std::optional<std::uint64_t> length) {
+  const unsigned status = res.result_int();
+  if (status == 204 || status == 304 || status == 206 || status < 200) return Encoding::kNone;
+  if (res.count(http::field::content_encoding) || res.count(http::field::content_range)) {
+    return Encoding::kNone;
+  }
+  if (length && *length < c.min_bytes) return Encoding::kNone;
+  for (auto cc : text::split_list(res[http::field::cache_control])) {
+    if (beast::iequals(cc, "no-transform")) return Encoding::kNone;
+  }
+  const std::string type = wharf::middleware::media_type(res[http::field::content_type]);
+  auto listed = [&](const std::vector<std::string>& l) {
+    return std::find(l.begin(), l.end(), type) != l.end();
+  };
+  // gRPC frames its own messages and never takes a content coding from a proxy.
+  if (type.starts_with("application/grpc")) return Encoding::kNone;
+  if (!c.included_types.empty() ? !listed(c.included_types) : listed(c.excluded_types)) {
+    return Encoding::kNone;
+  }
+  return negotiate(req.accept_encoding ? &*req.accept_encoding : nullptr, c.encodings,
+                   c.default_encoding);
+}
+
+// A compressed body is a different representation: a strong validator no longer applies to
+// it (RFC 9110 section 8.8.1), so it becomes weak, as nginx does.
+void weaken_etag(http::response_header<>& res) {
+  auto etag = res[http::field::etag];
+  if (!etag.empty() && !etag.starts_with("W/"))
+    res.set(http::field::etag, "W/" + std::string(etag));
+}
+
+}  // namespace
+
+awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+                                          ResponseParser& rp, const RequestFacts& req) {
+  const bool upstream_keep_alive = rp.get().keep_alive();
+  std::optional<std::uint64_t> length;
+  if (auto cl = rp.content_length()) length = *cl;
+  const bool body_follows = !rp.is_done();
+  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+  const std::uint64_t limit = x.policy.max_response_body;
+  x.report.status = rp.get().result_int();
+  if (limit != 0 && body_follows && length && *length > limit) {
+    // Traefik's buffering answers 500 for a response over maxResponseBodyBytes; the body is
+    // left unread, so the upstream connection is not reused.
+    log::warn("service " + x.service.name + ": response of " + std::to_string(*length) +
+              " bytes is over the buffering limit of " + std::to_string(limit));
+    x.report.status = 500;
+    auto ec = co_await server::write_local_reply(x.client, server::LocalReason::kResponseTooLarge,
+                                                 req.version, keep, req.head);
+    co_return ResponseOutcome{keep && !ec, false};
+  }
+
+  http::response<http::empty_body> res;
+  // The parser keeps its framing state apart from the fields, so the head can be moved out.
+  res.base() = std::move(rp.get().base());
+  strip_hop_by_hop(res);
+  middleware::apply(x.response_ops, res.base());
+  res.version(req.version >= 11 ? 11 : 10);
+  std::unique_ptr<Encoder> encoder;
+  if (x.policy.compress && body_follows) {
+    auto e = pick_encoding(*x.policy.compress, req, res.base(), length);
+    if (e != Encoding::kNone) {
+      encoder = make_encoder(e);
+      res.erase(http::field::content_length);
+      res.set(http::field::content_encoding, token(e));
+      res.insert(http::field::vary, "Accept-Encoding");
+      weaken_etag(res.base());
+    }
+  }
+  if ((encoder || !length) && body_follows) {
+    // A body whose length is not known ahead (close-delimited upstream, or compressed here) is
+    // framed as chunked for HTTP/1.1 clients so their connection can stay open; HTTP/1.0
+    // clients get it close-delimited.
+    if (req.version >= 11) {
+      res.chunked(true);
+    } else {
+      keep = false;
+    }
+  }
+  res.keep_alive(keep);
+
+  std::string& wire = x.head_buffer;
+  write_head(res.base(), wire);
+  // Set by the body relay, which may bypass the parser (so rp.is_done() is not the answer).
+  bool response_complete = !body_follows;
+  x.client.expires_after(ms(x.timeouts.body_idle_ms));
+  const auto up_idle = ms(x.service.timeouts.body_idle_ms);
+  const auto client_idle = ms(x.timeouts.body_idle_ms);
+  if (!body_follows) {
+    if (co_await write_body_part(x.client, wire, nullptr, 0, false, false)) keep = false;
+  } else {
+    RelayResult r;
+    if (encoder) {
+      std::string scratch;
+      r = co_await relay_encoded(up, up_buffer, rp, up_idle, x.client, wire, res.chunked(),
+                                 client_idle, x.relay_buffer, *encoder, scratch, limit);
+    } else {
+      r = co_await relay_body(up, up_buffer, rp, up_idle, x.client, wire, res.chunked(),
+                              client_idle, x.relay_buffer, /*bypass_parser=*/true, limit);
+    }
+    x.report.response_bytes = r.bytes;
+    response_complete = r.status == RelayStatus::kOk;
+    if (r.status == RelayStatus::kTooLarge) {
+      log::warn("service " + x.service.name + ": response body over the buffering limit of " +
+                std::to_string(limit) + " bytes");
+      if (!wire.empty()) {
+        // The head had not gone out yet: the client can still be told properly.
+        x.report.status = 500;
+        auto ec = co_await server::write_local_reply(
+            x.client, server::LocalReason::kResponseTooLarge, req.version, keep, req.head);
+        co_return ResponseOutcome{keep && !ec, false};
+      }
+    }
+    // The response head is out, so no local reply can follow; closing tells the client the
+    // body is incomplete.
+    if (r.status != RelayStatus::kOk) keep = false;
+  }
+  co_return ResponseOutcome{keep,
+                            response_complete && upstream_keep_alive && up_buffer.size() == 0};
+}
+
+}  // namespace wharf::dataplane::proxy

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "dataplane/net.hpp"
+#include "dataplane/proxy/exchange.hpp"
+
+namespace wharf::dataplane::proxy {
+
+using ResponseParser = http::response_parser<http::buffer_body>;
+
+// What the exchange still needs to know about the client's request once its fields have been
+// moved into the upstream request.
+struct RequestFacts {
+  bool head = false;
+  unsigned version = 11;
+  bool expect_continue = false;
+  bool upgrade = false;
+  bool idempotent = false;
+  std::string forwarded;  // X-Forwarded-* and X-Real-IP lines for the upstream head.
+  // For compress and errors, captured only when a middleware asked for them.
+  std::optional<std::string> accept_encoding;  // Absent header ≠ empty header.
+  std::string host, accept, accept_language;
+  std::string url;  // The target as sent upstream: Exchange::target may point into the moved
+                    // request head, so it is not read after upstream_head().
+};
+
+struct ResponseOutcome {
+  bool client_keep_alive = false;  // The client connection may carry another request.
+  bool upstream_reusable = false;  // The upstream connection may go back to the pool.
+};
+
+// Relays the response whose head is in `rp` to the client: hop-by-hop fields out, the
+// middlewares' header changes in, the body streamed (compressed when a compress middleware
+// and the client agree on a coding), and the buffering middleware's response limit enforced.
+awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+                                          ResponseParser& rp, const RequestFacts& req);
+
+}  // namespace wharf::dataplane::proxy
