@@ -69,8 +69,9 @@ class Stream {
     return tcp_.async_write_some(buffers, std::forward<Token>(token));
   }
 
-  // Switches to TLS as the server: the TCP stream moves under an SSL stream made from `ctx`.
-  // The handshake is then run by the caller (Tls::async_handshake with the bytes already read).
+  // Switches to TLS: the TCP stream moves under an SSL stream made from `ctx`. The handshake is
+  // then run by the caller: as the server with the bytes already read (a client connection),
+  // or as the client (proxy::start_client_tls, to an https:// server).
   Tls& start_tls(asio::ssl::context& ctx) {
     tls_ = std::make_unique<Tls>(std::move(tcp_), ctx);
     return *tls_;

@@ -128,8 +128,10 @@ void write_table(Writer& w, const model::RoutingTable& t) {
       put_pairs(w, "headers", h->headers);
       w.Key("status");
       w.Uint(h->status);
+      if (!h->scheme.empty()) put(w, "scheme", h->scheme);
       w.EndObject();
     }
+    if (!s.transport.empty()) put(w, "transport", s.transport);
     if (s.sticky) {
       const auto& c = *s.sticky;
       w.Key("sticky");
@@ -171,6 +173,20 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     put(w, "key_pem", c.key_pem);
     w.Key("default");
     w.Bool(c.is_default);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("transports");
+  w.StartArray();
+  for (const auto& tr : t.transports) {
+    w.StartObject();
+    put(w, "name", tr.name);
+    put(w, "server_name", tr.server_name);
+    w.Key("insecure_skip_verify");
+    w.Bool(tr.insecure_skip_verify);
+    put_strings(w, "root_cas", tr.root_cas);
+    put(w, "cert_pem", tr.cert_pem);
+    put(w, "key_pem", tr.key_pem);
     w.EndObject();
   }
   w.EndArray();
@@ -339,6 +355,7 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                            r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
                                   }) &&
                          r.string(e, "strategy", p, s.strategy, false) &&
+                         r.string(e, "transport", p, s.transport, false) &&
                          r.nested(e, "health_check", p,
                                   [&](const Value& o, const std::string& q) {
                                     auto& h = s.health_check.emplace();
@@ -349,7 +366,8 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                            r.string(o, "hostname", q, h.hostname, false) &&
                                            r.number(o, "port", q, h.port) &&
                                            r.pairs(o, "headers", q, h.headers) &&
-                                           r.number(o, "status", q, h.status);
+                                           r.number(o, "status", q, h.status) &&
+                                           r.string(o, "scheme", q, h.scheme, false);
                                   }) &&
                          r.nested(e, "sticky", p, [&](const Value& st, const std::string& q) {
                            return r.nested(
@@ -379,6 +397,16 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.string(e, "cert_pem", p, c.cert_pem, true) &&
                          r.string(e, "key_pem", p, c.key_pem, true) &&
                          r.boolean(e, "default", p, c.is_default);
+                }) &&
+         r.each(v, "transports", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& tr = t.transports.emplace_back();
+                  return r.string(e, "name", p, tr.name, true) &&
+                         r.string(e, "server_name", p, tr.server_name, false) &&
+                         r.boolean(e, "insecure_skip_verify", p, tr.insecure_skip_verify) &&
+                         r.strings(e, "root_cas", p, tr.root_cas) &&
+                         r.string(e, "cert_pem", p, tr.cert_pem, false) &&
+                         r.string(e, "key_pem", p, tr.key_pem, false);
                 }) &&
          r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
            auto& d = t.diagnostics.emplace_back();

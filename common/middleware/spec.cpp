@@ -134,7 +134,7 @@ Spec read_forward_auth(Reader& r) {
   if (f.address.empty()) {
     r.fail("address", "required");
   } else if (auto a = model::parse_server_url(f.address); !a) {
-    r.fail("address", a.error() + " (an https auth server is not supported yet)");
+    r.fail("address", a.error());
   }
   r.boolean("trustforwardheader", f.trust_forward_header);
   r.list("authresponseheaders", f.response_headers);
@@ -144,8 +144,15 @@ Spec read_forward_auth(Reader& r) {
   r.list("authrequestheaders", f.request_headers);
   r.list("addauthcookiestoresponse", f.response_cookies);
   r.boolean("preserverequestmethod", f.preserve_method);
-  for (const auto* key : {"tls.ca", "tls.cert", "tls.key", "tls.insecureskipverify", "forwardbody",
-                          "maxbodysize", "headerfield", "preservelocationheader"}) {
+  r.boolean("tls.insecureskipverify", f.insecure_skip_verify);
+  for (const auto* key : {"tls.ca", "tls.cert", "tls.key"}) {
+    if (r.find(key)) {
+      r.fail(key,
+             "not supported by Wharf yet (the data plane reads no files; use a CA the "
+             "system trusts, or tls.insecureSkipVerify)");
+    }
+  }
+  for (const auto* key : {"forwardbody", "maxbodysize", "headerfield", "preservelocationheader"}) {
     if (r.find(key)) r.fail(key, "not supported by Wharf yet");
   }
   return f;

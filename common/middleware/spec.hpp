@@ -126,6 +126,7 @@ struct ForwardAuth {
   std::vector<std::string> request_headers;   // authRequestHeaders: empty sends them all
   std::vector<std::string> response_cookies;  // addAuthCookiesToResponse
   bool preserve_method = false;               // preserveRequestMethod (else GET)
+  bool insecure_skip_verify = false;          // tls.insecureSkipVerify (https addresses)
 };
 
 struct Chain {

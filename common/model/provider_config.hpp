@@ -37,9 +37,25 @@ struct ConfigService {
   std::string strategy = "wrr";
   std::optional<StickyCookie> sticky;
   std::optional<HealthCheck> health_check;
+  std::string transport;  // A servers transport: "name" (same provider) or "name@provider".
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigService&) const = default;
+};
+
+// A servers transport (the file provider's `http.serversTransports`): PEM already read from
+// the files named and checked, or carrying why not.
+struct ConfigTransport {
+  std::string name;
+  std::string server_name;
+  bool insecure_skip_verify = false;
+  std::vector<std::string> root_cas;
+  std::string cert_pem, key_pem;
+  // forwardingTimeouts; 0: unset. They become the timeouts of the services using it.
+  std::uint32_t dial_timeout_ms = 0, response_header_timeout_ms = 0;
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigTransport&) const = default;
 };
 
 // Middlewares are carried through with Traefik's type name and raw options; the data plane
@@ -71,6 +87,7 @@ struct ProviderConfig {
   std::vector<ConfigService> services;
   std::vector<ConfigMiddleware> middlewares;
   std::vector<ConfigCertificate> certificates;
+  std::vector<ConfigTransport> transports;
   // Problems not owned by one router or service (a container whose `enable` label is not a
   // boolean, a file that does not parse); reported as they are.
   std::vector<Diagnostic> diagnostics;

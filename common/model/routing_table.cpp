@@ -17,6 +17,13 @@ const Service* RoutingTable::find_service(std::string_view name) const {
   return nullptr;
 }
 
+const ServersTransport* RoutingTable::find_transport(std::string_view name) const {
+  for (const auto& t : transports) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
 const EntryPoint* RoutingTable::find_entrypoint(std::string_view name) const {
   for (const auto& e : entrypoints) {
     if (e.name == name) return &e;
@@ -25,14 +32,21 @@ const EntryPoint* RoutingTable::find_entrypoint(std::string_view name) const {
 }
 
 Result<ServerAddress> parse_server_url(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
   auto bad = [&](std::string why) {
     return Error{"server url '" + std::string(url) + "': " + why};
   };
-  if (url.substr(0, kScheme.size()) != kScheme) return bad("only http:// is supported");
-  auto rest = url.substr(kScheme.size());
-  rest = rest.substr(0, rest.find_first_of("/?#"));
   ServerAddress out;
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    out.tls = true;
+    out.port = 443;
+  } else {
+    return bad("expected http:// or https://");
+  }
+  rest = rest.substr(0, rest.find_first_of("/?#"));
   std::string_view port;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
@@ -60,10 +74,11 @@ Result<ServerAddress> parse_server_url(std::string_view url) {
   return out;
 }
 
-std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port) {
+std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port,
+                                             std::string_view scheme) {
   if (port < 1 || port > 65535 || !IpAddress::parse(ip)) return std::nullopt;
   bool v6 = ip.find(':') != std::string_view::npos;
-  return "http://" + (v6 ? "[" + std::string(ip) + "]" : std::string(ip)) + ":" +
+  return std::string(scheme) + "://" + (v6 ? "[" + std::string(ip) + "]" : std::string(ip)) + ":" +
          std::to_string(port);
 }
 
@@ -85,6 +100,9 @@ std::string service_options_problem(const std::string& strategy,
     if (h->port > 65535) return "healthCheck.port must be at most 65535";
     if (h->status != 0 && (h->status < 100 || h->status > 599)) {
       return "healthCheck.status must be an HTTP status";
+    }
+    if (!h->scheme.empty() && h->scheme != "http" && h->scheme != "https") {
+      return "healthCheck.scheme '" + h->scheme + "': expected http or https";
     }
     if (h->method.empty() || h->method.find_first_of(" \r\n") != std::string::npos) {
       return "healthCheck.method '" + h->method + "' is not a method";
@@ -133,6 +151,20 @@ Result<bool> validate(const RoutingTable& table) {
     }
     if (auto why = service_options_problem(s.strategy, s.sticky, s.health_check); !why.empty()) {
       return Error{"service '" + s.name + "': " + why};
+    }
+    if (!s.transport.empty() && !table.find_transport(s.transport)) {
+      return Error{"service '" + s.name + "' uses servers transport '" + s.transport +
+                   "', which is not defined"};
+    }
+  }
+  names.clear();
+  for (const auto& t : table.transports) {
+    if (t.name.empty()) return Error{"servers transport with an empty name"};
+    if (!names.insert(t.name).second) {
+      return Error{"servers transport '" + t.name + "' is defined twice"};
+    }
+    if (t.cert_pem.empty() != t.key_pem.empty()) {
+      return Error{"servers transport '" + t.name + "': a client certificate needs its key"};
     }
   }
   names.clear();

@@ -57,7 +57,7 @@ struct Router {
 };
 
 struct Server {
-  std::string url;  // "http://host:port"; the path part is not used.
+  std::string url;  // "http://host:port" or "https://host:port"; the path part is not used.
   std::uint32_t weight = 1;
   bool operator==(const Server&) const = default;
 };
@@ -94,7 +94,21 @@ struct HealthCheck {
   std::uint32_t port = 0;  // 0: the server's own port.
   std::vector<std::pair<std::string, std::string>> headers;
   std::uint32_t status = 0;
+  std::string scheme;  // "http" or "https"; empty: the server's own.
   bool operator==(const HealthCheck&) const = default;
+};
+
+// Traefik's serversTransport: how the data plane talks TLS to the https:// servers of the
+// services that name it. Without one, a server's certificate is verified against the system's
+// trust store and the host of its URL.
+struct ServersTransport {
+  std::string name;                   // Qualified, e.g. "internal-ca@file".
+  std::string server_name;            // SNI and the name the certificate must carry; empty:
+                                      // the server URL's host.
+  bool insecure_skip_verify = false;  // Any certificate is accepted (self-signed backends).
+  std::vector<std::string> root_cas;  // PEM; empty: the system's trust store.
+  std::string cert_pem, key_pem;      // A client certificate for mutual TLS; empty: none.
+  bool operator==(const ServersTransport&) const = default;
 };
 
 struct Service {
@@ -107,6 +121,7 @@ struct Service {
   std::string strategy = "wrr";
   std::optional<StickyCookie> sticky;
   std::optional<HealthCheck> health_check;
+  std::string transport;  // A ServersTransport's name; empty: the default.
   bool operator==(const Service&) const = default;
 };
 
@@ -151,23 +166,27 @@ struct RoutingTable {
   std::vector<Middleware> middlewares;
   std::vector<Certificate> certificates;
   std::vector<Diagnostic> diagnostics;
+  std::vector<ServersTransport> transports;
   bool operator==(const RoutingTable&) const = default;
 
   const Service* find_service(std::string_view name) const;
+  const ServersTransport* find_transport(std::string_view name) const;
   const EntryPoint* find_entrypoint(std::string_view name) const;
 };
 
-// Parsed "http://host:port" server address.
+// Parsed "http://host:port" or "https://host:port" server address.
 struct ServerAddress {
   std::string host;  // Without brackets for IPv6.
   std::uint16_t port = 80;
+  bool tls = false;  // https: the port defaults to 443.
 };
 Result<ServerAddress> parse_server_url(std::string_view url);
 
 // "http://10.0.0.5:8080" or "http://[fd00::5]:8080" for an address providers report (a
 // container's, an endpoint's); nothing when it is not an IP literal or the port is out of range,
 // so a provider's odd data can never produce a server URL the data plane refuses.
-std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port);
+std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t port,
+                                             std::string_view scheme = "http");
 
 // Why a service's load-balancing options are unusable, or empty when they are fine; the
 // translators report it against the label or line, validate() refuses the table with it.

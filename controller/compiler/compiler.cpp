@@ -92,6 +92,25 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   // One default certificate per table: the first provider (by name) that sets one wins.
   bool has_default = false;
   std::string has_default_from;
+  // Servers transports first: services name them.
+  std::map<std::string, const model::ConfigTransport*> transports;
+  std::set<std::string> rejected_transports;
+  for (const auto& [provider, config] : providers) {
+    std::set<std::string> seen;
+    for (const auto& t : config.transports) {
+      auto name = qualify(t.name, provider);
+      std::vector<std::string> errors = t.errors;
+      if (auto bad_name = name_problem(t.name, seen); !bad_name.empty()) errors = {bad_name};
+      if (!errors.empty()) {
+        rejected_transports.insert(name);
+        table.diagnostics.push_back({"transport", name, join_errors(errors)});
+        continue;
+      }
+      transports[name] = &t;
+      table.transports.push_back(
+          {name, t.server_name, t.insecure_skip_verify, t.root_cas, t.cert_pem, t.key_pem});
+    }
+  }
   for (const auto& [provider, config] : providers) {
     std::set<std::string> seen;
     for (const auto& s : config.services) {
@@ -101,6 +120,12 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       if (auto why = model::service_options_problem(s.strategy, s.sticky, s.health_check);
           !why.empty()) {
         errors.push_back((s.source.empty() ? "" : s.source + ": ") + why);
+      }
+      const std::string transport = s.transport.empty() ? "" : qualify(s.transport, provider);
+      if (rejected_transports.count(transport)) {
+        errors.push_back("uses servers transport " + transport + ", which was rejected");
+      } else if (!transport.empty() && !transports.count(transport)) {
+        errors.push_back("uses servers transport " + transport + ", which does not exist");
       }
       if (!bad_name.empty() || !errors.empty()) {
         idx.rejected_services.insert(name);
@@ -116,6 +141,16 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       out.strategy = s.strategy;
       out.sticky = s.sticky;
       out.health_check = s.health_check;
+      out.transport = transport;
+      if (!transport.empty()) {
+        // The transport's forwardingTimeouts are its services' timeouts (Traefik keeps them
+        // on the transport; the data plane keeps them per service).
+        const auto& t = *transports.at(transport);
+        if (t.dial_timeout_ms) out.timeouts.connect_ms = t.dial_timeout_ms;
+        if (t.response_header_timeout_ms) {
+          out.timeouts.response_header_ms = t.response_header_timeout_ms;
+        }
+      }
       table.services.push_back(std::move(out));
     }
   }
@@ -199,6 +234,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   std::sort(table.services.begin(), table.services.end(), by_name);
   std::sort(table.certificates.begin(), table.certificates.end(), by_name);
   std::sort(table.middlewares.begin(), table.middlewares.end(), by_name);
+  std::sort(table.transports.begin(), table.transports.end(), by_name);
   std::stable_sort(table.diagnostics.begin(), table.diagnostics.end(),
                    [](const auto& a, const auto& b) {
                      return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);

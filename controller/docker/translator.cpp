@@ -52,6 +52,7 @@ struct ContainerConfig {
   std::map<std::string, ConfigService> services;
   std::map<std::string, ConfigMiddleware> middlewares;
   std::map<std::string, const Label*> port_labels;  // Service name → its server.port label.
+  std::set<std::string> https_services;             // server.scheme=https.
   std::map<std::string, const Label*> rule_labels;  // Router name → its rule label.
   std::string network;
   const Label* network_label = nullptr;
@@ -89,15 +90,20 @@ void service_option(ConfigService& s, const Label& l, const std::string& opt, Co
   if (opt == "server.port") {
     cc.port_labels[s.name] = &l;
   } else if (opt == "server.scheme") {
-    if (l.value != "http") {
-      s.errors.push_back(label_error(l, "only the http scheme is supported to reach servers"));
+    if (l.value == "https") {
+      cc.https_services.insert(s.name);
+    } else if (l.value != "http") {
+      s.errors.push_back(label_error(l, "expected http or https"));
     }
+  } else if (opt == "serverstransport") {
+    // Transports are defined in the file provider (labels cannot carry CA files): name one
+    // as `name@file`.
+    s.transport = l.value;
   } else if (opt == "passhostheader") {
     read_bool(l, s.pass_host_header, s.errors);
   } else if (auto why = load_balancer_option(s, opt, l.value)) {
     if (!why->empty()) s.errors.push_back(label_error(l, *why));
-  } else if (opt.starts_with("responseforwarding.") || opt == "serverstransport" ||
-             opt == "server.weight") {
+  } else if (opt.starts_with("responseforwarding.") || opt == "server.weight") {
     // Accepted so existing Traefik labels keep their routers; not acted on yet
     // (docs/controller.md lists them).
   } else {
@@ -223,7 +229,8 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       s.errors.push_back(ip.error());
       continue;
     }
-    auto url = model::server_url_for_ip(*ip, port);
+    auto url =
+        model::server_url_for_ip(*ip, port, cc.https_services.count(name) ? "https" : "http");
     if (!url) {
       s.errors.push_back("container " + c.name + ": '" + *ip + "' is not an IP address");
       continue;

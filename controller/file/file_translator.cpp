@@ -7,8 +7,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "controller/file/tls_sections.hpp"
+#include "controller/file/yaml_reading.hpp"
 #include "controller/provider/service_options.hpp"
-#include "controller/tls/key_pair.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::controller::file {
@@ -17,69 +18,6 @@ namespace {
 using model::ConfigMiddleware;
 using model::ConfigRouter;
 using model::ConfigService;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Error text with the file and 1-based line of the node it is about.
-class Where {
- public:
-  explicit Where(std::string_view file) : file_(file) {}
-  std::string at(const YAML::Node& n, const std::string& what) const {
-    return file_ + ":" + std::to_string(n.Mark().line + 1) + ": " + what;
-  }
-  std::string source(const YAML::Node& n) const {
-    return file_ + ":" + std::to_string(n.Mark().line + 1);
-  }
-
- private:
-  std::string file_;
-};
-
-// Scalars convert without exceptions: yaml-cpp's as<T>() throws on a mismatch, and a typo in a
-// user's file is input, not a bug.
-bool scalar(const YAML::Node& n, std::string& out) {
-  if (!n.IsScalar()) return false;
-  out = n.Scalar();
-  return true;
-}
-
-bool boolean(const YAML::Node& n, bool& out) {
-  std::string s;
-  if (!scalar(n, s)) return false;
-  s = lower(s);
-  if (s == "true")
-    out = true;
-  else if (s == "false")
-    out = false;
-  else
-    return false;
-  return true;
-}
-
-bool integer(const YAML::Node& n, std::int64_t& out) {
-  std::string s;
-  if (!scalar(n, s) || s.empty()) return false;
-  std::size_t used = 0;
-  try {
-    out = std::stoll(s, &used);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return used == s.size();
-}
-
-bool string_list(const YAML::Node& n, std::vector<std::string>& out) {
-  if (!n.IsSequence()) return false;
-  for (const auto& item : n) {
-    std::string s;
-    if (!scalar(item, s)) return false;
-    out.push_back(s);
-  }
-  return true;
-}
 
 ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Where& w) {
   const std::string name = key.Scalar();
@@ -132,9 +70,6 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
     r.errors.push_back(w.at(key, "http.routers." + name + ": missing service"));
   return r;
 }
-
-void flatten(const YAML::Node& n, const std::string& path,
-             std::vector<std::pair<std::string, std::string>>& out);
 
 void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) {
   auto bad = [&](const YAML::Node& at, const std::string& key, const std::string& why) {
@@ -196,7 +131,9 @@ void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) 
           bad(v, k, *why);
         }
       }
-    } else if (key != "responseforwarding" && key != "serverstransport") {
+    } else if (key == "serverstransport") {
+      if (!scalar(v, s.transport)) bad(v, kv.first.Scalar(), "expected a servers transport name");
+    } else if (key != "responseforwarding") {
       bad(v, kv.first.Scalar(), "unknown load balancer option");
     }
   }
@@ -224,31 +161,6 @@ ConfigService read_service(const YAML::Node& key, const YAML::Node& node, const 
   return s;
 }
 
-// Flattens a middleware's options to lower-cased dotted paths; lists become comma-separated
-// values, the form labels use.
-void flatten(const YAML::Node& n, const std::string& path,
-             std::vector<std::pair<std::string, std::string>>& out) {
-  if (n.IsMap()) {
-    for (const auto& kv : n)
-      flatten(kv.second,
-              path.empty() ? lower(kv.first.Scalar()) : path + "." + lower(kv.first.Scalar()), out);
-  } else if (n.IsSequence()) {
-    std::string joined;
-    bool scalars = true;
-    for (std::size_t i = 0; i < n.size(); ++i) {
-      if (n[i].IsScalar()) {
-        joined += (joined.empty() ? "" : ",") + n[i].Scalar();
-      } else {
-        scalars = false;
-        flatten(n[i], path + "[" + std::to_string(i) + "]", out);
-      }
-    }
-    if (scalars) out.emplace_back(path, joined);
-  } else if (n.IsScalar()) {
-    out.emplace_back(path, n.Scalar());
-  }
-}
-
 ConfigMiddleware read_middleware(const YAML::Node& key, const YAML::Node& node, const Where& w) {
   const std::string name = key.Scalar();
   ConfigMiddleware m;
@@ -263,147 +175,6 @@ ConfigMiddleware read_middleware(const YAML::Node& key, const YAML::Node& node, 
   m.type = lower(kv.first.Scalar());
   flatten(kv.second, "", m.options);
   return m;
-}
-
-template <typename Fn>
-void each_named(const YAML::Node& section, const std::string& what, const Where& w,
-                model::ProviderConfig& out, Fn fn) {
-  if (!section) return;
-  if (!section.IsMap()) {
-    out.diagnostics.push_back(
-        {"file", what, w.at(section, what + ": expected a mapping of names")});
-    return;
-  }
-  for (const auto& kv : section) fn(kv.first, kv.second);
-}
-
-YAML::Node child(const YAML::Node& map, const char* key) {
-  if (!map.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  for (const auto& kv : map) {
-    if (lower(kv.first.Scalar()) == key) return kv.second;
-  }
-  return YAML::Node(YAML::NodeType::Undefined);
-}
-
-// A certificate entry: certFile and keyFile, each a path or (as Traefik allows) the PEM itself,
-// checked as a pair here so a bad one is reported with its line and leaves the rest alone.
-// `field` names it in messages ("tls.certificates[2]"); `stores` is accepted where Traefik has it.
-model::ConfigCertificate read_pair(const YAML::Node& node, const std::string& field,
-                                   bool with_stores, const Where& w, const FileReader& read) {
-  model::ConfigCertificate c;
-  c.source = w.source(node);
-  auto bad = [&](const std::string& why) { c.errors.push_back(w.at(node, field + why)); };
-  std::string cert_ref, key_ref;
-  if (!node.IsMap()) {
-    bad(": expected a mapping with certFile and keyFile");
-    return c;
-  }
-  for (const auto& kv : node) {
-    const auto key = lower(kv.first.Scalar());
-    if (key == "certfile") {
-      scalar(kv.second, cert_ref);
-    } else if (key == "keyfile") {
-      scalar(kv.second, key_ref);
-    } else if (key == "stores" && with_stores) {
-      std::vector<std::string> stores;
-      if (!string_list(kv.second, stores) ||
-          std::any_of(stores.begin(), stores.end(), [](auto& s) { return s != "default"; })) {
-        c.errors.push_back(w.at(kv.second, field + ".stores: only the default store exists"));
-      }
-    } else {
-      c.errors.push_back(w.at(kv.first, field + "." + kv.first.Scalar() +
-                                            ": unknown option (expected certFile, keyFile" +
-                                            (with_stores ? ", stores)" : ")")));
-    }
-  }
-  if (cert_ref.empty() || key_ref.empty()) bad(": certFile and keyFile are both required");
-  if (!c.errors.empty()) return c;
-  auto load = [&](const std::string& ref, const char* what, std::string& pem) {
-    if (ref.starts_with("-----BEGIN")) {
-      pem = ref;
-      return std::string(what) + " (inline)";
-    }
-    if (auto text = read(ref)) {
-      pem = std::move(*text);
-    } else {
-      bad(std::string(".") + what + " " + ref + ": cannot be read");
-    }
-    return std::string(what) + " " + ref;
-  };
-  auto cert_what = load(cert_ref, "certFile", c.cert_pem);
-  auto key_what = load(key_ref, "keyFile", c.key_pem);
-  if (c.errors.empty()) {
-    auto info = tls::check_key_pair(c.cert_pem, c.key_pem, cert_what, key_what);
-    if (!info) {
-      bad(": " + info.error());
-    } else {
-      // Selected by the names the certificate itself carries, as Traefik does.
-      std::copy_if(info->dns_names.begin(), info->dns_names.end(), std::back_inserter(c.domains),
-                   tls::is_server_name);
-    }
-  }
-  if (!c.errors.empty()) c.cert_pem.clear(), c.key_pem.clear();
-  return c;
-}
-
-// tls.certificates (a list) and tls.stores.default.defaultCertificate.
-void read_tls(const YAML::Node& tls, const Where& w, const FileReader& read,
-              model::ProviderConfig& out) {
-  if (!tls || tls.IsNull()) return;
-  if (!tls.IsMap()) {
-    out.diagnostics.push_back({"file", "tls", w.at(tls, "tls: expected a mapping")});
-    return;
-  }
-  for (const auto& kv : tls) {
-    const auto key = lower(kv.first.Scalar());
-    const YAML::Node& v = kv.second;
-    if (key == "certificates") {
-      if (!v.IsSequence()) {
-        out.diagnostics.push_back(
-            {"file", "tls.certificates", w.at(v, "tls.certificates: expected a list")});
-        continue;
-      }
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        auto c = read_pair(v[i], "tls.certificates[" + std::to_string(i) + "]", true, w, read);
-        c.name = "certificate-" + std::to_string(i);
-        if (c.errors.empty() && c.domains.empty()) {
-          c.errors.push_back(w.at(v[i], "tls.certificates[" + std::to_string(i) +
-                                            "]: the certificate names no DNS host "
-                                            "(subjectAltName or CN)"));
-        }
-        out.certificates.push_back(std::move(c));
-      }
-    } else if (key == "stores") {
-      for (const auto& store : v.IsMap() ? v : YAML::Node(YAML::NodeType::Map)) {
-        const std::string field = "tls.stores." + store.first.Scalar();
-        if (store.first.Scalar() != "default") {
-          out.diagnostics.push_back(
-              {"file", field, w.at(store.first, field + ": only the default store exists")});
-          continue;
-        }
-        for (const auto& opt :
-             store.second.IsMap() ? store.second : YAML::Node(YAML::NodeType::Map)) {
-          if (lower(opt.first.Scalar()) == "defaultcertificate") {
-            auto c = read_pair(opt.second, field + ".defaultCertificate", false, w, read);
-            c.name = "default-certificate";
-            c.is_default = true;
-            out.certificates.push_back(std::move(c));
-          } else {
-            out.diagnostics.push_back(
-                {"file", field,
-                 w.at(opt.first, field + "." + opt.first.Scalar() +
-                                     ": not supported (defaultCertificate is)")});
-          }
-        }
-      }
-    } else {
-      out.diagnostics.push_back(
-          {"file", "tls." + kv.first.Scalar(),
-           w.at(kv.first, "tls." + kv.first.Scalar() +
-                              ": not supported yet (tls.certificates and tls.stores are); "
-                              "section ignored")});
-    }
-  }
 }
 
 }  // namespace
@@ -451,6 +222,7 @@ model::Result<model::ProviderConfig> translate(std::string_view yaml, std::strin
              [&](const YAML::Node& n, const YAML::Node& v) {
                out.middlewares.push_back(read_middleware(n, v, w));
              });
+  read_servers_transports(child(http, "serverstransports"), w, read, out);
   read_tls(child(root, "tls"), w, read, out);
   return out;
 }

@@ -69,6 +69,26 @@ model::ConfigService backend_service(const Index& idx, const std::string& ns,
         (b.port_name.empty() ? std::to_string(b.port_number) : "named " + b.port_name));
     return out;
   }
+  // How the servers are reached, from the Service's own annotations (as Traefik reads them):
+  // service.serversscheme https and service.serverstransport `name@file`.
+  std::string scheme = "http";
+  for (const auto& [key, value] : svc->meta.annotations) {
+    if (!key.starts_with(kAnnotationPrefix)) continue;
+    auto name = key.substr(std::string_view(kAnnotationPrefix).size());
+    if (name == "service.serversscheme") {
+      if (value == "http" || value == "https") {
+        scheme = value;
+      } else {
+        out.errors.push_back("service " + ns + "/" + b.service + ": annotation " + key + "=" +
+                             value + ": expected http or https");
+      }
+    } else if (name == "service.serverstransport") {
+      out.transport = value;
+    } else {
+      out.errors.push_back("service " + ns + "/" + b.service + ": annotation " + key +
+                           ": unknown (known: service.serversscheme, service.serverstransport)");
+    }
+  }
   static const std::vector<const EndpointSlice*> kNone;
   auto slices = idx.slices.find(ns + "/" + b.service);
   const auto& service_slices = slices == idx.slices.end() ? kNone : slices->second;
@@ -79,7 +99,9 @@ model::ConfigService backend_service(const Index& idx, const std::string& ns,
         if (!ep.ready || ep.terminating) continue;
         for (const auto& addr : ep.addresses) {
           // Only IP literals (addressType IPv4/IPv6); FQDN endpoints are not routed to.
-          if (auto url = model::server_url_for_ip(addr, sp.port)) out.servers.push_back({*url, 1});
+          if (auto url = model::server_url_for_ip(addr, sp.port, scheme)) {
+            out.servers.push_back({*url, 1});
+          }
         }
       }
     }

@@ -6,9 +6,7 @@
 #include "controller/docker/labels.hpp"
 
 namespace wharf::controller {
-namespace {
 
-// Go durations as Traefik writes them ("10s", "500ms", "1m") or a bare number of seconds.
 std::optional<std::uint32_t> duration_ms(std::string_view v) {
   double n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -17,6 +15,8 @@ std::optional<std::uint32_t> duration_ms(std::string_view v) {
   if (ec != std::errc{} || scale == 0 || !(n > 0) || n * scale > 86'400'000) return std::nullopt;
   return static_cast<std::uint32_t>(n * scale);
 }
+
+namespace {
 
 std::optional<std::string> health_check_option(model::HealthCheck& h, std::string_view opt,
                                                std::string_view value) {
@@ -47,7 +47,10 @@ std::optional<std::string> health_check_option(model::HealthCheck& h, std::strin
   } else if (opt.starts_with("headers.") && opt.size() > 8) {
     h.headers.emplace_back(std::string(opt.substr(8)), v);
   } else if (opt == "scheme") {
-    if (v != "http") return "only http health checks are supported";
+    h.scheme = v;
+    std::transform(h.scheme.begin(), h.scheme.end(), h.scheme.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (h.scheme != "http" && h.scheme != "https") return "expected http or https";
   } else if (opt == "mode") {
     if (v != "http") return "only the http mode is supported";
   } else if (opt == "followredirects") {

@@ -108,6 +108,21 @@ model::Result<KeyPairInfo> check_key_pair(std::string_view cert_pem, std::string
   return info;
 }
 
+model::Result<int> check_ca_bundle(std::string_view pem, const std::string& what) {
+  auto bio = memory(pem);
+  int count = 0;
+  ERR_clear_error();
+  while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) ++count;
+  // Reading stops at the end of the data (a "no start line" error) or at a broken entry.
+  unsigned long code = ERR_peek_last_error();
+  bool clean_end = code == 0 || ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
+  ERR_clear_error();
+  if (count == 0) return Error{what + ": no PEM certificate in it"};
+  if (!clean_end)
+    return Error{what + ": certificate " + std::to_string(count + 1) + " does not parse"};
+  return count;
+}
+
 bool is_server_name(std::string_view h) {
   if (h.starts_with("*.")) h.remove_prefix(2);
   if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.') return false;

@@ -22,6 +22,10 @@ model::Result<KeyPairInfo> check_key_pair(std::string_view cert_pem, std::string
                                           const std::string& cert_what,
                                           const std::string& key_what);
 
+// Checks a bundle of trusted CA certificates (a servers transport's rootCAs): at least one
+// PEM certificate, every one of them parsing. Errors name the input as `what`.
+model::Result<int> check_ca_bundle(std::string_view pem, const std::string& what);
+
 // A name a certificate may be selected by (SNI): a DNS name or a one-label wildcard of one.
 // Only these reach the table: the data plane refuses a table with anything else.
 bool is_server_name(std::string_view name);

@@ -18,13 +18,25 @@ constexpr std::uint64_t kMaxAuthBody = 1 << 20;
 class ForwardAuth : public Middleware {
  public:
   explicit ForwardAuth(const spec::ForwardAuth& s)
-      : s_(s), server_(routing::compile_server({s.address, 1})) {
-    // The spec checked it is http://authority[/path]; the path (and query) is the target.
-    auto rest = std::string_view(s.address).substr(std::string_view("http://").size());
+      : s_(s), server_(routing::compile_server({s.address, 1}, transport(s))) {
+    // The spec checked it is http(s)://authority[/path]; the path (and query) is the target.
+    auto rest = std::string_view(s.address);
+    rest.remove_prefix(rest.find("://") + 3);
     auto slash = rest.find_first_of("/?");
     target_ = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
     if (target_.front() == '?') target_.insert(target_.begin(), '/');
     what_ = "forwardauth " + s.address;
+  }
+
+  // An https auth server is verified as the default servers transport does (the system's
+  // trust store), unless tls.insecureSkipVerify.
+  static std::shared_ptr<const tls::UpstreamTls> transport(const spec::ForwardAuth& s) {
+    if (!s.insecure_skip_verify) return nullptr;
+    model::ServersTransport t;
+    t.name = "forwardauth";
+    t.insecure_skip_verify = true;
+    auto made = tls::make_upstream_tls(t);
+    return made ? *made : nullptr;
   }
 
   bool is_async() const override { return true; }

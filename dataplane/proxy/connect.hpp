@@ -16,12 +16,21 @@ struct Connection {
 };
 
 // A connection to `server`: an idle pooled one when `reuse` allows and there is one, else a
-// new one made within `timeout`. Every connection the data plane makes to a server goes
-// through here (proxied requests, forward auth, error pages), so how servers are reached is
-// decided in one place.
+// new one made within `timeout`, TLS handshake included for an https:// server. Every
+// connection the data plane makes to a server for a request goes through here (proxied
+// requests, forward auth, error pages), so how servers are reached is decided in one place.
 awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& executor,
                               const routing::CompiledServer& server,
                               std::chrono::milliseconds timeout, bool reuse);
+
+// Starts TLS on a connected stream to an https:// server and runs the client handshake: SNI
+// (for names, not addresses: RFC 6066 section 3) and, unless the transport skips it,
+// verification of the certificate chain and of the name (the transport's serverName, else
+// the server's host; an address is checked against the certificate's IP entries).
+// `tls` overrides the server's own settings (a health check with scheme https).
+awaitable<error_code> start_client_tls(Stream& stream, const routing::CompiledServer& server,
+                                       std::chrono::milliseconds timeout,
+                                       const tls::UpstreamTls* tls = nullptr);
 
 // Returns a connection that finished a clean exchange to the pool.
 void give_back(UpstreamPool& pool, const routing::CompiledServer& server,

@@ -16,13 +16,15 @@ bool still_open(tcp::socket& s) {
 
 }  // namespace
 
-std::size_t UpstreamPool::EndpointHash::operator()(const tcp::endpoint& ep) const {
+std::size_t UpstreamPool::KeyHash::operator()(const Key& k) const {
+  const auto& ep = k.endpoint;
   return std::hash<std::string_view>{}(
-      {reinterpret_cast<const char*>(ep.data()), static_cast<std::size_t>(ep.size())});
+             {reinterpret_cast<const char*>(ep.data()), static_cast<std::size_t>(ep.size())}) ^
+         k.tls_id;
 }
 
-std::unique_ptr<Stream> UpstreamPool::take(const tcp::endpoint& ep) {
-  auto it = idle_.find(ep);
+std::unique_ptr<Stream> UpstreamPool::take(const Key& key) {
+  auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
   auto now = std::chrono::steady_clock::now();
@@ -40,8 +42,8 @@ std::unique_ptr<Stream> UpstreamPool::take(const tcp::endpoint& ep) {
   return nullptr;
 }
 
-void UpstreamPool::give(const tcp::endpoint& ep, std::unique_ptr<Stream> stream) {
-  auto& list = idle_[ep];
+void UpstreamPool::give(const Key& key, std::unique_ptr<Stream> stream) {
+  auto& list = idle_[key];
   if (list.size() >= kMaxIdlePerServer) return;  // The stream closes as it goes out of scope.
   stream->expires_never();
   list.push_back({std::move(stream), std::chrono::steady_clock::now()});

@@ -20,11 +20,19 @@ class UpstreamPool {
   static constexpr std::size_t kMaxIdlePerServer = 4096;
   static constexpr std::chrono::seconds kTrustedAge{1};
 
-  // A live idle connection to `ep`, if any. A connection the server has closed (or that holds
-  // unexpected bytes) is detected with a non-blocking peek and discarded.
-  std::unique_ptr<Stream> take(const tcp::endpoint& ep);
+  // Connections are kept per endpoint and per TLS setting (`tls_id`: 0 for plain TCP, else the
+  // servers transport's digest), so a request only reuses a connection it would have made.
+  struct Key {
+    tcp::endpoint endpoint;
+    std::uint64_t tls_id = 0;
+    bool operator==(const Key&) const = default;
+  };
+
+  // A live idle connection for `key`, if any. A connection the server has closed (or that
+  // holds unexpected bytes) is detected with a non-blocking peek and discarded.
+  std::unique_ptr<Stream> take(const Key& key);
   // Streams (not bare sockets) are kept so reuse does not allocate a new stream state.
-  void give(const tcp::endpoint& ep, std::unique_ptr<Stream> stream);
+  void give(const Key& key, std::unique_ptr<Stream> stream);
 
   // Closes connections idle longer than kMaxIdle; a worker timer calls it periodically.
   void sweep();
@@ -35,10 +43,10 @@ class UpstreamPool {
     std::unique_ptr<Stream> stream;
     std::chrono::steady_clock::time_point since;
   };
-  struct EndpointHash {
-    std::size_t operator()(const tcp::endpoint& ep) const;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
   };
-  std::unordered_map<tcp::endpoint, std::vector<Idle>, EndpointHash> idle_;
+  std::unordered_map<Key, std::vector<Idle>, KeyHash> idle_;
 };
 
 }  // namespace wharf::dataplane::proxy

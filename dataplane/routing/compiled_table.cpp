@@ -66,11 +66,14 @@ std::string state_key(const model::Middleware& m) {
 
 // Resolving here, on the control thread, keeps DNS off the request path. Providers give
 // addresses in practice (containers, endpoints); names are for hand-written files.
-CompiledServer compile_server(const model::Server& s) {
-  CompiledServer out{s.url, {}, {}, {}, s.weight, server_state(s.url), sticky_value(s.url)};
+CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls::UpstreamTls> tls) {
+  CompiledServer out{
+      s.url, {}, {}, {}, nullptr, {}, s.weight, server_state(s.url), sticky_value(s.url)};
   auto addr = model::parse_server_url(s.url);
   bool v6 = addr->host.find(':') != std::string::npos;
   out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
+  out.host = addr->host;
+  if (addr->tls) out.tls = tls ? std::move(tls) : tls::default_upstream_tls();
   if (auto lit = model::IpAddress::parse(addr->host)) {
     boost::system::error_code ec;
     out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
@@ -103,11 +106,19 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   if (auto ok = model::validate(table); !ok) return model::Error{ok.error()};
   auto out = std::shared_ptr<CompiledTable>(new CompiledTable());
   out->source_ = std::move(table);
+  // Client TLS contexts, one per servers transport, shared by the services naming it.
+  std::map<std::string, std::shared_ptr<const tls::UpstreamTls>> transports;
+  for (const auto& t : out->source_.transports) {
+    auto made = tls::make_upstream_tls(t);
+    if (!made) return model::Error{made.error()};
+    transports.emplace(t.name, std::move(*made));
+  }
   std::unordered_map<std::string, const CompiledService*> by_name;
   for (const auto& s : out->source_.services) {
     auto cs = std::make_unique<CompiledService>();
     cs->name = s.name;
-    for (const auto& srv : s.servers) cs->servers.push_back(compile_server(srv));
+    auto transport = s.transport.empty() ? nullptr : transports.at(s.transport);
+    for (const auto& srv : s.servers) cs->servers.push_back(compile_server(srv, transport));
     cs->schedule = build_schedule(s.servers);
     cs->pass_host_header = s.pass_host_header;
     cs->timeouts = s.timeouts;

@@ -12,6 +12,7 @@
 #include "dataplane/middleware/middleware.hpp"
 #include "dataplane/routing/server_state.hpp"
 #include "dataplane/tls/certificate_store.hpp"
+#include "dataplane/tls/upstream_tls.hpp"
 #include "model/result.hpp"
 #include "model/routing_table.hpp"
 #include "rules/ast.hpp"
@@ -21,7 +22,9 @@ namespace wharf::dataplane::routing {
 struct CompiledServer {
   std::string url;
   std::string authority;  // "host:port", sent as Host when the service does not pass it on.
+  std::string host;       // The URL's host (no brackets): the TLS name when none is set.
   boost::asio::ip::tcp::endpoint endpoint;
+  std::shared_ptr<const tls::UpstreamTls> tls;  // Set for https:// servers.
   std::string resolve_error;  // Non-empty when the host name did not resolve at apply time.
   std::uint32_t weight = 1;
   std::shared_ptr<ServerState> state;  // Load and passive health, shared across tables.
@@ -29,8 +32,10 @@ struct CompiledServer {
 };
 
 // Parses a server URL and resolves its host; call on the control thread only (DNS blocks).
-// The URL must be valid (model::validate checks it first).
-CompiledServer compile_server(const model::Server& s);
+// The URL must be valid (model::validate checks it first). An https:// server talks TLS as
+// `tls` says, or as the default transport does when it is null.
+CompiledServer compile_server(const model::Server& s,
+                              std::shared_ptr<const tls::UpstreamTls> tls = nullptr);
 
 struct CompiledService {
   std::string name;

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "dataplane/proxy/connect.hpp"
 #include "log/log.hpp"
 
 namespace wharf::dataplane::routing {
@@ -28,6 +29,18 @@ awaitable<bool> probe(const CompiledServer& server, const model::HealthCheck& hc
   if (cec) {
     why = "connect: " + cec.message();
     co_return false;
+  }
+  // The check talks the server's own scheme unless its `scheme` says otherwise (Traefik's
+  // healthCheck.scheme); an https check of an http server verifies as the default transport.
+  const bool tls = hc.scheme.empty() ? server.tls != nullptr : hc.scheme == "https";
+  if (tls) {
+    error_code hec = co_await proxy::start_client_tls(
+        s, server, ms(hc.timeout_ms),
+        server.tls ? server.tls.get() : tls::default_upstream_tls().get());
+    if (hec) {
+      why = "TLS: " + hec.message();
+      co_return false;
+    }
   }
   http::request<http::empty_body> req;
   req.method_string(hc.method);

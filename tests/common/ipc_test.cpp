@@ -21,7 +21,17 @@ model::RoutingTable sample() {
   s.timeouts.tunnel_idle_ms = 5;
   s.strategy = "p2c";
   s.sticky = model::StickyCookie{"srv", true, true, "lax", 60, "/app"};
+  s.health_check.emplace();
+  s.health_check->path = "/health";
+  s.health_check->scheme = "https";
+  s.transport = "internal@file";
   t.services.push_back(s);
+  t.transports.push_back({"internal@file",
+                          "backend.internal",
+                          false,
+                          {"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+                          "",
+                          ""});
   t.diagnostics.push_back({"router", "bad@docker", "column 3: expected ')'"});
   return t;
 }
@@ -63,9 +73,17 @@ TEST(Ipc, ValidateRefusesInconsistentTables) {
   t.routers[0].rule = "Host(";
   EXPECT_EQ(model::validate(t).error().rfind("router 'app@file': column 6", 0), 0u);
   t = sample();
-  t.services[0].servers[0].url = "https://x";
+  t.services[0].servers[0].url = "ftp://x";
   EXPECT_EQ(model::validate(t).error(),
-            "service 'app@file': server url 'https://x': only http:// is supported");
+            "service 'app@file': server url 'ftp://x': expected http:// or https://");
+  t = sample();
+  t.transports.clear();
+  EXPECT_EQ(model::validate(t).error(),
+            "service 'app@file' uses servers transport 'internal@file', which is not defined");
+  t = sample();
+  t.transports[0].key_pem = "key";
+  EXPECT_EQ(model::validate(t).error(),
+            "servers transport 'internal@file': a client certificate needs its key");
   t = sample();
   t.services.push_back(t.services[0]);
   EXPECT_EQ(model::validate(t).error(), "service 'app@file' is defined twice");

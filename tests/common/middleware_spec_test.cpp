@@ -187,9 +187,11 @@ TEST(MiddlewareSpec, TypesNotImplementedAreRefusedByName) {
                     "Wharf (implemented: addprefix, basicauth,"))
       << e;
   // And options of implemented types that Wharf cannot honour yet are refused by name.
-  EXPECT_EQ(error_of("forwardauth", {{"address", "https://auth.example/verify"}}),
-            "address: server url 'https://auth.example/verify': only http:// is supported (an "
-            "https auth server is not supported yet)");
+  EXPECT_EQ(error_of("forwardauth", {{"address", "ftp://auth.example/verify"}}),
+            "address: server url 'ftp://auth.example/verify': expected http:// or https://");
+  EXPECT_EQ(error_of("forwardauth", {{"address", "https://auth.example"}, {"tls.ca", "/ca.pem"}}),
+            "tls.ca: not supported by Wharf yet (the data plane reads no files; use a CA the "
+            "system trusts, or tls.insecureSkipVerify)");
   EXPECT_EQ(error_of("forwardauth",
                      {{"address", "http://auth:9091/api/verify"}, {"forwardbody", "true"}}),
             "forwardbody: not supported by Wharf yet");
@@ -251,7 +253,7 @@ TEST(MiddlewareChain, ExpandsNestedChainsQualifiedByTheirOwnProvider) {
 
 TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
   model::RoutingTable t;
-  t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt, std::nullopt});
+  t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
   t.routers.push_back({"r@file", "PathPrefix(`/`)", 0, {}, "s@file", false, {"m@file"}});
   auto v = model::validate(t);
   ASSERT_FALSE(v);

@@ -50,6 +50,21 @@ std::vector<std::string> urls(const model::ConfigService* s) {
   return out;
 }
 
+TEST(DockerTranslator, HttpsServersAndATransportFromTheFileProvider) {
+  auto containers = fixture("host_network");
+  ASSERT_EQ(containers.size(), 1u);
+  auto& labels = containers[0].labels;
+  labels["wharf.http.services.web.loadbalancer.server.scheme"] = "https";
+  labels["wharf.http.services.web.loadbalancer.serverstransport"] = "internal@file";
+  auto c = translate(containers, {});
+  EXPECT_EQ(urls(service(c, "web")), std::vector<std::string>{"https://127.0.0.1:18080"});
+  EXPECT_EQ(service(c, "web")->transport, "internal@file");
+  labels["wharf.http.services.web.loadbalancer.server.scheme"] = "h2c";
+  c = translate(containers, {});
+  ASSERT_EQ(service(c, "web")->errors.size(), 1u);
+  EXPECT_NE(service(c, "web")->errors[0].find("expected http or https"), std::string::npos);
+}
+
 TEST(DockerTranslator, HostNetworkContainerIsReachedOnLoopback) {
   auto c = translate_fixture("host_network");
   ASSERT_EQ(c.routers.size(), 1u);

@@ -220,10 +220,10 @@ TEST(FileTranslator, BadObjectsCarryTheirLineAndTheRestIsKept) {
       loadBalancer:
         servers:
           - url: http://127.0.0.1:1
-    https:
+    ftp:
       loadBalancer:
         servers:
-          - url: https://10.0.0.1
+          - url: ftp://10.0.0.1
     weighted:
       weighted:
         services: []
@@ -242,8 +242,8 @@ TEST(FileTranslator, BadObjectsCarryTheirLineAndTheRestIsKept) {
   EXPECT_TRUE(c->services[0].errors.empty());
   ASSERT_EQ(c->services[1].errors.size(), 1u);
   EXPECT_EQ(c->services[1].errors[0],
-            "dyn.yml:20: http.services.https.loadBalancer.servers: server url 'https://10.0.0.1': "
-            "only http:// is supported");
+            "dyn.yml:20: http.services.ftp.loadBalancer.servers: server url 'ftp://10.0.0.1': "
+            "expected http:// or https://");
   EXPECT_EQ(
       c->services[2].errors[0],
       "dyn.yml:22: http.services.weighted.weighted: only loadBalancer services are supported");
@@ -358,6 +358,80 @@ TEST(FileTranslator, TlsCertificatesFromFilesOrInlineEachCheckedAlone) {
   std::size_t rejected = 0;
   for (const auto& d : table.diagnostics) rejected += d.kind == "certificate";
   EXPECT_EQ(rejected, 3u);
+}
+
+TEST(FileTranslator, ServersTransportsCarryCheckedCasAndClientCertificates) {
+  std::map<std::string, std::string> files = {{"/certs/web.crt", fixture_pem("web.crt")},
+                                              {"/certs/web.key", fixture_pem("web.key")}};
+  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  const std::string yaml = R"yaml(http:
+  routers:
+    r: {rule: Host(`nas.example`), service: nas}
+  services:
+    nas:
+      loadBalancer:
+        servers: [{url: "https://192.168.1.5:5001"}]
+        serversTransport: nas-ca
+    broken:
+      loadBalancer:
+        servers: [{url: "https://192.168.1.6"}]
+        serversTransport: bad
+    missing:
+      loadBalancer:
+        servers: [{url: "https://192.168.1.7"}]
+        serversTransport: nope
+  serversTransports:
+    nas-ca:
+      serverName: nas.home
+      rootCAs: [/certs/web.crt]
+      certificates:
+        - certFile: /certs/web.crt
+          keyFile: /certs/web.key
+      forwardingTimeouts:
+        dialTimeout: 5s
+        responseHeaderTimeout: 90s
+      maxIdleConnsPerHost: 10
+    bad:
+      rootCAs: [/certs/web.key, /certs/missing.pem]
+      spiffe: {ids: []}
+)yaml";
+  auto c = translate(yaml, "dynamic.yml", read);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->transports.size(), 2u);
+  const auto& nas = c->transports[0];
+  EXPECT_TRUE(nas.errors.empty()) << nas.errors[0];
+  EXPECT_EQ(nas.server_name, "nas.home");
+  EXPECT_EQ(nas.root_cas, std::vector<std::string>{fixture_pem("web.crt")});
+  EXPECT_EQ(nas.cert_pem, fixture_pem("web.crt"));
+  EXPECT_EQ(nas.dial_timeout_ms, 5000u);
+  EXPECT_EQ(nas.response_header_timeout_ms, 90'000u);
+  EXPECT_EQ(c->transports[1].errors,
+            (std::vector<std::string>{
+                "dynamic.yml:29: http.serversTransports.bad.rootCAs: rootCAs /certs/web.key: no "
+                "PEM certificate in it",
+                "dynamic.yml:29: http.serversTransports.bad.rootCAs: /certs/missing.pem: cannot "
+                "be read",
+                "dynamic.yml:30: http.serversTransports.bad.spiffe: not supported (serverName, "
+                "insecureSkipVerify, rootCAs, certificates, forwardingTimeouts are)"}));
+
+  auto table = compiler::compile({{"file", *c}});
+  ASSERT_EQ(table.transports.size(), 1u);
+  EXPECT_EQ(table.transports[0].name, "nas-ca@file");
+  ASSERT_EQ(table.services.size(), 1u);
+  EXPECT_EQ(table.services[0].transport, "nas-ca@file");
+  EXPECT_EQ(table.services[0].timeouts.connect_ms, 5000u);
+  EXPECT_EQ(table.services[0].timeouts.response_header_ms, 90'000u);
+  std::map<std::string, std::string> why;
+  for (const auto& d : table.diagnostics) why[d.kind + " " + d.name] = d.message;
+  EXPECT_EQ(why["service broken@file"], "uses servers transport bad@file, which was rejected");
+  EXPECT_EQ(why["service missing@file"], "uses servers transport nope@file, which does not exist");
+  EXPECT_TRUE(why.count("transport bad@file"));
+  EXPECT_EQ(table.routers.size(), 1u);
+  EXPECT_TRUE(model::validate(table).ok()) << model::validate(table).error();
 }
 
 }  // namespace

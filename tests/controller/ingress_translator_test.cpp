@@ -157,6 +157,35 @@ TEST(IngressEndpoints, ReadyEndpointsOnTheNamedPortTerminatingDrained) {
   ASSERT_EQ(r.table.diagnostics.size(), 3u);
 }
 
+TEST(IngressEndpoints, ServiceAnnotationsChooseHttpsAndATransport) {
+  auto snap = fixture("endpoints");
+  for (auto& svc : snap.services) {
+    if (svc.meta.name != "web") continue;
+    svc.meta.annotations["wharf.ingress.kubernetes.io/service.serversscheme"] = "https";
+    svc.meta.annotations["wharf.ingress.kubernetes.io/service.serverstransport"] = "pods@file";
+  }
+  auto cfg = translate(snap, {});
+  std::map<std::string, const model::ConfigService*> by_name;
+  for (const auto& s : cfg.services) by_name[s.name] = &s;
+  ASSERT_TRUE(by_name.count("default-web-http"));
+  const auto& web = *by_name["default-web-http"];
+  EXPECT_EQ(web.transport, "pods@file");
+  ASSERT_EQ(web.servers.size(), 2u);
+  EXPECT_EQ(web.servers[0].url, "https://10.244.1.5:8080");
+
+  for (auto& svc : snap.services) {
+    if (svc.meta.name == "web") {
+      svc.meta.annotations["wharf.ingress.kubernetes.io/service.serversscheme"] = "grpc";
+    }
+  }
+  cfg = translate(snap, {});
+  for (const auto& s : cfg.services) by_name[s.name] = &s;
+  ASSERT_EQ(by_name["default-web-http"]->errors.size(), 1u);
+  EXPECT_EQ(by_name["default-web-http"]->errors[0],
+            "service default/web: annotation wharf.ingress.kubernetes.io/service.serversscheme="
+            "grpc: expected http or https");
+}
+
 TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityAndErrorsNamingTheField) {
   auto cfg = translate(fixture("annotations_and_errors"), {});
   std::map<std::string, const model::ConfigRouter*> by_name;

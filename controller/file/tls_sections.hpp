@@ -1,0 +1,20 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include "controller/file/file_translator.hpp"
+#include "controller/file/yaml_reading.hpp"
+#include "model/provider_config.hpp"
+
+// The file provider's sections that carry key material: `tls` (certificates, the default
+// store) and `http.serversTransports` (CAs and client certificates for TLS to servers). Files
+// they name are read through `read` and checked here, so a bad one is reported with its line.
+namespace wharf::controller::file {
+
+void read_tls(const YAML::Node& tls, const Where& w, const FileReader& read,
+              model::ProviderConfig& out);
+
+void read_servers_transports(const YAML::Node& section, const Where& w, const FileReader& read,
+                             model::ProviderConfig& out);
+
+}  // namespace wharf::controller::file
