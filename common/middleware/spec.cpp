@@ -86,9 +86,8 @@ Spec read_basic_auth(Reader& r) {
     }
     b.users.emplace_back(users[i].substr(0, colon), std::move(hash));
   }
-  if (r.find("usersfile")) {
-    r.fail("usersfile", "not supported yet; list the users in `users` instead");
-  }
+  // usersFile never reaches here: the controller reads it into `users`
+  // (controller/provider/users_file.cpp); a table carrying one is refused as an unknown option.
   require(r, "users", !b.users.empty());
   r.string("realm", b.realm);
   if (b.realm.find_first_of("\"\r\n") != std::string::npos) {

@@ -5,6 +5,8 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "controller/docker/container.hpp"
+#include "controller/file/file_translator.hpp"
+#include "controller/provider/users_file.hpp"
 #include "log/log.hpp"
 
 namespace wharf::controller::docker {
@@ -110,7 +112,10 @@ awaitable<Result<model::ProviderConfig>> DockerProvider::resync() {
   cache_ = std::move(fresh);
   std::vector<Container> containers;
   for (const auto& [id, c] : cache_) containers.push_back(c);
-  co_return translate(containers, options_);
+  auto config = translate(containers, options_);
+  // usersFile labels name files on the controller's filesystem, as Traefik's name its own.
+  inline_users_files(config, file::read_whole_file);
+  co_return config;
 }
 
 awaitable<void> DockerProvider::sync_loop() {

@@ -10,6 +10,7 @@
 #include "controller/file/tls_sections.hpp"
 #include "controller/file/yaml_reading.hpp"
 #include "controller/provider/service_options.hpp"
+#include "controller/provider/users_file.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::controller::file {
@@ -224,6 +225,7 @@ model::Result<model::ProviderConfig> translate(std::string_view yaml, std::strin
              });
   read_servers_transports(child(http, "serverstransports"), w, read, out);
   read_tls(child(root, "tls"), w, read, out);
+  inline_users_files(out, read);
   return out;
 }
 

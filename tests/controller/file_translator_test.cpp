@@ -434,5 +434,41 @@ TEST(FileTranslator, ServersTransportsCarryCheckedCasAndClientCertificates) {
   EXPECT_TRUE(model::validate(table).ok()) << model::validate(table).error();
 }
 
+TEST(FileTranslator, BasicAuthUsersFileIsReadIntoTheUsers) {
+  std::map<std::string, std::string> files = {
+      {"/etc/wharf/users",
+       "# family\nalice:{SHA}fDYHuOYbzxlE6ehQOmYPIfS28/E=\r\n\n  "
+       "bob:$apr1$x1y2z3$abcdefghijklmnopqrstuv\n"}};
+  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  auto c = translate(R"yaml(http:
+  middlewares:
+    family:
+      basicAuth:
+        usersFile: /etc/wharf/users
+        users: ["carol:{SHA}fDYHuOYbzxlE6ehQOmYPIfS28/E="]
+    lost:
+      basicAuth:
+        usersFile: /etc/wharf/missing
+)yaml",
+                     "dynamic.yml", read);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->middlewares.size(), 2u);
+  EXPECT_EQ(c->middlewares[0].options,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"users",
+                 "alice:{SHA}fDYHuOYbzxlE6ehQOmYPIfS28/E=,bob:$apr1$x1y2z3$abcdefghijklmnopqrstuv,"
+                 "carol:{SHA}fDYHuOYbzxlE6ehQOmYPIfS28/E="}}));
+  EXPECT_EQ(c->middlewares[1].errors,
+            std::vector<std::string>{
+                "dynamic.yml:7: basicauth.usersFile /etc/wharf/missing: cannot be read"});
+  auto table = compiler::compile({{"file", *c}});
+  ASSERT_EQ(table.middlewares.size(), 1u);
+  EXPECT_EQ(table.middlewares[0].name, "family@file");
+}
+
 }  // namespace
 }  // namespace wharf::controller::file
