@@ -51,7 +51,7 @@ request = function()
   return wrk.format("GET", "/", { Host = "h" .. math.random(0, n - 1) .. ".bench" })
 end
 LUA
-  taskset -c 0 build/dataplane/wharf-dataplane --threads 1 --entrypoint "web=127.0.0.1:$port" \
+  taskset -c 0 build/dataplane/wharf-dataplane --threads 1 --entrypoint "web=127.0.0.1:$port" --admin-address 127.0.0.1:0 \
     --control-socket "$work/c$n.sock" >"$work/dp$n.log" 2>&1 &
   local dp=$!
   sleep 0.3

@@ -34,7 +34,8 @@ build_targets() {
 
 start_wharf() {
   start wharf "$1" build/dataplane/wharf-dataplane --threads 1 --entrypoint "$2=127.0.0.1:$3" \
-    --state-dir "$4" --control-socket "$work/wharf.sock"
+    --state-dir "$4" --control-socket "$work/wharf.sock" --admin-address "127.0.0.1:0" \
+    ${WHARF_FLAGS:-}
 }
 
 haproxy_base() {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/flags.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::dataplane {
 namespace {
@@ -40,6 +41,20 @@ Result<EntryPointAddress> parse_entrypoint(std::string_view v) {
   return ep;
 }
 
+Result<std::vector<double>> parse_buckets(std::string_view v) {
+  std::vector<double> out;
+  for (const auto& part : text::split_list(v)) {
+    double b = 0;
+    if (!parse_number(std::string_view(part), b) || !(b > 0) || (!out.empty() && b <= out.back())) {
+      return Error{"--metrics-buckets '" + std::string(v) +
+                   "': expected increasing positive numbers of seconds, e.g. 0.1,0.3,1.2,5"};
+    }
+    out.push_back(b);
+  }
+  if (out.empty()) return Error{"--metrics-buckets: at least one bucket is needed"};
+  return out;
+}
+
 }  // namespace
 
 const char* options_help() {
@@ -57,6 +72,17 @@ Every flag can also be set with an environment variable, e.g. --state-dir → WH
   --threads N                     worker threads (default: one per core)
   --trusted-proxies CIDR,...      peers whose X-Forwarded-* and X-Real-IP headers are believed
   --drain-timeout SECONDS         on SIGTERM, how long in-flight requests may take (default 30)
+  --admin-address [HOST]:PORT     /metrics, /healthz, /readyz, the read-only /api and the
+                                  dashboard (default :8082; "off" disables it)
+  --metrics-buckets S,...         request duration histogram buckets in seconds
+                                  (default 0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10)
+  --access-log PATH|stdout|off    one line per request (default off); reopened on SIGHUP
+  --access-log-format common|json Traefik's common log format (default) or one JSON object
+  --access-log-redact NAME,...    more query parameters whose values are never logged (always:
+                                  api_key, apikey, token, access_token, X-Emby-Token,
+                                  X-MediaBrowser-Token, signature, key)
+  --access-log-queue LINES        lines waiting for the log writer before new ones are dropped
+                                  (and counted) rather than slow requests down (default 16384)
   --help, --version
 )";
 }
@@ -68,7 +94,13 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
                                    {"--state-dir"},
                                    {"--threads"},
                                    {"--trusted-proxies"},
-                                   {"--drain-timeout"}});
+                                   {"--drain-timeout"},
+                                   {"--admin-address"},
+                                   {"--metrics-buckets"},
+                                   {"--access-log"},
+                                   {"--access-log-format"},
+                                   {"--access-log-redact"},
+                                   {"--access-log-queue"}});
   if (!flags) return Error{flags.error()};
   const cli::Flags& from_args = *flags;
   if (from_args.count("--help") || from_args.count("--version")) {
@@ -108,6 +140,33 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
         return Error{"--drain-timeout '" + v + "': expected seconds from 0 to 86400"};
       }
       o.drain_timeout_ms = s * 1000;
+    } else if (name == "--admin-address") {
+      if (v == "off") {
+        o.admin_enabled = false;
+      } else {
+        auto a = parse_entrypoint("admin=" + v);
+        if (!a) return Error{"--admin-address '" + v + "': expected [HOST]:PORT or off"};
+        o.admin = *a;
+      }
+    } else if (name == "--metrics-buckets") {
+      auto b = parse_buckets(v);
+      if (!b) return Error{b.error()};
+      o.metrics_buckets = std::move(*b);
+    } else if (name == "--access-log") {
+      if (v.empty()) return Error{"--access-log: expected a path, stdout or off"};
+      o.access_log = v;
+    } else if (name == "--access-log-format") {
+      if (v != "json" && v != "common") {
+        return Error{"--access-log-format '" + v + "': expected common or json"};
+      }
+      o.access_log_json = v == "json";
+    } else if (name == "--access-log-queue") {
+      if (!parse_number(v, o.access_log_queue) || o.access_log_queue == 0 ||
+          o.access_log_queue > 10'000'000) {
+        return Error{"--access-log-queue '" + v + "': expected a number from 1 to 10000000"};
+      }
+    } else if (name == "--access-log-redact") {
+      for (auto& n : text::split_list(v)) o.redact.push_back(std::move(n));
     }
   }
   if (o.entrypoints.empty()) {

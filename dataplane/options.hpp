@@ -19,6 +19,19 @@ struct EntryPointAddress {
 // Everything that changes at run time lives in the routing table instead.
 struct Options {
   std::vector<EntryPointAddress> entrypoints;
+  // The admin listener (/metrics, /healthz, /readyz, /api, the dashboard); empty host: every
+  // address. Disabled with `--admin-address off`.
+  bool admin_enabled = true;
+  EntryPointAddress admin{"admin", "", 8082};
+  // Upper bounds, in seconds, of the request duration histogram's buckets.
+  std::vector<double> metrics_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  std::string access_log = "off";  // A file path, "stdout" or "off".
+  bool access_log_json = false;    // --access-log-format json; else Traefik's common format.
+  // Query parameters whose values never reach the access log (compared case-insensitively).
+  std::vector<std::string> redact{"api_key",      "apikey",       "token",
+                                  "access_token", "x-emby-token", "x-mediabrowser-token",
+                                  "signature",    "key"};
+  std::size_t access_log_queue = 16'384;  // Lines waiting for the writer before lines drop.
   std::string control_socket = "/run/wharf/control.sock";
   std::string state_dir;  // Empty: nothing persisted.
   unsigned threads = 0;   // 0: one per core.

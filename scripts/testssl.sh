@@ -59,7 +59,7 @@ YAML
 
 build/tests/wharf-demo-backend --port "$backend_port" >/dev/null 2>&1 &
 pids+=($!)
-build/dataplane/wharf-dataplane --entrypoint "websecure=127.0.0.1:$port" \
+build/dataplane/wharf-dataplane --entrypoint "websecure=127.0.0.1:$port" --admin-address 127.0.0.1:0 \
   --control-socket "$work/control.sock" >"$work/dataplane.log" 2>&1 &
 pids+=($!)
 build/controller/wharf-controller --control-socket "$work/control.sock" --file "$work/dynamic.yml" \

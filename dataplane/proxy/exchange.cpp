@@ -97,6 +97,7 @@ awaitable<AttemptResult> local(Exchange& x, const RequestFacts& facts, LocalReas
   const bool head = req.method() == http::verb::head;
   const auto status = static_cast<unsigned>(server::status_for(reason));
   x.report.status = status;
+  x.report.local = reason;
   // A page from an errors middleware replaces what the data plane would say about a server
   // that failed (502, 504), as in Traefik, whose proxy errors pass its middlewares too.
   const bool upstream_failure = reason == LocalReason::kUpstreamConnect ||
@@ -107,6 +108,7 @@ awaitable<AttemptResult> local(Exchange& x, const RequestFacts& facts, LocalReas
     auto page = co_await find_error_page(x.policy, status, q, x.pool, x.client.get_executor());
     if (page) {
       x.report.status = page->status;
+      x.report.local.reset();  // An errors middleware's page, not a reply of the data plane.
       auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
                                                         req.version(), keep, head);
       co_return AttemptResult{Outcome::kDone, keep && !ec};
@@ -132,8 +134,10 @@ awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_b
   if (ec) co_return AttemptResult{};
   x.client.expires_never();
   up.expires_never();
+  x.tunnels->Increment();
   co_await run_tunnel(x.client, x.client_buffer, up, up_buffer,
                       ms(x.service.timeouts.tunnel_idle_ms));
+  x.tunnels->Decrement();
   co_return AttemptResult{};
 }
 
@@ -153,6 +157,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   if (!conn.stream) {
     log::warn("service " + x.service.name + ": connect to " + server.url +
               " failed: " + conn.ec.message());
+    ++(conn.ec == beast::error::timeout ? x.report.timeouts : x.report.connect_errors);
     // Nothing was sent, so any request may go to another server.
     co_return AttemptResult{Outcome::kServerDown, false,
                             conn.ec == beast::error::timeout ? LocalReason::kUpstreamTimeout
@@ -220,6 +225,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
     x.report.upstream_time = Clock::now() - started;
     if (ec == beast::error::timeout) {
+      ++x.report.timeouts;
       // With a retry middleware, a request that can be repeated safely goes to another try;
       // without one it gets 504 (a slow server is often a busy one).
       if (x.policy.retry && movable) {

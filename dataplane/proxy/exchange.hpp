@@ -3,12 +3,17 @@
 #include <chrono>
 #include <string_view>
 
+#include <prometheus/gauge.h>
+
+#include <optional>
+
 #include "dataplane/middleware/middleware.hpp"
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "dataplane/server/local_reply.hpp"
 #include "model/routing_table.hpp"
 
 namespace wharf::dataplane::proxy {
@@ -23,6 +28,8 @@ struct ExchangeReport {
   std::chrono::steady_clock::duration upstream_time{};  // Until the response head arrived.
   const routing::CompiledServer* server = nullptr;      // The last one tried.
   std::uint64_t request_bytes = 0, response_bytes = 0;  // Body bytes relayed.
+  std::optional<server::LocalReason> local;             // Set when the data plane answered itself.
+  std::uint16_t connect_errors = 0, timeouts = 0;       // Of the servers tried.
 };
 
 // Everything one proxied request needs. The session owns all of it.
@@ -49,6 +56,7 @@ struct Exchange {
   std::vector<middleware::HeaderOp>& response_ops;
   const middleware::ExchangePolicy& policy;  // Retry, limits, compression, error pages.
   ExchangeReport& report;
+  prometheus::Gauge* tunnels;  // Upgraded connections open on this entrypoint.
 };
 
 // Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local

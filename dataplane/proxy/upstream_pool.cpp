@@ -32,6 +32,7 @@ std::unique_ptr<Stream> UpstreamPool::take(const Key& key) {
     // Most recently used first: it is the least likely to have been closed by the server.
     Idle idle = std::move(list.back());
     list.pop_back();
+    counted(-1);
     auto age = now - idle.since;
     if (age >= kMaxIdle) continue;
     // A connection back from its last exchange within the last second is not worth a peek
@@ -47,15 +48,22 @@ void UpstreamPool::give(const Key& key, std::unique_ptr<Stream> stream) {
   if (list.size() >= kMaxIdlePerServer) return;  // The stream closes as it goes out of scope.
   stream->expires_never();
   list.push_back({std::move(stream), std::chrono::steady_clock::now()});
+  counted(1);
 }
 
 void UpstreamPool::sweep() {
   auto cutoff = std::chrono::steady_clock::now() - kMaxIdle;
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto& list = it->second;
-    std::erase_if(list, [&](const Idle& i) { return i.since < cutoff; });
+    counted(-static_cast<std::int64_t>(
+        std::erase_if(list, [&](const Idle& i) { return i.since < cutoff; })));
     it = list.empty() ? idle_.erase(it) : std::next(it);
   }
+}
+
+void UpstreamPool::clear() {
+  for (const auto& [key, list] : idle_) counted(-static_cast<std::int64_t>(list.size()));
+  idle_.clear();
 }
 
 }  // namespace wharf::dataplane::proxy

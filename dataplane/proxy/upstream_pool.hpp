@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <unordered_map>
@@ -14,6 +15,10 @@ namespace wharf::dataplane::proxy {
 // back, so 256 busy clients settle on about 256 upstream connections instead of reconnecting.
 class UpstreamPool {
  public:
+  // `idle_count`, when given, is kept equal to the number of idle connections (metrics read it
+  // from another thread).
+  explicit UpstreamPool(std::atomic<std::int64_t>* idle_count = nullptr) : count_(idle_count) {}
+
   // Idle connections older than this are closed: upstreams commonly drop idle keep-alives after
   // 60-75 s, and a connection they already closed would fail the next request.
   static constexpr std::chrono::seconds kMaxIdle{55};
@@ -36,7 +41,7 @@ class UpstreamPool {
 
   // Closes connections idle longer than kMaxIdle; a worker timer calls it periodically.
   void sweep();
-  void clear() { idle_.clear(); }
+  void clear();
 
  private:
   struct Idle {
@@ -46,7 +51,11 @@ class UpstreamPool {
   struct KeyHash {
     std::size_t operator()(const Key& k) const;
   };
+  void counted(std::int64_t delta) {
+    if (count_) count_->fetch_add(delta, std::memory_order_relaxed);
+  }
   std::unordered_map<Key, std::vector<Idle>, KeyHash> idle_;
+  std::atomic<std::int64_t>* count_;
 };
 
 }  // namespace wharf::dataplane::proxy

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "dataplane/metrics/route_stats.hpp"
 #include "dataplane/routing/load_balancer.hpp"
 #include "middleware/chain.hpp"
 #include "model/ip.hpp"
@@ -164,6 +165,8 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cr->entrypoints = r.entrypoints;
     cr->tls = r.tls;
     cr->service = by_name.at(r.service);
+    cr->metrics_route = metrics::route_id(r.name, r.service);
+    out->metrics_routes_.push_back(cr->metrics_route);
     auto lookup = [&](const std::string& n) -> const wharf::middleware::Spec* {
       auto it = specs.find(n);
       return it == specs.end() ? nullptr : &it->second;
@@ -184,6 +187,7 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     }
     out->routers_.push_back(std::move(cr));
   }
+  std::sort(out->metrics_routes_.begin(), out->metrics_routes_.end());
   auto sort = [](RouterList& l) {
     std::sort(l.begin(), l.end(), before);
     l.erase(std::unique(l.begin(), l.end()), l.end());

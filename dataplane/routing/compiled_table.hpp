@@ -67,6 +67,7 @@ struct CompiledRouter {
   const CompiledService* service = nullptr;
   // Chains expanded, in the order requests pass them; owned by the table.
   std::vector<const middleware::Middleware*> middlewares;
+  std::uint32_t metrics_route = 0;  // Its (router, service) label values, interned.
 
   bool on_entrypoint(std::string_view ep) const;
 };
@@ -88,6 +89,9 @@ class CompiledTable {
 
   const model::RoutingTable& source() const { return source_; }
   const std::vector<std::unique_ptr<CompiledService>>& services() const { return services_; }
+  const std::vector<std::unique_ptr<CompiledRouter>>& routers() const { return routers_; }
+  // Every router's metrics_route, sorted: counters of routes not in it are dropped.
+  const std::vector<std::uint32_t>& metrics_routes() const { return metrics_routes_; }
   const tls::CertificateStore& certificates() const { return *certificates_; }
   std::uint64_t version() const { return source_.version; }
   // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.
@@ -108,6 +112,7 @@ class CompiledTable {
   std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> middlewares_;
   std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> redirects_;
   model::EntryPointTimeouts default_timeouts_;
+  std::vector<std::uint32_t> metrics_routes_;
 };
 
 }  // namespace wharf::dataplane::routing

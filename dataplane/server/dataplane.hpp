@@ -9,9 +9,12 @@
 
 #include "dataplane/control/control_server.hpp"
 #include "dataplane/control/state_store.hpp"
+#include "dataplane/metrics/access_log.hpp"
+#include "dataplane/metrics/metrics.hpp"
 #include "dataplane/options.hpp"
 #include "dataplane/routing/health_checker.hpp"
 #include "dataplane/server/worker.hpp"
+#include "httpd/admin_server.hpp"
 
 namespace wharf::dataplane::server {
 
@@ -30,6 +33,8 @@ class Dataplane {
   // worker threads. An error names what could not be done.
   model::Result<bool> start();
   const std::vector<BoundEntryPoint>& bound() const { return bound_; }
+  std::uint16_t admin_port() const { return admin_port_; }
+  metrics::AccessLog* access_log() { return access_log_.get(); }
 
   // Runs the control loop on the calling thread until a drain finishes. With
   // `handle_signals`, SIGTERM and SIGINT start the drain.
@@ -47,9 +52,17 @@ class Dataplane {
   void load_state();
   void begin_drain();
   awaitable<void> finish_drain();
+  void wait_for_signals();
+  httpd::AdminResponse admin(const httpd::AdminRequest& req);
 
   Options options_;
   asio::io_context control_io_{1};
+  metrics::Metrics metrics_;
+  std::unique_ptr<metrics::AccessLog> access_log_;
+  // The table being served, as the control thread knows it (the admin API and readiness).
+  std::shared_ptr<const routing::CompiledTable> current_;
+  httpd::AdminServer admin_;
+  std::uint16_t admin_port_ = 0;
   // Keeps run() alive until a drain has finished.
   asio::executor_work_guard<asio::io_context::executor_type> guard_{control_io_.get_executor()};
   std::optional<asio::signal_set> signals_;

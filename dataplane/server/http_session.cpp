@@ -4,6 +4,7 @@
 #include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/server/request_head.hpp"
+#include "dataplane/server/request_id.hpp"
 #include "dataplane/server/worker.hpp"
 #include "dataplane/tls/server_context.hpp"
 #include "rules/ast.hpp"
@@ -45,9 +46,12 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypo
   }
   stream_.socket().set_option(tcp::no_delay(true), ec);
   worker_.add(this);
+  ep_index_ = worker_.metrics().entrypoint_index(entrypoint_);
+  worker_.metrics().entrypoint(ep_index_).connections->Increment();
 }
 
 HttpSession::~HttpSession() {
+  worker_.metrics().entrypoint(ep_index_).connections->Decrement();
   worker_.remove(this);
 }
 
@@ -76,6 +80,8 @@ awaitable<bool> HttpSession::detect_tls() {
   auto [hec, used] =
       co_await tls.async_handshake(asio::ssl::stream_base::server, buffer_.data(), kNoThrow);
   buffer_.consume(buffer_.size());  // The ClientHello; nothing else may precede our reply.
+  auto& counters = worker_.metrics().entrypoint(ep_index_);
+  (hec ? counters.tls_failures : counters.tls_handshakes)->Increment();
   co_return !hec;
 }
 
@@ -92,12 +98,15 @@ awaitable<void> HttpSession::run() {
 }
 
 awaitable<bool> HttpSession::reply(LocalReason reason, bool keep_alive, std::string_view detail) {
+  record_.status = static_cast<unsigned>(status_for(reason));
+  record_.local = reason;
   auto ec =
       co_await write_local_reply(stream_, reason, version_, keep_alive, head_request_, detail);
   co_return keep_alive && !ec;
 }
 
 awaitable<bool> HttpSession::reply(const middleware::Reply& r, bool keep_alive) {
+  record_.status = r.status;
   auto ec = co_await write_middleware_reply(stream_, r, response_ops_, version_, keep_alive,
                                             head_request_);
   co_return keep_alive && !ec;
@@ -116,6 +125,58 @@ awaitable<bool> HttpSession::reply_no_server(const http::fields& req, std::strin
 }
 
 awaitable<bool> HttpSession::serve_one() {
+  record_.started = false;
+  record_.route = 0;
+  record_.status = 0;
+  record_.local.reset();
+  record_.report = {};
+  record_.logged = false;
+  const bool keep = co_await handle_request();
+  if (record_.started) finish_request();
+  co_return keep;
+}
+
+static_assert(static_cast<std::size_t>(LocalReason::kResponseTooLarge) + 1 ==
+                  metrics::kLocalReplies,
+              "metrics::Metrics labels local replies in LocalReason's order");
+
+void HttpSession::finish_request() {
+  auto& r = record_;
+  const auto& rep = r.report;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+  worker_.stats().record(
+      {ep_index_, r.route, r.method, r.status, seconds, rep.request_bytes, rep.response_bytes});
+  if (r.local) {
+    worker_.metrics().entrypoint(ep_index_).local[static_cast<std::size_t>(*r.local)]->Increment();
+  }
+  if (!r.logged) return;
+  metrics::AccessEntry e;
+  e.time = r.wall;
+  e.entrypoint = entrypoint_;
+  e.client = r.client;
+  e.method = r.method_name;
+  e.host = r.host;
+  e.target = r.target;
+  e.version = version_;
+  e.status = r.status;
+  e.bytes_in = rep.request_bytes;
+  e.bytes_out = rep.response_bytes;
+  e.duration_ms = seconds * 1000;
+  if (rep.server) {
+    e.upstream_ms = std::chrono::duration<double, std::milli>(rep.upstream_time).count();
+  }
+  e.router = r.router;
+  e.service = r.service;
+  e.upstream = r.upstream;
+  e.user_agent = r.user_agent;
+  e.referer = r.referer;
+  e.request_id = r.request_id;
+  e.tls = stream_.is_tls();
+  worker_.access_log()->write(e);
+}
+
+awaitable<bool> HttpSession::handle_request() {
   version_ = 11;
   head_request_ = false;
   response_ops_.clear();
@@ -164,6 +225,9 @@ awaitable<bool> HttpSession::serve_one() {
   auto& req = parser.get();
   version_ = req.version();
   head_request_ = req.method() == http::verb::head;
+  record_.started = true;
+  record_.start = std::chrono::steady_clock::now();
+  record_.method = metrics::method_of(req.method());
   if (auto bad = check_framing(req)) co_return co_await reply(bad->reason, false, bad->detail);
 
   std::string_view target_host, path, query;
@@ -176,6 +240,23 @@ awaitable<bool> HttpSession::serve_one() {
 
   const auto& trusted = worker_.options().trusted_proxies;
   auto client = proxy::compute_client(peer_, trusted, req);
+  // Passed on (or made) before middlewares run, so forward auth and the server see the same.
+  ensure_request_id(req, record_.request_id);
+  if (worker_.access_log()) {
+    // Copied now: the head's fields move upstream with the request.
+    auto& r = record_;
+    r.logged = true;
+    r.wall = std::chrono::system_clock::now();
+    r.method_name.assign(req.method_string());
+    r.target.assign(req.target());
+    r.host.assign(req[http::field::host]);
+    r.user_agent.assign(req[http::field::user_agent]);
+    r.referer.assign(req[http::field::referer]);
+    r.client = client.client.to_string();
+    r.router.clear();
+    r.service.clear();
+    r.upstream.clear();
+  }
   FieldsLookup headers(req);
   rules::RequestView view{req.method_string(), host_,           path_, query, &headers,
                           &client.client,      stream_.is_tls()};
@@ -188,6 +269,14 @@ awaitable<bool> HttpSession::serve_one() {
   const routing::CompiledRouter* router =
       table && !ep_redirect ? table->match(entrypoint_, view) : nullptr;
   if (!router && !ep_redirect) co_return co_await reply(LocalReason::kNoRoute, can_keep);
+  auto note_router = [&](const routing::CompiledRouter* r) {
+    record_.route = r->metrics_route;
+    if (record_.logged) {
+      record_.router = r->name;
+      record_.service = r->service->name;
+    }
+  };
+  if (router) note_router(router);
 
   std::string_view target = req.target();
   if (!target_host.empty()) {
@@ -205,6 +294,7 @@ awaitable<bool> HttpSession::serve_one() {
       if (auto r = ep_redirect->handle(mreq)) co_return co_await reply(*r, can_keep);
       router = table->match(entrypoint_, view);  // A trusted proxy terminated TLS already.
       if (!router) co_return co_await reply(LocalReason::kNoRoute, can_keep);
+      note_router(router);
     }
     for (const auto* m : router->middlewares) {
       std::optional<middleware::Reply> r;
@@ -231,7 +321,7 @@ awaitable<bool> HttpSession::serve_one() {
         {middleware::HeaderOp::Kind::kAppend, "Set-Cookie", std::move(sticky_cookie)});
   }
 
-  proxy::ExchangeReport report;
+  auto& report = record_.report;
   proxy::Exchange x{stream_,
                     buffer_,
                     parser,
@@ -249,8 +339,15 @@ awaitable<bool> HttpSession::serve_one() {
                     worker_.draining(),
                     response_ops_,
                     policy_,
-                    report};
+                    report,
+                    worker_.metrics().entrypoint(ep_index_).tunnels};
   const bool keep = co_await proxy::forward(x);
+  record_.status = report.status;
+  record_.local = report.local;
+  auto& m = worker_.metrics();
+  for (unsigned i = 0; i < report.connect_errors; ++i) m.upstream_connect_error(x.service.name);
+  for (unsigned i = 0; i < report.timeouts; ++i) m.upstream_timeout(x.service.name);
+  if (record_.logged && report.server) record_.upstream = report.server->url;
   if (!policy_.breakers.empty()) {
     auto now = std::chrono::steady_clock::now();
     for (auto* b : policy_.breakers) {

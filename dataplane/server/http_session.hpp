@@ -1,9 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "dataplane/metrics/route_stats.hpp"
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/exchange.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/server/local_reply.hpp"
@@ -31,8 +35,11 @@ class HttpSession {
   // Reads the first bytes and, when they start a TLS handshake, completes it (SNI picks the
   // certificate); false when the connection is over before its first request.
   awaitable<bool> detect_tls();
-  // Handles one request; false when the connection must close afterwards.
+  // Handles one request and counts it; false when the connection must close afterwards.
   awaitable<bool> serve_one();
+  awaitable<bool> handle_request();
+  // Metrics and the access log line of the request just answered.
+  void finish_request();
   awaitable<bool> reply(LocalReason reason, bool keep_alive, std::string_view detail = {});
   awaitable<bool> reply(const middleware::Reply& r, bool keep_alive);
   // The 503 for a service with no server that is up, or an errors middleware's page for it.
@@ -56,6 +63,22 @@ class HttpSession {
   std::vector<middleware::HeaderOp> response_ops_;
   std::vector<std::shared_ptr<void>> holds_;
   middleware::ExchangePolicy policy_;
+  std::uint8_t ep_index_ = 0;  // This entrypoint in the metrics' labels.
+
+  // What metrics and the access log say about the current request; strings only for the log.
+  struct Record {
+    bool started = false;
+    std::chrono::steady_clock::time_point start;
+    metrics::Method method = metrics::Method::kGet;
+    std::uint32_t route = 0;
+    unsigned status = 0;
+    std::optional<LocalReason> local;
+    proxy::ExchangeReport report;
+    bool logged = false;  // The strings below were filled (an access log is on).
+    std::chrono::system_clock::time_point wall;
+    std::string method_name, target, host, user_agent, referer, client, request_id;
+    std::string router, service, upstream;
+  } record_;
 };
 
 // Entry point for a freshly accepted connection.

@@ -8,7 +8,18 @@
 
 namespace wharf::dataplane::server {
 
-Worker::Worker(const Options& options) : options_(options) {}
+Worker::Worker(const Options& options, unsigned index, metrics::Metrics& metrics,
+               metrics::AccessLog* access_log)
+    : options_(options),
+      metrics_(metrics),
+      stats_(metrics.worker(index)),
+      access_log_(access_log),
+      pool_(&metrics.idle_upstream(index)) {}
+
+void Worker::set_table(std::shared_ptr<const routing::CompiledTable> table) {
+  if (table) stats_.prune(table->metrics_routes());
+  table_ = std::move(table);
+}
 
 model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16_t& port) {
   error_code ec;

@@ -5,6 +5,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "dataplane/metrics/access_log.hpp"
+#include "dataplane/metrics/metrics.hpp"
 #include "dataplane/net.hpp"
 #include "dataplane/options.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
@@ -24,10 +26,14 @@ struct Listener {
 // a worker is touched only from its thread; other threads talk to it with asio::post.
 class Worker {
  public:
-  explicit Worker(const Options& options);
+  Worker(const Options& options, unsigned index, metrics::Metrics& metrics,
+         metrics::AccessLog* access_log);
 
   asio::io_context& io() { return io_; }
   const Options& options() const { return options_; }
+  metrics::Metrics& metrics() { return metrics_; }
+  metrics::WorkerStats& stats() { return stats_; }
+  metrics::AccessLog* access_log() { return access_log_; }
 
   // Binds one entrypoint's acceptor; `port` 0 is replaced by the port actually bound so the
   // following workers share it.
@@ -35,7 +41,8 @@ class Worker {
   void start();  // Spawns the accept loops and the pool sweeper.
 
   const std::shared_ptr<const routing::CompiledTable>& table() const { return table_; }
-  void set_table(std::shared_ptr<const routing::CompiledTable> table) { table_ = std::move(table); }
+  // Also drops the request counters of routers the new table no longer has.
+  void set_table(std::shared_ptr<const routing::CompiledTable> table);
   proxy::UpstreamPool& pool() { return pool_; }
 
   // Graceful stop: no new connections, idle keep-alive connections closed, in-flight requests
@@ -52,12 +59,15 @@ class Worker {
   awaitable<void> sweep_loop();
 
   const Options& options_;
+  metrics::Metrics& metrics_;
+  metrics::WorkerStats& stats_;
+  metrics::AccessLog* access_log_;
   // Sockets and timers of a worker are only ever touched by its own thread, so the reactor
   // needs no locking; posting (table installs, drain) still goes through the locked queue.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::shared_ptr<const routing::CompiledTable> table_;
-  proxy::UpstreamPool pool_;
+  proxy::UpstreamPool pool_;  // Reports its idle count to metrics_.
   std::unordered_set<HttpSession*> sessions_;
   asio::steady_timer sweep_timer_{io_};
   bool draining_ = false;

@@ -34,7 +34,9 @@ InProcessDataplane::InProcessDataplane(unsigned threads, std::vector<std::string
                                    "--threads",
                                    std::to_string(threads),
                                    "--drain-timeout",
-                                   "5"};
+                                   "5",
+                                   "--admin-address",
+                                   "127.0.0.1:0"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -68,7 +70,9 @@ DataplaneProcess::DataplaneProcess(std::vector<std::string> extra_flags,
                                    "--control-socket",
                                    socket_,
                                    "--state-dir",
-                                   state_dir.empty() ? dir_.path() + "/state" : state_dir};
+                                   state_dir.empty() ? dir_.path() + "/state" : state_dir,
+                                   "--admin-address",
+                                   "127.0.0.1:0"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   child_ = std::make_unique<ChildProcess>(std::move(args));
   // The data plane logs "entrypoint=web address=127.0.0.1:PORT" once it listens, and
@@ -80,6 +84,10 @@ DataplaneProcess::DataplaneProcess(std::vector<std::string> extra_flags,
   }
   auto text = child_->log();
   port_ = static_cast<std::uint16_t>(std::stoul(text.substr(at, text.find('\n', at) - at)));
+  if (auto admin = text.find("admin address=127.0.0.1:"); admin != std::string::npos) {
+    admin += std::string_view("admin address=127.0.0.1:").size();
+    admin_port_ = static_cast<std::uint16_t>(std::stoul(text.substr(admin, 6)));
+  }
 }
 
 DataplaneProcess::~DataplaneProcess() = default;

@@ -39,6 +39,8 @@ class InProcessDataplane {
   }
   const std::string& control_socket() const { return socket_; }
   const std::string& state_dir() const { return state_; }
+  std::uint16_t admin_port() const { return dp_->admin_port(); }
+  dataplane::server::Dataplane& dataplane() { return *dp_; }
   std::string apply(const model::RoutingTable& table);
   // Starts a graceful drain and waits for it to finish.
   void stop();
@@ -60,6 +62,7 @@ class DataplaneProcess {
   ~DataplaneProcess();
 
   std::uint16_t port() const { return port_; }
+  std::uint16_t admin_port() const { return admin_port_; }
   int pid() const { return child_->pid(); }
   const std::string& control_socket() const { return socket_; }
   std::string apply(const model::RoutingTable& table);
@@ -71,6 +74,7 @@ class DataplaneProcess {
   TempDir dir_;
   std::string socket_;
   std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> child_;
 };
 
