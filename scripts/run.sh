@@ -3,7 +3,7 @@
 # the data plane on :8080, and the controller feeding it from the file provider
 # (deploy/dynamic.yml, copied to .state/dynamic.yml: edit that copy while it runs) plus Docker
 # labels when a Docker daemon answers on /var/run/docker.sock. Ctrl-C stops everything.
-# WHARF_PORT and WHARF_BACKEND_PORT change the ports.
+# WHARF_PORT, WHARF_BACKEND_PORT, WHARF_ADMIN_PORT and WHARF_METRICS_PORT change the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -14,6 +14,8 @@ ninja -C build -j2 wharf-dataplane wharf-controller wharf-demo-backend
 
 port=${WHARF_PORT:-8080}
 backend_port=${WHARF_BACKEND_PORT:-8081}
+admin_port=${WHARF_ADMIN_PORT:-8082}
+metrics_port=${WHARF_METRICS_PORT:-8083}
 state="$root/.state"
 mkdir -p "$state/run"
 sed "s/127.0.0.1:8081/127.0.0.1:$backend_port/" deploy/dynamic.yml > "$state/dynamic.yml"
@@ -35,10 +37,11 @@ trap cleanup EXIT INT TERM
 build/tests/wharf-demo-backend --port "$backend_port" &
 pids+=($!)
 build/dataplane/wharf-dataplane --entrypoint "web=:$port" --state-dir "$state" \
-  --control-socket "$state/run/control.sock" &
+  --control-socket "$state/run/control.sock" --admin-address "127.0.0.1:$admin_port" \
+  --access-log stdout &
 pids+=($!)
 build/controller/wharf-controller --control-socket "$state/run/control.sock" \
-  --file "$state/dynamic.yml" "${docker_flag[@]}" &
+  --file "$state/dynamic.yml" "${docker_flag[@]}" --metrics-address "127.0.0.1:$metrics_port" &
 pids+=($!)
 
 sleep 1
@@ -51,6 +54,8 @@ Wharf is serving on port $port. Try:
   curl -ik https://127.0.0.1:$port/hello      # same port, TLS (self-signed default certificate)
   curl -i -u demo:demo http://127.0.0.1:$port/private   # behind a basicAuth middleware
 
+Dashboard: http://127.0.0.1:$admin_port/dashboard/   metrics: http://127.0.0.1:$admin_port/metrics
+(data plane) and http://127.0.0.1:$metrics_port/metrics (controller). Access log lines follow below.
 Routes: $state/dynamic.yml (Traefik v3 dynamic configuration; edits apply live).
 $docker_note
 Check a configuration without running it:

@@ -13,9 +13,10 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 
 # The Docker integration tests start their own dockerd (never the system's) with containers
-# made from busybox-static, the Kubernetes client's TLS test an openssl s_server and the metrics
-# tests promtool (Debian prometheus); only the test command installs them.
-scripts/setup.sh docker.io busybox-static openssl prometheus
+# made from busybox-static, the Kubernetes client's TLS test an openssl s_server, the metrics
+# tests promtool (Debian prometheus) and the dashboard test headless Chromium; only the test
+# command installs them.
+scripts/setup.sh docker.io busybox-static openssl prometheus chromium
 
 # The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
 extra=()

@@ -6,12 +6,14 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "controller/app/metrics.hpp"
 #include "controller/compiler/compiler.hpp"
 #include "controller/docker/docker_provider.hpp"
 #include "controller/file/file_provider.hpp"
 #include "controller/kubernetes/kube_provider.hpp"
 #include "controller/provider/aggregator.hpp"
 #include "controller/publisher/publisher.hpp"
+#include "httpd/admin_server.hpp"
 #include "log/log.hpp"
 
 namespace wharf::controller {
@@ -70,14 +72,41 @@ int run(const Options& o) {
   }
   asio::co_spawn(io, publisher.run(), rethrow);
 
+  bool stopping = false;
+  httpd::AdminServer metrics_server(io, [&](const httpd::AdminRequest& r) -> httpd::AdminResponse {
+    const std::string text = "text/plain; charset=utf-8";
+    if (r.path == "/metrics") {
+      return {200, "text/plain; version=0.0.4; charset=utf-8", expose_metrics(stats), {}};
+    }
+    if (r.path == "/healthz") return {200, text, "ok\n", {}};
+    if (r.path == "/readyz") {
+      if (stopping) return {503, text, "stopping\n", {}};
+      if (!aggregator.synced()) return {503, text, "providers not synced yet\n", {}};
+      return {200, text, "ready\n", {}};
+    }
+    return {404, text, "404 Not Found\n", {}};
+  });
+  if (o.metrics_enabled) {
+    auto port = metrics_server.listen(o.metrics_host, o.metrics_port);
+    if (!port) {
+      log::error("controller: " + port.error());
+      return 1;
+    }
+    log::info("controller: metrics address=" + (o.metrics_host.empty() ? "*" : o.metrics_host) +
+              ":" + std::to_string(*port) + " (/metrics, /healthz, /readyz)");
+    metrics_server.start();
+  }
+
   asio::steady_timer stop_deadline(io);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](error_code ec, int sig) {
     if (ec) return;
     log::info(std::string("controller: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
               "; stopping (the data plane keeps serving the last table)");
+    stopping = true;
     aggregator.stop();
     publisher.stop();
+    metrics_server.stop();
     if (!kube_provider) return io.stop();
     // Hand the leader lease over so another replica writes status at once instead of after
     // the lease duration; bounded, so an unreachable API server cannot hold up the exit.

@@ -120,6 +120,7 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
                                   entrypoint TO (a name, or :PORT), keeping host, path and query;
                                   301, 308 for methods other than GET/HEAD. Repeatable, e.g.
                                   web=websecure (Traefik: entryPoints.web.http.redirections)
+  --metrics-address [HOST]:PORT   /metrics, /healthz and /readyz (default :8083; off disables)
   --throttle MS                   fold provider changes for this long before compiling (default 100)
   --initial-sync-timeout SECONDS  publish without a provider that has not synced by then
                                   (default 30; the data plane serves its saved table meanwhile)
@@ -154,6 +155,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--leader-elect-retry-period"},
                                    {"--entrypoint-redirect", true, true},
                                    {"--throttle"},
+                                   {"--metrics-address"},
                                    {"--initial-sync-timeout"},
                                    {"--log-level"},
                                    {"--check", false}});
@@ -240,6 +242,25 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         }
         o.entrypoints.push_back(std::move(ep));
       }
+    } else if (name == "--metrics-address") {
+      if (v == "off") {
+        o.metrics_enabled = false;
+        continue;
+      }
+      auto colon = v.rfind(':');
+      unsigned port = 0;
+      std::string host = colon == std::string::npos ? "" : v.substr(0, colon);
+      if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+      }
+      auto digits = colon == std::string::npos ? std::string() : v.substr(colon + 1);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+      if (colon == std::string::npos || ec != std::errc{} || end != digits.data() + digits.size() ||
+          port > 65535) {
+        return Error{"--metrics-address '" + v + "': expected [HOST]:PORT or off"};
+      }
+      o.metrics_host = host;
+      o.metrics_port = static_cast<std::uint16_t>(port);
     } else if (name == "--throttle") {
       auto ms = parse_ms(name, v, 1, 60'000);
       if (!ms) return Error{ms.error()};

@@ -24,6 +24,10 @@ struct Options {
   kubernetes::KubeOptions kube_options;
   // Static entrypoint settings put in every table: --entrypoint-redirect.
   std::vector<model::EntryPoint> entrypoints;
+  // The metrics listener (/metrics, /healthz, /readyz); off with --metrics-address off.
+  bool metrics_enabled = true;
+  std::string metrics_host;  // Empty: every address.
+  std::uint16_t metrics_port = 8083;
   std::chrono::milliseconds throttle{100};
   std::chrono::milliseconds initial_sync_timeout{30'000};
   bool check = false;

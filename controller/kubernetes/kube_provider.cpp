@@ -86,8 +86,11 @@ awaitable<void> KubeProvider::run() {
             ")" + (options_.namespace_.empty() ? "" : ", namespace " + options_.namespace_));
   auto election = options_.election;
   status_ = std::make_unique<StatusWriter>(ex_, client_, options_.status, election.identity);
-  elector_ = std::make_unique<LeaderElector>(client_, election,
-                                             [this](bool leader) { status_->set_leader(leader); });
+  stats_.set("leader", "", 0);
+  elector_ = std::make_unique<LeaderElector>(client_, election, [this](bool leader) {
+    status_->set_leader(leader);
+    stats_.set("leader", "", leader ? 1 : 0);
+  });
   asio::co_spawn(ex_, status_->run(), asio::detached);
   asio::co_spawn(ex_, elector_->run(), asio::detached);
   for (auto& r : reflectors_) asio::co_spawn(ex_, r->run(), asio::detached);

@@ -13,7 +13,9 @@ Aggregator::Aggregator(asio::any_io_executor ex, std::vector<std::string> provid
       sink_(std::move(sink)),
       waiting_(providers.begin(), providers.end()),
       throttle_timer_(ex),
-      sync_timer_(ex) {}
+      sync_timer_(ex) {
+  for (const auto& p : providers) stats_.set("provider_synced", p, 0);
+}
 
 void Aggregator::start() {
   if (waiting_.empty()) return;
@@ -36,6 +38,7 @@ void Aggregator::stop() {
 
 void Aggregator::update(const std::string& provider, model::ProviderConfig config) {
   stats_.add("provider_syncs_total", provider);
+  stats_.set("provider_synced", provider, 1);
   latest_[provider] = std::move(config);
   if (waiting_.erase(provider) && waiting_.empty()) sync_timer_.cancel();
   if (!waiting_.empty() && !waited_long_enough_) return;
@@ -79,9 +82,14 @@ void Aggregator::report(const model::RoutingTable& table) {
     stats_.add("rejected_objects_total", d.kind);
   }
   reported_ = std::move(now);
-  for (const auto& kind : {"router", "service", "middleware", "container", "file"}) {
+  for (const auto& kind :
+       {"router", "service", "middleware", "certificate", "transport", "container", "file"}) {
     stats_.set("rejected_objects", kind, 0);
   }
+  stats_.set("table_objects", "routers", table.routers.size());
+  stats_.set("table_objects", "services", table.services.size());
+  stats_.set("table_objects", "middlewares", table.middlewares.size());
+  stats_.set("table_objects", "certificates", table.certificates.size());
   for (const auto& [kind, n] : compiler::rejected_by_kind(table))
     stats_.set("rejected_objects", kind, n);
 }

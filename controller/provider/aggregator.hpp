@@ -39,6 +39,8 @@ class Aggregator {
   void start();
   void update(const std::string& provider, model::ProviderConfig config);
   void stop();
+  // Every enabled provider has synced once (or the initial-sync timeout passed): /readyz.
+  bool synced() const { return waiting_.empty() || waited_long_enough_; }
 
  private:
   void schedule();

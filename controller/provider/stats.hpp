@@ -7,8 +7,8 @@
 
 namespace wharf::controller {
 
-// Counters the metrics endpoint will export (wharf_controller_*). Kept here, bounded by
-// provider, kind and result names, so every event is already counted when exposition lands.
+// The controller's counters and gauges, by name and one label value (a provider, a kind, a
+// result: bounded sets). controller/app/metrics.cpp exposes them as wharf_controller_*.
 class Stats {
  public:
   void add(const std::string& counter, const std::string& label, std::uint64_t n = 1) {
@@ -18,6 +18,11 @@ class Stats {
   void set(const std::string& gauge, const std::string& label, std::uint64_t v) {
     std::lock_guard lock(mu_);
     counters_[gauge][label] = v;
+  }
+  using Snapshot = std::map<std::string, std::map<std::string, std::uint64_t>>;
+  Snapshot snapshot() const {
+    std::lock_guard lock(mu_);
+    return counters_;
   }
   std::uint64_t get(const std::string& counter, const std::string& label) const {
     std::lock_guard lock(mu_);

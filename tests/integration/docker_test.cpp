@@ -36,7 +36,7 @@ std::vector<std::string> app_labels(const std::string& name, std::uint16_t port)
 std::unique_ptr<ChildProcess> start_controller(const std::string& socket, const Dockerd& d) {
   return std::make_unique<ChildProcess>(std::vector<std::string>{
       WHARF_CONTROLLER_BINARY, "--control-socket", socket, "--docker-endpoint", d.endpoint(),
-      "--docker-label-prefixes", "wharf,traefik"});
+      "--docker-label-prefixes", "wharf,traefik", "--metrics-address", "127.0.0.1:0"});
 }
 
 class DockerIntegration : public ::testing::Test {
@@ -78,8 +78,9 @@ TEST_F(DockerIntegration, LabelsRouteStopGives503RemoveGives404BadRuleIsIsolated
       << ctl->log();
 
   // --check reports the same and fails.
-  auto check = run_command({WHARF_CONTROLLER_BINARY, "--check", "--docker-endpoint", d.endpoint(),
-                            "--docker-label-prefixes", "wharf,traefik"});
+  auto check =
+      run_command({WHARF_CONTROLLER_BINARY, "--check", "--docker-endpoint", d.endpoint(),
+                   "--docker-label-prefixes", "wharf,traefik", "--metrics-address", "127.0.0.1:0"});
   EXPECT_EQ(check.status, 1) << check.out;
   EXPECT_NE(check.out.find("router broken@docker: label wharf.http.routers.broken.rule="),
             std::string::npos)
@@ -180,7 +181,7 @@ TEST_F(DockerIntegration, TcpEndpointAndOnlyGetRequests) {
   auto port = free_port();
   d.run_httpd("viatcp", port, app_labels("viatcp", port));
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(),
-                    "--docker-endpoint", tcp.endpoint()});
+                    "--docker-endpoint", tcp.endpoint(), "--metrics-address", "127.0.0.1:0"});
   EXPECT_TRUE(eventually(dp.port(), "viatcp.test", 200));
   d.docker({"stop", "viatcp"});
   EXPECT_TRUE(eventually(dp.port(), "viatcp.test", 503));

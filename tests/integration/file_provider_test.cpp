@@ -61,7 +61,7 @@ TEST(FileProviderEndToEnd, TlsCertificateFilesServeATlsRouter) {
                        "      loadBalancer:\n        servers:\n          - url: " +
                        app.url() + "\n");
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
-                    file, "--docker-endpoint", "off"});
+                    file, "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
   const std::string port = std::to_string(dp.port());
   std::string out;
   for (auto end = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < end;
@@ -88,7 +88,7 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
   const std::string file = dir.path() + "/dynamic.yml";
   write_file(file, config(app.url(), {"one"}));
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
-                    file, "--docker-endpoint", "off"});
+                    file, "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
   EXPECT_TRUE(eventually(dp.port(), "one.test", 200)) << ctl.log();
 
   write_file(file, config(app.url(), {"one", "two"}));
@@ -111,6 +111,35 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
 }
 
+// The controller's /metrics, /healthz and /readyz, and promtool's verdict on the exposition.
+TEST(FileProviderEndToEnd, ControllerMetricsAndHealth) {
+  UpstreamServer app;
+  DataplaneProcess dp;
+  TempDir dir;
+  const std::string file = dir.path() + "/dynamic.yml";
+  write_file(file, config(app.url(), {"one", "two"}) +
+                       "  middlewares:\n    bad:\n      headers:\n        stsSeconds: -1\n");
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
+                    file, "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
+  auto at = ctl.wait_for_log("metrics address=127.0.0.1:", 10s);
+  ASSERT_NE(at, std::string::npos) << ctl.log();
+  const auto port = static_cast<std::uint16_t>(std::stoul(ctl.log().substr(at, 6)));
+  EXPECT_TRUE(eventually(dp.port(), "two.test", 200)) << ctl.log();
+  EXPECT_EQ(HttpClient(port).request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(HttpClient(port).request("GET", "/readyz").status, 200u);
+  auto text = HttpClient(port).request("GET", "/metrics").body;
+  for (const char* line : {"wharf_controller_provider_synced{provider=\"file\"} 1",
+                           "wharf_controller_pushes_total{result=\"ack\"} 1",
+                           "wharf_controller_table_objects{kind=\"routers\"} 2",
+                           "wharf_controller_rejected_objects{kind=\"middleware\"} 1",
+                           "wharf_controller_rejected_objects_total{kind=\"middleware\"} 1"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  std::ofstream(dir.path() + "/metrics.txt") << text;
+  auto check = run_command({"sh", "-c", "promtool check metrics < " + dir.path() + "/metrics.txt"});
+  EXPECT_EQ(check.status, 0) << check.out;
+}
+
 // The publisher notices a data plane going away even when it has nothing new to send, and
 // gives the replacement the latest table (here one started with an empty state directory).
 TEST(FileProviderEndToEnd, ReplacementDataPlaneGetsTheLatestTableWithoutAnyChange) {
@@ -121,7 +150,7 @@ TEST(FileProviderEndToEnd, ReplacementDataPlaneGetsTheLatestTableWithoutAnyChang
   auto dp =
       std::make_unique<DataplaneProcess>(std::vector<std::string>{}, dir.path() + "/s1", socket);
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", socket, "--file", file,
-                    "--docker-endpoint", "off"});
+                    "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
   EXPECT_TRUE(eventually(dp->port(), "one.test", 200)) << ctl.log();
   dp.reset();  // SIGKILL
   dp = std::make_unique<DataplaneProcess>(std::vector<std::string>{}, dir.path() + "/s2", socket);

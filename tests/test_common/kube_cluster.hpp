@@ -50,9 +50,15 @@ inline std::unique_ptr<ChildProcess> start_kube_controller(const KubeApiFixture&
                                                            const std::string& dir,
                                                            const std::string& control_socket,
                                                            std::vector<std::string> flags = {}) {
-  std::vector<std::string> argv = {
-      WHARF_CONTROLLER_BINARY,   "--control-socket",  control_socket, "--kubeconfig",
-      api.write_kubeconfig(dir), "--docker-endpoint", "off"};
+  std::vector<std::string> argv = {WHARF_CONTROLLER_BINARY,
+                                   "--control-socket",
+                                   control_socket,
+                                   "--kubeconfig",
+                                   api.write_kubeconfig(dir),
+                                   "--docker-endpoint",
+                                   "off",
+                                   "--metrics-address",
+                                   "127.0.0.1:0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return std::make_unique<ChildProcess>(argv);
 }
