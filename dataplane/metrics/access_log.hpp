@@ -63,6 +63,10 @@ class AccessLog {
 
   std::string format(const AccessEntry& e) const;
 
+  // Lines reach the file within kMaxDelay, or sooner once kWakeAt are waiting.
+  static constexpr std::size_t kWakeAt = 256;
+  static constexpr std::chrono::milliseconds kMaxDelay{100};
+
  private:
   AccessLog(std::string path, int fd, bool json, std::vector<std::string> redact,
             std::size_t max_queued, Metrics* metrics);
@@ -77,7 +81,7 @@ class AccessLog {
   std::mutex mutex_;
   std::condition_variable wake_, idle_;
   std::deque<std::string> queue_;
-  bool stop_ = false, reopen_ = false, writing_ = false;
+  bool stop_ = false, reopen_ = false, writing_ = false, flushing_ = false;
   std::thread writer_;
 };
 
