@@ -14,9 +14,9 @@ fi
 
 # The Docker integration tests start their own dockerd (never the system's) with containers
 # made from busybox-static, the Kubernetes client's TLS test an openssl s_server, the metrics
-# tests promtool (Debian prometheus) and the dashboard test headless Chromium; only the test
-# command installs them.
-scripts/setup.sh docker.io busybox-static openssl prometheus chromium
+# tests promtool (Debian prometheus), the dashboard test headless Chromium and the ACME tests
+# Pebble; only the test command installs them.
+scripts/setup.sh docker.io busybox-static openssl prometheus chromium pebble
 
 # The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
 extra=()

@@ -1,9 +1,20 @@
 #include "cli/flags.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
 namespace wharf::cli {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
 
 std::string env_name(std::string_view flag) {
   std::string out = "WHARF_";
@@ -16,7 +27,10 @@ model::Result<Flags> collect_flags(int argc, const char* const* argv, char** env
   Flags out;
   auto spec_of = [&](std::string_view name) -> const FlagSpec* {
     for (const auto& s : specs) {
-      if (name == s.name) return &s;
+      if (name == s.name ||
+          (s.prefix && name.size() > std::strlen(s.name) && lower(name).starts_with(s.name))) {
+        return &s;
+      }
     }
     return nullptr;
   };
@@ -35,6 +49,10 @@ model::Result<Flags> collect_flags(int argc, const char* const* argv, char** env
     }
     const FlagSpec* spec = spec_of(name);
     if (!spec) return model::Error{"unknown flag '" + name + "' (see --help)"};
+    if (spec->prefix) {
+      out[lower(name)].push_back(has_value ? value : "true");
+      continue;
+    }
     if (!spec->takes_value) {
       out[name].push_back(has_value ? value : "true");
       continue;
@@ -46,6 +64,23 @@ model::Result<Flags> collect_flags(int argc, const char* const* argv, char** env
     out[name].push_back(value);
   }
   for (const auto& s : specs) {
+    if (s.prefix) {
+      // WHARF_CERTIFICATESRESOLVERS_LE_ACME_HTTPCHALLENGE_ENTRYPOINT=web →
+      // --certificatesresolvers.le.acme.httpchallenge.entrypoint
+      const std::string family = std::string(s.name);
+      const std::string env = env_name(family.substr(0, family.size() - 1)) + "_";
+      for (char** e = envp; e && *e; ++e) {
+        std::string_view var = *e;
+        if (!var.starts_with(env)) continue;
+        auto eq = var.find('=');
+        if (eq == std::string_view::npos) continue;
+        std::string rest = lower(var.substr(env.size(), eq - env.size()));
+        std::replace(rest.begin(), rest.end(), '_', '.');
+        std::string name = family + rest;
+        if (!out.count(name)) out[name].emplace_back(var.substr(eq + 1));
+      }
+      continue;
+    }
     if (out.count(s.name)) continue;
     std::string env = env_name(s.name) + "=";
     for (char** e = envp; e && *e; ++e) {

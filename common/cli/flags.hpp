@@ -13,6 +13,11 @@ struct FlagSpec {
   const char* name;         // "--state-dir"
   bool takes_value = true;  // false: a switch, "true" when present (env: true/false)
   bool repeatable = false;  // from the environment: a comma-separated list
+  // A family: `name` ends with '.', and every flag starting with it is taken, under its own
+  // lower-cased name (Traefik's `--certificatesresolvers.le.acme.email=...`); alone it means
+  // "true". From the environment, WHARF_CERTIFICATESRESOLVERS_LE_ACME_EMAIL and the like: the
+  // part after the prefix, lower-cased, every underscore read as a dot.
+  bool prefix = false;
 };
 
 // The flags both binaries share the conventions of: `--flag value` or `--flag=value`; flags

@@ -190,6 +190,23 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.EndObject();
   }
   w.EndArray();
+  if (!t.acme_challenges.empty()) {
+    w.Key("acme_challenges");
+    w.StartArray();
+    for (const auto& a : t.acme_challenges) {
+      w.StartObject();
+      if (!a.token.empty()) {
+        put(w, "token", a.token);
+        put(w, "key_authorization", a.key_authorization);
+      } else {
+        put(w, "domain", a.domain);
+        put(w, "cert_pem", a.cert_pem);
+        put(w, "key_pem", a.key_pem);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.Key("diagnostics");
   w.StartArray();
   for (const auto& d : t.diagnostics) {
@@ -407,6 +424,15 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.strings(e, "root_cas", p, tr.root_cas) &&
                          r.string(e, "cert_pem", p, tr.cert_pem, false) &&
                          r.string(e, "key_pem", p, tr.key_pem, false);
+                }) &&
+         r.each(v, "acme_challenges", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& a = t.acme_challenges.emplace_back();
+                  return r.string(e, "token", p, a.token, false) &&
+                         r.string(e, "key_authorization", p, a.key_authorization, false) &&
+                         r.string(e, "domain", p, a.domain, false) &&
+                         r.string(e, "cert_pem", p, a.cert_pem, false) &&
+                         r.string(e, "key_pem", p, a.key_pem, false);
                 }) &&
          r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
            auto& d = t.diagnostics.emplace_back();

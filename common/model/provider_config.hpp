@@ -24,6 +24,9 @@ struct ConfigRouter {
   std::string service;  // "name" (same provider) or "name@provider".
   bool tls = false;
   std::string cert_resolver;
+  // tls.domains: the certificates to ask the resolver for, each main name first then its
+  // SANs; empty: one certificate for the hosts of the rule.
+  std::vector<std::vector<std::string>> cert_domains;
   std::vector<std::string> middlewares;  // Same qualification rule as `service`.
   std::string source;                    // "container whoami-1", "dynamic.yml:12", ...
   std::vector<std::string> errors;
@@ -88,6 +91,7 @@ struct ProviderConfig {
   std::vector<ConfigMiddleware> middlewares;
   std::vector<ConfigCertificate> certificates;
   std::vector<ConfigTransport> transports;
+  std::vector<AcmeChallenge> acme_challenges;  // Only the ACME "provider" has them.
   // Problems not owned by one router or service (a container whose `enable` label is not a
   // boolean, a file that does not parse); reported as they are.
   std::vector<Diagnostic> diagnostics;

@@ -228,6 +228,18 @@ Result<bool> validate(const RoutingTable& table) {
       }
     }
   }
+  for (const auto& a : table.acme_challenges) {
+    const bool http = !a.token.empty(), alpn = !a.domain.empty();
+    if (http == alpn) return Error{"acme challenge: exactly one of token and domain is needed"};
+    if (http && (a.key_authorization.empty() ||
+                 a.token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789-_") != std::string::npos)) {
+      return Error{"acme challenge: token '" + a.token + "' is not a base64url token"};
+    }
+    if (alpn && (a.cert_pem.empty() || a.key_pem.empty())) {
+      return Error{"acme challenge for " + a.domain + ": cert_pem and key_pem are required"};
+    }
+  }
   return true;
 }
 

@@ -158,6 +158,16 @@ struct Diagnostic {
   bool operator==(const Diagnostic&) const = default;
 };
 
+// A pending ACME challenge (RFC 8555 section 8.3, RFC 8737) the controller needs the data plane
+// to answer. http-01: a plain-HTTP GET of /.well-known/acme-challenge/<token> gets
+// `key_authorization`. tls-alpn-01 (`domain` set): a TLS handshake for that name offering ALPN
+// acme-tls/1 gets the certificate `cert_pem`/`key_pem`, made for the validation only.
+struct AcmeChallenge {
+  std::string token, key_authorization;
+  std::string domain, cert_pem, key_pem;
+  bool operator==(const AcmeChallenge&) const = default;
+};
+
 struct RoutingTable {
   std::uint64_t version = 0;
   std::vector<EntryPoint> entrypoints;
@@ -167,6 +177,7 @@ struct RoutingTable {
   std::vector<Certificate> certificates;
   std::vector<Diagnostic> diagnostics;
   std::vector<ServersTransport> transports;
+  std::vector<AcmeChallenge> acme_challenges;
   bool operator==(const RoutingTable&) const = default;
 
   const Service* find_service(std::string_view name) const;

@@ -24,6 +24,7 @@ std::vector<std::string> enabled_providers(const Options& o) {
   if (!o.docker_endpoint.empty()) out.push_back("docker");
   if (!o.file.empty()) out.push_back("file");
   if (o.kube) out.push_back("kubernetes");
+  if (!o.acme.empty()) out.push_back("acme");
   return out;
 }
 
@@ -44,6 +45,20 @@ int run(const Options& o) {
                         [&](const model::RoutingTable& t) { publisher.publish(t); });
   aggregator.set_entrypoints(o.entrypoints);
   aggregator.start();
+
+  std::optional<acme::Manager> acme_manager;
+  if (!o.acme.empty()) {
+    acme_manager.emplace(ex, o.acme, stats,
+                         [&](model::ProviderConfig c) { aggregator.update("acme", std::move(c)); });
+    if (auto ok = acme_manager->load(); !ok) {
+      log::error(ok.error());
+      return 1;
+    }
+    aggregator.on_certificate_requests(
+        [&](std::vector<CertificateRequest> r) { acme_manager->want(std::move(r)); });
+    publisher.on_applied([&](const model::RoutingTable& t) { acme_manager->applied(t); });
+    asio::co_spawn(io, acme_manager->run(), rethrow);
+  }
 
   std::optional<docker::DockerProvider> docker_provider;
   if (!o.docker_endpoint.empty()) {
@@ -104,6 +119,7 @@ int run(const Options& o) {
     log::info(std::string("controller: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
               "; stopping (the data plane keeps serving the last table)");
     stopping = true;
+    if (acme_manager) acme_manager->stop();
     aggregator.stop();
     publisher.stop();
     metrics_server.stop();

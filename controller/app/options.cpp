@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cli/flags.hpp"
+#include "controller/acme/resolver_options.hpp"
 #include "controller/docker/engine_client.hpp"
 #include "controller/docker/labels.hpp"
 #include "log/log.hpp"
@@ -120,6 +121,12 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
                                   entrypoint TO (a name, or :PORT), keeping host, path and query;
                                   301, 308 for methods other than GET/HEAD. Repeatable, e.g.
                                   web=websecure (Traefik: entryPoints.web.http.redirections)
+  --certificatesresolvers.NAME.acme.OPTION=VALUE
+                                  Traefik's ACME resolvers: email, storage (a directory, default
+                                  /var/lib/wharf/acme), caServer, httpChallenge.entryPoint,
+                                  tlsChallenge=true; routers name one with tls.certresolver
+  --acme-ca-certificates PATH     extra CAs the ACME server's HTTPS is verified against (also
+                                  LEGO_CA_CERTIFICATES)
   --metrics-address [HOST]:PORT   /metrics, /healthz and /readyz (default :8083; off disables)
   --throttle MS                   fold provider changes for this long before compiling (default 100)
   --initial-sync-timeout SECONDS  publish without a provider that has not synced by then
@@ -158,7 +165,9 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--metrics-address"},
                                    {"--initial-sync-timeout"},
                                    {"--log-level"},
-                                   {"--check", false}});
+                                   {"--check", false},
+                                   {"--certificatesresolvers.", true, false, true},
+                                   {"--acme-ca-certificates"}});
   if (!flags) return Error{flags.error()};
   bool in_pod = false;
   for (char** e = envp; e && *e; ++e)
@@ -173,6 +182,9 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
   std::string kubeconfig;
   for (const auto& [name, vals] : *flags) {
     const std::string& v = vals.back();
+    if (name.starts_with("--certificatesresolvers.") || name == "--acme-ca-certificates") {
+      continue;  // Read together below.
+    }
     if (name == "--control-socket") {
       o.control_socket = v;
     } else if (name == "--docker-endpoint") {
@@ -282,6 +294,18 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         return Error{"--log-level '" + v + "': expected debug, info, warn or error"};
     }
   }
+  std::string acme_ca;
+  if (auto it = flags->find("--acme-ca-certificates"); it != flags->end()) {
+    acme_ca = it->second.back();
+  } else {
+    for (char** e = envp; e && *e; ++e) {
+      std::string_view var = *e;
+      if (var.starts_with("LEGO_CA_CERTIFICATES=")) acme_ca = std::string(var.substr(21));
+    }
+  }
+  auto resolvers = acme::parse_resolvers(*flags, acme_ca);
+  if (!resolvers) return Error{resolvers.error()};
+  o.acme = std::move(*resolvers);
   if (!docker_given && is_socket(default_docker_socket)) {
     o.docker_endpoint = "unix://" + default_docker_socket;
   }

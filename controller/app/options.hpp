@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/acme/manager.hpp"
 #include "controller/docker/translator.hpp"
 #include "controller/kubernetes/cluster_config.hpp"
 #include "controller/kubernetes/kube_provider.hpp"
@@ -30,6 +31,7 @@ struct Options {
   std::uint16_t metrics_port = 8083;
   std::chrono::milliseconds throttle{100};
   std::chrono::milliseconds initial_sync_timeout{30'000};
+  std::vector<acme::ResolverConfig> acme;  // --certificatesresolvers.NAME.acme.*
   bool check = false;
   bool show_help = false;
   bool show_version = false;

@@ -210,6 +210,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
     for (const auto& d : config.diagnostics) {
       table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message});
     }
+    for (const auto& a : config.acme_challenges) table.acme_challenges.push_back(a);
   }
   for (const auto& [provider, config] : providers) {
     std::set<std::string> seen;

@@ -78,8 +78,24 @@ void router_option(ConfigRouter& r, const Label& l, const std::string& opt, Cont
     r.tls = true;
   } else if (opt == "rulesyntax") {
     if (l.value != "v3") r.errors.push_back(label_error(l, "only the v3 rule syntax is supported"));
-  } else if (opt == "tls.options" || opt.starts_with("tls.domains") ||
-             opt.starts_with("observability.")) {
+  } else if (opt.starts_with("tls.domains[")) {
+    // tls.domains[N].main and tls.domains[N].sans (a comma list), as Traefik spells them.
+    std::size_t n = 0;
+    auto close = opt.find(']');
+    bool ok = close != std::string::npos && parse_int(opt.substr(12, close - 12), n) && n < 100;
+    std::string field = ok ? opt.substr(close + 1) : "";
+    if (!ok || (field != ".main" && field != ".sans")) {
+      r.errors.push_back(label_error(l, "expected tls.domains[N].main or tls.domains[N].sans"));
+    } else {
+      if (r.cert_domains.size() <= n) r.cert_domains.resize(n + 1);
+      auto& d = r.cert_domains[n];
+      if (field == ".main") {
+        d.insert(d.begin(), l.value);
+      } else {
+        for (auto& san : text::split_list(l.value)) d.push_back(std::move(san));
+      }
+    }
+  } else if (opt == "tls.options" || opt.starts_with("observability.")) {
     // Accepted so Traefik labels keep working; they take effect with TLS and metrics support.
   } else {
     r.errors.push_back(label_error(l, "unknown router option '" + opt + "'"));

@@ -53,7 +53,28 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
       r.tls = true;
       if (v.IsMap()) {
         for (const auto& t : v) {
-          if (lower(t.first.Scalar()) == "certresolver") scalar(t.second, r.cert_resolver);
+          const auto option = lower(t.first.Scalar());
+          if (option == "certresolver") {
+            scalar(t.second, r.cert_resolver);
+          } else if (option == "domains") {
+            // [{main: example.com, sans: [www.example.com]}]: one certificate each.
+            if (!t.second.IsSequence()) bad("domains: expected a list of {main, sans}");
+            for (const auto& entry : t.second.IsSequence() ? t.second : YAML::Node()) {
+              std::vector<std::string> names;
+              std::string main;
+              if (entry.IsMap() && entry["main"] && scalar(entry["main"], main)) {
+                names.push_back(main);
+              }
+              std::vector<std::string> sans;
+              if (entry.IsMap() && entry["sans"]) string_list(entry["sans"], sans);
+              names.insert(names.end(), sans.begin(), sans.end());
+              if (names.empty()) {
+                bad("domains: each entry needs main (and optionally sans)");
+              } else {
+                r.cert_domains.push_back(std::move(names));
+              }
+            }
+          }
         }
       } else if (!v.IsNull()) {
         bad("expected a mapping (use tls: {} for the default certificate)");

@@ -36,8 +36,8 @@ std::string bearer_token(const ClusterConfig& c) {
 }
 
 template <typename Request>
-void authorize(Request& req, const ClusterConfig& c, const std::string& host) {
-  req.set(http::field::host, host);
+void authorize(Request& req, const ClusterConfig& c, const std::string& authority) {
+  req.set(http::field::host, authority);
   req.set(http::field::user_agent, "wharf-controller");
   req.set(http::field::accept, "application/json");
   if (auto t = bearer_token(c); !t.empty()) req.set(http::field::authorization, "Bearer " + t);
@@ -50,6 +50,13 @@ bool is_ip_literal(const std::string& host) {
 }
 
 }  // namespace
+
+std::string ApiResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (beast::iequals(k, name)) return v;
+  }
+  return {};
+}
 
 ApiClient::ApiClient(asio::any_io_executor ex, ClusterConfig config)
     : ex_(std::move(ex)), config_(std::move(config)) {}
@@ -78,6 +85,10 @@ Result<bool> ApiClient::init() {
   }
   if (host_.size() > 2 && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
   if (host_.empty()) return Error{"API server '" + config_.server + "': missing host"};
+  // Host names the port unless it is the scheme's (RFC 9110 section 7.2): servers that build
+  // URLs from it (an ACME server's directory) would otherwise point clients elsewhere.
+  authority_ = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+  if (port_ != (tls_ ? "443" : "80")) authority_ += ":" + port_;
   if (!tls_) return true;
 
   ssl_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -129,7 +140,7 @@ awaitable<Result<ApiResponse>> ApiClient::request(http::verb verb, std::string t
                                                   std::string body, std::string content_type) {
   co_return co_await with_stream([&](auto& s) -> awaitable<Result<ApiResponse>> {
     http::request<http::string_body> req{verb, target, 11};
-    authorize(req, config_, host_);
+    authorize(req, config_, authority_);
     if (!body.empty()) {
       req.set(http::field::content_type, content_type);
       req.body() = body;
@@ -143,7 +154,9 @@ awaitable<Result<ApiResponse>> ApiClient::request(http::verb verb, std::string t
     auto [rec, r] = co_await http::async_read(s, buf, parser, kNoThrow);
     if (rec) co_return Error{target + ": " + rec.message()};
     auto res = parser.release();
-    co_return ApiResponse{res.result_int(), std::move(res.body())};
+    ApiResponse out{res.result_int(), std::move(res.body()), {}};
+    for (const auto& f : res.base()) out.headers.emplace_back(f.name_string(), f.value());
+    co_return out;
   });
 }
 
@@ -151,7 +164,7 @@ awaitable<Result<bool>> ApiClient::stream(std::string target,
                                           std::function<void(std::string_view)> on_line) {
   co_return co_await with_stream([&](auto& s) -> awaitable<Result<bool>> {
     http::request<http::empty_body> req{http::verb::get, target, 11};
-    authorize(req, config_, host_);
+    authorize(req, config_, authority_);
     auto [wec, w] = co_await http::async_write(s, req, kNoThrow);
     if (wec) co_return Error{target + ": " + wec.message()};
     beast::flat_buffer buf;

@@ -3,6 +3,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -20,9 +22,14 @@ namespace wharf::controller::kubernetes {
 struct ApiResponse {
   unsigned status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // As received, in order.
+
+  // The first value of header `name` (case-insensitive), or "".
+  std::string header(std::string_view name) const;
 };
 
-// A Kubernetes API client on Beast, over TLS (OpenSSL, verifying the server against the
+// The controller's HTTPS client — the Kubernetes API's, and the ACME server's (acme/) — on
+// Beast, over TLS (OpenSSL, verifying the server against the
 // configured CA and host name, optional client certificate) or plain HTTP. One connection per
 // request; each watch holds its own. The bearer token is re-read from its file before every
 // request, so a rotated service account token is picked up without a restart.
@@ -53,7 +60,7 @@ class ApiClient {
   asio::any_io_executor ex_;
   ClusterConfig config_;
   bool tls_ = false;
-  std::string host_, port_;
+  std::string host_, port_, authority_;
   std::unique_ptr<asio::ssl::context> ssl_;
 };
 

@@ -1,6 +1,7 @@
 #include "controller/provider/aggregator.hpp"
 
 #include "log/log.hpp"
+#include "rules/parser.hpp"
 
 namespace wharf::controller {
 
@@ -64,12 +65,42 @@ void Aggregator::flush() {
   log::debug("compiled " + std::to_string(table.routers.size()) + " routers in " +
              std::to_string(took.count()) + " ms");
   report(table);
+  if (certificate_sink_) certificate_sink_(certificate_requests(table));
   if (last_ && *last_ == table) {
     log::debug("configuration unchanged; nothing to publish");
     return;
   }
   last_ = table;
   sink_(table);
+}
+
+std::vector<CertificateRequest> Aggregator::certificate_requests(
+    const model::RoutingTable& table) const {
+  std::set<std::string> served;
+  for (const auto& r : table.routers) served.insert(r.name);
+  std::vector<CertificateRequest> out;
+  for (const auto& [provider, config] : latest_) {
+    for (const auto& r : config.routers) {
+      const std::string name = compiler::qualify(r.name, provider);
+      if (r.cert_resolver.empty() || !served.count(name)) continue;
+      std::vector<std::vector<std::string>> sets = r.cert_domains;
+      if (sets.empty()) {
+        auto rule = rules::parse(r.rule);
+        if (!rule) continue;
+        sets.push_back(rules::required_hosts(*rule));
+      }
+      for (auto& domains : sets) {
+        if (domains.empty()) continue;
+        CertificateRequest req{r.cert_resolver, std::move(domains), name};
+        bool known = false;
+        for (const auto& o : out) {
+          known = known || (o.resolver == req.resolver && o.domains == req.domains);
+        }
+        if (!known) out.push_back(std::move(req));
+      }
+    }
+  }
+  return out;
 }
 
 void Aggregator::report(const model::RoutingTable& table) {

@@ -23,9 +23,19 @@ namespace wharf::controller {
 //    into one compile;
 //  - a compiled table equal to the last published one is dropped.
 // Each rejected object is logged once when it first appears (with its reason) and counted.
+// A certificate routers ask an ACME resolver for (`tls.certresolver`): the hosts of a router's
+// rule, in the order written.
+struct CertificateRequest {
+  std::string resolver;
+  std::vector<std::string> domains;
+  std::string router;  // The first router asking, for messages.
+  bool operator==(const CertificateRequest&) const = default;
+};
+
 class Aggregator {
  public:
   using Sink = std::function<void(const model::RoutingTable&)>;
+  using CertificateSink = std::function<void(std::vector<CertificateRequest>)>;
 
   Aggregator(asio::any_io_executor ex, std::vector<std::string> providers,
              std::chrono::milliseconds throttle, std::chrono::milliseconds initial_sync_timeout,
@@ -35,6 +45,8 @@ class Aggregator {
   void set_entrypoints(std::vector<model::EntryPoint> entrypoints) {
     entrypoints_ = std::move(entrypoints);
   }
+  // Told, after every compile, which certificates the routers in the table want from ACME.
+  void on_certificate_requests(CertificateSink sink) { certificate_sink_ = std::move(sink); }
   // Arms the initial-sync timeout.
   void start();
   void update(const std::string& provider, model::ProviderConfig config);
@@ -46,11 +58,13 @@ class Aggregator {
   void schedule();
   void flush();
   void report(const model::RoutingTable& table);
+  std::vector<CertificateRequest> certificate_requests(const model::RoutingTable& table) const;
 
   std::chrono::milliseconds throttle_;
   std::chrono::milliseconds initial_sync_timeout_;
   Stats& stats_;
   Sink sink_;
+  CertificateSink certificate_sink_;
   compiler::ProviderConfigs latest_;
   std::vector<model::EntryPoint> entrypoints_;
   std::set<std::string> waiting_;  // Enabled providers that have not synced yet.

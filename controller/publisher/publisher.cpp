@@ -115,6 +115,7 @@ awaitable<bool> Publisher::serve_connection(stream_protocol::socket& sock) {
                 std::to_string(table.services.size()) + " services, " +
                 std::to_string(table.diagnostics.size()) + " rejected) in " +
                 std::to_string(round_trip.count()) + " ms");
+      if (on_applied_) on_applied_(table);
     } else if (auto* nack = std::get_if<ipc::Nack>(&*reply)) {
       // The data plane keeps serving its previous table; the next change is sent as usual.
       stats_.add("pushes_total", "nack");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,10 @@ class Publisher {
   Publisher(asio::any_io_executor ex, std::string socket_path, Stats& stats);
 
   void publish(model::RoutingTable table);
+  // Called with each table the data plane acknowledged (ACME waits for its challenges).
+  void on_applied(std::function<void(const model::RoutingTable&)> fn) {
+    on_applied_ = std::move(fn);
+  }
   // Runs until stop(): connect, send, wait for ack/nack, reconnect with backoff.
   awaitable<void> run();
   void stop();
@@ -35,6 +40,7 @@ class Publisher {
   std::uint64_t last_version_ = 0;
   asio::steady_timer wake_;  // Cancelled to say "a newer table is waiting".
   bool stopping_ = false;
+  std::function<void(const model::RoutingTable&)> on_applied_;
 };
 
 }  // namespace wharf::controller

@@ -196,7 +196,11 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   for (auto& [_, l] : out->wildcard_hosts_) sort(l);
   sort(out->hostless_);
   // Certificates load here, off the hot path: a handshake only looks the name up.
-  auto certs = tls::CertificateStore::build(out->source_.certificates);
+  auto certs =
+      tls::CertificateStore::build(out->source_.certificates, out->source_.acme_challenges);
+  for (const auto& a : out->source_.acme_challenges) {
+    if (!a.token.empty()) out->acme_http_.emplace(a.token, a.key_authorization);
+  }
   if (!certs) return model::Error{certs.error()};
   out->certificates_ = std::move(*certs);
   return std::shared_ptr<const CompiledTable>(std::move(out));
@@ -232,6 +236,12 @@ const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
     if (tried) ++*tried;
     if (rules::evaluate(best->rule, req)) return best;
   }
+}
+
+const std::string* CompiledTable::acme_http_answer(std::string_view token) const {
+  if (acme_http_.empty()) return nullptr;
+  auto it = acme_http_.find(std::string(token));
+  return it == acme_http_.end() ? nullptr : &it->second;
 }
 
 const middleware::Middleware* CompiledTable::entrypoint_redirect(std::string_view name) const {

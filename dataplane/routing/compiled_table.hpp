@@ -96,6 +96,8 @@ class CompiledTable {
   std::uint64_t version() const { return source_.version; }
   // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.
   const model::EntryPointTimeouts& entrypoint_timeouts(std::string_view name) const;
+  // The key authorization an HTTP-01 validation of `token` gets, or nullptr.
+  const std::string* acme_http_answer(std::string_view token) const;
   // The redirection every plain-HTTP request on this entrypoint gets, or nullptr.
   const middleware::Middleware* entrypoint_redirect(std::string_view name) const;
 
@@ -113,6 +115,7 @@ class CompiledTable {
   std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> redirects_;
   model::EntryPointTimeouts default_timeouts_;
   std::vector<std::uint32_t> metrics_routes_;
+  std::unordered_map<std::string, std::string> acme_http_;  // token → key authorization
 };
 
 }  // namespace wharf::dataplane::routing

@@ -82,6 +82,8 @@ awaitable<bool> HttpSession::detect_tls() {
   buffer_.consume(buffer_.size());  // The ClientHello; nothing else may precede our reply.
   auto& counters = worker_.metrics().entrypoint(ep_index_);
   (hec ? counters.tls_failures : counters.tls_handshakes)->Increment();
+  // A TLS-ALPN-01 validator has seen the certificate it came for; it sends no request.
+  if (!hec && tls::is_acme_validation(tls.native_handle())) co_return false;
   co_return !hec;
 }
 
@@ -263,6 +265,17 @@ awaitable<bool> HttpSession::handle_request() {
   bool keep_alive = req.keep_alive() && !worker_.draining();
   // A body we do not forward is not read either, so the connection cannot carry more requests.
   bool can_keep = keep_alive && parser.is_done();
+
+  // HTTP-01 validations (RFC 8555 section 8.3) are answered ahead of redirects and routers, on
+  // every plain-HTTP entrypoint, for the tokens the controller has pending; any other path
+  // under /.well-known/ (Immich's, say) routes as usual.
+  constexpr std::string_view kAcmePrefix = "/.well-known/acme-challenge/";
+  if (table && !stream_.is_tls() && path_.starts_with(kAcmePrefix)) {
+    if (const auto* answer = table->acme_http_answer(path_.substr(kAcmePrefix.size()))) {
+      middleware::Reply r{200, {{"Content-Type", "application/octet-stream"}}, *answer};
+      co_return co_await reply(r, can_keep);
+    }
+  }
 
   const middleware::Middleware* ep_redirect =
       table && !stream_.is_tls() ? table->entrypoint_redirect(entrypoint_) : nullptr;

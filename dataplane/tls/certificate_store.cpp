@@ -22,8 +22,16 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 model::Result<std::shared_ptr<const CertificateStore>> CertificateStore::build(
-    const std::vector<model::Certificate>& certificates) {
+    const std::vector<model::Certificate>& certificates,
+    const std::vector<model::AcmeChallenge>& challenges) {
   auto store = std::make_shared<CertificateStore>();
+  for (const auto& a : challenges) {
+    if (a.domain.empty()) continue;
+    auto ctx = make_acme_challenge_context(a.cert_pem, a.key_pem);
+    if (!ctx) return model::Error{"acme challenge for " + a.domain + ": " + ctx.error()};
+    store->contexts_.push_back(*ctx);
+    store->acme_.emplace(lower(a.domain), ctx->get());
+  }
   for (const auto& c : certificates) {
     auto ctx = make_server_context(c.cert_pem, c.key_pem);
     if (!ctx) return model::Error{"certificate '" + c.name + "': " + ctx.error()};
@@ -49,6 +57,11 @@ boost::asio::ssl::context* CertificateStore::select(std::string_view server_name
   if (dot == std::string::npos) return nullptr;
   auto it = wildcard_.find(name.substr(dot));
   return it == wildcard_.end() ? nullptr : it->second;
+}
+
+boost::asio::ssl::context* CertificateStore::acme_challenge(std::string_view server_name) const {
+  auto it = acme_.find(std::string(server_name));
+  return it == acme_.end() ? nullptr : it->second;
 }
 
 boost::asio::ssl::context* CertificateStore::fallback() const {

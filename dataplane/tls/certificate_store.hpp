@@ -22,12 +22,17 @@ class CertificateStore {
  public:
   // Fails, naming the certificate, when one does not load; the table is then refused.
   static model::Result<std::shared_ptr<const CertificateStore>> build(
-      const std::vector<model::Certificate>& certificates);
+      const std::vector<model::Certificate>& certificates,
+      const std::vector<model::AcmeChallenge>& challenges = {});
 
   // The context for `server_name` (lowercase), or nullptr when no certificate covers it.
   boost::asio::ssl::context* select(std::string_view server_name) const;
   // The table's default certificate (a `default` one), or nullptr: the generated one serves.
   boost::asio::ssl::context* fallback() const;
+
+  // The TLS-ALPN-01 validation certificate for `server_name` (lowercase), or nullptr.
+  boost::asio::ssl::context* acme_challenge(std::string_view server_name) const;
+  bool has_acme_challenges() const { return !acme_.empty(); }
 
   // Makes `ssl` (created from default_context()) consult this store when the ClientHello names
   // a server; the store must outlive the handshake.
@@ -39,6 +44,7 @@ class CertificateStore {
   std::unordered_map<std::string, boost::asio::ssl::context*> exact_;
   std::unordered_map<std::string, boost::asio::ssl::context*> wildcard_;  // ".example.com"
   boost::asio::ssl::context* default_ = nullptr;
+  std::unordered_map<std::string, boost::asio::ssl::context*> acme_;  // tls-alpn-01, by name
 };
 
 }  // namespace wharf::dataplane::tls

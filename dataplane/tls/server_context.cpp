@@ -40,8 +40,69 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const u
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+constexpr unsigned char kAcmeAlpn[] = {10, 'a', 'c', 'm', 'e', '-', 't', 'l', 's', '/', '1'};
+
+int select_acme_alpn(SSL*, const unsigned char** out, unsigned char* out_len,
+                     const unsigned char* in, unsigned int in_len, void*) {
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_len, kAcmeAlpn, sizeof kAcmeAlpn, in, in_len) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+// Where a connection remembers that it got a TLS-ALPN-01 certificate, so the SNI callback
+// that runs after this one leaves it alone.
+int acme_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// A ClientHello offering ALPN acme-tls/1 for a name the table has a TLS-ALPN-01 challenge for
+// gets the validation certificate (RFC 8737 section 3). It runs before SNI and ALPN are
+// processed, the one moment both can still decide the certificate.
+int on_client_hello(SSL* ssl, int*, void*) {
+  const auto* store = CertificateStore::attached(ssl);
+  if (!store || !store->has_acme_challenges()) return SSL_CLIENT_HELLO_SUCCESS;
+  const unsigned char* alpn = nullptr;
+  std::size_t alpn_len = 0;
+  if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn,
+                                 &alpn_len) ||
+      alpn_len < 2) {
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  bool offered = false;
+  for (std::size_t i = 2; i < alpn_len;) {  // 2-byte list length, then length-prefixed names.
+    std::size_t n = alpn[i];
+    if (i + 1 + n > alpn_len) break;
+    if (std::string_view(reinterpret_cast<const char*>(alpn + i + 1), n) == "acme-tls/1") {
+      offered = true;
+    }
+    i += 1 + n;
+  }
+  const unsigned char* sni = nullptr;
+  std::size_t sni_len = 0;
+  // server_name: list length (2), name type (1, host_name = 0), name length (2), name.
+  if (!offered || !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sni_len) ||
+      sni_len < 5 || sni[2] != 0) {
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  std::size_t n = (std::size_t{sni[3]} << 8) | sni[4];
+  if (5 + n > sni_len) return SSL_CLIENT_HELLO_SUCCESS;
+  std::string name(reinterpret_cast<const char*>(sni + 5), n);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto* ctx = store->acme_challenge(name)) {
+    SSL_set_SSL_CTX(ssl, ctx->native_handle());
+    SSL_set_ex_data(ssl, acme_index(), ctx);
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 // SNI: switch the connection to the table's certificate for the name, if there is one.
 int on_server_name(SSL* ssl, int*, void*) {
+  if (SSL_get_ex_data(ssl, acme_index())) return SSL_TLSEXT_ERR_OK;
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   const auto* store = CertificateStore::attached(ssl);
   ssl::context* chosen = nullptr;
@@ -122,11 +183,26 @@ model::Result<std::shared_ptr<ssl::context>> make_server_context(std::string_vie
   return ctx;
 }
 
+model::Result<std::shared_ptr<ssl::context>> make_acme_challenge_context(std::string_view cert_pem,
+                                                                         std::string_view key_pem) {
+  auto ctx = make_server_context(cert_pem, key_pem);
+  if (ctx) SSL_CTX_set_alpn_select_cb((*ctx)->native_handle(), select_acme_alpn, nullptr);
+  return ctx;
+}
+
+bool is_acme_validation(SSL* ssl) {
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &proto, &len);
+  return std::string_view(reinterpret_cast<const char*>(proto), len) == "acme-tls/1";
+}
+
 ssl::context& default_context() {
   static ssl::context* ctx = [] {
     auto* c = new ssl::context(ssl::context::tls_server);  // Lives as long as the process.
     apply_server_policy(*c);
     use_self_signed(*c);
+    SSL_CTX_set_client_hello_cb(c->native_handle(), on_client_hello, nullptr);
     SSL_CTX_set_tlsext_servername_callback(c->native_handle(), on_server_name);
     return c;
   }();

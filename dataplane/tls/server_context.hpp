@@ -7,6 +7,8 @@
 
 #include "model/result.hpp"
 
+typedef struct ssl_st SSL;
+
 namespace wharf::dataplane::tls {
 
 // One server TLS configuration for every certificate: TLS 1.2 and 1.3 only; for 1.2 only
@@ -18,6 +20,15 @@ void apply_server_policy(boost::asio::ssl::context& ctx);
 // A server context serving this PEM chain and key, with the policy above.
 model::Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(
     std::string_view cert_pem, std::string_view key_pem);
+
+// A context serving a TLS-ALPN-01 validation certificate (RFC 8737): it negotiates ALPN
+// acme-tls/1 and nothing else; the connection carries no HTTP.
+model::Result<std::shared_ptr<boost::asio::ssl::context>> make_acme_challenge_context(
+    std::string_view cert_pem, std::string_view key_pem);
+
+// True when the handshake negotiated acme-tls/1: a validator that is done once it has seen
+// the certificate.
+bool is_acme_validation(SSL* ssl);
 
 // The context every TLS connection starts from: it serves the self-signed default certificate
 // (CN "WHARF DEFAULT CERT", P-256, generated on first use, i.e. at start, never written to

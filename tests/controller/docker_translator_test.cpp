@@ -59,6 +59,16 @@ TEST(DockerTranslator, HttpsServersAndATransportFromTheFileProvider) {
   auto c = translate(containers, {});
   EXPECT_EQ(urls(service(c, "web")), std::vector<std::string>{"https://127.0.0.1:18080"});
   EXPECT_EQ(service(c, "web")->transport, "internal@file");
+  labels["wharf.http.routers.web.tls.certresolver"] = "le";
+  labels["wharf.http.routers.web.tls.domains[0].main"] = "example.com";
+  labels["wharf.http.routers.web.tls.domains[0].sans"] = "www.example.com, api.example.com";
+  labels["wharf.http.routers.web.tls.domains[1].main"] = "other.example";
+  c = translate(containers, {});
+  ASSERT_NE(router(c, "web"), nullptr);
+  EXPECT_EQ(router(c, "web")->cert_resolver, "le");
+  EXPECT_EQ(router(c, "web")->cert_domains,
+            (std::vector<std::vector<std::string>>{
+                {"example.com", "www.example.com", "api.example.com"}, {"other.example"}}));
   labels["wharf.http.services.web.loadbalancer.server.scheme"] = "h2c";
   c = translate(containers, {});
   ASSERT_EQ(service(c, "web")->errors.size(), 1u);

@@ -24,6 +24,47 @@ model::Result<Options> parse(std::vector<std::string> args, std::vector<std::str
   return parse_options(static_cast<int>(argv.size()), argv.data(), envp.data(), docker_socket);
 }
 
+TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
+  auto o = parse(
+      {"--file", "/etc/wharf/dynamic.yml", "--certificatesresolvers.le.acme.email=ops@example.com",
+       "--certificatesResolvers.le.acme.storage=/letsencrypt/acme.json",
+       "--certificatesresolvers.le.acme.httpchallenge.entrypoint=web",
+       "--certificatesresolvers.alpn.acme.tlschallenge",
+       "--certificatesresolvers.alpn.acme.caServer=https://ca.internal/dir"},
+      {"WHARF_CERTIFICATESRESOLVERS_ENV_ACME_EMAIL=env@example.com",
+       "WHARF_CERTIFICATESRESOLVERS_ENV_ACME_TLSCHALLENGE=true"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  ASSERT_EQ(o->acme.size(), 3u);
+  const auto& alpn = o->acme[0];
+  EXPECT_EQ(alpn.name, "alpn");
+  EXPECT_EQ(alpn.challenge, acme::ChallengeType::kTlsAlpn01);
+  EXPECT_EQ(alpn.ca_server, "https://ca.internal/dir");
+  EXPECT_EQ(alpn.storage, "/var/lib/wharf/acme");
+  EXPECT_EQ(o->acme[1].name, "env");
+  EXPECT_EQ(o->acme[1].email, "env@example.com");
+  EXPECT_EQ(o->acme[1].challenge, acme::ChallengeType::kTlsAlpn01);
+  const auto& le = o->acme[2];
+  EXPECT_EQ(le.email, "ops@example.com");
+  EXPECT_EQ(le.storage, "/letsencrypt");  // Traefik's acme.json path: its directory.
+  EXPECT_EQ(le.challenge, acme::ChallengeType::kHttp01);
+  EXPECT_EQ(le.ca_server, acme::kLetsEncrypt);
+
+  EXPECT_EQ(
+      parse({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare"})
+          .error(),
+      "--certificatesresolvers.le.acme.dnschallenge.provider: the DNS-01 challenge is not "
+      "supported; use httpChallenge or tlsChallenge");
+  EXPECT_EQ(parse({"--file", "f", "--certificatesresolvers.le.acme.keytype=RSA4096"}).error(),
+            "--certificatesresolvers.le.acme.keytype: only EC256 is supported (P-256 keys for "
+            "account and certificates)");
+  EXPECT_EQ(parse({"--file", "f", "--certificatesresolvers.le.email=x"}).error(),
+            "--certificatesresolvers.le.email: expected --certificatesresolvers.NAME.acme.OPTION");
+  EXPECT_EQ(parse({"--file", "f", "--certificatesresolvers.le.acme.tlschallenge=true",
+                   "--certificatesresolvers.le.acme.httpchallenge=true"})
+                .error(),
+            "certificate resolver le: choose httpChallenge or tlsChallenge");
+}
+
 TEST(ControllerOptions, FlagsAndEnvironment) {
   auto o =
       parse({"--file", "/etc/wharf/dynamic.yml", "--docker-endpoint=tcp://10.0.0.2:2375",

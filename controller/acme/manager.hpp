@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "controller/acme/acme_client.hpp"
+#include "controller/net.hpp"
+#include "controller/provider/aggregator.hpp"
+#include "controller/provider/stats.hpp"
+#include "model/provider_config.hpp"
+
+namespace wharf::controller::acme {
+
+// Let's Encrypt's production directory, Traefik's default caServer.
+inline constexpr const char* kLetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory";
+
+// One of Traefik's certificatesResolvers (`--certificatesresolvers.NAME.acme.*`).
+struct ResolverConfig {
+  std::string name;
+  std::string email;
+  std::string storage;  // A directory; the resolver keeps its account and certificates in
+                        // <storage>/<name>/, files mode 0600.
+  std::string ca_server = kLetsEncrypt;
+  ChallengeType challenge = ChallengeType::kHttp01;
+  std::string ca_pem;  // Trust anchors for the ACME server's own TLS; empty: the system's.
+};
+
+// Certificates from ACME, as a provider (named "acme") of the routing table: it loads what its
+// resolvers stored, asks each for the certificates the routers name it for (`tls.certresolver`,
+// the hosts of the router's rule), renews them at two thirds of their lifetime, and retries a
+// failure after a doubling pause (1 minute to 1 day) rather than hammering the CA. Challenges
+// are published in the table for the data plane to answer; the CA is told to validate only
+// once a table carrying them has been applied.
+class Manager : public Presenter {
+ public:
+  using Sink = std::function<void(model::ProviderConfig)>;
+
+  Manager(asio::any_io_executor ex, std::vector<ResolverConfig> resolvers, Stats& stats, Sink sink);
+
+  // Reads the stored certificates and publishes them (the provider's first sync). A storage
+  // directory that cannot be created or read is an error at start-up.
+  model::Result<bool> load();
+  void want(std::vector<CertificateRequest> requests);  // From the aggregator.
+  void applied(const model::RoutingTable& table);       // From the publisher.
+  awaitable<void> run();
+  void stop();
+
+  awaitable<model::Result<bool>> present(const model::AcmeChallenge& c) override;
+  void withdraw(const model::AcmeChallenge& c) override;
+
+ private:
+  struct Stored {
+    std::vector<std::string> domains;
+    std::string cert_pem, key_pem;
+    Validity validity;
+  };
+  struct Attempt {
+    std::chrono::steady_clock::time_point next{};
+    std::chrono::seconds pause{0};
+  };
+  using Wanted = std::pair<std::string, std::vector<std::string>>;  // resolver, domains
+
+  const ResolverConfig* resolver(const std::string& name) const;
+  std::string dir(const ResolverConfig& r) const { return r.storage + "/" + r.name; }
+  // Whether `key` needs a certificate now: none stored, or two thirds of its life are over.
+  bool due(const Wanted& key, std::chrono::system_clock::time_point now) const;
+  awaitable<void> obtain(const Wanted& key);
+  void publish();
+
+  asio::any_io_executor ex_;
+  std::vector<ResolverConfig> resolvers_;
+  Stats& stats_;
+  Sink sink_;
+  std::map<Wanted, Stored> certificates_;
+  std::map<Wanted, std::string> wanted_;  // → the router asking, for messages.
+  std::map<Wanted, Attempt> attempts_;
+  std::set<std::string> reported_;  // Problems logged once.
+  std::vector<model::AcmeChallenge> challenges_;
+  std::set<std::string> applied_;  // Challenges (token or domain) in the last applied table.
+  asio::steady_timer wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace wharf::controller::acme

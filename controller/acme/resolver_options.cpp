@@ -1,0 +1,87 @@
+#include "controller/acme/resolver_options.hpp"
+
+#include <fstream>
+#include <map>
+
+namespace wharf::controller::acme {
+
+using model::Error;
+
+model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& flags,
+                                                           const std::string& ca_file) {
+  constexpr std::string_view kFamily = "--certificatesresolvers.";
+  std::map<std::string, ResolverConfig> out;
+  std::map<std::string, bool> http, tls;
+  for (const auto& [name, values] : flags) {
+    if (!name.starts_with(kFamily)) continue;
+    const std::string rest = name.substr(kFamily.size());
+    const auto dot = rest.find('.');
+    const std::string resolver = rest.substr(0, dot);
+    if (dot == std::string::npos || rest.compare(dot, 6, ".acme.") != 0 || resolver.empty()) {
+      return Error{name + ": expected --certificatesresolvers.NAME.acme.OPTION"};
+    }
+    const std::string option = rest.substr(dot + 6);
+    const std::string& v = values.back();
+    auto& r = out[resolver];
+    r.name = resolver;
+    auto flag = [&](bool& b) -> model::Result<bool> {
+      if (v != "true" && v != "false") return Error{name + ": expected true or false"};
+      b = v == "true";
+      return true;
+    };
+    model::Result<bool> ok = true;
+    if (option == "email") {
+      r.email = v;
+    } else if (option == "storage") {
+      // Traefik names a file (acme.json); Wharf keeps several files, beside it.
+      r.storage = v.ends_with(".json")
+                      ? v.substr(0, v.rfind('/') == std::string::npos ? 0 : v.rfind('/'))
+                      : v;
+      if (r.storage.empty()) r.storage = ".";
+    } else if (option == "caserver") {
+      if (!v.starts_with("https://") && !v.starts_with("http://")) {
+        return Error{name + ": expected the directory URL of an ACME server"};
+      }
+      r.ca_server = v;
+    } else if (option == "httpchallenge") {
+      ok = flag(http[resolver]);
+    } else if (option == "httpchallenge.entrypoint") {
+      // Validations are answered on every plain-HTTP entrypoint; the CA uses port 80.
+      http[resolver] = true;
+    } else if (option == "tlschallenge") {
+      ok = flag(tls[resolver]);
+    } else if (option == "keytype") {
+      if (v != "EC256" && v != "ec256") {
+        return Error{name + ": only EC256 is supported (P-256 keys for account and certificates)"};
+      }
+    } else if (option.starts_with("dnschallenge")) {
+      return Error{name +
+                   ": the DNS-01 challenge is not supported; use httpChallenge or "
+                   "tlsChallenge"};
+    } else {
+      return Error{name +
+                   ": unknown option (email, storage, caServer, httpChallenge.entryPoint, "
+                   "tlsChallenge, keyType are)"};
+    }
+    if (!ok) return Error{ok.error()};
+  }
+  std::string ca_pem;
+  if (!ca_file.empty()) {
+    std::ifstream in(ca_file);
+    if (!in) return Error{"--acme-ca-certificates " + ca_file + ": cannot be read"};
+    ca_pem.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::vector<ResolverConfig> list;
+  for (auto& [name, r] : out) {
+    if (http[name] && tls[name]) {
+      return Error{"certificate resolver " + name + ": choose httpChallenge or tlsChallenge"};
+    }
+    r.challenge = tls[name] ? ChallengeType::kTlsAlpn01 : ChallengeType::kHttp01;
+    if (r.storage.empty()) r.storage = "/var/lib/wharf/acme";
+    r.ca_pem = ca_pem;
+    list.push_back(std::move(r));
+  }
+  return list;
+}
+
+}  // namespace wharf::controller::acme

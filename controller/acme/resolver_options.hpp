@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/flags.hpp"
+#include "controller/acme/manager.hpp"
+#include "model/result.hpp"
+
+namespace wharf::controller::acme {
+
+// Traefik's certificate resolver flags, so a Traefik command line carries over unchanged:
+//   --certificatesresolvers.NAME.acme.email=ops@example.com
+//   --certificatesresolvers.NAME.acme.storage=/letsencrypt      (a directory; a Traefik
+//                                          acme.json path means the directory holding it)
+//   --certificatesresolvers.NAME.acme.caserver=URL              (Let's Encrypt's by default)
+//   --certificatesresolvers.NAME.acme.httpchallenge.entrypoint=web   (http-01; default)
+//   --certificatesresolvers.NAME.acme.tlschallenge=true             (tls-alpn-01)
+//   --certificatesresolvers.NAME.acme.keytype=EC256
+// `ca_file` (--acme-ca-certificates, or LEGO_CA_CERTIFICATES as with Traefik) holds extra
+// trust anchors for the ACME server's own HTTPS (a private CA, Pebble in tests).
+model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& flags,
+                                                           const std::string& ca_file);
+
+}  // namespace wharf::controller::acme

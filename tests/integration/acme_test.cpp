@@ -1,0 +1,267 @@
+// ACME end to end: Debian's Pebble (a test CA speaking RFC 8555) validates real HTTP-01 and
+// TLS-ALPN-01 challenges against the data plane, its DNS pointed at 127.0.0.1 by
+// pebble-challtestsrv; the controller obtains, stores, serves and renews the certificates.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "test_common/child_process.hpp"
+#include "test_common/clients.hpp"
+#include "test_common/dataplane_harness.hpp"
+#include "test_common/dockerd.hpp"
+#include "test_common/upstream_server.hpp"
+
+namespace wharf::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+CommandResult sh(const std::string& dir, const std::string& cmd) {
+  return run_command({"sh", "-c", "cd " + dir + " && " + cmd});
+}
+
+// Pebble and its DNS, the data plane, an app behind it and a test CA for Pebble's own HTTPS.
+class Acme : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists("/usr/bin/pebble"))
+        << "Debian's pebble is needed (scripts/test.sh installs it)";
+    auto made = sh(dir.path(),
+                   "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+                   " -subj /CN=test-ca -keyout ca.key -out ca.crt 2>/dev/null"
+                   " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+                   " -subj /CN=localhost -keyout pebble.key -out pebble.csr 2>/dev/null"
+                   " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext"
+                   " && openssl x509 -req -in pebble.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
+                   " -days 2 -extfile ext -out pebble.crt 2>/dev/null");
+    ASSERT_EQ(made.status, 0) << made.out;
+    dns_port = free_port();
+    dns_management_port = free_port();
+    pebble_port = free_port();
+    management_port = free_port();
+    dns = std::make_unique<ChildProcess>(std::vector<std::string>{
+        "pebble-challtestsrv", "-dns01", "127.0.0.1:" + std::to_string(dns_port), "-http01", "",
+        "-https01", "", "-tlsalpn01", "", "-management",
+        "127.0.0.1:" + std::to_string(dns_management_port), "-defaultIPv4", "127.0.0.1",
+        "-defaultIPv6", ""});
+    // Validation requests go to the data plane's one port, for both challenge types.
+    std::ofstream(dir.path() + "/pebble.json")
+        << R"({"pebble": {"listenAddress": "127.0.0.1:)" << pebble_port
+        << R"(", "managementListenAddress": "127.0.0.1:)" << management_port
+        << R"(", "certificate": ")" << dir.path() << R"(/pebble.crt", "privateKey": ")"
+        << dir.path() << R"(/pebble.key", "httpPort": )" << dp.port() << R"(, "tlsPort": )"
+        << dp.port() << R"(, "ocspResponderURL": "",
+            "externalAccountBindingRequired": false}})";
+    // Pebble logs to stdout; the harness collects stderr.
+    pebble = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            "sh", "-c",
+            "exec pebble -config " + dir.path() +
+                "/pebble.json -dnsserver 127.0.0.1:" + std::to_string(dns_port) + " 1>&2"},
+        std::vector<std::string>{"PEBBLE_VA_NOSLEEP=1"});
+    ASSERT_NE(pebble->wait_for_log("ACME directory available", 20s), std::string::npos)
+        << pebble->log();
+  }
+
+  std::unique_ptr<ChildProcess> controller(const std::string& routes) {
+    std::ofstream(dir.path() + "/dynamic.yml") << routes;
+    const std::string ca = "https://127.0.0.1:" + std::to_string(pebble_port) + "/dir";
+    std::vector<std::string> argv = {WHARF_CONTROLLER_BINARY,
+                                     "--control-socket",
+                                     dp.control_socket(),
+                                     "--file",
+                                     dir.path() + "/dynamic.yml",
+                                     "--docker-endpoint",
+                                     "off",
+                                     "--metrics-address",
+                                     "127.0.0.1:0",
+                                     "--acme-ca-certificates",
+                                     dir.path() + "/ca.crt"};
+    for (const char* r : {"le", "alpn"}) {
+      const std::string p = std::string("--certificatesresolvers.") + r + ".acme.";
+      argv.push_back(p + "caserver=" + ca);
+      argv.push_back(p + "email=ops@example.com");
+      argv.push_back(p + "storage=" + storage());
+    }
+    argv.push_back("--certificatesresolvers.le.acme.httpchallenge.entrypoint=web");
+    argv.push_back("--certificatesresolvers.alpn.acme.tlschallenge=true");
+    return std::make_unique<ChildProcess>(argv);
+  }
+
+  std::string storage() const { return dir.path() + "/acme"; }
+
+  // The issuer of the certificate the data plane serves for `name`.
+  std::string issuer(const std::string& name) {
+    auto r =
+        run_command({"sh", "-c",
+                     "echo | openssl s_client -connect 127.0.0.1:" + std::to_string(dp.port()) +
+                         " -servername " + name + " 2>/dev/null | openssl x509 -noout -issuer"});
+    return r.out;
+  }
+  bool eventually_issued_by(const std::string& name, const std::string& who, ChildProcess& ctl) {
+    for (int i = 0; i < 300; ++i) {
+      if (contains(issuer(name), who)) return true;
+      if (!ctl.running()) return false;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  TempDir dir;
+  UpstreamServer app{"app"};
+  DataplaneProcess dp;
+  std::uint16_t dns_port = 0, dns_management_port = 0, pebble_port = 0, management_port = 0;
+  std::unique_ptr<ChildProcess> dns, pebble;
+};
+
+std::string routes(const std::string& url) {
+  return "http:\n  routers:\n"
+         "    app:\n      rule: Host(`app.acme.test`)\n      service: app\n"
+         "    app-secure:\n      rule: Host(`app.acme.test`)\n      service: app\n"
+         "      tls: {certResolver: le}\n"
+         "    alpn-secure:\n      rule: Host(`alpn.acme.test`)\n      service: app\n"
+         "      tls: {certResolver: alpn}\n"
+         "    multi:\n      rule: Host(`multi.acme.test`) || Host(`www.multi.acme.test`)\n"
+         "      service: app\n"
+         "      tls:\n        certResolver: le\n        domains:\n"
+         "          - main: multi.acme.test\n            sans: [www.multi.acme.test]\n"
+         "    immich:\n      rule: PathPrefix(`/.well-known/immich`)\n      service: app\n"
+         "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " +
+         url + "\n";
+}
+
+TEST_F(Acme, Http01AndTlsAlpn01CertificatesAreObtainedStoredAndServed) {
+  auto ctl = controller(routes(app.url()));
+  ASSERT_TRUE(eventually_issued_by("app.acme.test", "Pebble", *ctl)) << ctl->log() << pebble->log();
+  ASSERT_TRUE(eventually_issued_by("alpn.acme.test", "Pebble", *ctl)) << ctl->log();
+  // tls.domains: one certificate for a main name and its SANs.
+  ASSERT_TRUE(eventually_issued_by("www.multi.acme.test", "Pebble", *ctl)) << ctl->log();
+  EXPECT_TRUE(contains(issuer("multi.acme.test"), "Pebble"));
+
+  // A real client trusting Pebble's root gets through on the name.
+  auto root = run_command({"curl", "-sf", "--cacert", dir.path() + "/ca.crt",
+                           "https://127.0.0.1:" + std::to_string(management_port) + "/roots/0"});
+  ASSERT_EQ(root.status, 0) << root.out;
+  std::ofstream(dir.path() + "/pebble-root.pem") << root.out;
+  const std::string port = std::to_string(dp.port());
+  auto got = run_command({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                          dir.path() + "/pebble-root.pem", "--resolve",
+                          "app.acme.test:" + port + ":127.0.0.1",
+                          "https://app.acme.test:" + port + "/hello"});
+  EXPECT_EQ(got.out, "200") << got.out;
+
+  // Stored mode 0600, account included; the validation answers are gone from the table.
+  for (const char* f : {"/le/account.key", "/le/certs/app.acme.test.key",
+                        "/le/certs/app.acme.test.crt", "/alpn/certs/alpn.acme.test.key"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((storage() + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+  // Other paths under /.well-known/ still reach the app (Immich's, say).
+  EXPECT_EQ(HttpClient(dp.port()).request("GET", "/.well-known/immich", {{"Host", "x"}}).status,
+            200u);
+  // The key never reaches a log line.
+  auto key = read_file(storage() + "/le/certs/app.acme.test.key");
+  auto body = key.substr(key.find('\n') + 1, 40);
+  EXPECT_FALSE(contains(ctl->log(), body));
+  EXPECT_FALSE(contains(dp.log(), body));
+
+  // A restart finds the stored certificates and asks for nothing.
+  ctl->stop(SIGTERM);
+  auto again = controller(routes(app.url()));
+  ASSERT_NE(again->wait_for_log("3 stored certificate(s) loaded", 10s), std::string::npos)
+      << again->log();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_FALSE(contains(again->log(), "requesting a certificate")) << again->log();
+}
+
+TEST_F(Acme, ACertificatePastTwoThirdsOfItsLifeIsRenewed) {
+  // Two stored certificates from a test CA: one 25 minutes into a 30-minute life (due), one a
+  // minute into an hour (not due).
+  std::filesystem::create_directories(storage() + "/le/certs");
+  auto plant = [&](const std::string& name, int started_min_ago, int ends_in_min) {
+    auto stamp = [](int minutes) {
+      std::time_t t = std::time(nullptr) + minutes * 60;
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[20];
+      std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
+      return std::string(buf);
+    };
+    const std::string base = storage() + "/le/certs/" + name;
+    auto r =
+        sh(dir.path(),
+           "mkdir -p ca-" + name + "/db && touch ca-" + name + "/db/index && echo 01 > ca-" + name +
+               "/db/serial && printf '[ca]\\ndefault_ca=d\\n[d]\\ndir=ca-" + name +
+               "\\ndatabase=$dir/db/index\\nserial=$dir/db/serial\\nnew_certs_dir=$dir\\n"
+               "default_md=sha256\\npolicy=p\\ncopy_extensions=copy\\n[p]\\ncommonName=supplied\\n'"
+               " > ca-" +
+               name +
+               ".cnf"
+               " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" +
+               name + " -addext subjectAltName=DNS:" + name + " -keyout " + base + ".key -out " +
+               name + ".csr 2>/dev/null && openssl ca -batch -config ca-" + name +
+               ".cnf -cert ca.crt -keyfile ca.key -in " + name + ".csr -out " + base +
+               ".crt -startdate " + stamp(-started_min_ago) + " -enddate " + stamp(ends_in_min) +
+               " 2>&1 && printf " + name + " > " + base + ".domains");
+    ASSERT_EQ(r.status, 0) << r.out;
+  };
+  plant("renew.acme.test", 25, 5);
+  plant("fresh.acme.test", 1, 59);
+  auto ctl = controller(
+      "http:\n  routers:\n"
+      "    renew:\n      rule: Host(`renew.acme.test`)\n      service: app\n"
+      "      tls: {certResolver: le}\n"
+      "    fresh:\n      rule: Host(`fresh.acme.test`)\n      service: app\n"
+      "      tls: {certResolver: le}\n"
+      "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " +
+      app.url() + "\n");
+  ASSERT_NE(ctl->wait_for_log("2 stored certificate(s) loaded", 10s), std::string::npos)
+      << ctl->log();
+  EXPECT_TRUE(eventually_issued_by("renew.acme.test", "Pebble", *ctl)) << ctl->log();
+  EXPECT_TRUE(contains(issuer("fresh.acme.test"), "test-ca")) << ctl->log();
+  EXPECT_FALSE(contains(ctl->log(), "fresh.acme.test: requesting")) << ctl->log();
+}
+
+TEST_F(Acme, AFailedValidationIsReportedWithTheCasReasonAndRetriedLater) {
+  // The name resolves, for Pebble, to an address nothing listens on.
+  auto set =
+      run_command({"curl", "-sf", "-d", R"({"host":"gone.acme.test.","addresses":["127.0.0.2"]})",
+                   "http://127.0.0.1:" + std::to_string(dns_management_port) + "/add-a"});
+  ASSERT_EQ(set.status, 0) << set.out << dns->log();
+  auto ctl = controller(
+      "http:\n  routers:\n"
+      "    gone:\n      rule: Host(`gone.acme.test`)\n      service: app\n"
+      "      tls: {certResolver: le}\n"
+      "  services:\n    app:\n      loadBalancer:\n        servers:\n"
+      "          - url: " +
+      app.url() + "\n");
+  auto at = ctl->wait_for_log("next try in 60 s", 60s);
+  ASSERT_NE(at, std::string::npos) << ctl->log();
+  // The line names the resolver, the name, the challenge and what the CA saw.
+  auto log = ctl->log();
+  const auto start = log.rfind('\n', at - 1) + 1;  // `at` is just past the text, at the '\n'.
+  auto line = log.substr(start, at - start);
+  EXPECT_TRUE(contains(line, "acme resolver le: gone.acme.test: gone.acme.test: http-01 invalid: "))
+      << line;
+  EXPECT_TRUE(contains(line, "127.0.0.2")) << line;
+  // The router is served all the same, with the default certificate.
+  EXPECT_TRUE(ctl->running());
+  EXPECT_TRUE(contains(issuer("gone.acme.test"), "WHARF DEFAULT CERT")) << issuer("gone.acme.test");
+}
+
+}  // namespace
+}  // namespace wharf::test
