@@ -81,6 +81,7 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.Key("tls");
     w.Bool(r.tls);
     put_strings(w, "middlewares", r.middlewares);
+    if (!r.tls_options.empty()) put(w, "tls_options", r.tls_options);
     w.EndObject();
   }
   w.EndArray();
@@ -190,6 +191,24 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.EndObject();
   }
   w.EndArray();
+  if (!t.tls_options.empty()) {
+    w.Key("tls_options");
+    w.StartArray();
+    for (const auto& o : t.tls_options) {
+      w.StartObject();
+      put(w, "name", o.name);
+      put(w, "min_version", o.min_version);
+      put(w, "max_version", o.max_version);
+      put_strings(w, "cipher_suites", o.cipher_suites);
+      put_strings(w, "curves", o.curves);
+      w.Key("sni_strict");
+      w.Bool(o.sni_strict);
+      put(w, "client_auth", o.client_auth);
+      put_strings(w, "client_cas", o.client_cas);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   if (!t.acme_challenges.empty()) {
     w.Key("acme_challenges");
     w.StartArray();
@@ -349,7 +368,8 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.strings(e, "entrypoints", p, rt.entrypoints) &&
                          r.string(e, "service", p, rt.service, true) &&
                          r.boolean(e, "tls", p, rt.tls) &&
-                         r.strings(e, "middlewares", p, rt.middlewares);
+                         r.strings(e, "middlewares", p, rt.middlewares) &&
+                         r.string(e, "tls_options", p, rt.tls_options, false);
                 }) &&
          r.each(v, "services", path,
                 [&](const Value& e, const std::string& p) {
@@ -424,6 +444,18 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.strings(e, "root_cas", p, tr.root_cas) &&
                          r.string(e, "cert_pem", p, tr.cert_pem, false) &&
                          r.string(e, "key_pem", p, tr.key_pem, false);
+                }) &&
+         r.each(v, "tls_options", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& o = t.tls_options.emplace_back();
+                  return r.string(e, "name", p, o.name, true) &&
+                         r.string(e, "min_version", p, o.min_version, false) &&
+                         r.string(e, "max_version", p, o.max_version, false) &&
+                         r.strings(e, "cipher_suites", p, o.cipher_suites) &&
+                         r.strings(e, "curves", p, o.curves) &&
+                         r.boolean(e, "sni_strict", p, o.sni_strict) &&
+                         r.string(e, "client_auth", p, o.client_auth, false) &&
+                         r.strings(e, "client_cas", p, o.client_cas);
                 }) &&
          r.each(v, "acme_challenges", path,
                 [&](const Value& e, const std::string& p) {

@@ -27,6 +27,7 @@ struct ConfigRouter {
   // tls.domains: the certificates to ask the resolver for, each main name first then its
   // SANs; empty: one certificate for the hosts of the rule.
   std::vector<std::vector<std::string>> cert_domains;
+  std::string tls_options;               // tls.options: "name" (same provider) or "name@provider".
   std::vector<std::string> middlewares;  // Same qualification rule as `service`.
   std::string source;                    // "container whoami-1", "dynamic.yml:12", ...
   std::vector<std::string> errors;
@@ -85,6 +86,14 @@ struct ConfigCertificate {
   bool operator==(const ConfigCertificate&) const = default;
 };
 
+// TLS options from the file provider (`tls.options.<name>`), CA files already read.
+struct ConfigTlsOptions {
+  TlsOptions options;  // Its name unqualified.
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigTlsOptions&) const = default;
+};
+
 struct ProviderConfig {
   std::vector<ConfigRouter> routers;
   std::vector<ConfigService> services;
@@ -92,6 +101,7 @@ struct ProviderConfig {
   std::vector<ConfigCertificate> certificates;
   std::vector<ConfigTransport> transports;
   std::vector<AcmeChallenge> acme_challenges;  // Only the ACME "provider" has them.
+  std::vector<ConfigTlsOptions> tls_options;
   // Problems not owned by one router or service (a container whose `enable` label is not a
   // boolean, a file that does not parse); reported as they are.
   std::vector<Diagnostic> diagnostics;

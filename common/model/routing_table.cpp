@@ -135,6 +135,31 @@ std::string service_options_problem(const std::string& strategy,
   return {};
 }
 
+std::string tls_options_problem(const TlsOptions& o) {
+  auto version = [](const std::string& v) { return v == "1.2" || v == "1.3"; };
+  if (!version(o.min_version)) return "minVersion '" + o.min_version + "': expected 1.2 or 1.3";
+  if (!o.max_version.empty() && !version(o.max_version)) {
+    return "maxVersion '" + o.max_version + "': expected 1.2 or 1.3";
+  }
+  if (!o.max_version.empty() && o.max_version < o.min_version) {
+    return "maxVersion is below minVersion";
+  }
+  static const std::set<std::string> kAuth = {"", "request", "require_any", "verify_if_given",
+                                              "require_and_verify"};
+  if (!kAuth.count(o.client_auth)) return "clientAuthType '" + o.client_auth + "' is not known";
+  const bool verifies = o.client_auth == "verify_if_given" || o.client_auth == "require_and_verify";
+  if (verifies && o.client_cas.empty()) {
+    return "clientAuthType " + o.client_auth + " needs clientAuth.caFiles";
+  }
+  for (const auto& list : {&o.cipher_suites, &o.curves}) {
+    for (const auto& n : *list) {
+      if (n.empty() || n.find_first_of(":, ") != std::string::npos)
+        return "'" + n + "' is not a name";
+    }
+  }
+  return {};
+}
+
 Result<bool> validate(const RoutingTable& table) {
   std::set<std::string_view> names;
   for (const auto& e : table.entrypoints) {
@@ -206,6 +231,14 @@ Result<bool> validate(const RoutingTable& table) {
     if (auto chain = middleware::expand(r.middlewares, lookup); !chain) {
       return Error{"router '" + r.name + "': " + chain.error()};
     }
+    if (!r.tls_options.empty()) {
+      bool found = false;
+      for (const auto& o : table.tls_options) found = found || o.name == r.tls_options;
+      if (!found) {
+        return Error{"router '" + r.name + "' uses TLS options '" + r.tls_options +
+                     "', which are not defined"};
+      }
+    }
   }
   names.clear();
   const Certificate* default_cert = nullptr;
@@ -226,6 +259,22 @@ Result<bool> validate(const RoutingTable& table) {
       if (d.empty() || d.find_first_of(" /`\"") != std::string::npos) {
         return Error{"certificate '" + c.name + "': '" + d + "' is not a domain name"};
       }
+    }
+  }
+  names.clear();
+  const TlsOptions* default_options = nullptr;
+  for (const auto& o : table.tls_options) {
+    if (auto why = tls_options_problem(o); !why.empty()) {
+      return Error{"TLS options '" + o.name + "': " + why};
+    }
+    if (!names.insert(o.name).second)
+      return Error{"TLS options '" + o.name + "' are defined twice"};
+    if (o.name.starts_with("default@")) {
+      if (default_options) {
+        return Error{"TLS options '" + default_options->name + "' and '" + o.name +
+                     "' are both the default"};
+      }
+      default_options = &o;
     }
   }
   for (const auto& a : table.acme_challenges) {

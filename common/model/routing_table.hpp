@@ -49,6 +49,7 @@ struct Router {
   std::string service;
   bool tls = false;
   std::vector<std::string> middlewares;  // Qualified names, applied in order; chains expand.
+  std::string tls_options;               // A TlsOptions name; empty: the default options.
   bool operator==(const Router&) const = default;
 
   std::int64_t effective_priority() const {
@@ -158,6 +159,23 @@ struct Diagnostic {
   bool operator==(const Diagnostic&) const = default;
 };
 
+// Traefik's TLS options (`tls.options.<name>`): protocol versions, suites, groups and client
+// certificates for the TLS connections of the routers naming them, chosen by SNI. The one
+// named "default" (by any provider) applies to every other TLS connection.
+struct TlsOptions {
+  std::string name;                        // Qualified, e.g. "modern@file".
+  std::string min_version = "1.2";         // "1.2" or "1.3".
+  std::string max_version;                 // Empty: the highest (1.3).
+  std::vector<std::string> cipher_suites;  // OpenSSL names; empty: Wharf's AEAD defaults.
+  std::vector<std::string> curves;         // OpenSSL group names (X25519, P-256, ...).
+  bool sni_strict = false;                 // Refuse handshakes naming no certificate's host.
+  // Client certificates: "" (none asked), "request", "require_any", "verify_if_given",
+  // "require_and_verify" (Traefik's clientAuthType values, in its order).
+  std::string client_auth;
+  std::vector<std::string> client_cas;  // PEM bundles trusted for client certificates.
+  bool operator==(const TlsOptions&) const = default;
+};
+
 // A pending ACME challenge (RFC 8555 section 8.3, RFC 8737) the controller needs the data plane
 // to answer. http-01: a plain-HTTP GET of /.well-known/acme-challenge/<token> gets
 // `key_authorization`. tls-alpn-01 (`domain` set): a TLS handshake for that name offering ALPN
@@ -178,6 +196,7 @@ struct RoutingTable {
   std::vector<Diagnostic> diagnostics;
   std::vector<ServersTransport> transports;
   std::vector<AcmeChallenge> acme_challenges;
+  std::vector<TlsOptions> tls_options;
   bool operator==(const RoutingTable&) const = default;
 
   const Service* find_service(std::string_view name) const;
@@ -204,6 +223,9 @@ std::optional<std::string> server_url_for_ip(std::string_view ip, std::int64_t p
 std::string service_options_problem(const std::string& strategy,
                                     const std::optional<StickyCookie>& sticky,
                                     const std::optional<HealthCheck>& health_check);
+
+// Why TLS options are unusable (a version, a client-auth type, a name list), or empty.
+std::string tls_options_problem(const TlsOptions& o);
 
 // Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
 // server URLs. Returns the first problem, naming the object; the data plane nacks with it.

@@ -12,7 +12,9 @@ model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& fla
   constexpr std::string_view kFamily = "--certificatesresolvers.";
   std::map<std::string, ResolverConfig> out;
   std::map<std::string, bool> http, tls;
-  for (const auto& [name, values] : flags) {
+  for (const auto& [flag_name, values] : flags) {
+    // A named copy: clang cannot capture a structured binding in the lambda below.
+    const std::string& name = flag_name;
     if (!name.starts_with(kFamily)) continue;
     const std::string rest = name.substr(kFamily.size());
     const auto dot = rest.find('.');

@@ -92,6 +92,33 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   // One default certificate per table: the first provider (by name) that sets one wins.
   bool has_default = false;
   std::string has_default_from;
+  // TLS options: routers name them.
+  std::set<std::string> tls_options, rejected_tls_options;
+  for (const auto& [provider, config] : providers) {
+    std::set<std::string> seen;
+    for (const auto& c : config.tls_options) {
+      auto name = qualify(c.options.name, provider);
+      std::vector<std::string> errors = c.errors;
+      if (auto bad_name = name_problem(c.options.name, seen); !bad_name.empty())
+        errors = {bad_name};
+      if (!errors.empty()) {
+        rejected_tls_options.insert(name);
+        table.diagnostics.push_back({"tls options", name, join_errors(errors)});
+        continue;
+      }
+      if (c.options.name == "default" &&
+          std::any_of(table.tls_options.begin(), table.tls_options.end(),
+                      [](auto& o) { return o.name.starts_with("default@"); })) {
+        table.diagnostics.push_back(
+            {"tls options", name, "default TLS options are already set by another provider"});
+        continue;
+      }
+      tls_options.insert(name);
+      auto o = c.options;
+      o.name = name;
+      table.tls_options.push_back(std::move(o));
+    }
+  }
   // Servers transports first: services name them.
   std::map<std::string, const model::ConfigTransport*> transports;
   std::set<std::string> rejected_transports;
@@ -223,6 +250,20 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         table.diagnostics.push_back({"router", out.name, why});
         continue;
       }
+      if (!r.tls_options.empty()) {
+        auto options = qualify(r.tls_options, provider);
+        if (rejected_tls_options.count(options)) {
+          table.diagnostics.push_back(
+              {"router", out.name, "uses TLS options " + options + ", which were rejected"});
+          continue;
+        }
+        if (!tls_options.count(options)) {
+          table.diagnostics.push_back(
+              {"router", out.name, "uses TLS options " + options + ", which do not exist"});
+          continue;
+        }
+        out.tls_options = options;
+      }
       out.rule = r.rule;
       out.priority = r.priority;
       out.entrypoints = r.entrypoints;
@@ -236,6 +277,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
   std::sort(table.certificates.begin(), table.certificates.end(), by_name);
   std::sort(table.middlewares.begin(), table.middlewares.end(), by_name);
   std::sort(table.transports.begin(), table.transports.end(), by_name);
+  std::sort(table.tls_options.begin(), table.tls_options.end(), by_name);
   std::stable_sort(table.diagnostics.begin(), table.diagnostics.end(),
                    [](const auto& a, const auto& b) {
                      return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);

@@ -95,7 +95,10 @@ void router_option(ConfigRouter& r, const Label& l, const std::string& opt, Cont
         for (auto& san : text::split_list(l.value)) d.push_back(std::move(san));
       }
     }
-  } else if (opt == "tls.options" || opt.starts_with("observability.")) {
+  } else if (opt == "tls.options") {
+    r.tls_options = l.value;
+    r.tls = true;
+  } else if (opt.starts_with("observability.")) {
     // Accepted so Traefik labels keep working; they take effect with TLS and metrics support.
   } else {
     r.errors.push_back(label_error(l, "unknown router option '" + opt + "'"));

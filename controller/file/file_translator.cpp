@@ -56,6 +56,8 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
           const auto option = lower(t.first.Scalar());
           if (option == "certresolver") {
             scalar(t.second, r.cert_resolver);
+          } else if (option == "options") {
+            if (!scalar(t.second, r.tls_options)) bad("options: expected a TLS options name");
           } else if (option == "domains") {
             // [{main: example.com, sans: [www.example.com]}]: one certificate each.
             if (!t.second.IsSequence()) bad("domains: expected a list of {main, sans}");

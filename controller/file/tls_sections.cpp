@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 
 #include "controller/provider/service_options.hpp"
 #include "controller/tls/key_pair.hpp"
@@ -82,6 +83,139 @@ model::ConfigCertificate read_pair(const YAML::Node& node, const std::string& fi
   return c;
 }
 
+// Go's names (which Traefik's configuration uses) for the suites Wharf allows: forward-secret
+// AEAD only. TLS 1.3 suites keep their names.
+const std::map<std::string, std::string>& cipher_names() {
+  static const std::map<std::string, std::string> kNames = {
+      {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"},
+      {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"},
+      {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"},
+      {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"},
+      {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305", "ECDHE-ECDSA-CHACHA20-POLY1305"},
+      {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"},
+      {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"},
+      {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305"},
+      {"TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+      {"TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"},
+      {"TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"}};
+  return kNames;
+}
+
+// tls.options.<name>: Traefik's TLS options, each checked alone.
+void read_tls_options(const YAML::Node& section, const Where& w, const FileReader& read,
+                      model::ProviderConfig& out) {
+  each_named(section, "tls.options", w, out, [&](const YAML::Node& key, const YAML::Node& node) {
+    model::ConfigTlsOptions c;
+    c.options.name = key.Scalar();
+    c.source = w.source(key);
+    auto& o = c.options;
+    const std::string field = "tls.options." + o.name;
+    auto bad = [&](const YAML::Node& at, const std::string& option, const std::string& why) {
+      c.errors.push_back(w.at(at, field + "." + option + ": " + why));
+    };
+    auto version = [&](const YAML::Node& v, const std::string& option, std::string& to) {
+      std::string s;
+      scalar(v, s);
+      if (s == "VersionTLS12") {
+        to = "1.2";
+      } else if (s == "VersionTLS13") {
+        to = "1.3";
+      } else if (s == "VersionTLS10" || s == "VersionTLS11") {
+        bad(v, option, s + " is below Wharf's floor of TLS 1.2");
+      } else {
+        bad(v, option, "expected VersionTLS12 or VersionTLS13");
+      }
+    };
+    for (const auto& kv : node.IsMap() ? node : YAML::Node(YAML::NodeType::Map)) {
+      const auto k = lower(kv.first.Scalar());
+      const YAML::Node& v = kv.second;
+      const std::string& option = kv.first.Scalar();
+      if (k == "minversion") {
+        version(v, option, o.min_version);
+      } else if (k == "maxversion") {
+        version(v, option, o.max_version);
+      } else if (k == "ciphersuites") {
+        std::vector<std::string> names;
+        if (!string_list(v, names)) bad(v, option, "expected a list of suite names");
+        for (const auto& n : names) {
+          auto it = cipher_names().find(n);
+          if (it == cipher_names().end()) {
+            bad(v, option, n + " is not offered (forward-secret AEAD suites only)");
+          } else {
+            o.cipher_suites.push_back(it->second);
+          }
+        }
+      } else if (k == "curvepreferences") {
+        std::vector<std::string> names;
+        if (!string_list(v, names)) bad(v, option, "expected a list of curve names");
+        for (const auto& n : names) {
+          if (n == "CurveP256" || n == "secp256r1") {
+            o.curves.push_back("P-256");
+          } else if (n == "CurveP384" || n == "secp384r1") {
+            o.curves.push_back("P-384");
+          } else if (n == "CurveP521" || n == "secp521r1") {
+            o.curves.push_back("P-521");
+          } else if (n == "X25519") {
+            o.curves.push_back("X25519");
+          } else {
+            bad(v, option, n + " is not a known curve (CurveP256, CurveP384, CurveP521, X25519)");
+          }
+        }
+      } else if (k == "snistrict") {
+        if (!boolean(v, o.sni_strict)) bad(v, option, "expected true or false");
+      } else if (k == "clientauth") {
+        for (const auto& ca : v.IsMap() ? v : YAML::Node(YAML::NodeType::Map)) {
+          const auto ck = lower(ca.first.Scalar());
+          if (ck == "cafiles") {
+            std::vector<std::string> refs;
+            if (!string_list(ca.second, refs))
+              bad(ca.second, "clientAuth.caFiles", "expected a list");
+            for (const auto& ref : refs) {
+              std::string what;
+              auto pem = pem_or_file(ref, read, "caFiles", what);
+              if (!pem) {
+                bad(ca.second, "clientAuth.caFiles", ref + ": cannot be read");
+              } else if (auto ok = tls::check_ca_bundle(*pem, what); !ok) {
+                bad(ca.second, "clientAuth.caFiles", ok.error());
+              } else {
+                o.client_cas.push_back(std::move(*pem));
+              }
+            }
+          } else if (ck == "clientauthtype") {
+            static const std::map<std::string, std::string> kTypes = {
+                {"NoClientCert", ""},
+                {"RequestClientCert", "request"},
+                {"RequireAnyClientCert", "require_any"},
+                {"VerifyClientCertIfGiven", "verify_if_given"},
+                {"RequireAndVerifyClientCert", "require_and_verify"}};
+            std::string t;
+            scalar(ca.second, t);
+            auto it = kTypes.find(t);
+            if (it == kTypes.end()) {
+              bad(ca.second, "clientAuth.clientAuthType", "'" + t + "' is not a client auth type");
+            } else {
+              o.client_auth = it->second;
+            }
+          } else {
+            bad(ca.first, "clientAuth." + ca.first.Scalar(), "unknown option");
+          }
+        }
+      } else if (k == "alpnprotocols" || k == "preferservercipherSuites" ||
+                 k == "preferserverciphersuites") {
+        // Wharf speaks HTTP/1.1 and always prefers its own suite order.
+      } else {
+        bad(kv.first, option, "unknown option");
+      }
+    }
+    if (c.errors.empty()) {
+      if (auto why = model::tls_options_problem(o); !why.empty()) {
+        c.errors.push_back(w.at(key, field + ": " + why));
+      }
+    }
+    out.tls_options.push_back(std::move(c));
+  });
+}
+
 }  // namespace
 
 // tls.certificates (a list) and tls.stores.default.defaultCertificate.
@@ -111,6 +245,8 @@ void read_tls(const YAML::Node& tls, const Where& w, const FileReader& read,
         }
         out.certificates.push_back(std::move(c));
       }
+    } else if (key == "options") {
+      read_tls_options(v, w, read, out);
     } else if (key == "stores") {
       for (const auto& store : v.IsMap() ? v : YAML::Node(YAML::NodeType::Map)) {
         const std::string field = "tls.stores." + store.first.Scalar();

@@ -124,6 +124,7 @@ std::int64_t path_weight(const std::string& path, bool exact) {
 
 struct Annotations {
   std::vector<std::string> middlewares, entrypoints;
+  std::string tls_options;
   std::optional<std::int64_t> priority;
   std::vector<std::string> errors;
 };
@@ -137,6 +138,8 @@ Annotations annotations_of(const Ingress& ing) {
       a.middlewares = text::split_list(value);
     } else if (name == "router.entrypoints") {
       a.entrypoints = text::split_list(value);
+    } else if (name == "router.tls.options") {
+      a.tls_options = value;
     } else if (name == "router.priority") {
       std::int64_t p = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), p);
@@ -147,8 +150,8 @@ Annotations annotations_of(const Ingress& ing) {
       }
     } else {
       a.errors.push_back("annotation " + key +
-                         ": unknown (known: router.middlewares, "
-                         "router.entrypoints, router.priority)");
+                         ": unknown (known: router.middlewares, router.entrypoints, "
+                         "router.priority, router.tls.options)");
     }
   }
   return a;
@@ -189,6 +192,7 @@ class Builder {
     model::ConfigRouter tls = r;
     tls.name += "-tls";
     tls.tls = true;
+    r.tls_options.clear();  // TLS options only mean something to the TLS router.
     out_.routers.push_back(std::move(r));
     out_.routers.push_back(std::move(tls));
   }
@@ -201,6 +205,7 @@ class Builder {
     r.priority = ann.priority.value_or(priority);
     r.entrypoints = ann.entrypoints;
     r.middlewares = ann.middlewares;
+    r.tls_options = ann.tls_options;
     r.source = where(ing);
     for (const auto& e : ann.errors) r.errors.push_back(where(ing) + ": " + e);
     return r;

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <set>
 
 #include "dataplane/metrics/route_stats.hpp"
 #include "dataplane/routing/load_balancer.hpp"
+#include "log/log.hpp"
 #include "middleware/chain.hpp"
 #include "model/ip.hpp"
 #include "rules/parser.hpp"
@@ -164,6 +166,7 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cr->priority = r.effective_priority();
     cr->entrypoints = r.entrypoints;
     cr->tls = r.tls;
+    cr->tls_options = r.tls_options;
     cr->service = by_name.at(r.service);
     cr->metrics_route = metrics::route_id(r.name, r.service);
     out->metrics_routes_.push_back(cr->metrics_route);
@@ -196,8 +199,26 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   for (auto& [_, l] : out->wildcard_hosts_) sort(l);
   sort(out->hostless_);
   // Certificates load here, off the hot path: a handshake only looks the name up.
-  auto certs =
-      tls::CertificateStore::build(out->source_.certificates, out->source_.acme_challenges);
+  // TLS options are chosen by server name: every host of a TLS router naming options gets
+  // them. Two routers asking different options for one host cannot both be honoured; that
+  // host keeps the default options and the conflict is logged (Traefik does the same).
+  std::map<std::string, std::string> options_by_host;
+  std::set<std::string> conflicts;
+  for (const auto& r : out->routers_) {
+    const auto& src_options = r->tls_options;
+    if (!r->tls || src_options.empty()) continue;
+    for (const auto& h : rules::required_hosts(r->rule)) {
+      auto [it, added] = options_by_host.emplace(h, src_options);
+      if (!added && it->second != src_options) conflicts.insert(h);
+    }
+  }
+  for (const auto& h : conflicts) {
+    log::warn("TLS options: routers for " + h + " name different TLS options; " + h +
+              " gets the default options");
+    options_by_host.erase(h);
+  }
+  auto certs = tls::CertificateStore::build(out->source_.certificates, out->source_.acme_challenges,
+                                            out->source_.tls_options, options_by_host);
   for (const auto& a : out->source_.acme_challenges) {
     if (!a.token.empty()) out->acme_http_.emplace(a.token, a.key_authorization);
   }

@@ -64,6 +64,7 @@ struct CompiledRouter {
   std::int64_t priority = 0;
   std::vector<std::string> entrypoints;  // Empty: all.
   bool tls = false;
+  std::string tls_options;  // The TLS options it names; empty: the default.
   const CompiledService* service = nullptr;
   // Chains expanded, in the order requests pass them; owned by the table.
   std::vector<const middleware::Middleware*> middlewares;

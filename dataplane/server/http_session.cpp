@@ -84,6 +84,7 @@ awaitable<bool> HttpSession::detect_tls() {
   (hec ? counters.tls_failures : counters.tls_handshakes)->Increment();
   // A TLS-ALPN-01 validator has seen the certificate it came for; it sends no request.
   if (!hec && tls::is_acme_validation(tls.native_handle())) co_return false;
+  if (const auto* o = tls::applied_options(tls.native_handle())) tls_options_ = o->name();
   co_return !hec;
 }
 
@@ -138,8 +139,7 @@ awaitable<bool> HttpSession::serve_one() {
   co_return keep;
 }
 
-static_assert(static_cast<std::size_t>(LocalReason::kResponseTooLarge) + 1 ==
-                  metrics::kLocalReplies,
+static_assert(static_cast<std::size_t>(LocalReason::kMisdirected) + 1 == metrics::kLocalReplies,
               "metrics::Metrics labels local replies in LocalReason's order");
 
 void HttpSession::finish_request() {
@@ -290,6 +290,16 @@ awaitable<bool> HttpSession::handle_request() {
     }
   };
   if (router) note_router(router);
+  // A request for a host whose router wants other TLS options than this connection got (it
+  // named another host in SNI) is refused, as Traefik does: the options, client certificates
+  // among them, were chosen for the name the handshake gave.
+  if (router && stream_.is_tls() && table->certificates().has_options()) {
+    const auto* fallback = table->certificates().options_for("");
+    const std::string& wanted = !router->tls_options.empty() ? router->tls_options
+                                : fallback                   ? fallback->name()
+                                                             : std::string();
+    if (wanted != tls_options_) co_return co_await reply(LocalReason::kMisdirected, can_keep);
+  }
 
   std::string_view target = req.target();
   if (!target_host.empty()) {

@@ -64,6 +64,7 @@ class HttpSession {
   std::vector<std::shared_ptr<void>> holds_;
   middleware::ExchangePolicy policy_;
   std::uint8_t ep_index_ = 0;  // This entrypoint in the metrics' labels.
+  std::string tls_options_;    // The TLS options the handshake applied (their name), if any.
 
   // What metrics and the access log say about the current request; strings only for the log.
   struct Record {

@@ -24,6 +24,8 @@ http::status status_for(LocalReason reason) {
       return http::status::payload_too_large;
     case LocalReason::kResponseTooLarge:
       return http::status::internal_server_error;
+    case LocalReason::kMisdirected:
+      return http::status::misdirected_request;
   }
   return http::status::internal_server_error;
 }

@@ -20,6 +20,7 @@ enum class LocalReason {
   kNotImplemented,    // 501: a transfer coding we do not know.
   kRequestTooLarge,   // 413: a body over the buffering middleware's limit.
   kResponseTooLarge,  // 500: a response over the buffering middleware's limit (as Traefik).
+  kMisdirected,       // 421: the connection's TLS options are not the ones the router asks.
 };
 
 http::status status_for(LocalReason reason);

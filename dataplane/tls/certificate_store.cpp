@@ -23,8 +23,25 @@ std::string lower(std::string_view s) {
 
 model::Result<std::shared_ptr<const CertificateStore>> CertificateStore::build(
     const std::vector<model::Certificate>& certificates,
-    const std::vector<model::AcmeChallenge>& challenges) {
+    const std::vector<model::AcmeChallenge>& challenges,
+    const std::vector<model::TlsOptions>& options,
+    const std::map<std::string, std::string>& options_by_host) {
   auto store = std::make_shared<CertificateStore>();
+  for (const auto& o : options) {
+    auto compiled = CompiledTlsOptions::build(o);
+    if (!compiled) return model::Error{"TLS options '" + o.name + "': " + compiled.error()};
+    if (o.name.starts_with("default@")) store->options_default_ = compiled->get();
+    store->options_.emplace(o.name, std::move(*compiled));
+  }
+  for (const auto& [host, name] : options_by_host) {
+    const auto* o = store->options_named(name);
+    if (!o) continue;
+    if (host.starts_with("*.")) {
+      store->options_wildcard_.emplace(lower(host.substr(1)), o);
+    } else {
+      store->options_exact_.emplace(lower(host), o);
+    }
+  }
   for (const auto& a : challenges) {
     if (a.domain.empty()) continue;
     auto ctx = make_acme_challenge_context(a.cert_pem, a.key_pem);
@@ -62,6 +79,22 @@ boost::asio::ssl::context* CertificateStore::select(std::string_view server_name
 boost::asio::ssl::context* CertificateStore::acme_challenge(std::string_view server_name) const {
   auto it = acme_.find(std::string(server_name));
   return it == acme_.end() ? nullptr : it->second;
+}
+
+const CompiledTlsOptions* CertificateStore::options_named(std::string_view name) const {
+  auto it = options_.find(name);
+  return it == options_.end() ? nullptr : it->second.get();
+}
+
+const CompiledTlsOptions* CertificateStore::options_for(std::string_view server_name) const {
+  std::string name(server_name);
+  if (auto it = options_exact_.find(name); it != options_exact_.end()) return it->second;
+  if (auto dot = name.find('.'); dot != std::string::npos) {
+    if (auto it = options_wildcard_.find(name.substr(dot)); it != options_wildcard_.end()) {
+      return it->second;
+    }
+  }
+  return options_default_;
 }
 
 boost::asio::ssl::context* CertificateStore::fallback() const {

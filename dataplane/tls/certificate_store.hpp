@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -8,6 +9,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "dataplane/tls/tls_options.hpp"
 #include "model/routing_table.hpp"
 
 typedef struct ssl_st SSL;
@@ -21,9 +23,13 @@ namespace wharf::dataplane::tls {
 class CertificateStore {
  public:
   // Fails, naming the certificate, when one does not load; the table is then refused.
+  // `options_by_host` maps router hosts (exact, or "*.example.com") to the TLS options their
+  // routers name; hosts not in it get the options named "default@..." when there are some.
   static model::Result<std::shared_ptr<const CertificateStore>> build(
       const std::vector<model::Certificate>& certificates,
-      const std::vector<model::AcmeChallenge>& challenges = {});
+      const std::vector<model::AcmeChallenge>& challenges = {},
+      const std::vector<model::TlsOptions>& options = {},
+      const std::map<std::string, std::string>& options_by_host = {});
 
   // The context for `server_name` (lowercase), or nullptr when no certificate covers it.
   boost::asio::ssl::context* select(std::string_view server_name) const;
@@ -33,6 +39,10 @@ class CertificateStore {
   // The TLS-ALPN-01 validation certificate for `server_name` (lowercase), or nullptr.
   boost::asio::ssl::context* acme_challenge(std::string_view server_name) const;
   bool has_acme_challenges() const { return !acme_.empty(); }
+  // The TLS options a handshake for `server_name` (lowercase; empty without SNI) gets, or null.
+  const CompiledTlsOptions* options_for(std::string_view server_name) const;
+  const CompiledTlsOptions* options_named(std::string_view name) const;
+  bool has_options() const { return !options_.empty(); }
 
   // Makes `ssl` (created from default_context()) consult this store when the ClientHello names
   // a server; the store must outlive the handshake.
@@ -45,6 +55,9 @@ class CertificateStore {
   std::unordered_map<std::string, boost::asio::ssl::context*> wildcard_;  // ".example.com"
   boost::asio::ssl::context* default_ = nullptr;
   std::unordered_map<std::string, boost::asio::ssl::context*> acme_;  // tls-alpn-01, by name
+  std::map<std::string, std::shared_ptr<const CompiledTlsOptions>, std::less<>> options_;
+  std::unordered_map<std::string, const CompiledTlsOptions*> options_exact_, options_wildcard_;
+  const CompiledTlsOptions* options_default_ = nullptr;
 };
 
 }  // namespace wharf::dataplane::tls

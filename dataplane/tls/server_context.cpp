@@ -11,6 +11,7 @@
 
 #include "dataplane/tls/certificate_store.hpp"
 #include "dataplane/tls/ticket_keys.hpp"
+#include "dataplane/tls/tls_options.hpp"
 
 namespace wharf::dataplane::tls {
 namespace {
@@ -60,42 +61,66 @@ int acme_index() {
   return index;
 }
 
-// A ClientHello offering ALPN acme-tls/1 for a name the table has a TLS-ALPN-01 challenge for
-// gets the validation certificate (RFC 8737 section 3). It runs before SNI and ALPN are
-// processed, the one moment both can still decide the certificate.
-int on_client_hello(SSL* ssl, int*, void*) {
-  const auto* store = CertificateStore::attached(ssl);
-  if (!store || !store->has_acme_challenges()) return SSL_CLIENT_HELLO_SUCCESS;
+// The server name a ClientHello asks for, lower-cased; empty without SNI.
+std::string requested_name(SSL* ssl) {
+  const unsigned char* sni = nullptr;
+  std::size_t sni_len = 0;
+  // server_name: list length (2), name type (1, host_name = 0), name length (2), name.
+  if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sni_len) || sni_len < 5 ||
+      sni[2] != 0) {
+    return {};
+  }
+  std::size_t n = (std::size_t{sni[3]} << 8) | sni[4];
+  if (5 + n > sni_len) return {};
+  std::string name(reinterpret_cast<const char*>(sni + 5), n);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+bool offers_acme_alpn(SSL* ssl) {
   const unsigned char* alpn = nullptr;
   std::size_t alpn_len = 0;
   if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn,
                                  &alpn_len) ||
       alpn_len < 2) {
-    return SSL_CLIENT_HELLO_SUCCESS;
+    return false;
   }
-  bool offered = false;
   for (std::size_t i = 2; i < alpn_len;) {  // 2-byte list length, then length-prefixed names.
     std::size_t n = alpn[i];
     if (i + 1 + n > alpn_len) break;
     if (std::string_view(reinterpret_cast<const char*>(alpn + i + 1), n) == "acme-tls/1") {
-      offered = true;
+      return true;
     }
     i += 1 + n;
   }
-  const unsigned char* sni = nullptr;
-  std::size_t sni_len = 0;
-  // server_name: list length (2), name type (1, host_name = 0), name length (2), name.
-  if (!offered || !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sni_len) ||
-      sni_len < 5 || sni[2] != 0) {
+  return false;
+}
+
+// Runs before SNI, ALPN and the protocol version are settled: the one moment both a TLS-ALPN-01
+// validation certificate (RFC 8737 section 3) and per-name TLS options (versions, suites, client
+// certificates) can still be chosen.
+int on_client_hello(SSL* ssl, int* alert, void*) {
+  const auto* store = CertificateStore::attached(ssl);
+  if (!store || (!store->has_acme_challenges() && !store->has_options())) {
     return SSL_CLIENT_HELLO_SUCCESS;
   }
-  std::size_t n = (std::size_t{sni[3]} << 8) | sni[4];
-  if (5 + n > sni_len) return SSL_CLIENT_HELLO_SUCCESS;
-  std::string name(reinterpret_cast<const char*>(sni + 5), n);
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (auto* ctx = store->acme_challenge(name)) {
-    SSL_set_SSL_CTX(ssl, ctx->native_handle());
-    SSL_set_ex_data(ssl, acme_index(), ctx);
+  const std::string name = requested_name(ssl);
+  if (store->has_acme_challenges() && !name.empty() && offers_acme_alpn(ssl)) {
+    if (auto* ctx = store->acme_challenge(name)) {
+      SSL_set_SSL_CTX(ssl, ctx->native_handle());
+      SSL_set_ex_data(ssl, acme_index(), ctx);
+      return SSL_CLIENT_HELLO_SUCCESS;
+    }
+  }
+  if (const auto* options = store->options_for(name)) {
+    // sniStrict: a client that names no certificate of the table is refused rather than
+    // shown the default certificate.
+    if (options->sni_strict() && (name.empty() || !store->select(name))) {
+      *alert = SSL_AD_UNRECOGNIZED_NAME;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+    options->apply(ssl);
+    set_applied_options(ssl, options);
   }
   return SSL_CLIENT_HELLO_SUCCESS;
 }
@@ -117,7 +142,12 @@ int on_server_name(SSL* ssl, int*, void*) {
     default_served.fetch_add(1, std::memory_order_relaxed);
     if (store) chosen = store->fallback();
   }
-  if (chosen) SSL_set_SSL_CTX(ssl, chosen->native_handle());
+  if (chosen) {
+    SSL_set_SSL_CTX(ssl, chosen->native_handle());
+    // Switching contexts replaces the connection's certificate settings, the client
+    // certificate trust store among them: the options chosen for the name go on again.
+    if (const auto* options = applied_options(ssl)) options->apply(ssl);
+  }
   return SSL_TLSEXT_ERR_OK;
 }
 

@@ -13,7 +13,8 @@ model::RoutingTable sample() {
   t.entrypoints.push_back({"websecure", {}, {}});
   t.middlewares.push_back(
       {"a@file", "headers", {{"customrequestheaders.x-a", "1"}, {"framedeny", "true"}}});
-  t.routers.push_back({"app@file", "Host(`app.local`)", 7, {"web"}, "app@file", true, {"a@file"}});
+  t.routers.push_back(
+      {"app@file", "Host(`app.local`)", 7, {"web"}, "app@file", true, {"a@file"}, {}});
   model::Service s;
   s.name = "app@file";
   s.servers = {{"http://127.0.0.1:8080", 3}, {"http://[::1]:8081", 1}};

@@ -254,7 +254,7 @@ TEST(MiddlewareChain, ExpandsNestedChainsQualifiedByTheirOwnProvider) {
 TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
   model::RoutingTable t;
   t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
-  t.routers.push_back({"r@file", "PathPrefix(`/`)", 0, {}, "s@file", false, {"m@file"}});
+  t.routers.push_back({"r@file", "PathPrefix(`/`)", 0, {}, "s@file", false, {"m@file"}, {}});
   auto v = model::validate(t);
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error(), "router 'r@file': middleware m@file does not exist");

@@ -343,11 +343,9 @@ TEST(FileTranslator, TlsCertificatesFromFilesOrInlineEachCheckedAlone) {
       c->certificates[4].errors,
       std::vector<std::string>{"dynamic.yml:" + line_of("      stores: [internal]") +
                                ": tls.certificates[4].stores: only the default store exists"});
-  ASSERT_EQ(c->diagnostics.size(), 1u);
-  EXPECT_EQ(c->diagnostics[0].message,
-            "dynamic.yml:" + line_of("  options:") +
-                ": tls.options: not supported yet (tls.certificates and tls.stores are); section "
-                "ignored");
+  EXPECT_TRUE(c->diagnostics.empty());
+  ASSERT_EQ(c->tls_options.size(), 1u);
+  EXPECT_EQ(c->tls_options[0].options.min_version, "1.3");
 
   // Compiled: the good ones are in the table, each bad one is a diagnostic of its own.
   auto table = compiler::compile({{"file", *c}});
@@ -468,6 +466,75 @@ TEST(FileTranslator, BasicAuthUsersFileIsReadIntoTheUsers) {
   auto table = compiler::compile({{"file", *c}});
   ASSERT_EQ(table.middlewares.size(), 1u);
   EXPECT_EQ(table.middlewares[0].name, "family@file");
+}
+
+TEST(FileTranslator, TlsOptionsReadTraefiksNamesAndRefuseWhatWharfWillNotDo) {
+  std::map<std::string, std::string> files = {{"/certs/ca.crt", fixture_pem("web.crt")}};
+  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  const std::string yaml = R"yaml(http:
+  routers:
+    strict:
+      rule: Host(`secure.example`)
+      service: s
+      tls: {options: mtls}
+    broken:
+      rule: Host(`b.example`)
+      service: s
+      tls: {options: old}
+    nowhere:
+      rule: Host(`n.example`)
+      service: s
+      tls: {options: missing}
+  services:
+    s:
+      loadBalancer:
+        servers: [{url: "http://127.0.0.1:1"}]
+tls:
+  options:
+    default:
+      minVersion: VersionTLS12
+      cipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384]
+      curvePreferences: [X25519, CurveP384]
+      sniStrict: true
+    mtls:
+      minVersion: VersionTLS13
+      clientAuth:
+        caFiles: [/certs/ca.crt]
+        clientAuthType: RequireAndVerifyClientCert
+    old:
+      minVersion: VersionTLS10
+      cipherSuites: [TLS_RSA_WITH_AES_128_CBC_SHA]
+)yaml";
+  auto c = translate(yaml, "dynamic.yml", read);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->tls_options.size(), 3u);
+  const auto& d = c->tls_options[0].options;
+  EXPECT_EQ(d.cipher_suites,
+            (std::vector<std::string>{"ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384"}));
+  EXPECT_EQ(d.curves, (std::vector<std::string>{"X25519", "P-384"}));
+  EXPECT_TRUE(d.sni_strict);
+  const auto& m = c->tls_options[1].options;
+  EXPECT_EQ(m.min_version, "1.3");
+  EXPECT_EQ(m.client_auth, "require_and_verify");
+  ASSERT_EQ(m.client_cas.size(), 1u);
+  EXPECT_EQ(c->tls_options[2].errors,
+            (std::vector<std::string>{
+                "dynamic.yml:32: tls.options.old.minVersion: VersionTLS10 is below Wharf's floor "
+                "of TLS 1.2",
+                "dynamic.yml:33: tls.options.old.cipherSuites: TLS_RSA_WITH_AES_128_CBC_SHA is not "
+                "offered (forward-secret AEAD suites only)"}));
+  auto table = compiler::compile({{"file", *c}});
+  ASSERT_EQ(table.routers.size(), 1u);
+  EXPECT_EQ(table.routers[0].tls_options, "mtls@file");
+  std::map<std::string, std::string> why;
+  for (const auto& diag : table.diagnostics) why[diag.kind + " " + diag.name] = diag.message;
+  EXPECT_EQ(why["router broken@file"], "uses TLS options old@file, which were rejected");
+  EXPECT_EQ(why["router nowhere@file"], "uses TLS options missing@file, which do not exist");
+  EXPECT_TRUE(model::validate(table).ok()) << model::validate(table).error();
 }
 
 }  // namespace

@@ -12,19 +12,21 @@ model::RoutingTable big_table(int hosts) {
       {"s@t", {{"http://127.0.0.1:9", 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
   for (int i = 0; i < hosts; ++i) {
     auto h = "host-" + std::to_string(i) + ".test";
-    t.routers.push_back({"r" + std::to_string(i), "Host(`" + h + "`)", 0, {}, "s@t", false, {}});
+    t.routers.push_back(
+        {"r" + std::to_string(i), "Host(`" + h + "`)", 0, {}, "s@t", false, {}, {}});
     t.routers.push_back({"api" + std::to_string(i),
                          "Host(`" + h + "`) && PathPrefix(`/api`)",
                          0,
                          {},
                          "s@t",
                          false,
+                         {},
                          {}});
   }
-  t.routers.push_back({"wild", "Host(`*.wild.test`)", 0, {}, "s@t", false, {}});
-  t.routers.push_back({"health", "Path(`/health`)", 100000, {}, "s@t", false, {}});
-  t.routers.push_back({"fallback", "PathPrefix(`/`)", 1, {}, "s@t", false, {}});
-  t.routers.push_back({"admin-only", "PathPrefix(`/`)", 2, {"admin"}, "s@t", false, {}});
+  t.routers.push_back({"wild", "Host(`*.wild.test`)", 0, {}, "s@t", false, {}, {}});
+  t.routers.push_back({"health", "Path(`/health`)", 100000, {}, "s@t", false, {}, {}});
+  t.routers.push_back({"fallback", "PathPrefix(`/`)", 1, {}, "s@t", false, {}, {}});
+  t.routers.push_back({"admin-only", "PathPrefix(`/`)", 2, {"admin"}, "s@t", false, {}, {}});
   return t;
 }
 
@@ -75,7 +77,7 @@ TEST(CompiledTable, WeightedRoundRobinIsSmoothAndSkipsZeroWeights) {
        std::nullopt,
        std::nullopt,
        {}});
-  t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}});
+  t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}, {}});
   auto b = CompiledTable::build(t);
   ASSERT_TRUE(b.ok());
   const auto* svc = probe(**b, "x", "/").router->service;

@@ -164,7 +164,7 @@ TEST(LoadBalancing, PowerOfTwoChoicesPrefersTheLessBusyServer) {
                         std::nullopt,
                         std::nullopt,
                         {}});
-  t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}});
+  t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}, {}});
   auto built = dataplane::routing::CompiledTable::build(t);
   ASSERT_TRUE(built.ok()) << built.error();
   const auto& svc = *(*built)->services().front();

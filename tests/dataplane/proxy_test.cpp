@@ -152,9 +152,9 @@ TEST(ProxyLocalReplies, NoRouteNoServerRefusedAndTimeout) {
   InProcessDataplane dp{1};
   model::RoutingTable t;
   t.version = 3;
-  t.routers.push_back({"empty@t", "Host(`empty.test`)", 0, {}, "empty@t", false, {}});
-  t.routers.push_back({"down@t", "Host(`down.test`)", 0, {}, "down@t", false, {}});
-  t.routers.push_back({"slow@t", "Host(`slow.test`)", 0, {}, "slow@t", false, {}});
+  t.routers.push_back({"empty@t", "Host(`empty.test`)", 0, {}, "empty@t", false, {}, {}});
+  t.routers.push_back({"down@t", "Host(`down.test`)", 0, {}, "down@t", false, {}, {}});
+  t.routers.push_back({"slow@t", "Host(`slow.test`)", 0, {}, "slow@t", false, {}, {}});
   model::Service empty{"empty@t", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}};
   // Port 1 on loopback: nothing listens there, so the connection is refused.
   model::Service down{
@@ -185,12 +185,12 @@ TEST(ProxyRouting, HostsWildcardsAndPrioritiesPickTheRightRouter) {
   model::RoutingTable t;
   t.version = 1;
   t.routers = {
-      {"exact@t", "Host(`app.test`)", 0, {}, "a@t", false, {}},
-      {"api@t", "Host(`app.test`) && PathPrefix(`/api`)", 0, {}, "b@t", false, {}},
-      {"wild@t", "Host(`*.app.test`)", 0, {}, "c@t", false, {}},
-      {"any@t", "PathPrefix(`/`)", 1, {}, "d@t", false, {}},
-      {"urgent@t", "Path(`/urgent`)", 1000, {}, "d@t", false, {}},
-      {"other-ep@t", "Host(`ep.test`)", 0, {"websecure"}, "a@t", false, {}},
+      {"exact@t", "Host(`app.test`)", 0, {}, "a@t", false, {}, {}},
+      {"api@t", "Host(`app.test`) && PathPrefix(`/api`)", 0, {}, "b@t", false, {}, {}},
+      {"wild@t", "Host(`*.app.test`)", 0, {}, "c@t", false, {}, {}},
+      {"any@t", "PathPrefix(`/`)", 1, {}, "d@t", false, {}, {}},
+      {"urgent@t", "Path(`/urgent`)", 1000, {}, "d@t", false, {}, {}},
+      {"other-ep@t", "Host(`ep.test`)", 0, {"websecure"}, "a@t", false, {}, {}},
   };
   t.services = {{"a@t", {{a.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}},
                 {"b@t", {{b.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}},

@@ -61,8 +61,8 @@ model::RoutingTable tls_table(const Certificates& certs, const std::string& secu
                               const std::string& plain) {
   model::RoutingTable t;
   t.version = 1;
-  t.routers.push_back({"secure@test", "PathPrefix(`/`)", 0, {}, "secure@test", true, {}});
-  t.routers.push_back({"plain@test", "PathPrefix(`/`)", 0, {}, "plain@test", false, {}});
+  t.routers.push_back({"secure@test", "PathPrefix(`/`)", 0, {}, "secure@test", true, {}, {}});
+  t.routers.push_back({"plain@test", "PathPrefix(`/`)", 0, {}, "plain@test", false, {}, {}});
   t.services.push_back(
       {"secure@test", {{secure, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
   t.services.push_back(

@@ -222,7 +222,7 @@ model::RoutingTable simple_table(std::uint64_t version, const std::string& upstr
                                  const std::string& rule) {
   model::RoutingTable t;
   t.version = version;
-  t.routers.push_back({"app@test", rule, 0, {}, "app@test", false, {}});
+  t.routers.push_back({"app@test", rule, 0, {}, "app@test", false, {}, {}});
   model::Service s;
   s.name = "app@test";
   s.servers.push_back({upstream_url, 1});
