@@ -1,5 +1,7 @@
 #include <cstdio>
+#include <string_view>
 
+#include "dataplane/healthcheck.hpp"
 #include "dataplane/options.hpp"
 #include "dataplane/server/dataplane.hpp"
 #include "log/log.hpp"
@@ -7,6 +9,9 @@
 extern char** environ;
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "healthcheck") {
+    return wharf::dataplane::healthcheck(argc, argv, environ);
+  }
   auto options = wharf::dataplane::parse_options(argc, argv, environ);
   if (!options) {
     std::fprintf(stderr, "wharf-dataplane: %s\n", options.error().c_str());

@@ -84,6 +84,10 @@ Every flag can also be set with an environment variable, e.g. --state-dir → WH
   --access-log-queue LINES        lines waiting for the log writer before new ones are dropped
                                   (and counted) rather than slow requests down (default 16384)
   --help, --version
+
+       wharf-dataplane healthcheck [--admin-address [HOST]:PORT]
+asks a running data plane's /readyz (default address: WHARF_ADMIN_ADDRESS, else :8082) and
+exits 0 when it is ready: the container image's HEALTHCHECK.
 )";
 }
 

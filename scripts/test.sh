@@ -14,9 +14,10 @@ fi
 
 # The Docker integration tests start their own dockerd (never the system's) with containers
 # made from busybox-static, the Kubernetes client's TLS test an openssl s_server, the metrics
-# tests promtool (Debian prometheus), the dashboard test headless Chromium and the ACME tests
-# Pebble; only the test command installs them.
-scripts/setup.sh docker.io busybox-static openssl prometheus chromium pebble
+# tests promtool (Debian prometheus), the dashboard test headless Chromium, the ACME tests
+# Pebble and the image test debootstrap (its base image is made locally); only the test command
+# installs them.
+scripts/setup.sh docker.io busybox-static openssl prometheus chromium pebble debootstrap
 
 # The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
 extra=()

@@ -83,6 +83,8 @@ int run(const Options& o) {
       log::error("kubernetes: " + ok.error());
       return 1;
     }
+    aggregator.on_diagnostics(
+        [&](const std::vector<model::Diagnostic>& d) { kube_provider->compiled(d); });
     asio::co_spawn(io, kube_provider->run(), rethrow);
   }
   asio::co_spawn(io, publisher.run(), rethrow);

@@ -89,8 +89,8 @@ bool is_socket(const std::string& path) {
 const char* options_help() {
   return R"(Usage: wharf-controller [flags]
 
-Discovers routes (Docker container labels, a Traefik dynamic configuration file), compiles them
-into one routing table and pushes it to wharf-dataplane over its control socket. Every flag can
+Discovers routes (Docker container labels, Kubernetes Ingresses, a Traefik dynamic configuration
+file), compiles them into one routing table and pushes it to wharf-dataplane over its control socket. Every flag can
 also be set with an environment variable, e.g. --file → WHARF_FILE.
 
   --control-socket PATH           the data plane's control socket (default /run/wharf/control.sock)

@@ -124,7 +124,7 @@ std::int64_t path_weight(const std::string& path, bool exact) {
 
 struct Annotations {
   std::vector<std::string> middlewares, entrypoints;
-  std::string tls_options;
+  std::string tls_options, cert_resolver;
   std::optional<std::int64_t> priority;
   std::vector<std::string> errors;
 };
@@ -140,6 +140,8 @@ Annotations annotations_of(const Ingress& ing) {
       a.entrypoints = text::split_list(value);
     } else if (name == "router.tls.options") {
       a.tls_options = value;
+    } else if (name == "router.tls.certresolver") {
+      a.cert_resolver = value;
     } else if (name == "router.priority") {
       std::int64_t p = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), p);
@@ -151,7 +153,7 @@ Annotations annotations_of(const Ingress& ing) {
     } else {
       a.errors.push_back("annotation " + key +
                          ": unknown (known: router.middlewares, router.entrypoints, "
-                         "router.priority, router.tls.options)");
+                         "router.priority, router.tls.options, router.tls.certresolver)");
     }
   }
   return a;
@@ -192,7 +194,8 @@ class Builder {
     model::ConfigRouter tls = r;
     tls.name += "-tls";
     tls.tls = true;
-    r.tls_options.clear();  // TLS options only mean something to the TLS router.
+    r.tls_options.clear();  // TLS options and ACME only mean something to the TLS router.
+    r.cert_resolver.clear();
     out_.routers.push_back(std::move(r));
     out_.routers.push_back(std::move(tls));
   }
@@ -206,6 +209,7 @@ class Builder {
     r.entrypoints = ann.entrypoints;
     r.middlewares = ann.middlewares;
     r.tls_options = ann.tls_options;
+    r.cert_resolver = ann.cert_resolver;
     r.source = where(ing);
     for (const auto& e : ann.errors) r.errors.push_back(where(ing) + ": " + e);
     return r;

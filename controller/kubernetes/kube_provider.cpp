@@ -1,5 +1,6 @@
 #include "controller/kubernetes/kube_provider.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <boost/asio/post.hpp>
@@ -73,12 +74,56 @@ model::ProviderConfig KubeProvider::build() {
   }
   std::vector<IngressReport> reports;
   auto config = translate(snap, options_.ingress, status_ ? &reports : nullptr);
-  if (status_) status_->update(std::move(reports), published_addresses(options_.status, snap));
+  if (status_) {
+    reports_ = std::move(reports);
+    addresses_ = published_addresses(options_.status, snap);
+    router_owner_.clear();
+    std::map<std::string, std::size_t> by_source;
+    for (std::size_t i = 0; i < reports_.size(); ++i) {
+      by_source["ingress " + reports_[i].meta.ns + "/" + reports_[i].meta.name] = i;
+    }
+    for (const auto& r : config.routers) {
+      if (auto it = by_source.find(r.source); it != by_source.end()) {
+        router_owner_[r.name + "@kubernetes"] = it->second;
+      }
+    }
+  }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   log::debug("kubernetes: translated " + std::to_string(snap.ingresses.size()) + " Ingresses in " +
              std::to_string(took.count()) + " ms");
   return config;
+}
+
+void KubeProvider::compiled(const std::vector<model::Diagnostic>& diagnostics) {
+  if (!status_) return;
+  auto reports = reports_;
+  std::map<std::string, const model::Diagnostic*> rejected_middlewares;
+  for (const auto& d : diagnostics) {
+    if (d.kind == "middleware") rejected_middlewares[d.name] = &d;
+  }
+  for (const auto& d : diagnostics) {
+    auto owner = router_owner_.find(d.name);
+    if (d.kind != "router" || owner == router_owner_.end()) continue;
+    // The translator's own problems are in the report already (the router carried them);
+    // what only the whole table shows are references to other providers' objects.
+    if (!d.message.starts_with("uses middleware ") && !d.message.starts_with("uses TLS options ")) {
+      continue;
+    }
+    std::string problem = "router " + d.name + " " + d.message;
+    // "uses middleware auth@file, which was rejected": say why, so `kubectl describe` is
+    // enough to fix it.
+    for (const auto& [name, m] : rejected_middlewares) {
+      if (d.message == "uses middleware " + name + ", which was rejected") {
+        problem += " (" + m->message + ")";
+      }
+    }
+    auto& problems = reports[owner->second].problems;
+    if (std::find(problems.begin(), problems.end(), problem) == problems.end()) {
+      problems.push_back(std::move(problem));
+    }
+  }
+  status_->update(std::move(reports), addresses_);
 }
 
 awaitable<void> KubeProvider::run() {

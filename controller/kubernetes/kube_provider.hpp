@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ class KubeProvider {
   awaitable<void> stop();
   // Lists everything once and translates (--check).
   awaitable<model::Result<model::ProviderConfig>> sync_once();
+  // The whole table was compiled (after every rebuild of any provider): hands the status
+  // writer our Ingresses' problems, including references the translator cannot check alone
+  // (a middleware or TLS options from the file provider that are missing or rejected).
+  void compiled(const std::vector<model::Diagnostic>& diagnostics);
 
  private:
   void changed();
@@ -56,6 +61,10 @@ class KubeProvider {
   std::unique_ptr<LeaderElector> elector_;  // Set by run(), not for --check.
   std::unique_ptr<StatusWriter> status_;
   bool rebuild_posted_ = false;
+  // The last translation's reports and addresses, waiting for compiled().
+  std::vector<IngressReport> reports_;
+  std::vector<LoadBalancerAddress> addresses_;
+  std::map<std::string, std::size_t> router_owner_;  // "name@kubernetes" → index in reports_
 };
 
 }  // namespace wharf::controller::kubernetes

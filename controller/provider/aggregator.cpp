@@ -65,6 +65,7 @@ void Aggregator::flush() {
   log::debug("compiled " + std::to_string(table.routers.size()) + " routers in " +
              std::to_string(took.count()) + " ms");
   report(table);
+  if (diagnostics_sink_) diagnostics_sink_(table.diagnostics);
   if (certificate_sink_) certificate_sink_(certificate_requests(table));
   if (last_ && *last_ == table) {
     log::debug("configuration unchanged; nothing to publish");

@@ -47,6 +47,9 @@ class Aggregator {
   }
   // Told, after every compile, which certificates the routers in the table want from ACME.
   void on_certificate_requests(CertificateSink sink) { certificate_sink_ = std::move(sink); }
+  // Told, after every compile, what was rejected (Kubernetes turns it into Ingress Events).
+  using DiagnosticsSink = std::function<void(const std::vector<model::Diagnostic>&)>;
+  void on_diagnostics(DiagnosticsSink sink) { diagnostics_sink_ = std::move(sink); }
   // Arms the initial-sync timeout.
   void start();
   void update(const std::string& provider, model::ProviderConfig config);
@@ -65,6 +68,7 @@ class Aggregator {
   Stats& stats_;
   Sink sink_;
   CertificateSink certificate_sink_;
+  DiagnosticsSink diagnostics_sink_;
   compiler::ProviderConfigs latest_;
   std::vector<model::EntryPoint> entrypoints_;
   std::set<std::string> waiting_;  // Enabled providers that have not synced yet.

@@ -231,6 +231,13 @@ std::string Metrics::expose(const routing::CompiledTable* table) const {
       }
     }
     families.push_back(std::move(up));
+    auto expiry =
+        family("wharf_tls_certificate_not_after_seconds",
+               "When each certificate of the table expires (Unix time).", MetricType::Gauge);
+    for (const auto& [name, t] : table->certificates().expiries()) {
+      expiry.metric.push_back(gauge({label("certificate", name)}, static_cast<double>(t)));
+    }
+    families.push_back(std::move(expiry));
   }
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

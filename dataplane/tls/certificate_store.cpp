@@ -1,6 +1,10 @@
 #include "dataplane/tls/certificate_store.hpp"
 
+#include <ctime>
+#include <optional>
+
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "dataplane/tls/server_context.hpp"
 
@@ -17,6 +21,14 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// notAfter of the certificate a server context presents, as Unix seconds.
+std::optional<std::int64_t> not_after(boost::asio::ssl::context& ctx) {
+  X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+  std::tm tm{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm));
 }
 
 }  // namespace
@@ -53,6 +65,7 @@ model::Result<std::shared_ptr<const CertificateStore>> CertificateStore::build(
     auto ctx = make_server_context(c.cert_pem, c.key_pem);
     if (!ctx) return model::Error{"certificate '" + c.name + "': " + ctx.error()};
     store->contexts_.push_back(*ctx);
+    if (auto t = not_after(**ctx)) store->expiries_.emplace_back(c.name, *t);
     if (c.is_default) store->default_ = ctx->get();
     for (const auto& d : c.domains) {
       // Two certificates for one name: the first (tables are sorted by name) wins, as with

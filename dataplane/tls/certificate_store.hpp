@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,6 +50,10 @@ class CertificateStore {
   void attach(SSL* ssl) const;
   static const CertificateStore* attached(SSL* ssl);
 
+  // Each certificate's name and notAfter (Unix seconds), read once when the table is built:
+  // the metric operators alert on before a certificate expires.
+  const std::vector<std::pair<std::string, std::int64_t>>& expiries() const { return expiries_; }
+
  private:
   std::vector<std::shared_ptr<boost::asio::ssl::context>> contexts_;
   std::unordered_map<std::string, boost::asio::ssl::context*> exact_;
@@ -58,6 +63,7 @@ class CertificateStore {
   std::map<std::string, std::shared_ptr<const CompiledTlsOptions>, std::less<>> options_;
   std::unordered_map<std::string, const CompiledTlsOptions*> options_exact_, options_wildcard_;
   const CompiledTlsOptions* options_default_ = nullptr;
+  std::vector<std::pair<std::string, std::int64_t>> expiries_;
 };
 
 }  // namespace wharf::dataplane::tls

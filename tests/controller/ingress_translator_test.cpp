@@ -186,7 +186,7 @@ TEST(IngressEndpoints, ServiceAnnotationsChooseHttpsAndATransport) {
             "grpc: expected http or https");
 }
 
-TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityAndErrorsNamingTheField) {
+TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityResolverAndErrorsNamingTheField) {
   auto cfg = translate(fixture("annotations_and_errors"), {});
   std::map<std::string, const model::ConfigRouter*> by_name;
   for (const auto& r : cfg.routers) by_name[r.name] = &r;
@@ -194,6 +194,9 @@ TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityAndErrorsNamingTheField) 
   EXPECT_EQ(ann->middlewares, std::vector<std::string>{"auth@file"});
   EXPECT_EQ(ann->entrypoints, std::vector<std::string>{"websecure"});
   EXPECT_EQ(ann->priority, 500);
+  // ACME for the TLS twin only: a plain-HTTP router has no certificate to ask for.
+  EXPECT_EQ(ann->cert_resolver, "");
+  EXPECT_EQ(by_name.at("default-annotated-r0-p0-tls")->cert_resolver, "le");
 
   const auto* ok = by_name.at("default-broken-r0-p0");
   ASSERT_EQ(ok->errors.size(), 1u);  // the annotation is the Ingress's, so every path has it

@@ -155,6 +155,23 @@ TEST_F(TlsServing, SniPicksTheExactNameThenOneLabelWildcardThenTheDefault) {
   EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "WHARF DEFAULT CERT");
 }
 
+// Operators alert on expiry: each certificate's notAfter is a gauge (the certificates were
+// made for two days).
+TEST_F(TlsServing, MetricsTellWhenEachCertificateExpires) {
+  auto text = HttpClient(dp.admin_port()).request("GET", "/metrics").body;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  for (const char* name : {"exact@test", "wild@test"}) {
+    const std::string series =
+        std::string("wharf_tls_certificate_not_after_seconds{certificate=\"") + name + "\"} ";
+    auto at = text.find(series);
+    ASSERT_NE(at, std::string::npos) << text;
+    const double value = std::stod(text.substr(at + series.size()));
+    EXPECT_NEAR(value, static_cast<double>(now + 2 * 86400), 600.0) << name;
+  }
+}
+
 TEST_F(TlsServing, OnlyTls12And13WithForwardSecretAeadCiphersAndAlpn) {
   EXPECT_FALSE(handshake(dp.port(), "a.example", {TLS1_VERSION}).ok);
   EXPECT_FALSE(handshake(dp.port(), "a.example", {TLS1_1_VERSION}).ok);

@@ -163,6 +163,54 @@ TEST(KubernetesStatus, RejectedIngressGetsOneWarningEventPerProblemAndSpecChange
   EXPECT_TRUE(wait_until([&] { return events().size() == 2; })) << c.ctl->log();
 }
 
+// A middleware named by annotation lives in another provider: only the compiled table shows
+// that it is missing or was rejected, and the Ingress still gets an Event saying which and why.
+TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOnTheIngress) {
+  UpstreamServer web("web", "127.0.0.43", 0);
+  Cluster c;
+  c.add_app("web", {"127.0.0.43"}, web.port());
+  {
+    std::ofstream f(c.dir.path() + "/dynamic.yml");
+    f << "http:\n  middlewares:\n    auth:\n      basicAuth:\n        users: [\"bob:plain\"]\n";
+  }
+  auto annotated = [](const std::string& middlewares) {
+    std::string json = ingress("web", "web.example", "web");
+    json.replace(
+        json.find(R"("namespace":"shop"})"), 19,
+        R"("namespace":"shop","annotations":{"wharf.ingress.kubernetes.io/router.middlewares":")" +
+            middlewares + R"("}})");
+    return json;
+  };
+  c.api.apply(annotated("auth@file,gone@file"));
+  c.start_controller(
+      flags({"--publish-address", "192.0.2.1", "--file", c.dir.path() + "/dynamic.yml"}));
+  auto joined = [&] {
+    std::string all;
+    for (const auto& e : c.api.list("Event")) all += e + "\n";
+    return all;
+  };
+  ASSERT_TRUE(wait_until([&] {
+    return joined().find("uses middleware auth@file, which was rejected") != std::string::npos;
+  })) << joined()
+      << c.ctl->log();
+  const std::string all = joined();
+  EXPECT_NE(all.find(R"("reason":"Rejected")"), std::string::npos) << all;
+  EXPECT_NE(all.find("unsupported hash"), std::string::npos) << all;  // The middleware's reason.
+  EXPECT_NE(all.find("router shop-web-r0-p0@kubernetes"), std::string::npos) << all;
+  // The route is not served without its middleware.
+  EXPECT_TRUE(c.eventually("web.example", 404));
+  // Fixed to name only a middleware that does not exist: that is reported too.
+  c.api.apply(annotated("gone@file"));
+  EXPECT_TRUE(wait_until([&] {
+    return joined().find("uses middleware gone@file, which does not exist") != std::string::npos;
+  })) << joined();
+  // Unrelated rebuilds repeat nothing.
+  auto before = c.api.list("Event").size();
+  c.api.apply(service("unrelated"));
+  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(c.api.list("Event").size(), before);
+}
+
 TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
   UpstreamServer web("web", "127.0.0.42", 0);
   Cluster c;
