@@ -1,10 +1,12 @@
 #include "text/base64.hpp"
 
 namespace wharf::text {
+namespace {
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
 
 std::optional<std::string> base64_decode(std::string_view in) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve(in.size() / 4 * 3);
   unsigned buf = 0;
@@ -19,6 +21,26 @@ std::optional<std::string> base64_decode(std::string_view in) {
       bits -= 8;
       out += static_cast<char>((buf >> bits) & 0xff);
     }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+  }
+  if (const auto left = bytes.size() - i; left > 0) {
+    unsigned v = at(i) << 16;
+    if (left == 2) v |= at(i + 1) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
   }
   return out;
 }

@@ -10,5 +10,7 @@ namespace wharf::text {
 // kubeconfig `*-data`) and HTTP Basic credentials carry it; line breaks and padding are
 // skipped. Nothing when a character is outside the alphabet.
 std::optional<std::string> base64_decode(std::string_view in);
+// With padding and no line breaks, as the API reads `[]byte` fields.
+std::string base64_encode(std::string_view bytes);
 
 }  // namespace wharf::text

@@ -1,14 +1,5 @@
 #include "controller/acme/manager.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-
 #include "controller/tls/key_pair.hpp"
 #include "log/log.hpp"
 #include "text/split_list.hpp"
@@ -23,35 +14,12 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kFirstPause{60};
 constexpr std::chrono::seconds kLongestPause{24 * 3600};
 constexpr std::chrono::seconds kPresentTimeout{30};
+constexpr std::chrono::seconds kLongestLoadPause{300};
 
-std::optional<std::string> read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Key material on disk: mode 0600 from the first byte, replaced atomically (write aside,
-// fsync, rename) so a crash never leaves half a key.
-Result<bool> write_private(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{tmp + ": " + std::strerror(errno)};
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Error{tmp + ": " + std::strerror(errno)};
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Error{path + ": " + std::strerror(errno)};
-  return true;
+std::optional<std::string> take_file(Files& files, const std::string& name) {
+  auto it = files.find(name);
+  if (it == files.end()) return std::nullopt;
+  return std::move(it->second);
 }
 
 std::string file_name(const std::vector<std::string>& domains) {
@@ -64,9 +32,20 @@ std::string file_name(const std::vector<std::string>& domains) {
 
 }  // namespace
 
-Manager::Manager(asio::any_io_executor ex, std::vector<ResolverConfig> resolvers, Stats& stats,
-                 Sink sink)
-    : ex_(ex), resolvers_(std::move(resolvers)), stats_(stats), sink_(std::move(sink)), wake_(ex) {}
+Manager::Manager(asio::any_io_executor ex, std::vector<ResolverConfig> resolvers,
+                 std::optional<kubernetes::ClusterConfig> cluster, Stats& stats, Sink sink)
+    : ex_(ex), resolvers_(std::move(resolvers)), stats_(stats), sink_(std::move(sink)), wake_(ex) {
+  for (const auto& r : resolvers_) {
+    if (r.secret_name.empty()) {
+      storage_[r.name] = directory_storage(r.storage + "/" + r.name);
+      continue;
+    }
+    if (!api_ && cluster) api_ = std::make_unique<kubernetes::ApiClient>(ex, *cluster);
+    if (api_) storage_[r.name] = secret_storage(*api_, r.secret_namespace, r.secret_name, r.name);
+  }
+}
+
+Manager::~Manager() = default;
 
 const ResolverConfig* Manager::resolver(const std::string& name) const {
   for (const auto& r : resolvers_) {
@@ -75,36 +54,73 @@ const ResolverConfig* Manager::resolver(const std::string& name) const {
   return nullptr;
 }
 
-Result<bool> Manager::load() {
-  for (const auto& r : resolvers_) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir(r) + "/certs", ec);
-    if (ec) return Error{"acme resolver " + r.name + ": storage " + dir(r) + ": " + ec.message()};
-    ::chmod(r.storage.c_str(), 0700);
-    ::chmod(dir(r).c_str(), 0700);
-    for (const auto& entry : std::filesystem::directory_iterator(dir(r) + "/certs", ec)) {
-      const auto path = entry.path().string();
-      if (!path.ends_with(".domains")) continue;
-      const std::string base = path.substr(0, path.size() - 8);
-      auto names = read(path);
-      auto cert = read(base + ".crt");
-      auto key = read(base + ".key");
-      if (!names || !cert || !key) continue;
-      auto domains = text::split_list(*names);
-      auto checked = tls::check_key_pair(*cert, *key, base + ".crt", base + ".key");
-      auto v = validity(*cert);
-      if (domains.empty() || !checked || !v) {
-        log::warn("acme: ignoring " + base + ".crt: " +
-                  (!checked ? checked.error()
-                   : !v     ? v.error()
-                            : "no domains"));
-        continue;
-      }
-      certificates_[{r.name, domains}] = Stored{domains, *cert, *key, *v};
-    }
+Result<bool> Manager::prepare() {
+  if (api_) {
+    if (auto ok = api_->init(); !ok) return Error{"acme storage: " + ok.error()};
   }
-  log::info("acme: " + std::to_string(certificates_.size()) + " stored certificate(s) loaded");
-  publish();
+  for (const auto& r : resolvers_) {
+    auto it = storage_.find(r.name);
+    if (it == storage_.end()) {
+      return Error{"acme resolver " + r.name +
+                   ": storage in a Secret needs the Kubernetes API (--kubeconfig, or a pod)"};
+    }
+    if (auto ok = it->second->prepare(); !ok)
+      return Error{"acme resolver " + r.name + ": " + ok.error()};
+  }
+  return true;
+}
+
+awaitable<void> Manager::load() {
+  std::chrono::seconds pause{5};
+  bool published = false;
+  while (!stopping_) {
+    std::string failed;
+    for (const auto& r : resolvers_) {
+      auto files = co_await storage_.at(r.name)->load();
+      auto ok = files ? take(r, std::move(*files)) : Result<bool>(Error{files.error()});
+      if (!ok) {
+        failed = "acme resolver " + r.name + ": " + ok.error();
+        break;
+      }
+    }
+    if (failed.empty()) {
+      log::info("acme: " + std::to_string(certificates_.size()) + " stored certificate(s) loaded");
+      publish();
+      co_return;
+    }
+    stats_.add("acme_failures_total", "storage");
+    log::error(failed + "; no certificate is requested until it can be read; next try in " +
+               std::to_string(pause.count()) + " s");
+    if (!published) publish();  // The routing table goes out without ACME certificates.
+    published = true;
+    asio::steady_timer t(ex_, pause);
+    co_await t.async_wait(kNoThrow);
+    pause = std::min(pause * 2, kLongestLoadPause);
+  }
+}
+
+Result<bool> Manager::take(const ResolverConfig& r, Files files) {
+  if (auto key = take_file(files, "account.key")) account_keys_[r.name] = std::move(*key);
+  const std::string where = storage_.at(r.name)->where() + ": ";
+  for (const auto& [name, data] : files) {
+    if (!name.starts_with("certs/") || !name.ends_with(".domains")) continue;
+    const std::string base = name.substr(0, name.size() - 8);
+    auto cert = files.find(base + ".crt");
+    auto key = files.find(base + ".key");
+    if (cert == files.end() || key == files.end()) continue;
+    auto domains = text::split_list(data);
+    auto checked = tls::check_key_pair(cert->second, key->second, where + base + ".crt",
+                                       where + base + ".key");
+    auto v = validity(cert->second);
+    if (domains.empty() || !checked || !v) {
+      log::warn("acme: ignoring " + where + base + ".crt: " +
+                (!checked ? checked.error()
+                 : !v     ? v.error()
+                          : "no domains"));
+      continue;
+    }
+    certificates_[{r.name, domains}] = Stored{domains, cert->second, key->second, *v};
+  }
   return true;
 }
 
@@ -198,12 +214,18 @@ awaitable<void> Manager::obtain(const Wanted& key) {
     log::error(what + ": " + why + "; next try in " + std::to_string(attempt.pause.count()) + " s");
   };
   // The account key, made on first use and kept with the resolver's storage.
-  const std::string key_path = dir(r) + "/account.key";
-  auto pem = read(key_path);
-  auto account = pem ? Key::from_pem(*pem) : Key::generate();
-  if (!account) co_return fail("account key " + key_path + ": " + account.error());
-  if (!pem) {
-    if (auto ok = write_private(key_path, account->pem()); !ok) co_return fail(ok.error());
+  auto& storage = *storage_.at(r.name);
+  auto known = account_keys_.find(r.name);
+  auto account = known != account_keys_.end() ? Key::from_pem(known->second) : Key::generate();
+  if (!account) co_return fail("account key in " + storage.where() + ": " + account.error());
+  if (known == account_keys_.end()) {
+    auto pem = account->pem();
+    // Named, not a braced list inside co_await: GCC 12 miscompiles the latter.
+    const Files files{{std::string("account.key"), pem}};
+    if (auto ok = co_await storage.save(files); !ok) {
+      co_return fail("storing the account key: " + ok.error());
+    }
+    account_keys_[r.name] = std::move(pem);
   }
   Client client(ex_, r.ca_server, r.ca_pem, *account, r.email);
   if (auto ok = co_await client.init(); !ok) co_return fail(ok.error());
@@ -213,11 +235,12 @@ awaitable<void> Manager::obtain(const Wanted& key) {
   if (!issued) co_return fail(issued.error());
   auto v = validity(issued->cert_pem);
   if (!v) co_return fail("the certificate the CA sent: " + v.error());
-  const std::string base = dir(r) + "/certs/" + file_name(domains);
-  for (const auto& [path, data] :
-       {std::pair{base + ".crt", issued->cert_pem}, std::pair{base + ".key", issued->key_pem},
-        std::pair{base + ".domains", text::join(domains, ",")}}) {
-    if (auto ok = write_private(path, data); !ok) co_return fail("storing: " + ok.error());
+  const std::string base = "certs/" + file_name(domains);
+  const Files files{{base + ".crt", issued->cert_pem},
+                    {base + ".key", issued->key_pem},
+                    {base + ".domains", text::join(domains, ",")}};
+  if (auto ok = co_await storage.save(files); !ok) {
+    co_return fail("storing: " + ok.error());
   }
   attempts_.erase(key);
   certificates_[key] = Stored{domains, std::move(issued->cert_pem), std::move(issued->key_pem), *v};
@@ -229,6 +252,7 @@ awaitable<void> Manager::obtain(const Wanted& key) {
 }
 
 awaitable<void> Manager::run() {
+  co_await load();
   while (!stopping_) {
     auto now = std::chrono::system_clock::now();
     // The earliest moment something falls due: a renewal, or a retry after a failure.

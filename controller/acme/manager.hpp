@@ -3,11 +3,15 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "controller/acme/acme_client.hpp"
+#include "controller/acme/storage.hpp"
+#include "controller/kubernetes/cluster_config.hpp"
 #include "controller/net.hpp"
 #include "controller/provider/aggregator.hpp"
 #include "controller/provider/stats.hpp"
@@ -24,6 +28,7 @@ struct ResolverConfig {
   std::string email;
   std::string storage;  // A directory; the resolver keeps its account and certificates in
                         // <storage>/<name>/, files mode 0600.
+  std::string secret_namespace, secret_name;  // Or a Kubernetes Secret (`storage=secret:NS/NAME`).
   std::string ca_server = kLetsEncrypt;
   ChallengeType challenge = ChallengeType::kHttp01;
   std::string ca_pem;  // Trust anchors for the ACME server's own TLS; empty: the system's.
@@ -39,11 +44,14 @@ class Manager : public Presenter {
  public:
   using Sink = std::function<void(model::ProviderConfig)>;
 
-  Manager(asio::any_io_executor ex, std::vector<ResolverConfig> resolvers, Stats& stats, Sink sink);
+  // `cluster`: the API server reached for resolvers storing in a Secret.
+  Manager(asio::any_io_executor ex, std::vector<ResolverConfig> resolvers,
+          std::optional<kubernetes::ClusterConfig> cluster, Stats& stats, Sink sink);
+  ~Manager();
 
-  // Reads the stored certificates and publishes them (the provider's first sync). A storage
-  // directory that cannot be created or read is an error at start-up.
-  model::Result<bool> load();
+  // Checks every resolver's storage can be used (a directory that cannot be made is an error
+  // at start-up). Reading it is run()'s first step.
+  model::Result<bool> prepare();
   void want(std::vector<CertificateRequest> requests);  // From the aggregator.
   void applied(const model::RoutingTable& table);       // From the publisher.
   awaitable<void> run();
@@ -65,7 +73,11 @@ class Manager : public Presenter {
   using Wanted = std::pair<std::string, std::vector<std::string>>;  // resolver, domains
 
   const ResolverConfig* resolver(const std::string& name) const;
-  std::string dir(const ResolverConfig& r) const { return r.storage + "/" + r.name; }
+  // Reads every resolver's storage and publishes what it holds (the provider's first sync);
+  // while a storage cannot be read, nothing is requested (that could replace good
+  // certificates), the table goes out without them and the read is retried.
+  awaitable<void> load();
+  model::Result<bool> take(const ResolverConfig& r, Files files);
   // Whether `key` needs a certificate now: none stored, or two thirds of its life are over.
   bool due(const Wanted& key, std::chrono::system_clock::time_point now) const;
   awaitable<void> obtain(const Wanted& key);
@@ -73,6 +85,9 @@ class Manager : public Presenter {
 
   asio::any_io_executor ex_;
   std::vector<ResolverConfig> resolvers_;
+  std::unique_ptr<kubernetes::ApiClient> api_;  // Only when a resolver stores in a Secret.
+  std::map<std::string, std::unique_ptr<Storage>> storage_;  // By resolver.
+  std::map<std::string, std::string> account_keys_;          // Resolver → PEM, once known.
   Stats& stats_;
   Sink sink_;
   std::map<Wanted, Stored> certificates_;

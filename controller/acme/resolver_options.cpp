@@ -7,6 +7,19 @@ namespace wharf::controller::acme {
 
 using model::Error;
 
+namespace {
+
+// A DNS-1123 subdomain, as Kubernetes names Secrets and namespaces.
+bool kubernetes_name(const std::string& n) {
+  if (n.empty() || n.size() > 253 || n.front() == '-' || n.back() == '-') return false;
+  for (char c : n) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& flags,
                                                            const std::string& ca_file) {
   constexpr std::string_view kFamily = "--certificatesresolvers.";
@@ -34,8 +47,22 @@ model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& fla
     model::Result<bool> ok = true;
     if (option == "email") {
       r.email = v;
+    } else if (option == "storage" && v.starts_with("secret:")) {
+      // A Kubernetes Secret; its namespace defaults to the controller's (set with the
+      // cluster's credentials, in options.cpp).
+      const std::string ref = v.substr(7);
+      const auto slash = ref.find('/');
+      r.secret_name = slash == std::string::npos ? ref : ref.substr(slash + 1);
+      r.secret_namespace = slash == std::string::npos ? "" : ref.substr(0, slash);
+      if (!kubernetes_name(r.secret_name) ||
+          (slash != std::string::npos && !kubernetes_name(r.secret_namespace))) {
+        return Error{name +
+                     ": expected secret:NAME or secret:NAMESPACE/NAME (lower-case "
+                     "letters, digits, '-' and '.')"};
+      }
     } else if (option == "storage") {
       // Traefik names a file (acme.json); Wharf keeps several files, beside it.
+      r.secret_name.clear();
       r.storage = v.ends_with(".json")
                       ? v.substr(0, v.rfind('/') == std::string::npos ? 0 : v.rfind('/'))
                       : v;

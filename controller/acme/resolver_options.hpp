@@ -13,6 +13,8 @@ namespace wharf::controller::acme {
 //   --certificatesresolvers.NAME.acme.email=ops@example.com
 //   --certificatesresolvers.NAME.acme.storage=/letsencrypt      (a directory; a Traefik
 //                                          acme.json path means the directory holding it)
+//   --certificatesresolvers.NAME.acme.storage=secret:[NAMESPACE/]SECRET   (a Kubernetes Secret;
+//                                          the namespace defaults to the controller's own)
 //   --certificatesresolvers.NAME.acme.caserver=URL              (Let's Encrypt's by default)
 //   --certificatesresolvers.NAME.acme.httpchallenge.entrypoint=web   (http-01; default)
 //   --certificatesresolvers.NAME.acme.tlschallenge=true             (tls-alpn-01)

@@ -48,9 +48,9 @@ int run(const Options& o) {
 
   std::optional<acme::Manager> acme_manager;
   if (!o.acme.empty()) {
-    acme_manager.emplace(ex, o.acme, stats,
+    acme_manager.emplace(ex, o.acme, o.kube, stats,
                          [&](model::ProviderConfig c) { aggregator.update("acme", std::move(c)); });
-    if (auto ok = acme_manager->load(); !ok) {
+    if (auto ok = acme_manager->prepare(); !ok) {
       log::error(ok.error());
       return 1;
     }

@@ -123,7 +123,8 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
                                   web=websecure (Traefik: entryPoints.web.http.redirections)
   --certificatesresolvers.NAME.acme.OPTION=VALUE
                                   Traefik's ACME resolvers: email, storage (a directory, default
-                                  /var/lib/wharf/acme), caServer, httpChallenge.entryPoint,
+                                  /var/lib/wharf/acme, or secret:[NAMESPACE/]NAME for a
+                                  Kubernetes Secret), caServer, httpChallenge.entryPoint,
                                   tlsChallenge=true; routers name one with tls.certresolver
   --acme-ca-certificates PATH     extra CAs the ACME server's HTTPS is verified against (also
                                   LEGO_CA_CERTIFICATES)
@@ -320,6 +321,17 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
   }
   if (o.kube) {
     if (auto ok = finish_election(o.kube_options, *o.kube); !ok) return Error{ok.error()};
+  }
+  for (auto& r : o.acme) {
+    if (r.secret_name.empty()) continue;
+    if (!o.kube) {
+      return Error{"--certificatesresolvers." + r.name + ".acme.storage=secret:" + r.secret_name +
+                   ": a Secret needs the Kubernetes API (--kubeconfig PATH, or run in a pod)"};
+    }
+    if (r.secret_namespace.empty()) {
+      r.secret_namespace =
+          o.kube->default_namespace.empty() ? "default" : o.kube->default_namespace;
+    }
   }
   if (o.docker_endpoint.empty() && o.file.empty() && !o.kube) {
     return Error{

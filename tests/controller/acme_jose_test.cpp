@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/acme/jose.hpp"
+#include "text/base64.hpp"
 
 namespace wharf::controller::acme {
 namespace {
@@ -18,6 +19,22 @@ TEST(AcmeJose, Base64UrlHasNoPaddingAndTheUrlAlphabet) {
   EXPECT_EQ(base64url("fo"), "Zm8");
   EXPECT_EQ(base64url("foo"), "Zm9v");
   EXPECT_EQ(base64url("\xfb\xff"), "-_8");
+}
+
+// Secret data, as the Kubernetes API reads it (ACME storage in a Secret): RFC 4648 vectors.
+TEST(AcmeJose, StandardBase64IsPaddedAndRoundTrips) {
+  const char* vectors[][2] = {{"", ""},
+                              {"f", "Zg=="},
+                              {"fo", "Zm8="},
+                              {"foo", "Zm9v"},
+                              {"foob", "Zm9vYg=="},
+                              {"fooba", "Zm9vYmE="},
+                              {"foobar", "Zm9vYmFy"},
+                              {"\xfb\xff", "+/8="}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(text::base64_encode(plain), encoded);
+    EXPECT_EQ(text::base64_decode(encoded), plain);
+  }
 }
 
 TEST(AcmeJose, KeysRoundTripAndThumbprintsAreStable) {

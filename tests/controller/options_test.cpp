@@ -65,6 +65,31 @@ TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
             "certificate resolver le: choose httpChallenge or tlsChallenge");
 }
 
+TEST(ControllerOptions, AcmeStorageInAKubernetesSecret) {
+  test::TempDir dir;
+  std::ofstream(dir.path() + "/config") << R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://x"}}]
+contexts: [{name: c, context: {cluster: k, user: u, namespace: ingress}}]
+users: [{name: u, user: {token: t}}]
+)";
+  auto o = parse({"--kubeconfig", dir.path() + "/config",
+                  "--certificatesresolvers.le.acme.storage=secret:wharf-acme",
+                  "--certificatesresolvers.zz.acme.storage=secret:ops/certs.v1"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->acme[0].secret_namespace, "ingress");  // The controller's own namespace.
+  EXPECT_EQ(o->acme[0].secret_name, "wharf-acme");
+  EXPECT_EQ(o->acme[1].secret_namespace, "ops");
+  EXPECT_EQ(o->acme[1].secret_name, "certs.v1");
+  EXPECT_EQ(
+      parse({"--file", "f", "--certificatesresolvers.le.acme.storage=secret:wharf-acme"}).error(),
+      "--certificatesresolvers.le.acme.storage=secret:wharf-acme: a Secret needs the "
+      "Kubernetes API (--kubeconfig PATH, or run in a pod)");
+  EXPECT_EQ(
+      parse({"--file", "f", "--certificatesresolvers.le.acme.storage=secret:Wharf_ACME"}).error(),
+      "--certificatesresolvers.le.acme.storage: expected secret:NAME or "
+      "secret:NAMESPACE/NAME (lower-case letters, digits, '-' and '.')");
+}
+
 TEST(ControllerOptions, FlagsAndEnvironment) {
   auto o =
       parse({"--file", "/etc/wharf/dynamic.yml", "--docker-endpoint=tcp://10.0.0.2:2375",

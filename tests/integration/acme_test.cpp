@@ -13,6 +13,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/kube_api_fixture.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -76,7 +77,10 @@ class Acme : public ::testing::Test {
         << pebble->log();
   }
 
-  std::unique_ptr<ChildProcess> controller(const std::string& routes) {
+  // `store`: the resolvers' storage option (a directory by default); `extra`: more flags.
+  std::unique_ptr<ChildProcess> controller(const std::string& routes, std::string store = {},
+                                           const std::vector<std::string>& extra = {}) {
+    if (store.empty()) store = storage();
     std::ofstream(dir.path() + "/dynamic.yml") << routes;
     const std::string ca = "https://127.0.0.1:" + std::to_string(pebble_port) + "/dir";
     std::vector<std::string> argv = {WHARF_CONTROLLER_BINARY,
@@ -94,10 +98,11 @@ class Acme : public ::testing::Test {
       const std::string p = std::string("--certificatesresolvers.") + r + ".acme.";
       argv.push_back(p + "caserver=" + ca);
       argv.push_back(p + "email=ops@example.com");
-      argv.push_back(p + "storage=" + storage());
+      argv.push_back(p + "storage=" + store);
     }
     argv.push_back("--certificatesresolvers.le.acme.httpchallenge.entrypoint=web");
     argv.push_back("--certificatesresolvers.alpn.acme.tlschallenge=true");
+    argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv);
   }
 
@@ -261,6 +266,66 @@ TEST_F(Acme, AFailedValidationIsReportedWithTheCasReasonAndRetriedLater) {
   // The router is served all the same, with the default certificate.
   EXPECT_TRUE(ctl->running());
   EXPECT_TRUE(contains(issuer("gone.acme.test"), "WHARF DEFAULT CERT")) << issuer("gone.acme.test");
+}
+
+// In Kubernetes the pod's disk is gone with the pod: both resolvers keep everything in one
+// Secret instead, and a new controller serves what the Secret holds without asking the CA.
+TEST_F(Acme, CertificatesKeptInAKubernetesSecretOutliveTheController) {
+  KubeApiFixture api;
+  const std::vector<std::string> kube = {"--kubeconfig", api.write_kubeconfig(dir.path()),
+                                         "--leader-elect-resource-namespace", "wharf"};
+  auto ctl = controller(routes(app.url()), "secret:wharf/wharf-acme", kube);
+  ASSERT_TRUE(eventually_issued_by("app.acme.test", "Pebble", *ctl)) << ctl->log();
+  ASSERT_TRUE(eventually_issued_by("alpn.acme.test", "Pebble", *ctl)) << ctl->log();
+  ASSERT_TRUE(eventually_issued_by("www.multi.acme.test", "Pebble", *ctl)) << ctl->log();
+  EXPECT_FALSE(std::filesystem::exists(storage()));
+
+  auto secret = api.get("Secret", "wharf", "wharf-acme");
+  ASSERT_TRUE(secret);
+  for (const char* key :
+       {"\"le.account.key\"", "\"le.certs.app.acme.test.crt\"", "\"le.certs.app.acme.test.key\"",
+        "\"le.certs.multi.acme.test.domains\"", "\"alpn.account.key\"",
+        "\"alpn.certs.alpn.acme.test.key\"", "\"type\":\"Opaque\""}) {
+    EXPECT_TRUE(contains(*secret, key)) << key << " in " << *secret;
+  }
+  // One write per certificate (its files together) after the Secret's creation.
+  std::size_t patches = 0, creates = 0;
+  for (const auto& r : api.requests()) {
+    if (r.starts_with("PATCH /api/v1/namespaces/wharf/secrets/wharf-acme")) ++patches;
+    if (r.starts_with("POST /api/v1/namespaces/wharf/secrets")) ++creates;
+  }
+  EXPECT_EQ(creates, 1u);
+  EXPECT_EQ(patches, 5u);  // Five saves: two account keys, three certificates (the first 404s).
+
+  ctl->stop(SIGTERM);
+  auto again = controller(routes(app.url()), "secret:wharf/wharf-acme", kube);
+  ASSERT_NE(again->wait_for_log("3 stored certificate(s) loaded", 10s), std::string::npos)
+      << again->log();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_FALSE(contains(again->log(), "requesting a certificate")) << again->log();
+  EXPECT_TRUE(contains(issuer("app.acme.test"), "Pebble"));
+}
+
+// A Secret that cannot be read is not a reason to ask the CA for everything again (rate
+// limits): the routers are served with the default certificate and the read is retried.
+TEST_F(Acme, AnUnreadableSecretIsReportedAndNothingIsRequested) {
+  KubeApiFixture api;
+  api.apply(R"({"apiVersion":"v1","kind":"Secret","type":"Opaque",)"
+            R"("metadata":{"name":"wharf-acme","namespace":"wharf"},)"
+            R"("data":{"le.account.key":"not base64!"}})");
+  auto ctl = controller(routes(app.url()), "secret:wharf/wharf-acme",
+                        {"--kubeconfig", api.write_kubeconfig(dir.path())});
+  ASSERT_NE(ctl->wait_for_log("next try in 5 s", 10s), std::string::npos) << ctl->log();
+  EXPECT_TRUE(contains(ctl->log(),
+                       "acme resolver le: secret wharf/wharf-acme: data[le.account.key] is not "
+                       "base64; no certificate is requested until it can be read"))
+      << ctl->log();
+  EXPECT_TRUE(contains(issuer("app.acme.test"), "WHARF DEFAULT CERT"));
+  EXPECT_FALSE(contains(ctl->log(), "requesting a certificate"));
+  // Mended, it is read at the next try and certificates follow.
+  api.apply(R"({"apiVersion":"v1","kind":"Secret","type":"Opaque",)"
+            R"("metadata":{"name":"wharf-acme","namespace":"wharf"},"data":{}})");
+  EXPECT_TRUE(eventually_issued_by("app.acme.test", "Pebble", *ctl)) << ctl->log();
 }
 
 }  // namespace

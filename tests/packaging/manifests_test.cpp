@@ -229,8 +229,8 @@ TEST(Manifests, TheChartMirrorsTheManifestsAndItsSchemaCoversItsValues) {
 
 // The rules are what the client uses, no more, no less: every request a controller makes in
 // a scenario touching every feature (watches, publish-service status, Events for a broken
-// Ingress, TLS Secrets, leader election and hand-over) maps to a granted (group, resource,
-// verb), and every grant is used.
+// Ingress, TLS Secrets, ACME storage in a Secret, leader election and hand-over) maps to a
+// granted (group, resource, verb), and every grant is used.
 TEST(Manifests, RbacGrantsExactlyWhatTheControllerClientUses) {
   UpstreamServer web("web", "127.0.0.44", 0);
   Cluster c;
@@ -244,20 +244,31 @@ TEST(Manifests, RbacGrantsExactlyWhatTheControllerClientUses) {
       R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"wharf","namespace":"wharf"},)"
       R"("spec":{"type":"LoadBalancer","ports":[{"name":"web","port":80}]},)"
       R"("status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.9"}]}}})");
+  // An ACME resolver keeping its account in a Secret: read, then created with the account key
+  // (patch first, 404, create). Its CA is unreachable; the storage is what is exercised here.
+  std::ofstream(c.dir.path() + "/dynamic.yml")
+      << "http:\n  routers:\n    secure:\n      rule: Host(`secure.example`)\n"
+         "      service: web\n      tls: {certResolver: le}\n"
+         "  services:\n    web:\n      loadBalancer:\n        servers:\n"
+         "          - url: http://127.0.0.44:1\n";
   c.start_controller({"--publish-service", "wharf/wharf", "--leader-elect-resource-namespace",
                       "wharf", "--leader-elect-lease-duration", "2s",
                       "--leader-elect-renew-deadline", "1500ms", "--leader-elect-retry-period",
-                      "200ms"});
+                      "200ms", "--file", c.dir.path() + "/dynamic.yml",
+                      "--certificatesresolvers.le.acme.storage=secret:wharf/wharf-acme",
+                      "--certificatesresolvers.le.acme.caserver=http://127.0.0.1:1/dir"});
   auto seen = [&](const std::string& needle) {
     for (const auto& r : c.api.requests()) {
       if (r.find(needle) != std::string::npos) return true;
     }
     return false;
   };
-  for (int i = 0; i < 300 && !(seen("PATCH ") && seen("/events") && seen("/leases")); ++i) {
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_TRUE(seen("PATCH ") && seen("/events") && seen("/leases")) << c.ctl->log();
+  auto all_seen = [&] {
+    return seen("/status") && seen("/events") && seen("/leases") &&
+           seen("POST /api/v1/namespaces/wharf/secrets");
+  };
+  for (int i = 0; i < 300 && !all_seen(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(all_seen()) << c.ctl->log();
   std::this_thread::sleep_for(600ms);  // A lease renewal or two (update).
   EXPECT_EQ(c.ctl->stop(SIGTERM), 0);  // Hands the lease over (update).
 

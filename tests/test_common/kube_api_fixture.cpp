@@ -262,7 +262,7 @@ struct KubeApiFixture::Impl {
   }
 
   // Everything but watches: GET of lists and objects, POST (create), PUT (replace, 409 when the
-  // given resourceVersion is not the current one), PATCH of the status subresource (merge patch).
+  // given resourceVersion is not the current one), PATCH (merge patch) of an object or its status.
   unsigned handle(const http::request<http::string_body>& req, const Route& r, std::string& body) {
     const std::string target(req.target());
     const Collection& c = *r.collection;
@@ -339,15 +339,18 @@ struct KubeApiFixture::Impl {
       }
       case http::verb::patch: {
         if (found == objects_of_kind.end()) return not_found();
-        if (req[http::field::content_type] != "application/merge-patch+json" || !r.status) {
-          body = status_body(415, "UnsupportedMediaType",
-                             "this fixture takes merge patches of the status subresource only");
+        if (req[http::field::content_type] != "application/merge-patch+json") {
+          body = status_body(415, "UnsupportedMediaType", "this fixture takes merge patches only");
           return 415;
         }
         rapidjson::Document cur;
         cur.Parse(found->second.c_str());
-        // The status subresource ignores everything but status.
-        if (d.HasMember("status")) {
+        if (!r.status) {
+          // The object itself (Secret data): everything but the identity in metadata.
+          if (d.HasMember("metadata")) d.RemoveMember("metadata");
+          merge_patch(cur, d, cur.GetAllocator());
+        } else if (d.HasMember("status")) {
+          // The status subresource ignores everything but status.
           if (!cur.HasMember("status"))
             cur.AddMember("status", rapidjson::Value(rapidjson::kObjectType), cur.GetAllocator());
           merge_patch(cur["status"], d["status"], cur.GetAllocator());
