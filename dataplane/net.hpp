@@ -13,10 +13,12 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "dataplane/idle_deadline.hpp"
 
 namespace wharf::dataplane {
 
@@ -31,26 +33,40 @@ using awaitable = boost::asio::awaitable<T>;
 // Errors come back as values (DESIGN.md: no exceptions on the data path).
 inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-// Client and upstream connections. TCP through beast::tcp_stream, whose per-operation timeouts
-// implement every idle timeout; or, once a client connection has started TLS (detected per
-// connection, so one port serves both), TLS over that same tcp_stream. It offers the
-// tcp_stream interface the proxy code uses: reads and writes go through TLS when it is on,
-// timeouts, cancel and close always act on the TCP layer.
+// Client and upstream connections: a TCP socket with an idle deadline (IdleDeadline; every
+// idle timeout is one), or, once a client connection has started TLS (detected per connection,
+// so one port serves both), TLS over that same socket. Reads and writes go through TLS when it
+// is on; the deadline, cancel and close always act on the TCP layer. An operation cut short by
+// the deadline completes with an error and timed_out() is true from then on (outcome() turns
+// such an error into beast::error::timeout for messages and decisions).
 class Stream {
  public:
-  using executor_type = beast::tcp_stream::executor_type;
-  using Tls = beast::ssl_stream<beast::tcp_stream>;
+  using executor_type = tcp::socket::executor_type;
+  using Tls = beast::ssl_stream<tcp::socket>;
 
-  explicit Stream(tcp::socket socket) : tcp_(std::move(socket)) {}
-  explicit Stream(const executor_type& ex) : tcp_(ex) {}
+  explicit Stream(tcp::socket socket)
+      : tcp_(std::move(socket)), deadline_(tcp_.get_executor(), [this] { close(); }) {}
+  explicit Stream(const executor_type& ex) : tcp_(ex), deadline_(ex, [this] { close(); }) {}
+  // The deadline closes `this`: the object stays where it was made.
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
 
-  executor_type get_executor() noexcept { return transport().get_executor(); }
-  beast::tcp_stream& transport() { return tls_ ? tls_->next_layer() : tcp_; }
-  tcp::socket& socket() { return transport().socket(); }
-  void expires_after(std::chrono::steady_clock::duration d) { transport().expires_after(d); }
-  void expires_never() { transport().expires_never(); }
-  void cancel() { transport().cancel(); }
-  void close() { transport().close(); }
+  executor_type get_executor() noexcept { return socket().get_executor(); }
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : tcp_; }
+  void expires_after(std::chrono::steady_clock::duration d) { deadline_.expires_after(d); }
+  void expires_never() { deadline_.expires_never(); }
+  bool timed_out() const { return deadline_.expired(); }
+  error_code outcome(error_code ec) const {
+    return ec && timed_out() ? error_code(beast::error::timeout) : ec;
+  }
+  void cancel() {
+    error_code ignored;
+    socket().cancel(ignored);
+  }
+  void close() {
+    error_code ignored;
+    socket().close(ignored);
+  }
   template <typename Token>
   auto async_connect(const tcp::endpoint& ep, Token&& token) {
     return tcp_.async_connect(ep, std::forward<Token>(token));
@@ -69,7 +85,7 @@ class Stream {
     return tcp_.async_write_some(buffers, std::forward<Token>(token));
   }
 
-  // Switches to TLS: the TCP stream moves under an SSL stream made from `ctx`. The handshake is
+  // Switches to TLS: the TCP socket moves under an SSL stream made from `ctx`. The handshake is
   // then run by the caller: as the server with the bytes already read (a client connection),
   // or as the client (proxy::start_client_tls, to an https:// server).
   Tls& start_tls(asio::ssl::context& ctx) {
@@ -84,7 +100,7 @@ class Stream {
   // truncated one; TCP sends its FIN.
   awaitable<void> shutdown(std::chrono::milliseconds grace) {
     if (tls_) {
-      transport().expires_after(grace);
+      expires_after(grace);
       co_await tls_->async_shutdown(kNoThrow);
     }
     error_code ignored;
@@ -93,8 +109,9 @@ class Stream {
   }
 
  private:
-  beast::tcp_stream tcp_;  // Moved into tls_ by start_tls(); use transport() afterwards.
+  tcp::socket tcp_;  // Moved into tls_ by start_tls(); use socket() afterwards.
   std::unique_ptr<Tls> tls_;
+  IdleDeadline deadline_;
 };
 
 }  // namespace wharf::dataplane

@@ -34,7 +34,7 @@ awaitable<error_code> start_client_tls(Stream& stream, const routing::CompiledSe
   }
   stream.expires_after(timeout);
   auto [ec] = co_await session.async_handshake(asio::ssl::stream_base::client, kNoThrow);
-  co_return ec;
+  co_return stream.outcome(ec);
 }
 
 awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& executor,
@@ -46,7 +46,7 @@ awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& e
   auto s = std::make_unique<Stream>(executor);
   s->expires_after(timeout);
   auto [ec] = co_await s->async_connect(server.endpoint, kNoThrow);
-  if (ec) co_return Connection{nullptr, false, ec};
+  if (ec) co_return Connection{nullptr, false, s->outcome(ec)};
   s->socket().set_option(tcp::no_delay(true), ec);
   if (server.tls) {
     // A named local, not `if (auto e = co_await ...)`: see HttpSession::run on GCC 12.

@@ -224,7 +224,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     up->expires_after(ms(to.response_header_ms));
     auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
     x.report.upstream_time = Clock::now() - started;
-    if (ec == beast::error::timeout) {
+    if (ec && up->timed_out()) {
       ++x.report.timeouts;
       // With a retry middleware, a request that can be repeated safely goes to another try;
       // without one it gets 504 (a slow server is often a busy one).

@@ -31,7 +31,7 @@ awaitable<std::optional<http::response<http::string_body>>> fetch(
     // A pooled connection the server closed meanwhile: one more try on a fresh one.
     if (rec && conn.reused && !parser.got_some()) continue;
     if (rec) {
-      log::warn(std::string(what) + ": " + rec.message());
+      log::warn(std::string(what) + ": " + up.outcome(rec).message());
       co_return std::nullopt;
     }
     if (parser.get().keep_alive() && buffer.size() == 0)

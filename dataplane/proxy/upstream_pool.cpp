@@ -44,8 +44,9 @@ std::unique_ptr<Stream> UpstreamPool::take(const Key& key) {
 }
 
 void UpstreamPool::give(const Key& key, std::unique_ptr<Stream> stream) {
+  if (closed_) return;  // The stream closes as it goes out of scope.
   auto& list = idle_[key];
-  if (list.size() >= kMaxIdlePerServer) return;  // The stream closes as it goes out of scope.
+  if (list.size() >= kMaxIdlePerServer) return;
   stream->expires_never();
   list.push_back({std::move(stream), std::chrono::steady_clock::now()});
   counted(1);
@@ -61,7 +62,8 @@ void UpstreamPool::sweep() {
   }
 }
 
-void UpstreamPool::clear() {
+void UpstreamPool::close() {
+  closed_ = true;
   for (const auto& [key, list] : idle_) counted(-static_cast<std::int64_t>(list.size()));
   idle_.clear();
 }

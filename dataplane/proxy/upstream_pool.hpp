@@ -41,7 +41,10 @@ class UpstreamPool {
 
   // Closes connections idle longer than kMaxIdle; a worker timer calls it periodically.
   void sweep();
-  void clear();
+  // Closes every idle connection, and from now on those given back too (draining): an idle
+  // stream's deadline timer may still be armed, which would keep the worker's io_context
+  // running.
+  void close();
 
  private:
   struct Idle {
@@ -56,6 +59,7 @@ class UpstreamPool {
   }
   std::unordered_map<Key, std::vector<Idle>, KeyHash> idle_;
   std::atomic<std::int64_t>* count_;
+  bool closed_ = false;
 };
 
 }  // namespace wharf::dataplane::proxy

@@ -71,6 +71,18 @@ awaitable<error_code> write_body_part(Stream& out, const std::string& head, cons
   }
   if (last && chunked) bufs[count++] = asio::buffer(kLastChunk);
   if (count == 0) co_return error_code{};
+  // One buffer (a head) and two (head and body) are nearly every write: Asio has small
+  // operations for those. A generic sequence gets room for 64 buffers, over 1 KiB, too big
+  // for Asio's per-thread recycling, so a malloc and free per write.
+  if (count == 1) {
+    auto [ec, written] = co_await asio::async_write(out, bufs[0], kNoThrow);
+    co_return ec;
+  }
+  if (count == 2) {
+    const std::array<asio::const_buffer, 2> two{bufs[0], bufs[1]};
+    auto [ec, written] = co_await asio::async_write(out, two, kNoThrow);
+    co_return ec;
+  }
   auto [ec, written] = co_await asio::async_write(
       out, std::span<const asio::const_buffer>(bufs.data(), count), kNoThrow);
   co_return ec;

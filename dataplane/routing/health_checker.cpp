@@ -27,7 +27,7 @@ awaitable<bool> probe(const CompiledServer& server, const model::HealthCheck& hc
   if (hc.port != 0) ep.port(static_cast<std::uint16_t>(hc.port));
   auto [cec] = co_await s.async_connect(ep, kNoThrow);
   if (cec) {
-    why = "connect: " + cec.message();
+    why = "connect: " + s.outcome(cec).message();
     co_return false;
   }
   // The check talks the server's own scheme unless its `scheme` says otherwise (Traefik's
@@ -58,7 +58,7 @@ awaitable<bool> probe(const CompiledServer& server, const model::HealthCheck& hc
   if (!wec)
     std::tie(rec, std::ignore) = co_await http::async_read_header(s, buffer, parser, kNoThrow);
   if (rec) {
-    why = rec == beast::error::timeout ? "no answer within " + std::to_string(hc.timeout_ms) + " ms"
+    why = s.timed_out() ? "no answer within " + std::to_string(hc.timeout_ms) + " ms"
                                        : rec.message();
     co_return false;
   }

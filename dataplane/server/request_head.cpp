@@ -48,7 +48,7 @@ awaitable<HeadResult> read_request_head(Stream& stream, beast::flat_buffer& buff
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kNoThrow);
     buffer.commit(n);
     waiting = false;
-    if (ec == beast::error::timeout) co_return HeadResult{HeadStatus::kTimeout, 0, {}};
+    if (ec && stream.timed_out()) co_return HeadResult{HeadStatus::kTimeout, 0, {}};
     if (ec) co_return HeadResult{HeadStatus::kClosed, 0, {}};
   }
 }

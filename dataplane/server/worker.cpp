@@ -87,7 +87,7 @@ void Worker::begin_drain() {
   error_code ignored;
   for (auto& l : listeners_) l->acceptor.close(ignored);
   sweep_timer_.cancel();
-  pool_.clear();
+  pool_.close();
   // Copy: closing a session removes it from the set.
   std::vector<HttpSession*> sessions(sessions_.begin(), sessions_.end());
   for (auto* s : sessions) s->close_if_idle();

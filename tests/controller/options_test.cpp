@@ -24,6 +24,15 @@ model::Result<Options> parse(std::vector<std::string> args, std::vector<std::str
   return parse_options(static_cast<int>(argv.size()), argv.data(), envp.data(), docker_socket);
 }
 
+// A kubeconfig whose context names namespace `ingress`.
+void write_kubeconfig(const std::string& path) {
+  std::ofstream(path) << R"(current-context: c
+clusters: [{name: k, cluster: {server: "https://x"}}]
+contexts: [{name: c, context: {cluster: k, user: u, namespace: ingress}}]
+users: [{name: u, user: {token: t}}]
+)";
+}
+
 TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
   auto o = parse(
       {"--file", "/etc/wharf/dynamic.yml", "--certificatesresolvers.le.acme.email=ops@example.com",
@@ -67,11 +76,7 @@ TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
 
 TEST(ControllerOptions, AcmeStorageInAKubernetesSecret) {
   test::TempDir dir;
-  std::ofstream(dir.path() + "/config") << R"(current-context: c
-clusters: [{name: k, cluster: {server: "https://x"}}]
-contexts: [{name: c, context: {cluster: k, user: u, namespace: ingress}}]
-users: [{name: u, user: {token: t}}]
-)";
+  write_kubeconfig(dir.path() + "/config");
   auto o = parse({"--kubeconfig", dir.path() + "/config",
                   "--certificatesresolvers.le.acme.storage=secret:wharf-acme",
                   "--certificatesresolvers.zz.acme.storage=secret:ops/certs.v1"});
@@ -239,11 +244,7 @@ users: [{name: u, user: {exec: {command: aws}}}]
 
 TEST(ControllerOptions, StatusAndLeaderElection) {
   test::TempDir dir;
-  std::ofstream(dir.path() + "/config") << R"(current-context: c
-clusters: [{name: k, cluster: {server: "https://x"}}]
-contexts: [{name: c, context: {cluster: k, user: u, namespace: ingress}}]
-users: [{name: u, user: {token: t}}]
-)";
+  write_kubeconfig(dir.path() + "/config");
   const std::string kc = dir.path() + "/config";
   auto o =
       parse({"--kubeconfig", kc, "--publish-service", "ingress/wharf", "--ingress-class", "edge"},
