@@ -122,7 +122,8 @@ class SecretStorage final : public Storage {
     if (d.HasParseError() || !d.IsObject()) co_return Error{where() + ": invalid JSON"};
     Files out;
     if (!d.HasMember("data") || !d["data"].IsObject()) co_return out;
-    for (const auto& m : d["data"].GetObject()) {
+    const rapidjson::Value& data = d["data"];  // Const: clang finds the mutable iterators'
+    for (const auto& m : data.GetObject()) {   // comparison ambiguous in C++20.
       std::string_view key(m.name.GetString(), m.name.GetStringLength());
       if (!key.starts_with(prefix_) || !m.value.IsString()) continue;
       auto value = text::base64_decode(m.value.GetString());
