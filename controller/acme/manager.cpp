@@ -74,12 +74,13 @@ awaitable<void> Manager::load() {
   std::chrono::seconds pause{5};
   bool published = false;
   while (!stopping_) {
-    std::string failed;
+    std::string failed, failed_resolver;
     for (const auto& r : resolvers_) {
       auto files = co_await storage_.at(r.name)->load();
       auto ok = files ? take(r, std::move(*files)) : Result<bool>(Error{files.error()});
       if (!ok) {
         failed = "acme resolver " + r.name + ": " + ok.error();
+        failed_resolver = r.name;
         break;
       }
     }
@@ -88,7 +89,7 @@ awaitable<void> Manager::load() {
       publish();
       co_return;
     }
-    stats_.add("acme_failures_total", "storage");
+    stats_.add("acme_failures_total", failed_resolver);
     log::error(failed + "; no certificate is requested until it can be read; next try in " +
                std::to_string(pause.count()) + " s");
     if (!published) publish();  // The routing table goes out without ACME certificates.

@@ -35,6 +35,10 @@ constexpr Definition kDefinitions[] = {
     {"pushes_total", "result", MetricType::Counter,
      "Routing tables sent to the data plane, by its answer."},
     {"table_objects", "kind", MetricType::Gauge, "Objects in the current routing table."},
+    {"acme_certificates_total", "resolver", MetricType::Counter,
+     "Certificates obtained from the ACME server, new or renewed."},
+    {"acme_failures_total", "resolver", MetricType::Counter,
+     "Failed ACME attempts: orders, validations, storage (each retried after a pause)."},
     {"leader", "", MetricType::Gauge,
      "1 while this replica holds the Kubernetes leader lease (writes Ingress status)."},
 };

@@ -184,6 +184,15 @@ TEST_F(Acme, Http01AndTlsAlpn01CertificatesAreObtainedStoredAndServed) {
   EXPECT_FALSE(contains(ctl->log(), body));
   EXPECT_FALSE(contains(dp.log(), body));
 
+  // Counted for Prometheus, per resolver.
+  auto at = ctl->wait_for_log("metrics address=127.0.0.1:", 1s);
+  ASSERT_NE(at, std::string::npos) << ctl->log();
+  const auto metrics_port = static_cast<std::uint16_t>(std::stoul(ctl->log().substr(at, 6)));
+  auto text = HttpClient(metrics_port).request("GET", "/metrics").body;
+  EXPECT_TRUE(contains(text, "wharf_controller_acme_certificates_total{resolver=\"le\"} 2"))
+      << text;
+  EXPECT_TRUE(contains(text, "wharf_controller_acme_certificates_total{resolver=\"alpn\"} 1"));
+
   // A restart finds the stored certificates and asks for nothing.
   ctl->stop(SIGTERM);
   auto again = controller(routes(app.url()));
@@ -263,6 +272,12 @@ TEST_F(Acme, AFailedValidationIsReportedWithTheCasReasonAndRetriedLater) {
   EXPECT_TRUE(contains(line, "acme resolver le: gone.acme.test: gone.acme.test: http-01 invalid: "))
       << line;
   EXPECT_TRUE(contains(line, "127.0.0.2")) << line;
+  auto m = ctl->wait_for_log("metrics address=127.0.0.1:", 1s);
+  ASSERT_NE(m, std::string::npos) << ctl->log();
+  auto text = HttpClient(static_cast<std::uint16_t>(std::stoul(ctl->log().substr(m, 6))))
+                  .request("GET", "/metrics")
+                  .body;
+  EXPECT_TRUE(contains(text, "wharf_controller_acme_failures_total{resolver=\"le\"} 1")) << text;
   // The router is served all the same, with the default certificate.
   EXPECT_TRUE(ctl->running());
   EXPECT_TRUE(contains(issuer("gone.acme.test"), "WHARF DEFAULT CERT")) << issuer("gone.acme.test");
