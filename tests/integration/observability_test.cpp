@@ -164,7 +164,8 @@ TEST(GrafanaDashboard, EveryQueryUsesAnExposedMetric) {
   controller::Stats stats;
   for (const char* s :
        {"provider_events_total", "provider_syncs_total", "provider_errors_total", "provider_synced",
-        "rejected_objects_total", "rejected_objects", "pushes_total", "table_objects"}) {
+        "rejected_objects_total", "rejected_objects", "pushes_total", "table_objects",
+        "acme_certificates_total", "acme_failures_total"}) {
     stats.add(s, "x");
   }
   stats.set("leader", "", 1);
