@@ -1,7 +1,9 @@
 #include "dataplane/proxy/forwarded.hpp"
 
-#include <boost/beast/core/string.hpp>
 #include <string>
+
+#include <boost/beast/core/string.hpp>
+#include <boost/container/small_vector.hpp>
 
 namespace wharf::dataplane::proxy {
 namespace {
@@ -12,20 +14,23 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Calls f on each comma-separated element of every instance of header `name`.
+// Calls f on each comma-separated element of a header value.
+template <typename F>
+void for_each_token(std::string_view v, F&& f) {
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto token = trim(v.substr(0, comma));
+    if (!token.empty()) f(token);
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+}
+
+// The same over every instance of header `name`.
 template <typename F>
 void for_each_token(const http::fields& fields, std::string_view name, F&& f) {
   auto [lo, hi] = fields.equal_range(name);
-  for (auto it = lo; it != hi; ++it) {
-    std::string_view v = it->value();
-    while (!v.empty()) {
-      auto comma = v.find(',');
-      auto token = trim(v.substr(0, comma));
-      if (!token.empty()) f(token);
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
-  }
+  for (auto it = lo; it != hi; ++it) for_each_token(it->value(), f);
 }
 
 }  // namespace
@@ -60,57 +65,74 @@ bool wants_upgrade(const http::fields& headers) {
 }
 
 void strip_hop_by_hop(http::fields& fields) {
-  std::vector<std::string> named;
-  if (fields.find(http::field::connection) != fields.end()) {
-    for_each_token(fields, "Connection", [&](std::string_view t) { named.emplace_back(t); });
+  // Names the Connection header lists are hop-by-hop too (RFC 9110 section 7.6.1). They are
+  // views into the Connection values, so those fields go last, after the others are compared.
+  // One pass over the fields comparing the parsed enum: a lookup per name costs more.
+  boost::container::small_vector<std::string_view, 4> named;
+  bool connection = false;
+  for (const auto& f : fields) {
+    if (f.name() != http::field::connection) continue;
+    connection = true;
+    for_each_token(f.value(), [&](std::string_view t) { named.push_back(t); });
   }
-  // One pass comparing the parsed field enum: cheaper than a lookup per hop-by-hop name.
   for (auto it = fields.begin(); it != fields.end();) {
+    bool drop = false;
     switch (it->name()) {
       case http::field::connection:
+        break;
       case http::field::keep_alive:
       case http::field::proxy_connection:
       case http::field::te:
       case http::field::trailer:
       case http::field::transfer_encoding:
       case http::field::upgrade:
-        it = fields.erase(it);
+        drop = true;
         break;
       default:
-        ++it;
+        for (auto n : named) drop = drop || beast::iequals(it->name_string(), n);
     }
+    it = drop ? fields.erase(it) : std::next(it);
   }
-  for (const auto& n : named) fields.erase(n);
+  if (connection) fields.erase(http::field::connection);
 }
 
 std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
                               std::string_view scheme) {
-  // Incoming values are read (from trusted peers) and then removed; ours are returned as
-  // header lines for the head writer, which avoids Beast's costly field replacement.
-  auto take = [&](std::string_view name) {
-    std::string value;
-    auto it = fields.find(name);
-    if (it == fields.end()) return value;
-    if (client.peer_trusted) value = std::string(it->value());
-    fields.erase(name);
-    return value;
-  };
-  std::string xff;
-  if (client.peer_trusted) {
-    for_each_token(fields, "X-Forwarded-For", [&](std::string_view t) {
-      if (!xff.empty()) xff += ", ";
-      xff += t;
-    });
+  // Incoming values are read (from trusted peers) and then removed, in one pass; ours are
+  // returned as header lines for the head writer, which avoids Beast's costly field
+  // replacement. Of repeated headers the first counts, X-Forwarded-For's are joined.
+  std::string xff, proto, fwd_host, port;
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (it->name() != http::field::unknown) {  // None of these is a name Beast knows.
+      ++it;
+      continue;
+    }
+    const auto n = it->name_string();
+    std::string* keep = nullptr;
+    if (beast::iequals(n, "X-Forwarded-For")) {
+      if (client.peer_trusted) {
+        for_each_token(it->value(), [&](std::string_view t) {
+          if (!xff.empty()) xff += ", ";
+          xff += t;
+        });
+      }
+    } else if (beast::iequals(n, "X-Forwarded-Proto")) {
+      keep = &proto;
+    } else if (beast::iequals(n, "X-Forwarded-Host")) {
+      keep = &fwd_host;
+    } else if (beast::iequals(n, "X-Forwarded-Port")) {
+      keep = &port;
+    } else if (!beast::iequals(n, "X-Real-IP")) {
+      ++it;
+      continue;
+    }
+    if (keep && client.peer_trusted && keep->empty()) keep->assign(it->value());
+    it = fields.erase(it);
   }
-  fields.erase("X-Forwarded-For");
   std::string peer = client.peer.to_string();
   if (!xff.empty()) xff += ", ";
   xff += peer;
-  std::string_view host = fields[http::field::host];
-  std::string proto = take("X-Forwarded-Proto");
-  std::string fwd_host = take("X-Forwarded-Host");
-  std::string port = take("X-Forwarded-Port");
-  take("X-Real-IP");
+  const std::string_view host = fields[http::field::host];
   if (port.empty()) {
     port = scheme == "https" ? "443" : "80";
     auto colon = host.rfind(':');

@@ -52,6 +52,19 @@ TEST(ProxyTrust, TrustedProxyHeadersAreBelievedAndDriveClientIP) {
   EXPECT_TRUE(contains(r.body, "X-Forwarded-For: 203.0.113.9, 10.1.2.3, 127.0.0.1\n")) << r.body;
   EXPECT_TRUE(contains(r.body, "X-Real-IP: 203.0.113.9\n"));
   EXPECT_TRUE(contains(r.body, "X-Forwarded-Proto: https\n"));
+  // Repeated X-Forwarded-For lines join in order; names in any case; of the others the first.
+  HttpClient raw(dp.port());  // Raw, for repeated lines in this order.
+  raw.send_raw(
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9\r\n"
+      "x-forwarded-host: public.example\r\nX-Forwarded-For: 10.1.2.3\r\n"
+      "X-FORWARDED-PORT: 443\r\nX-Forwarded-Port: 80\r\n\r\n");
+  auto split = raw.read_response();
+  ASSERT_EQ(split.status, 200u);
+  EXPECT_TRUE(contains(split.body, "X-Forwarded-For: 203.0.113.9, 10.1.2.3, 127.0.0.1\n"))
+      << split.body;
+  EXPECT_TRUE(contains(split.body, "X-Forwarded-Host: public.example\n")) << split.body;
+  EXPECT_TRUE(contains(split.body, "X-Forwarded-Port: 443\n")) << split.body;
+  EXPECT_FALSE(contains(split.body, "x-forwarded-host")) << split.body;
   // The same client without a trusted chain is not in the range.
   auto other = c.request("GET", "/", {{"X-Forwarded-For", "198.51.100.1"}});
   EXPECT_EQ(other.status, 404u);
