@@ -189,8 +189,14 @@ TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOn
     for (const auto& e : c.api.list("Event")) all += e + "\n";
     return all;
   };
+  // One Event per router (the plain one and its TLS twin), posted one after the other.
   ASSERT_TRUE(wait_until([&] {
-    return joined().find("uses middleware auth@file, which was rejected") != std::string::npos;
+    const auto all = joined();
+    return all.find(
+               "router shop-web-r0-p0@kubernetes uses middleware auth@file, which was "
+               "rejected") != std::string::npos &&
+           all.find("router shop-web-r0-p0-tls@kubernetes uses middleware auth@file") !=
+               std::string::npos;
   })) << joined()
       << c.ctl->log();
   const std::string all = joined();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "controller/app/metrics.hpp"
 #include "test_common/clients.hpp"
@@ -159,7 +160,14 @@ TEST(GrafanaDashboard, EveryQueryUsesAnExposedMetric) {
   for (const char* host : {"app", "dead", "slow"}) {
     HttpClient(dp.port()).request("GET", "/", {{"Host", host}});
   }
-  std::string exposed = HttpClient(dp.admin_port()).request("GET", "/metrics").body;
+  // A worker counts an exchange just after its reply is written: wait until the scrape, from
+  // the admin thread, sees the last of these (the timeout).
+  std::string exposed;
+  for (int i = 0; i < 100; ++i) {
+    exposed = HttpClient(dp.admin_port()).request("GET", "/metrics").body;
+    if (contains(exposed, "wharf_upstream_timeouts_total{")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   // The controller's, with every stat it keeps set once.
   controller::Stats stats;
   for (const char* s :
