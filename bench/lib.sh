@@ -5,6 +5,9 @@
 #   build_targets TARGET...     configures build/ (RelWithDebInfo) and builds those targets
 #   start_wharf CPU EP PORT DIR the data plane, one thread, entrypoint EP on 127.0.0.1:PORT,
 #                               serving the table in DIR/table.json (as ${pid[wharf]})
+#   start_nginx_backend CPU SERVER_BLOCKS   the backend every bench proxies to: one nginx
+#                               worker on CPU (no access log, unlimited keep-alive) with
+#                               these server blocks, as ${pid[backend]}
 #   haproxy_base [GLOBAL...]    the global and defaults sections every HAProxy config here
 #                               shares (one thread, keep-alive), extra global lines appended
 
@@ -36,6 +39,16 @@ start_wharf() {
   start wharf "$1" build/dataplane/wharf-dataplane --threads 1 --entrypoint "$2=127.0.0.1:$3" \
     --state-dir "$4" --control-socket "$work/wharf.sock" --admin-address "127.0.0.1:0" \
     ${WHARF_FLAGS:-}
+}
+
+start_nginx_backend() {
+  cat >"$work/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+$2 }
+CONF
+  start backend "$1" nginx -c "$work/backend.conf"
 }
 
 haproxy_base() {

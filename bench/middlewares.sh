@@ -30,13 +30,7 @@ for i in $(seq 0 9); do
   listen+="server { listen 127.0.0.1:$((first + i)) reuseport backlog=4096; location / { return 200 \"hello\"; } }"$'\n'
   servers+="${servers:+,}{\"url\":\"http://127.0.0.1:$((first + i))\"}"
 done
-cat >"$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-$listen}
-CONF
-start backend "$AUX_CPU" nginx -c "$work/backend.conf"
+start_nginx_backend "$AUX_CPU" "$listen"
 
 # "bench:secret", made with `openssl passwd -apr1 -salt abcdefgh secret`.
 user='bench:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/'

@@ -27,13 +27,8 @@ source bench/lib.sh
 build_targets wharf-dataplane
 
 backend=19200 port=19201 admin=19202
-cat >"$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$backend reuseport backlog=4096; location / { return 200 "hello"; } } }
-CONF
-start backend "$AUX_CPU" nginx -c "$work/backend.conf"
+start_nginx_backend "$AUX_CPU" \
+  "server { listen 127.0.0.1:$backend reuseport backlog=4096; location / { return 200 \"hello\"; } }"
 mkdir -p "$work/state"
 cat >"$work/state/table.json" <<CONF
 {"version":1,

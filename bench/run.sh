@@ -34,14 +34,8 @@ declare -A port=([direct]=$backend [nginx]=19081 [haproxy]=19082 [caddy]=19083 [
 mkdir -p "$work/www"
 printf hello >"$work/www/index.html"
 head -c 1048576 /dev/urandom >"$work/www/1m"
-cat >"$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$backend reuseport backlog=4096; root $work/www;
-    location = / { return 200 "hello"; } } }
-CONF
-start backend "$AUX_CPU" nginx -c "$work/backend.conf"
+start_nginx_backend "$AUX_CPU" "server { listen 127.0.0.1:$backend reuseport backlog=4096;
+  root $work/www; location = / { return 200 \"hello\"; } }"
 start sink "$AUX_CPU" build/tests/wharf-demo-backend --port "$sink" --name sink
 
 # ---- proxies ----

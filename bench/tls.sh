@@ -31,13 +31,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 cat "$work/cert.pem" "$work/key.pem" >"$work/combined.pem"
 
-cat >"$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$backend reuseport backlog=4096; location / { return 200 "hello"; } } }
-CONF
-start backend "$AUX_CPU" nginx -c "$work/backend.conf"
+start_nginx_backend "$AUX_CPU" \
+  "server { listen 127.0.0.1:$backend reuseport backlog=4096; location / { return 200 \"hello\"; } }"
 
 # The same policy everywhere: TLS 1.2 and 1.3, session tickets on, keep-alive upstreams.
 cat >"$work/nginx.conf" <<CONF

@@ -2,16 +2,10 @@
 #include <cctype>
 
 #include "rules/ast.hpp"
+#include "text/percent.hpp"
 
 namespace wharf::rules {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -48,26 +42,13 @@ bool segment_prefix(std::string_view prefix, std::string_view path) {
 template <typename F>
 bool any_query_param(std::string_view query, F&& f) {
   std::string key, value;
-  auto decode = [](std::string_view in, std::string& out) {
-    out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      if (in[i] == '+') {
-        out += ' ';
-      } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-                 hex_value(in[i + 2]) >= 0) {
-        out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-        i += 2;
-      } else {
-        out += in[i];
-      }
-    }
-  };
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
     auto eq = pair.find('=');
-    decode(pair.substr(0, eq), key);
-    decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), value);
+    text::form_decode(pair.substr(0, eq), key);
+    text::form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
+                      value);
     if (!pair.empty() && f(key, value)) return true;
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -135,9 +116,8 @@ void normalize_path(std::string_view raw, std::string& out) {
   out.clear();
   out.reserve(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
-        hex_value(raw[i + 2]) >= 0) {
-      auto c = static_cast<unsigned char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+    if (const int b = text::percent_byte(raw, i); b >= 0) {
+      auto c = static_cast<unsigned char>(b);
       if (is_unreserved(c)) {
         out += static_cast<char>(c);
         i += 2;

@@ -1,4 +1,5 @@
 #include "controller/acme/jose.hpp"
+#include "net/openssl_free.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -17,12 +18,7 @@ namespace {
 using model::Error;
 
 template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using Deleter = wharf::net::OpenSslFree<Free>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using ReqPtr = std::unique_ptr<X509_REQ, Deleter<X509_REQ_free>>;

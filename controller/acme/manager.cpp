@@ -74,23 +74,25 @@ awaitable<void> Manager::load() {
   std::chrono::seconds pause{5};
   bool published = false;
   while (!stopping_) {
-    std::string failed, failed_resolver;
+    const ResolverConfig* failed = nullptr;
+    std::string why;
     for (const auto& r : resolvers_) {
       auto files = co_await storage_.at(r.name)->load();
-      auto ok = files ? take(r, std::move(*files)) : Result<bool>(Error{files.error()});
-      if (!ok) {
-        failed = "acme resolver " + r.name + ": " + ok.error();
-        failed_resolver = r.name;
+      if (!files) {
+        failed = &r;
+        why = files.error();
         break;
       }
+      take(r, std::move(*files));
     }
-    if (failed.empty()) {
+    if (!failed) {
       log::info("acme: " + std::to_string(certificates_.size()) + " stored certificate(s) loaded");
       publish();
       co_return;
     }
-    stats_.add("acme_failures_total", failed_resolver);
-    log::error(failed + "; no certificate is requested until it can be read; next try in " +
+    stats_.add("acme_failures_total", failed->name);
+    log::error("acme resolver " + failed->name + ": " + why +
+               "; no certificate is requested until it can be read; next try in " +
                std::to_string(pause.count()) + " s");
     if (!published) publish();  // The routing table goes out without ACME certificates.
     published = true;
@@ -100,7 +102,7 @@ awaitable<void> Manager::load() {
   }
 }
 
-Result<bool> Manager::take(const ResolverConfig& r, Files files) {
+void Manager::take(const ResolverConfig& r, Files files) {
   if (auto key = take_file(files, "account.key")) account_keys_[r.name] = std::move(*key);
   const std::string where = storage_.at(r.name)->where() + ": ";
   for (const auto& [name, data] : files) {
@@ -122,7 +124,6 @@ Result<bool> Manager::take(const ResolverConfig& r, Files files) {
     }
     certificates_[{r.name, domains}] = Stored{domains, cert->second, key->second, *v};
   }
-  return true;
 }
 
 void Manager::publish() {

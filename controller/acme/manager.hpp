@@ -77,7 +77,8 @@ class Manager : public Presenter {
   // while a storage cannot be read, nothing is requested (that could replace good
   // certificates), the table goes out without them and the read is retried.
   awaitable<void> load();
-  model::Result<bool> take(const ResolverConfig& r, Files files);
+  // Keeps the account key and the certificates that check out; logs the others.
+  void take(const ResolverConfig& r, Files files);
   // Whether `key` needs a certificate now: none stored, or two thirds of its life are over.
   bool due(const Wanted& key, std::chrono::system_clock::time_point now) const;
   awaitable<void> obtain(const Wanted& key);

@@ -1,4 +1,5 @@
 #include "controller/tls/key_pair.hpp"
+#include "net/openssl_free.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -17,12 +18,7 @@ namespace {
 using model::Error;
 
 template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using Deleter = wharf::net::OpenSslFree<Free>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;

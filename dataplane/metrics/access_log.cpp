@@ -11,30 +11,16 @@
 
 #include "dataplane/metrics/metrics.hpp"
 #include "log/log.hpp"
+#include "text/percent.hpp"
 
 namespace wharf::dataplane::metrics {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A parameter name as compared: percent-decoded, lower case.
 std::string normalized_name(std::string_view s) {
   std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      c = static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else if (c == '+') {
-      c = ' ';
-    }
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  text::form_decode(s, out);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 

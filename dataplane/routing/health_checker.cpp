@@ -58,8 +58,8 @@ awaitable<bool> probe(const CompiledServer& server, const model::HealthCheck& hc
   if (!wec)
     std::tie(rec, std::ignore) = co_await http::async_read_header(s, buffer, parser, kNoThrow);
   if (rec) {
-    why = s.timed_out() ? "no answer within " + std::to_string(hc.timeout_ms) + " ms"
-                                       : rec.message();
+    why =
+        s.timed_out() ? "no answer within " + std::to_string(hc.timeout_ms) + " ms" : rec.message();
     co_return false;
   }
   const unsigned status = parser.get().result_int();

@@ -12,6 +12,7 @@
 #include "dataplane/tls/certificate_store.hpp"
 #include "dataplane/tls/ticket_keys.hpp"
 #include "dataplane/tls/tls_options.hpp"
+#include "net/openssl_free.hpp"
 
 namespace wharf::dataplane::tls {
 namespace {
@@ -152,12 +153,7 @@ int on_server_name(SSL* ssl, int*, void*) {
 }
 
 template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using Deleter = wharf::net::OpenSslFree<Free>;
 
 // A fresh P-256 key and a self-signed certificate for it, valid one year from now.
 void use_self_signed(ssl::context& ctx) {
