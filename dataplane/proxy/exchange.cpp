@@ -65,11 +65,12 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
     facts.url = x.target;
   }
   std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
-  const bool chunked = req.chunked();
+  const bool chunked = x.request.chunked();  // The parser's flag: no field lookup.
   http::request<http::empty_body> up;
   up.base() = std::move(req.base());
   up.version(11);
-  up.target(x.target);
+  // The target is not set here: the head writer takes x.target, which may point into this
+  // head's own start line (moved here, so still valid); setting it would copy the line.
   strip_hop_by_hop(up);
   // After stripping: headers the client listed in Connection are gone, ours always stay.
   facts.forwarded = forwarded_headers(up, x.client_info, x.scheme);
@@ -171,7 +172,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   const bool movable = !has_body && req.idempotent && !req.upgrade;
 
   std::string& wire = x.head_buffer;
-  write_head(up_req.base(), wire, req.forwarded);
+  write_head(up_req.base(), x.target, wire, req.forwarded);
   bool request_sent = !has_body;
   up->expires_after(ms(to.body_idle_ms));
   if (!has_body || req.expect_continue) {
@@ -222,7 +223,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     rp->body_limit(boost::none);
     if (req.head) rp->skip(true);
     up->expires_after(ms(to.response_header_ms));
-    auto [ec, _] = co_await http::async_read_header(*up, up_buffer, *rp, kNoThrow);
+    const error_code ec = co_await read_response_head(*up, up_buffer, *rp);
     x.report.upstream_time = Clock::now() - started;
     if (ec && up->timed_out()) {
       ++x.report.timeouts;

@@ -35,9 +35,9 @@ void for_each_token(const http::fields& fields, std::string_view name, F&& f) {
 
 }  // namespace
 
-ClientInfo compute_client(const model::IpAddress& peer, const std::vector<model::Cidr>& trusted,
-                          const http::fields& headers) {
-  ClientInfo info{peer, model::any_contains(trusted, peer), peer};
+ClientInfo compute_client(const model::IpAddress& peer, std::string_view peer_text,
+                          const std::vector<model::Cidr>& trusted, const http::fields& headers) {
+  ClientInfo info{peer, model::any_contains(trusted, peer), peer, peer_text};
   if (!info.peer_trusted) return info;
   std::vector<std::string_view> hops;
   for_each_token(headers, "X-Forwarded-For", [&](std::string_view t) { hops.push_back(t); });
@@ -129,9 +129,8 @@ std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
     if (keep && client.peer_trusted && keep->empty()) keep->assign(it->value());
     it = fields.erase(it);
   }
-  std::string peer = client.peer.to_string();
   if (!xff.empty()) xff += ", ";
-  xff += peer;
+  xff += client.peer_text;
   const std::string_view host = fields[http::field::host];
   if (port.empty()) {
     port = scheme == "https" ? "443" : "80";
@@ -151,7 +150,7 @@ std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
   out += "\r\nX-Forwarded-Port: ";
   out += port;
   out += "\r\nX-Real-IP: ";
-  out += client.client == client.peer ? peer : client.client.to_string();
+  out += client.client_text();
   out += "\r\n";
   return out;
 }

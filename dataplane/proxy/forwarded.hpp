@@ -14,10 +14,16 @@ struct ClientInfo {
   model::IpAddress peer;      // The TCP peer.
   bool peer_trusted = false;  // Peer is in --trusted-proxies: its X-Forwarded-* are believed.
   model::IpAddress client;    // The originating client as far as trusted hops tell.
+  // `peer` as text, formatted once per connection by its owner, which outlives the request.
+  std::string_view peer_text;
+  // `client` as text.
+  std::string client_text() const {
+    return client == peer ? std::string(peer_text) : client.to_string();
+  }
 };
 
-ClientInfo compute_client(const model::IpAddress& peer, const std::vector<model::Cidr>& trusted,
-                          const http::fields& headers);
+ClientInfo compute_client(const model::IpAddress& peer, std::string_view peer_text,
+                          const std::vector<model::Cidr>& trusted, const http::fields& headers);
 
 // True for a request asking to switch protocols (RFC 9110 section 7.8): an Upgrade header
 // together with the "upgrade" connection option.

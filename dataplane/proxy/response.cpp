@@ -50,9 +50,38 @@ void weaken_etag(http::response_header<>& res) {
 
 }  // namespace
 
+awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
+                                         ResponseParser& rp) {
+  for (;;) {
+    if (buffer.size() > 0) {
+      error_code ec;
+      buffer.consume(rp.put(buffer.data(), ec));
+      if (ec == http::error::need_more) {
+        // Read more below.
+      } else if (ec || rp.is_header_done()) {
+        co_return ec;  // Broken, or done.
+      } else {
+        continue;  // Part of the head parsed; parse on.
+      }
+    }
+    const std::size_t size = beast::read_size(buffer, 65536);
+    if (size == 0) co_return http::error::buffer_overflow;
+    auto [ec, n] = co_await up.async_read_some(buffer.prepare(size), kNoThrow);
+    buffer.commit(n);
+    if (ec == asio::error::eof) {
+      if (!rp.got_some()) co_return http::error::end_of_stream;
+      rp.put_eof(ec);  // A head cut short: partial_message.
+      co_return ec;
+    }
+    if (ec) co_return ec;
+  }
+}
+
 awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
                                           ResponseParser& rp, const RequestFacts& req) {
-  const bool upstream_keep_alive = rp.get().keep_alive();
+  // The parser's flags (Connection as parsed, and false for a close-delimited body), not the
+  // message's keep_alive(), which parses the Connection field again.
+  const bool upstream_keep_alive = rp.keep_alive();
   std::optional<std::uint64_t> length;
   if (auto cl = rp.content_length()) length = *cl;
   const bool body_follows = !rp.is_done();
@@ -97,10 +126,20 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
       keep = false;
     }
   }
-  res.keep_alive(keep);
+  // The upstream's Connection went with the other hop-by-hop fields, so this hop's is one
+  // line of ours; Beast's keep_alive(bool) parses and rebuilds the field. Only a middleware
+  // can have set one since, and then Beast merges our option into it.
+  std::string_view connection;
+  if (!x.response_ops.empty()) {
+    res.keep_alive(keep);
+  } else if (res.version() >= 11) {
+    if (!keep) connection = "Connection: close\r\n";
+  } else if (keep) {
+    connection = "Connection: keep-alive\r\n";
+  }
 
   std::string& wire = x.head_buffer;
-  write_head(res.base(), wire);
+  write_head(res.base(), wire, connection);
   // Set by the body relay, which may bypass the parser (so rp.is_done() is not the answer).
   bool response_complete = !body_follows;
   x.client.expires_after(ms(x.timeouts.body_idle_ms));

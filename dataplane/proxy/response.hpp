@@ -31,6 +31,13 @@ struct ResponseOutcome {
   bool upstream_reusable = false;  // The upstream connection may go back to the pool.
 };
 
+// Reads a response head into `rp` as http::async_read_header does (the same parser calls, the
+// same errors: end_of_stream when the server closed before sending anything), without its two
+// layers of composed operations, through which every completion passed, copying the executor
+// at each layer.
+awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
+                                         ResponseParser& rp);
+
 // Relays the response whose head is in `rp` to the client: hop-by-hop fields out, the
 // middlewares' header changes in, the body streamed (compressed when a compress middleware
 // and the client agree on a coding), and the buffering middleware's response limit enforced.

@@ -4,6 +4,8 @@
 
 #include <string_view>
 
+#include "dataplane/coarse_clock.hpp"
+
 namespace wharf::dataplane::proxy {
 namespace {
 
@@ -27,7 +29,7 @@ std::unique_ptr<Stream> UpstreamPool::take(const Key& key) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
-  auto now = std::chrono::steady_clock::now();
+  auto now = CoarseClock::now();
   while (!list.empty()) {
     // Most recently used first: it is the least likely to have been closed by the server.
     Idle idle = std::move(list.back());
@@ -48,12 +50,12 @@ void UpstreamPool::give(const Key& key, std::unique_ptr<Stream> stream) {
   auto& list = idle_[key];
   if (list.size() >= kMaxIdlePerServer) return;
   stream->expires_never();
-  list.push_back({std::move(stream), std::chrono::steady_clock::now()});
+  list.push_back({std::move(stream), CoarseClock::now()});
   counted(1);
 }
 
 void UpstreamPool::sweep() {
-  auto cutoff = std::chrono::steady_clock::now() - kMaxIdle;
+  auto cutoff = CoarseClock::now() - kMaxIdle;
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto& list = it->second;
     counted(-static_cast<std::int64_t>(

@@ -25,18 +25,19 @@ void append_version(unsigned version, std::string& out) {
 
 }  // namespace
 
-void write_head(const http::request_header<>& head, std::string& out, std::string_view extra) {
+void write_head(const http::request_header<>& head, std::string_view target, std::string& out,
+                std::string_view extra) {
   out.clear();
   out += head.method_string();
   out += ' ';
-  out += head.target();
+  out += target;
   out += ' ';
   append_version(head.version(), out);
   out += "\r\n";
   append_fields(head, out, extra);
 }
 
-void write_head(const http::response_header<>& head, std::string& out) {
+void write_head(const http::response_header<>& head, std::string& out, std::string_view extra) {
   out.clear();
   append_version(head.version(), out);
   char code[4];
@@ -46,7 +47,7 @@ void write_head(const http::response_header<>& head, std::string& out) {
   out += ' ';
   out += head.reason();
   out += "\r\n";
-  append_fields(head, out);
+  append_fields(head, out, extra);
 }
 
 awaitable<error_code> write_body_part(Stream& out, const std::string& head, const char* data,

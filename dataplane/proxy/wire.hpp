@@ -10,9 +10,11 @@ namespace wharf::dataplane::proxy {
 // layered buffer-sequence view per write and showed up as a third of the data plane's
 // instructions per proxied request; a head is a few hundred bytes of text and needs none of
 // that. Fields are written as received (Beast validated them on parse) in their order.
-// `extra` is raw header lines (each ending in CRLF) appended after the fields.
-void write_head(const http::request_header<>& head, std::string& out, std::string_view extra = {});
-void write_head(const http::response_header<>& head, std::string& out);
+// `extra` is raw header lines (each ending in CRLF) appended after the fields. A request is
+// written with `target`, not the head's own.
+void write_head(const http::request_header<>& head, std::string_view target, std::string& out,
+                std::string_view extra = {});
+void write_head(const http::response_header<>& head, std::string& out, std::string_view extra = {});
 
 // Writes `head` (may be empty) and `n` body bytes in one gather write, framed as a chunk when
 // `chunked`; `last` ends the body (the zero-size last-chunk for chunked framing). Empty data

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dataplane/coarse_clock.hpp"
+
 namespace wharf::dataplane::routing {
 namespace {
 
@@ -67,7 +69,7 @@ void set_sticky(CompiledService& service, const model::StickyCookie& c) {
 const CompiledServer* CompiledService::pick(
     std::string_view cookies, std::string* set_cookie,
     const std::vector<const CompiledServer*>& exclude) const {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = CoarseClock::now();  // Against down-until times, seconds ahead.
   auto usable = [&](const CompiledServer* s) {
     return s->weight > 0 && s->state->available(now) && !excluded(s, exclude);
   };

@@ -5,6 +5,7 @@
 
 #include "dataplane/admin/api.hpp"
 #include "dataplane/admin/dashboard.hpp"
+#include "dataplane/block_cache.hpp"
 #include "dataplane/tls/server_context.hpp"
 #include "log/log.hpp"
 
@@ -76,7 +77,11 @@ model::Result<bool> Dataplane::start() {
   load_state();
   for (auto& w : workers_) {
     w->start();
-    threads_.emplace_back([w = w.get()] { w->io().run(); });
+    threads_.emplace_back([w = w.get()] {
+      block_cache::enable_for_this_thread();
+      w->io().run();
+      block_cache::release_this_thread();
+    });
   }
   control_.start();
   if (options_.admin_enabled) admin_.start();

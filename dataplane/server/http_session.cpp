@@ -44,6 +44,7 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypo
     std::copy(bytes.begin(), bytes.end(), peer_.bytes.begin());
     peer_.v4 = a.to_v6().is_v4_mapped();
   }
+  peer_text_ = peer_.to_string();
   stream_.socket().set_option(tcp::no_delay(true), ec);
   worker_.add(this);
   ep_index_ = worker_.metrics().entrypoint_index(entrypoint_);
@@ -241,7 +242,7 @@ awaitable<bool> HttpSession::handle_request() {
   rules::normalize_path(path, path_);
 
   const auto& trusted = worker_.options().trusted_proxies;
-  auto client = proxy::compute_client(peer_, trusted, req);
+  auto client = proxy::compute_client(peer_, peer_text_, trusted, req);
   // Passed on (or made) before middlewares run, so forward auth and the server see the same.
   ensure_request_id(req, record_.request_id);
   if (worker_.access_log()) {
@@ -254,7 +255,7 @@ awaitable<bool> HttpSession::handle_request() {
     r.host.assign(req[http::field::host]);
     r.user_agent.assign(req[http::field::user_agent]);
     r.referer.assign(req[http::field::referer]);
-    r.client = client.client.to_string();
+    r.client = client.client_text();
     r.router.clear();
     r.service.clear();
     r.upstream.clear();
@@ -262,7 +263,8 @@ awaitable<bool> HttpSession::handle_request() {
   FieldsLookup headers(req);
   rules::RequestView view{req.method_string(), host_,           path_, query, &headers,
                           &client.client,      stream_.is_tls()};
-  bool keep_alive = req.keep_alive() && !worker_.draining();
+  // The parser's flags, not req.keep_alive(), which parses the Connection field again.
+  bool keep_alive = parser.keep_alive() && !worker_.draining();
   // A body we do not forward is not read either, so the connection cannot carry more requests.
   bool can_keep = keep_alive && parser.is_done();
 
@@ -358,7 +360,7 @@ awaitable<bool> HttpSession::handle_request() {
                     relay_buffer_,
                     upstream_buffer_,
                     head_,
-                    req.keep_alive(),
+                    parser.keep_alive(),
                     worker_.draining(),
                     response_ops_,
                     policy_,

@@ -50,6 +50,7 @@ class HttpSession {
   Stream stream_;
   std::string entrypoint_;
   model::IpAddress peer_;
+  std::string peer_text_;  // peer_ formatted once: every request's forwarding headers use it.
   beast::flat_buffer buffer_;
   beast::flat_buffer upstream_buffer_;
   proxy::RelayBuffer relay_buffer_;

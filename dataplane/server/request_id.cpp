@@ -39,7 +39,12 @@ const std::string& ensure_request_id(http::fields& fields, std::string& scratch)
     std::uint64_t v = ids.next();
     for (int i = 0; i < 16; ++i) scratch[half * 16 + i] = kHex[(v >> (i * 4)) & 15];
   }
-  fields.set("X-Request-Id", scratch);
+  // Most requests carry none: an insert then, without set()'s search for lines to replace.
+  if (lo == hi) {
+    fields.insert("X-Request-Id", scratch);
+  } else {
+    fields.set("X-Request-Id", scratch);
+  }
   return scratch;
 }
 
