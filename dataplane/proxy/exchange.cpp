@@ -51,7 +51,8 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   facts.head = req.method() == http::verb::head;
   facts.version = req.version();
   facts.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
-  facts.upgrade = wants_upgrade(req);
+  // The parser noted an "upgrade" Connection option; only then is the field set searched.
+  facts.upgrade = x.request.upgrade() && wants_upgrade(req);
   facts.idempotent = idempotent(req.method());
   if (x.policy.compress) {
     if (auto it = req.find(http::field::accept_encoding); it != req.end()) {

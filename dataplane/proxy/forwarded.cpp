@@ -69,11 +69,11 @@ void strip_hop_by_hop(http::fields& fields) {
   // views into the Connection values, so those fields go last, after the others are compared.
   // One pass over the fields comparing the parsed enum: a lookup per name costs more.
   boost::container::small_vector<std::string_view, 4> named;
-  bool connection = false;
-  for (const auto& f : fields) {
-    if (f.name() != http::field::connection) continue;
-    connection = true;
-    for_each_token(f.value(), [&](std::string_view t) { named.push_back(t); });
+  boost::container::small_vector<http::fields::const_iterator, 2> connection;
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    if (it->name() != http::field::connection) continue;
+    connection.push_back(it);
+    for_each_token(it->value(), [&](std::string_view t) { named.push_back(t); });
   }
   for (auto it = fields.begin(); it != fields.end();) {
     bool drop = false;
@@ -93,7 +93,7 @@ void strip_hop_by_hop(http::fields& fields) {
     }
     it = drop ? fields.erase(it) : std::next(it);
   }
-  if (connection) fields.erase(http::field::connection);
+  for (auto it : connection) fields.erase(it);  // By position: no lookup by name.
 }
 
 std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
@@ -102,8 +102,10 @@ std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
   // returned as header lines for the head writer, which avoids Beast's costly field
   // replacement. Of repeated headers the first counts, X-Forwarded-For's are joined.
   std::string xff, proto, fwd_host, port;
+  std::string_view host;  // The first Host line (the request head was checked to have one).
   for (auto it = fields.begin(); it != fields.end();) {
     if (it->name() != http::field::unknown) {  // None of these is a name Beast knows.
+      if (it->name() == http::field::host && host.empty()) host = it->value();
       ++it;
       continue;
     }
@@ -131,7 +133,6 @@ std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
   }
   if (!xff.empty()) xff += ", ";
   xff += client.peer_text;
-  const std::string_view host = fields[http::field::host];
   if (port.empty()) {
     port = scheme == "https" ? "443" : "80";
     auto colon = host.rfind(':');

@@ -338,8 +338,11 @@ awaitable<bool> HttpSession::handle_request() {
     }
   }
   std::string sticky_cookie;
-  const routing::CompiledServer* server =
-      router->service->pick(req[http::field::cookie], &sticky_cookie);
+  // The Cookie field is looked up only for a service with sticky sessions.
+  const auto& service = *router->service;
+  const routing::CompiledServer* server = service.pick(
+      service.sticky_name.empty() ? std::string_view() : std::string_view(req[http::field::cookie]),
+      &sticky_cookie);
   if (!server) co_return co_await reply_no_server(req, target, can_keep);
   if (!sticky_cookie.empty()) {
     response_ops_.push_back(
