@@ -11,7 +11,11 @@
 # p50/p99 latency, MiB/s, the proxy's peak RSS during the row, and Wharf's ratio to the best
 # peer and to direct.
 #
-# Usage: bench/run.sh            (env: DURATION=10s UPLOAD_BYTES=2147483648 TARGETS=... TESTS=...)
+# With ROUNDS=N every row is measured N times (rounds interleaved, so a slow spell of this VM
+# touches every target alike) and the round with the median throughput is reported, with the
+# highest peak RSS of all rounds.
+#
+# Usage: bench/run.sh  (env: DURATION=10s UPLOAD_BYTES=2147483648 ROUNDS=1 TARGETS=... TESTS=...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +26,7 @@ PROXY_CPU=${PROXY_CPU:-0}
 AUX_CPU=${AUX_CPU:-1}
 TARGETS=${TARGETS:-"direct nginx haproxy caddy wharf"}
 TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
+ROUNDS=${ROUNDS:-1}
 
 scripts/setup.sh wrk nginx-light haproxy caddy bc
 source bench/lib.sh
@@ -143,11 +148,24 @@ measure() {  # target test
   result[$t,$test,rss]=$(($(cat "$work/rss") / 1024))
 }
 
-for test in $TESTS; do
-  for t in $TARGETS; do
-    echo "bench: $test via $t" >&2
-    measure "$t" "$test"
+throughput() {  # test, result fields → req/s, or MiB/s for the uploads
+  case $1 in upload | uploadch) awk '{print $4}' <<<"$2" ;; *) awk '{print $1}' <<<"$2" ;; esac
+}
+declare -A rounds  # target,test → one line per round: throughput, rss, result fields
+for ((round = 1; round <= ROUNDS; round++)); do
+  for test in $TESTS; do
+    for t in $TARGETS; do
+      echo "bench: $test via $t (round $round of $ROUNDS)" >&2
+      measure "$t" "$test"
+      rounds[$t,$test]+="$(throughput "$test" "${result[$t,$test]}") ${result[$t,$test,rss]} ${result[$t,$test]}"$'\n'
+    done
   done
+done
+for key in "${!rounds[@]}"; do
+  sorted=$(sort -g -k1,1 <<<"${rounds[$key]%$'\n'}")
+  median=$(sed -n "$(((ROUNDS + 1) / 2))p" <<<"$sorted")
+  result[$key]=$(cut -d' ' -f3- <<<"$median")
+  result[$key,rss]=$(awk '$2 > m {m = $2} END {print m + 0}' <<<"$sorted")
 done
 
 # ---- report ----
