@@ -45,19 +45,20 @@ awaitable<RelayResult> relay_encoded(Stream& in, beast::flat_buffer& in_buffer,
                                      std::chrono::milliseconds out_idle, RelayBuffer& relay,
                                      Encoder& encoder, std::string& scratch, std::uint64_t limit);
 
+namespace detail {
+
+inline awaitable<RelayResult> relayed(RelayResult r) {
+  co_return r;
+}
+
+// relay_body through the parser.
 template <bool isRequest>
-awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
-                                  http::parser<isRequest, http::buffer_body>& parser,
-                                  std::chrono::milliseconds in_idle, Stream& out, std::string& head,
-                                  bool chunked, std::chrono::milliseconds out_idle,
-                                  RelayBuffer& relay, bool bypass_parser = false,
-                                  std::uint64_t limit = 0) {
-  if (bypass_parser && !chunked) {
-    if (auto left = parser.content_length_remaining(); left && *left > 0) {
-      if (limit != 0 && *left > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, 0};
-      co_return co_await relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, relay);
-    }
-  }
+awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
+                                    http::parser<isRequest, http::buffer_body>& parser,
+                                    std::chrono::milliseconds in_idle, Stream& out,
+                                    std::string& head, bool chunked,
+                                    std::chrono::milliseconds out_idle, RelayBuffer& relay,
+                                    std::uint64_t limit) {
   char* buf = relay.get();
   const std::size_t size = RelayBuffer::size();
   // Beast sizes each socket read by the buffer's spare capacity (at least 512 bytes), so a
@@ -96,6 +97,28 @@ awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
     head.clear();
     if (last) co_return RelayResult{RelayStatus::kOk, {}, total};
   }
+}
+
+}  // namespace detail
+
+// Not a coroutine itself: it hands back the relay's own, so a request goes through one
+// coroutine frame and resumption fewer. Everything passed by reference is the caller's and
+// outlives its co_await.
+template <bool isRequest>
+awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
+                                  http::parser<isRequest, http::buffer_body>& parser,
+                                  std::chrono::milliseconds in_idle, Stream& out, std::string& head,
+                                  bool chunked, std::chrono::milliseconds out_idle,
+                                  RelayBuffer& relay, bool bypass_parser = false,
+                                  std::uint64_t limit = 0) {
+  if (bypass_parser && !chunked) {
+    if (auto left = parser.content_length_remaining(); left && *left > 0) {
+      if (limit != 0 && *left > limit) return detail::relayed({RelayStatus::kTooLarge, {}, 0});
+      return relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, relay);
+    }
+  }
+  return detail::relay_parsed(in, in_buffer, parser, in_idle, out, head, chunked, out_idle, relay,
+                              limit);
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -95,7 +95,11 @@ awaitable<void> HttpSession::run() {
   const bool open = co_await detect_tls();
   if (open) {
     while (!worker_.draining() || buffer_.size() > 0) {
-      if (!co_await serve_one()) break;
+      // Inline rather than a coroutine of its own: one frame and one resumption fewer a request.
+      start_request();
+      const bool keep = co_await handle_request();
+      if (record_.started) finish_request();
+      if (!keep) break;
     }
   }
   co_await stream_.shutdown(ms(1000));
@@ -128,16 +132,13 @@ awaitable<bool> HttpSession::reply_no_server(const http::fields& req, std::strin
   co_return co_await reply(LocalReason::kNoServer, keep_alive);
 }
 
-awaitable<bool> HttpSession::serve_one() {
+void HttpSession::start_request() {
   record_.started = false;
   record_.route = 0;
   record_.status = 0;
   record_.local.reset();
   record_.report = {};
   record_.logged = false;
-  const bool keep = co_await handle_request();
-  if (record_.started) finish_request();
-  co_return keep;
 }
 
 static_assert(static_cast<std::size_t>(LocalReason::kMisdirected) + 1 == metrics::kLocalReplies,

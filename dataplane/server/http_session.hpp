@@ -35,8 +35,9 @@ class HttpSession {
   // Reads the first bytes and, when they start a TLS handshake, completes it (SNI picks the
   // certificate); false when the connection is over before its first request.
   awaitable<bool> detect_tls();
-  // Handles one request and counts it; false when the connection must close afterwards.
-  awaitable<bool> serve_one();
+  // Clears what metrics and the access log say about the previous request.
+  void start_request();
+  // Handles one request; false when the connection must close afterwards.
   awaitable<bool> handle_request();
   // Metrics and the access log line of the request just answered.
   void finish_request();
