@@ -1,6 +1,8 @@
 #include "dataplane/proxy/body_relay.hpp"
 
 #include <algorithm>
+#include <array>
+#include <boost/asio/write.hpp>
 
 #include "dataplane/proxy/encoder.hpp"
 
@@ -12,11 +14,12 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
                                     RelayBuffer& relay) {
   if (!head.empty() && in_buffer.size() == 0) {
     out.expires_after(out_idle);
-    if (auto ec = co_await write_body_part(out, head, nullptr, 0, false, false)) {
-      co_return RelayResult{RelayStatus::kWriteFailed, ec};
-    }
+    auto [ec, written] = co_await asio::async_write(out, asio::buffer(head), kNoThrow);
+    if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec};
     head.clear();
   }
+  // The writes here are unframed, so Asio's write of one or two buffers does directly what
+  // write_body_part would (a coroutine level fewer on every response with a length).
   std::uint64_t total = 0;
   while (left > 0) {
     const char* data = nullptr;
@@ -39,7 +42,8 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
     left -= n;
     total += n;
     out.expires_after(out_idle);
-    auto ec = co_await write_body_part(out, head, data, n, false, left == 0);
+    const std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(data, n)};
+    auto [ec, written] = co_await asio::async_write(out, parts, kNoThrow);
     if (from_buffer) in_buffer.consume(n);
     if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
     head.clear();

@@ -37,11 +37,15 @@ awaitable<error_code> start_client_tls(Stream& stream, const routing::CompiledSe
   co_return stream.outcome(ec);
 }
 
+std::unique_ptr<Stream> take_pooled(UpstreamPool& pool, const routing::CompiledServer& server) {
+  return pool.take(key_of(server));
+}
+
 awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& executor,
                               const routing::CompiledServer& server,
                               std::chrono::milliseconds timeout, bool reuse) {
   if (reuse) {
-    if (auto idle = pool.take(key_of(server))) co_return Connection{std::move(idle), true, {}};
+    if (auto idle = take_pooled(pool, server)) co_return Connection{std::move(idle), true, {}};
   }
   auto s = std::make_unique<Stream>(executor);
   s->expires_after(timeout);

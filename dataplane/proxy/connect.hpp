@@ -23,6 +23,10 @@ awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& e
                               const routing::CompiledServer& server,
                               std::chrono::milliseconds timeout, bool reuse);
 
+// The idle pooled connection connect() would take, or null: a keep-alive request's usual
+// case, without a coroutine (the exchange calls connect only when this has none).
+std::unique_ptr<Stream> take_pooled(UpstreamPool& pool, const routing::CompiledServer& server);
+
 // Starts TLS on a connected stream to an https:// server and runs the client handshake: SNI
 // (for names, not addresses: RFC 6066 section 3) and, unless the transport skips it,
 // verification of the certificate chain and of the name (the transport's serverName, else

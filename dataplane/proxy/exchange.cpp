@@ -154,8 +154,11 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   // The retry after a dead pooled connection opens a fresh one: the other idle connections to
   // that server are likely dead too (it restarted), and only a fresh connection tells a
   // server that is gone apart from a stale one.
-  auto conn =
-      co_await connect(x.pool, x.client.get_executor(), server, ms(to.connect_ms), may_retry);
+  Connection conn;
+  if (may_retry) conn = {take_pooled(x.pool, server), true, {}};
+  if (!conn.stream) {
+    conn = co_await connect(x.pool, x.client.get_executor(), server, ms(to.connect_ms), false);
+  }
   if (!conn.stream) {
     log::warn("service " + x.service.name + ": connect to " + server.url +
               " failed: " + conn.ec.message());
@@ -177,7 +180,8 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   bool request_sent = !has_body;
   up->expires_after(ms(to.body_idle_ms));
   if (!has_body || req.expect_continue) {
-    auto ec = co_await write_body_part(*up, wire, nullptr, 0, false, false);
+    // The head alone: one buffer, written directly (write_body_part would add a coroutine).
+    auto [ec, written] = co_await asio::async_write(*up, asio::buffer(wire), kNoThrow);
     if (ec && retryable) co_return AttemptResult{Outcome::kRetry};
     // The head did not go out, and the body (if any) is still unread: nothing was done.
     if (ec) co_return AttemptResult{Outcome::kServerDown};

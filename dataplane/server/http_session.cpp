@@ -190,12 +190,32 @@ awaitable<bool> HttpSession::handle_request() {
     std::vector<std::shared_ptr<void>>& holds;
     ~Release() { holds.clear(); }
   } release{holds_};
+  // Read until the buffer holds a complete head (here, not in a coroutine of its own: that
+  // would cost a frame and a resumption per request). Waiting for the first byte is bounded by
+  // the idle timeout; once a request has started, the whole head must arrive within the header
+  // timeout, so a slowloris sender cannot keep the connection by trickling bytes. `waiting_`
+  // is true while nothing of a request has arrived: a drain may close the connection then.
   HeadResult head;
-  {
-    const auto& table = worker_.table();
-    auto timeouts = table ? table->entrypoint_timeouts(entrypoint_) : model::EntryPointTimeouts{};
-    head = co_await read_request_head(stream_, buffer_, ms(timeouts.idle_ms),
-                                      ms(timeouts.read_header_ms), waiting_);
+  for (bool started = false;;) {
+    std::size_t skip = 0;
+    const auto data = buffer_.cdata();
+    head = find_request_head({static_cast<const char*>(data.data()), data.size()}, skip);
+    buffer_.consume(skip);
+    if (head.status != HeadStatus::kClosed) break;  // A head, or one refused already.
+    if (!started) {
+      const auto& t = worker_.table();
+      const auto timeouts = t ? t->entrypoint_timeouts(entrypoint_) : model::EntryPointTimeouts{};
+      started = buffer_.size() > 0;
+      stream_.expires_after(ms(started ? timeouts.read_header_ms : timeouts.idle_ms));
+    }
+    waiting_ = buffer_.size() == 0;
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kNoThrow);
+    buffer_.commit(n);
+    waiting_ = false;
+    if (ec) {
+      head.status = stream_.timed_out() ? HeadStatus::kTimeout : HeadStatus::kClosed;
+      break;
+    }
   }
   // The table is taken once the head is here, so a request arriving after a swap sees the new
   // one, and kept to the end of the request even if another swap happens meanwhile.

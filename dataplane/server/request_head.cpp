@@ -25,34 +25,6 @@ HeadResult find_request_head(std::string_view bytes, std::size_t& skip) {
   return {HeadStatus::kOk, size, {}};
 }
 
-awaitable<HeadResult> read_request_head(Stream& stream, beast::flat_buffer& buffer,
-                                        std::chrono::milliseconds idle,
-                                        std::chrono::milliseconds header, bool& waiting) {
-  bool started = false;
-  for (;;) {
-    std::size_t skip = 0;
-    auto data = buffer.cdata();
-    auto r = find_request_head({static_cast<const char*>(data.data()), data.size()}, skip);
-    buffer.consume(skip);
-    if (r.status != HeadStatus::kClosed) {
-      waiting = false;
-      co_return r;
-    }
-    if (buffer.size() > 0 && !started) {
-      started = true;
-      stream.expires_after(header);
-    } else if (!started) {
-      stream.expires_after(idle);
-    }
-    waiting = buffer.size() == 0;
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kNoThrow);
-    buffer.commit(n);
-    waiting = false;
-    if (ec && stream.timed_out()) co_return HeadResult{HeadStatus::kTimeout, 0, {}};
-    if (ec) co_return HeadResult{HeadStatus::kClosed, 0, {}};
-  }
-}
-
 std::optional<HeadProblem> check_framing(const http::request_header<>& h) {
   using R = std::optional<HeadProblem>;
   // One pass comparing the parsed names: cheaper than a lookup per name in the field set.

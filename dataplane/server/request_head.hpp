@@ -26,14 +26,6 @@ struct HeadResult {
 // that unfolds while its upstream does not is a request-smuggling vector (RFC 9112 5.2).
 HeadResult find_request_head(std::string_view bytes, std::size_t& skip);
 
-// Reads until `buffer` holds a complete head. Waiting for the first byte is bounded by
-// `idle`; once a request has started, the whole head must arrive within `header` (a slowloris
-// sender cannot keep the connection by trickling bytes). `waiting` is true while nothing of
-// a request has arrived, so a draining server may close the connection.
-awaitable<HeadResult> read_request_head(Stream& stream, beast::flat_buffer& buffer,
-                                        std::chrono::milliseconds idle,
-                                        std::chrono::milliseconds header, bool& waiting);
-
 struct HeadProblem {
   LocalReason reason;
   std::string detail;
