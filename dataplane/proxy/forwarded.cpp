@@ -102,7 +102,7 @@ std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
   // returned as header lines for the head writer, which avoids Beast's costly field
   // replacement. Of repeated headers the first counts, X-Forwarded-For's are joined.
   std::string xff, proto, fwd_host, port;
-  std::string_view host;  // The first Host line (the request head was checked to have one).
+  std::string_view host;  // The first Host line; empty without one (HTTP/1.0).
   for (auto it = fields.begin(); it != fields.end();) {
     if (it->name() != http::field::unknown) {  // None of these is a name Beast knows.
       if (it->name() == http::field::host && host.empty()) host = it->value();

@@ -375,7 +375,7 @@ awaitable<bool> HttpSession::handle_request() {
                     buffer_,
                     parser,
                     target,
-                    *router->service,
+                    service,
                     server,
                     client,
                     stream_.is_tls() ? "https" : "http",
