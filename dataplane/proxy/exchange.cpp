@@ -222,13 +222,18 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   beast::flat_buffer& up_buffer = x.upstream_buffer;
   up_buffer.consume(up_buffer.size());
   std::optional<ResponseParser> rp;
+  // Without middlewares acting on the response, a plain head is relayed as received.
+  PlainResponse plain;
+  const bool plain_ok = x.response_ops.empty() && !x.policy.compress && x.policy.errors.empty() &&
+                        x.policy.max_response_body == 0 && !req.head;
   for (;;) {
     rp.emplace();
-    rp->header_limit(64 * 1024);
+    rp->header_limit(kMaxResponseHead);
     rp->body_limit(boost::none);
     if (req.head) rp->skip(true);
     up->expires_after(ms(to.response_header_ms));
-    const error_code ec = co_await read_response_head(*up, up_buffer, *rp);
+    const error_code ec =
+        co_await read_response_head(*up, up_buffer, *rp, plain_ok ? &plain : nullptr);
     x.report.upstream_time = Clock::now() - started;
     if (ec && up->timed_out()) {
       ++x.report.timeouts;
@@ -253,6 +258,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
           x, req,
           is_connection_lost(ec) ? LocalReason::kUpstreamConnect : LocalReason::kUpstreamProtocol);
     }
+    if (plain.size != 0) break;
     unsigned status = rp->get().result_int();
     if (status < 100 || status >= 200 || status == 101) break;
     if (status != 100 && req.version >= 11) {
@@ -266,26 +272,32 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   }
 
   server.state->succeeded();
-  const auto& head = rp->get();
-  if (head.result() == http::status::switching_protocols) {
-    if (!req.upgrade) co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
-    co_return co_await switch_protocols(x, *up, up_buffer, head.base());
-  }
-  if (!x.policy.errors.empty()) {
-    // The page is fetched before anything is sent, so when it cannot be had the server's own
-    // answer still goes out. The server's body is left unread: its connection is dropped.
-    PageQuery q{req.host, req.url, req.accept, req.accept_language};
-    auto page =
-        co_await find_error_page(x.policy, head.result_int(), q, x.pool, x.client.get_executor());
-    if (page) {
-      x.report.status = page->status;
-      bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
-      auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
-                                                        req.version, keep, req.head);
-      co_return AttemptResult{Outcome::kDone, keep && !ec};
+  ResponseOutcome out;
+  if (plain.size != 0) {
+    out = co_await relay_plain_response(x, *up, up_buffer, plain, req);
+  } else {
+    const auto& head = rp->get();
+    if (head.result() == http::status::switching_protocols) {
+      if (!req.upgrade) co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+      co_return co_await switch_protocols(x, *up, up_buffer, head.base());
     }
+    if (!x.policy.errors.empty()) {
+      // The page is fetched before anything is sent, so when it cannot be had the server's
+      // own answer still goes out. The server's body is left unread: its connection is
+      // dropped.
+      PageQuery q{req.host, req.url, req.accept, req.accept_language};
+      auto page =
+          co_await find_error_page(x.policy, head.result_int(), q, x.pool, x.client.get_executor());
+      if (page) {
+        x.report.status = page->status;
+        bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+        auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
+                                                          req.version, keep, req.head);
+        co_return AttemptResult{Outcome::kDone, keep && !ec};
+      }
+    }
+    out = co_await relay_response(x, *up, up_buffer, *rp, req);
   }
-  auto out = co_await relay_response(x, *up, up_buffer, *rp, req);
   if (out.upstream_reusable && request_sent) give_back(x.pool, server, std::move(up));
   co_return AttemptResult{Outcome::kDone, out.client_keep_alive};
 }

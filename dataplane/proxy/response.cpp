@@ -1,6 +1,7 @@
 #include "dataplane/proxy/response.hpp"
 
 #include <algorithm>
+#include <boost/asio/write.hpp>
 
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/encoder.hpp"
@@ -48,12 +49,33 @@ void weaken_etag(http::response_header<>& res) {
     res.set(http::field::etag, "W/" + std::string(etag));
 }
 
+// The upstream's Connection went with the other hop-by-hop fields, so this hop's is one line
+// of ours, and none where the version's default says it (RFC 9112 section 9.3); Beast's
+// keep_alive(bool) would parse and rebuild the field.
+std::string_view connection_line(unsigned version, bool keep) {
+  if (version >= 11) return keep ? std::string_view() : "Connection: close\r\n";
+  return keep ? "Connection: keep-alive\r\n" : std::string_view();
+}
+
 }  // namespace
 
-awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
-                                         ResponseParser& rp) {
+awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer, ResponseParser& rp,
+                                         PlainResponse* plain) {
+  // With `plain`, bytes stay in the buffer while the head may still turn out plain (Beast's
+  // parser, too, parses nothing before the empty line has arrived): a plain head never meets
+  // the parser, and any other goes to it whole.
   for (;;) {
-    if (buffer.size() > 0) {
+    if (plain && buffer.size() > 0) {
+      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+      const auto parsed = parse_plain_response(bytes, *plain);
+      if (parsed == PlainParse::kPlain && plain->size <= kMaxResponseHead) co_return error_code{};
+      // Not plain, or too long for a head at all (the parser then says header_limit).
+      if (parsed != PlainParse::kIncomplete || bytes.size() >= kMaxResponseHead) {
+        plain->size = 0;
+        plain = nullptr;
+      }
+    }
+    if (!plain && buffer.size() > 0) {
       error_code ec;
       buffer.consume(rp.put(buffer.data(), ec));
       if (ec == http::error::need_more) {
@@ -68,6 +90,15 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
     if (size == 0) co_return http::error::buffer_overflow;
     auto [ec, n] = co_await up.async_read_some(buffer.prepare(size), kNoThrow);
     buffer.commit(n);
+    if (ec && plain) {
+      // A head cut short: what did arrive goes to the parser, which tells what is wrong.
+      plain = nullptr;
+      if (buffer.size() > 0) {
+        error_code pec;
+        buffer.consume(rp.put(buffer.data(), pec));
+        if (pec && pec != http::error::need_more) co_return pec;
+      }
+    }
     if (ec == asio::error::eof) {
       if (!rp.got_some()) co_return http::error::end_of_stream;
       rp.put_eof(ec);  // A head cut short: partial_message.
@@ -126,16 +157,13 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
       keep = false;
     }
   }
-  // The upstream's Connection went with the other hop-by-hop fields, so this hop's is one
-  // line of ours; Beast's keep_alive(bool) parses and rebuilds the field. Only a middleware
-  // can have set one since, and then Beast merges our option into it.
+  // Only a middleware can have set a Connection field since the strip, and then Beast merges
+  // our option into it.
   std::string_view connection;
   if (!x.response_ops.empty()) {
     res.keep_alive(keep);
-  } else if (res.version() >= 11) {
-    if (!keep) connection = "Connection: close\r\n";
-  } else if (keep) {
-    connection = "Connection: keep-alive\r\n";
+  } else {
+    connection = connection_line(res.version(), keep);
   }
 
   std::string& wire = x.head_buffer;
@@ -176,6 +204,33 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   }
   co_return ResponseOutcome{keep,
                             response_complete && upstream_keep_alive && up_buffer.size() == 0};
+}
+
+awaitable<ResponseOutcome> relay_plain_response(Exchange& x, Stream& up,
+                                                beast::flat_buffer& up_buffer,
+                                                const PlainResponse& head,
+                                                const RequestFacts& req) {
+  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+  x.report.status = head.status_code;
+  std::string& wire = x.head_buffer;
+  write_plain_head(head, req.version, connection_line(req.version, keep), wire);
+  up_buffer.consume(head.size);  // The head's views are not read after this.
+  const auto client_idle = ms(x.timeouts.body_idle_ms);
+  x.client.expires_after(client_idle);
+  RelayResult r;
+  if (head.content_length == 0) {
+    auto [ec, written] = co_await asio::async_write(x.client, asio::buffer(wire), kNoThrow);
+    if (ec) r.status = RelayStatus::kWriteFailed;
+  } else {
+    r = co_await relay_length(up, up_buffer, head.content_length,
+                              ms(x.service.timeouts.body_idle_ms), x.client, wire, client_idle,
+                              x.relay_buffer);
+    x.report.response_bytes = r.bytes;
+  }
+  // Once the head is out no local reply can follow; closing tells the client the body is
+  // incomplete. Bytes beyond the body mean the upstream's framing cannot be trusted.
+  const bool complete = r.status == RelayStatus::kOk;
+  co_return ResponseOutcome{keep && complete, complete && head.keep_alive && up_buffer.size() == 0};
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -5,6 +5,7 @@
 
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/exchange.hpp"
+#include "dataplane/proxy/plain_response.hpp"
 
 namespace wharf::dataplane::proxy {
 
@@ -31,17 +32,28 @@ struct ResponseOutcome {
   bool upstream_reusable = false;  // The upstream connection may go back to the pool.
 };
 
+// Largest response head taken from an upstream.
+inline constexpr std::size_t kMaxResponseHead = 64 * 1024;
+
 // Reads a response head into `rp` as http::async_read_header does (the same parser calls, the
 // same errors: end_of_stream when the server closed before sending anything), without its two
 // layers of composed operations, through which every completion passed, copying the executor
-// at each layer.
-awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
-                                         ResponseParser& rp);
+// at each layer. With `plain`, a head of PlainResponse's shape is taken without the parser:
+// `plain->size` is then non-zero, the head is still in `buffer` and `rp` has seen nothing.
+awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer, ResponseParser& rp,
+                                         PlainResponse* plain);
 
 // Relays the response whose head is in `rp` to the client: hop-by-hop fields out, the
 // middlewares' header changes in, the body streamed (compressed when a compress middleware
 // and the client agree on a coding), and the buffering middleware's response limit enforced.
 awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
                                           ResponseParser& rp, const RequestFacts& req);
+
+// The same for a head read as a PlainResponse, for an exchange without response middlewares
+// (header changes, compression, error pages, a response size limit) and not for HEAD: its
+// field lines go out as received, hop-by-hop ones left out, and its body is relayed by length.
+awaitable<ResponseOutcome> relay_plain_response(Exchange& x, Stream& up,
+                                                beast::flat_buffer& up_buffer,
+                                                const PlainResponse& head, const RequestFacts& req);
 
 }  // namespace wharf::dataplane::proxy

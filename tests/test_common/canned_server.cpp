@@ -1,0 +1,75 @@
+#include "test_common/canned_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace wharf::test {
+
+CannedServer::CannedServer(std::string response, bool close_after)
+    : response_(std::move(response)), close_after_(close_after) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::listen(listen_fd_, 64);
+  socklen_t len = sizeof a;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+  thread_ = std::thread([this] { run(); });
+}
+
+CannedServer::~CannedServer() {
+  stop_ = true;
+  thread_.join();
+  ::close(listen_fd_);
+}
+
+void CannedServer::run() {
+  // One thread polls the listener and every open connection: the proxy may hold a pooled
+  // connection open while it opens another.
+  struct Conn {
+    int fd;
+    std::string got;
+  };
+  std::vector<Conn> conns;
+  while (!stop_) {
+    std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
+    for (const auto& c : conns) fds.push_back({c.fd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+    if (fds[0].revents & POLLIN) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd >= 0) {
+        ++connections_;
+        conns.push_back({fd, {}});
+      }
+    }
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      if (!fds[i].revents) continue;
+      auto& c = conns[i - 1];
+      char buf[4096];
+      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      bool open = n > 0;
+      if (open) c.got.append(buf, static_cast<std::size_t>(n));
+      for (auto end = c.got.find("\r\n\r\n"); open && end != std::string::npos;
+           end = c.got.find("\r\n\r\n")) {
+        c.got.erase(0, end + 4);
+        ::send(c.fd, response_.data(), response_.size(), MSG_NOSIGNAL);
+        open = !close_after_;
+      }
+      if (!open) {
+        ::close(c.fd);
+        c.fd = -1;
+      }
+    }
+    std::erase_if(conns, [](const Conn& c) { return c.fd < 0; });
+  }
+  for (const auto& c : conns) ::close(c.fd);
+}
+
+}  // namespace wharf::test
