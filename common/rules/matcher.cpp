@@ -137,8 +137,13 @@ void normalize_host(std::string_view raw, std::string& out) {
     raw = raw.substr(0, raw.find(':'));
   }
   if (!raw.empty() && raw.back() == '.') raw.remove_suffix(1);
-  out.reserve(raw.size());
-  for (char c : raw) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // ASCII only, as DNS names compare (RFC 4343); a call to tolower per character was a
+  // tenth of the routing cost.
+  out.resize(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+  }
 }
 
 }  // namespace wharf::rules

@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <optional>
 
+#include "dataplane/proxy/append.hpp"
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/connect.hpp"
 #include "dataplane/proxy/error_page.hpp"
@@ -50,7 +51,6 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   auto& req = x.request.get();
   facts.head = req.method() == http::verb::head;
   facts.version = req.version();
-  facts.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
   // The parser noted an "upgrade" Connection option; only then is the field set searched.
   facts.upgrade = x.request.upgrade() && wants_upgrade(req);
   facts.idempotent = idempotent(req.method());
@@ -74,10 +74,22 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   // head's own start line (moved here, so still valid); setting it would copy the line.
   strip_hop_by_hop(up);
   // After stripping: headers the client listed in Connection are gone, ours always stay.
-  facts.forwarded = forwarded_headers(up, x.client_info, x.scheme);
+  forwarded_headers(up, x.client_info, x.scheme, facts.forwarded);
+  if (!x.request_id.empty()) {
+    append(facts.forwarded, {"X-Request-Id: ", x.request_id, "\r\n"});
+  }
   // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
   // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
-  up.erase(http::field::expect);
+  // Found and removed in one pass comparing Beast's enum: a lookup by name, and another for
+  // the erase, each walked the field set comparing names without case.
+  for (auto it = up.begin(); it != up.end();) {
+    if (it->name() != http::field::expect) {
+      ++it;
+      continue;
+    }
+    facts.expect_continue = facts.expect_continue || beast::iequals(it->value(), "100-continue");
+    it = up.erase(it);
+  }
   if (!x.service.pass_host_header) up.set(http::field::host, x.server->authority);
   if (facts.upgrade) {
     up.set(http::field::connection, "Upgrade");

@@ -42,6 +42,8 @@ struct Exchange {
   const routing::CompiledServer* server;  // Changes when a failed server's request moves on.
   const ClientInfo& client_info;
   std::string_view scheme;
+  // A new X-Request-Id for the upstream head's raw lines; empty when the fields carry one.
+  std::string_view request_id;
   const model::EntryPointTimeouts& timeouts;
   UpstreamPool& pool;
   RelayBuffer& relay_buffer;  // Reused for both directions.

@@ -5,6 +5,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/container/small_vector.hpp>
 
+#include "dataplane/proxy/append.hpp"
+
 namespace wharf::dataplane::proxy {
 namespace {
 
@@ -96,28 +98,27 @@ void strip_hop_by_hop(http::fields& fields) {
   for (auto it : connection) fields.erase(it);  // By position: no lookup by name.
 }
 
-std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
-                              std::string_view scheme) {
-  // Incoming values are read (from trusted peers) and then removed, in one pass; ours are
-  // returned as header lines for the head writer, which avoids Beast's costly field
-  // replacement. Of repeated headers the first counts, X-Forwarded-For's are joined.
-  std::string xff, proto, fwd_host, port;
+void forwarded_headers(http::fields& fields, const ClientInfo& client, std::string_view scheme,
+                       std::string& out) {
+  // Incoming values are read (from trusted peers) as views into their fields, which are
+  // removed once ours are written; ours become header lines for the head writer, which avoids
+  // Beast's costly field replacement. Of repeated headers the first counts, X-Forwarded-For's
+  // are joined.
+  boost::container::small_vector<http::fields::const_iterator, 4> incoming;
+  boost::container::small_vector<std::string_view, 2> xff;
   std::string_view host;  // The first Host line; empty without one (HTTP/1.0).
-  for (auto it = fields.begin(); it != fields.end();) {
+  std::string_view proto, fwd_host, port;
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
     if (it->name() != http::field::unknown) {  // None of these is a name Beast knows.
       if (it->name() == http::field::host && host.empty()) host = it->value();
-      ++it;
       continue;
     }
     const auto n = it->name_string();
-    std::string* keep = nullptr;
-    if (beast::iequals(n, "X-Forwarded-For")) {
-      if (client.peer_trusted) {
-        for_each_token(it->value(), [&](std::string_view t) {
-          if (!xff.empty()) xff += ", ";
-          xff += t;
-        });
-      }
+    std::string_view* keep = nullptr;
+    if (n.size() < 9 || (n[0] != 'X' && n[0] != 'x')) {
+      continue;  // Shorter than X-Real-IP, or not an X- name: none of ours.
+    } else if (beast::iequals(n, "X-Forwarded-For")) {
+      xff.push_back(it->value());
     } else if (beast::iequals(n, "X-Forwarded-Proto")) {
       keep = &proto;
     } else if (beast::iequals(n, "X-Forwarded-Host")) {
@@ -125,35 +126,36 @@ std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
     } else if (beast::iequals(n, "X-Forwarded-Port")) {
       keep = &port;
     } else if (!beast::iequals(n, "X-Real-IP")) {
-      ++it;
       continue;
     }
-    if (keep && client.peer_trusted && keep->empty()) keep->assign(it->value());
-    it = fields.erase(it);
+    if (keep && keep->empty()) *keep = it->value();
+    incoming.push_back(it);
   }
-  if (!xff.empty()) xff += ", ";
-  xff += client.peer_text;
+  if (!client.peer_trusted) {
+    xff.clear();
+    proto = fwd_host = port = {};
+  }
+  out.clear();
+  out.reserve(200 + host.size());  // Room for these lines and an X-Request-Id line.
+  out += "X-Forwarded-For: ";
+  for (auto v : xff) for_each_token(v, [&](std::string_view t) { append(out, {t, ", "}); });
   if (port.empty()) {
     port = scheme == "https" ? "443" : "80";
     auto colon = host.rfind(':');
     if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
-      port = std::string(host.substr(colon + 1));
+      port = host.substr(colon + 1);
     }
   }
-  std::string out;
-  out.reserve(160 + xff.size() + host.size());
-  out += "X-Forwarded-For: ";
-  out += xff;
-  out += "\r\nX-Forwarded-Proto: ";
-  out += proto.empty() ? scheme : std::string_view(proto);
-  out += "\r\nX-Forwarded-Host: ";
-  out += fwd_host.empty() ? host : std::string_view(fwd_host);
-  out += "\r\nX-Forwarded-Port: ";
-  out += port;
-  out += "\r\nX-Real-IP: ";
-  out += client.client_text();
-  out += "\r\n";
-  return out;
+  // X-Real-IP: the peer's text, formatted once per connection, unless a trusted hop named
+  // another client.
+  std::string other_client;
+  if (client.client != client.peer) other_client = client.client.to_string();
+  append(out, {client.peer_text, "\r\nX-Forwarded-Proto: ", proto.empty() ? scheme : proto,
+               "\r\nX-Forwarded-Host: ", fwd_host.empty() ? host : fwd_host,
+               "\r\nX-Forwarded-Port: ", port, "\r\nX-Real-IP: ",
+               other_client.empty() ? client.peer_text : std::string_view(other_client), "\r\n"});
+  // Last: the views above point into these fields.
+  for (auto it : incoming) fields.erase(it);
 }
 
 }  // namespace wharf::dataplane::proxy

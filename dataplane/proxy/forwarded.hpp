@@ -37,7 +37,7 @@ void strip_hop_by_hop(http::fields& fields);
 // The X-Forwarded-For/Proto/Host/Port and X-Real-IP lines for the upstream request, ending in
 // CRLF; the incoming ones are removed from `fields`. From an untrusted peer incoming values are
 // replaced, never appended to.
-std::string forwarded_headers(http::fields& fields, const ClientInfo& client,
-                              std::string_view scheme);
+void forwarded_headers(http::fields& fields, const ClientInfo& client, std::string_view scheme,
+                       std::string& out);
 
 }  // namespace wharf::dataplane::proxy

@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "dataplane/proxy/append.hpp"
+
 #include <bit>
 #include <cstring>
 
@@ -215,20 +217,15 @@ PlainParse parse_plain_response(std::string_view bytes, PlainResponse& out) {
 
 void write_plain_head(const PlainResponse& head, unsigned version, std::string_view extra,
                       std::string& out) {
-  out.clear();
-  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += head.status;
-  out += ' ';
   // As Beast writes a head that came without a reason phrase: with the standard one.
-  if (!head.reason.empty()) {
-    out += head.reason;
-  } else {
-    out += http::obsolete_reason(http::int_to_status(head.status_code));
-  }
-  out += "\r\n";
-  for (std::size_t i = 0; i < head.run_count; ++i) out += head.runs[i];
-  out += extra;
-  out += "\r\n";
+  const std::string_view reason =
+      !head.reason.empty()
+          ? head.reason
+          : std::string_view(http::obsolete_reason(http::int_to_status(head.status_code)));
+  out.clear();
+  append(out, {version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", head.status, " ", reason, "\r\n"});
+  for (std::size_t i = 0; i < head.run_count; ++i) append(out, {head.runs[i]});
+  append(out, {extra, "\r\n"});
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -1,5 +1,7 @@
 #include "dataplane/proxy/wire.hpp"
 
+#include "dataplane/proxy/append.hpp"
+
 #include <array>
 #include <boost/asio/write.hpp>
 #include <charconv>
@@ -9,18 +11,12 @@ namespace wharf::dataplane::proxy {
 namespace {
 
 void append_fields(const http::fields& fields, std::string& out, std::string_view extra = {}) {
-  for (const auto& f : fields) {
-    out += f.name_string();
-    out += ": ";
-    out += f.value();
-    out += "\r\n";
-  }
-  out += extra;
-  out += "\r\n";
+  for (const auto& f : fields) append(out, {f.name_string(), ": ", f.value(), "\r\n"});
+  append(out, {extra, "\r\n"});
 }
 
-void append_version(unsigned version, std::string& out) {
-  out += version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+std::string_view version_text(unsigned version) {
+  return version == 10 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
 }  // namespace
@@ -28,25 +24,16 @@ void append_version(unsigned version, std::string& out) {
 void write_head(const http::request_header<>& head, std::string_view target, std::string& out,
                 std::string_view extra) {
   out.clear();
-  out += head.method_string();
-  out += ' ';
-  out += target;
-  out += ' ';
-  append_version(head.version(), out);
-  out += "\r\n";
+  append(out, {head.method_string(), " ", target, " ", version_text(head.version()), "\r\n"});
   append_fields(head, out, extra);
 }
 
 void write_head(const http::response_header<>& head, std::string& out, std::string_view extra) {
   out.clear();
-  append_version(head.version(), out);
   char code[4];
   auto [end, ec] = std::to_chars(code, code + sizeof code, head.result_int());
-  out += ' ';
-  out.append(code, end);
-  out += ' ';
-  out += head.reason();
-  out += "\r\n";
+  append(out, {version_text(head.version()), " ", std::string_view(code, end - code), " ",
+               head.reason(), "\r\n"});
   append_fields(head, out, extra);
 }
 

@@ -234,6 +234,7 @@ const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
   // Heterogeneous lookup is C++20 but not in libstdc++ 12, hence the string copy; the host
   // string is short and usually fits the small-string buffer.
   auto find = [](const auto& map, std::string_view key) -> const RouterList& {
+    if (map.empty()) return kEmpty;  // No host rules of that kind: no copy, no hash.
     auto it = map.find(std::string(key));
     return it == map.end() ? kEmpty : it->second;
   };

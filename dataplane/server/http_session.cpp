@@ -252,20 +252,22 @@ awaitable<bool> HttpSession::handle_request() {
   record_.started = true;
   record_.start = std::chrono::steady_clock::now();
   record_.method = metrics::method_of(req.method());
-  if (auto bad = check_framing(req)) co_return co_await reply(bad->reason, false, bad->detail);
+  std::string_view host_field;
+  if (auto bad = check_framing(req, host_field)) {
+    co_return co_await reply(bad->reason, false, bad->detail);
+  }
 
   std::string_view target_host, path, query;
   if (!split_target(req.target(), target_host, path, query)) {
     co_return co_await reply(LocalReason::kBadRequest, false, "bad request target");
   }
-  rules::normalize_host(
-      target_host.empty() ? std::string_view(req[http::field::host]) : target_host, host_);
+  rules::normalize_host(target_host.empty() ? host_field : target_host, host_);
   rules::normalize_path(path, path_);
 
   const auto& trusted = worker_.options().trusted_proxies;
   auto client = proxy::compute_client(peer_, peer_text_, trusted, req);
-  // Passed on (or made) before middlewares run, so forward auth and the server see the same.
-  ensure_request_id(req, record_.request_id);
+  // Taken (or made) before any reply, so that every log line has it.
+  bool new_request_id = take_request_id(req, record_.request_id);
   if (worker_.access_log()) {
     // Copied now: the head's fields move upstream with the request.
     auto& r = record_;
@@ -273,7 +275,7 @@ awaitable<bool> HttpSession::handle_request() {
     r.wall = std::chrono::system_clock::now();
     r.method_name.assign(req.method_string());
     r.target.assign(req.target());
-    r.host.assign(req[http::field::host]);
+    r.host.assign(host_field);
     r.user_agent.assign(req[http::field::user_agent]);
     r.referer.assign(req[http::field::referer]);
     r.client = client.client_text();
@@ -333,6 +335,9 @@ awaitable<bool> HttpSession::handle_request() {
   if (ep_redirect || !router->middlewares.empty()) {
     raw_path_.assign(path);
     raw_query_.assign(query);
+    // In the fields before middlewares run, so forward auth and the server see the same.
+    if (new_request_id) req.insert("X-Request-Id", record_.request_id);
+    new_request_id = false;
     middleware::Request mreq{
         req,    req.method_string(), host_,  raw_path_, raw_query_, stream_.is_tls(),
         client, response_ops_,       holds_, policy_};
@@ -379,6 +384,7 @@ awaitable<bool> HttpSession::handle_request() {
                     server,
                     client,
                     stream_.is_tls() ? "https" : "http",
+                    new_request_id ? std::string_view(record_.request_id) : std::string_view(),
                     ep_timeouts,
                     worker_.pool(),
                     relay_buffer_,

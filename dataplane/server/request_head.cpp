@@ -25,16 +25,17 @@ HeadResult find_request_head(std::string_view bytes, std::size_t& skip) {
   return {HeadStatus::kOk, size, {}};
 }
 
-std::optional<HeadProblem> check_framing(const http::request_header<>& h) {
+std::optional<HeadProblem> check_framing(const http::request_header<>& h, std::string_view& host) {
   using R = std::optional<HeadProblem>;
   // One pass comparing the parsed names: cheaper than a lookup per name in the field set.
   const http::fields::value_type* te = nullptr;  // The first Transfer-Encoding line.
   int te_lines = 0, hosts = 0;
+  host = {};
   for (const auto& f : h) {
     if (f.name() == http::field::transfer_encoding) {
       if (te_lines++ == 0) te = &f;
     } else if (f.name() == http::field::host) {
-      ++hosts;
+      if (hosts++ == 0) host = f.value();
     }
   }
   if (te) {

@@ -34,8 +34,8 @@ struct HeadProblem {
 // Why a parsed request head is refused before routing, or nothing when it is acceptable. Beast
 // has already refused Content-Length together with Transfer-Encoding, differing
 // Content-Lengths and bad chunk sizes; what it lets through but RFC 9112 does not is checked
-// here.
-std::optional<HeadProblem> check_framing(const http::request_header<>& h);
+// here. `host` gets the Host field's value (empty without one), found in the same pass.
+std::optional<HeadProblem> check_framing(const http::request_header<>& h, std::string_view& host);
 
 // Splits the request target into the host it names (absolute-form only), the path and the
 // query. False for a target that is neither origin-form, absolute-form nor "*".

@@ -1,6 +1,9 @@
 #include "dataplane/server/request_id.hpp"
 
+#include <array>
 #include <random>
+
+#include <boost/beast/core/string.hpp>
 
 namespace wharf::dataplane::server {
 namespace {
@@ -16,6 +19,18 @@ struct Ids {
   }
 };
 
+// Two hex digits per byte value: half the table lookups of a digit at a time.
+constexpr std::array<char, 512> make_hex_pairs() {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 512> t{};
+  for (int b = 0; b < 256; ++b) {
+    t[2 * b] = kHex[b >> 4];
+    t[2 * b + 1] = kHex[b & 15];
+  }
+  return t;
+}
+constexpr auto kHexPairs = make_hex_pairs();
+
 bool usable(std::string_view v) {
   if (v.empty() || v.size() > 200) return false;
   for (unsigned char c : v) {
@@ -24,28 +39,38 @@ bool usable(std::string_view v) {
   return true;
 }
 
+bool is_request_id(const http::fields::value_type& f) {
+  // Not a name Beast knows: compared only when the length matches.
+  return f.name() == http::field::unknown && f.name_string().size() == 12 &&
+         beast::iequals(f.name_string(), "X-Request-Id");
+}
+
 }  // namespace
 
-const std::string& ensure_request_id(http::fields& fields, std::string& scratch) {
-  auto [lo, hi] = fields.equal_range("X-Request-Id");
-  if (lo != hi && std::next(lo) == hi && usable(lo->value())) {
-    scratch.assign(lo->value());
-    return scratch;
+bool take_request_id(http::fields& fields, std::string& id) {
+  // One pass over the (few) fields: a lookup by name would map the name to Beast's enum and
+  // walk the ordered set comparing names without case.
+  const http::fields::value_type* found = nullptr;
+  int lines = 0;
+  for (const auto& f : fields) {
+    if (is_request_id(f) && lines++ == 0) found = &f;
   }
+  if (lines == 1 && usable(found->value())) {
+    id.assign(found->value());
+    return false;
+  }
+  if (lines > 0) fields.erase("X-Request-Id");
   thread_local Ids ids;
-  static constexpr char kHex[] = "0123456789abcdef";
-  scratch.resize(32);
+  id.resize(32);
   for (int half = 0; half < 2; ++half) {
     std::uint64_t v = ids.next();
-    for (int i = 0; i < 16; ++i) scratch[half * 16 + i] = kHex[(v >> (i * 4)) & 15];
+    for (int i = 0; i < 8; ++i, v >>= 8) {
+      const char* pair = &kHexPairs[2 * (v & 0xff)];
+      id[half * 16 + 2 * i] = pair[0];
+      id[half * 16 + 2 * i + 1] = pair[1];
+    }
   }
-  // Most requests carry none: an insert then, without set()'s search for lines to replace.
-  if (lo == hi) {
-    fields.insert("X-Request-Id", scratch);
-  } else {
-    fields.set("X-Request-Id", scratch);
-  }
-  return scratch;
+  return true;
 }
 
 }  // namespace wharf::dataplane::server

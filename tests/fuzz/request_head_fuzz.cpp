@@ -23,11 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.put(asio::buffer(bytes.data() + skip, head.size), ec);
   if (ec || !parser.is_header_done()) return 0;
   auto& req = parser.get();
-  if (server::check_framing(req)) return 0;
+  std::string_view host_field;
+  if (server::check_framing(req, host_field)) return 0;
   std::string_view host, path, query;
   if (!server::split_target(req.target(), host, path, query)) return 0;
   std::string h, p;
-  wharf::rules::normalize_host(host.empty() ? std::string_view(req[http::field::host]) : host, h);
+  wharf::rules::normalize_host(host.empty() ? host_field : host, h);
   wharf::rules::normalize_path(path, p);
   return 0;
 }
