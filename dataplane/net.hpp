@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,8 +31,13 @@ using error_code = boost::system::error_code;
 template <typename T>
 using awaitable = boost::asio::awaitable<T>;
 
-// Errors come back as values (DESIGN.md: no exceptions on the data path).
-inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// Errors come back as values (DESIGN.md: no exceptions on the data path). Deferred, not
+// use_awaitable: the coroutine awaits the operation itself, where use_awaitable wraps every
+// operation in a coroutine of its own (a frame and a resumption per read and per write).
+inline constexpr auto kNoThrow = asio::as_tuple(asio::deferred);
+// For Beast's own composed operations (HTTP messages, the TLS handshake and shutdown), which
+// in Boost 1.81 take handlers and use_awaitable but not deferred.
+inline constexpr auto kNoThrowAwaitable = asio::as_tuple(asio::use_awaitable);
 
 // Client and upstream connections: a TCP socket with an idle deadline (IdleDeadline; every
 // idle timeout is one), or, once a client connection has started TLS (detected per connection,
@@ -72,17 +78,17 @@ class Stream {
     return tcp_.async_connect(ep, std::forward<Token>(token));
   }
 
-  // Both branches complete with (error_code, size_t), so they return the same type for any
-  // completion token.
   template <typename Buffers, typename Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
-    if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
-    return tcp_.async_read_some(buffers, std::forward<Token>(token));
+    return start_io(buffers, token, [](auto& layer, const Buffers& b, auto handler) {
+      layer.async_read_some(b, std::move(handler));
+    });
   }
   template <typename Buffers, typename Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
-    if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
-    return tcp_.async_write_some(buffers, std::forward<Token>(token));
+    return start_io(buffers, token, [](auto& layer, const Buffers& b, auto handler) {
+      layer.async_write_some(b, std::move(handler));
+    });
   }
 
   // Switches to TLS: the TCP socket moves under an SSL stream made from `ctx`. The handshake is
@@ -101,7 +107,7 @@ class Stream {
   awaitable<void> shutdown(std::chrono::milliseconds grace) {
     if (tls_) {
       expires_after(grace);
-      co_await tls_->async_shutdown(kNoThrow);
+      co_await tls_->async_shutdown(kNoThrowAwaitable);
     }
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -109,6 +115,21 @@ class Stream {
   }
 
  private:
+  // One initiation picks the layer when the operation starts, so any completion token works
+  // (deferred included: Beast's TLS stream takes only handlers and use_awaitable).
+  template <typename Buffers, typename Token, typename Op>
+  auto start_io(const Buffers& buffers, Token& token, Op op) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this, op](auto handler, const Buffers& b) {
+          if (tls_) {
+            op(*tls_, b, std::move(handler));
+          } else {
+            op(tcp_, b, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
   tcp::socket tcp_;  // Moved into tls_ by start_tls(); use socket() afterwards.
   std::unique_ptr<Tls> tls_;
   IdleDeadline deadline_;

@@ -12,7 +12,8 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
                                     std::chrono::milliseconds in_idle, Stream& out,
                                     std::string& head, std::chrono::milliseconds out_idle,
                                     RelayBuffer& relay) {
-  if (!head.empty() && in_buffer.size() == 0) {
+  // The head alone: nothing of the body is here yet, or there is no body.
+  if (!head.empty() && (in_buffer.size() == 0 || left == 0)) {
     out.expires_after(out_idle);
     auto [ec, written] = co_await asio::async_write(out, asio::buffer(head), kNoThrow);
     if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec};

@@ -33,7 +33,7 @@ awaitable<error_code> start_client_tls(Stream& stream, const routing::CompiledSe
     }
   }
   stream.expires_after(timeout);
-  auto [ec] = co_await session.async_handshake(asio::ssl::stream_base::client, kNoThrow);
+  auto [ec] = co_await session.async_handshake(asio::ssl::stream_base::client, kNoThrowAwaitable);
   co_return stream.outcome(ec);
 }
 

@@ -76,7 +76,7 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   // After stripping: headers the client listed in Connection are gone, ours always stay.
   forwarded_headers(up, x.client_info, x.scheme, facts.forwarded);
   if (!x.request_id.empty()) {
-    append(facts.forwarded, {"X-Request-Id: ", x.request_id, "\r\n"});
+    append(facts.forwarded, "X-Request-Id: ", x.request_id, "\r\n");
   }
   // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
   // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
@@ -107,7 +107,7 @@ awaitable<AttemptResult> local(Exchange& x, const RequestFacts& facts, LocalReas
                                std::string_view detail = {}) {
   // Method and version live outside the fields, so they survive the move in upstream_head.
   const auto& req = x.request.get();
-  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+  bool keep = client_may_keep(x);
   const bool head = req.method() == http::verb::head;
   const auto status = static_cast<unsigned>(server::status_for(reason));
   x.report.status = status;
@@ -286,7 +286,9 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   server.state->succeeded();
   ResponseOutcome out;
   if (plain.size != 0) {
-    out = co_await relay_plain_response(x, *up, up_buffer, plain, req);
+    const RelayResult relayed = co_await relay_plain_response(x, *up, up_buffer, plain, req);
+    x.report.response_bytes = relayed.bytes;
+    out = plain_response_outcome(x, plain, relayed, up_buffer);
   } else {
     const auto& head = rp->get();
     if (head.result() == http::status::switching_protocols) {
@@ -302,7 +304,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
           co_await find_error_page(x.policy, head.result_int(), q, x.pool, x.client.get_executor());
       if (page) {
         x.report.status = page->status;
-        bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+        bool keep = client_may_keep(x);
         auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
                                                           req.version, keep, req.head);
         co_return AttemptResult{Outcome::kDone, keep && !ec};

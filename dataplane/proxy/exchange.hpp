@@ -69,6 +69,12 @@ struct Exchange {
 // and adds requests that timed out waiting for a response head. Returns whether the client
 // connection may carry another request.
 inline constexpr int kMaxServers = 3;
+
+// The client connection may carry another request after this one's response: the client
+// wants it, its request was read to the end and the worker is not draining.
+inline bool client_may_keep(const Exchange& x) {
+  return x.client_keep_alive && !x.draining && x.request.is_done();
+}
 awaitable<bool> forward(Exchange& x);
 
 }  // namespace wharf::dataplane::proxy

@@ -138,7 +138,7 @@ void forwarded_headers(http::fields& fields, const ClientInfo& client, std::stri
   out.clear();
   out.reserve(200 + host.size());  // Room for these lines and an X-Request-Id line.
   out += "X-Forwarded-For: ";
-  for (auto v : xff) for_each_token(v, [&](std::string_view t) { append(out, {t, ", "}); });
+  for (auto v : xff) for_each_token(v, [&](std::string_view t) { append(out, t, ", "); });
   if (port.empty()) {
     port = scheme == "https" ? "443" : "80";
     auto colon = host.rfind(':');
@@ -150,10 +150,10 @@ void forwarded_headers(http::fields& fields, const ClientInfo& client, std::stri
   // another client.
   std::string other_client;
   if (client.client != client.peer) other_client = client.client.to_string();
-  append(out, {client.peer_text, "\r\nX-Forwarded-Proto: ", proto.empty() ? scheme : proto,
-               "\r\nX-Forwarded-Host: ", fwd_host.empty() ? host : fwd_host,
-               "\r\nX-Forwarded-Port: ", port, "\r\nX-Real-IP: ",
-               other_client.empty() ? client.peer_text : std::string_view(other_client), "\r\n"});
+  append(out, client.peer_text, "\r\nX-Forwarded-Proto: ", proto.empty() ? scheme : proto,
+         "\r\nX-Forwarded-Host: ", fwd_host.empty() ? host : fwd_host,
+         "\r\nX-Forwarded-Port: ", port, "\r\nX-Real-IP: ",
+         other_client.empty() ? client.peer_text : std::string_view(other_client), "\r\n");
   // Last: the views above point into these fields.
   for (auto it : incoming) fields.erase(it);
 }

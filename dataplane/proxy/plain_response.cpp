@@ -223,9 +223,12 @@ void write_plain_head(const PlainResponse& head, unsigned version, std::string_v
           ? head.reason
           : std::string_view(http::obsolete_reason(http::int_to_status(head.status_code)));
   out.clear();
-  append(out, {version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", head.status, " ", reason, "\r\n"});
-  for (std::size_t i = 0; i < head.run_count; ++i) append(out, {head.runs[i]});
-  append(out, {extra, "\r\n"});
+  const std::string_view version_text = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  std::size_t n = size_of(version_text, head.status, " ", reason, "\r\n", extra, "\r\n");
+  for (std::size_t i = 0; i < head.run_count; ++i) n += head.runs[i].size();
+  char* d = put(grow(out, n), version_text, head.status, " ", reason, "\r\n");
+  for (std::size_t i = 0; i < head.run_count; ++i) d = put(d, head.runs[i]);
+  put(d, extra, "\r\n");
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -116,7 +116,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   std::optional<std::uint64_t> length;
   if (auto cl = rp.content_length()) length = *cl;
   const bool body_follows = !rp.is_done();
-  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+  bool keep = client_may_keep(x);
   const std::uint64_t limit = x.policy.max_response_body;
   x.report.status = rp.get().result_int();
   if (limit != 0 && body_follows && length && *length > limit) {
@@ -206,31 +206,25 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
                             response_complete && upstream_keep_alive && up_buffer.size() == 0};
 }
 
-awaitable<ResponseOutcome> relay_plain_response(Exchange& x, Stream& up,
-                                                beast::flat_buffer& up_buffer,
-                                                const PlainResponse& head,
-                                                const RequestFacts& req) {
-  bool keep = x.client_keep_alive && !x.draining && x.request.is_done();
+awaitable<RelayResult> relay_plain_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+                                            const PlainResponse& head, const RequestFacts& req) {
   x.report.status = head.status_code;
-  std::string& wire = x.head_buffer;
-  write_plain_head(head, req.version, connection_line(req.version, keep), wire);
+  write_plain_head(head, req.version, connection_line(req.version, client_may_keep(x)),
+                   x.head_buffer);
   up_buffer.consume(head.size);  // The head's views are not read after this.
   const auto client_idle = ms(x.timeouts.body_idle_ms);
   x.client.expires_after(client_idle);
-  RelayResult r;
-  if (head.content_length == 0) {
-    auto [ec, written] = co_await asio::async_write(x.client, asio::buffer(wire), kNoThrow);
-    if (ec) r.status = RelayStatus::kWriteFailed;
-  } else {
-    r = co_await relay_length(up, up_buffer, head.content_length,
-                              ms(x.service.timeouts.body_idle_ms), x.client, wire, client_idle,
-                              x.relay_buffer);
-    x.report.response_bytes = r.bytes;
-  }
+  return relay_length(up, up_buffer, head.content_length, ms(x.service.timeouts.body_idle_ms),
+                      x.client, x.head_buffer, client_idle, x.relay_buffer);
+}
+
+ResponseOutcome plain_response_outcome(const Exchange& x, const PlainResponse& head,
+                                       const RelayResult& relayed,
+                                       const beast::flat_buffer& up_buffer) {
   // Once the head is out no local reply can follow; closing tells the client the body is
   // incomplete. Bytes beyond the body mean the upstream's framing cannot be trusted.
-  const bool complete = r.status == RelayStatus::kOk;
-  co_return ResponseOutcome{keep && complete, complete && head.keep_alive && up_buffer.size() == 0};
+  const bool complete = relayed.status == RelayStatus::kOk;
+  return {client_may_keep(x) && complete, complete && head.keep_alive && up_buffer.size() == 0};
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/proxy/plain_response.hpp"
 
@@ -52,8 +53,13 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
 // The same for a head read as a PlainResponse, for an exchange without response middlewares
 // (header changes, compression, error pages, a response size limit) and not for HEAD: its
 // field lines go out as received, hop-by-hop ones left out, and its body is relayed by length.
-awaitable<ResponseOutcome> relay_plain_response(Exchange& x, Stream& up,
-                                                beast::flat_buffer& up_buffer,
-                                                const PlainResponse& head, const RequestFacts& req);
+// Not a coroutine itself: it writes the head into the exchange's head buffer and hands back
+// relay_length's awaitable, so a request goes through one coroutine frame and resumption
+// fewer; plain_response_outcome then says what may be reused.
+awaitable<RelayResult> relay_plain_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+                                            const PlainResponse& head, const RequestFacts& req);
+ResponseOutcome plain_response_outcome(const Exchange& x, const PlainResponse& head,
+                                       const RelayResult& relayed,
+                                       const beast::flat_buffer& up_buffer);
 
 }  // namespace wharf::dataplane::proxy

@@ -11,8 +11,12 @@ namespace wharf::dataplane::proxy {
 namespace {
 
 void append_fields(const http::fields& fields, std::string& out, std::string_view extra = {}) {
-  for (const auto& f : fields) append(out, {f.name_string(), ": ", f.value(), "\r\n"});
-  append(out, {extra, "\r\n"});
+  // The room for every line first, then the copies.
+  std::size_t n = size_of(extra, "\r\n");
+  for (const auto& f : fields) n += size_of(f.name_string(), ": ", f.value(), "\r\n");
+  char* d = grow(out, n);
+  for (const auto& f : fields) d = put(d, f.name_string(), ": ", f.value(), "\r\n");
+  put(d, extra, "\r\n");
 }
 
 std::string_view version_text(unsigned version) {
@@ -24,7 +28,7 @@ std::string_view version_text(unsigned version) {
 void write_head(const http::request_header<>& head, std::string_view target, std::string& out,
                 std::string_view extra) {
   out.clear();
-  append(out, {head.method_string(), " ", target, " ", version_text(head.version()), "\r\n"});
+  append(out, head.method_string(), " ", target, " ", version_text(head.version()), "\r\n");
   append_fields(head, out, extra);
 }
 
@@ -32,8 +36,8 @@ void write_head(const http::response_header<>& head, std::string& out, std::stri
   out.clear();
   char code[4];
   auto [end, ec] = std::to_chars(code, code + sizeof code, head.result_int());
-  append(out, {version_text(head.version()), " ", std::string_view(code, end - code), " ",
-               head.reason(), "\r\n"});
+  append(out, version_text(head.version()), " ", std::string_view(code, end - code), " ",
+         head.reason(), "\r\n");
   append_fields(head, out, extra);
 }
 

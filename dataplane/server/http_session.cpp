@@ -78,8 +78,8 @@ awaitable<bool> HttpSession::detect_tls() {
   if (table) table->certificates().attach(tls.native_handle());
   // The handshake is bounded like a request head: a client that stalls in it is a slowloris.
   stream_.expires_after(ms(timeouts.read_header_ms));
-  auto [hec, used] =
-      co_await tls.async_handshake(asio::ssl::stream_base::server, buffer_.data(), kNoThrow);
+  auto [hec, used] = co_await tls.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                                                  kNoThrowAwaitable);
   buffer_.consume(buffer_.size());  // The ClientHello; nothing else may precede our reply.
   auto& counters = worker_.metrics().entrypoint(ep_index_);
   (hec ? counters.tls_failures : counters.tls_handshakes)->Increment();
