@@ -11,7 +11,7 @@ namespace wharf::dataplane::proxy {
 awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
                                     std::chrono::milliseconds in_idle, Stream& out,
                                     std::string& head, std::chrono::milliseconds out_idle,
-                                    RelayBuffer& relay) {
+                                    RelayBuffer& relay, std::size_t max_read) {
   // The head alone: nothing of the body is here yet, or there is no body.
   if (!head.empty() && (in_buffer.size() == 0 || left == 0)) {
     out.expires_after(out_idle);
@@ -33,7 +33,8 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
       data = static_cast<const char*>(in_buffer.data().data());
     } else {
       char* buf = relay.get();
-      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, relay.size()));
+      std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(left, std::min(max_read, relay.size())));
       in.expires_after(in_idle);
       auto [ec, got] = co_await in.async_read_some(asio::buffer(buf, want), kNoThrow);
       if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};

@@ -206,11 +206,15 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
       auto [cec, n] = co_await asio::async_write(x.client, asio::buffer(kContinue), kNoThrow);
       if (cec) co_return AttemptResult{};
     }
-    auto r = co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms),
-                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
-                                 /*bypass_parser=*/false, x.policy.max_request_body);
+    // A Content-Length body bypasses the parser: read straight into the relay buffer (the
+    // parser would copy each byte once more), in pieces of kRequestBodyRead.
+    auto r =
+        co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms), *up,
+                            wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
+                            /*bypass_parser=*/true, x.policy.max_request_body, kRequestBodyRead);
     x.report.request_bytes = r.bytes;
     request_sent = r.status == RelayStatus::kOk;
+    x.request_body_relayed = request_sent;
     if (r.status == RelayStatus::kTooLarge) {
       // The upstream has part of a body it will never see the end of: that connection is
       // dropped, and the client, whose body is still coming, gets 413 and a close.
@@ -219,6 +223,9 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (r.status == RelayStatus::kReadFailed) {
       // The client stopped sending mid-body or sent a broken chunk: the request is incomplete,
       // so the upstream connection is dropped (it would wait for the rest forever).
+      // A Content-Length body read around the parser ends in a plain end of file: the same
+      // fault as Beast's partial_message, and answered the same way.
+      if (r.ec == asio::error::eof) r.ec = http::error::partial_message;
       bool framing = r.ec.category() == http::make_error_code(http::error::bad_chunk).category();
       if (framing) {
         std::string why = r.ec.message();

@@ -59,6 +59,9 @@ struct Exchange {
   const middleware::ExchangePolicy& policy;  // Retry, limits, compression, error pages.
   ExchangeReport& report;
   prometheus::Gauge* tunnels;  // Upgraded connections open on this entrypoint.
+  // The request body went upstream whole. A Content-Length body is read around the parser
+  // (straight into the relay buffer), which then never reports it done.
+  bool request_body_relayed = false;
 };
 
 // Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local
@@ -73,7 +76,7 @@ inline constexpr int kMaxServers = 3;
 // The client connection may carry another request after this one's response: the client
 // wants it, its request was read to the end and the worker is not draining.
 inline bool client_may_keep(const Exchange& x) {
-  return x.client_keep_alive && !x.draining && x.request.is_done();
+  return x.client_keep_alive && !x.draining && (x.request.is_done() || x.request_body_relayed);
 }
 awaitable<bool> forward(Exchange& x);
 

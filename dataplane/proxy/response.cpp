@@ -63,14 +63,17 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
                                          PlainResponse* plain) {
   // With `plain`, bytes stay in the buffer while the head may still turn out plain (Beast's
   // parser, too, parses nothing before the empty line has arrived): a plain head never meets
-  // the parser, and any other goes to it whole.
+  // the parser, and any other goes to it whole. Each try parses from the start, so a head that
+  // comes in many pieces goes to the parser after a few (a server trickling its head byte by
+  // byte must not cost time quadratic in its length).
+  int tries = 0;
   for (;;) {
     if (plain && buffer.size() > 0) {
       const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
       const auto parsed = parse_plain_response(bytes, *plain);
       if (parsed == PlainParse::kPlain && plain->size <= kMaxResponseHead) co_return error_code{};
-      // Not plain, or too long for a head at all (the parser then says header_limit).
-      if (parsed != PlainParse::kIncomplete || bytes.size() >= kMaxResponseHead) {
+      // Not plain, too long for a head at all (the parser then says header_limit), or slow.
+      if (parsed != PlainParse::kIncomplete || bytes.size() >= kMaxResponseHead || ++tries == 4) {
         plain->size = 0;
         plain = nullptr;
       }

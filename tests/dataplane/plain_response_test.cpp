@@ -235,6 +235,22 @@ TEST_F(PlainRelay, BytesBeyondTheBodyAreNotRelayedAndTheConnectionIsDropped) {
   EXPECT_EQ(upstream.connections(), 2u);
 }
 
+// A head that comes in many pieces is given to Beast's parser after a few tries (no parsing
+// from the start again for each byte a slow server sends) and arrives all the same.
+TEST_F(PlainRelay, AHeadInManyPiecesIsRelayedWhole) {
+  CannedServer upstream("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nok",
+                        /*close_after=*/false, /*piece=*/3);
+  route_to(upstream);
+  HttpClient c(dp.port());
+  for (int i = 0; i < 2; ++i) {
+    auto r = c.request("GET", "/");
+    ASSERT_EQ(r.status, 200u);
+    EXPECT_EQ(r.headers["x-a"], "1");
+    EXPECT_EQ(r.body, "ok");
+  }
+  EXPECT_EQ(upstream.connections(), 1u);
+}
+
 TEST_F(PlainRelay, HeadsOfOtherShapesStillGoThroughBeast) {
   // A field named in Connection is hop-by-hop too, and so is Proxy-Connection: both are
   // stripped on the parser's path.

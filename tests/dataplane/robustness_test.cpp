@@ -1,5 +1,6 @@
 // Malformed and hostile requests, table swaps under load, long-lived tunnels and drain.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -90,6 +91,18 @@ TEST_F(RobustnessTest, AbsoluteFormTargetRoutesOnItsAuthority) {
   auto r = c.read_response();
   EXPECT_EQ(r.status, 200u);
   EXPECT_NE(r.body.find("GET /p?q=1\n"), std::string::npos) << r.body;
+}
+
+// A Content-Length body is read around the parser; a client that stops sending part way
+// still gets what a parser would have said (400, partial message) and the connection ends.
+TEST_F(RobustnessTest, ABodyCutShortGets400AndTheConnectionCloses) {
+  HttpClient c(dp.port());
+  c.send_raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" +
+             std::string(1000, 'x'));
+  ::shutdown(c.fd(), SHUT_WR);
+  std::string all = c.read_until_close();
+  EXPECT_TRUE(all.starts_with("HTTP/1.1 400")) << all;
+  EXPECT_NE(all.find("partial message"), std::string::npos) << all;
 }
 
 TEST_F(RobustnessTest, HttpOneZeroClientGetsACloseDelimitedOrLengthBody) {

@@ -6,12 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 namespace wharf::test {
 
-CannedServer::CannedServer(std::string response, bool close_after)
-    : response_(std::move(response)), close_after_(close_after) {
+CannedServer::CannedServer(std::string response, bool close_after, std::size_t piece)
+    : response_(std::move(response)), close_after_(close_after), piece_(piece) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -59,7 +61,11 @@ void CannedServer::run() {
       for (auto end = c.got.find("\r\n\r\n"); open && end != std::string::npos;
            end = c.got.find("\r\n\r\n")) {
         c.got.erase(0, end + 4);
-        ::send(c.fd, response_.data(), response_.size(), MSG_NOSIGNAL);
+        const std::size_t step = piece_ ? piece_ : response_.size();
+        for (std::size_t at = 0; at < response_.size(); at += step) {
+          if (at > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          ::send(c.fd, response_.data() + at, std::min(step, response_.size() - at), MSG_NOSIGNAL);
+        }
         open = !close_after_;
       }
       if (!open) {

@@ -9,11 +9,12 @@ namespace wharf::test {
 
 // A TCP listener on 127.0.0.1 that answers every request head (requests without bodies) on
 // every connection with the same bytes, as written: for response heads no real server library
-// would produce. With `close_after`, it closes each connection after answering. It counts the
-// connections it accepted, so tests can tell whether the proxy reused one.
+// would produce. With `close_after`, it closes each connection after answering; with `piece`,
+// it sends the answer in pieces of that many bytes, 2 ms apart. It counts the connections it
+// accepted, so tests can tell whether the proxy reused one.
 class CannedServer {
  public:
-  explicit CannedServer(std::string response, bool close_after = false);
+  explicit CannedServer(std::string response, bool close_after = false, std::size_t piece = 0);
   ~CannedServer();
   CannedServer(const CannedServer&) = delete;
   CannedServer& operator=(const CannedServer&) = delete;
@@ -27,6 +28,7 @@ class CannedServer {
 
   std::string response_;
   bool close_after_;
+  std::size_t piece_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<std::uint64_t> connections_{0};
