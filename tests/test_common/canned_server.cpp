@@ -1,35 +1,23 @@
 #include "test_common/canned_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 namespace wharf::test {
 
 CannedServer::CannedServer(std::string response, bool close_after, std::size_t piece)
     : response_(std::move(response)), close_after_(close_after), piece_(piece) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::listen(listen_fd_, 64);
-  socklen_t len = sizeof a;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-  port_ = ntohs(a.sin_port);
-  thread_ = std::thread([this] { run(); });
+  start([this] { run(); });
 }
 
 CannedServer::~CannedServer() {
-  stop_ = true;
-  thread_.join();
-  ::close(listen_fd_);
+  stop();
 }
 
 void CannedServer::run() {

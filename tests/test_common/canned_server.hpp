@@ -1,9 +1,9 @@
 #pragma once
 
-#include <atomic>
-#include <cstdint>
+#include <cstddef>
 #include <string>
-#include <thread>
+
+#include "test_common/loopback_server.hpp"
 
 namespace wharf::test {
 
@@ -12,16 +12,10 @@ namespace wharf::test {
 // would produce. With `close_after`, it closes each connection after answering; with `piece`,
 // it sends the answer in pieces of that many bytes, 2 ms apart. It counts the connections it
 // accepted, so tests can tell whether the proxy reused one.
-class CannedServer {
+class CannedServer : public LoopbackServer {
  public:
   explicit CannedServer(std::string response, bool close_after = false, std::size_t piece = 0);
   ~CannedServer();
-  CannedServer(const CannedServer&) = delete;
-  CannedServer& operator=(const CannedServer&) = delete;
-
-  std::uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::uint64_t connections() const { return connections_.load(); }
 
  private:
   void run();
@@ -29,11 +23,6 @@ class CannedServer {
   std::string response_;
   bool close_after_;
   std::size_t piece_;
-  int listen_fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<std::uint64_t> connections_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 }  // namespace wharf::test

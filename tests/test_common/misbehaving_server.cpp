@@ -1,7 +1,5 @@
 #include "test_common/misbehaving_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,22 +10,11 @@
 namespace wharf::test {
 
 MisbehavingServer::MisbehavingServer(Mode mode) : mode_(mode) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::listen(listen_fd_, 64);
-  socklen_t len = sizeof a;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-  port_ = ntohs(a.sin_port);
-  thread_ = std::thread([this] { run(); });
+  start([this] { run(); });
 }
 
 MisbehavingServer::~MisbehavingServer() {
-  stop_ = true;
-  thread_.join();
-  ::close(listen_fd_);
+  stop();
 }
 
 void MisbehavingServer::run() {
