@@ -205,10 +205,16 @@ TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOn
   EXPECT_NE(all.find("router shop-web-r0-p0@kubernetes"), std::string::npos) << all;
   // The route is not served without its middleware.
   EXPECT_TRUE(c.eventually("web.example", 404));
-  // Fixed to name only a middleware that does not exist: that is reported too.
+  // Fixed to name only a middleware that does not exist: that is reported too, again for both
+  // routers (waiting for one only let the other's Event land after the count below).
   c.api.apply(annotated("gone@file"));
   EXPECT_TRUE(wait_until([&] {
-    return joined().find("uses middleware gone@file, which does not exist") != std::string::npos;
+    const auto all = joined();
+    return all.find(
+               "router shop-web-r0-p0@kubernetes uses middleware gone@file, which does "
+               "not exist") != std::string::npos &&
+           all.find("router shop-web-r0-p0-tls@kubernetes uses middleware gone@file") !=
+               std::string::npos;
   })) << joined();
   // Unrelated rebuilds repeat nothing.
   auto before = c.api.list("Event").size();
