@@ -109,18 +109,18 @@ awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
 
 }  // namespace detail
 
-// Not a coroutine itself: it hands back the relay's own, so a request goes through one
-// coroutine frame and resumption fewer. Everything passed by reference is the caller's and
-// outlives its co_await.
+// relay_body: a body with a length (not `chunked`) goes to relay_length, around the parser;
+// a chunked one through the parser. Not a coroutine itself: it hands back the relay's own, so
+// a request goes through one coroutine frame and resumption fewer. Everything passed by
+// reference is the caller's and outlives its co_await.
 template <bool isRequest>
 awaitable<RelayResult> relay_body(Stream& in, beast::flat_buffer& in_buffer,
                                   http::parser<isRequest, http::buffer_body>& parser,
                                   std::chrono::milliseconds in_idle, Stream& out, std::string& head,
                                   bool chunked, std::chrono::milliseconds out_idle,
-                                  RelayBuffer& relay, bool bypass_parser = false,
-                                  std::uint64_t limit = 0,
+                                  RelayBuffer& relay, std::uint64_t limit = 0,
                                   std::size_t max_read = RelayBuffer::size()) {
-  if (bypass_parser && !chunked) {
+  if (!chunked) {
     if (auto left = parser.content_length_remaining(); left && *left > 0) {
       if (limit != 0 && *left > limit) return detail::relayed({RelayStatus::kTooLarge, {}, 0});
       return relay_length(in, in_buffer, *left, in_idle, out, head, out_idle, relay, max_read);

@@ -208,10 +208,9 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     }
     // A Content-Length body bypasses the parser: read straight into the relay buffer (the
     // parser would copy each byte once more), in pieces of kRequestBodyRead.
-    auto r =
-        co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms), *up,
-                            wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
-                            /*bypass_parser=*/true, x.policy.max_request_body, kRequestBodyRead);
+    auto r = co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms),
+                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
+                                 x.policy.max_request_body, kRequestBodyRead);
     x.report.request_bytes = r.bytes;
     request_sent = r.status == RelayStatus::kOk;
     x.request_body_relayed = request_sent;
@@ -243,8 +242,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   std::optional<ResponseParser> rp;
   // Without middlewares acting on the response, a plain head is relayed as received.
   PlainResponse plain;
-  const bool plain_ok = x.response_ops.empty() && !x.policy.compress && x.policy.errors.empty() &&
-                        x.policy.max_response_body == 0 && !req.head;
+  const bool plain_ok = plain_response_allowed(x, req);
   for (;;) {
     rp.emplace();
     rp->header_limit(kMaxResponseHead);

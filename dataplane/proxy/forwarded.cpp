@@ -6,22 +6,17 @@
 #include <boost/container/small_vector.hpp>
 
 #include "dataplane/proxy/append.hpp"
+#include "text/ows.hpp"
 
 namespace wharf::dataplane::proxy {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Calls f on each comma-separated element of a header value.
 template <typename F>
 void for_each_token(std::string_view v, F&& f) {
   while (!v.empty()) {
     auto comma = v.find(',');
-    auto token = trim(v.substr(0, comma));
+    auto token = text::trim_ows(v.substr(0, comma));
     if (!token.empty()) f(token);
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
@@ -52,7 +47,7 @@ ClientInfo compute_client(const model::IpAddress& peer, std::string_view peer_te
   }
   if (hops.empty()) {
     if (auto real = headers.find("X-Real-IP"); real != headers.end()) {
-      if (auto ip = model::IpAddress::parse(trim(real->value()))) info.client = *ip;
+      if (auto ip = model::IpAddress::parse(text::trim_ows(real->value()))) info.client = *ip;
     }
   }
   return info;
@@ -146,14 +141,10 @@ void forwarded_headers(http::fields& fields, const ClientInfo& client, std::stri
       port = host.substr(colon + 1);
     }
   }
-  // X-Real-IP: the peer's text, formatted once per connection, unless a trusted hop named
-  // another client.
-  std::string other_client;
-  if (client.client != client.peer) other_client = client.client.to_string();
+  const std::string real_ip = client.client_text();
   append(out, client.peer_text, "\r\nX-Forwarded-Proto: ", proto.empty() ? scheme : proto,
          "\r\nX-Forwarded-Host: ", fwd_host.empty() ? host : fwd_host,
-         "\r\nX-Forwarded-Port: ", port, "\r\nX-Real-IP: ",
-         other_client.empty() ? client.peer_text : std::string_view(other_client), "\r\n");
+         "\r\nX-Forwarded-Port: ", port, "\r\nX-Real-IP: ", real_ip, "\r\n");
   // Last: the views above point into these fields.
   for (auto it : incoming) fields.erase(it);
 }

@@ -1,14 +1,11 @@
 #include "dataplane/proxy/plain_response.hpp"
 
-#include <boost/beast/http/status.hpp>
-
-#include "dataplane/proxy/append.hpp"
-
 #include <bit>
 #include <cstring>
 
+#include "text/ows.hpp"
+
 namespace wharf::dataplane::proxy {
-namespace http = boost::beast::http;
 namespace {
 
 using Table = std::array<bool, 256>;
@@ -79,12 +76,6 @@ bool name_is(std::string_view s, std::string_view lower) {
     }
   }
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 enum class Kind { kOther, kHopByHop, kConnection, kContentLength, kNotPlain };
@@ -176,15 +167,16 @@ PlainParse parse_plain_response(std::string_view bytes, PlainResponse& out) {
       case Kind::kNotPlain:
         return kNotPlain;
       case Kind::kContentLength:
-        if (have_length || !parse_length(trim(value), out.content_length)) return kNotPlain;
+        if (have_length || !parse_length(text::trim_ows(value), out.content_length))
+          return kNotPlain;
         have_length = true;
         break;
       case Kind::kConnection:
         // Any other option may name fields that are hop-by-hop too: Beast's path strips those.
         if (connection != kNone) return kNotPlain;
-        if (name_is(trim(value), "keep-alive")) {
+        if (name_is(text::trim_ows(value), "keep-alive")) {
           connection = kKeepAlive;
-        } else if (name_is(trim(value), "close")) {
+        } else if (name_is(text::trim_ows(value), "close")) {
           connection = kClose;
         } else {
           return kNotPlain;
@@ -213,22 +205,6 @@ PlainParse parse_plain_response(std::string_view bytes, PlainResponse& out) {
   out.keep_alive = bytes[7] == '1' ? connection != kClose : connection == kKeepAlive;
   out.size = pos + 2;
   return PlainParse::kPlain;
-}
-
-void write_plain_head(const PlainResponse& head, unsigned version, std::string_view extra,
-                      std::string& out) {
-  // As Beast writes a head that came without a reason phrase: with the standard one.
-  const std::string_view reason =
-      !head.reason.empty()
-          ? head.reason
-          : std::string_view(http::obsolete_reason(http::int_to_status(head.status_code)));
-  out.clear();
-  const std::string_view version_text = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  std::size_t n = size_of(version_text, head.status, " ", reason, "\r\n", extra, "\r\n");
-  for (std::size_t i = 0; i < head.run_count; ++i) n += head.runs[i].size();
-  char* d = put(grow(out, n), version_text, head.status, " ", reason, "\r\n");
-  for (std::size_t i = 0; i < head.run_count; ++i) d = put(d, head.runs[i]);
-  put(d, extra, "\r\n");
 }
 
 }  // namespace wharf::dataplane::proxy

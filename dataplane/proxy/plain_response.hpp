@@ -42,9 +42,4 @@ enum class PlainParse {
 // or the reason, CRLF line ends. The views in `out` point into `bytes`.
 PlainParse parse_plain_response(std::string_view bytes, PlainResponse& out);
 
-// The head for the client: the status line in HTTP/1.0 for `version` 10 and HTTP/1.1
-// otherwise, the kept field lines, `extra` (raw lines, each ending in CRLF), the empty line.
-void write_plain_head(const PlainResponse& head, unsigned version, std::string_view extra,
-                      std::string& out);
-
 }  // namespace wharf::dataplane::proxy

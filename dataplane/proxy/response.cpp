@@ -186,7 +186,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
                                  client_idle, x.relay_buffer, *encoder, scratch, limit);
     } else {
       r = co_await relay_body(up, up_buffer, rp, up_idle, x.client, wire, res.chunked(),
-                              client_idle, x.relay_buffer, /*bypass_parser=*/true, limit);
+                              client_idle, x.relay_buffer, limit);
     }
     x.report.response_bytes = r.bytes;
     response_complete = r.status == RelayStatus::kOk;
@@ -212,8 +212,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
 awaitable<RelayResult> relay_plain_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
                                             const PlainResponse& head, const RequestFacts& req) {
   x.report.status = head.status_code;
-  write_plain_head(head, req.version, connection_line(req.version, client_may_keep(x)),
-                   x.head_buffer);
+  write_head(head, req.version, x.head_buffer, connection_line(req.version, client_may_keep(x)));
   up_buffer.consume(head.size);  // The head's views are not read after this.
   const auto client_idle = ms(x.timeouts.body_idle_ms);
   x.client.expires_after(client_idle);

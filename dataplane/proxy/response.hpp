@@ -50,9 +50,16 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
 awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
                                           ResponseParser& rp, const RequestFacts& req);
 
-// The same for a head read as a PlainResponse, for an exchange without response middlewares
-// (header changes, compression, error pages, a response size limit) and not for HEAD: its
-// field lines go out as received, hop-by-hop ones left out, and its body is relayed by length.
+// Whether a response head may be taken as a PlainResponse: nothing acts on the response
+// (header changes and the sticky cookie, compression, error pages, a size limit), and the
+// request is not HEAD (whose response has no body to relay by its length).
+inline bool plain_response_allowed(const Exchange& x, const RequestFacts& req) {
+  return x.response_ops.empty() && !x.policy.compress && x.policy.errors.empty() &&
+         x.policy.max_response_body == 0 && !req.head;
+}
+
+// The same as relay_response for a head read as a PlainResponse: its field lines go out as
+// received, hop-by-hop ones left out, and its body is relayed by length.
 // Not a coroutine itself: it writes the head into the exchange's head buffer and hands back
 // relay_length's awaitable, so a request goes through one coroutine frame and resumption
 // fewer; plain_response_outcome then says what may be reused.

@@ -41,6 +41,22 @@ void write_head(const http::response_header<>& head, std::string& out, std::stri
   append_fields(head, out, extra);
 }
 
+void write_head(const PlainResponse& head, unsigned version, std::string& out,
+                std::string_view extra) {
+  // As Beast writes a head that came without a reason phrase: with the standard one.
+  const std::string_view reason =
+      !head.reason.empty()
+          ? head.reason
+          : std::string_view(http::obsolete_reason(http::int_to_status(head.status_code)));
+  out.clear();
+  std::size_t n =
+      size_of(version_text(version), " ", head.status, " ", reason, "\r\n", extra, "\r\n");
+  for (std::size_t i = 0; i < head.run_count; ++i) n += head.runs[i].size();
+  char* d = put(grow(out, n), version_text(version), " ", head.status, " ", reason, "\r\n");
+  for (std::size_t i = 0; i < head.run_count; ++i) d = put(d, head.runs[i]);
+  put(d, extra, "\r\n");
+}
+
 awaitable<error_code> write_body_part(Stream& out, const std::string& head, const char* data,
                                       std::size_t n, bool chunked, bool last) {
   static constexpr std::string_view kCrlf = "\r\n";

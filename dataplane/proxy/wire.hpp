@@ -3,6 +3,7 @@
 #include <string>
 
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/plain_response.hpp"
 
 namespace wharf::dataplane::proxy {
 
@@ -15,6 +16,10 @@ namespace wharf::dataplane::proxy {
 void write_head(const http::request_header<>& head, std::string_view target, std::string& out,
                 std::string_view extra = {});
 void write_head(const http::response_header<>& head, std::string& out, std::string_view extra = {});
+// A plain response head (proxy/plain_response.hpp) in the client's `version` (10: HTTP/1.0,
+// else HTTP/1.1): its kept lines as received, then `extra`.
+void write_head(const PlainResponse& head, unsigned version, std::string& out,
+                std::string_view extra = {});
 
 // Writes `head` (may be empty) and `n` body bytes in one gather write, framed as a chunk when
 // `chunked`; `last` ends the body (the zero-size last-chunk for chunked framing). Empty data

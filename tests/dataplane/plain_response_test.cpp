@@ -16,7 +16,7 @@ namespace {
 using dataplane::proxy::parse_plain_response;
 using dataplane::proxy::PlainParse;
 using dataplane::proxy::PlainResponse;
-using dataplane::proxy::write_plain_head;
+using dataplane::proxy::write_head;
 
 const std::string kNginxHead =
     "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 01:39:18 GMT\r\n"
@@ -32,12 +32,12 @@ TEST(PlainResponse, ATypicalHeadIsWrittenBackWithoutItsHopByHopLines) {
   EXPECT_EQ(h.content_length, 5u);
   EXPECT_TRUE(h.keep_alive);
   std::string out;
-  write_plain_head(h, 11, {}, out);
+  write_head(h, 11, out);
   EXPECT_EQ(out,
             "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 01:39:18 GMT\r\n"
             "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\n");
   // An HTTP/1.0 client gets its own version and this hop's Connection line.
-  write_plain_head(h, 10, "Connection: keep-alive\r\n", out);
+  write_head(h, 10, out, "Connection: keep-alive\r\n");
   EXPECT_TRUE(out.starts_with("HTTP/1.0 200 OK\r\nServer: nginx/1.22.1\r\n")) << out;
   EXPECT_TRUE(out.ends_with("Content-Length: 5\r\nConnection: keep-alive\r\n\r\n")) << out;
 
@@ -47,7 +47,7 @@ TEST(PlainResponse, ATypicalHeadIsWrittenBackWithoutItsHopByHopLines) {
       "Upgrade: h2c\r\nX-B:  two words \r\nTrailer: X-T\r\nTE: trailers\r\nContent-Length: 0\r\n"
       "Connection: Keep-Alive\r\n\r\n";
   ASSERT_EQ(parse_plain_response(hop, h), PlainParse::kPlain);
-  write_plain_head(h, 11, {}, out);
+  write_head(h, 11, out);
   EXPECT_EQ(out,
             "HTTP/1.1 404 Not Found\r\nX-A: 1\r\nX-B:  two words \r\nContent-Length: 0\r\n\r\n");
 }

@@ -190,15 +190,15 @@ TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOn
     return all;
   };
   // One Event per router (the plain one and its TLS twin), posted one after the other.
-  ASSERT_TRUE(wait_until([&] {
-    const auto all = joined();
-    return all.find(
-               "router shop-web-r0-p0@kubernetes uses middleware auth@file, which was "
-               "rejected") != std::string::npos &&
-           all.find("router shop-web-r0-p0-tls@kubernetes uses middleware auth@file") !=
-               std::string::npos;
-  })) << joined()
-      << c.ctl->log();
+  auto both_routers_say = [&](const std::string& what) {
+    return wait_until([&] {
+      const auto all = joined();
+      return all.find("router shop-web-r0-p0@kubernetes " + what) != std::string::npos &&
+             all.find("router shop-web-r0-p0-tls@kubernetes " + what) != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(both_routers_say("uses middleware auth@file, which was rejected"))
+      << joined() << c.ctl->log();
   const std::string all = joined();
   EXPECT_NE(all.find(R"("reason":"Rejected")"), std::string::npos) << all;
   EXPECT_NE(all.find("unsupported hash"), std::string::npos) << all;  // The middleware's reason.
@@ -208,14 +208,7 @@ TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOn
   // Fixed to name only a middleware that does not exist: that is reported too, again for both
   // routers (waiting for one only let the other's Event land after the count below).
   c.api.apply(annotated("gone@file"));
-  EXPECT_TRUE(wait_until([&] {
-    const auto all = joined();
-    return all.find(
-               "router shop-web-r0-p0@kubernetes uses middleware gone@file, which does "
-               "not exist") != std::string::npos &&
-           all.find("router shop-web-r0-p0-tls@kubernetes uses middleware gone@file") !=
-               std::string::npos;
-  })) << joined();
+  EXPECT_TRUE(both_routers_say("uses middleware gone@file, which does not exist")) << joined();
   // Unrelated rebuilds repeat nothing.
   auto before = c.api.list("Event").size();
   c.api.apply(service("unrelated"));

@@ -12,6 +12,8 @@
 
 #include "dataplane/proxy/plain_response.hpp"
 #include "dataplane/proxy/response.hpp"
+#include "dataplane/proxy/wire.hpp"
+#include "text/ows.hpp"
 
 namespace wharf::test {
 
@@ -43,18 +45,13 @@ inline std::string plain_vs_beast(std::string_view bytes) {
   if (h.result_int() != plain.status_code) return "status differs";
   // Beast's reason() is the standard phrase when none came; the plain writer does the same.
   std::string written;
-  proxy::write_plain_head(plain, 11, {}, written);
+  proxy::write_head(plain, 11, written);
   const auto reason = written.substr(13, written.find("\r\n") - 13);
   if (h.reason() != reason) return "reason differs: " + reason;
   if (!beast.content_length() || *beast.content_length() != plain.content_length) {
     return "Content-Length differs";
   }
   if (beast.keep_alive() != plain.keep_alive) return "keep-alive differs";
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
   // Beast files a repeated name after the field's earlier lines, the plain writer keeps the
   // received order: the order of lines with the same name (which is what carries meaning,
   // RFC 9110 section 5.3) is compared, by name in any case.
@@ -85,7 +82,8 @@ inline std::string plain_vs_beast(std::string_view bytes) {
       if (eol == std::string_view::npos) return "a kept run does not end in CRLF";
       const auto line = run.substr(0, eol);
       const auto colon = line.find(':');
-      plain_lines.emplace_back(lower(line.substr(0, colon)), trim(line.substr(colon + 1)));
+      plain_lines.emplace_back(lower(line.substr(0, colon)),
+                               text::trim_ows(line.substr(colon + 1)));
       run.remove_prefix(eol + 2);
     }
   }
