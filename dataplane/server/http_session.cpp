@@ -32,11 +32,10 @@ class FieldsLookup : public rules::HeaderLookup {
 
 }  // namespace
 
-HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint)
+HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+                         std::string entrypoint)
     : worker_(worker), stream_(std::move(socket)), entrypoint_(std::move(entrypoint)) {
-  error_code ec;
-  auto remote = stream_.socket().remote_endpoint(ec);
-  const auto& a = remote.address();
+  const auto& a = peer.address();
   if (a.is_v4()) {
     peer_ = model::IpAddress::from_v4(a.to_v4().to_uint());
   } else {
@@ -45,6 +44,7 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, std::string entrypo
     peer_.v4 = a.to_v6().is_v4_mapped();
   }
   peer_text_ = peer_.to_string();
+  error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
   worker_.add(this);
   ep_index_ = worker_.metrics().entrypoint_index(entrypoint_);
@@ -397,6 +397,7 @@ awaitable<bool> HttpSession::handle_request() {
                     report,
                     worker_.metrics().entrypoint(ep_index_).tunnels};
   const bool keep = co_await proxy::forward(x);
+  relay_buffer_.release();  // An idle keep-alive connection holds no body buffer.
   record_.status = report.status;
   record_.local = report.local;
   auto& m = worker_.metrics();
@@ -412,8 +413,9 @@ awaitable<bool> HttpSession::handle_request() {
   co_return keep;
 }
 
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint) {
-  HttpSession session(worker, std::move(socket), std::move(entrypoint));
+awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
+                                 std::string entrypoint) {
+  HttpSession session(worker, std::move(socket), peer, std::move(entrypoint));
   co_await session.run();
 }
 

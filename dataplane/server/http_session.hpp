@@ -20,7 +20,8 @@ class Worker;
 // proxy; requests are answered strictly in order, which is what makes pipelining safe.
 class HttpSession {
  public:
-  HttpSession(Worker& worker, tcp::socket socket, std::string entrypoint);
+  HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+              std::string entrypoint);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -85,6 +86,9 @@ class HttpSession {
 };
 
 // Entry point for a freshly accepted connection.
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, std::string entrypoint);
+// `peer` as accept(2) gave it (asking the socket again would be one more system call per
+// connection).
+awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
+                                 std::string entrypoint);
 
 }  // namespace wharf::dataplane::server

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/server/http_session.hpp"
 #include "log/log.hpp"
 
@@ -58,7 +59,8 @@ void Worker::start() {
 
 awaitable<void> Worker::accept_loop(Listener& listener) {
   for (;;) {
-    auto [ec, socket] = co_await listener.acceptor.async_accept(kNoThrow);
+    tcp::endpoint peer;
+    auto [ec, socket] = co_await listener.acceptor.async_accept(peer, kNoThrow);
     if (draining_ || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of file descriptors and the like: back off briefly instead of spinning.
@@ -67,7 +69,7 @@ awaitable<void> Worker::accept_loop(Listener& listener) {
       co_await t.async_wait(kNoThrow);
       continue;
     }
-    asio::co_spawn(io_, serve_connection(*this, std::move(socket), listener.entrypoint),
+    asio::co_spawn(io_, serve_connection(*this, std::move(socket), peer, listener.entrypoint),
                    asio::detached);
   }
 }
@@ -78,6 +80,7 @@ awaitable<void> Worker::sweep_loop() {
     auto [ec] = co_await sweep_timer_.async_wait(kNoThrow);
     if (ec) co_return;
     pool_.sweep();
+    proxy::RelayBuffer::trim_spares();
   }
 }
 

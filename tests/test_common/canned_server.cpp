@@ -6,13 +6,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace wharf::test {
 
-CannedServer::CannedServer(std::string response, bool close_after, std::size_t piece)
-    : response_(std::move(response)), close_after_(close_after), piece_(piece) {
+CannedServer::CannedServer(std::string response, bool close_after, std::size_t piece,
+                           std::size_t hold_at)
+    : response_(std::move(response)), close_after_(close_after), piece_(piece), hold_at_(hold_at) {
   start([this] { run(); });
 }
 
@@ -49,11 +51,7 @@ void CannedServer::run() {
       for (auto end = c.got.find("\r\n\r\n"); open && end != std::string::npos;
            end = c.got.find("\r\n\r\n")) {
         c.got.erase(0, end + 4);
-        const std::size_t step = piece_ ? piece_ : response_.size();
-        for (std::size_t at = 0; at < response_.size(); at += step) {
-          if (at > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-          ::send(c.fd, response_.data() + at, std::min(step, response_.size() - at), MSG_NOSIGNAL);
-        }
+        answer(c.fd);
         open = !close_after_;
       }
       if (!open) {
@@ -64,6 +62,24 @@ void CannedServer::run() {
     std::erase_if(conns, [](const Conn& c) { return c.fd < 0; });
   }
   for (const auto& c : conns) ::close(c.fd);
+}
+
+void CannedServer::answer(int fd) {
+  auto send = [fd](std::string_view bytes) {
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  };
+  std::string_view all(response_);
+  if (hold_at_ > 0) {
+    send(all.substr(0, hold_at_));
+    while (!released_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    send(all.substr(hold_at_));
+    return;
+  }
+  const std::size_t step = piece_ ? piece_ : all.size();
+  for (std::size_t at = 0; at < all.size(); at += step) {
+    if (at > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    send(all.substr(at, step));
+  }
 }
 
 }  // namespace wharf::test
