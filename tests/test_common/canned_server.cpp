@@ -68,18 +68,16 @@ void CannedServer::answer(int fd) {
   auto send = [fd](std::string_view bytes) {
     ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   };
-  std::string_view all(response_);
-  if (hold_at_ > 0) {
-    send(all.substr(0, hold_at_));
-    while (!released_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    send(all.substr(hold_at_));
-    return;
-  }
+  const std::string_view all(response_);
+  const std::size_t until = hold_at_ ? hold_at_ : all.size();
   const std::size_t step = piece_ ? piece_ : all.size();
-  for (std::size_t at = 0; at < all.size(); at += step) {
+  for (std::size_t at = 0; at < until; at += step) {
     if (at > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    send(all.substr(at, step));
+    send(all.substr(at, std::min(step, until - at)));
   }
+  if (hold_at_ == 0) return;
+  while (!released_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  send(all.substr(hold_at_));
 }
 
 }  // namespace wharf::test

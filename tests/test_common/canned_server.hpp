@@ -12,9 +12,9 @@ namespace wharf::test {
 // every connection with the same bytes, as written: for response heads no real server library
 // would produce. With `close_after`, it closes each connection after answering; with `piece`,
 // it sends the answer in pieces of that many bytes, 2 ms apart; with `hold_at`, it sends that
-// many bytes of the answer and the rest only once release() is called (a sender pausing
-// midway). It counts the connections it accepted, so tests can tell whether the proxy reused
-// one.
+// many bytes of the answer (in pieces, with `piece`) and the rest only once release() is
+// called (a sender pausing midway). It counts the connections it accepted, so tests can tell
+// whether the proxy reused one.
 class CannedServer : public LoopbackServer {
  public:
   explicit CannedServer(std::string response, bool close_after = false, std::size_t piece = 0,
