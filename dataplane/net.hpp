@@ -103,18 +103,22 @@ class Stream {
 
   // Ends the connection as each protocol expects: TLS sends its close_notify first (and waits
   // at most `grace` for the peer's), so clients can tell a complete response or tunnel from a
-  // truncated one; TCP sends its FIN.
-  awaitable<void> shutdown(std::chrono::milliseconds grace) {
+  // truncated one; TCP sends its FIN. With `linger`, the peer may still be sending (a body that
+  // was not read): see discard_input.
+  awaitable<void> shutdown(std::chrono::milliseconds grace, bool linger = false) {
     if (tls_) {
       expires_after(grace);
       co_await tls_->async_shutdown(kNoThrowAwaitable);
     }
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (linger) co_await discard_input();
     close();
   }
 
  private:
+  awaitable<void> discard_input();
+
   // One initiation picks the layer when the operation starts, so any completion token works
   // (deferred included: Beast's TLS stream takes only handlers and use_awaitable).
   template <typename Buffers, typename Token, typename Op>

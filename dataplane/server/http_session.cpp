@@ -102,7 +102,10 @@ awaitable<void> HttpSession::run() {
       if (!keep) break;
     }
   }
-  co_await stream_.shutdown(ms(1000));
+  // Bytes already here that no request will read count too (pipelined after a closing one).
+  const bool linger = (may_be_sending_ || buffer_.size() > 0) && !worker_.draining();
+  waiting_ = linger;  // Its exchanges are over: a drain closes it at once.
+  co_await stream_.shutdown(ms(1000), linger);
 }
 
 awaitable<bool> HttpSession::reply(LocalReason reason, bool keep_alive, std::string_view detail) {
@@ -217,6 +220,8 @@ awaitable<bool> HttpSession::handle_request() {
       break;
     }
   }
+  // Until its body is known to be read, a request that arrived may be followed by more bytes.
+  may_be_sending_ = head.status != HeadStatus::kClosed && head.status != HeadStatus::kTimeout;
   // The table is taken once the head is here, so a request arriving after a swap sees the new
   // one, and kept to the end of the request even if another swap happens meanwhile.
   auto table = worker_.table();
@@ -290,6 +295,7 @@ awaitable<bool> HttpSession::handle_request() {
   bool keep_alive = parser.keep_alive() && !worker_.draining();
   // A body we do not forward is not read either, so the connection cannot carry more requests.
   bool can_keep = keep_alive && parser.is_done();
+  may_be_sending_ = !parser.is_done();
 
   // HTTP-01 validations (RFC 8555 section 8.3) are answered ahead of redirects and routers, on
   // every plain-HTTP entrypoint, for the tokens the controller has pending; any other path
@@ -398,6 +404,7 @@ awaitable<bool> HttpSession::handle_request() {
                     worker_.metrics().entrypoint(ep_index_).tunnels};
   const bool keep = co_await proxy::forward(x);
   relay_buffer_.release();  // An idle keep-alive connection holds no body buffer.
+  may_be_sending_ = !(parser.is_done() || x.request_body_relayed);
   record_.status = report.status;
   record_.local = report.local;
   auto& m = worker_.metrics();

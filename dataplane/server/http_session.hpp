@@ -57,6 +57,9 @@ class HttpSession {
   beast::flat_buffer upstream_buffer_;
   proxy::RelayBuffer relay_buffer_;
   bool waiting_ = false;  // True while no byte of the next request has arrived.
+  // The client may still be sending what the last request left unread: a body that was refused
+  // or not forwarded, or whatever follows a refused head. Closing then lingers (Stream::shutdown).
+  bool may_be_sending_ = false;
   unsigned version_ = 11;
   bool head_request_ = false;
   // Scratch strings reused across requests on this connection.

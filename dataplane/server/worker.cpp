@@ -76,7 +76,9 @@ awaitable<void> Worker::accept_loop(Listener& listener) {
 
 awaitable<void> Worker::sweep_loop() {
   while (!draining_) {
-    sweep_timer_.expires_after(std::chrono::seconds(5));
+    // Each second, so that the body buffers of a burst of large transfers go back to the
+    // kernel within two seconds of its end (those no exchange took since the previous sweep).
+    sweep_timer_.expires_after(std::chrono::seconds(1));
     auto [ec] = co_await sweep_timer_.async_wait(kNoThrow);
     if (ec) co_return;
     pool_.sweep();

@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "test_common/clients.hpp"
@@ -103,6 +106,34 @@ TEST_F(RobustnessTest, ABodyCutShortGets400AndTheConnectionCloses) {
   std::string all = c.read_until_close();
   EXPECT_TRUE(all.starts_with("HTTP/1.1 400")) << all;
   EXPECT_NE(all.find("partial message"), std::string::npos) << all;
+}
+
+// A body refused without being read (no router for its host: 404 right after the head) is read
+// and dropped until the client is done, so a client that sends its whole body before reading,
+// as curl does, gets the 404 rather than a reset on its next send.
+TEST_F(RobustnessTest, ARefusedBodyIsDrainedSoTheClientSeesTheAnswer) {
+  ASSERT_EQ(dp.apply(simple_table(2, upstream.url(), "Host(`a`)")), "ack");
+  HttpClient c(dp.port(), /*timeout_ms=*/20'000);
+  constexpr std::size_t kBody = 32 << 20;  // Far more than the socket buffers hold.
+  c.send_raw("POST /upload HTTP/1.1\r\nHost: elsewhere\r\nContent-Length: " +
+             std::to_string(kBody) + "\r\n\r\n");
+  const std::string chunk(64 * 1024, 'x');
+  for (std::size_t sent = 0; sent < kBody;) {
+    ssize_t n = ::send(c.fd(), chunk.data(), std::min(chunk.size(), kBody - sent), MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << "after " << sent << " bytes: " << std::strerror(errno);
+    sent += static_cast<std::size_t>(n);
+  }
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_TRUE(r.closed);
+  char byte;
+  EXPECT_EQ(::recv(c.fd(), &byte, 1, 0), 0);  // The data plane's FIN: it sends nothing more.
+  // Neither sending nor closing: let go 5 s after the last byte, so what comes later is
+  // answered with a reset, which the next send reports.
+  std::this_thread::sleep_for(std::chrono::seconds(7));
+  ::send(c.fd(), "x", 1, MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_LT(::send(c.fd(), "x", 1, MSG_NOSIGNAL), 0);
 }
 
 TEST_F(RobustnessTest, HttpOneZeroClientGetsACloseDelimitedOrLengthBody) {
