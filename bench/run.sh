@@ -11,9 +11,10 @@
 # p50/p99 latency, MiB/s, the proxy's peak RSS during the row, and Wharf's ratio to the best
 # peer and to direct.
 #
-# With ROUNDS=N every row is measured N times (rounds interleaved, so a slow spell of this VM
-# touches every target alike) and the round with the median throughput is reported, with the
-# highest peak RSS of all rounds.
+# With ROUNDS=N every row is measured N times (rounds interleaved, every target of a row within
+# a minute), each round's figures are printed as they come, the table shows the round with the
+# median throughput (and the highest peak RSS of all rounds), and Wharf's ratios come from the
+# best rounds and from each round (see the report below).
 #
 # Usage: bench/run.sh  (env: DURATION=10s UPLOAD_BYTES=2147483648 ROUNDS=1 TARGETS=... TESTS=...)
 set -euo pipefail
