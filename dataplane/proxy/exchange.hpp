@@ -73,10 +73,15 @@ struct Exchange {
 // connection may carry another request.
 inline constexpr int kMaxServers = 3;
 
+// The request was read to its end: by the parser, or its Content-Length body around it.
+inline bool request_read(const Exchange& x) {
+  return x.request.is_done() || x.request_body_relayed;
+}
+
 // The client connection may carry another request after this one's response: the client
 // wants it, its request was read to the end and the worker is not draining.
 inline bool client_may_keep(const Exchange& x) {
-  return x.client_keep_alive && !x.draining && (x.request.is_done() || x.request_body_relayed);
+  return x.client_keep_alive && !x.draining && request_read(x);
 }
 awaitable<bool> forward(Exchange& x);
 

@@ -404,7 +404,7 @@ awaitable<bool> HttpSession::handle_request() {
                     worker_.metrics().entrypoint(ep_index_).tunnels};
   const bool keep = co_await proxy::forward(x);
   relay_buffer_.release();  // An idle keep-alive connection holds no body buffer.
-  may_be_sending_ = !(parser.is_done() || x.request_body_relayed);
+  may_be_sending_ = !proxy::request_read(x);
   record_.status = report.status;
   record_.local = report.local;
   auto& m = worker_.metrics();
