@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev rapidjson-dev libssl-dev libyaml-cpp-dev libcrypt-dev
+  prometheus-cpp-dev   # the metrics data model (data plane and controller)
   zlib1g-dev libbrotli-dev libzstd-dev   # the compress middleware
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev   # libFuzzer targets and the sanitizer runtime

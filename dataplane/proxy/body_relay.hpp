@@ -27,8 +27,9 @@ struct RelayResult {
 // With a `limit` (non-zero), a body growing past it stops the relay with kTooLarge before the
 // offending bytes are written (the buffering middleware).
 // A body of known length read straight from the socket into `buf`, bypassing the parser (and
-// its copy), at most `max_read` bytes a read; the parser is left unfinished, so callers track
-// completion from the result.
+// its copy), at most `max_read` bytes a read, cut to whole TCP segments of `out` (see
+// whole_write in wire.hpp); the parser is left unfinished, so callers track completion from
+// the result.
 awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, std::uint64_t left,
                                     std::chrono::milliseconds in_idle, Stream& out,
                                     std::string& head, std::chrono::milliseconds out_idle,
@@ -37,8 +38,9 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
 // Request bodies move in pieces of this size, as nginx reads them by default
 // (client_body_buffer_size): the upstream gets each piece at once and the client's sending
 // does not stall behind one large write. In bench/ a 2 GiB upload went 0.90 of nginx's rate
-// with 256 KiB reads, 0.96 with 64 KiB, 1.03 with 16 KiB, 0.88 with 8 KiB. Responses keep the
-// whole relay buffer per read (a 1 MiB response in four reads).
+// with 256 KiB reads, 0.96 with 64 KiB, 1.03 with 16 KiB, 0.88 with 8 KiB (and 256 KiB still
+// lost once writes went out whole). Responses keep the whole relay buffer per read (a 1 MiB
+// response in four reads).
 inline constexpr std::size_t kRequestBodyRead = 16 * 1024;
 
 class Encoder;

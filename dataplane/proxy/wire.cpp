@@ -83,16 +83,16 @@ awaitable<error_code> write_body_part(Stream& out, const std::string& head, cons
   // operations for those. A generic sequence gets room for 64 buffers, over 1 KiB, too big
   // for Asio's per-thread recycling, so a malloc and free per write.
   if (count == 1) {
-    auto [ec, written] = co_await asio::async_write(out, bufs[0], kNoThrow);
+    auto [ec, written] = co_await asio::async_write(out, bufs[0], whole_write, kNoThrow);
     co_return ec;
   }
   if (count == 2) {
     const std::array<asio::const_buffer, 2> two{bufs[0], bufs[1]};
-    auto [ec, written] = co_await asio::async_write(out, two, kNoThrow);
+    auto [ec, written] = co_await asio::async_write(out, two, whole_write, kNoThrow);
     co_return ec;
   }
   auto [ec, written] = co_await asio::async_write(
-      out, std::span<const asio::const_buffer>(bufs.data(), count), kNoThrow);
+      out, std::span<const asio::const_buffer>(bufs.data(), count), whole_write, kNoThrow);
   co_return ec;
 }
 

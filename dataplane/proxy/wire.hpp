@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <string>
 
 #include "dataplane/net.hpp"
@@ -20,6 +21,15 @@ void write_head(const http::response_header<>& head, std::string& out, std::stri
 // else HTTP/1.1): its kept lines as received, then `extra`.
 void write_head(const PlainResponse& head, unsigned version, std::string& out,
                 std::string_view extra = {});
+
+// A completion condition for asio::async_write that hands the socket everything in as few
+// calls as it takes. Asio's default gives it at most 64 KiB a call, so a 256 KiB piece of a
+// body became four sendmsg calls, each ending in a short TCP segment (on loopback 65,536 bytes
+// are a segment of 65,483 and one of 53) that the kernel sends at once and the receiver
+// acknowledges at once: 16 % more packets for a 1 MiB response.
+inline std::size_t whole_write(const error_code& ec, std::size_t) {
+  return ec ? 0 : std::numeric_limits<std::size_t>::max();
+}
 
 // Writes `head` (may be empty) and `n` body bytes in one gather write, framed as a chunk when
 // `chunked`; `last` ends the body (the zero-size last-chunk for chunked framing). Empty data

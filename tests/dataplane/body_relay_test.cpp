@@ -1,0 +1,131 @@
+// relay_length (dataplane/proxy/body_relay.hpp) between real loopback sockets: how a body of
+// known length leaves the data plane.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "dataplane/proxy/body_relay.hpp"
+#include "test_common/tcp_received.hpp"
+
+namespace wharf::dataplane::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Buffers large enough that neither window nor send buffer ever holds a write back: the
+// segments then follow the relay's writes alone.
+constexpr int kBuffers = 16 << 20;
+
+bool force_buffers(int fd) {
+  return ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kBuffers, sizeof kBuffers) == 0 &&
+         ::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &kBuffers, sizeof kBuffers) == 0;
+}
+
+// A loopback connection: `near` in the io_context, `far` a blocking descriptor for a thread.
+// Both ends get kBuffers before the handshake (the window scale is chosen then); `forced` is
+// false when the process may not (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+struct Connection {
+  tcp::socket near;
+  int far;
+  bool forced;
+};
+
+Connection connect_loopback(asio::io_context& io) {
+  tcp::acceptor acceptor(io);
+  acceptor.open(tcp::v4());
+  const bool forced = force_buffers(acceptor.native_handle());  // Inherited by `near`.
+  acceptor.bind({asio::ip::address_v4::loopback(), 0});
+  acceptor.listen();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  force_buffers(fd);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(acceptor.local_endpoint().port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  tcp::socket near = acceptor.accept();
+  near.set_option(tcp::no_delay(true));  // As the data plane sets it on every connection.
+  return {std::move(near), fd, forced};
+}
+
+int segment_size(Stream& s) {
+  int mss = 0;
+  socklen_t len = sizeof mss;
+  ::getsockopt(s.socket().native_handle(), IPPROTO_TCP, TCP_MAXSEG, &mss, &len);
+  return mss;
+}
+
+// Each piece read from a socket goes out as whole segments of the outgoing connection and in
+// one call: the receiver gets a 4 MiB body in 4 MiB / MSS segments and one short one at the
+// end. Cut into pieces of Asio's default 64 KiB per call, each ended in a short segment
+// (65,536 bytes are 65,483 and 53 on loopback), 128 segments; read 256 KiB at a time, each
+// piece ended in one.
+TEST(BodyRelay, ALargeBodyLeavesInWholeSegments) {
+  asio::io_context io;
+  auto from = connect_loopback(io);
+  auto to = connect_loopback(io);
+  if (!from.forced || !to.forced) GTEST_SKIP() << "SO_RCVBUFFORCE needs CAP_NET_ADMIN";
+  Stream in(std::move(from.near)), out(std::move(to.near));
+  std::atomic<std::size_t> received{0};
+  std::thread sink([&, fd = to.far] {
+    char buf[1 << 16];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) received += n;
+  });
+
+  constexpr std::size_t kBody = 4 << 20;
+  const std::string body(kBody, 'x');
+  RelayBuffer relay;
+  beast::flat_buffer in_buffer;
+  std::string head;
+  std::size_t sent = 0;
+  auto relay_one_body = [&] {
+    // The whole body waits in `in` before the relay starts: every read finds a full piece.
+    std::thread sender([&] {
+      for (std::size_t off = 0; off < kBody;) {
+        const ssize_t n = ::send(from.far, body.data() + off, kBody - off, 0);
+        if (n <= 0) return;
+        off += static_cast<std::size_t>(n);
+      }
+    });
+    int queued = 0;
+    for (auto until = std::chrono::steady_clock::now() + 5s;
+         queued < static_cast<int>(kBody) && std::chrono::steady_clock::now() < until;) {
+      ::ioctl(in.socket().native_handle(), FIONREAD, &queued);
+    }
+    sender.join();
+    ASSERT_EQ(queued, static_cast<int>(kBody));
+    sent += kBody;
+    std::optional<RelayResult> result;
+    asio::co_spawn(io, relay_length(in, in_buffer, kBody, 5s, out, head, 5s, relay),
+                   [&](std::exception_ptr, RelayResult r) { result = r; });
+    while (!result) io.run_one();  // Not run(): the idle deadlines' timer stays armed.
+    ASSERT_EQ(result->status, RelayStatus::kOk) << result->ec.message();
+    ASSERT_EQ(result->bytes, kBody);
+    while (received < sent) std::this_thread::sleep_for(1ms);
+  };
+  // The first body grows the windows, and with them the segment size (the kernel bounds it
+  // by half the largest window the peer has offered).
+  relay_one_body();
+  const auto before = wharf::test::tcp_received(to.far).segments;
+  relay_one_body();
+  const auto segments = wharf::test::tcp_received(to.far).segments - before;
+  const int mss = segment_size(out);
+  ASSERT_GT(mss, 0);
+  EXPECT_LE(segments, kBody / mss + 2) << "segment size " << mss;
+
+  out.close();
+  sink.join();
+  ::close(from.far);
+  ::close(to.far);
+}
+
+}  // namespace
+}  // namespace wharf::dataplane::proxy
