@@ -17,9 +17,11 @@ namespace {
 // The largest multiple of the outgoing connection's segment size (MSS) up to `cap`. A write
 // of any other size ends in a short segment the kernel sends at once (TCP_NODELAY), and each
 // short segment the receiver has read is acknowledged at once. Reading whole segments costs
-// nothing in latency: every byte read is written at once. Asked at every read because the
-// kernel bounds the MSS by half the largest window the peer has offered, which grows (on
-// loopback from 32,741 on a new connection to 65,483). TLS frames its own records.
+// nothing in latency: every byte read is written at once. Asked once per body, not per read
+// (a system call per 16 KiB piece of an upload): the kernel bounds the MSS by half the largest
+// window the peer has offered, so on a new connection it grows during the first body (on
+// loopback from 32,741 to 65,483), whose pieces then end in nearly full segments instead.
+// TLS frames its own records.
 std::size_t whole_segments(Stream& out, std::size_t cap) {
   if (out.is_tls()) return cap;
   int mss = 0;
@@ -46,6 +48,7 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
   // The writes here are unframed, so Asio's write of one or two buffers does directly what
   // write_body_part would (a coroutine level fewer on every response with a length).
   std::uint64_t total = 0;
+  std::size_t piece = 0;  // At the first read from the socket: a small body never needs it.
   while (left > 0) {
     const char* data = nullptr;
     std::size_t n = 0;
@@ -57,7 +60,7 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
       data = static_cast<const char*>(in_buffer.data().data());
     } else {
       char* buf = relay.get();
-      const std::size_t piece = whole_segments(out, std::min(max_read, relay.size()));
+      if (piece == 0) piece = whole_segments(out, std::min(max_read, relay.size()));
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, piece));
       in.expires_after(in_idle);
       auto [ec, got] = co_await in.async_read_some(asio::buffer(buf, want), kNoThrow);
