@@ -21,8 +21,10 @@ RUN apt-get update -qq \
 WORKDIR /src
 COPY . .
 # The demo backend lives with the test helpers, hence WHARF_TESTS=ON; only these three
-# targets are built.
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_TESTS=ON >/dev/null \
+# targets are built. The binaries are stripped, so no debug information is made at all (30 %
+# of the compile time); -O2 as in the benchmarked build.
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+      -DWHARF_TESTS=ON >/dev/null \
  && ninja -C /build wharf-dataplane wharf-controller wharf-demo-backend \
  && strip /build/dataplane/wharf-dataplane /build/controller/wharf-controller \
           /build/tests/wharf-demo-backend
