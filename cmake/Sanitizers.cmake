@@ -10,7 +10,7 @@ if(WHARF_SANITIZE)
   # Without optimisation (after the build type's -O2, so it wins): clang with both sanitizers
   # compiles a Beast-heavy file in 11 s instead of 25 (-O1 saves nothing) and the whole build
   # in half the time (the 150 files compiled: 1,587 s of CPU at -O2, 797 s at -O0; 442 s at
-  # -j2), while the instrumented tests take 183 s instead of 100 (the fuzz targets' fixed
+  # -j2), while the instrumented tests take 143-183 s instead of 100 (the fuzz targets' fixed
   # counts most of it). Both sanitizers check the same at -O0; the plain build runs the suite
   # optimised.
   add_compile_options(-O0)
