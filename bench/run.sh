@@ -189,11 +189,12 @@ for test in $TESTS; do
   done
 done
 echo
-# Interference here only ever slows a target down: the VM's CPU 0 has slow spells lasting tens
-# of seconds (every proxy, and even a backend moved to CPU 0, loses 15-25 % while the direct row,
-# all on CPU 1, does not). So two estimates are given: the ratio of each target's best round
-# (the capacity each showed when undisturbed), and the median of the per-round ratios with the
-# lowest and highest (targets of one round are measured within a minute of each other).
+# Interference here mostly slows a target down: the VM's CPU 0 has slow spells lasting tens of
+# seconds (every proxy, and even a backend moved to CPU 0, loses 15-25 % while the direct row,
+# all on CPU 1, does not), and now and then a fast one (bench/README.md). So two estimates are
+# given: the ratio of each target's best round (the capacity each showed when undisturbed), and
+# the median of the per-round ratios with the lowest and highest (targets of one round are
+# measured within a minute of each other).
 ratio_of() {  # numerator denominator → ratio with two decimals, or "-"
   if [ -n "$1" ] && [ -n "$2" ] && (($(echo "$2 > 0" | bc -l))); then
     echo "$1 / $2" | bc -l | xargs printf '%.2f'
