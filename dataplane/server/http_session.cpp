@@ -1,5 +1,9 @@
 #include "dataplane/server/http_session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "dataplane/middleware/breaker.hpp"
 #include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/exchange.hpp"
@@ -13,6 +17,17 @@ namespace wharf::dataplane::server {
 namespace {
 
 using ms = std::chrono::milliseconds;
+
+// At most this much of a response waits unsent in the kernel for a client (TCP_NOTSENT_LOWAT);
+// a write waits until the client has taken about half of it. Without the limit the kernel
+// queues up to the send buffer's autotuned size before a write waits (4 MiB with Debian's
+// tcp_wmem): a client that reads slowly or not at all then pins 4 MiB of kernel memory, and
+// the data plane drains the upstream that far ahead of it. With it, the rest of the body waits
+// in the upstream connection and the backend feels the client's pace, as behind HAProxy. Bytes
+// in flight are not limited (the congestion window governs them), so neither is a distant
+// client's rate. On bench/'s 1 MiB row, where the load generator shares a CPU with the backend,
+// the limit cut its acknowledgements and zero windows: docs/architecture.md, "Large bodies".
+constexpr int kClientUnsentBytes = 128 * 1024;
 
 class FieldsLookup : public rules::HeaderLookup {
  public:
@@ -46,6 +61,8 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
   peer_text_ = peer_.to_string();
   error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
+  ::setsockopt(stream_.socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+               &kClientUnsentBytes, sizeof kClientUnsentBytes);
   worker_.add(this);
   ep_index_ = worker_.metrics().entrypoint_index(entrypoint_);
   worker_.metrics().entrypoint(ep_index_).connections->Increment();

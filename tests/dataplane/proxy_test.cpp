@@ -1,7 +1,16 @@
 // End-to-end behaviour of the proxy: a real data plane (in process), a real upstream server and
 // a real client, all on 127.0.0.1 with ports picked by the kernel.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
 
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
@@ -12,6 +21,25 @@ namespace {
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+// What the kernel holds to send on the TCP connection from local_port to remote_port on
+// 127.0.0.1, unacknowledged and unsent: the tx_queue column of /proc/net/tcp.
+std::optional<std::uint64_t> send_queue(std::uint16_t local_port, std::uint16_t remote_port) {
+  char local[32], remote[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", local_port);
+  std::snprintf(remote, sizeof remote, "0100007F:%04X", remote_port);
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // The column titles.
+  while (std::getline(table, line)) {
+    std::istringstream row(line);
+    std::string slot, from, to, state, queues;
+    row >> slot >> from >> to >> state >> queues;
+    if (from == local && to == remote)
+      return std::stoull(queues.substr(0, queues.find(':')), nullptr, 16);
+  }
+  return std::nullopt;
 }
 
 class ProxyTest : public ::testing::Test {
@@ -158,6 +186,32 @@ TEST_F(ProxyTest, ChunkedDownloadStreams) {
   for (std::size_t i = 0; i < r.body.size(); i += 9973) {
     ASSERT_EQ(static_cast<unsigned char>(r.body[i]), pattern_byte(i));
   }
+}
+
+// A client that stops reading holds little in the kernel: the data plane stops writing once
+// 128 KiB wait unsent for it (TCP_NOTSENT_LOWAT) and the rest of the body waits upstream. The
+// kernel's own limit was the send buffer's autotuned size, 4 MiB a connection with Debian's
+// defaults (4,074,084 bytes queued here without the option, about 112,000 with it).
+TEST_F(ProxyTest, AClientThatStopsReadingHoldsLittleInTheKernel) {
+  HttpClient c(dp.port());
+  sockaddr_in self{};
+  socklen_t len = sizeof self;
+  ASSERT_EQ(::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&self), &len), 0);
+  c.send_raw("GET /bytes/100000000 HTTP/1.1\r\nHost: a\r\n\r\n");
+  // The queue grows while the client's window fills, then stays: wait until it has not
+  // changed for half a second.
+  std::optional<std::uint64_t> queued, last;
+  int steady = 0;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       steady < 5 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    queued = send_queue(dp.port(), ntohs(self.sin_port));
+    steady = queued && queued == last ? steady + 1 : 0;
+    last = queued;
+  }
+  ASSERT_TRUE(queued) << "no data plane socket for the client in /proc/net/tcp";
+  EXPECT_GT(*queued, 0u);
+  EXPECT_LT(*queued, 1u << 20);
 }
 
 TEST(ProxyLocalReplies, NoRouteNoServerRefusedAndTimeout) {
