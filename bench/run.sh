@@ -16,7 +16,8 @@
 # median throughput (and the highest peak RSS of all rounds), and Wharf's ratios come from the
 # best rounds and from each round (see the report below).
 #
-# Usage: bench/run.sh  (env: DURATION=10s UPLOAD_BYTES=2147483648 ROUNDS=1 TARGETS=... TESTS=...)
+# Usage: bench/run.sh  (env: DURATION=10s UPLOAD_BYTES=2147483648 ROUNDS=1 TARGETS=... TESTS=...
+#                      FORWARD_HEADERS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,6 +29,7 @@ AUX_CPU=${AUX_CPU:-1}
 TARGETS=${TARGETS:-"direct nginx haproxy caddy wharf"}
 TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
 ROUNDS=${ROUNDS:-1}
+FORWARD_HEADERS=${FORWARD_HEADERS:-1}
 
 scripts/setup.sh wrk nginx-light haproxy caddy bc
 source bench/lib.sh
@@ -41,10 +43,38 @@ mkdir -p "$work/www"
 printf hello >"$work/www/index.html"
 head -c 1048576 /dev/urandom >"$work/www/1m"
 start_nginx_backend "$AUX_CPU" "server { listen 127.0.0.1:$backend reuseport backlog=4096;
-  root $work/www; location = / { return 200 \"hello\"; } }"
+  root $work/www; location = / { return 200 \"hello\"; }
+  location = /headers { return 200 \"host=\$http_host xff=\$http_x_forwarded_for\
+ proto=\$http_x_forwarded_proto xfh=\$http_x_forwarded_host xfp=\$http_x_forwarded_port\
+ real=\$http_x_real_ip id=\$http_x_request_id\"; } }"
 start sink "$AUX_CPU" build/tests/wharf-demo-backend --port "$sink" --name sink
 
 # ---- proxies ----
+# Every proxy does the job an ingress does by default (ingress-nginx's template, Traefik, Wharf):
+# the client's Host passed through, and X-Forwarded-For/Proto/Host/Port, X-Real-IP and
+# X-Request-Id set on every proxied request, about 180 bytes more per request for the proxy to
+# write and the backend to parse. FORWARD_HEADERS=0 runs nginx and HAProxy bare (their own
+# defaults: nginx sends "Host: b" and nothing else, HAProxy adds nothing) and Caddy with its
+# defaults (Host and X-Forwarded-For/Proto/Host), while Wharf still sets all six.
+nginx_forward="" haproxy_forward="" caddy_forward=""
+if [ "$FORWARD_HEADERS" = 1 ]; then
+  nginx_forward='    proxy_set_header Host $http_host; proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Host $http_host;
+    proxy_set_header X-Forwarded-Port $server_port; proxy_set_header X-Request-Id $request_id;'
+  haproxy_forward='  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  http-request set-header X-Forwarded-Port %[dst_port]
+  http-request set-header X-Real-IP %[src]
+  unique-id-format %[uuid()]
+  unique-id-header X-Request-Id'
+  caddy_forward=' {
+    header_up X-Real-IP {remote_host}
+    header_up X-Forwarded-Port {http.request.port}
+    header_up X-Request-Id {http.request.uuid}
+  }'
+fi
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 8192; }
@@ -53,6 +83,7 @@ http { access_log off; keepalive_requests 1000000;
   upstream s { server 127.0.0.1:$sink; keepalive 16; }
   server { listen 127.0.0.1:${port[nginx]} backlog=4096;
     client_max_body_size 0; proxy_http_version 1.1; proxy_set_header Connection "";
+$nginx_forward
     location /upload { proxy_pass http://s; proxy_request_buffering off; }
     location / { proxy_pass http://b; proxy_buffering off; } } }
 CONF
@@ -60,6 +91,7 @@ haproxy_base >"$work/haproxy.cfg"
 cat >>"$work/haproxy.cfg" <<CONF
 frontend f
   bind 127.0.0.1:${port[haproxy]}
+$haproxy_forward
   use_backend s if { path_beg /upload }
   default_backend b
 backend b
@@ -73,8 +105,8 @@ cat >"$work/Caddyfile" <<CONF
   auto_https off
 }
 http://127.0.0.1:${port[caddy]} {
-  reverse_proxy /upload* 127.0.0.1:$sink
-  reverse_proxy 127.0.0.1:$backend
+  reverse_proxy /upload* 127.0.0.1:$sink$caddy_forward
+  reverse_proxy 127.0.0.1:$backend$caddy_forward
 }
 CONF
 mkdir -p "$work/wharf-state"
@@ -97,6 +129,14 @@ done
 sleep 2
 for t in $TARGETS; do
   curl -sf -o /dev/null "http://127.0.0.1:${port[$t]}/" || { echo "bench: $t is not answering" >&2; exit 1; }
+  # The backend echoes what it was sent: every proxy must deliver the same request headers.
+  if [ "$FORWARD_HEADERS" = 1 ] && [ "$t" != direct ]; then
+    seen=$(curl -sf "http://127.0.0.1:${port[$t]}/headers")
+    for f in "host=127.0.0.1:${port[$t]}" xff=127.0.0.1 proto=http "xfh=127.0.0.1:${port[$t]}" \
+      "xfp=${port[$t]}" real=127.0.0.1 "id=[0-9a-f-]{32,}"; do
+      [[ " $seen " =~ " "$f" " ]] || { echo "bench: $t sent $seen (no $f)" >&2; exit 1; }
+    done
+  fi
 done
 
 # Peak RSS of a proxy during a row: the kernel's high-water mark (VmHWM), reset before the row by
