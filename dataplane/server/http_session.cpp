@@ -18,15 +18,15 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 
-// At most this much of a response waits unsent in the kernel for a client (TCP_NOTSENT_LOWAT);
-// a write waits until the client has taken about half of it. Without the limit the kernel
-// queues up to the send buffer's autotuned size before a write waits (4 MiB with Debian's
+// About this much of a response, at most, waits unsent in the kernel for a client
+// (TCP_NOTSENT_LOWAT): a write that finds it queued waits until less than half is. The kernel
+// alone queues up to the send buffer's autotuned size before a write waits (4 MiB with Debian's
 // tcp_wmem): a client that reads slowly or not at all then pins 4 MiB of kernel memory, and
-// the data plane drains the upstream that far ahead of it. With it, the rest of the body waits
+// the data plane drains the upstream that far ahead of it. With the limit, the rest waits
 // in the upstream connection and the backend feels the client's pace, as behind HAProxy. Bytes
 // in flight are not limited (the congestion window governs them), so neither is a distant
 // client's rate. On bench/'s 1 MiB row, where the load generator shares a CPU with the backend,
-// the limit cut its acknowledgements and zero windows: docs/architecture.md, "Large bodies".
+// it halved the load generator's acknowledgements: docs/architecture.md, "Large bodies".
 constexpr int kClientUnsentBytes = 128 * 1024;
 
 class FieldsLookup : public rules::HeaderLookup {
