@@ -191,7 +191,7 @@ TEST_F(ProxyTest, ChunkedDownloadStreams) {
 // A client that stops reading holds little in the kernel: the data plane stops writing once
 // 128 KiB wait unsent for it (TCP_NOTSENT_LOWAT) and the rest of the body waits upstream. The
 // kernel's own limit was the send buffer's autotuned size, 4 MiB a connection with Debian's
-// defaults (4,074,084 bytes queued here without the option, about 112,000 with it).
+// defaults (4,033,536 bytes queued here without the option).
 TEST_F(ProxyTest, AClientThatStopsReadingHoldsLittleInTheKernel) {
   HttpClient c(dp.port());
   sockaddr_in self{};
