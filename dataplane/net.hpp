@@ -104,15 +104,19 @@ class Stream {
   // Ends the connection as each protocol expects: TLS sends its close_notify first (and waits
   // at most `grace` for the peer's), so clients can tell a complete response or tunnel from a
   // truncated one; TCP sends its FIN. With `linger`, the peer may still be sending (a body that
-  // was not read): see discard_input.
+  // was not read): the FIN goes first and what arrives is read away (discard_input). Without,
+  // close() alone sends the FIN after whatever is still queued, as a shutdown would: one system
+  // call a connection fewer.
   awaitable<void> shutdown(std::chrono::milliseconds grace, bool linger = false) {
     if (tls_) {
       expires_after(grace);
       co_await tls_->async_shutdown(kNoThrowAwaitable);
     }
-    error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_send, ignored);
-    if (linger) co_await discard_input();
+    if (linger) {
+      error_code ignored;
+      socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_await discard_input();
+    }
     close();
   }
 

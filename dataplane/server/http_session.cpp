@@ -1,9 +1,5 @@
 #include "dataplane/server/http_session.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include "dataplane/middleware/breaker.hpp"
 #include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/exchange.hpp"
@@ -17,17 +13,6 @@ namespace wharf::dataplane::server {
 namespace {
 
 using ms = std::chrono::milliseconds;
-
-// About this much of a response, at most, waits unsent in the kernel for a client
-// (TCP_NOTSENT_LOWAT): a write that finds it queued waits until less than half is. The kernel
-// alone queues up to the send buffer's autotuned size before a write waits (4 MiB with Debian's
-// tcp_wmem): a client that reads slowly or not at all then pins 4 MiB of kernel memory, and
-// the data plane drains the upstream that far ahead of it. With the limit, the rest waits
-// in the upstream connection and the backend feels the client's pace, as behind HAProxy. Bytes
-// in flight are not limited (the congestion window governs them), so neither is a distant
-// client's rate. On bench/'s 1 MiB row, where the load generator shares a CPU with the backend,
-// it halved the load generator's acknowledgements: docs/architecture.md, "Large bodies".
-constexpr int kClientUnsentBytes = 128 * 1024;
 
 class FieldsLookup : public rules::HeaderLookup {
  public:
@@ -59,10 +44,6 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
     peer_.v4 = a.to_v6().is_v4_mapped();
   }
   peer_text_ = peer_.to_string();
-  error_code ec;
-  stream_.socket().set_option(tcp::no_delay(true), ec);
-  ::setsockopt(stream_.socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT,
-               &kClientUnsentBytes, sizeof kClientUnsentBytes);
   worker_.add(this);
   ep_index_ = worker_.metrics().entrypoint_index(entrypoint_);
   worker_.metrics().entrypoint(ep_index_).connections->Increment();

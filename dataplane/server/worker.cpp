@@ -1,13 +1,35 @@
 #include "dataplane/server/worker.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 
 #include "dataplane/proxy/relay_buffer.hpp"
+#include "dataplane/server/accept.hpp"
 #include "dataplane/server/http_session.hpp"
 #include "log/log.hpp"
 
 namespace wharf::dataplane::server {
+namespace {
+
+// About this much of a response, at most, waits unsent in the kernel for a client
+// (TCP_NOTSENT_LOWAT): a write that finds it queued waits until less than half is. The kernel
+// alone queues up to the send buffer's autotuned size before a write waits (4 MiB with Debian's
+// tcp_wmem): a client that reads slowly or not at all then pins 4 MiB of kernel memory, and
+// the data plane drains the upstream that far ahead of it. With the limit, the rest waits
+// in the upstream connection and the backend feels the client's pace, as behind HAProxy. Bytes
+// in flight are not limited (the congestion window governs them), so neither is a distant
+// client's rate. On bench/'s 1 MiB row, where the load generator shares a CPU with the backend,
+// it halved the load generator's acknowledgements: docs/architecture.md, "Large bodies".
+constexpr int kClientUnsentBytes = 128 * 1024;
+
+}  // namespace
 
 Worker::Worker(const Options& options, unsigned index, metrics::Metrics& metrics,
                metrics::AccessLog* access_log)
@@ -43,6 +65,13 @@ model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16
   a.set_option(asio::socket_base::reuse_address(true), ec);
   int one = 1;
   ::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  // Set on the listener, Linux copies both into every connection it accepts: two system calls
+  // a connection fewer than setting them on each (see accept.hpp); proxy_test.cpp checks that
+  // accepted connections have them. No delay: a response's last piece leaves at once instead
+  // of waiting for the acknowledgement of the one before.
+  a.set_option(tcp::no_delay(true), ec);
+  ::setsockopt(a.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kClientUnsentBytes,
+               sizeof kClientUnsentBytes);
   a.bind(ep, ec);
   if (ec) return fail("cannot bind");
   a.listen(asio::socket_base::max_listen_connections, ec);
@@ -58,10 +87,22 @@ void Worker::start() {
 }
 
 awaitable<void> Worker::accept_loop(Listener& listener) {
-  for (;;) {
+  auto& acceptor = listener.acceptor;
+  error_code ec;
+  acceptor.non_blocking(true, ec);
+  while (!draining_) {
     tcp::endpoint peer;
-    auto [ec, socket] = co_await listener.acceptor.async_accept(peer, kNoThrow);
-    if (draining_ || ec == asio::error::operation_aborted) co_return;
+    tcp::socket socket = accept_ready(acceptor, peer, ec);
+    if (ec == asio::error::would_block) {
+      auto [wait_ec] = co_await acceptor.async_wait(tcp::acceptor::wait_read, kNoThrow);
+      if (wait_ec == asio::error::operation_aborted) co_return;
+      continue;
+    }
+    // A connection reset before it was taken, or (Linux passes them on) a network error of
+    // one: the next one may be fine, as accept(2) advises.
+    if (ec == asio::error::interrupted || ec == asio::error::connection_aborted ||
+        ec == error_code(EPROTO, asio::error::get_system_category()))
+      continue;
     if (ec) {
       // Out of file descriptors and the like: back off briefly instead of spinning.
       log::warn("accept on entrypoint " + listener.entrypoint + " failed: " + ec.message());
@@ -71,6 +112,9 @@ awaitable<void> Worker::accept_loop(Listener& listener) {
     }
     asio::co_spawn(io_, serve_connection(*this, std::move(socket), peer, listener.entrypoint),
                    asio::detached);
+    // Through the queue before the next accept, as Asio's own accept does: connections already
+    // open get their turn between two new ones.
+    co_await asio::post(io_, asio::deferred);
   }
 }
 

@@ -1,12 +1,15 @@
 // End-to-end behaviour of the proxy: a real data plane (in process), a real upstream server and
 // a real client, all on 127.0.0.1 with ports picked by the kernel.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -38,6 +41,23 @@ std::optional<std::uint64_t> send_queue(std::uint16_t local_port, std::uint16_t 
     row >> slot >> from >> to >> state >> queues;
     if (from == local && to == remote)
       return std::stoull(queues.substr(0, queues.find(':')), nullptr, 16);
+  }
+  return std::nullopt;
+}
+
+// The descriptor, in this process, of the TCP connection from local_port to remote_port on
+// 127.0.0.1: the data plane's side of a client connection, when the data plane runs in process.
+std::optional<int> connection_fd(std::uint16_t local_port, std::uint16_t remote_port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_in local{}, remote{};
+    socklen_t len = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;
+    len = sizeof remote;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &len) != 0) continue;
+    if (local.sin_family == AF_INET && ntohs(local.sin_port) == local_port &&
+        ntohs(remote.sin_port) == remote_port)
+      return fd;
   }
   return std::nullopt;
 }
@@ -186,6 +206,27 @@ TEST_F(ProxyTest, ChunkedDownloadStreams) {
   for (std::size_t i = 0; i < r.body.size(); i += 9973) {
     ASSERT_EQ(static_cast<unsigned char>(r.body[i]), pattern_byte(i));
   }
+}
+
+// The data plane sets its client connections' options on the listener, where Linux copies them
+// from, and accepts them non-blocking and close-on-exec in the same call (accept4): none of it
+// costs a system call per connection. This checks that the accepted connection has all four.
+TEST_F(ProxyTest, AcceptedConnectionsInheritTheirOptions) {
+  HttpClient c(dp.port());
+  EXPECT_EQ(c.request("GET", "/hello").status, 200u);  // Accepted and served by now.
+  sockaddr_in self{};
+  socklen_t len = sizeof self;
+  ASSERT_EQ(::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&self), &len), 0);
+  auto fd = connection_fd(dp.port(), ntohs(self.sin_port));
+  ASSERT_TRUE(fd) << "no data plane descriptor for the client connection";
+  int value = 0;
+  len = sizeof value;
+  ASSERT_EQ(::getsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+  EXPECT_NE(value, 0);
+  ASSERT_EQ(::getsockopt(*fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &value, &len), 0);
+  EXPECT_EQ(value, 128 * 1024);
+  EXPECT_TRUE(::fcntl(*fd, F_GETFL) & O_NONBLOCK);
+  EXPECT_TRUE(::fcntl(*fd, F_GETFD) & FD_CLOEXEC);
 }
 
 // A client that stops reading holds little in the kernel: the data plane stops writing once

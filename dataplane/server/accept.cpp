@@ -1,0 +1,51 @@
+#include "dataplane/server/accept.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <boost/asio/detail/socket_ops.hpp>
+#include <boost/version.hpp>
+
+namespace wharf::dataplane::server {
+namespace {
+
+// Tells the socket what accept4 did: non-blocking already, and not a duplicate. These state
+// flags are Asio's implementation, reached through the protected member every Asio socket has;
+// they are used only with the Boost they were read in (Debian 12's 1.81) and the epoll reactor.
+// Elsewhere the connection works the same, with the two calls back.
+struct FreshSocket : tcp::socket {
+  using tcp::socket::basic_stream_socket;
+  void mark_fresh() {
+#if BOOST_VERSION / 100 == 1081 && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+    namespace ops = asio::detail::socket_ops;
+    auto& state = impl_.get_implementation().state_;
+    state |= ops::internal_non_blocking;
+    state &= ~ops::possible_dup;
+#endif
+  }
+};
+
+}  // namespace
+
+tcp::socket accept_ready(tcp::acceptor& acceptor, tcp::endpoint& peer, error_code& ec) {
+  FreshSocket socket(acceptor.get_executor());
+  socklen_t len = static_cast<socklen_t>(peer.capacity());
+  const int fd =
+      ::accept4(acceptor.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) {
+    ec.assign(errno, asio::error::get_system_category());
+    return socket;
+  }
+  peer.resize(len);
+  socket.assign(peer.protocol(), fd, ec);  // Registers it with epoll.
+  if (ec) {
+    ::close(fd);
+    return socket;
+  }
+  socket.mark_fresh();
+  return socket;
+}
+
+}  // namespace wharf::dataplane::server
