@@ -2,17 +2,16 @@
 // a real client, all on 127.0.0.1 with ports picked by the kernel.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "test_common/clients.hpp"
@@ -26,37 +25,21 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// What the kernel holds to send on the TCP connection from local_port to remote_port on
-// 127.0.0.1, unacknowledged and unsent: the tx_queue column of /proc/net/tcp.
-std::optional<std::uint64_t> send_queue(std::uint16_t local_port, std::uint16_t remote_port) {
-  char local[32], remote[32];
-  std::snprintf(local, sizeof local, "0100007F:%04X", local_port);
-  std::snprintf(remote, sizeof remote, "0100007F:%04X", remote_port);
-  std::ifstream table("/proc/net/tcp");
-  std::string line;
-  std::getline(table, line);  // The column titles.
-  while (std::getline(table, line)) {
-    std::istringstream row(line);
-    std::string slot, from, to, state, queues;
-    row >> slot >> from >> to >> state >> queues;
-    if (from == local && to == remote)
-      return std::stoull(queues.substr(0, queues.find(':')), nullptr, 16);
-  }
-  return std::nullopt;
-}
-
-// The descriptor, in this process, of the TCP connection from local_port to remote_port on
-// 127.0.0.1: the data plane's side of a client connection, when the data plane runs in process.
-std::optional<int> connection_fd(std::uint16_t local_port, std::uint16_t remote_port) {
+// The data plane's descriptor for client `c`'s connection to `port` (the data plane runs in this
+// process): the socket in /proc/self/fd whose ends are the client's, the other way round.
+std::optional<int> dataplane_side(const HttpClient& c, std::uint16_t port) {
+  sockaddr_in client{};
+  socklen_t len = sizeof client;
+  if (::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&client), &len) != 0) return std::nullopt;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     const int fd = std::stoi(entry.path().filename().string());
     sockaddr_in local{}, remote{};
-    socklen_t len = sizeof local;
+    len = sizeof local;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;
     len = sizeof remote;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &len) != 0) continue;
-    if (local.sin_family == AF_INET && ntohs(local.sin_port) == local_port &&
-        ntohs(remote.sin_port) == remote_port)
+    if (local.sin_family == AF_INET && ntohs(local.sin_port) == port &&
+        remote.sin_port == client.sin_port)
       return fd;
   }
   return std::nullopt;
@@ -214,13 +197,10 @@ TEST_F(ProxyTest, ChunkedDownloadStreams) {
 TEST_F(ProxyTest, AcceptedConnectionsInheritTheirOptions) {
   HttpClient c(dp.port());
   EXPECT_EQ(c.request("GET", "/hello").status, 200u);  // Accepted and served by now.
-  sockaddr_in self{};
-  socklen_t len = sizeof self;
-  ASSERT_EQ(::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&self), &len), 0);
-  auto fd = connection_fd(dp.port(), ntohs(self.sin_port));
+  auto fd = dataplane_side(c, dp.port());
   ASSERT_TRUE(fd) << "no data plane descriptor for the client connection";
   int value = 0;
-  len = sizeof value;
+  socklen_t len = sizeof value;
   ASSERT_EQ(::getsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
   EXPECT_NE(value, 0);
   ASSERT_EQ(::getsockopt(*fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &value, &len), 0);
@@ -232,25 +212,27 @@ TEST_F(ProxyTest, AcceptedConnectionsInheritTheirOptions) {
 // A client that stops reading holds little in the kernel: the data plane stops writing once
 // 128 KiB wait unsent for it (TCP_NOTSENT_LOWAT) and the rest of the body waits upstream. The
 // kernel's own limit was the send buffer's autotuned size, 4 MiB a connection with Debian's
-// defaults (4,033,536 bytes queued here without the option).
+// defaults (4,079,616 bytes queued here without the option).
 TEST_F(ProxyTest, AClientThatStopsReadingHoldsLittleInTheKernel) {
   HttpClient c(dp.port());
-  sockaddr_in self{};
-  socklen_t len = sizeof self;
-  ASSERT_EQ(::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&self), &len), 0);
   c.send_raw("GET /bytes/100000000 HTTP/1.1\r\nHost: a\r\n\r\n");
-  // The queue grows while the client's window fills, then stays: wait until it has not
+  // What the kernel holds to send on the data plane's side, unacknowledged and unsent
+  // (SIOCOUTQ). It grows while the client's window fills, then stays: wait until it has not
   // changed for half a second.
+  std::optional<int> fd;
   std::optional<std::uint64_t> queued, last;
   int steady = 0;
   for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
        steady < 5 && std::chrono::steady_clock::now() < until;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    queued = send_queue(dp.port(), ntohs(self.sin_port));
+    if (!fd) fd = dataplane_side(c, dp.port());
+    int bytes = 0;
+    queued.reset();
+    if (fd && ::ioctl(*fd, SIOCOUTQ, &bytes) == 0) queued = bytes;
     steady = queued && queued == last ? steady + 1 : 0;
     last = queued;
   }
-  ASSERT_TRUE(queued) << "no data plane socket for the client in /proc/net/tcp";
+  ASSERT_TRUE(queued) << "no data plane descriptor for the client connection";
   EXPECT_GT(*queued, 0u);
   EXPECT_LT(*queued, 1u << 20);
 }
