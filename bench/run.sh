@@ -8,8 +8,8 @@
 #
 # Rows: keep-alive small responses at 64 and 256 connections, a new connection per request,
 # 1 MiB responses, and $UPLOAD_BYTES uploads with Content-Length and chunked. Columns: req/s,
-# p50/p99 latency, MiB/s, the proxy's peak RSS during the row, and Wharf's ratio to the best
-# peer and to direct.
+# p50/p99 latency, MiB/s, the proxy's peak RSS during the row, how busy the two CPUs were, and
+# Wharf's ratio to the best peer and to direct.
 #
 # With ROUNDS=N every row is measured N times (rounds interleaved, every target of a row within
 # a minute), each round's figures are printed as they come, the table shows the round with the
@@ -156,10 +156,24 @@ peak_rss_kib() {
   echo "$sum"
 }
 
+# How busy the proxy's CPU and the other one (load generator, backend, sink) were during a
+# measurement, in percent. A row is limited by whichever is full, and on this kind of VM that
+# moves from one to the other between rounds (docs/architecture.md, "Keep-alive against direct").
+cpu_ticks() {  # → busy and idle ticks of $PROXY_CPU, then of $AUX_CPU
+  awk -v p="cpu$PROXY_CPU" -v a="cpu$AUX_CPU" '$1 == p || $1 == a {
+    t[$1] = ($2 + $3 + $4 + $7 + $8 + $9) " " ($5 + $6) }
+    END { print t[p], t[a] }' /proc/stat
+}
+cpu_busy() {  # ticks before, ticks after → "proxy% aux%"
+  awk '{ printf "%.0f %.0f", 100 * ($5 - $1) / ($5 + $6 - $1 - $2 + 1e-9),
+                             100 * ($7 - $3) / ($7 + $8 - $3 - $4 + 1e-9) }' <<<"$1 $2"
+}
+
 declare -A result
 measure() {  # target test
-  local t=$1 test=$2 url="http://127.0.0.1:${port[$1]}" out
+  local t=$1 test=$2 url="http://127.0.0.1:${port[$1]}" out ticks
   if [ "$t" != direct ]; then reset_peak_rss "${pid[$t]}"; fi
+  ticks=$(cpu_ticks)
   case $test in
     ka64 | ka256 | close | bw1m)
       local c=64 path=/ hdr=()
@@ -179,18 +193,20 @@ measure() {  # target test
     upload | uploadch)
       local u="$url/upload" start end secs
       [ "$t" = direct ] && u="http://127.0.0.1:$sink/upload"
+      # Both rows send the same sparse file; for uploadch curl frames it as chunks itself. A
+      # `head -c ... /dev/zero |` pipe feeding curl would be one more process, unpinned, that the
+      # scheduler puts on the proxy's CPU.
+      local framing=()
+      [ "$test" = uploadch ] && framing=(-H "Transfer-Encoding: chunked")
+      truncate -s "$UPLOAD_BYTES" "$work/upload.bin"
       start=$(date +%s.%N)
-      if [ "$test" = upload ]; then
-        truncate -s "$UPLOAD_BYTES" "$work/upload.bin"
-        taskset -c "$AUX_CPU" curl -sf -o /dev/null -T "$work/upload.bin" -X POST "$u"
-      else
-        head -c "$UPLOAD_BYTES" /dev/zero | taskset -c "$AUX_CPU" curl -sf -o /dev/null -T - -X POST "$u"
-      fi
+      taskset -c "$AUX_CPU" curl -sf -o /dev/null -T "$work/upload.bin" "${framing[@]}" -X POST "$u"
       end=$(date +%s.%N)
       secs=$(echo "$end - $start" | bc -l)
       result[$t,$test]="- - - $(echo "$UPLOAD_BYTES / 1048576 / $secs" | bc -l | xargs printf '%.1f')"
       ;;
   esac
+  result[$t,$test]+=" $(cpu_busy "$ticks" "$(cpu_ticks)")"
   result[$t,$test,rss]=0
   if [ "$t" != direct ]; then result[$t,$test,rss]=$(($(peak_rss_kib "${pid[$t]}") / 1024)); fi
 }
@@ -208,7 +224,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
       tp[$t,$test,$round]=$(throughput "$test" "${result[$t,$test]}")
       rounds[$t,$test]+="${tp[$t,$test,$round]} ${result[$t,$test,rss]} ${result[$t,$test]}"$'\n'
     done
-    echo "bench: $test round $round:$(for t in $TARGETS; do printf ' %s %s' "$t" "${tp[$t,$test,$round]}"; done)" >&2
+    # Each target's throughput, then how busy the two CPUs were (proxy's/other's, percent).
+    echo "bench: $test round $round:$(for t in $TARGETS; do
+      read -r _ _ _ _ bp ba <<<"${result[$t,$test]}"
+      printf ' %s %s (%s/%s)' "$t" "${tp[$t,$test,$round]}" "$bp" "$ba"
+    done)" >&2
   done
 done
 for key in "${!rounds[@]}"; do
@@ -219,13 +239,15 @@ for key in "${!rounds[@]}"; do
 done
 
 # ---- report ----
-printf '\n%-9s %-8s %10s %9s %9s %9s %8s\n' test target req/s p50 p99 MiB/s rssMiB
+printf '\n%-9s %-8s %10s %9s %9s %9s %8s %5s %5s\n' test target req/s p50 p99 MiB/s rssMiB \
+  "cpu$PROXY_CPU%" "cpu$AUX_CPU%"
 for test in $TESTS; do
   for t in $TARGETS; do
-    read -r rps p50 p99 mibs <<<"${result[$t,$test]}"
+    read -r rps p50 p99 mibs busy_proxy busy_aux <<<"${result[$t,$test]}"
     rss=${result[$t,$test,rss]}
     [ "$t" = direct ] && rss=-
-    printf '%-9s %-8s %10s %9s %9s %9s %8s\n' "$test" "$t" "$rps" "$p50" "$p99" "$mibs" "$rss"
+    printf '%-9s %-8s %10s %9s %9s %9s %8s %5s %5s\n' "$test" "$t" "$rps" "$p50" "$p99" "$mibs" \
+      "$rss" "$busy_proxy" "$busy_aux"
   done
 done
 echo
