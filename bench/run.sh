@@ -3,13 +3,15 @@
 #
 # Every proxy gets one worker/thread pinned to CPU $PROXY_CPU; the backend, the upload sink and
 # the load generators share CPU $AUX_CPU. "direct" is the same load without a proxy: the ceiling
-# any proxy can reach here. Each proxy routes /upload* to the sink and everything else to the
-# backend (nginx serving "hello" and a 1 MiB file).
+# any proxy can reach here. "relay" is HAProxy relaying bytes in TCP mode (no HTTP at all): what
+# the hop alone costs on this machine, whatever the proxy does with the bytes. Each proxy routes
+# /upload* to the sink and everything else to the backend (nginx serving "hello" and a 1 MiB
+# file); the relay has a port for each.
 #
 # Rows: keep-alive small responses at 64 and 256 connections, a new connection per request,
 # 1 MiB responses, and $UPLOAD_BYTES uploads with Content-Length and chunked. Columns: req/s,
 # p50/p99 latency, MiB/s, the proxy's peak RSS during the row, how busy the two CPUs were, and
-# Wharf's ratio to the best peer and to direct.
+# Wharf's ratio to the best peer, to direct and to the relay.
 #
 # With ROUNDS=N every row is measured N times (rounds interleaved, every target of a row within
 # a minute), each round's figures are printed as they come, the table shows the round with the
@@ -26,7 +28,7 @@ DURATION=${DURATION:-10s}
 UPLOAD_BYTES=${UPLOAD_BYTES:-2147483648}
 PROXY_CPU=${PROXY_CPU:-0}
 AUX_CPU=${AUX_CPU:-1}
-TARGETS=${TARGETS:-"direct nginx haproxy caddy wharf"}
+TARGETS=${TARGETS:-"direct relay nginx haproxy caddy wharf"}
 TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
 ROUNDS=${ROUNDS:-1}
 FORWARD_HEADERS=${FORWARD_HEADERS:-1}
@@ -36,7 +38,9 @@ source bench/lib.sh
 build_targets wharf-dataplane wharf-demo-backend
 
 backend=19080 sink=19090
-declare -A port=([direct]=$backend [nginx]=19081 [haproxy]=19082 [caddy]=19083 [wharf]=19084)
+declare -A port=([direct]=$backend [nginx]=19081 [haproxy]=19082 [caddy]=19083 [wharf]=19084
+  [relay]=19085)
+relay_sink=19086
 
 # ---- backend (nginx, 1 worker) and upload sink (the test upstream server, C++) ----
 mkdir -p "$work/www"
@@ -99,6 +103,28 @@ backend b
 backend s
   server s1 127.0.0.1:$sink
 CONF
+# The relay: a byte pipe with no HTTP, parsing nothing, adding nothing, pooling nothing (one
+# upstream connection per client connection, as wrk's keep-alive needs). Not a peer: it does
+# not do an ingress's job, and its rows show where the machine, not the proxy, sets the limit.
+# It sits out the close row: there it would open an upstream connection per request, which a
+# proxy that pools them does not, so it would bound nothing.
+haproxy_base >"$work/relay.cfg"
+cat >>"$work/relay.cfg" <<CONF
+frontend r
+  mode tcp
+  bind 127.0.0.1:${port[relay]}
+  default_backend rb
+frontend rs
+  mode tcp
+  bind 127.0.0.1:$relay_sink
+  default_backend rsb
+backend rb
+  mode tcp
+  server b1 127.0.0.1:$backend
+backend rsb
+  mode tcp
+  server s1 127.0.0.1:$sink
+CONF
 cat >"$work/Caddyfile" <<CONF
 {
   admin off
@@ -121,6 +147,7 @@ for t in $TARGETS; do
   case $t in
     nginx) start nginx "$PROXY_CPU" nginx -c "$work/nginx.conf" ;;
     haproxy) start haproxy "$PROXY_CPU" haproxy -f "$work/haproxy.cfg" ;;
+    relay) start relay "$PROXY_CPU" haproxy -f "$work/relay.cfg" ;;
     caddy) GOMAXPROCS=1 start caddy "$PROXY_CPU" caddy run --adapter caddyfile \
              --config "$work/Caddyfile" ;;
     wharf) start_wharf "$PROXY_CPU" web "${port[wharf]}" "$work/wharf-state" ;;
@@ -130,7 +157,7 @@ sleep 2
 for t in $TARGETS; do
   curl -sf -o /dev/null "http://127.0.0.1:${port[$t]}/" || { echo "bench: $t is not answering" >&2; exit 1; }
   # The backend echoes what it was sent: every proxy must deliver the same request headers.
-  if [ "$FORWARD_HEADERS" = 1 ] && [ "$t" != direct ]; then
+  if [ "$FORWARD_HEADERS" = 1 ] && [ "$t" != direct ] && [ "$t" != relay ]; then
     seen=$(curl -sf "http://127.0.0.1:${port[$t]}/headers")
     for f in "host=127.0.0.1:${port[$t]}" xff=127.0.0.1 proto=http "xfh=127.0.0.1:${port[$t]}" \
       "xfp=${port[$t]}" real=127.0.0.1 "id=[0-9a-f-]{32,}"; do
@@ -169,6 +196,11 @@ cpu_busy() {  # ticks before, ticks after → "proxy% aux%"
                              100 * ($7 - $3) / ($7 + $8 - $3 - $4 + 1e-9) }' <<<"$1 $2"
 }
 
+targets_of() {  # test → the targets measured in it
+  local t
+  for t in $TARGETS; do [ "$t" = relay ] && [ "$1" = close ] || echo "$t"; done
+}
+
 declare -A result
 measure() {  # target test
   local t=$1 test=$2 url="http://127.0.0.1:${port[$1]}" out ticks
@@ -193,6 +225,7 @@ measure() {  # target test
     upload | uploadch)
       local u="$url/upload" start end secs
       [ "$t" = direct ] && u="http://127.0.0.1:$sink/upload"
+      [ "$t" = relay ] && u="http://127.0.0.1:$relay_sink/upload"
       # Both rows send the same sparse file; for uploadch curl frames it as chunks itself. A
       # `head -c ... /dev/zero |` pipe feeding curl would be one more process, unpinned, that the
       # scheduler puts on the proxy's CPU.
@@ -218,14 +251,14 @@ declare -A rounds  # target,test → one line per round: throughput, rss, result
 declare -A tp      # target,test,round → throughput
 for ((round = 1; round <= ROUNDS; round++)); do
   for test in $TESTS; do
-    for t in $TARGETS; do
+    for t in $(targets_of "$test"); do
       echo "bench: $test via $t (round $round of $ROUNDS)" >&2
       measure "$t" "$test"
       tp[$t,$test,$round]=$(throughput "$test" "${result[$t,$test]}")
       rounds[$t,$test]+="${tp[$t,$test,$round]} ${result[$t,$test,rss]} ${result[$t,$test]}"$'\n'
     done
     # Each target's throughput, then how busy the two CPUs were (proxy's/other's, percent).
-    echo "bench: $test round $round:$(for t in $TARGETS; do
+    echo "bench: $test round $round:$(for t in $(targets_of "$test"); do
       read -r _ _ _ _ bp ba <<<"${result[$t,$test]}"
       printf ' %s %s (%s/%s)' "$t" "${tp[$t,$test,$round]}" "$bp" "$ba"
     done)" >&2
@@ -242,7 +275,7 @@ done
 printf '\n%-9s %-8s %10s %9s %9s %9s %8s %5s %5s\n' test target req/s p50 p99 MiB/s rssMiB \
   "cpu$PROXY_CPU%" "cpu$AUX_CPU%"
 for test in $TESTS; do
-  for t in $TARGETS; do
+  for t in $(targets_of "$test"); do
     read -r rps p50 p99 mibs busy_proxy busy_aux <<<"${result[$t,$test]}"
     rss=${result[$t,$test,rss]}
     [ "$t" = direct ] && rss=-
@@ -293,8 +326,11 @@ best_peer() {  # test [round] → "name throughput" of the fastest peer (best ro
 }
 echo "Wharf ratios (throughput: req/s, or MiB/s for uploads; >1 is better than the reference)."
 echo "best: ratio of best rounds; rounds: median of the per-round ratios (lowest-highest)."
-row() { printf '%-9s %-9s %-13s %-19s %-15s %s\n' "$@"; }
-row test best-peer "vs-peer best" "vs-peer rounds" "vs-direct best" "vs-direct rounds"
+echo "relay/direct: the relay's own ratio to direct (best rounds): what the hop alone leaves."
+echo "(The relay sits out the close row: it would open an upstream connection per request.)"
+row() { printf '%-9s %-9s %-13s %-19s %-15s %-19s %-13s %s\n' "$@"; }
+row test best-peer "vs-peer best" "vs-peer rounds" "vs-direct best" "vs-direct rounds" \
+  "vs-relay best" "relay/direct"
 for test in $TESTS; do
   r1s="" r2s=""
   for ((round = 1; round <= ROUNDS; round++)); do
@@ -305,6 +341,8 @@ for test in $TESTS; do
   done
   read -r name best <<<"$(best_peer "$test")"
   w=$(best_round wharf "$test")
+  direct=$(best_round direct "$test") relay=$(best_round relay "$test")
   row "$test" "$name" "$(ratio_of "$w" "$best")" "$(spread <<<"$r1s")" \
-    "$(ratio_of "$w" "$(best_round direct "$test")")" "$(spread <<<"$r2s")"
+    "$(ratio_of "$w" "$direct")" "$(spread <<<"$r2s")" "$(ratio_of "$w" "$relay")" \
+    "$(ratio_of "$relay" "$direct")"
 done

@@ -5,54 +5,52 @@
 namespace wharf::dataplane {
 
 struct IdleDeadline::State {
-  State(const boost::asio::any_io_executor& ex, std::function<void()> f)
-      : timer(ex), on_expiry(std::move(f)) {}
+  State(const boost::asio::any_io_executor& ex, std::function<void()> f, IdleDeadline* o)
+      : timer(ex), on_expiry(std::move(f)), owner(o) {}
   boost::asio::steady_timer timer;
   std::function<void()> on_expiry;
-  Clock::time_point deadline = Clock::time_point::max();
-  Clock::time_point armed = Clock::time_point::max();  // The timer's expiry; max: not armed.
+  IdleDeadline* owner;
   std::uint64_t generation = 0;  // Tells a stale completion (fired just before a re-arm).
-  bool expired = false;
 };
 
 IdleDeadline::IdleDeadline(const boost::asio::any_io_executor& ex, std::function<void()> on_expiry)
-    : state_(std::make_shared<State>(ex, std::move(on_expiry))) {}
+    : state_(std::make_shared<State>(ex, std::move(on_expiry), this)) {}
 
 IdleDeadline::~IdleDeadline() = default;
 
-void IdleDeadline::arm(const std::shared_ptr<State>& s, Clock::time_point at) {
-  s->armed = at;
-  const auto generation = ++s->generation;
-  s->timer.expires_at(at);  // Cancels the wait in flight, if any: it returns on the error.
-  s->timer.async_wait(
-      [weak = std::weak_ptr<State>(s), generation](const boost::system::error_code& ec) {
+void IdleDeadline::arm(Clock::time_point at) {
+  armed_ = at;
+  const auto generation = ++state_->generation;
+  state_->timer.expires_at(at);  // Cancels the wait in flight, if any: it returns on the error.
+  state_->timer.async_wait(
+      [weak = std::weak_ptr<State>(state_), generation](const boost::system::error_code& ec) {
         if (ec) return;
         auto s = weak.lock();
-        if (s && s->generation == generation) fired(s);
+        if (s && s->generation == generation) s->owner->fired();
       });
 }
 
-void IdleDeadline::fired(const std::shared_ptr<State>& s) {
-  s->armed = Clock::time_point::max();
-  if (s->deadline == Clock::time_point::max()) return;
-  if (Clock::now() < s->deadline) return arm(s, s->deadline);  // Moved later meanwhile.
-  s->expired = true;
-  s->on_expiry();
+void IdleDeadline::fired() {
+  armed_ = Clock::time_point::max();
+  if (deadline_ == Clock::time_point::max()) return;
+  if (Clock::now() < deadline_) return arm(deadline_);  // Moved later meanwhile.
+  expired_ = true;
+  state_->on_expiry();
 }
 
 void IdleDeadline::expires_after(Clock::duration d) {
   const auto at = Clock::now() + d;
-  state_->deadline = at;
-  if (at < state_->armed) arm(state_, at);
+  deadline_ = at;
+  if (at < armed_) arm(at);
 }
 
 void IdleDeadline::expires_never() {
   // The armed timer, if any, fires once more and finds nothing to do.
-  state_->deadline = Clock::time_point::max();
+  deadline_ = Clock::time_point::max();
 }
 
 bool IdleDeadline::expired() const {
-  return state_->expired;
+  return expired_;
 }
 
 }  // namespace wharf::dataplane

@@ -20,6 +20,12 @@ namespace wharf::dataplane {
 // the current deadline, so a busy keep-alive connection re-arms once per timeout period. Only
 // a deadline earlier than the armed one (rare: a short grace after a long idle wait) re-arms
 // at once. Expiry is exact either way.
+//
+// The deadline itself lives here, inside the connection's Stream, which every read and write
+// touches anyway; only the timer's state is allocated apart. At 256 keep-alive connections a
+// separate cache line per call was a cache miss per request (0.50 µs of 32.9 in `perf`), now
+// paid once per timeout period. An IdleDeadline does not move: the timer's state points back
+// at it.
 class IdleDeadline {
  public:
   using Clock = std::chrono::steady_clock;
@@ -35,11 +41,15 @@ class IdleDeadline {
 
  private:
   struct State;
-  static void arm(const std::shared_ptr<State>& s, Clock::time_point at);
-  static void fired(const std::shared_ptr<State>& s);
+  void arm(Clock::time_point at);
+  void fired();
 
-  // Shared with the timer's pending handler only as a weak reference, so a handler that runs
-  // after the connection is gone finds nothing to touch.
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point armed_ = Clock::time_point::max();  // The timer's expiry; max: not armed.
+  bool expired_ = false;
+  // Owned here alone and shared with the timer's pending handler only as a weak reference: a
+  // handler that runs after the connection is gone finds nothing, and one that finds the
+  // state finds this object alive.
   std::shared_ptr<State> state_;
 };
 
