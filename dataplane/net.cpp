@@ -1,6 +1,11 @@
 #include "dataplane/net.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 
@@ -32,6 +37,28 @@ awaitable<void> Stream::discard_input() {
     if (ec) break;  // The peer's FIN, a reset, or the deadline (which closed the socket).
   }
   expires_never();
+}
+
+std::size_t Stream::write_now(const asio::const_buffer* buffers, std::size_t count,
+                              error_code& ec) {
+  ec = {};
+  std::array<iovec, 4> iov{};
+  if (tls_ || count == 0 || count > iov.size()) return 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = count;
+  for (;;) {
+    // MSG_NOSIGNAL: a peer that went away is an error here, never a SIGPIPE.
+    const ssize_t n = ::sendmsg(tcp_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      ec = error_code(errno, boost::system::system_category());
+    return 0;
+  }
 }
 
 }  // namespace wharf::dataplane

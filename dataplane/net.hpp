@@ -101,6 +101,11 @@ class Stream {
   bool is_tls() const { return tls_ != nullptr; }
   Tls* tls() { return tls_.get(); }
 
+  // Writes what the socket takes at once, without waiting: the bytes written, 0 when it takes
+  // nothing now or under TLS (only the TLS stream may write its records). Other failures come
+  // back in `ec`. See proxy::write_now for why. No other write may be in flight.
+  std::size_t write_now(const asio::const_buffer* buffers, std::size_t count, error_code& ec);
+
   // Ends the connection as each protocol expects: TLS sends its close_notify first (and waits
   // at most `grace` for the peer's), so clients can tell a complete response or tunnel from a
   // truncated one; TCP sends its FIN. With `linger`, the peer may still be sending (a body that

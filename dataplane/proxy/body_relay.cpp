@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/write.hpp>
+#include <tuple>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,7 +42,11 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
   // The head alone: nothing of the body is here yet, or there is no body.
   if (!head.empty() && (in_buffer.size() == 0 || left == 0)) {
     out.expires_after(out_idle);
-    auto [ec, written] = co_await asio::async_write(out, asio::buffer(head), kNoThrow);
+    std::array<asio::const_buffer, 1> only{asio::buffer(head)};
+    error_code ec;
+    if (!write_now(out, only, ec)) {
+      std::tie(ec, std::ignore) = co_await asio::async_write(out, only, whole_write, kNoThrow);
+    }
     if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec};
     head.clear();
   }
@@ -71,8 +76,11 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
     left -= n;
     total += n;
     out.expires_after(out_idle);
-    const std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(data, n)};
-    auto [ec, written] = co_await asio::async_write(out, parts, whole_write, kNoThrow);
+    std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(data, n)};
+    error_code ec;
+    if (!write_now(out, parts, ec)) {
+      std::tie(ec, std::ignore) = co_await asio::async_write(out, parts, whole_write, kNoThrow);
+    }
     if (from_buffer) in_buffer.consume(n);
     if (ec) co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
     head.clear();

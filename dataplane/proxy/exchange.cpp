@@ -3,6 +3,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
+#include <tuple>
 
 #include "dataplane/proxy/append.hpp"
 #include "dataplane/proxy/body_relay.hpp"
@@ -192,8 +193,13 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   bool request_sent = !has_body;
   up->expires_after(ms(to.body_idle_ms));
   if (!has_body || req.expect_continue) {
-    // The head alone: one buffer, written directly (write_body_part would add a coroutine).
-    auto [ec, written] = co_await asio::async_write(*up, asio::buffer(wire), kNoThrow);
+    // The head alone: one buffer, written directly (write_body_part would add a coroutine),
+    // at once when the socket takes it (write_now).
+    std::array<asio::const_buffer, 1> only{asio::buffer(wire)};
+    error_code ec;
+    if (!write_now(*up, only, ec)) {
+      std::tie(ec, std::ignore) = co_await asio::async_write(*up, only, whole_write, kNoThrow);
+    }
     if (ec && retryable) co_return AttemptResult{Outcome::kRetry};
     // The head did not go out, and the body (if any) is still unread: nothing was done.
     if (ec) co_return AttemptResult{Outcome::kServerDown};

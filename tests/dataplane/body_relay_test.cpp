@@ -1,5 +1,5 @@
-// relay_length (dataplane/proxy/body_relay.hpp) between real loopback sockets: how a body of
-// known length leaves the data plane.
+// relay_length (dataplane/proxy/body_relay.hpp) and write_now (wire.hpp) between real loopback
+// sockets: how a body of known length leaves the data plane.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -7,12 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
 
 #include "dataplane/proxy/body_relay.hpp"
+#include "dataplane/proxy/wire.hpp"
 #include "test_common/tcp_received.hpp"
 
 namespace wharf::dataplane::proxy {
@@ -30,22 +32,23 @@ bool force_buffers(int fd) {
 }
 
 // A loopback connection: `near` in the io_context, `far` a blocking descriptor for a thread.
-// Both ends get kBuffers before the handshake (the window scale is chosen then); `forced` is
-// false when the process may not (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+// With `large_buffers`, both ends get kBuffers before the handshake (the window scale is chosen
+// then); `forced` is false when the process may not (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
 struct Connection {
   tcp::socket near;
   int far;
   bool forced;
 };
 
-Connection connect_loopback(asio::io_context& io) {
+Connection connect_loopback(asio::io_context& io, bool large_buffers = true) {
   tcp::acceptor acceptor(io);
   acceptor.open(tcp::v4());
-  const bool forced = force_buffers(acceptor.native_handle());  // Inherited by `near`.
+  // Inherited by `near`.
+  const bool forced = large_buffers && force_buffers(acceptor.native_handle());
   acceptor.bind({asio::ip::address_v4::loopback(), 0});
   acceptor.listen();
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  force_buffers(fd);
+  if (large_buffers) force_buffers(fd);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(acceptor.local_endpoint().port());
@@ -130,6 +133,65 @@ TEST(BodyRelay, ALargeBodyLeavesInWholeSegments) {
   sink.join();
   ::close(from.far);
   ::close(to.far);
+}
+
+// write_now writes what the socket takes at once and leaves the rest, exactly, for Asio's
+// write: a body larger than both socket buffers together arrives whole and in order.
+TEST(BodyRelay, WriteNowLeavesExactlyTheRestForAsio) {
+  asio::io_context io;
+  auto conn = connect_loopback(io, false);
+  Stream out(std::move(conn.near));
+  const std::string head(5, '\xff');  // A value the body's bytes never take.
+  std::string body(32 << 20, '\0');   // More than default socket buffers hold.
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i % 251);
+
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head), asio::buffer(body)};
+  error_code ec;
+  ASSERT_FALSE(write_now(out, parts, ec)) << "the socket took " << body.size() << " bytes";
+  ASSERT_FALSE(ec) << ec.message();
+  const std::size_t left = asio::buffer_size(parts);
+  EXPECT_GT(left, 0u);
+  EXPECT_LT(left, body.size());  // Something went out at once.
+
+  // Checked as it arrives: the head's bytes, then the body's pattern.
+  std::size_t received = 0, wrong = 0;
+  std::thread sink([&, fd = conn.far] {
+    char buf[1 << 16];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+      for (ssize_t i = 0; i < n; ++i, ++received) {
+        const char want = received < head.size()
+                              ? head[received]
+                              : static_cast<char>((received - head.size()) % 251);
+        if (buf[i] != want) ++wrong;
+      }
+    }
+  });
+  std::optional<error_code> done;
+  asio::async_write(out, parts, whole_write, [&](error_code e, std::size_t) { done = e; });
+  while (!done) io.run_one();
+  EXPECT_FALSE(*done) << done->message();
+  out.close();
+  sink.join();
+  ::close(conn.far);
+  EXPECT_EQ(received, head.size() + body.size());
+  EXPECT_EQ(wrong, 0u);
+}
+
+// A peer that has gone: an error to return, never a SIGPIPE that would end the process.
+TEST(BodyRelay, WriteNowToAClosedPeerFails) {
+  asio::io_context io;
+  auto conn = connect_loopback(io, false);
+  Stream out(std::move(conn.near));
+  ::close(conn.far);
+  const std::string bytes(1024, 'x');
+  error_code ec;
+  for (int i = 0; i < 100 && !ec; ++i) {
+    std::array<asio::const_buffer, 1> one{asio::buffer(bytes)};
+    EXPECT_TRUE(write_now(out, one, ec) || ec);  // All of it went, or it failed.
+    std::this_thread::sleep_for(1ms);            // For the peer's reset to come back.
+  }
+  EXPECT_TRUE(ec == asio::error::broken_pipe || ec == asio::error::connection_reset)
+      << ec.message();
 }
 
 }  // namespace
