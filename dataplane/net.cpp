@@ -42,7 +42,8 @@ awaitable<void> Stream::discard_input() {
 std::size_t Stream::write_now(const asio::const_buffer* buffers, std::size_t count,
                               error_code& ec) {
   ec = {};
-  std::array<iovec, 4> iov{};
+  // Room for write_body_part's most: head, chunk size, data, CRLF and the last chunk.
+  std::array<iovec, 5> iov{};
   if (tls_ || count == 0 || count > iov.size()) return 0;
   for (std::size_t i = 0; i < count; ++i) {
     iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};

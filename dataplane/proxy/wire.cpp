@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 #include <span>
+#include <tuple>
 
 namespace wharf::dataplane::proxy {
 namespace {
@@ -79,19 +80,22 @@ awaitable<error_code> write_body_part(Stream& out, const std::string& head, cons
   }
   if (last && chunked) bufs[count++] = asio::buffer(kLastChunk);
   if (count == 0) co_return error_code{};
-  // One buffer (a head) and two (head and body) are nearly every write: Asio has small
-  // operations for those. A generic sequence gets room for 64 buffers, over 1 KiB, too big
-  // for Asio's per-thread recycling, so a malloc and free per write.
+  error_code ec;
+  if (write_now(out, std::span<asio::const_buffer>(bufs.data(), count), ec)) co_return ec;
+  // The rest, from where the socket stopped taking bytes. One buffer (a head) and two (head and
+  // body) are nearly every write: Asio has small operations for those. A generic sequence gets
+  // room for 64 buffers, over 1 KiB, too big for Asio's per-thread recycling, so a malloc and
+  // free per write.
   if (count == 1) {
-    auto [ec, written] = co_await asio::async_write(out, bufs[0], whole_write, kNoThrow);
+    std::tie(ec, std::ignore) = co_await asio::async_write(out, bufs[0], whole_write, kNoThrow);
     co_return ec;
   }
   if (count == 2) {
     const std::array<asio::const_buffer, 2> two{bufs[0], bufs[1]};
-    auto [ec, written] = co_await asio::async_write(out, two, whole_write, kNoThrow);
+    std::tie(ec, std::ignore) = co_await asio::async_write(out, two, whole_write, kNoThrow);
     co_return ec;
   }
-  auto [ec, written] = co_await asio::async_write(
+  std::tie(ec, std::ignore) = co_await asio::async_write(
       out, std::span<const asio::const_buffer>(bufs.data(), count), whole_write, kNoThrow);
   co_return ec;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <span>
 #include <string>
 
 #include "dataplane/net.hpp"
@@ -42,10 +43,9 @@ inline std::size_t whole_write(const error_code& ec, std::size_t) {
 // FIN followed: the client, not the proxy, then kept the closed connection (TIME-WAIT) and paid
 // for it, on about one connection in ten at 64 connections. And every write paid that round
 // trip through the queue.
-template <std::size_t N>
-bool write_now(Stream& out, std::array<asio::const_buffer, N>& buffers, error_code& ec) {
+inline bool write_now(Stream& out, std::span<asio::const_buffer> buffers, error_code& ec) {
   const std::size_t total = asio::buffer_size(buffers);
-  std::size_t done = out.write_now(buffers.data(), N, ec);
+  std::size_t done = out.write_now(buffers.data(), buffers.size(), ec);
   if (ec || done == total) return true;
   for (auto& b : buffers) {
     const std::size_t k = std::min(done, b.size());

@@ -1,5 +1,11 @@
 #include "dataplane/server/local_reply.hpp"
 
+#include <array>
+#include <boost/asio/write.hpp>
+#include <tuple>
+
+#include "dataplane/proxy/wire.hpp"
+
 namespace wharf::dataplane::server {
 
 http::status status_for(LocalReason reason) {
@@ -38,14 +44,19 @@ awaitable<error_code> send(Stream& stream, http::response<http::string_body>& re
   // Said explicitly even to HTTP/1.0 clients, for whom closing is the default anyway.
   if (!keep_alive) res.set(http::field::connection, "close");
   res.prepare_payload();
+  std::string head;
+  proxy::write_head(res.base(), head);
   // HEAD gets the same head, Content-Length included, but no body (RFC 9110 section 9.3.2).
+  std::array<asio::const_buffer, 2> parts{
+      asio::buffer(head),
+      asio::buffer(head_request ? std::string_view{} : std::string_view(res.body()))};
+  // At once when the socket takes it (proxy::write_now): a reply that ends the connection is
+  // then followed by the FIN before the client has read it and closed first.
   stream.expires_after(std::chrono::seconds(30));
   error_code ec;
-  if (head_request) {
-    http::response_serializer<http::string_body> sr{res};
-    std::tie(ec, std::ignore) = co_await http::async_write_header(stream, sr, kNoThrow);
-  } else {
-    std::tie(ec, std::ignore) = co_await http::async_write(stream, res, kNoThrow);
+  if (!proxy::write_now(stream, parts, ec)) {
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(stream, parts, proxy::whole_write, kNoThrow);
   }
   co_return ec;
 }

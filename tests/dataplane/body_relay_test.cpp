@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -175,6 +176,37 @@ TEST(BodyRelay, WriteNowLeavesExactlyTheRestForAsio) {
   ::close(conn.far);
   EXPECT_EQ(received, head.size() + body.size());
   EXPECT_EQ(wrong, 0u);
+}
+
+// A chunk with its head and the last chunk, larger than the socket buffers: write_body_part
+// sends what the socket takes at once (five pieces in one sendmsg) and Asio the rest, so the
+// framing must come out exactly as written in one go.
+TEST(BodyRelay, ChunkedPartPastTheSocketBuffersArrivesFramed) {
+  asio::io_context io;
+  auto conn = connect_loopback(io, false);
+  Stream out(std::move(conn.near));
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string body(24 << 20, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i % 251);
+  const std::string want = head + "1800000\r\n" + body + "\r\n0\r\n\r\n";
+
+  std::string got;
+  std::thread sink([&, fd = conn.far] {
+    char buf[1 << 16];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, n);
+  });
+  std::optional<error_code> done;
+  asio::co_spawn(io, write_body_part(out, head, body.data(), body.size(), true, true),
+                 [&](std::exception_ptr, error_code e) { done = e; });
+  while (!done) io.run_one();
+  EXPECT_FALSE(*done) << done->message();
+  out.close();
+  sink.join();
+  ::close(conn.far);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "first difference at byte "
+                           << std::mismatch(got.begin(), got.end(), want.begin()).first -
+                                  got.begin();
 }
 
 // A peer that has gone: an error to return, never a SIGPIPE that would end the process.
