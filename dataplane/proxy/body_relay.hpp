@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/beast/core/read_size.hpp>
 #include <chrono>
 #include <string>
 
@@ -61,7 +62,32 @@ inline awaitable<RelayResult> relayed(RelayResult r) {
   co_return r;
 }
 
-// relay_body through the parser.
+// Parses what `in_buffer` already holds into the parser's body buffer, step after step: chunk
+// headers, chunk data, the last chunk and trailers, until the body buffer is full, the
+// buffered bytes run out (or end inside a chunk header), or the message is complete. Beast's
+// async_read_some stops after each step (not eager) and completes through the io_context's
+// queue even with the bytes at hand, so a chunk cost two resumptions; eager parsing through it
+// would instead wait on the socket for the next chunk header while holding the data before
+// it (an event stream's last event). Parse errors (a bad chunk size, a body over the limit)
+// are returned.
+template <bool isRequest>
+error_code parse_buffered(beast::flat_buffer& in_buffer,
+                          http::parser<isRequest, http::buffer_body>& parser) {
+  while (!parser.is_done() && in_buffer.size() > 0) {
+    error_code ec;
+    const std::size_t used = parser.put(in_buffer.data(), ec);
+    in_buffer.consume(used);
+    if (ec == http::error::need_buffer || ec == http::error::need_more) return {};
+    if (ec) return ec;
+    if (used == 0) return {};
+  }
+  return {};
+}
+
+// relay_body through the parser: each piece is all the buffer holds, else one socket read of
+// up to the relay buffer's size. Not kRequestBodyRead's pieces: for a chunked 1 GiB upload,
+// 16 KiB pieces cost the data plane 1,435-1,455 µs of CPU a MiB against 820-947 with 256 KiB,
+// and the client and the server the same either way (1,787-1,895).
 template <bool isRequest>
 awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
                                     http::parser<isRequest, http::buffer_body>& parser,
@@ -71,12 +97,13 @@ awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
                                     std::uint64_t limit) {
   char* buf = relay.get();
   const std::size_t size = RelayBuffer::size();
-  // Beast sizes each socket read by the buffer's spare capacity (at least 512 bytes), so a
-  // body larger than what is buffered gets a buffer of relay size first; a small body that is
+  // Socket reads are sized by the buffer's spare capacity (at least 512 bytes), so a body
+  // larger than what is buffered gets a buffer of relay size first; a small body that is
   // already buffered (the common case) needs nothing.
   auto remaining = parser.content_length_remaining();
-  bool more_than_buffered = !remaining || *remaining > in_buffer.size();
-  if (more_than_buffered && in_buffer.capacity() < size) in_buffer.reserve(size);
+  if ((!remaining || *remaining > in_buffer.size()) && in_buffer.capacity() < size) {
+    in_buffer.reserve(size);
+  }
   if (!head.empty() && in_buffer.size() == 0 && !parser.is_done()) {
     out.expires_after(out_idle);
     if (auto ec = co_await write_body_part(out, head, nullptr, 0, chunked, false)) {
@@ -86,20 +113,35 @@ awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
   }
   std::uint64_t total = 0;
   for (;;) {
-    std::size_t n = 0;
-    if (!parser.is_done()) {
-      parser.get().body().data = buf;
-      parser.get().body().size = size;
-      in.expires_after(in_idle);
-      auto [ec, _] = co_await http::async_read_some(in, in_buffer, parser, kNoThrow);
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};
-      n = size - parser.get().body().size;
-      total += n;
-      if (limit != 0 && total > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, total};
+    auto& body = parser.get().body();
+    body.data = buf;
+    body.size = size;
+    if (auto ec = parse_buffered(in_buffer, parser)) {
+      co_return RelayResult{RelayStatus::kReadFailed, ec, total};
     }
-    bool last = parser.is_done();
-    if (n == 0 && !last && head.empty()) continue;
+    const std::size_t n = size - body.size;
+    if (n == 0 && !parser.is_done()) {
+      // Nothing at hand to pass on: the next bytes from the socket (into the parser's buffer,
+      // which still holds any partial chunk header).
+      const std::size_t room = beast::read_size(in_buffer, size);
+      if (room == 0) {  // A chunk header longer than the buffer may grow.
+        co_return RelayResult{RelayStatus::kReadFailed, http::error::buffer_overflow, total};
+      }
+      in.expires_after(in_idle);
+      auto [ec, got] = co_await in.async_read_some(in_buffer.prepare(room), kNoThrow);
+      in_buffer.commit(got);
+      // As Beast reads: the end of the stream ends a body delimited by it, and is an error
+      // (partial message) for any other.
+      if (ec == asio::error::eof) {
+        ec = {};
+        parser.put_eof(ec);
+      }
+      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};
+      if (!parser.is_done()) continue;
+    }
+    total += n;
+    if (limit != 0 && total > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, total};
+    const bool last = parser.is_done();
     out.expires_after(out_idle);
     if (auto ec = co_await write_body_part(out, head, buf, n, chunked, last)) {
       co_return RelayResult{RelayStatus::kWriteFailed, ec, total};

@@ -287,11 +287,12 @@ TEST_F(ExchangeMiddlewares, BufferingRefusesBodiesOverItsLimits) {
   EXPECT_EQ(r.status, 413u);
   EXPECT_EQ(upstream.requests_served(), served);
   EXPECT_TRUE(contains(get("/upload", {}, "POST", std::string(1000, 'x')).body, "received 1000"));
-  // A chunked body is counted as it streams: 413 and the connection closed.
+  // A chunked body is counted as it streams: past the limit, with more still to come, 413 and
+  // the connection closed.
   HttpClient c(dp.port());
   std::string chunk(600, 'y');
   c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" +
-             chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+             chunk + "\r\n258\r\n" + chunk + "\r\n");
   auto big = c.read_response();
   EXPECT_EQ(big.status, 413u);
   EXPECT_TRUE(big.closed);

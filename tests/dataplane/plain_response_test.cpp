@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <charconv>
 #include <random>
 
 #include "test_common/canned_server.hpp"
@@ -237,42 +239,66 @@ TEST_F(PlainRelay, BytesBeyondTheBodyAreNotRelayedAndTheConnectionIsDropped) {
 }
 
 // A body whose sender pauses midway: what came before the pause reaches the client during it,
-// whether it came with the head, in small pieces after it, or in bulk. Nothing may hold bytes
-// back waiting for more (a relay filling its buffer before writing; writes marked MSG_MORE, whose
-// last partial packet the kernel keeps up to 200 ms); a hold that never ended would fail here
-// on the client's receive timeout.
+// whether it came with the head, in small pieces after it, or in bulk, with a length or in
+// chunks (paused inside the chunk, at its end before the CRLF, or after it). Nothing may hold
+// bytes back waiting for more (a relay filling its buffer before writing; a parser that reads
+// on to the next chunk header before passing on the chunk; writes marked MSG_MORE, whose last
+// partial packet the kernel keeps up to 200 ms); a hold that never ended would fail here on
+// the client's receive timeout.
 TEST_F(PlainRelay, WhatCameBeforeAPauseInTheBodyArrivesDuringThePause) {
   struct Shape {
     std::size_t before;  // Body bytes sent before the pause.
     bool pieces;         // Head and body in small pieces, 2 ms apart.
+    bool chunked;        // One chunk of `before` bytes, one of the rest, the last chunk.
+    std::size_t hold;    // Chunked: the bytes of the first chunk's CRLF sent before the pause.
   };
-  for (auto shape : {Shape{1000, false}, Shape{1000, true}, Shape{300 * 1024, false}}) {
-    SCOPED_TRACE(std::to_string(shape.before) + (shape.pieces ? " in pieces" : ""));
-    const std::string before(shape.before, 'a'), after(2000, 'b');
-    const std::string head =
-        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(before.size() + after.size()) +
-        "\r\n\r\n";
-    CannedServer upstream(head + before + after, /*close_after=*/false,
-                          /*piece=*/shape.pieces ? head.size() : 0,
-                          /*hold_at=*/head.size() + before.size());
+  for (auto shape : {Shape{1000, false, false, 0}, Shape{1000, true, false, 0},
+                     Shape{300 * 1024, false, false, 0}, Shape{1000, false, true, 0},
+                     Shape{1000, false, true, 1}, Shape{1000, true, true, 2},
+                     Shape{300 * 1024, false, true, 2}}) {
+    SCOPED_TRACE(std::to_string(shape.before) + (shape.pieces ? " in pieces" : "") +
+                 (shape.chunked ? " chunked, CRLF bytes " + std::to_string(shape.hold) : ""));
+    // Bytes that no head and no chunk size (hex) contains, to be counted as they arrive.
+    const std::string before(shape.before, '#'), after(2000, '~');
+    std::string head = "HTTP/1.1 200 OK\r\n", body;
+    std::size_t hold_at = 0;
+    if (shape.chunked) {
+      const auto hex = [](std::size_t n) {
+        char text[16];
+        return std::string(text, std::to_chars(text, text + sizeof text, n, 16).ptr);
+      };
+      head += "Transfer-Encoding: chunked\r\n\r\n";
+      body = hex(before.size()) + "\r\n" + before;
+      hold_at = head.size() + body.size() + shape.hold;
+      body += "\r\n" + hex(after.size()) + "\r\n" + after + "\r\n0\r\n\r\n";
+    } else {
+      head += "Content-Length: " + std::to_string(before.size() + after.size()) + "\r\n\r\n";
+      body = before + after;
+      hold_at = head.size() + before.size();
+    }
+    CannedServer upstream(head + body, /*close_after=*/false,
+                          /*piece=*/shape.pieces ? head.size() : 0, hold_at);
     route_to(upstream);
     HttpClient c(dp.port(), /*timeout_ms=*/5'000);
     c.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    auto receive_until = [&](std::string& got, std::string_view end) {
-      while (got.size() < end.size() || got.compare(got.size() - end.size(), end.size(), end)) {
+    // Until `count` bytes `mark` have come, and the received bytes end with `end`.
+    auto receive_until = [&](std::string& got, char mark, std::size_t count, std::string_view end) {
+      while (static_cast<std::size_t>(std::count(got.begin(), got.end(), mark)) != count ||
+             !got.ends_with(end)) {
         char buf[16384];
         ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
         ASSERT_GT(n, 0) << "stuck after " << got.size() << " bytes";
         got.append(buf, static_cast<std::size_t>(n));
       }
     };
+    // A relayed chunk's CRLF goes out with its data; chunk sizes may differ from the upstream's.
     std::string got;
-    receive_until(got, before);
-    EXPECT_EQ(got.find('b'), std::string::npos);  // Sent before the rest even existed.
+    receive_until(got, '#', before.size(), shape.chunked ? "\r\n" : "");
+    EXPECT_EQ(got.find('~'), std::string::npos);  // Sent before the rest even existed.
     upstream.release();
     std::string rest;
-    receive_until(rest, after);
-    EXPECT_EQ(rest, after);
+    receive_until(rest, '~', after.size(), shape.chunked ? "\r\n0\r\n\r\n" : "");
+    EXPECT_EQ(rest.find('#'), std::string::npos);
   }
 }
 
