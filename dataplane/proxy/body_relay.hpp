@@ -86,7 +86,7 @@ error_code parse_buffered(beast::flat_buffer& in_buffer,
 
 // relay_body through the parser: each piece is all the buffer holds, else one socket read of
 // up to the relay buffer's size. Not kRequestBodyRead's pieces: for a chunked 1 GiB upload,
-// 16 KiB pieces cost the data plane 1,435-1,455 µs of CPU a MiB against 820-947 with 256 KiB,
+// 16 KiB pieces cost the data plane 1,435-1,514 µs of CPU a MiB against 820-947 with 256 KiB,
 // and the client and the server the same either way (1,787-1,895).
 template <bool isRequest>
 awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
