@@ -1,5 +1,6 @@
 #include "dataplane/proxy/exchange.hpp"
 
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
