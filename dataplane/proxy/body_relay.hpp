@@ -122,13 +122,15 @@ awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
     const std::size_t n = size - body.size;
     if (n == 0 && !parser.is_done()) {
       // Nothing at hand to pass on: the next bytes from the socket (into the parser's buffer,
-      // which still holds any partial chunk header).
-      const std::size_t room = beast::read_size(in_buffer, size);
-      if (room == 0) {  // A chunk header longer than the buffer may grow.
-        co_return RelayResult{RelayStatus::kReadFailed, http::error::buffer_overflow, total};
+      // which still holds any partial chunk header). Beast bounds trailers by its header limit
+      // but not a chunk-size line: one whose extensions never end would grow the buffer for as
+      // long as the peer sends. A relay buffer's worth of it is refused as a bad chunk.
+      if (in_buffer.size() >= size) {
+        co_return RelayResult{RelayStatus::kReadFailed, http::error::bad_chunk, total};
       }
       in.expires_after(in_idle);
-      auto [ec, got] = co_await in.async_read_some(in_buffer.prepare(room), kNoThrow);
+      auto [ec, got] = co_await in.async_read_some(
+          in_buffer.prepare(beast::read_size(in_buffer, size)), kNoThrow);
       in_buffer.commit(got);
       // As Beast reads: the end of the stream ends a body delimited by it, and is an error
       // (partial message) for any other.

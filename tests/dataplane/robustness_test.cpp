@@ -108,6 +108,21 @@ TEST_F(RobustnessTest, ABodyCutShortGets400AndTheConnectionCloses) {
   EXPECT_NE(all.find("partial message"), std::string::npos) << all;
 }
 
+// A chunk-size line whose extensions never end is refused once it fills a relay buffer
+// (256 KiB) instead of being held for as long as the client sends.
+TEST_F(RobustnessTest, AnEndlessChunkLineGets400) {
+  HttpClient c(dp.port(), /*timeout_ms=*/10'000);
+  c.send_raw("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;x=");
+  const std::string more(64 * 1024, 'a');
+  for (int i = 0; i < 8; ++i) {  // 512 KiB; the rest is read and dropped after the answer.
+    ASSERT_GT(::send(c.fd(), more.data(), more.size(), MSG_NOSIGNAL), 0) << std::strerror(errno);
+  }
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("bad chunk"), std::string::npos) << r.body;
+  EXPECT_TRUE(r.closed);
+}
+
 // A body refused without being read (no router for its host: 404 right after the head) is read
 // and dropped until the client is done, so a client that sends its whole body before reading,
 // as curl does, gets the 404 rather than a reset on its next send.
