@@ -9,8 +9,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "dataplane/proxy/encoder.hpp"
-
 namespace wharf::dataplane::proxy {
 
 namespace {
@@ -88,53 +86,15 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
   co_return RelayResult{RelayStatus::kOk, {}, total};
 }
 
+// Not a coroutine: the relay's own frame is the only one (as relay_body).
 awaitable<RelayResult> relay_encoded(Stream& in, beast::flat_buffer& in_buffer,
                                      http::response_parser<http::buffer_body>& parser,
                                      std::chrono::milliseconds in_idle, Stream& out,
                                      std::string& head, bool chunked,
                                      std::chrono::milliseconds out_idle, RelayBuffer& relay,
                                      Encoder& encoder, std::string& scratch, std::uint64_t limit) {
-  char* buf = relay.get();
-  const std::size_t size = RelayBuffer::size();
-  auto remaining = parser.content_length_remaining();
-  if ((!remaining || *remaining > in_buffer.size()) && in_buffer.capacity() < size) {
-    in_buffer.reserve(size);
-  }
-  // The head goes out at once when no body byte is here yet (a stream that starts slowly).
-  if (in_buffer.size() == 0 && !parser.is_done()) {
-    out.expires_after(out_idle);
-    if (auto ec = co_await write_body_part(out, head, nullptr, 0, chunked, false)) {
-      co_return RelayResult{RelayStatus::kWriteFailed, ec};
-    }
-    head.clear();
-  }
-  std::uint64_t total = 0;
-  for (;;) {
-    std::size_t n = 0;
-    if (!parser.is_done()) {
-      parser.get().body().data = buf;
-      parser.get().body().size = size;
-      in.expires_after(in_idle);
-      auto [ec, _] = co_await http::async_read_some(in, in_buffer, parser, kNoThrow);
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return RelayResult{RelayStatus::kReadFailed, ec, total};
-      n = size - parser.get().body().size;
-      total += n;
-      if (limit != 0 && total > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, total};
-    }
-    const bool last = parser.is_done();
-    if (n == 0 && !last) continue;
-    // A compressor failure cuts the response short, as a failed write would.
-    if (!encoder.write(buf, n, last, scratch))
-      co_return RelayResult{RelayStatus::kWriteFailed, {}, total};
-    out.expires_after(out_idle);
-    if (auto ec =
-            co_await write_body_part(out, head, scratch.data(), scratch.size(), chunked, last)) {
-      co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
-    }
-    head.clear();
-    if (last) co_return RelayResult{RelayStatus::kOk, {}, total};
-  }
+  return detail::relay_parsed(in, in_buffer, parser, in_idle, out, head, chunked, out_idle, relay,
+                              limit, &encoder, &scratch);
 }
 
 }  // namespace wharf::dataplane::proxy

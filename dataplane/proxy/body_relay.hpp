@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/encoder.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/proxy/wire.hpp"
 
@@ -44,11 +45,9 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
 // response in four reads).
 inline constexpr std::size_t kRequestBodyRead = 16 * 1024;
 
-class Encoder;
-
-// A response body passed through `encoder` (compress) on its way: read as relay_body reads,
-// each piece compressed and flushed at once, written as chunks when `chunked`. `scratch`
-// holds the compressed bytes between the read and the write.
+// A response body passed through `encoder` (compress) on its way: parsed and read as a chunked
+// body is, each piece compressed and flushed at once, written as chunks when `chunked`.
+// `scratch` holds the compressed bytes between the read and the write.
 awaitable<RelayResult> relay_encoded(Stream& in, beast::flat_buffer& in_buffer,
                                      http::response_parser<http::buffer_body>& parser,
                                      std::chrono::milliseconds in_idle, Stream& out,
@@ -87,14 +86,16 @@ error_code parse_buffered(beast::flat_buffer& in_buffer,
 // relay_body through the parser: each piece is all the buffer holds, else one socket read of
 // up to the relay buffer's size. Not kRequestBodyRead's pieces: for a chunked 1 GiB upload,
 // 16 KiB pieces cost the data plane 1,435-1,514 µs of CPU a MiB against 820-947 with 256 KiB,
-// and the client and the server the same either way (1,787-1,895).
+// and the client and the server the same either way (1,787-1,895). With an `encoder`, each
+// piece is written compressed (through `scratch`), the last one ending the compressed stream.
 template <bool isRequest>
 awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
                                     http::parser<isRequest, http::buffer_body>& parser,
                                     std::chrono::milliseconds in_idle, Stream& out,
                                     std::string& head, bool chunked,
                                     std::chrono::milliseconds out_idle, RelayBuffer& relay,
-                                    std::uint64_t limit) {
+                                    std::uint64_t limit, Encoder* encoder = nullptr,
+                                    std::string* scratch = nullptr) {
   char* buf = relay.get();
   const std::size_t size = RelayBuffer::size();
   // Socket reads are sized by the buffer's spare capacity (at least 512 bytes), so a body
@@ -144,8 +145,18 @@ awaitable<RelayResult> relay_parsed(Stream& in, beast::flat_buffer& in_buffer,
     total += n;
     if (limit != 0 && total > limit) co_return RelayResult{RelayStatus::kTooLarge, {}, total};
     const bool last = parser.is_done();
+    const char* data = buf;
+    std::size_t length = n;
+    if (encoder) {
+      // A compressor failure cuts the response short, as a failed write would.
+      if (!encoder->write(buf, n, last, *scratch)) {
+        co_return RelayResult{RelayStatus::kWriteFailed, {}, total};
+      }
+      data = scratch->data();
+      length = scratch->size();
+    }
     out.expires_after(out_idle);
-    if (auto ec = co_await write_body_part(out, head, buf, n, chunked, last)) {
+    if (auto ec = co_await write_body_part(out, head, data, length, chunked, last)) {
       co_return RelayResult{RelayStatus::kWriteFailed, ec, total};
     }
     head.clear();

@@ -323,6 +323,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
       }
     }
     out = co_await relay_response(x, *up, up_buffer, *rp, req);
+    if (out.reply) co_return co_await local(x, req, *out.reply);
   }
   if (out.upstream_reusable && request_sent) give_back(x.pool, server, std::move(up));
   co_return AttemptResult{Outcome::kDone, out.client_keep_alive};

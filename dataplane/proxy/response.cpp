@@ -127,10 +127,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
     // left unread, so the upstream connection is not reused.
     log::warn("service " + x.service.name + ": response of " + std::to_string(*length) +
               " bytes is over the buffering limit of " + std::to_string(limit));
-    x.report.status = 500;
-    auto ec = co_await server::write_local_reply(x.client, server::LocalReason::kResponseTooLarge,
-                                                 req.version, keep, req.head);
-    co_return ResponseOutcome{keep && !ec, false};
+    co_return ResponseOutcome{.reply = server::LocalReason::kResponseTooLarge};
   }
 
   http::response<http::empty_body> res;
@@ -193,13 +190,15 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
     if (r.status == RelayStatus::kTooLarge) {
       log::warn("service " + x.service.name + ": response body over the buffering limit of " +
                 std::to_string(limit) + " bytes");
-      if (!wire.empty()) {
-        // The head had not gone out yet: the client can still be told properly.
-        x.report.status = 500;
-        auto ec = co_await server::write_local_reply(
-            x.client, server::LocalReason::kResponseTooLarge, req.version, keep, req.head);
-        co_return ResponseOutcome{keep && !ec, false};
-      }
+      // The head had not gone out yet: the client can still be told properly.
+      if (!wire.empty()) co_return ResponseOutcome{.reply = server::LocalReason::kResponseTooLarge};
+    }
+    if (r.status == RelayStatus::kReadFailed && !wire.empty()) {
+      // The body broke (a bad chunk, the server gone) before any of the response went out: the
+      // client can still be told, as for a broken head, instead of seeing its connection end
+      // without an answer. The upstream connection is not reused.
+      log::warn("service " + x.service.name + ": broken response body: " + r.ec.message());
+      co_return ResponseOutcome{.reply = server::LocalReason::kUpstreamProtocol};
     }
     // The response head is out, so no local reply can follow; closing tells the client the
     // body is incomplete.

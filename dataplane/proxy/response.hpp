@@ -31,6 +31,9 @@ struct RequestFacts {
 struct ResponseOutcome {
   bool client_keep_alive = false;  // The client connection may carry another request.
   bool upstream_reusable = false;  // The upstream connection may go back to the pool.
+  // Nothing of the response went out and the client is to get this reply of the data plane's
+  // instead (written by the caller, as any other: counted, and open to error pages).
+  std::optional<server::LocalReason> reply = std::nullopt;
 };
 
 // Largest response head taken from an upstream.

@@ -5,10 +5,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "dataplane/proxy/encoder.hpp"
+#include "test_common/canned_server.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/misbehaving_server.hpp"
@@ -80,6 +82,44 @@ std::string unzstd(const std::string& in) {
   }
   ZSTD_freeDCtx(d);
   return rc == 0 ? out : "unzstd failed";
+}
+
+// The data of the complete chunks of a chunked response received so far.
+std::string dechunk(const std::string& raw) {
+  auto at = raw.find("\r\n\r\n");
+  if (at == std::string::npos) return {};
+  at += 4;
+  std::string data;
+  for (;;) {
+    const auto eol = raw.find("\r\n", at);
+    if (eol == std::string::npos) break;
+    const std::size_t size = std::stoul(raw.substr(at, eol - at), nullptr, 16);
+    if (size == 0 || raw.size() < eol + 2 + size + 2) break;
+    data += raw.substr(eol + 2, size);
+    at = eol + 2 + size + 2;
+  }
+  return data;
+}
+
+// What a gzip-compressed chunked response received so far decodes to, as far as it goes (the
+// proxy flushes the compressor with every piece it writes).
+std::string gunzip_so_far(const std::string& raw) {
+  std::string gz = dechunk(raw);
+  z_stream z{};
+  inflateInit2(&z, 15 + 16);
+  z.next_in = reinterpret_cast<Bytef*>(gz.data());
+  z.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  int rc = Z_OK;
+  while (rc == Z_OK && z.avail_in > 0) {
+    char buf[65536];
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_SYNC_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  return out;
 }
 
 class ExchangeMiddlewares : public ::testing::Test {
@@ -161,6 +201,55 @@ TEST_F(ExchangeMiddlewares, CompressEncodesWhatTheClientAcceptsAndLeavesTheRestA
   auto head = c.read_response(/*head=*/true);
   EXPECT_EQ(head.headers.count("content-encoding"), 0u);
   EXPECT_EQ(head.headers["content-length"], "300000");
+}
+
+// A compressed body whose sender pauses midway: what came before the pause reaches the client,
+// compressed and decodable, during it (an event stream, a progress log), with a length or in
+// chunks. And a body that breaks before anything went out gets a 502, as an uncompressed one.
+TEST_F(ExchangeMiddlewares, CompressedBodiesPassOnWhatCameBeforeAPause) {
+  define("z@test", "compress", {});
+  const std::string before(3000, '#'), after(3000, '~');
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n";
+  for (bool chunked : {false, true}) {
+    SCOPED_TRACE(chunked ? "chunked" : "length");
+    std::string response, rest;
+    if (chunked) {
+      response = head + "Transfer-Encoding: chunked\r\n\r\nbb8\r\n" + before + "\r\n";
+      rest = "bb8\r\n" + after + "\r\n0\r\n\r\n";
+    } else {
+      response = head + "Content-Length: 6000\r\n\r\n" + before;
+      rest = after;
+    }
+    CannedServer upstream(response + rest, /*close_after=*/false, /*piece=*/0, response.size());
+    ASSERT_EQ(route({"z@test"}, upstream.url()), "ack");
+    HttpClient c(dp.port(), /*timeout_ms=*/5'000);
+    c.send_raw("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    std::string raw;
+    auto receive_until = [&](char mark, std::size_t count, std::string_view end) {
+      for (;;) {
+        const std::string text = gunzip_so_far(raw);
+        if (static_cast<std::size_t>(std::count(text.begin(), text.end(), mark)) == count &&
+            raw.ends_with(end))
+          return;
+        char buf[16384];
+        ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
+        ASSERT_GT(n, 0) << "stuck after " << raw.size() << " bytes, " << text.size() << " decoded";
+        raw.append(buf, static_cast<std::size_t>(n));
+      }
+    };
+    receive_until('#', before.size(), "\r\n");
+    EXPECT_NE(raw.find("Content-Encoding: gzip\r\n"), std::string::npos) << raw.substr(0, 200);
+    upstream.release();
+    receive_until('~', after.size(), "\r\n0\r\n\r\n");
+    EXPECT_EQ(gunzip(dechunk(raw)), before + after);  // A whole gzip stream, properly ended.
+  }
+  for (const std::string& broken :
+       {std::string("zz\r\nabc\r\n"), "1;x=" + std::string(300 * 1024, 'a')}) {
+    CannedServer upstream(head + "Transfer-Encoding: chunked\r\n\r\n" + broken);
+    ASSERT_EQ(route({"z@test"}, upstream.url()), "ack");
+    auto r = get("/", {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(r.status, 502u) << broken.substr(0, 8);
+  }
 }
 
 TEST_F(ExchangeMiddlewares, CompressHonoursContentTypesAndTheMinimumSize) {
@@ -298,6 +387,9 @@ TEST_F(ExchangeMiddlewares, BufferingRefusesBodiesOverItsLimits) {
   EXPECT_TRUE(big.closed);
   // Responses: a known length over the limit is a 500; within it passes.
   EXPECT_EQ(get("/bytes/5001").status, 500u);
+  const std::string too_large =
+      "wharf_local_replies_total{entrypoint=\"web\",reason=\"response_too_large\"}";
+  EXPECT_EQ(metric_sample(metrics_when(dp.admin_port(), too_large, 1), too_large), 1);
   EXPECT_EQ(get("/bytes/5000").body, pattern(5000));
   // An unknown length over the limit never arrives whole: a 500 when the head was still held,
   // else the body ends early (no last-chunk) and the connection closes.

@@ -30,27 +30,6 @@ Response admin_get(std::uint16_t port, const std::string& target) {
   return HttpClient(port).request("GET", target);
 }
 
-// The value of one sample line of the Prometheus text format, or -1 when it is absent.
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
-// The metrics once `series` reads `want`: a request is counted just after its response went
-// out, so a scrape right after the response may still miss it.
-std::string metrics_when(std::uint16_t admin, const std::string& series, double want) {
-  std::string text;
-  for (int i = 0; i < 200; ++i) {
-    text = admin_get(admin, "/metrics").body;
-    if (sample(text, series) == want) break;
-    std::this_thread::sleep_for(10ms);
-  }
-  return text;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -107,28 +86,32 @@ TEST(Observability, MetricsCountWhatTrafficDid) {
   const std::string app_labels =
       "entrypoint=\"web\",method=\"GET\",router=\"app@test\",service=\"app@test\"";
   std::string t = metrics_when(admin, "wharf_requests_total{code=\"200\"," + app_labels + "}", 8);
-  EXPECT_EQ(sample(t, "wharf_requests_total{code=\"200\"," + app_labels + "}"), 8) << t;
-  EXPECT_EQ(sample(t, "wharf_request_duration_seconds_count{" + app_labels + "}"), 8);
-  EXPECT_EQ(sample(t, "wharf_request_duration_seconds_bucket{" + app_labels + ",le=\"+Inf\"}"), 8);
-  EXPECT_EQ(sample(t,
-                   "wharf_request_bytes_total{entrypoint=\"web\",method=\"POST\",router="
-                   "\"app@test\",service=\"app@test\"}"),
+  EXPECT_EQ(metric_sample(t, "wharf_requests_total{code=\"200\"," + app_labels + "}"), 8) << t;
+  EXPECT_EQ(metric_sample(t, "wharf_request_duration_seconds_count{" + app_labels + "}"), 8);
+  EXPECT_EQ(
+      metric_sample(t, "wharf_request_duration_seconds_bucket{" + app_labels + ",le=\"+Inf\"}"), 8);
+  EXPECT_EQ(metric_sample(t,
+                          "wharf_request_bytes_total{entrypoint=\"web\",method=\"POST\",router="
+                          "\"app@test\",service=\"app@test\"}"),
             1000);
-  EXPECT_GT(sample(t, "wharf_response_bytes_total{" + app_labels + "}"), 0);
-  EXPECT_EQ(sample(t,
-                   "wharf_requests_total{code=\"404\",entrypoint=\"web\",method=\"GET\","
-                   "router=\"\",service=\"\"}"),
+  EXPECT_GT(metric_sample(t, "wharf_response_bytes_total{" + app_labels + "}"), 0);
+  EXPECT_EQ(metric_sample(t,
+                          "wharf_requests_total{code=\"404\",entrypoint=\"web\",method=\"GET\","
+                          "router=\"\",service=\"\"}"),
             3);
-  EXPECT_EQ(sample(t, "wharf_local_replies_total{entrypoint=\"web\",reason=\"no_route\"}"), 3);
-  EXPECT_EQ(sample(t, "wharf_local_replies_total{entrypoint=\"web\",reason=\"upstream_connect\"}"),
-            1);
-  EXPECT_EQ(sample(t, "wharf_upstream_connect_errors_total{service=\"dead@test\"}"), 1);
-  EXPECT_EQ(sample(t, "wharf_open_connections{entrypoint=\"web\"}"), 1);  // `c`, kept alive.
-  EXPECT_EQ(sample(t, "wharf_table_version"), 1);
-  EXPECT_EQ(sample(t, "wharf_table_applies_total{result=\"applied\"}"), 1);
-  EXPECT_GE(sample(t, "wharf_upstream_idle_connections"), 1);
-  EXPECT_EQ(sample(t, "wharf_service_server_up{service=\"app@test\",url=\"" + app.url() + "\"}"),
-            1);
+  EXPECT_EQ(metric_sample(t, "wharf_local_replies_total{entrypoint=\"web\",reason=\"no_route\"}"),
+            3);
+  EXPECT_EQ(
+      metric_sample(t, "wharf_local_replies_total{entrypoint=\"web\",reason=\"upstream_connect\"}"),
+      1);
+  EXPECT_EQ(metric_sample(t, "wharf_upstream_connect_errors_total{service=\"dead@test\"}"), 1);
+  EXPECT_EQ(metric_sample(t, "wharf_open_connections{entrypoint=\"web\"}"), 1);  // `c`, kept alive.
+  EXPECT_EQ(metric_sample(t, "wharf_table_version"), 1);
+  EXPECT_EQ(metric_sample(t, "wharf_table_applies_total{result=\"applied\"}"), 1);
+  EXPECT_GE(metric_sample(t, "wharf_upstream_idle_connections"), 1);
+  EXPECT_EQ(
+      metric_sample(t, "wharf_service_server_up{service=\"app@test\",url=\"" + app.url() + "\"}"),
+      1);
   EXPECT_FALSE(contains(t, "nobody.example")) << "hosts never become labels";
   EXPECT_FALSE(contains(t, "/secret/path")) << "paths never become labels";
 
@@ -137,8 +120,8 @@ TEST(Observability, MetricsCountWhatTrafficDid) {
   bad.routers[0].service = "missing";
   EXPECT_NE(dp.apply(bad), "ack");
   t = admin_get(admin, "/metrics").body;
-  EXPECT_EQ(sample(t, "wharf_table_applies_total{result=\"rejected\"}"), 1);
-  EXPECT_EQ(sample(t, "wharf_table_version"), 1);
+  EXPECT_EQ(metric_sample(t, "wharf_table_applies_total{result=\"rejected\"}"), 1);
+  EXPECT_EQ(metric_sample(t, "wharf_table_version"), 1);
 
   // promtool, Prometheus's own checker, accepts the exposition.
   TempDir dir;
@@ -286,7 +269,7 @@ TEST(Observability, AFullLogQueueDropsLinesAndRequestsGoOn) {
         << i;
   }
   auto t = admin_get(dp.admin_port(), "/metrics").body;
-  EXPECT_GT(sample(t, "wharf_access_log_dropped_total"), 100) << t;
+  EXPECT_GT(metric_sample(t, "wharf_access_log_dropped_total"), 100) << t;
   // Unblock the writer so the data plane can shut down.
   ::close(fds[0]);
   ::close(fds[1]);

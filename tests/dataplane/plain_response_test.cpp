@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <random>
 
 #include "test_common/canned_server.hpp"
@@ -236,6 +238,50 @@ TEST_F(PlainRelay, BytesBeyondTheBodyAreNotRelayedAndTheConnectionIsDropped) {
   EXPECT_EQ(c.request("GET", "/").body, "he");
   EXPECT_EQ(c.request("GET", "/").body, "he");  // Not "llo" taken for a response.
   EXPECT_EQ(upstream.connections(), 2u);
+}
+
+// A body that breaks (a bad chunk size; a chunk-size line that never ends, refused once it fills
+// the relay buffer) before any of the response went out gets a 502, and the client's connection
+// stays; once the head is out, the connection is closed instead, which tells the client the
+// body is incomplete. The broken upstream connection is not reused either way.
+TEST_F(PlainRelay, ABodyThatBreaksGets502UntilItsHeadIsOut) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  double replies = 0;
+  for (const std::string& broken :
+       {std::string("zz\r\nabc\r\n"), "1;x=" + std::string(300 * 1024, 'a')}) {
+    SCOPED_TRACE(broken.substr(0, 8));
+    CannedServer upstream(head + broken);
+    route_to(upstream);
+    HttpClient c(dp.port(), /*timeout_ms=*/5'000);
+    for (int i = 0; i < 2; ++i) {
+      auto r = c.request("GET", "/");
+      EXPECT_EQ(r.status, 502u);
+      EXPECT_FALSE(r.closed);
+    }
+    EXPECT_EQ(upstream.connections(), 2u);
+    const std::string counted =
+        "wharf_local_replies_total{entrypoint=\"web\",reason=\"upstream_protocol\"}";
+    replies += 2;
+    EXPECT_EQ(metric_sample(metrics_when(dp.admin_port(), counted, replies), counted), replies);
+
+    CannedServer later(head + broken, /*close_after=*/false, /*piece=*/0,
+                       /*hold_at=*/head.size());
+    route_to(later);
+    HttpClient d(dp.port(), /*timeout_ms=*/5'000);
+    d.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string got;
+    while (got.find("\r\n\r\n") == std::string::npos) {
+      char buf[4096];
+      ssize_t n = ::recv(d.fd(), buf, sizeof buf, 0);
+      ASSERT_GT(n, 0) << got;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got;
+    later.release();
+    char buf[4096];
+    const ssize_t n = ::recv(d.fd(), buf, sizeof buf, 0);  // Nothing after the head: the close.
+    EXPECT_EQ(n, 0) << (n < 0 ? std::strerror(errno) : std::string(buf, std::max<ssize_t>(n, 0)));
+  }
 }
 
 // A body whose sender pauses midway: what came before the pause reaches the client during it,

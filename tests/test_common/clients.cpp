@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -258,6 +259,24 @@ unsigned wait_for_host_status(std::uint16_t port, const std::string& host, unsig
     std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }
   return got;
+}
+
+double metric_sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+std::string metrics_when(std::uint16_t admin, const std::string& series, double want) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text = HttpClient(admin).request("GET", "/metrics").body;
+    if (metric_sample(text, series) == want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return text;
 }
 
 }  // namespace wharf::test

@@ -62,4 +62,12 @@ unsigned host_status(std::uint16_t port, const std::string& host, int timeout_ms
 unsigned wait_for_host_status(std::uint16_t port, const std::string& host, unsigned want,
                               int timeout_ms = 20'000, int poll_ms = 20);
 
+// The value of one sample line of the Prometheus text format, or -1 when it is absent.
+double metric_sample(const std::string& text, const std::string& series);
+
+// The admin port's metrics once `series` reads `want` (or the last scrape, after 2 s): a
+// request is counted just after its response went out, so a scrape right after the response
+// may still miss it.
+std::string metrics_when(std::uint16_t admin, const std::string& series, double want);
+
 }  // namespace wharf::test
