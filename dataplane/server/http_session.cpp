@@ -264,7 +264,13 @@ awaitable<bool> HttpSession::handle_request() {
   if (!split_target(req.target(), target_host, path, query)) {
     co_return co_await reply(LocalReason::kBadRequest, false, "bad request target");
   }
-  rules::normalize_host(target_host.empty() ? host_field : target_host, host_);
+  if (!target_host.empty()) {
+    // RFC 9112 section 3.2.2: an absolute-form target's authority is the request's host, and a
+    // proxy forwards a Host made from it, not the one received (as Traefik and nginx do).
+    req.set(http::field::host, std::string(target_host));
+    host_field = req[http::field::host];
+  }
+  rules::normalize_host(host_field, host_);
   rules::normalize_path(path, path_);
 
   const auto& trusted = worker_.options().trusted_proxies;

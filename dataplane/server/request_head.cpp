@@ -1,5 +1,6 @@
 #include "dataplane/server/request_head.hpp"
 
+#include <array>
 #include <boost/beast/core/string.hpp>
 
 namespace wharf::dataplane::server {
@@ -24,6 +25,31 @@ HeadResult find_request_head(std::string_view bytes, std::size_t& skip) {
   }
   return {HeadStatus::kOk, size, {}};
 }
+
+namespace {
+
+// The bytes of an authority as RFC 3986 writes it in Host and in an absolute-form target
+// (reg-name or IP literal, then a port): unreserved, sub-delims, percent escapes, ':' and the
+// brackets of an IPv6 literal. Not '@': no user information in a Host. Go's server (so
+// Traefik) refuses the same bytes with a 400; a host with a space or a slash could only ever
+// reach host-less routers, and upstreams and logs would see it as it came.
+constexpr auto kAuthorityBytes = [] {
+  std::array<bool, 256> ok{};
+  for (int c = 'a'; c <= 'z'; ++c) ok[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) ok[c] = true;
+  for (int c = '0'; c <= '9'; ++c) ok[c] = true;
+  for (unsigned char c : std::string_view("-._~!$&'()*+,;=%:[]")) ok[c] = true;
+  return ok;
+}();
+
+bool valid_authority(std::string_view v) {
+  for (unsigned char c : v) {
+    if (!kAuthorityBytes[c]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::optional<HeadProblem> check_framing(const http::request_header<>& h, std::string_view& host) {
   using R = std::optional<HeadProblem>;
@@ -56,6 +82,7 @@ std::optional<HeadProblem> check_framing(const http::request_header<>& h, std::s
   // RFC 9112 section 3.2: exactly one Host in HTTP/1.1.
   if (hosts > 1) return R{{LocalReason::kBadRequest, "more than one Host header"}};
   if (hosts == 0 && h.version() >= 11) return R{{LocalReason::kBadRequest, "missing Host header"}};
+  if (!valid_authority(host)) return R{{LocalReason::kBadRequest, "malformed Host header"}};
   if (h.method() == http::verb::connect) {
     return R{{LocalReason::kNotImplemented, "CONNECT is not supported"}};
   }
@@ -79,7 +106,7 @@ bool split_target(std::string_view target, std::string_view& host, std::string_v
     auto rest = target.substr(scheme_end + 3);
     auto slash = rest.find_first_of("/?");
     host = rest.substr(0, slash);
-    if (host.empty() || host.find('@') != std::string_view::npos) return false;
+    if (host.empty() || !valid_authority(host)) return false;
     target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     if (target.starts_with('?')) return false;
   }

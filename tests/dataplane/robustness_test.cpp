@@ -94,6 +94,31 @@ TEST_F(RobustnessTest, AbsoluteFormTargetRoutesOnItsAuthority) {
   auto r = c.read_response();
   EXPECT_EQ(r.status, 200u);
   EXPECT_NE(r.body.find("GET /p?q=1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("Host: abs.test\n"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("ignored.test"), std::string::npos) << r.body;
+}
+
+// A Host (or an absolute-form authority) with bytes no authority has is refused, as Go's
+// server refuses it; the forms real clients send pass.
+TEST_F(RobustnessTest, AMalformedHostGets400) {
+  for (const char* host : {"a b", "a/b", "a\\b", "user@a", "a\"b", "a<b>", "a{b}"}) {
+    HttpClient c(dp.port());
+    c.send_raw(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 400u) << host;
+    EXPECT_NE(r.body.find("malformed Host header"), std::string::npos) << r.body;
+  }
+  for (const char* authority : {"a\\b", "user@a", "a\"b", "a<b>", "a{b}"}) {
+    HttpClient c(dp.port());
+    c.send_raw(std::string("GET http://") + authority + "/ HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 400u) << authority;
+  }
+  for (const char* host : {"", "a", "a.example:8080", "[::1]:80", "127.0.0.1", "xn--bcher-kva.ch",
+                           "under_score.example", "a.example."}) {
+    HttpClient c(dp.port());
+    c.send_raw(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 200u) << host;
+  }
 }
 
 // A Content-Length body is read around the parser; a client that stops sending part way
@@ -121,6 +146,21 @@ TEST_F(RobustnessTest, AnEndlessChunkLineGets400) {
   EXPECT_EQ(r.status, 400u);
   EXPECT_NE(r.body.find("bad chunk"), std::string::npos) << r.body;
   EXPECT_TRUE(r.closed);
+}
+
+// A chunk-size line or a trailer ended by a bare LF is refused when it comes, not held until
+// a CRLF that never comes or the body's idle timeout (a minute by default).
+TEST_F(RobustnessTest, ABareLfInAChunkedBodyGets400AtOnce) {
+  for (const char* body : {"5\nhello\n0\n\n", "5\r\nhello\r\n0\r\nX-T: 1\n\n"}) {
+    HttpClient c(dp.port(), /*timeout_ms=*/5'000);
+    c.send_raw(std::string("POST /upload HTTP/1.1\r\nHost: a\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n") +
+               body);
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 400u) << body;
+    EXPECT_NE(r.body.find("bad chunk"), std::string::npos) << r.body;
+    EXPECT_TRUE(r.closed);
+  }
 }
 
 // A body refused without being read (no router for its host: 404 right after the head) is read
