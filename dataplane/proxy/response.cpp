@@ -49,6 +49,22 @@ void weaken_etag(http::response_header<>& res) {
     res.set(http::field::etag, "W/" + std::string(etag));
 }
 
+// The Transfer-Encoding of a response whose body would reach the client still coded: any
+// value but "chunked" alone (gzip, or gzip then chunked, which Beast de-chunks but does not
+// decompress), or more than one such line.
+std::optional<std::string> unsupported_coding(const http::response_header<>& res) {
+  auto lines = res.equal_range(http::field::transfer_encoding);
+  if (lines.first == lines.second) return std::nullopt;
+  std::string value(lines.first->value());
+  if (std::next(lines.first) == lines.second && beast::iequals(value, "chunked")) {
+    return std::nullopt;
+  }
+  for (auto it = std::next(lines.first); it != lines.second; ++it) {
+    value.append(", ").append(it->value());
+  }
+  return value;
+}
+
 // The upstream's Connection went with the other hop-by-hop fields, so this hop's is one line
 // of ours, and none where the version's default says it (RFC 9112 section 9.3); Beast's
 // keep_alive(bool) would parse and rebuild the field.
@@ -122,6 +138,13 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   bool keep = client_may_keep(x);
   const std::uint64_t limit = x.policy.max_response_body;
   x.report.status = rp.get().result_int();
+  if (auto coding = unsupported_coding(rp.get())) {
+    // Transfer-Encoding is hop-by-hop and goes: passing the body on would hand the client
+    // bytes still in a coding it was never told of (as nginx, a 502 instead).
+    log::warn("service " + x.service.name + ": response in a transfer coding Wharf does not " +
+              "decode: Transfer-Encoding: " + *coding);
+    co_return ResponseOutcome{.reply = server::LocalReason::kUpstreamProtocol};
+  }
   if (limit != 0 && body_follows && length && *length > limit) {
     // Traefik's buffering answers 500 for a response over maxResponseBodyBytes; the body is
     // left unread, so the upstream connection is not reused.

@@ -284,6 +284,26 @@ TEST_F(PlainRelay, ABodyThatBreaksGets502UntilItsHeadIsOut) {
   }
 }
 
+// A response in a transfer coding other than chunked alone would reach the client still coded
+// (the field is hop-by-hop and goes): a 502 instead, as nginx answers; chunked passes.
+TEST_F(PlainRelay, TransferCodingsOtherThanChunkedGet502) {
+  for (std::string te : {"gzip", "gzip, chunked", "identity"}) {
+    CannedServer upstream(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + te + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        /*close_after=*/true);
+    route_to(upstream);
+    HttpClient c(dp.port());
+    auto r = c.request("GET", "/");
+    EXPECT_EQ(r.status, 502u) << te;
+    EXPECT_FALSE(r.closed) << te;
+  }
+  CannedServer chunked(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  route_to(chunked);
+  HttpClient c(dp.port());
+  EXPECT_EQ(c.request("GET", "/").body, "hello");
+}
+
 // A body whose sender pauses midway: what came before the pause reaches the client during it,
 // whether it came with the head, in small pieces after it, or in bulk, with a length or in
 // chunks (paused inside the chunk, at its end before the CRLF, or after it). Nothing may hold
