@@ -254,6 +254,7 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     rp.emplace();
     rp->header_limit(kMaxResponseHead);
     rp->body_limit(boost::none);
+    check_chunk_extensions(*rp);
     if (req.head) rp->skip(true);
     up->expires_after(ms(to.response_header_ms));
     const error_code ec =

@@ -1,6 +1,7 @@
 #include "dataplane/server/http_session.hpp"
 
 #include "dataplane/middleware/breaker.hpp"
+#include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/server/request_head.hpp"
@@ -240,6 +241,7 @@ awaitable<bool> HttpSession::handle_request() {
   proxy::RequestParser parser;
   parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHead));
   parser.body_limit(boost::none);
+  proxy::check_chunk_extensions(parser);
   error_code ec;
   parser.put(asio::buffer(buffer_.data().data(), head.size), ec);
   buffer_.consume(head.size);

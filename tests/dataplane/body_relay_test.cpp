@@ -1,5 +1,6 @@
 // relay_length (dataplane/proxy/body_relay.hpp) and write_now (wire.hpp) between real loopback
-// sockets: how a body of known length leaves the data plane.
+// sockets: how a body of known length leaves the data plane. And the parse step of chunked
+// bodies (detail::next_piece), fed bytes in pieces without sockets.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,10 +13,12 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/wire.hpp"
+#include "test_common/chunked_feed.hpp"
 #include "test_common/tcp_received.hpp"
 
 namespace wharf::dataplane::proxy {
@@ -224,6 +227,62 @@ TEST(BodyRelay, WriteNowToAClosedPeerFails) {
   }
   EXPECT_TRUE(ec == asio::error::broken_pipe || ec == asio::error::connection_reset)
       << ec.message();
+}
+
+// The relay's parse step (detail::next_piece) gives the same body whatever pieces the bytes
+// come in and whatever the body buffer holds: chunks cut inside the size line, between CR and
+// LF, inside the data (which holds CRs and LFs of its own), with extensions and trailers.
+TEST(BodyRelay, TheParseStepGivesTheSameBodyHoweverTheBytesCome) {
+  std::string data(3000, 'd');
+  for (std::size_t i = 0; i < data.size(); i += 7) data[i] = '\n';
+  for (std::size_t i = 0; i < data.size(); i += 11) data[i] = '\r';
+  std::string ones;
+  for (int i = 0; i < 200; ++i) ones += std::string("1\r\n") + data[i] + "\r\n";
+  struct Case {
+    std::string bytes, body;
+  };
+  const Case cases[] = {
+      {"5\r\nhello\r\n0\r\n\r\n", "hello"},
+      {"0005;a=1;b=\"x y\"\r\nhello\r\na\r\n0123456789\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n",
+       "hello0123456789"},
+      {ones + "0\r\n\r\n", data.substr(0, 200)},
+      {"bb8\r\n" + data + "\r\n0\r\n\r\n", data},
+  };
+  std::mt19937 random(7);
+  for (const auto& c : cases) {
+    std::vector<std::vector<std::size_t>> deliveries{{c.bytes.size()}, {1}, {2}, {3}};
+    for (int d = 0; d < 10; ++d) {
+      std::vector<std::size_t> sizes(5);
+      for (auto& n : sizes) n = 1 + random() % 17;
+      deliveries.push_back(sizes);
+    }
+    for (std::size_t buffer : {1, 3, 64, 4096}) {
+      for (const auto& pieces : deliveries) {
+        SCOPED_TRACE(c.bytes.substr(0, 12) + ", buffer " + std::to_string(buffer) +
+                     ", first piece " + std::to_string(pieces[0]));
+        const auto fed = test::feed_chunked(c.bytes, pieces, buffer);
+        EXPECT_EQ(fed.end, test::Fed::End::kDone) << fed.ec.message();
+        EXPECT_TRUE(fed.body == c.body);
+      }
+    }
+  }
+}
+
+// A chunk-size line or trailer ended by a bare LF is a bad chunk as soon as it is buffered,
+// in whatever pieces it comes; Beast alone would wait for a CRLF that may never come. A CR or
+// LF inside a quoted extension value, which Beast takes, is refused as well, so a whole line
+// fares as one in pieces (the chunked_body fuzzer found the difference).
+TEST(BodyRelay, ABareLfOrAControlInAChunkLineIsRefusedAtOnce) {
+  for (std::string_view bytes :
+       {"5\nhel", "5;x=1\nhello\r\n", "5\r\nhello\r\n0\nX", "5\r\nhello\r\n0\r\nX-T: 1\n",
+        "5\r\nhello\r\n0\r\nX-T: 1\r\n\n", "5;a=\"x\ny\"\r\nhello\r\n0\r\n\r\n",
+        "5;a=\"x\ry\"\r\nhello\r\n0\r\n\r\n"}) {
+    for (std::size_t piece : {std::size_t{1}, std::size_t{2}, bytes.size()}) {
+      const std::size_t pieces[] = {piece};
+      const auto fed = test::feed_chunked(bytes, pieces, 64);
+      EXPECT_EQ(fed.end, test::Fed::End::kError) << bytes << " in pieces of " << piece;
+    }
+  }
 }
 
 }  // namespace

@@ -248,7 +248,8 @@ TEST_F(PlainRelay, ABodyThatBreaksGets502UntilItsHeadIsOut) {
   const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   double replies = 0;
   for (const std::string& broken :
-       {std::string("zz\r\nabc\r\n"), "1;x=" + std::string(300 * 1024, 'a')}) {
+       {std::string("zz\r\nabc\r\n"), "1;x=" + std::string(300 * 1024, 'a'),
+        std::string("5;a=\"x\ny\"\r\nhello\r\n0\r\n\r\n")}) {
     SCOPED_TRACE(broken.substr(0, 8));
     CannedServer upstream(head + broken);
     route_to(upstream);
