@@ -57,7 +57,7 @@ awaitable<RelayResult> relay_encoded(Stream& in, beast::flat_buffer& in_buffer,
 
 // Beast takes any byte inside a quoted chunk-extension value, CR and LF included, where RFC
 // 9112 section 7.1.1 allows only qdtext and quoted pairs: a line other parsers would end at
-// that LF. Extensions are not passed on, but a request is refused the same whether such a line
+// that LF. Extensions are not passed on, but a body is refused the same whether such a line
 // arrives whole or in pieces (where a bare LF is refused before Beast sees the line end).
 inline void refuse_controls_in_extensions(std::uint64_t, std::string_view extensions,
                                           error_code& ec) {
