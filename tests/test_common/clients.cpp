@@ -261,6 +261,21 @@ unsigned wait_for_host_status(std::uint16_t port, const std::string& host, unsig
   return got;
 }
 
+bool wait_until_listening(std::uint16_t port, int timeout_ms) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
+    ::close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 double metric_sample(const std::string& text, const std::string& series) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {

@@ -62,6 +62,10 @@ unsigned host_status(std::uint16_t port, const std::string& host, int timeout_ms
 unsigned wait_for_host_status(std::uint16_t port, const std::string& host, unsigned want,
                               int timeout_ms = 20'000, int poll_ms = 20);
 
+// Whether something accepts TCP connections on 127.0.0.1:`port` within `timeout_ms` (a child
+// server that is still starting).
+bool wait_until_listening(std::uint16_t port, int timeout_ms = 10'000);
+
 // The value of one sample line of the Prometheus text format, or -1 when it is absent.
 double metric_sample(const std::string& text, const std::string& series);
 
