@@ -14,7 +14,7 @@
 # Wharf's ratio to the best peer, to direct and to the relay.
 #
 # With ROUNDS=N every row is measured N times (rounds interleaved, every target of a row within
-# a minute), each round's figures are printed as they come, the table shows the round with the
+# a minute, the targets' order rotated by one each round), each round's figures are printed as they come, the table shows the round with the
 # median throughput (and the highest peak RSS of all rounds), and Wharf's ratios come from the
 # best rounds and from each round (see the report below).
 #
@@ -201,6 +201,16 @@ targets_of() {  # test → the targets measured in it
   for t in $TARGETS; do [ "$t" = relay ] && [ "$1" = close ] || echo "$t"; done
 }
 
+# The order a row's targets run in, rotated by one each round: every target runs first, last
+# and between in turn, so none always follows the same neighbour or always comes at the end of
+# a row (the VM's slow spells last tens of seconds, a row's round about a minute).
+run_order() {  # test round → the test's targets, from the (round - 1)th on, wrapping around
+  local all n i
+  mapfile -t all < <(targets_of "$1")
+  n=${#all[@]}
+  for ((i = 0; i < n; i++)); do echo "${all[$(((i + $2 - 1) % n))]}"; done
+}
+
 declare -A result
 measure() {  # target test
   local t=$1 test=$2 url="http://127.0.0.1:${port[$1]}" out ticks
@@ -251,13 +261,14 @@ declare -A rounds  # target,test → one line per round: throughput, rss, result
 declare -A tp      # target,test,round → throughput
 for ((round = 1; round <= ROUNDS; round++)); do
   for test in $TESTS; do
-    for t in $(targets_of "$test"); do
+    for t in $(run_order "$test" "$round"); do
       echo "bench: $test via $t (round $round of $ROUNDS)" >&2
       measure "$t" "$test"
       tp[$t,$test,$round]=$(throughput "$test" "${result[$t,$test]}")
       rounds[$t,$test]+="${tp[$t,$test,$round]} ${result[$t,$test,rss]} ${result[$t,$test]}"$'\n'
     done
-    # Each target's throughput, then how busy the two CPUs were (proxy's/other's, percent).
+    # Each target's throughput, then how busy the two CPUs were (proxy's/other's, percent),
+    # always in the order of $TARGETS whatever order they ran in.
     echo "bench: $test round $round:$(for t in $(targets_of "$test"); do
       read -r _ _ _ _ bp ba <<<"${result[$t,$test]}"
       printf ' %s %s (%s/%s)' "$t" "${tp[$t,$test,$round]}" "$bp" "$ba"
