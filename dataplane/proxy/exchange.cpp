@@ -279,19 +279,32 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     }
     if (ec) {
       x.report.upstream_failed = true;
-      co_return co_await local(
-          x, req,
-          is_connection_lost(ec) ? LocalReason::kUpstreamConnect : LocalReason::kUpstreamProtocol);
+      if (is_connection_lost(ec)) co_return co_await local(x, req, LocalReason::kUpstreamConnect);
+      // The operator sees a 502 from the data plane for a server that did answer: the log
+      // says what was wrong with the answer (as nginx's "upstream sent invalid header").
+      log::warn("service " + x.service.name + ": " + server.url +
+                " sent a malformed response head: " + ec.message());
+      co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
     }
     if (plain.size != 0) break;
     unsigned status = rp->get().result_int();
-    if (status < 100 || status >= 200 || status == 101) break;
+    if (status < 100) {
+      // "099" parses as 99, which no client reads as a status (RFC 9110 section 15 allows
+      // 100-599; Go's server, so Traefik, writes up to 999 and so does the data plane).
+      x.report.upstream_failed = true;
+      log::warn("service " + x.service.name + ": " + server.url + " sent status " +
+                std::to_string(status) + ", below 100");
+      co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+    }
+    if (status >= 200 || status == 101) break;
     if (status != 100 && req.version >= 11) {
       http::response<http::empty_body> interim;
       interim.base() = rp->get().base();
       strip_hop_by_hop(interim);
+      std::string text;
+      write_head(interim.base(), text);  // Not Beast's writer: its reason for a bare 103.
       x.client.expires_after(ms(x.timeouts.body_idle_ms));
-      auto [wec, n] = co_await http::async_write(x.client, interim, kNoThrow);
+      auto [wec, n] = co_await asio::async_write(x.client, asio::buffer(text), kNoThrow);
       if (wec) co_return AttemptResult{};
     }
   }
@@ -305,7 +318,11 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
   } else {
     const auto& head = rp->get();
     if (head.result() == http::status::switching_protocols) {
-      if (!req.upgrade) co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+      if (!req.upgrade) {
+        log::warn("service " + x.service.name + ": " + server.url +
+                  " switched protocols on a request that asked for no upgrade");
+        co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+      }
       co_return co_await switch_protocols(x, *up, up_buffer, head.base());
     }
     if (!x.policy.errors.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/write.hpp>
+#include <cstring>
 
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/encoder.hpp"
@@ -73,6 +74,26 @@ std::string_view connection_line(unsigned version, bool keep) {
   return keep ? "Connection: keep-alive\r\n" : std::string_view();
 }
 
+// A status line that ends right after its code ("HTTP/1.1 200" CRLF) gets back the space
+// RFC 9112 section 4 puts before the (empty) reason phrase. Servers that leave it out are common
+// enough that nginx, HAProxy and Go's client (so Traefik) all take the line; Beast's parser
+// refuses it, and the plain parser hands what it does not know to Beast. One byte moves the
+// rest of what is buffered along; the line is looked at once, when its first 13 bytes are in.
+void restore_status_space(beast::flat_buffer& buffer) {
+  auto* p = static_cast<char*>(buffer.data().data());
+  const std::string_view line(p, 13);
+  if (!line.starts_with("HTTP/1.") || line[8] != ' ' || line[12] != '\r' ||
+      !std::all_of(line.begin() + 9, line.begin() + 12,
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return;
+  const std::size_t size = buffer.size();
+  buffer.prepare(1);  // May move the bytes: p is read again below.
+  p = static_cast<char*>(buffer.data().data());
+  std::memmove(p + 13, p + 12, size - 12);
+  p[12] = ' ';
+  buffer.commit(1);
+}
+
 }  // namespace
 
 awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer, ResponseParser& rp,
@@ -83,7 +104,12 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
   // comes in many pieces goes to the parser after a few (a server trickling its head byte by
   // byte must not cost time quadratic in its length).
   int tries = 0;
+  bool status_line_seen = false;
   for (;;) {
+    if (!status_line_seen && buffer.size() >= 13) {
+      restore_status_space(buffer);
+      status_line_seen = true;
+    }
     if (plain && buffer.size() > 0) {
       const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
       const auto parsed = parse_plain_response(bytes, *plain);

@@ -24,6 +24,18 @@ std::string_view version_text(unsigned version) {
   return version == 10 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
+// The reason phrase to write: the server's own; for a head that came without one, the standard
+// phrase of a code Beast knows and none for another (an empty phrase is valid, RFC 9112 section
+// 4). Beast's header stands in "<unknown-status>" for a missing phrase of a code it does not
+// know (103, 299, 600), which is no phrase to show a client.
+std::string_view reason_for(unsigned code, std::string_view given) {
+  const auto status = http::int_to_status(code);
+  const std::string_view unknown = http::obsolete_reason(http::status::unknown);
+  if (!given.empty() && !(status == http::status::unknown && given == unknown)) return given;
+  if (status == http::status::unknown) return {};
+  return http::obsolete_reason(status);
+}
+
 }  // namespace
 
 void write_head(const http::request_header<>& head, std::string_view target, std::string& out,
@@ -38,17 +50,13 @@ void write_head(const http::response_header<>& head, std::string& out, std::stri
   char code[4];
   auto [end, ec] = std::to_chars(code, code + sizeof code, head.result_int());
   append(out, version_text(head.version()), " ", std::string_view(code, end - code), " ",
-         head.reason(), "\r\n");
+         reason_for(head.result_int(), head.reason()), "\r\n");
   append_fields(head, out, extra);
 }
 
 void write_head(const PlainResponse& head, unsigned version, std::string& out,
                 std::string_view extra) {
-  // As Beast writes a head that came without a reason phrase: with the standard one.
-  const std::string_view reason =
-      !head.reason.empty()
-          ? head.reason
-          : std::string_view(http::obsolete_reason(http::int_to_status(head.status_code)));
+  const std::string_view reason = reason_for(head.status_code, head.reason);
   out.clear();
   std::size_t n =
       size_of(version_text(version), " ", head.status, " ", reason, "\r\n", extra, "\r\n");

@@ -305,6 +305,70 @@ TEST_F(PlainRelay, TransferCodingsOtherThanChunkedGet502) {
   EXPECT_EQ(c.request("GET", "/").body, "hello");
 }
 
+// A status line that ends right after its code ("HTTP/1.1 200" CRLF, no space) is taken, as
+// nginx, HAProxy and Go take it: with a length (the plain parser's head) and chunked (Beast's),
+// whole or arriving in pieces that cut the line before, at and after the missing space, and
+// after an interim 103 without a reason of its own. A code below 100 gets a 502 (it would go out
+// as a two-digit status), and the log says which server sent what.
+TEST_F(PlainRelay, AStatusLineEndingAtItsCodeIsTakenAndACodeBelow100Is502) {
+  const std::vector<std::string> answers = {
+      "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+      "HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+      "HTTP/1.1 404\r\nContent-Length: 2\r\n\r\nok"};
+  for (const auto& answer : answers) {
+    for (std::size_t piece : {0, 5, 12, 13}) {
+      SCOPED_TRACE(answer.substr(0, 30) + " in pieces of " + std::to_string(piece));
+      CannedServer upstream(answer, /*close_after=*/false, piece);
+      route_to(upstream);
+      HttpClient c(dp.port());
+      auto r = c.request("GET", "/");
+      EXPECT_EQ(r.status, answer[9] == '2' ? 200u : 404u);
+      EXPECT_EQ(r.body, "ok");
+      EXPECT_EQ(c.request("GET", "/").body, "ok");  // The upstream connection was kept.
+      EXPECT_EQ(upstream.connections(), 1u);
+    }
+  }
+
+  CannedServer hints(
+      "HTTP/1.1 103\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok");
+  route_to(hints);
+  HttpClient d(dp.port());
+  d.send_raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got;
+  while (!got.ends_with("\r\n\r\nok")) {
+    char buf[4096];
+    const ssize_t n = ::recv(d.fd(), buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << got;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 103 \r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 ")) << got;
+
+  for (std::string below : {"HTTP/1.1 099 Odd\r\n", "HTTP/1.1 000\r\n"}) {
+    CannedServer odd(below + "Content-Length: 2\r\n\r\nok");
+    route_to(odd);
+    HttpClient e(dp.port());
+    testing::internal::CaptureStderr();
+    auto r = e.request("GET", "/");
+    const std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r.status, 502u) << below;
+    EXPECT_FALSE(r.closed);
+    EXPECT_NE(log.find(odd.url() + " sent status " + std::to_string(std::stoi(below.substr(9, 3))) +
+                       ", below 100"),
+              std::string::npos)
+        << log;
+  }
+
+  CannedServer garbled("HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok");
+  route_to(garbled);
+  HttpClient f(dp.port());
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(f.request("GET", "/").status, 502u);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find(garbled.url() + " sent a malformed response head: bad status"),
+            std::string::npos)
+      << log;
+}
+
 // A body whose sender pauses midway: what came before the pause reaches the client during it,
 // whether it came with the head, in small pieces after it, or in bulk, with a length or in
 // chunks (paused inside the chunk, at its end before the CRLF, or after it). Nothing may hold
