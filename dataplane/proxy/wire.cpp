@@ -29,9 +29,11 @@ std::string_view version_text(unsigned version) {
 // 4). Beast's header stands in "<unknown-status>" for a missing phrase of a code it does not
 // know (103, 299, 600), which is no phrase to show a client.
 std::string_view reason_for(unsigned code, std::string_view given) {
+  // A server's own phrase, the case of nearly every response, is known by its first byte.
+  if (!given.empty() &&
+      (given[0] != '<' || given != std::string_view(http::obsolete_reason(http::status::unknown))))
+    return given;
   const auto status = http::int_to_status(code);
-  const std::string_view unknown = http::obsolete_reason(http::status::unknown);
-  if (!given.empty() && !(status == http::status::unknown && given == unknown)) return given;
   if (status == http::status::unknown) return {};
   return http::obsolete_reason(status);
 }
