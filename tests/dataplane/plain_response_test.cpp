@@ -149,6 +149,8 @@ TEST(PlainResponse, AgreesWithBeastOnEveryHeadItTakes) {
       "Content-Length: 000012\r\nConnection: close\r\n\r\n",
       "HTTP/1.1 200 \r\nContent-Length: 1\r\nUpgrade: h2c\r\nTrailer: X\r\n"
       "Proxy-Connection: keep-alive\r\n\r\nx",
+      // No reason, and a code without a standard phrase either: none is written.
+      "HTTP/1.1 512 \r\nContent-Length: 3\r\n\r\nbad",
   };
   for (const char* h : kNotPlain) heads.emplace_back(h);
   const char kBytes[] = {':', ' ', '\t', '\r', '\n', '\0', '\x7f', '\x80', 'A', ',', '0'};
