@@ -14,9 +14,10 @@
 # Wharf's ratio to the best peer, to direct and to the relay.
 #
 # With ROUNDS=N every row is measured N times (rounds interleaved, every target of a row within
-# a minute, the targets' order rotated by one each round), each round's figures are printed as they come, the table shows the round with the
-# median throughput (and the highest peak RSS of all rounds), and Wharf's ratios come from the
-# best rounds and from each round (see the report below).
+# a minute, the targets' order rotated by one each round), each round's figures are printed as
+# they come, the table shows the round with the median throughput (and the highest peak RSS of
+# all rounds), and Wharf's ratios come from the best rounds and from each round (see the report
+# below).
 #
 # Usage: bench/run.sh  (env: DURATION=10s UPLOAD_BYTES=2147483648 ROUNDS=1 TARGETS=... TESTS=...
 #                      FORWARD_HEADERS=1)

@@ -134,6 +134,15 @@ awaitable<AttemptResult> local(Exchange& x, const RequestFacts& facts, LocalReas
   co_return AttemptResult{Outcome::kDone, keep && !ec};
 }
 
+// The 502 for an answer the server got wrong. The operator sees a 502 from the data plane for a
+// server that did answer, so the log says what was wrong with it (as nginx's "upstream sent
+// invalid header").
+awaitable<AttemptResult> bad_answer(Exchange& x, const RequestFacts& facts, const std::string& url,
+                                    std::string_view what) {
+  log::warn("service " + x.service.name + ": " + url + " " + std::string(what));
+  return local(x, facts, LocalReason::kUpstreamProtocol);
+}
+
 // Writes a 101 to the client and relays bytes both ways until the tunnel ends.
 awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
                                           const http::response_header<>& head) {
@@ -280,11 +289,8 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     if (ec) {
       x.report.upstream_failed = true;
       if (is_connection_lost(ec)) co_return co_await local(x, req, LocalReason::kUpstreamConnect);
-      // The operator sees a 502 from the data plane for a server that did answer: the log
-      // says what was wrong with the answer (as nginx's "upstream sent invalid header").
-      log::warn("service " + x.service.name + ": " + server.url +
-                " sent a malformed response head: " + ec.message());
-      co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+      co_return co_await bad_answer(x, req, server.url,
+                                    "sent a malformed response head: " + ec.message());
     }
     if (plain.size != 0) break;
     unsigned status = rp->get().result_int();
@@ -292,9 +298,8 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
       // "099" parses as 99, which no client reads as a status (RFC 9110 section 15 allows
       // 100-599; Go's server, so Traefik, writes up to 999 and so does the data plane).
       x.report.upstream_failed = true;
-      log::warn("service " + x.service.name + ": " + server.url + " sent status " +
-                std::to_string(status) + ", below 100");
-      co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+      co_return co_await bad_answer(x, req, server.url,
+                                    "sent status " + std::to_string(status) + ", below 100");
     }
     if (status >= 200 || status == 101) break;
     if (status != 100 && req.version >= 11) {
@@ -319,9 +324,8 @@ awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_bo
     const auto& head = rp->get();
     if (head.result() == http::status::switching_protocols) {
       if (!req.upgrade) {
-        log::warn("service " + x.service.name + ": " + server.url +
-                  " switched protocols on a request that asked for no upgrade");
-        co_return co_await local(x, req, LocalReason::kUpstreamProtocol);
+        co_return co_await bad_answer(x, req, server.url,
+                                      "switched protocols on a request that asked for no upgrade");
       }
       co_return co_await switch_protocols(x, *up, up_buffer, head.base());
     }
