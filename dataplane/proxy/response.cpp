@@ -82,7 +82,7 @@ std::string_view connection_line(unsigned version, bool keep) {
 void restore_status_space(beast::flat_buffer& buffer) {
   auto* p = static_cast<char*>(buffer.data().data());
   const std::string_view line(p, 13);
-  if (!line.starts_with("HTTP/1.") || line[8] != ' ' || line[12] != '\r' ||
+  if (!line.starts_with("HTTP/1.") || line[8] != ' ' || (line[12] != '\r' && line[12] != '\n') ||
       !std::all_of(line.begin() + 9, line.begin() + 12,
                    [](char c) { return c >= '0' && c <= '9'; }))
     return;
@@ -92,6 +92,52 @@ void restore_status_space(beast::flat_buffer& buffer) {
   std::memmove(p + 13, p + 12, size - 12);
   p[12] = ' ';
   buffer.commit(1);
+}
+
+// Finds the end of the head at the start of a buffer whose lines may end in CRLF or in a bare
+// LF, as RFC 9112 section 2.2 lets a recipient read them: nginx and Go's client (so Traefik)
+// take bare LFs from a server, and small embedded servers (cameras, printers) send them. Beast's
+// parser waits for CRLF CRLF and would wait for it until the response-header timeout, so the
+// head is looked at here first: Beast gets it only once it is whole, with every bare LF given a
+// CR before it. Scanning resumes where the last piece ended, so a head that trickles in is
+// still looked at once.
+class HeadEnd {
+ public:
+  // The size of the head once it is whole (0 until then); bare_lf() is then final.
+  std::size_t scan(std::string_view bytes) {
+    while (end_ == 0) {
+      const void* lf = std::memchr(bytes.data() + scanned_, '\n', bytes.size() - scanned_);
+      if (!lf) {
+        scanned_ = bytes.size();
+        break;
+      }
+      const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(lf) - bytes.data());
+      const bool cr = at > 0 && bytes[at - 1] == '\r';
+      if (!cr) ++bare_lf_;
+      if (at - line_ == (cr ? 1u : 0u)) end_ = at + 1;  // An empty line ends the head.
+      line_ = scanned_ = at + 1;
+    }
+    return end_;
+  }
+  std::size_t bare_lf() const { return bare_lf_; }
+
+ private:
+  std::size_t scanned_ = 0, line_ = 0, end_ = 0, bare_lf_ = 0;
+};
+
+// Gives every bare LF in the head's first `size` bytes a CR before it.
+void crlf_head(beast::flat_buffer& buffer, std::size_t size, std::size_t bare_lf) {
+  const std::size_t total = buffer.size();
+  buffer.prepare(bare_lf);  // May move the bytes: p is read after it.
+  auto* p = static_cast<char*>(buffer.data().data());
+  // From the back, so that every byte moves once and none is overwritten before it moves.
+  std::memmove(p + size + bare_lf, p + size, total - size);
+  std::size_t to = size + bare_lf;
+  for (std::size_t from = size; from-- > 0;) {
+    p[--to] = p[from];
+    if (p[from] == '\n' && (from == 0 || p[from - 1] != '\r')) p[--to] = '\r';
+  }
+  buffer.commit(bare_lf);
 }
 
 }  // namespace
@@ -105,6 +151,7 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
   // byte must not cost time quadratic in its length).
   int tries = 0;
   bool status_line_seen = false;
+  HeadEnd head_end;
   for (;;) {
     if (!status_line_seen && buffer.size() >= 13) {
       restore_status_space(buffer);
@@ -121,21 +168,28 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
       }
     }
     if (!plain && buffer.size() > 0) {
-      error_code ec;
-      buffer.consume(rp.put(buffer.data(), ec));
-      if (ec == http::error::need_more) {
-        // Read more below.
-      } else if (ec || rp.is_header_done()) {
-        co_return ec;  // Broken, or done.
-      } else {
-        continue;  // Part of the head parsed; parse on.
+      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+      const std::size_t end = head_end.scan(bytes);
+      // A head over the limit goes to the parser too, which refuses it (header_limit).
+      if (end != 0 || bytes.size() >= kMaxResponseHead) {
+        if (end != 0 && head_end.bare_lf() != 0) crlf_head(buffer, end, head_end.bare_lf());
+        error_code ec;
+        buffer.consume(rp.put(buffer.data(), ec));
+        if (ec == http::error::need_more) {
+          // Read more below.
+        } else if (ec || rp.is_header_done()) {
+          co_return ec;  // Broken, or done.
+        } else {
+          head_end = HeadEnd{};  // Part of the head parsed; parse on from what is left.
+          continue;
+        }
       }
     }
     const std::size_t size = beast::read_size(buffer, 65536);
     if (size == 0) co_return http::error::buffer_overflow;
     auto [ec, n] = co_await up.async_read_some(buffer.prepare(size), kNoThrow);
     buffer.commit(n);
-    if (ec && plain) {
+    if (ec && !rp.got_some()) {
       // A head cut short: what did arrive goes to the parser, which tells what is wrong.
       plain = nullptr;
       if (buffer.size() > 0) {
