@@ -42,8 +42,9 @@ inline constexpr std::size_t kMaxResponseHead = 64 * 1024;
 // Reads a response head into `rp` as http::async_read_header does (the same parser calls, the
 // same errors: end_of_stream when the server closed before sending anything), without its two
 // layers of composed operations, through which every completion passed, copying the executor
-// at each layer. With `plain`, a head of PlainResponse's shape is taken without the parser:
-// `plain->size` is then non-zero, the head is still in `buffer` and `rp` has seen nothing.
+// at each layer, and taking lines that end in a bare LF, which Beast's parser does not. With
+// `plain`, a head of PlainResponse's shape is taken without the parser: `plain->size` is then
+// non-zero, the head is still in `buffer` and `rp` has seen nothing.
 awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer, ResponseParser& rp,
                                          PlainResponse* plain);
 
