@@ -6,6 +6,7 @@
 
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/encoder.hpp"
+#include "dataplane/proxy/head_lines.hpp"
 #include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/local_reply.hpp"
 #include "log/log.hpp"
@@ -94,52 +95,6 @@ void restore_status_space(beast::flat_buffer& buffer) {
   buffer.commit(1);
 }
 
-// Finds the end of the head at the start of a buffer whose lines may end in CRLF or in a bare
-// LF, as RFC 9112 section 2.2 lets a recipient read them: nginx and Go's client (so Traefik)
-// take bare LFs from a server, and small embedded servers (cameras, printers) send them. Beast's
-// parser waits for CRLF CRLF and would wait for it until the response-header timeout, so the
-// head is looked at here first: Beast gets it only once it is whole, with every bare LF given a
-// CR before it. Scanning resumes where the last piece ended, so a head that trickles in is
-// still looked at once.
-class HeadEnd {
- public:
-  // The size of the head once it is whole (0 until then); bare_lf() is then final.
-  std::size_t scan(std::string_view bytes) {
-    while (end_ == 0) {
-      const void* lf = std::memchr(bytes.data() + scanned_, '\n', bytes.size() - scanned_);
-      if (!lf) {
-        scanned_ = bytes.size();
-        break;
-      }
-      const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(lf) - bytes.data());
-      const bool cr = at > 0 && bytes[at - 1] == '\r';
-      if (!cr) ++bare_lf_;
-      if (at - line_ == (cr ? 1u : 0u)) end_ = at + 1;  // An empty line ends the head.
-      line_ = scanned_ = at + 1;
-    }
-    return end_;
-  }
-  std::size_t bare_lf() const { return bare_lf_; }
-
- private:
-  std::size_t scanned_ = 0, line_ = 0, end_ = 0, bare_lf_ = 0;
-};
-
-// Gives every bare LF in the head's first `size` bytes a CR before it.
-void crlf_head(beast::flat_buffer& buffer, std::size_t size, std::size_t bare_lf) {
-  const std::size_t total = buffer.size();
-  buffer.prepare(bare_lf);  // May move the bytes: p is read after it.
-  auto* p = static_cast<char*>(buffer.data().data());
-  // From the back, so that every byte moves once and none is overwritten before it moves.
-  std::memmove(p + size + bare_lf, p + size, total - size);
-  std::size_t to = size + bare_lf;
-  for (std::size_t from = size; from-- > 0;) {
-    p[--to] = p[from];
-    if (p[from] == '\n' && (from == 0 || p[from - 1] != '\r')) p[--to] = '\r';
-  }
-  buffer.commit(bare_lf);
-}
-
 }  // namespace
 
 awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer, ResponseParser& rp,
@@ -154,6 +109,8 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
   HeadEnd head_end;
   for (;;) {
     if (!status_line_seen && buffer.size() >= 13) {
+      // Its byte goes in after the first 12, which hold no LF when it acts: a head scan
+      // (below) begun on fewer bytes stays valid.
       restore_status_space(buffer);
       status_line_seen = true;
     }
