@@ -127,9 +127,14 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
     if (!plain && buffer.size() > 0) {
       const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
       const std::size_t end = head_end.scan(bytes);
+      if (end != 0 && head_end.bare_lf() != 0) {
+        crlf_head(buffer, end, head_end.bare_lf());
+        // The head has grown: should the parser still want more (a status line too short for
+        // its fixed-width reads), the next look scans the rewritten head, which has no bare LF.
+        head_end = HeadEnd{};
+      }
       // A head over the limit goes to the parser too, which refuses it (header_limit).
-      if (end != 0 || bytes.size() >= kMaxResponseHead) {
-        if (end != 0 && head_end.bare_lf() != 0) crlf_head(buffer, end, head_end.bare_lf());
+      if (end != 0 || buffer.size() >= kMaxResponseHead) {
         error_code ec;
         buffer.consume(rp.put(buffer.data(), ec));
         if (ec == http::error::need_more) {
