@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -57,15 +59,26 @@ CommandResult run_command(const std::vector<std::string>& args) {
 }
 
 std::uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  // The ephemeral range's low end (Linux's default is 32768), read once.
+  static const unsigned ephemeral_low = [] {
+    unsigned low = 32768, high = 60999;
+    std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low >> high;
+    return low;
+  }();
+  static thread_local std::mt19937 random(std::random_device{}());
+  const unsigned first = 10000, last = std::max(first + 1000, ephemeral_low) - 1;
+  std::uniform_int_distribution<unsigned> pick(first, last);
+  for (int tries = 0; tries < 1000; ++tries) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(pick(random)));
+    const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (bound) return ntohs(addr.sin_port);
+  }
+  throw std::runtime_error("no free port below the ephemeral range");
 }
 
 std::string Dockerd::unavailable_reason() {

@@ -51,7 +51,10 @@ class Dockerd {
   std::unique_ptr<ChildProcess> daemon_;
 };
 
-// A port nothing listens on right now (bound and released), for servers that need a fixed one.
+// A port nothing listens on right now (bound and released), for servers that need a fixed one:
+// a container on the host network, or a program that takes its port on the command line. It is
+// picked at random below the kernel's ephemeral range, where no listener on port 0 and no
+// outgoing connection of another test can take it before the server binds it.
 std::uint16_t free_port();
 
 }  // namespace wharf::test
