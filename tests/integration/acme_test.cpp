@@ -50,10 +50,11 @@ class Acme : public ::testing::Test {
                    " -days 2 -extfile ext -out pebble.crt 2>/dev/null");
     ASSERT_EQ(made.status, 0) << made.out;
     // The ports are found free and then bound by the children, so another test running beside
-    // this one may take one in between: Pebble then exits on its failed bind, after logging its
-    // directory, and the controller meets the other test's server instead (it happened under
-    // the parallel sanitizer pass). A child that lost a port is not running, or Pebble's
-    // directory does not answer over TLS with the test CA: both start again on new ports.
+    // this one may take one in between. Pebble logs its directory before it binds, so that log
+    // line alone does not prove it has its port: under the parallel sanitizer pass the
+    // controller once met a server without TLS on Pebble's port. A child that lost a port is
+    // not running, or Pebble's directory does not answer over TLS with the test CA: both then
+    // start again on new ports.
     for (int attempt = 0; attempt < 3; ++attempt) {
       if (start_pebble()) return;
     }
