@@ -10,6 +10,7 @@
 #include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/local_reply.hpp"
 #include "log/log.hpp"
+#include "text/ows.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::dataplane::proxy {
@@ -49,6 +50,20 @@ void weaken_etag(http::response_header<>& res) {
   auto etag = res[http::field::etag];
   if (!etag.empty() && !etag.starts_with("W/"))
     res.set(http::field::etag, "W/" + std::string(etag));
+}
+
+// Beast takes a Content-Length repeated with one value (`5, 5`, or two lines of 5), as RFC 9110
+// section 8.6 allows, and refuses differing ones. Passed on as they came, the repeats would
+// reach clients that refuse them (nginx as a next hop answers 400 for a duplicate line), so the
+// client gets the one value once, as the section's other choice says.
+void one_content_length(http::fields& fields) {
+  auto [first, end] = fields.equal_range(http::field::content_length);
+  if (first == end) return;
+  const std::string_view value = first->value();
+  if (std::next(first) == end && value.find(',') == std::string_view::npos) return;
+  // A copy: the value lives in the lines that set() erases.
+  const std::string one(text::trim_ows(value.substr(0, value.find(','))));
+  fields.set(http::field::content_length, one);
 }
 
 // The Transfer-Encoding of a response whose body would reach the client still coded: any
@@ -199,6 +214,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   // The parser keeps its framing state apart from the fields, so the head can be moved out.
   res.base() = std::move(rp.get().base());
   strip_hop_by_hop(res);
+  one_content_length(res.base());
   middleware::apply(x.response_ops, res.base());
   res.version(req.version >= 11 ? 11 : 10);
   std::unique_ptr<Encoder> encoder;

@@ -517,6 +517,29 @@ TEST_F(PlainRelay, AHeadInManyPiecesIsRelayedWhole) {
   EXPECT_EQ(upstream.connections(), 1u);
 }
 
+// A Content-Length repeated with one value is taken (RFC 9110 section 8.6) and reaches the
+// client once: a client or next proxy that refuses repeats (nginx answers 400) still reads it.
+TEST_F(PlainRelay, ARepeatedContentLengthReachesTheClientOnce) {
+  for (std::string lengths : {"Content-Length: 5\r\nContent-Length: 5\r\n",
+                              "Content-Length: 5, 5\r\n", "content-length: 5 ,5\r\n"}) {
+    SCOPED_TRACE(lengths);
+    CannedServer upstream("HTTP/1.1 200 OK\r\nX-A: 1\r\n" + lengths + "\r\nhello");
+    route_to(upstream);
+    HttpClient c(dp.port());
+    for (const char* method : {"GET", "HEAD"}) {
+      c.send_raw(std::string(method) + " / HTTP/1.1\r\nHost: a\r\n\r\n");
+      const std::string got =
+          receive_until(c, std::string_view(method) == "GET" ? "\r\n\r\nhello" : "\r\n\r\n");
+      std::string lower = got;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      EXPECT_NE(lower.find("\r\ncontent-length: 5\r\n"), std::string::npos) << got;
+      EXPECT_EQ(lower.find("content-length"), lower.rfind("content-length")) << got;
+      EXPECT_NE(got.find("X-A: 1\r\n"), std::string::npos) << got;
+    }
+    EXPECT_EQ(upstream.connections(), 1u);
+  }
+}
+
 TEST_F(PlainRelay, HeadsOfOtherShapesStillGoThroughBeast) {
   // A field named in Connection is hop-by-hop too, and so is Proxy-Connection: both are
   // stripped on the parser's path.

@@ -88,6 +88,20 @@ TEST_F(RobustnessTest, SmugglingShapesAndMalformedHeadsAreRefused) {
   EXPECT_LE(upstream.requests_served(), 1u);
 }
 
+// A Content-Length repeated with one value is taken, and the upstream gets it once.
+TEST_F(RobustnessTest, ARepeatedContentLengthReachesTheUpstreamOnce) {
+  for (std::string lengths :
+       {"Content-Length: 4\r\nContent-Length: 4\r\n", "Content-Length: 4, 4\r\n"}) {
+    HttpClient c(dp.port());
+    c.send_raw("POST /echo HTTP/1.1\r\nHost: a\r\n" + lengths + "\r\nabcd");
+    auto r = c.read_response();
+    ASSERT_EQ(r.status, 200u) << lengths;
+    const auto first = r.body.find("Content-Length: 4\n");
+    EXPECT_NE(first, std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("Content-Length", first + 1), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(RobustnessTest, AbsoluteFormTargetRoutesOnItsAuthority) {
   HttpClient c(dp.port());
   c.send_raw("GET http://abs.test/p?q=1 HTTP/1.1\r\nHost: ignored.test\r\n\r\n");
