@@ -74,7 +74,7 @@ http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) 
   up.version(11);
   // The target is not set here: the head writer takes x.target, which may point into this
   // head's own start line (moved here, so still valid); setting it would copy the line.
-  strip_hop_by_hop(up);
+  strip_hop_by_hop(up, /*trailers_follow=*/chunked);
   // After stripping: headers the client listed in Connection are gone, ours always stay.
   forwarded_headers(up, x.client_info, x.scheme, facts.forwarded);
   if (!x.request_id.empty()) {

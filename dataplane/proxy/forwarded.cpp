@@ -61,7 +61,7 @@ bool wants_upgrade(const http::fields& headers) {
   return upgrade;
 }
 
-void strip_hop_by_hop(http::fields& fields) {
+void strip_hop_by_hop(http::fields& fields, bool trailers_follow) {
   // Names the Connection header lists are hop-by-hop too (RFC 9110 section 7.6.1). They are
   // views into the Connection values, so those fields go last, after the others are compared.
   // One pass over the fields comparing the parsed enum: a lookup per name costs more.
@@ -77,10 +77,12 @@ void strip_hop_by_hop(http::fields& fields) {
     switch (it->name()) {
       case http::field::connection:
         break;
+      case http::field::trailer:
+        drop = !trailers_follow;
+        break;
       case http::field::keep_alive:
       case http::field::proxy_connection:
       case http::field::te:
-      case http::field::trailer:
       case http::field::transfer_encoding:
       case http::field::upgrade:
         drop = true;

@@ -31,8 +31,10 @@ bool wants_upgrade(const http::fields& headers);
 
 // Removes hop-by-hop headers (RFC 9110 section 7.6.1): the fixed list plus every header named
 // in Connection. Transfer-Encoding goes too (each hop frames its own message); Content-Length
-// stays, it describes the body on both sides.
-void strip_hop_by_hop(http::fields& fields);
+// stays, it describes the body on both sides. Trailer, which announces the trailer fields (RFC
+// 9110 section 6.6.2), is not hop-by-hop, but it stays only when the message goes on with
+// its trailers (`trailers_follow`); elsewhere it would announce fields that never come.
+void strip_hop_by_hop(http::fields& fields, bool trailers_follow = false);
 
 // The X-Forwarded-For/Proto/Host/Port and X-Real-IP lines for the upstream request, ending in
 // CRLF; the incoming ones are removed from `fields`. From an untrusted peer incoming values are

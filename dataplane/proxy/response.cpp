@@ -213,7 +213,8 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   http::response<http::empty_body> res;
   // The parser keeps its framing state apart from the fields, so the head can be moved out.
   res.base() = std::move(rp.get().base());
-  strip_hop_by_hop(res);
+  // A chunked body goes on chunked, trailers and all, to an HTTP/1.1 client (relay_parsed).
+  strip_hop_by_hop(res, rp.chunked() && body_follows && req.version >= 11);
   one_content_length(res.base());
   middleware::apply(x.response_ops, res.base());
   res.version(req.version >= 11 ? 11 : 10);
@@ -225,6 +226,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
       res.erase(http::field::content_length);
       res.set(http::field::content_encoding, token(e));
       res.insert(http::field::vary, "Accept-Encoding");
+      res.erase(http::field::trailer);  // The trailers are dropped with compression.
       weaken_etag(res.base());
     }
   }

@@ -1,6 +1,7 @@
 #include "dataplane/proxy/wire.hpp"
 
 #include "dataplane/proxy/append.hpp"
+#include "dataplane/proxy/forwarded.hpp"
 
 #include <array>
 #include <boost/asio/write.hpp>
@@ -68,10 +69,19 @@ void write_head(const PlainResponse& head, unsigned version, std::string& out,
   put(d, extra, "\r\n");
 }
 
+std::string last_chunk(http::fields& trailers) {
+  strip_hop_by_hop(trailers);
+  std::string out;
+  if (trailers.begin() == trailers.end()) return out;
+  out = "0\r\n";
+  append_fields(trailers, out);
+  return out;
+}
+
 awaitable<error_code> write_body_part(Stream& out, const std::string& head, const char* data,
-                                      std::size_t n, bool chunked, bool last) {
+                                      std::size_t n, bool chunked, bool last,
+                                      std::string_view ending) {
   static constexpr std::string_view kCrlf = "\r\n";
-  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
   char size_line[24];
   std::size_t size_len = 0;
   std::array<asio::const_buffer, 5> bufs;
@@ -88,7 +98,7 @@ awaitable<error_code> write_body_part(Stream& out, const std::string& head, cons
     bufs[count++] = asio::buffer(data, n);
     if (chunked) bufs[count++] = asio::buffer(kCrlf);
   }
-  if (last && chunked) bufs[count++] = asio::buffer(kLastChunk);
+  if (last && chunked) bufs[count++] = asio::buffer(ending);
   if (count == 0) co_return error_code{};
   error_code ec;
   if (write_now(out, std::span<asio::const_buffer>(bufs.data(), count), ec)) co_return ec;

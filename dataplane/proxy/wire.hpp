@@ -54,10 +54,21 @@ inline bool write_now(Stream& out, std::span<asio::const_buffer> buffers, error_
   return false;
 }
 
+// The end of a chunked body without trailer fields: the last chunk and the empty line.
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+// The end of a chunked body carrying `trailers` (RFC 9112 section 7.1.2), the trailer fields
+// as received less the hop-by-hop ones (those strip_hop_by_hop removes from a head, the names
+// the trailers' own Connection lists among them; the head's list is gone with the head);
+// empty when none is left, for kLastChunk. `trailers` loses those. (Beast refuses framing
+// fields among trailers: the body fails, and no last chunk is written.)
+std::string last_chunk(http::fields& trailers);
+
 // Writes `head` (may be empty) and `n` body bytes in one gather write, framed as a chunk when
-// `chunked`; `last` ends the body (the zero-size last-chunk for chunked framing). Empty data
-// with `last` false writes only the head.
+// `chunked`; `last` ends the body (with `ending`, the last chunk and any trailer section, for
+// chunked framing). Empty data with `last` false writes only the head.
 awaitable<error_code> write_body_part(Stream& out, const std::string& head, const char* data,
-                                      std::size_t n, bool chunked, bool last);
+                                      std::size_t n, bool chunked, bool last,
+                                      std::string_view ending = kLastChunk);
 
 }  // namespace wharf::dataplane::proxy

@@ -540,6 +540,37 @@ TEST_F(PlainRelay, ARepeatedContentLengthReachesTheClientOnce) {
   }
 }
 
+// A chunked body keeps its trailer fields on the way to an HTTP/1.1 client, less the
+// hop-by-hop ones, and the Trailer field that announced them stays; whole or in pieces. An
+// HTTP/1.0 client gets the body alone, close-delimited, and no announcement.
+TEST_F(PlainRelay, TrailersOfAChunkedResponseReachTheClient) {
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nTrailer: X-Checksum, Server-Timing\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n"
+      "Connection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\nServer-Timing: db;dur=53\r\n\r\n";
+  for (std::size_t piece : {0, 7}) {
+    SCOPED_TRACE(piece);
+    CannedServer upstream(response, /*close_after=*/false, piece);
+    route_to(upstream);
+    HttpClient c(dp.port());
+    for (int i = 0; i < 2; ++i) {
+      c.send_raw("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      const std::string got = receive_until(c,
+                                            "\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n"
+                                            "Server-Timing: db;dur=53\r\n\r\n");
+      EXPECT_NE(got.find("\r\nTrailer: X-Checksum, Server-Timing\r\n"), std::string::npos) << got;
+    }
+    EXPECT_EQ(upstream.connections(), 1u);
+
+    HttpClient old(dp.port());
+    old.send_raw("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+    const std::string got = old.read_until_close();
+    EXPECT_TRUE(got.starts_with("HTTP/1.0 200 OK\r\n")) << got;
+    EXPECT_TRUE(got.ends_with("\r\n\r\nhello")) << got;
+    EXPECT_EQ(got.find("Trailer"), std::string::npos) << got;
+  }
+}
+
 TEST_F(PlainRelay, HeadsOfOtherShapesStillGoThroughBeast) {
   // A field named in Connection is hop-by-hop too, and so is Proxy-Connection: both are
   // stripped on the parser's path.

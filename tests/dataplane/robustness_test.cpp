@@ -102,6 +102,31 @@ TEST_F(RobustnessTest, ARepeatedContentLengthReachesTheUpstreamOnce) {
   }
 }
 
+// A chunked request body keeps its trailer fields, less the hop-by-hop ones, and the Trailer
+// field that announced them. (The upstream's echo lists the trailers after the head's fields,
+// where Beast files them.)
+TEST_F(RobustnessTest, TrailersOfAChunkedRequestReachTheUpstream) {
+  HttpClient c(dp.port());
+  c.send_raw(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTrailer: X-Checksum\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\nX-Checksum: abc\r\n"
+      "TE: trailers\r\nProxy-Connection: keep-alive\r\n\r\n");
+  auto r = c.read_response();
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find("\nTrailer: X-Checksum\n"), std::string::npos) << r.body;
+  EXPECT_TRUE(r.body.ends_with("\nX-Checksum: abc\n")) << r.body;
+  for (auto hop : {"TE:", "Proxy-Connection"}) {
+    EXPECT_EQ(r.body.find(hop), std::string::npos) << r.body;
+  }
+  // Without a chunked body, an announcement has nothing to announce and goes.
+  c.send_raw(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTrailer: X-Checksum\r\n"
+      "Content-Length: 4\r\n\r\nabcd");
+  r = c.read_response();
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body.find("Trailer"), std::string::npos) << r.body;
+}
+
 TEST_F(RobustnessTest, AbsoluteFormTargetRoutesOnItsAuthority) {
   HttpClient c(dp.port());
   c.send_raw("GET http://abs.test/p?q=1 HTTP/1.1\r\nHost: ignored.test\r\n\r\n");

@@ -4,6 +4,7 @@
 // chunked request body that arrives in pieces, as the socket would deliver it, without sockets:
 // shared by the unit tests and the chunked_body fuzzer, which compare one delivery with another.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <span>
 #include <string>
@@ -18,6 +19,9 @@ struct Fed {
   enum class End { kDone, kError, kStarved };  // Starved: all delivered, the body not done.
   End end = End::kStarved;
   std::string body;  // The body bytes the relay passed on.
+  // Once done, the end the relay writes: the last chunk and the trailers it passes on, or ""
+  // for a plain last chunk (dataplane::proxy::last_chunk).
+  std::string ending;
   dataplane::error_code ec;
 };
 
@@ -38,6 +42,10 @@ inline Fed feed_chunked(std::string_view bytes, std::span<const std::size_t> pie
     fed.ec = ec;
     return fed;
   }
+  // The head leaves the parser, as the exchange moves it into the message it sends, so the
+  // fields Beast files afterwards are the trailers.
+  http::request<http::empty_body> sent;
+  sent.base() = std::move(parser.get().base());
   boost::beast::flat_buffer in;
   std::vector<char> buf(buffer);
   std::size_t at = 0, turn = 0;
@@ -51,6 +59,7 @@ inline Fed feed_chunked(std::string_view bytes, std::span<const std::size_t> pie
     fed.body.append(buf.data(), piece.n);
     if (parser.is_done()) {
       fed.end = Fed::End::kDone;
+      fed.ending = dataplane::proxy::last_chunk(parser.get());
       return fed;
     }
     if (!piece.read) continue;
@@ -62,6 +71,15 @@ inline Fed feed_chunked(std::string_view bytes, std::span<const std::size_t> pie
     in.commit(n);
     at += n;
   }
+}
+
+// What a next hop makes of an `ending` the relay wrote: the ending the relay would write for it
+// in turn, or "error" when a parser refuses it. A relay passes on its own ending unchanged.
+inline std::string reparsed_ending(const std::string& ending) {
+  const std::string bytes = ending.empty() ? std::string("0\r\n\r\n") : ending;
+  const std::array<std::size_t, 1> whole{bytes.size()};
+  const Fed again = feed_chunked(bytes, whole, 16);
+  return again.end == Fed::End::kDone ? again.ending : "error";
 }
 
 }  // namespace wharf::test
