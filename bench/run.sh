@@ -2,11 +2,12 @@
 # Wharf beside nginx, HAProxy and Caddy, in front of the same backend, in one run.
 #
 # Every proxy gets one worker/thread pinned to CPU $PROXY_CPU; the backend, the upload sink and
-# the load generators share CPU $AUX_CPU. "direct" is the same load without a proxy: the ceiling
-# any proxy can reach here. "relay" is HAProxy relaying bytes in TCP mode (no HTTP at all): what
-# the hop alone costs on this machine, whatever the proxy does with the bytes. Each proxy routes
-# /upload* to the sink and everything else to the backend (nginx serving "hello" and a 1 MiB
-# file); the relay has a port for each.
+# the load generators share CPU $AUX_CPU (on a machine with more CPUs, LOAD_CPU=N gives the load
+# generators one of their own; the cpu columns still show the proxy's and $AUX_CPU). "direct" is
+# the same load without a proxy: the ceiling any proxy can reach here. "relay" is HAProxy
+# relaying bytes in TCP mode (no HTTP at all): what the hop alone costs on this machine,
+# whatever the proxy does with the bytes. Each proxy routes /upload* to the sink and everything
+# else to the backend (nginx serving "hello" and a 1 MiB file); the relay has a port for each.
 #
 # Rows: keep-alive small responses at 64 and 256 connections, a new connection per request,
 # 1 MiB responses, and $UPLOAD_BYTES uploads with Content-Length and chunked. Columns: req/s,
@@ -20,7 +21,7 @@
 # below).
 #
 # Usage: bench/run.sh  (env: DURATION=10s UPLOAD_BYTES=2147483648 ROUNDS=1 TARGETS=... TESTS=...
-#                      FORWARD_HEADERS=1)
+#                      FORWARD_HEADERS=1 PROXY_CPU=0 AUX_CPU=1 LOAD_CPU=$AUX_CPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,6 +30,7 @@ DURATION=${DURATION:-10s}
 UPLOAD_BYTES=${UPLOAD_BYTES:-2147483648}
 PROXY_CPU=${PROXY_CPU:-0}
 AUX_CPU=${AUX_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-$AUX_CPU}
 TARGETS=${TARGETS:-"direct relay nginx haproxy caddy wharf"}
 TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
 ROUNDS=${ROUNDS:-1}
@@ -223,7 +225,7 @@ measure() {  # target test
       [ "$test" = ka256 ] && c=256
       [ "$test" = bw1m ] && c=16 path=/1m
       [ "$test" = close ] && hdr=(-H "Connection: close")
-      out=$(taskset -c "$AUX_CPU" wrk -t1 -c$c -d"$DURATION" --latency "${hdr[@]}" "$url$path")
+      out=$(taskset -c "$LOAD_CPU" wrk -t1 -c$c -d"$DURATION" --latency "${hdr[@]}" "$url$path")
       local rps p50 p99 mibs
       rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
       p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -244,7 +246,7 @@ measure() {  # target test
       [ "$test" = uploadch ] && framing=(-H "Transfer-Encoding: chunked")
       truncate -s "$UPLOAD_BYTES" "$work/upload.bin"
       start=$(date +%s.%N)
-      taskset -c "$AUX_CPU" curl -sf -o /dev/null -T "$work/upload.bin" "${framing[@]}" -X POST "$u"
+      taskset -c "$LOAD_CPU" curl -sf -o /dev/null -T "$work/upload.bin" "${framing[@]}" -X POST "$u"
       end=$(date +%s.%N)
       secs=$(echo "$end - $start" | bc -l)
       result[$t,$test]="- - - $(echo "$UPLOAD_BYTES / 1048576 / $secs" | bc -l | xargs printf '%.1f')"

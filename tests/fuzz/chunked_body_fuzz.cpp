@@ -2,8 +2,8 @@
 // same bytes at once and in pieces. Whatever the pieces, the relay must end as a single
 // delivery does: the same body when that completes, never a completion that it does not
 // reach, never body bytes that it would not pass on, and the same trailer fields, which a next
-// hop reads back as they were written. The first two input bytes choose the
-// body buffer (1-64 bytes) and the piece sizes; the rest follows a chunked request head.
+// hop reads back as they were written. The first two input bytes choose the body buffer (1-64
+// bytes) and the piece sizes; the rest follows a chunked request head.
 #include <array>
 #include <cstddef>
 #include <cstdint>
