@@ -10,7 +10,6 @@
 #include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/local_reply.hpp"
 #include "log/log.hpp"
-#include "text/ows.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::dataplane::proxy {
@@ -55,15 +54,12 @@ void weaken_etag(http::response_header<>& res) {
 // Beast takes a Content-Length repeated with one value (`5, 5`, or two lines of 5), as RFC 9110
 // section 8.6 allows, and refuses differing ones. Passed on as they came, the repeats would
 // reach clients that refuse them (nginx as a next hop answers 400 for a duplicate line), so the
-// client gets the one value once, as the section's other choice says.
-void one_content_length(http::fields& fields) {
+// client gets the one value once, as the section's other choice says: `length`, as parsed.
+void one_content_length(http::fields& fields, std::optional<std::uint64_t> length) {
+  if (!length) return;
   auto [first, end] = fields.equal_range(http::field::content_length);
-  if (first == end) return;
-  const std::string_view value = first->value();
-  if (std::next(first) == end && value.find(',') == std::string_view::npos) return;
-  // A copy: the value lives in the lines that set() erases.
-  const std::string one(text::trim_ows(value.substr(0, value.find(','))));
-  fields.set(http::field::content_length, one);
+  if (std::next(first) == end && first->value().find(',') == std::string_view::npos) return;
+  fields.set(http::field::content_length, std::to_string(*length));
 }
 
 // The Transfer-Encoding of a response whose body would reach the client still coded: any
@@ -215,7 +211,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   res.base() = std::move(rp.get().base());
   // A chunked body goes on chunked, trailers and all, to an HTTP/1.1 client (relay_parsed).
   strip_hop_by_hop(res, rp.chunked() && body_follows && req.version >= 11);
-  one_content_length(res.base());
+  one_content_length(res.base(), length);
   middleware::apply(x.response_ops, res.base());
   res.version(req.version >= 11 ? 11 : 10);
   std::unique_ptr<Encoder> encoder;

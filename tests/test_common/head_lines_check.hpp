@@ -45,11 +45,10 @@ inline std::string check_head_lines(std::string_view bytes, std::size_t split) {
   const std::string_view head = out.substr(0, end + bare);
   if (out.substr(head.size()) != bytes.substr(end)) return "bytes after the head changed";
   if (lf_lines(head) != lf_lines(bytes.substr(0, end))) return "the head's lines changed";
-  for (std::size_t i = 0; i < head.size(); ++i) {
-    if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return "a bare LF is left";
-  }
+  // The rescan ends where the head does, so its count covers the whole head.
   proxy::HeadEnd again;
-  if (again.scan(out) != head.size() || again.bare_lf() != 0) return "rescan differs";
+  if (again.scan(out) != head.size()) return "rescan ends elsewhere";
+  if (again.bare_lf() != 0) return "a bare LF is left";
   // Beast reads a status line's version and code as fixed-width pieces and waits for bytes to
   // fill them, past a line end too: a first line shorter than "HTTP/1.1 200" is garbage it
   // refuses once more bytes come, or at the timeout, with or without the rewrite.
