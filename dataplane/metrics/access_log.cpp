@@ -164,7 +164,7 @@ AccessLog::~AccessLog() {
 std::string AccessLog::format(const AccessEntry& e) const {
   const std::string target = redact_query(e.target, redact_);
   const std::string referer = redact_query(e.referer, redact_);
-  const std::string proto = e.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+  const std::string_view proto = e.protocol;
   std::string out;
   out.reserve(256 + target.size() + e.user_agent.size());
   const auto& when = second_of(std::chrono::system_clock::to_time_t(e.time));

@@ -25,7 +25,7 @@ struct AccessEntry {
   std::string_view method;
   std::string_view host;
   std::string_view target;  // As the client sent it; secret query values are redacted here.
-  unsigned version = 11;
+  std::string_view protocol = "HTTP/1.1";  // "HTTP/1.0", "HTTP/1.1" or "HTTP/2.0".
   unsigned status = 0;
   std::uint64_t bytes_in = 0, bytes_out = 0;
   double duration_ms = 0;

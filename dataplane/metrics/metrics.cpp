@@ -163,8 +163,8 @@ std::string Metrics::expose(const routing::CompiledTable* table) const {
   RouteTotals totals;
   for (const auto& w : workers_) w->collect(totals);
   auto requests = family("wharf_requests_total",
-                         "Requests answered, by entrypoint, router, service, method and status "
-                         "code.",
+                         "Requests answered, by entrypoint, router, service, method, status code "
+                         "and the client's protocol (1.0, 1.1, 2).",
                          MetricType::Counter);
   auto duration =
       family("wharf_request_duration_seconds",
@@ -181,9 +181,10 @@ std::string Metrics::expose(const routing::CompiledTable* table) const {
         label("service", service)};
   };
   for (const auto& [k, v] : totals.requests) {
-    auto [ep, route, m, code] = k;
+    auto [ep, route, m, code, protocol] = k;
     auto l = labels_of(ep, route, m);
     l.insert(l.begin(), label("code", std::to_string(code)));
+    l.push_back(label("protocol", std::string(proxy::protocol_label(protocol))));
     requests.metric.push_back(counter(std::move(l), static_cast<double>(v.count)));
   }
   for (const auto& [k, t] : totals.timing) {

@@ -65,14 +65,14 @@ std::pair<std::string, std::string> route_names(std::uint32_t id) {
 
 void WorkerStats::record(const RequestSample& s) {
   constexpr auto relaxed = std::memory_order_relaxed;
-  const auto k = key(s.entrypoint, s.route, s.method, s.code);
+  const auto k = key(s.entrypoint, s.route, s.method, s.code, s.protocol);
   auto it = requests_.find(k);
   if (it == requests_.end()) {
     std::lock_guard lock(mutex_);
     it = requests_.try_emplace(k).first;
   }
   it->second.value.fetch_add(1, relaxed);
-  const auto tk = key(s.entrypoint, s.route, s.method, 0);
+  const auto tk = key(s.entrypoint, s.route, s.method, 0, proxy::Protocol::kHttp10);
   auto t = timing_.find(tk);
   if (t == timing_.end()) {
     std::lock_guard lock(mutex_);
@@ -92,12 +92,13 @@ void WorkerStats::collect(RouteTotals& out) const {
   auto split = [](std::uint64_t k) {
     return std::tuple{static_cast<std::uint8_t>(k >> 56),
                       static_cast<std::uint32_t>((k >> 20) & 0xfffffffff),
-                      static_cast<Method>((k >> 12) & 0xff), static_cast<unsigned>(k & 0xfff)};
+                      static_cast<Method>((k >> 12) & 0x7), static_cast<unsigned>(k & 0xfff),
+                      static_cast<proxy::Protocol>((k >> 15) & 0x3)};
   };
   std::lock_guard lock(mutex_);
   for (const auto& [k, c] : requests_) out.requests[split(k)].count += c.value.load(relaxed);
   for (const auto& [k, t] : timing_) {
-    auto [ep, route, method, code] = split(k);
+    auto [ep, route, method, code, protocol] = split(k);
     auto& o = out.timing[{ep, route, method}];
     o.buckets.resize(bounds_.size() + 1);
     o.count += t.count.load(relaxed);

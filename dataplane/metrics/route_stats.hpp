@@ -13,6 +13,8 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "dataplane/proxy/protocol.hpp"
+
 namespace wharf::dataplane::metrics {
 
 // Request methods as a bounded label: the common ones by name, anything else "other".
@@ -35,6 +37,7 @@ struct RequestSample {
   unsigned code = 0;
   double seconds = 0;
   std::uint64_t bytes_in = 0, bytes_out = 0;
+  proxy::Protocol protocol = proxy::Protocol::kHttp11;  // The client's.
 };
 
 // What every worker counted, summed by label set at scrape time.
@@ -48,8 +51,9 @@ struct RouteTotals {
     std::vector<std::uint64_t> buckets;  // Not cumulative; one per upper bound, then +Inf.
     std::uint64_t bytes_in = 0, bytes_out = 0;
   };
-  // (entrypoint, route, method, code) and (entrypoint, route, method).
-  std::map<std::tuple<std::uint8_t, std::uint32_t, Method, unsigned>, Requests> requests;
+  // (entrypoint, route, method, code, protocol) and (entrypoint, route, method).
+  std::map<std::tuple<std::uint8_t, std::uint32_t, Method, unsigned, proxy::Protocol>, Requests>
+      requests;
   std::map<std::tuple<std::uint8_t, std::uint32_t, Method>, Timing> timing;
 };
 
@@ -75,8 +79,11 @@ class WorkerStats {
     std::atomic<std::uint64_t> count{0}, sum_ns{0}, bytes_in{0}, bytes_out{0};
     std::unique_ptr<std::atomic<std::uint64_t>[]> buckets;
   };
-  static std::uint64_t key(std::uint8_t ep, std::uint32_t route, Method m, unsigned code) {
+  // Entrypoint 8 bits, route 36, protocol 2, method 3, code 12.
+  static std::uint64_t key(std::uint8_t ep, std::uint32_t route, Method m, unsigned code,
+                           proxy::Protocol p) {
     return (std::uint64_t{ep} << 56) | (std::uint64_t{route} << 20) |
+           (std::uint64_t(static_cast<std::uint8_t>(p)) << 15) |
            (std::uint64_t(static_cast<std::uint8_t>(m)) << 12) | (code & 0xfff);
   }
 

@@ -1,421 +1,324 @@
 #include "dataplane/proxy/exchange.hpp"
 
-#include <array>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <optional>
-#include <tuple>
-
-#include "dataplane/proxy/append.hpp"
-#include "dataplane/proxy/body_relay.hpp"
-#include "dataplane/proxy/connect.hpp"
-#include "dataplane/proxy/error_page.hpp"
-#include "dataplane/proxy/response.hpp"
-#include "dataplane/proxy/tunnel.hpp"
-#include "dataplane/proxy/wire.hpp"
-#include "dataplane/server/local_reply.hpp"
-#include "log/log.hpp"
+#include "dataplane/middleware/breaker.hpp"
+#include "dataplane/server/request_id.hpp"
+#include "dataplane/server/worker.hpp"
+#include "rules/ast.hpp"
 
 namespace wharf::dataplane::proxy {
 namespace {
 
-using ms = std::chrono::milliseconds;
 using server::LocalReason;
-using Clock = std::chrono::steady_clock;
 
-// How one attempt at the upstream ended.
-enum class Outcome {
-  kDone,        // A response (or a local reply) went to the client.
-  kRetry,       // A reused keep-alive connection turned out closed before answering.
-  kServerDown,  // The server failed before the request could have done anything there.
+class FieldsLookup : public rules::HeaderLookup {
+ public:
+  explicit FieldsLookup(const http::fields& f) : fields_(f) {}
+  bool any_value(std::string_view name,
+                 model::FunctionRef<bool(std::string_view)> pred) const override {
+    auto [lo, hi] = fields_.equal_range(name);
+    for (auto it = lo; it != hi; ++it) {
+      if (pred(it->value())) return true;
+    }
+    return false;
+  }
+
+ private:
+  const http::fields& fields_;
 };
 
-struct AttemptResult {
-  Outcome outcome = Outcome::kDone;
-  bool keep_alive = false;
-  LocalReason reason = LocalReason::kUpstreamConnect;  // For kServerDown: the reply if no other.
-};
-
-// Methods a server may receive twice without harm (RFC 9110 section 9.2.2).
-bool idempotent(http::verb v) {
-  return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
-         v == http::verb::trace || v == http::verb::put || v == http::verb::delete_;
-}
-
-bool is_connection_lost(const error_code& ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
-}
-
-// The upstream request head: the client's head (moved, not copied: its fields are not needed
-// again) minus hop-by-hop fields, plus forwarding headers and our own framing.
-http::request<http::empty_body> upstream_head(Exchange& x, RequestFacts& facts) {
-  auto& req = x.request.get();
-  facts.head = req.method() == http::verb::head;
-  facts.version = req.version();
-  // The parser noted an "upgrade" Connection option; only then is the field set searched.
-  facts.upgrade = x.request.upgrade() && wants_upgrade(req);
-  facts.idempotent = idempotent(req.method());
-  if (x.policy.compress) {
-    if (auto it = req.find(http::field::accept_encoding); it != req.end()) {
-      facts.accept_encoding = std::string(it->value());
-    }
-  }
-  if (!x.policy.errors.empty()) {
-    facts.host = req[http::field::host];
-    facts.accept = req[http::field::accept];
-    facts.accept_language = req[http::field::accept_language];
-    facts.url = x.target;
-  }
-  std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
-  const bool chunked = x.request.chunked();  // The parser's flag: no field lookup.
-  http::request<http::empty_body> up;
-  up.base() = std::move(req.base());
-  up.version(11);
-  // The target is not set here: the head writer takes x.target, which may point into this
-  // head's own start line (moved here, so still valid); setting it would copy the line.
-  strip_hop_by_hop(up, /*trailers_follow=*/chunked);
-  // After stripping: headers the client listed in Connection are gone, ours always stay.
-  forwarded_headers(up, x.client_info, x.scheme, facts.forwarded);
-  if (!x.request_id.empty()) {
-    append(facts.forwarded, "X-Request-Id: ", x.request_id, "\r\n");
-  }
-  // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
-  // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
-  // Found and removed in one pass comparing Beast's enum: a lookup by name, and another for
-  // the erase, each walked the field set comparing names without case.
-  for (auto it = up.begin(); it != up.end();) {
-    if (it->name() != http::field::expect) {
-      ++it;
-      continue;
-    }
-    facts.expect_continue = facts.expect_continue || beast::iequals(it->value(), "100-continue");
-    it = up.erase(it);
-  }
-  if (!x.service.pass_host_header) up.set(http::field::host, x.server->authority);
-  if (facts.upgrade) {
-    up.set(http::field::connection, "Upgrade");
-    up.set(http::field::upgrade, upgrade);
-  }
-  if (chunked) {
-    up.chunked(true);
-  } else if (auto n = x.request.content_length()) {
-    up.content_length(*n);
-  }
-  return up;
-}
-
-awaitable<AttemptResult> local(Exchange& x, const RequestFacts& facts, LocalReason reason,
-                               std::string_view detail = {}) {
-  // Method and version live outside the fields, so they survive the move in upstream_head.
-  const auto& req = x.request.get();
-  bool keep = client_may_keep(x);
-  const bool head = req.method() == http::verb::head;
-  const auto status = static_cast<unsigned>(server::status_for(reason));
-  x.report.status = status;
-  x.report.local = reason;
-  // A page from an errors middleware replaces what the data plane would say about a server
-  // that failed (502, 504), as in Traefik, whose proxy errors pass its middlewares too.
-  const bool upstream_failure = reason == LocalReason::kUpstreamConnect ||
-                                reason == LocalReason::kUpstreamProtocol ||
-                                reason == LocalReason::kUpstreamTimeout;
-  if (upstream_failure && !x.policy.errors.empty()) {
-    PageQuery q{facts.host, facts.url, facts.accept, facts.accept_language};
-    auto page = co_await find_error_page(x.policy, status, q, x.pool, x.client.get_executor());
-    if (page) {
-      x.report.status = page->status;
-      x.report.local.reset();  // An errors middleware's page, not a reply of the data plane.
-      auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
-                                                        req.version(), keep, head);
-      co_return AttemptResult{Outcome::kDone, keep && !ec};
-    }
-  }
-  auto ec = co_await server::write_local_reply(x.client, reason, req.version(), keep, head, detail);
-  co_return AttemptResult{Outcome::kDone, keep && !ec};
-}
-
-// The 502 for an answer the server got wrong. The operator sees a 502 from the data plane for a
-// server that did answer, so the log says what was wrong with it (as nginx's "upstream sent
-// invalid header").
-awaitable<AttemptResult> bad_answer(Exchange& x, const RequestFacts& facts, const std::string& url,
-                                    std::string_view what) {
-  log::warn("service " + x.service.name + ": " + url + " " + std::string(what));
-  return local(x, facts, LocalReason::kUpstreamProtocol);
-}
-
-// Writes a 101 to the client and relays bytes both ways until the tunnel ends.
-awaitable<AttemptResult> switch_protocols(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
-                                          const http::response_header<>& head) {
-  http::response<http::empty_body> res;
-  res.base() = head;
-  auto upgrade = std::string(head[http::field::upgrade]);
-  strip_hop_by_hop(res);
-  middleware::apply(x.response_ops, res.base());
-  res.set(http::field::connection, "Upgrade");
-  res.set(http::field::upgrade, upgrade);
-  x.client.expires_after(ms(x.timeouts.body_idle_ms));
-  x.report.status = 101;
-  auto [ec, _] = co_await http::async_write(x.client, res, kNoThrow);
-  if (ec) co_return AttemptResult{};
-  x.client.expires_never();
-  up.expires_never();
-  x.tunnels->Increment();
-  co_await run_tunnel(x.client, x.client_buffer, up, up_buffer,
-                      ms(x.service.timeouts.tunnel_idle_ms));
-  x.tunnels->Decrement();
-  co_return AttemptResult{};
-}
-
-awaitable<AttemptResult> attempt(Exchange& x, const http::request<http::empty_body>& up_req,
-                                 const RequestFacts& req, bool may_retry) {
-  const auto& to = x.service.timeouts;
-  const bool has_body = !x.request.is_done();
-  const auto& server = *x.server;
-  routing::ServerState::InFlight busy(*server.state);
-  const auto started = Clock::now();
-
-  // The retry after a dead pooled connection opens a fresh one: the other idle connections to
-  // that server are likely dead too (it restarted), and only a fresh connection tells a
-  // server that is gone apart from a stale one.
-  Connection conn;
-  if (may_retry) conn = {take_pooled(x.pool, server), true, {}};
-  if (!conn.stream) {
-    conn = co_await connect(x.pool, x.client.get_executor(), server, ms(to.connect_ms), false);
-  }
-  if (!conn.stream) {
-    log::warn("service " + x.service.name + ": connect to " + server.url +
-              " failed: " + conn.ec.message());
-    ++(conn.ec == beast::error::timeout ? x.report.timeouts : x.report.connect_errors);
-    // Nothing was sent, so any request may go to another server.
-    co_return AttemptResult{Outcome::kServerDown, false,
-                            conn.ec == beast::error::timeout ? LocalReason::kUpstreamTimeout
-                                                             : LocalReason::kUpstreamConnect};
-  }
-  auto& up = conn.stream;
-  const bool reused = conn.reused;
-  bool retryable = may_retry && reused && !has_body;
-  // A fresh connection dropped before any answer: the server went away. Another server may
-  // get the request when repeating it cannot hurt.
-  const bool movable = !has_body && req.idempotent && !req.upgrade;
-
-  std::string& wire = x.head_buffer;
-  write_head(up_req.base(), x.target, wire, req.forwarded);
-  bool request_sent = !has_body;
-  up->expires_after(ms(to.body_idle_ms));
-  if (!has_body || req.expect_continue) {
-    // The head alone: one buffer, written directly (write_body_part would add a coroutine),
-    // at once when the socket takes it (write_now).
-    std::array<asio::const_buffer, 1> only{asio::buffer(wire)};
-    error_code ec;
-    if (!write_now(*up, only, ec)) {
-      std::tie(ec, std::ignore) = co_await asio::async_write(*up, only, whole_write, kNoThrow);
-    }
-    if (ec && retryable) co_return AttemptResult{Outcome::kRetry};
-    // The head did not go out, and the body (if any) is still unread: nothing was done.
-    if (ec) co_return AttemptResult{Outcome::kServerDown};
-    wire.clear();
-  }
-  if (has_body) {
-    if (req.expect_continue && req.version >= 11) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      x.client.expires_after(ms(x.timeouts.body_idle_ms));
-      auto [cec, n] = co_await asio::async_write(x.client, asio::buffer(kContinue), kNoThrow);
-      if (cec) co_return AttemptResult{};
-    }
-    // A Content-Length body bypasses the parser: read straight into the relay buffer (the
-    // parser would copy each byte once more), in pieces of kRequestBodyRead.
-    auto r = co_await relay_body(x.client, x.client_buffer, x.request, ms(x.timeouts.body_idle_ms),
-                                 *up, wire, up_req.chunked(), ms(to.body_idle_ms), x.relay_buffer,
-                                 x.policy.max_request_body, kRequestBodyRead);
-    x.report.request_bytes = r.bytes;
-    request_sent = r.status == RelayStatus::kOk;
-    x.request_body_relayed = request_sent;
-    if (r.status == RelayStatus::kTooLarge) {
-      // The upstream has part of a body it will never see the end of: that connection is
-      // dropped, and the client, whose body is still coming, gets 413 and a close.
-      co_return co_await local(x, req, LocalReason::kRequestTooLarge);
-    }
-    if (r.status == RelayStatus::kReadFailed) {
-      // The client stopped sending mid-body or sent a broken chunk: the request is incomplete,
-      // so the upstream connection is dropped (it would wait for the rest forever).
-      // A Content-Length body read around the parser ends in a plain end of file: the same
-      // fault as Beast's partial_message, and answered the same way.
-      if (r.ec == asio::error::eof) r.ec = http::error::partial_message;
-      bool framing = r.ec.category() == http::make_error_code(http::error::bad_chunk).category();
-      if (framing) {
-        std::string why = r.ec.message();
-        co_return co_await local(x, req, LocalReason::kBadRequest, why);
-      }
-      co_return AttemptResult{};
-    }
-    // On a write failure the upstream may still have answered early (a 413, say): read on.
-  }
-
-  // The response head; interim 1xx responses are relayed (except 100, which the client got
-  // from us already) and the real one read after them.
-  beast::flat_buffer& up_buffer = x.upstream_buffer;
-  up_buffer.consume(up_buffer.size());
-  std::optional<ResponseParser> rp;
-  // Without middlewares acting on the response, a plain head is relayed as received.
-  PlainResponse plain;
-  const bool plain_ok = plain_response_allowed(x, req);
-  for (;;) {
-    rp.emplace();
-    rp->header_limit(kMaxResponseHead);
-    rp->body_limit(boost::none);
-    check_chunk_extensions(*rp);
-    if (req.head) rp->skip(true);
-    up->expires_after(ms(to.response_header_ms));
-    const error_code ec =
-        co_await read_response_head(*up, up_buffer, *rp, plain_ok ? &plain : nullptr);
-    x.report.upstream_time = Clock::now() - started;
-    if (ec && up->timed_out()) {
-      ++x.report.timeouts;
-      // With a retry middleware, a request that can be repeated safely goes to another try;
-      // without one it gets 504 (a slow server is often a busy one).
-      if (x.policy.retry && movable) {
-        co_return AttemptResult{Outcome::kServerDown, false, LocalReason::kUpstreamTimeout};
-      }
-      server.state->failed(Clock::now());
-      x.report.upstream_failed = true;
-      co_return co_await local(x, req, LocalReason::kUpstreamTimeout);
-    }
-    if (ec && retryable && up_buffer.size() == 0 && is_connection_lost(ec)) {
-      co_return AttemptResult{Outcome::kRetry};
-    }
-    if (ec && movable && !reused && up_buffer.size() == 0 && is_connection_lost(ec)) {
-      co_return AttemptResult{Outcome::kServerDown};
-    }
-    if (ec) {
-      x.report.upstream_failed = true;
-      if (is_connection_lost(ec)) co_return co_await local(x, req, LocalReason::kUpstreamConnect);
-      co_return co_await bad_answer(x, req, server.url,
-                                    "sent a malformed response head: " + ec.message());
-    }
-    if (plain.size != 0) break;
-    unsigned status = rp->get().result_int();
-    if (status < 100) {
-      // "099" parses as 99, which no client reads as a status (RFC 9110 section 15 allows
-      // 100-599; Go's server, so Traefik, writes up to 999 and so does the data plane).
-      x.report.upstream_failed = true;
-      co_return co_await bad_answer(x, req, server.url,
-                                    "sent status " + std::to_string(status) + ", below 100");
-    }
-    if (status >= 200 || status == 101) break;
-    if (status != 100 && req.version >= 11) {
-      http::response<http::empty_body> interim;
-      interim.base() = rp->get().base();
-      strip_hop_by_hop(interim);
-      std::string text;
-      write_head(interim.base(), text);  // Not Beast's writer: its reason for a bare 103.
-      x.client.expires_after(ms(x.timeouts.body_idle_ms));
-      auto [wec, n] = co_await asio::async_write(x.client, asio::buffer(text), kNoThrow);
-      if (wec) co_return AttemptResult{};
-    }
-  }
-
-  server.state->succeeded();
-  ResponseOutcome out;
-  if (plain.size != 0) {
-    const RelayResult relayed = co_await relay_plain_response(x, *up, up_buffer, plain, req);
-    x.report.response_bytes = relayed.bytes;
-    out = plain_response_outcome(x, plain, relayed, up_buffer);
-  } else {
-    const auto& head = rp->get();
-    if (head.result() == http::status::switching_protocols) {
-      if (!req.upgrade) {
-        co_return co_await bad_answer(x, req, server.url,
-                                      "switched protocols on a request that asked for no upgrade");
-      }
-      co_return co_await switch_protocols(x, *up, up_buffer, head.base());
-    }
-    if (!x.policy.errors.empty()) {
-      // The page is fetched before anything is sent, so when it cannot be had the server's
-      // own answer still goes out. The server's body is left unread: its connection is
-      // dropped.
-      PageQuery q{req.host, req.url, req.accept, req.accept_language};
-      auto page =
-          co_await find_error_page(x.policy, head.result_int(), q, x.pool, x.client.get_executor());
-      if (page) {
-        x.report.status = page->status;
-        bool keep = client_may_keep(x);
-        auto ec = co_await server::write_middleware_reply(x.client, *page, x.response_ops,
-                                                          req.version, keep, req.head);
-        co_return AttemptResult{Outcome::kDone, keep && !ec};
-      }
-    }
-    out = co_await relay_response(x, *up, up_buffer, *rp, req);
-    if (out.reply) co_return co_await local(x, req, *out.reply);
-  }
-  if (out.upstream_reusable && request_sent) give_back(x.pool, server, std::move(up));
-  co_return AttemptResult{Outcome::kDone, out.client_keep_alive};
-}
-
-// The pause before retry number `n` (1-based): the initial interval, doubling, at most 10 s.
-ms retry_pause(const wharf::middleware::Retry& r, std::uint32_t n) {
-  std::uint64_t pause = r.initial_interval_ms;
-  for (std::uint32_t i = 1; i < n && pause < 10'000; ++i) pause *= 2;
-  return ms(std::min<std::uint64_t>(pause, 10'000));
-}
+// HTTP-01 validations (RFC 8555 section 8.3) are answered ahead of redirects and routers.
+constexpr std::string_view kAcmePrefix = "/.well-known/acme-challenge/";
 
 }  // namespace
 
-awaitable<bool> forward(Exchange& x) {
-  RequestFacts facts;
-  auto up_req = upstream_head(x, facts);
-  std::vector<const routing::CompiledServer*> failed;
-  // One retry on the same server when a pooled connection was found closed before it carried
-  // any byte of a response and the request had no body: the upstream never saw the request.
-  bool may_retry = true;
-  // Tries that ended with the server down; without a retry middleware, the request moves on
-  // at once to each server not tried yet, up to kMaxServers.
-  const auto* retry = x.policy.retry;
-  std::uint32_t tries = 0;
-  for (;;) {
-    x.report.server = x.server;
-    AttemptResult r{Outcome::kServerDown};
-    if (x.server->resolve_error.empty()) {
-      r = co_await attempt(x, up_req, facts, may_retry);
+std::string_view protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::kHttp10:
+      return "HTTP/1.0";
+    case Protocol::kHttp11:
+      return "HTTP/1.1";
+    case Protocol::kHttp2:
+      return "HTTP/2.0";
+  }
+  return "HTTP/1.1";
+}
+
+std::string_view protocol_label(Protocol p) {
+  switch (p) {
+    case Protocol::kHttp10:
+      return "1.0";
+    case Protocol::kHttp11:
+      return "1.1";
+    case Protocol::kHttp2:
+      return "2";
+  }
+  return "1.1";
+}
+
+Exchange::Exchange(server::Worker& worker, const ConnectionFacts& connection)
+    : worker_(worker), connection_(connection) {}
+
+void Exchange::reset() {
+  record_.started = false;
+  record_.route = 0;
+  record_.report = {};
+  record_.logged = false;
+  response_ops_.clear();
+  holds_.clear();
+  policy_.clear();
+  ep_redirect_ = nullptr;
+  router_ = nullptr;
+  server_ = nullptr;
+  new_request_id_ = false;
+  table_.reset();
+}
+
+void Exchange::begin(http::verb method) {
+  record_.started = true;
+  record_.start = std::chrono::steady_clock::now();
+  record_.method = metrics::method_of(method);
+  // Taken once the head is here, so a request arriving after a swap sees the new table, and
+  // kept to the end of the request even if another swap happens meanwhile.
+  table_ = worker_.table();
+}
+
+awaitable<bool> Exchange::refuse(Downstream& down, LocalReason reason, std::string_view detail) {
+  co_return co_await answer_locally(down, policy_, page_, worker_.pool(), response_ops_,
+                                    record_.report, reason, false, detail);
+}
+
+// The order matters and is the same for every protocol: ACME validations come before
+// anything the routers could do to them; the entrypoint's redirection and the router's
+// middlewares (authentication among them) run before a server is picked, so a refused request
+// never costs a server a connection; the server is picked last, when the request will go.
+awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
+  // Whatever way the request ends, what its middlewares hold (an in-flight slot) is let go.
+  struct Release {
+    std::vector<std::shared_ptr<void>>& holds;
+    ~Release() { holds.clear(); }
+  } release{holds_};
+  auto& req = in.head;
+  rules::normalize_host(in.host, host_);
+  rules::normalize_path(in.path, path_);
+  client_ = compute_client(connection_.peer, connection_.peer_text,
+                           worker_.options().trusted_proxies, req);
+  // Taken (or made) before any reply, so that every log line has it.
+  new_request_id_ = server::take_request_id(req, record_.request_id);
+  if (worker_.access_log()) {
+    // Copied now: the head's fields move upstream with the request.
+    auto& r = record_;
+    r.logged = true;
+    r.wall = std::chrono::system_clock::now();
+    r.method_name.assign(req.method_string());
+    r.target.assign(req.target());
+    r.host.assign(in.host);
+    r.user_agent.assign(req[http::field::user_agent]);
+    r.referer.assign(req[http::field::referer]);
+    r.client = client_.client_text();
+    r.router.clear();
+    r.service.clear();
+    r.upstream.clear();
+  }
+  FieldsLookup headers(req);
+  const rules::RequestView view{req.method_string(), host_,           path_, in.query, &headers,
+                                &client_.client,     connection_.tls};
+  const bool keep = in.keep_alive && !worker_.draining();
+  target_ = in.target;
+
+  if (auto v = acme_challenge(in)) co_return co_await answer(down, v, keep);
+  if (auto v = route(in, view)) co_return co_await answer(down, v, keep);
+  // A named local, not `if (auto v = co_await ...)`: GCC 12 (see HttpSession::run).
+  const Verdict filtered = co_await apply_middlewares(in, view);
+  if (filtered) co_return co_await answer(down, filtered, keep);
+  if (auto v = pick_server(in)) co_return co_await answer(down, v, keep);
+  co_return co_await forward(in, down);
+}
+
+Exchange::Verdict Exchange::acme_challenge(const IncomingRequest&) {
+  // On every plain-HTTP entrypoint, for the tokens the controller has pending; any other path
+  // under /.well-known/ (Immich's, say) routes as usual.
+  if (!table_ || connection_.tls || !path_.starts_with(kAcmePrefix)) return {};
+  const auto* answer = table_->acme_http_answer(std::string_view(path_).substr(kAcmePrefix.size()));
+  if (!answer) return {};
+  return {std::nullopt, middleware::Reply{200, {{"Content-Type", "application/octet-stream"}},
+                                          *answer}};
+}
+
+Exchange::Verdict Exchange::route(const IncomingRequest&, const rules::RequestView& view) {
+  if (!table_) return {LocalReason::kNoRoute, std::nullopt};
+  ep_redirect_ = connection_.tls ? nullptr : table_->entrypoint_redirect(connection_.entrypoint);
+  router_ = ep_redirect_ ? nullptr : table_->match(connection_.entrypoint, view);
+  if (!router_ && !ep_redirect_) return {LocalReason::kNoRoute, std::nullopt};
+  if (!router_) return {};
+  note_router(*router_);
+  // A request for a host whose router wants other TLS options than this connection got (it
+  // named another host in SNI) is refused, as Traefik does: the options, client certificates
+  // among them, were chosen for the name the handshake gave.
+  if (connection_.tls && table_->certificates().has_options()) {
+    const auto* fallback = table_->certificates().options_for("");
+    const std::string& wanted = !router_->tls_options.empty() ? router_->tls_options
+                                : fallback                    ? fallback->name()
+                                                              : std::string();
+    if (wanted != connection_.tls_options) return {LocalReason::kMisdirected, std::nullopt};
+  }
+  return {};
+}
+
+awaitable<Exchange::Verdict> Exchange::apply_middlewares(IncomingRequest& in,
+                                                         const rules::RequestView& view) {
+  if (!ep_redirect_ && router_->middlewares.empty()) co_return Verdict{};
+  auto& req = in.head;
+  raw_path_.assign(in.path);
+  raw_query_.assign(in.query);
+  // In the fields before middlewares run, so forward auth and the server see the same.
+  if (new_request_id_) req.insert("X-Request-Id", record_.request_id);
+  new_request_id_ = false;
+  middleware::Request mreq{req,     req.method_string(), host_,  raw_path_, raw_query_,
+                           connection_.tls, client_,     response_ops_, holds_, policy_};
+  if (ep_redirect_) {
+    if (auto r = ep_redirect_->handle(mreq)) co_return Verdict{std::nullopt, std::move(r)};
+    router_ = table_->match(connection_.entrypoint, view);  // A trusted proxy terminated TLS.
+    if (!router_) co_return Verdict{LocalReason::kNoRoute, std::nullopt};
+    note_router(*router_);
+  }
+  for (const auto* m : router_->middlewares) {
+    std::optional<middleware::Reply> r;
+    if (m->is_async()) {
+      middleware::AsyncContext ctx{worker_.pool(), co_await asio::this_coro::executor};
+      r = co_await m->handle_async(mreq, ctx);
     } else {
-      log::warn("service " + x.service.name + ": " + x.server->resolve_error);
+      r = m->handle(mreq);
     }
-    if (r.outcome == Outcome::kDone) co_return r.keep_alive;
-    if (r.outcome == Outcome::kRetry && may_retry) {
-      may_retry = false;
-      continue;
-    }
-    ++tries;
-    x.server->state->failed(Clock::now());
-    if (std::find(failed.begin(), failed.end(), x.server) == failed.end()) {
-      failed.push_back(x.server);
-    }
-    std::string cookie;
-    const routing::CompiledServer* next = nullptr;
-    if (retry ? tries < retry->attempts : failed.size() < static_cast<std::size_t>(kMaxServers)) {
-      next = x.service.pick({}, &cookie, failed);
-      // Every server has failed once: a retry middleware tries them again after its pause
-      // (a restarting container comes back), the failover alone gives up.
-      if (!next && retry) next = x.service.pick({}, &cookie);
-    }
-    if (!next) {
-      x.report.upstream_failed = true;
-      co_return (co_await local(x, facts, r.reason)).keep_alive;
-    }
-    if (retry) {
-      asio::steady_timer pause(x.client.get_executor(), retry_pause(*retry, tries));
-      co_await pause.async_wait(kNoThrow);
-    }
-    x.server = next;
-    may_retry = true;
-    if (!x.service.pass_host_header) up_req.set(http::field::host, next->authority);
-    if (!cookie.empty()) {
-      // The client is now pinned to the server that answers, not the one that failed.
-      std::erase_if(x.response_ops, [&](const middleware::HeaderOp& op) {
-        return op.name == "Set-Cookie" && op.value.starts_with(x.service.sticky_name + "=");
-      });
-      x.response_ops.push_back({middleware::HeaderOp::Kind::kAppend, "Set-Cookie", cookie});
+    if (r) co_return Verdict{std::nullopt, std::move(r)};
+  }
+  if (mreq.path_changed) {
+    origin_target_ = raw_path_;
+    if (!raw_query_.empty()) origin_target_.append("?").append(raw_query_);
+    target_ = origin_target_;
+  }
+  co_return Verdict{};
+}
+
+Exchange::Verdict Exchange::pick_server(const IncomingRequest& in) {
+  if (!policy_.errors.empty()) capture_page_request(in);
+  const auto& service = *router_->service;
+  std::string sticky_cookie;
+  // The Cookie field is looked up only for a service with sticky sessions.
+  server_ = service.pick(service.sticky_name.empty()
+                             ? std::string_view()
+                             : std::string_view(in.head[http::field::cookie]),
+                         &sticky_cookie);
+  if (!server_) return {LocalReason::kNoServer, std::nullopt};
+  if (!sticky_cookie.empty()) {
+    response_ops_.push_back(
+        {middleware::HeaderOp::Kind::kAppend, "Set-Cookie", std::move(sticky_cookie)});
+  }
+  return {};
+}
+
+awaitable<bool> Exchange::forward(IncomingRequest&, Downstream& down) {
+  auto& ep = worker_.metrics().entrypoint(connection_.ep_index);
+  ForwardContext ctx{down,
+                     *router_->service,
+                     server_,
+                     client_,
+                     connection_.tls ? "https" : "http",
+                     target_,
+                     new_request_id_ ? std::string_view(record_.request_id) : std::string_view(),
+                     table_->entrypoint_timeouts(connection_.entrypoint),
+                     worker_.pool(),
+                     worker_.draining(),
+                     response_ops_,
+                     policy_,
+                     page_,
+                     record_.report,
+                     ep.tunnels};
+  const bool keep = co_await down.relay(ctx);
+  record_outcome();
+  co_return keep;
+}
+
+void Exchange::record_outcome() {
+  const auto& report = record_.report;
+  auto& m = worker_.metrics();
+  const auto& service = *router_->service;
+  for (unsigned i = 0; i < report.connect_errors; ++i) m.upstream_connect_error(service.name);
+  for (unsigned i = 0; i < report.timeouts; ++i) m.upstream_timeout(service.name);
+  if (record_.logged && report.server) record_.upstream = report.server->url;
+  if (!policy_.breakers.empty()) {
+    auto now = std::chrono::steady_clock::now();
+    for (auto* b : policy_.breakers) {
+      b->record(now, report.status, report.upstream_failed, report.upstream_time);
     }
   }
 }
+
+awaitable<bool> Exchange::answer(Downstream& down, const Verdict& v, bool keep_alive) {
+  if (v.reply) {
+    record_.report.status = v.reply->status;
+    co_return co_await down.send_reply(*v.reply, response_ops_, keep_alive);
+  }
+  co_return co_await answer_locally(down, policy_, page_, worker_.pool(), response_ops_,
+                                    record_.report, *v.local, keep_alive);
+}
+
+void Exchange::note_router(const routing::CompiledRouter& r) {
+  record_.route = r.metrics_route;
+  if (record_.logged) {
+    record_.router = r.name;
+    record_.service = r.service->name;
+  }
+}
+
+void Exchange::capture_page_request(const IncomingRequest& in) {
+  const auto& req = in.head;
+  page_.host.assign(req[http::field::host]);
+  page_.url.assign(target_);
+  page_.accept.assign(req[http::field::accept]);
+  page_.accept_language.assign(req[http::field::accept_language]);
+}
+
+void Exchange::finish(Protocol protocol) {
+  if (!record_.started) return;
+  auto& r = record_;
+  const auto& rep = r.report;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+  worker_.stats().record({connection_.ep_index, r.route, r.method, rep.status, seconds,
+                          rep.request_bytes, rep.response_bytes, protocol});
+  if (rep.local) {
+    worker_.metrics()
+        .entrypoint(connection_.ep_index)
+        .local[static_cast<std::size_t>(*rep.local)]
+        ->Increment();
+  }
+  if (!r.logged) return;
+  metrics::AccessEntry e;
+  e.time = r.wall;
+  e.entrypoint = connection_.entrypoint;
+  e.client = r.client;
+  e.method = r.method_name;
+  e.host = r.host;
+  e.target = r.target;
+  e.protocol = protocol_name(protocol);
+  e.status = rep.status;
+  e.bytes_in = rep.request_bytes;
+  e.bytes_out = rep.response_bytes;
+  e.duration_ms = seconds * 1000;
+  if (rep.server) {
+    e.upstream_ms = std::chrono::duration<double, std::milli>(rep.upstream_time).count();
+  }
+  e.router = r.router;
+  e.service = r.service;
+  e.upstream = r.upstream;
+  e.user_agent = r.user_agent;
+  e.referer = r.referer;
+  e.request_id = r.request_id;
+  e.tls = connection_.tls;
+  worker_.access_log()->write(e);
+}
+
+static_assert(static_cast<std::size_t>(LocalReason::kMisdirected) + 1 == metrics::kLocalReplies,
+              "metrics::Metrics labels local replies in LocalReason's order");
 
 }  // namespace wharf::dataplane::proxy

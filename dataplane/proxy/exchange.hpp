@@ -1,88 +1,122 @@
 #pragma once
 
 #include <chrono>
-#include <string_view>
-
-#include <prometheus/gauge.h>
-
+#include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "dataplane/metrics/route_stats.hpp"
 #include "dataplane/middleware/middleware.hpp"
 #include "dataplane/net.hpp"
-#include "dataplane/proxy/forwarded.hpp"
-#include "dataplane/proxy/relay_buffer.hpp"
-#include "dataplane/proxy/upstream_pool.hpp"
+#include "dataplane/proxy/downstream.hpp"
+#include "dataplane/proxy/forward.hpp"
 #include "dataplane/routing/compiled_table.hpp"
-#include "dataplane/server/local_reply.hpp"
-#include "model/routing_table.hpp"
+#include "model/ip.hpp"
+
+namespace wharf::dataplane::server {
+class Worker;
+}
 
 namespace wharf::dataplane::proxy {
 
-using RequestParser = http::request_parser<http::buffer_body>;
-
-// How a proxied request went, for the circuit breaker now and for metrics and logs.
-struct ExchangeReport {
-  unsigned status = 0;           // As sent to the client; 0 when nothing was.
-  bool upstream_failed = false;  // The server failed at the network level (refused, reset,
-                                 // no response head in time).
-  std::chrono::steady_clock::duration upstream_time{};  // Until the response head arrived.
-  const routing::CompiledServer* server = nullptr;      // The last one tried.
-  std::uint64_t request_bytes = 0, response_bytes = 0;  // Body bytes relayed.
-  std::optional<server::LocalReason> local;             // Set when the data plane answered itself.
-  std::uint16_t connect_errors = 0, timeouts = 0;       // Of the servers tried.
+// What every exchange on one client connection shares. Owned by the connection.
+struct ConnectionFacts {
+  std::string_view entrypoint;
+  std::uint8_t ep_index = 0;  // The entrypoint in the metrics' labels.
+  model::IpAddress peer;
+  std::string peer_text;  // `peer` formatted once: every request's forwarding headers use it.
+  bool tls = false;
+  std::string tls_options;  // The TLS options the handshake applied (their name), if any.
 };
 
-// Everything one proxied request needs. The session owns all of it.
-struct Exchange {
-  Stream& client;
-  beast::flat_buffer& client_buffer;
-  RequestParser& request;   // Head parsed; body (if any) still to be read.
-  std::string_view target;  // Origin-form target to send upstream.
-  const routing::CompiledService& service;
-  const routing::CompiledServer* server;  // Changes when a failed server's request moves on.
-  const ClientInfo& client_info;
-  std::string_view scheme;
-  // A new X-Request-Id for the upstream head's raw lines; empty when the fields carry one.
-  std::string_view request_id;
-  const model::EntryPointTimeouts& timeouts;
-  UpstreamPool& pool;
-  RelayBuffer& relay_buffer;  // Reused for both directions.
-  // Read buffer for upstream responses; owned by the session so its capacity (grown for body
-  // reads) is allocated once per connection, not once per request.
-  beast::flat_buffer& upstream_buffer;
-  std::string& head_buffer;  // Scratch for serialized message heads, reused across requests.
-  bool client_keep_alive;    // The client asked for it.
-  const bool& draining;      // The worker's drain flag, read when the response head goes out.
-  // Response header changes the router's middlewares asked for (headers, CORS...) and the
-  // sticky-session cookie.
-  std::vector<middleware::HeaderOp>& response_ops;
-  const middleware::ExchangePolicy& policy;  // Retry, limits, compression, error pages.
-  ExchangeReport& report;
-  prometheus::Gauge* tunnels;  // Upgraded connections open on this entrypoint.
-  // The request body went upstream whole. A Content-Length body is read around the parser
-  // (straight into the relay buffer), which then never reports it done.
-  bool request_body_relayed = false;
+// A request head as a codec hands it to the exchange: HTTP/1.1's parsed head, or the fields an
+// HTTP/2 stream's HEADERS carried (pseudo-header fields turned into method, target and Host).
+struct IncomingRequest {
+  http::request_header<>& head;  // Its fields move upstream with the request.
+  std::string_view target;       // Origin-form: what goes upstream (path and query).
+  std::string_view path, query;  // Split from `target`, query without '?'.
+  std::string_view host;         // Host (or :authority) as received, port included.
+  bool keep_alive = false;       // HTTP/1.1: the client may send another request after it.
 };
 
-// Sends the request upstream, streams both bodies, relays 1xx and upgrades, and writes a local
-// 502/504 when the upstream fails before a response started. A server that cannot be reached,
-// or that drops a request it cannot have acted on (no body, idempotent method, nothing
-// answered), is marked failed and the request goes to another server of the service, up to
-// kMaxServers in all; a retry middleware makes that `attempts` tries with a growing pause,
-// and adds requests that timed out waiting for a response head. Returns whether the client
-// connection may carry another request.
-inline constexpr int kMaxServers = 3;
+// What a request amounts to once the exchange has run it: what metrics and the access log say.
+struct ExchangeRecord {
+  bool started = false;
+  std::chrono::steady_clock::time_point start;
+  metrics::Method method = metrics::Method::kGet;
+  std::uint32_t route = 0;
+  ExchangeReport report;
+  bool logged = false;  // The strings below were filled (an access log is on).
+  std::chrono::system_clock::time_point wall;
+  std::string method_name, target, host, user_agent, referer, client, request_id;
+  std::string router, service, upstream;
+};
 
-// The request was read to its end: by the parser, or its Content-Length body around it.
-inline bool request_read(const Exchange& x) {
-  return x.request.is_done() || x.request_body_relayed;
-}
+// The request path, once per request, for every protocol: a short run of named phases, each of
+// which lets the request go on or answers it. An HTTP/1.1 connection reuses one for its
+// requests one after another; each HTTP/2 stream has its own. The codec reads and checks the
+// head (HTTP/1.1's framing, HTTP/2's pseudo-header fields) before handing it over, and the
+// pair of codecs decides how bytes move (Downstream::relay). docs/life-of-a-request.md tells
+// the phases in order.
+class Exchange {
+ public:
+  Exchange(server::Worker& worker, const ConnectionFacts& connection);
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
 
-// The client connection may carry another request after this one's response: the client
-// wants it, its request was read to the end and the worker is not draining.
-inline bool client_may_keep(const Exchange& x) {
-  return x.client_keep_alive && !x.draining && request_read(x);
-}
-awaitable<bool> forward(Exchange& x);
+  // A request head has arrived: the clock starts for metrics and the log.
+  void begin(http::verb method);
+  // The request is refused before routing (a codec's check): the reply, counted.
+  awaitable<bool> refuse(Downstream& down, server::LocalReason reason, std::string_view detail);
+  // Routes, filters and forwards the request; returns whether an HTTP/1.1 connection may carry
+  // another request.
+  awaitable<bool> run(IncomingRequest& in, Downstream& down);
+  // Counts the request in metrics and writes its access-log line (when begin() was called).
+  void finish(Protocol protocol);
+  // Forgets the previous request (an HTTP/1.1 connection's next one).
+  void reset();
+
+  ExchangeRecord& record() { return record_; }
+
+ private:
+  // The phases, in the order run() takes them. Each returns nothing to go on, or the reply.
+  struct Verdict {
+    std::optional<server::LocalReason> local;
+    std::optional<middleware::Reply> reply;
+    explicit operator bool() const { return local || reply; }
+  };
+  Verdict acme_challenge(const IncomingRequest& in);
+  Verdict route(const IncomingRequest& in, const rules::RequestView& view);
+  awaitable<Verdict> apply_middlewares(IncomingRequest& in, const rules::RequestView& view);
+  Verdict pick_server(const IncomingRequest& in);
+  awaitable<bool> forward(IncomingRequest& in, Downstream& down);
+  void record_outcome();
+
+  awaitable<bool> answer(Downstream& down, const Verdict& v, bool keep_alive);
+  void note_router(const routing::CompiledRouter& r);
+  void capture_page_request(const IncomingRequest& in);
+
+  server::Worker& worker_;
+  const ConnectionFacts& connection_;
+  // Held from the head's arrival to the end of the request, even across table swaps.
+  std::shared_ptr<const routing::CompiledTable> table_;
+  ExchangeRecord record_;
+  ClientInfo client_;
+  bool new_request_id_ = false;
+  // Scratch strings reused across requests on a connection.
+  std::string host_, path_;
+  // The request as middlewares rewrite it, and what they leave for the response.
+  std::string raw_path_, raw_query_, origin_target_;
+  std::string_view target_;
+  std::vector<middleware::HeaderOp> response_ops_;
+  std::vector<std::shared_ptr<void>> holds_;
+  middleware::ExchangePolicy policy_;
+  PageRequest page_;
+  const middleware::Middleware* ep_redirect_ = nullptr;  // The entrypoint's redirection.
+  const routing::CompiledRouter* router_ = nullptr;
+  const routing::CompiledServer* server_ = nullptr;
+};
 
 }  // namespace wharf::dataplane::proxy

@@ -180,7 +180,7 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
   }
 }
 
-awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+awaitable<ResponseOutcome> relay_response(H1Relay& x, Stream& up, beast::flat_buffer& up_buffer,
                                           ResponseParser& rp, const RequestFacts& req) {
   // The parser's flags (Connection as parsed, and false for a close-delimited body), not the
   // message's keep_alive(), which parses the Connection field again.
@@ -188,7 +188,7 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
   std::optional<std::uint64_t> length;
   if (auto cl = rp.content_length()) length = *cl;
   const bool body_follows = !rp.is_done();
-  bool keep = client_may_keep(x);
+  bool keep = x.client_may_keep();
   const std::uint64_t limit = x.policy.max_response_body;
   x.report.status = rp.get().result_int();
   if (auto coding = unsupported_coding(rp.get())) {
@@ -287,10 +287,10 @@ awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_b
                             response_complete && upstream_keep_alive && up_buffer.size() == 0};
 }
 
-awaitable<RelayResult> relay_plain_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+awaitable<RelayResult> relay_plain_response(H1Relay& x, Stream& up, beast::flat_buffer& up_buffer,
                                             const PlainResponse& head, const RequestFacts& req) {
   x.report.status = head.status_code;
-  write_head(head, req.version, x.head_buffer, connection_line(req.version, client_may_keep(x)));
+  write_head(head, req.version, x.head_buffer, connection_line(req.version, x.client_may_keep()));
   up_buffer.consume(head.size);  // The head's views are not read after this.
   const auto client_idle = ms(x.timeouts.body_idle_ms);
   x.client.expires_after(client_idle);
@@ -298,13 +298,13 @@ awaitable<RelayResult> relay_plain_response(Exchange& x, Stream& up, beast::flat
                       x.client, x.head_buffer, client_idle, x.relay_buffer);
 }
 
-ResponseOutcome plain_response_outcome(const Exchange& x, const PlainResponse& head,
+ResponseOutcome plain_response_outcome(const H1Relay& x, const PlainResponse& head,
                                        const RelayResult& relayed,
                                        const beast::flat_buffer& up_buffer) {
   // Once the head is out no local reply can follow; closing tells the client the body is
   // incomplete. Bytes beyond the body mean the upstream's framing cannot be trusted.
   const bool complete = relayed.status == RelayStatus::kOk;
-  return {client_may_keep(x) && complete, complete && head.keep_alive && up_buffer.size() == 0};
+  return {x.client_may_keep() && complete, complete && head.keep_alive && up_buffer.size() == 0};
 }
 
 }  // namespace wharf::dataplane::proxy

@@ -5,28 +5,12 @@
 
 #include "dataplane/net.hpp"
 #include "dataplane/proxy/body_relay.hpp"
-#include "dataplane/proxy/exchange.hpp"
+#include "dataplane/proxy/h1_relay.hpp"
 #include "dataplane/proxy/plain_response.hpp"
 
 namespace wharf::dataplane::proxy {
 
 using ResponseParser = http::response_parser<http::buffer_body>;
-
-// What the exchange still needs to know about the client's request once its fields have been
-// moved into the upstream request.
-struct RequestFacts {
-  bool head = false;
-  unsigned version = 11;
-  bool expect_continue = false;
-  bool upgrade = false;
-  bool idempotent = false;
-  std::string forwarded;  // X-Forwarded-* and X-Real-IP lines for the upstream head.
-  // For compress and errors, captured only when a middleware asked for them.
-  std::optional<std::string> accept_encoding;  // Absent header ≠ empty header.
-  std::string host, accept, accept_language;
-  std::string url;  // The target as sent upstream: Exchange::target may point into the moved
-                    // request head, so it is not read after upstream_head().
-};
 
 struct ResponseOutcome {
   bool client_keep_alive = false;  // The client connection may carry another request.
@@ -51,13 +35,13 @@ awaitable<error_code> read_response_head(Stream& up, beast::flat_buffer& buffer,
 // Relays the response whose head is in `rp` to the client: hop-by-hop fields out, the
 // middlewares' header changes in, the body streamed (compressed when a compress middleware
 // and the client agree on a coding), and the buffering middleware's response limit enforced.
-awaitable<ResponseOutcome> relay_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+awaitable<ResponseOutcome> relay_response(H1Relay& x, Stream& up, beast::flat_buffer& up_buffer,
                                           ResponseParser& rp, const RequestFacts& req);
 
 // Whether a response head may be taken as a PlainResponse: nothing acts on the response
 // (header changes and the sticky cookie, compression, error pages, a size limit), and the
 // request is not HEAD (whose response has no body to relay by its length).
-inline bool plain_response_allowed(const Exchange& x, const RequestFacts& req) {
+inline bool plain_response_allowed(const H1Relay& x, const RequestFacts& req) {
   return x.response_ops.empty() && !x.policy.compress && x.policy.errors.empty() &&
          x.policy.max_response_body == 0 && !req.head;
 }
@@ -67,9 +51,9 @@ inline bool plain_response_allowed(const Exchange& x, const RequestFacts& req) {
 // Not a coroutine itself: it writes the head into the exchange's head buffer and hands back
 // relay_length's awaitable, so a request goes through one coroutine frame and resumption
 // fewer; plain_response_outcome then says what may be reused.
-awaitable<RelayResult> relay_plain_response(Exchange& x, Stream& up, beast::flat_buffer& up_buffer,
+awaitable<RelayResult> relay_plain_response(H1Relay& x, Stream& up, beast::flat_buffer& up_buffer,
                                             const PlainResponse& head, const RequestFacts& req);
-ResponseOutcome plain_response_outcome(const Exchange& x, const PlainResponse& head,
+ResponseOutcome plain_response_outcome(const H1Relay& x, const PlainResponse& head,
                                        const RelayResult& relayed,
                                        const beast::flat_buffer& up_buffer);
 

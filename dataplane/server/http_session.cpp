@@ -1,57 +1,46 @@
 #include "dataplane/server/http_session.hpp"
 
-#include "dataplane/middleware/breaker.hpp"
+#include <boost/asio/write.hpp>
+
 #include "dataplane/proxy/body_relay.hpp"
-#include "dataplane/proxy/error_page.hpp"
-#include "dataplane/proxy/exchange.hpp"
+#include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/request_head.hpp"
-#include "dataplane/server/request_id.hpp"
 #include "dataplane/server/worker.hpp"
 #include "dataplane/tls/server_context.hpp"
-#include "rules/ast.hpp"
 
 namespace wharf::dataplane::server {
 namespace {
 
 using ms = std::chrono::milliseconds;
 
-class FieldsLookup : public rules::HeaderLookup {
- public:
-  explicit FieldsLookup(const http::fields& f) : fields_(f) {}
-  bool any_value(std::string_view name,
-                 model::FunctionRef<bool(std::string_view)> pred) const override {
-    auto [lo, hi] = fields_.equal_range(name);
-    for (auto it = lo; it != hi; ++it) {
-      if (pred(it->value())) return true;
-    }
-    return false;
-  }
-
- private:
-  const http::fields& fields_;
-};
 
 }  // namespace
 
 HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
                          std::string entrypoint)
-    : worker_(worker), stream_(std::move(socket)), entrypoint_(std::move(entrypoint)) {
+    : worker_(worker),
+      stream_(std::move(socket)),
+      facts_{.entrypoint = {}, .ep_index = 0, .peer = {}, .peer_text = {}, .tls = false,
+             .tls_options = {}},
+      exchange_(worker, facts_) {
+  entrypoint_ = std::move(entrypoint);
+  facts_.entrypoint = entrypoint_;
   const auto& a = peer.address();
   if (a.is_v4()) {
-    peer_ = model::IpAddress::from_v4(a.to_v4().to_uint());
+    facts_.peer = model::IpAddress::from_v4(a.to_v4().to_uint());
   } else {
     auto bytes = a.to_v6().to_bytes();
-    std::copy(bytes.begin(), bytes.end(), peer_.bytes.begin());
-    peer_.v4 = a.to_v6().is_v4_mapped();
+    std::copy(bytes.begin(), bytes.end(), facts_.peer.bytes.begin());
+    facts_.peer.v4 = a.to_v6().is_v4_mapped();
   }
-  peer_text_ = peer_.to_string();
+  facts_.peer_text = facts_.peer.to_string();
   worker_.add(this);
-  ep_index_ = worker_.metrics().entrypoint_index(entrypoint_);
-  worker_.metrics().entrypoint(ep_index_).connections->Increment();
+  facts_.ep_index = worker_.metrics().entrypoint_index(entrypoint_);
+  worker_.metrics().entrypoint(facts_.ep_index).connections->Increment();
 }
 
 HttpSession::~HttpSession() {
-  worker_.metrics().entrypoint(ep_index_).connections->Decrement();
+  worker_.metrics().entrypoint(facts_.ep_index).connections->Decrement();
   worker_.remove(this);
 }
 
@@ -80,11 +69,12 @@ awaitable<bool> HttpSession::detect_tls() {
   auto [hec, used] = co_await tls.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
                                                   kNoThrowAwaitable);
   buffer_.consume(buffer_.size());  // The ClientHello; nothing else may precede our reply.
-  auto& counters = worker_.metrics().entrypoint(ep_index_);
+  auto& counters = worker_.metrics().entrypoint(facts_.ep_index);
   (hec ? counters.tls_failures : counters.tls_handshakes)->Increment();
   // A TLS-ALPN-01 validator has seen the certificate it came for; it sends no request.
   if (!hec && tls::is_acme_validation(tls.native_handle())) co_return false;
-  if (const auto* o = tls::applied_options(tls.native_handle())) tls_options_ = o->name();
+  if (const auto* o = tls::applied_options(tls.native_handle())) facts_.tls_options = o->name();
+  facts_.tls = !hec;
   co_return !hec;
 }
 
@@ -95,9 +85,9 @@ awaitable<void> HttpSession::run() {
   if (open) {
     while (!worker_.draining() || buffer_.size() > 0) {
       // Inline rather than a coroutine of its own: one frame and one resumption fewer a request.
-      start_request();
+      exchange_.reset();
       const bool keep = co_await handle_request();
-      if (record_.started) finish_request();
+      exchange_.finish(protocol());
       if (!keep) break;
     }
   }
@@ -107,91 +97,28 @@ awaitable<void> HttpSession::run() {
   co_await stream_.shutdown(ms(1000), linger);
 }
 
-awaitable<bool> HttpSession::reply(LocalReason reason, bool keep_alive, std::string_view detail) {
-  record_.status = static_cast<unsigned>(status_for(reason));
-  record_.local = reason;
-  auto ec =
-      co_await write_local_reply(stream_, reason, version_, keep_alive, head_request_, detail);
+awaitable<bool> HttpSession::send_reply(const middleware::Reply& reply,
+                                        const std::vector<middleware::HeaderOp>& ops,
+                                        bool keep_alive) {
+  auto ec = co_await write_reply(stream_, reply, ops, version_, keep_alive, head_request_);
   co_return keep_alive && !ec;
 }
 
-awaitable<bool> HttpSession::reply(const middleware::Reply& r, bool keep_alive) {
-  record_.status = r.status;
-  auto ec = co_await write_middleware_reply(stream_, r, response_ops_, version_, keep_alive,
-                                            head_request_);
-  co_return keep_alive && !ec;
-}
-
-awaitable<bool> HttpSession::reply_no_server(const http::fields& req, std::string_view target,
-                                             bool keep_alive) {
-  if (!policy_.errors.empty()) {
-    proxy::PageQuery q{req[http::field::host], target, req[http::field::accept],
-                       req[http::field::accept_language]};
-    auto page =
-        co_await proxy::find_error_page(policy_, 503, q, worker_.pool(), stream_.get_executor());
-    if (page) co_return co_await reply(*page, keep_alive);
-  }
-  co_return co_await reply(LocalReason::kNoServer, keep_alive);
-}
-
-void HttpSession::start_request() {
-  record_.started = false;
-  record_.route = 0;
-  record_.status = 0;
-  record_.local.reset();
-  record_.report = {};
-  record_.logged = false;
-}
-
-static_assert(static_cast<std::size_t>(LocalReason::kMisdirected) + 1 == metrics::kLocalReplies,
-              "metrics::Metrics labels local replies in LocalReason's order");
-
-void HttpSession::finish_request() {
-  auto& r = record_;
-  const auto& rep = r.report;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
-  worker_.stats().record(
-      {ep_index_, r.route, r.method, r.status, seconds, rep.request_bytes, rep.response_bytes});
-  if (r.local) {
-    worker_.metrics().entrypoint(ep_index_).local[static_cast<std::size_t>(*r.local)]->Increment();
-  }
-  if (!r.logged) return;
-  metrics::AccessEntry e;
-  e.time = r.wall;
-  e.entrypoint = entrypoint_;
-  e.client = r.client;
-  e.method = r.method_name;
-  e.host = r.host;
-  e.target = r.target;
-  e.version = version_;
-  e.status = r.status;
-  e.bytes_in = rep.request_bytes;
-  e.bytes_out = rep.response_bytes;
-  e.duration_ms = seconds * 1000;
-  if (rep.server) {
-    e.upstream_ms = std::chrono::duration<double, std::milli>(rep.upstream_time).count();
-  }
-  e.router = r.router;
-  e.service = r.service;
-  e.upstream = r.upstream;
-  e.user_agent = r.user_agent;
-  e.referer = r.referer;
-  e.request_id = r.request_id;
-  e.tls = stream_.is_tls();
-  worker_.access_log()->write(e);
+awaitable<bool> HttpSession::relay(proxy::ForwardContext& ctx) {
+  proxy::H1Relay relay(ctx, stream_, buffer_, *parser_, relay_buffer_, upstream_buffer_, head_,
+                       parser_->keep_alive());
+  const bool keep = co_await proxy::forward(ctx, relay);
+  may_be_sending_ = !relay.request_read() && !body_read_;
+  co_return keep;
 }
 
 awaitable<bool> HttpSession::handle_request() {
   version_ = 11;
   head_request_ = false;
-  response_ops_.clear();
-  policy_.clear();
-  // Whatever way the request ends, what its middlewares hold (an in-flight slot) is let go.
-  struct Release {
-    std::vector<std::shared_ptr<void>>& holds;
-    ~Release() { holds.clear(); }
-  } release{holds_};
+  body_read_ = false;
+  response_chunked_ = false;
+  response_keep_ = false;
+  aborted_ = false;
   // Read until the buffer holds a complete head (here, not in a coroutine of its own: that
   // would cost a frame and a resumption per request). Waiting for the first byte is bounded by
   // the idle timeout; once a request has started, the whole head must arrive within the header
@@ -221,18 +148,13 @@ awaitable<bool> HttpSession::handle_request() {
   }
   // Until its body is known to be read, a request that arrived may be followed by more bytes.
   may_be_sending_ = head.status != HeadStatus::kClosed && head.status != HeadStatus::kTimeout;
-  // The table is taken once the head is here, so a request arriving after a swap sees the new
-  // one, and kept to the end of the request even if another swap happens meanwhile.
-  auto table = worker_.table();
-  const auto ep_timeouts =
-      table ? table->entrypoint_timeouts(entrypoint_) : model::EntryPointTimeouts{};
   switch (head.status) {
     case HeadStatus::kOk:
       break;
     case HeadStatus::kTooLarge:
-      co_return co_await reply(LocalReason::kHeadersTooLarge, false);
+      co_return co_await exchange_.refuse(*this, LocalReason::kHeadersTooLarge, {});
     case HeadStatus::kBad:
-      co_return co_await reply(LocalReason::kBadRequest, false, head.reason);
+      co_return co_await exchange_.refuse(*this, LocalReason::kBadRequest, head.reason);
     case HeadStatus::kClosed:
     case HeadStatus::kTimeout:
       co_return false;
@@ -249,181 +171,151 @@ awaitable<bool> HttpSession::handle_request() {
     // A named local, not a temporary in the co_await: GCC 12 destroys temporaries of a
     // conditional expression inside co_await twice.
     std::string why = ec ? ec.message() : "incomplete request head";
-    co_return co_await reply(LocalReason::kBadRequest, false, why);
+    co_return co_await exchange_.refuse(*this, LocalReason::kBadRequest, why);
   }
   auto& req = parser.get();
   version_ = req.version();
   head_request_ = req.method() == http::verb::head;
-  record_.started = true;
-  record_.start = std::chrono::steady_clock::now();
-  record_.method = metrics::method_of(req.method());
+  exchange_.begin(req.method());
   std::string_view host_field;
   if (auto bad = check_framing(req, host_field)) {
-    co_return co_await reply(bad->reason, false, bad->detail);
+    co_return co_await exchange_.refuse(*this, bad->reason, bad->detail);
   }
-
   std::string_view target_host, path, query;
   if (!split_target(req.target(), target_host, path, query)) {
-    co_return co_await reply(LocalReason::kBadRequest, false, "bad request target");
+    co_return co_await exchange_.refuse(*this, LocalReason::kBadRequest, "bad request target");
   }
-  if (!target_host.empty()) {
-    // RFC 9112 section 3.2.2: an absolute-form target's authority is the request's host, and a
-    // proxy forwards a Host made from it, not the one received (as Traefik and nginx do).
-    req.set(http::field::host, std::string(target_host));
-    host_field = req[http::field::host];
-  }
-  rules::normalize_host(host_field, host_);
-  rules::normalize_path(path, path_);
-
-  const auto& trusted = worker_.options().trusted_proxies;
-  auto client = proxy::compute_client(peer_, peer_text_, trusted, req);
-  // Taken (or made) before any reply, so that every log line has it.
-  bool new_request_id = take_request_id(req, record_.request_id);
-  if (worker_.access_log()) {
-    // Copied now: the head's fields move upstream with the request.
-    auto& r = record_;
-    r.logged = true;
-    r.wall = std::chrono::system_clock::now();
-    r.method_name.assign(req.method_string());
-    r.target.assign(req.target());
-    r.host.assign(host_field);
-    r.user_agent.assign(req[http::field::user_agent]);
-    r.referer.assign(req[http::field::referer]);
-    r.client = client.client_text();
-    r.router.clear();
-    r.service.clear();
-    r.upstream.clear();
-  }
-  FieldsLookup headers(req);
-  rules::RequestView view{req.method_string(), host_,           path_, query, &headers,
-                          &client.client,      stream_.is_tls()};
-  // The parser's flags, not req.keep_alive(), which parses the Connection field again.
-  bool keep_alive = parser.keep_alive() && !worker_.draining();
-  // A body we do not forward is not read either, so the connection cannot carry more requests.
-  bool can_keep = keep_alive && parser.is_done();
-  may_be_sending_ = !parser.is_done();
-
-  // HTTP-01 validations (RFC 8555 section 8.3) are answered ahead of redirects and routers, on
-  // every plain-HTTP entrypoint, for the tokens the controller has pending; any other path
-  // under /.well-known/ (Immich's, say) routes as usual.
-  constexpr std::string_view kAcmePrefix = "/.well-known/acme-challenge/";
-  if (table && !stream_.is_tls() && path_.starts_with(kAcmePrefix)) {
-    if (const auto* answer = table->acme_http_answer(path_.substr(kAcmePrefix.size()))) {
-      middleware::Reply r{200, {{"Content-Type", "application/octet-stream"}}, *answer};
-      co_return co_await reply(r, can_keep);
-    }
-  }
-
-  const middleware::Middleware* ep_redirect =
-      table && !stream_.is_tls() ? table->entrypoint_redirect(entrypoint_) : nullptr;
-  const routing::CompiledRouter* router =
-      table && !ep_redirect ? table->match(entrypoint_, view) : nullptr;
-  if (!router && !ep_redirect) co_return co_await reply(LocalReason::kNoRoute, can_keep);
-  auto note_router = [&](const routing::CompiledRouter* r) {
-    record_.route = r->metrics_route;
-    if (record_.logged) {
-      record_.router = r->name;
-      record_.service = r->service->name;
-    }
-  };
-  if (router) note_router(router);
-  // A request for a host whose router wants other TLS options than this connection got (it
-  // named another host in SNI) is refused, as Traefik does: the options, client certificates
-  // among them, were chosen for the name the handshake gave.
-  if (router && stream_.is_tls() && table->certificates().has_options()) {
-    const auto* fallback = table->certificates().options_for("");
-    const std::string& wanted = !router->tls_options.empty() ? router->tls_options
-                                : fallback                   ? fallback->name()
-                                                             : std::string();
-    if (wanted != tls_options_) co_return co_await reply(LocalReason::kMisdirected, can_keep);
-  }
-
   std::string_view target = req.target();
   if (!target_host.empty()) {
+    // RFC 9112 section 3.2.2: an absolute-form target's authority is the request's host, and a
+    // proxy forwards a Host made from it, not the one received (as Traefik and nginx do); the
+    // server gets the origin form.
+    req.set(http::field::host, std::string(target_host));
+    host_field = req[http::field::host];
     origin_target_.assign(path);
     if (!query.empty()) origin_target_.append("?").append(query);
     target = origin_target_;
   }
-  if (ep_redirect || !router->middlewares.empty()) {
-    raw_path_.assign(path);
-    raw_query_.assign(query);
-    // In the fields before middlewares run, so forward auth and the server see the same.
-    if (new_request_id) req.insert("X-Request-Id", record_.request_id);
-    new_request_id = false;
-    middleware::Request mreq{
-        req,    req.method_string(), host_,  raw_path_, raw_query_, stream_.is_tls(),
-        client, response_ops_,       holds_, policy_};
-    if (ep_redirect) {
-      if (auto r = ep_redirect->handle(mreq)) co_return co_await reply(*r, can_keep);
-      router = table->match(entrypoint_, view);  // A trusted proxy terminated TLS already.
-      if (!router) co_return co_await reply(LocalReason::kNoRoute, can_keep);
-      note_router(router);
-    }
-    for (const auto* m : router->middlewares) {
-      std::optional<middleware::Reply> r;
-      if (m->is_async()) {
-        middleware::AsyncContext ctx{worker_.pool(), stream_.get_executor()};
-        r = co_await m->handle_async(mreq, ctx);
-      } else {
-        r = m->handle(mreq);
-      }
-      if (r) co_return co_await reply(*r, can_keep);
-    }
-    if (mreq.path_changed) {
-      origin_target_ = raw_path_;
-      if (!raw_query_.empty()) origin_target_.append("?").append(raw_query_);
-      target = origin_target_;
-    }
-  }
-  std::string sticky_cookie;
-  // The Cookie field is looked up only for a service with sticky sessions.
-  const auto& service = *router->service;
-  const routing::CompiledServer* server = service.pick(
-      service.sticky_name.empty() ? std::string_view() : std::string_view(req[http::field::cookie]),
-      &sticky_cookie);
-  if (!server) co_return co_await reply_no_server(req, target, can_keep);
-  if (!sticky_cookie.empty()) {
-    response_ops_.push_back(
-        {middleware::HeaderOp::Kind::kAppend, "Set-Cookie", std::move(sticky_cookie)});
-  }
-
-  auto& report = record_.report;
-  proxy::Exchange x{stream_,
-                    buffer_,
-                    parser,
-                    target,
-                    service,
-                    server,
-                    client,
-                    stream_.is_tls() ? "https" : "http",
-                    new_request_id ? std::string_view(record_.request_id) : std::string_view(),
-                    ep_timeouts,
-                    worker_.pool(),
-                    relay_buffer_,
-                    upstream_buffer_,
-                    head_,
-                    parser.keep_alive(),
-                    worker_.draining(),
-                    response_ops_,
-                    policy_,
-                    report,
-                    worker_.metrics().entrypoint(ep_index_).tunnels};
-  const bool keep = co_await proxy::forward(x);
+  // The parser's flags, not req.keep_alive(), which parses the Connection field again. A body
+  // we do not forward is not read either, so the connection cannot carry more requests then.
+  const bool can_keep = parser.keep_alive() && parser.is_done();
+  may_be_sending_ = !parser.is_done();
+  parser_ = &parser;
+  proxy::IncomingRequest in{req, target, path, query, host_field, can_keep};
+  const bool keep = co_await exchange_.run(in, *this);
+  parser_ = nullptr;
   relay_buffer_.release();  // An idle keep-alive connection holds no body buffer.
-  may_be_sending_ = !proxy::request_read(x);
-  record_.status = report.status;
-  record_.local = report.local;
-  auto& m = worker_.metrics();
-  for (unsigned i = 0; i < report.connect_errors; ++i) m.upstream_connect_error(x.service.name);
-  for (unsigned i = 0; i < report.timeouts; ++i) m.upstream_timeout(x.service.name);
-  if (record_.logged && report.server) record_.upstream = report.server->url;
-  if (!policy_.breakers.empty()) {
-    auto now = std::chrono::steady_clock::now();
-    for (auto* b : policy_.breakers) {
-      b->record(now, report.status, report.upstream_failed, report.upstream_time);
+  co_return keep;
+}
+
+// ---- The message relay's view of this connection (an HTTP/2 server behind an HTTP/1.1
+// client). ----
+
+bool HttpSession::request_body_follows() const {
+  return !parser_->is_done();
+}
+
+std::optional<std::uint64_t> HttpSession::request_body_length() const {
+  if (auto n = parser_->content_length()) return *n;
+  return std::nullopt;
+}
+
+awaitable<proxy::BodyPiece> HttpSession::read_body(char* buf, std::size_t size) {
+  const auto& t = worker_.table();
+  const auto idle = ms(t ? t->entrypoint_timeouts(entrypoint_).body_idle_ms
+                         : model::EntryPointTimeouts{}.body_idle_ms);
+  if (buffer_.capacity() < proxy::RelayBuffer::size()) buffer_.reserve(proxy::RelayBuffer::size());
+  for (;;) {
+    const auto piece = proxy::detail::next_piece(buffer_, *parser_, buf, size);
+    if (piece.ec) co_return proxy::BodyPiece{piece.ec};
+    if (!piece.read) {
+      body_read_ = parser_->is_done();
+      may_be_sending_ = !body_read_;
+      co_return proxy::BodyPiece{{}, piece.n, body_read_};
+    }
+    stream_.expires_after(idle);
+    auto [ec, got] = co_await stream_.async_read_some(
+        buffer_.prepare(beast::read_size(buffer_, proxy::RelayBuffer::size())), kNoThrow);
+    buffer_.commit(got);
+    if (ec == asio::error::eof) {
+      ec = {};
+      parser_->put_eof(ec);  // A body cut short: partial_message.
+    }
+    if (ec) co_return proxy::BodyPiece{ec, 0, false, stream_.timed_out()};
+  }
+}
+
+http::fields* HttpSession::request_trailers() {
+  // The head's fields went upstream; what the parser holds now are the trailers, if any.
+  auto& fields = parser_->get().base();
+  return parser_->chunked() && fields.begin() != fields.end() ? &fields : nullptr;
+}
+
+awaitable<error_code> HttpSession::write_all(std::string_view bytes) {
+  const auto& t = worker_.table();
+  stream_.expires_after(ms(t ? t->entrypoint_timeouts(entrypoint_).body_idle_ms
+                             : model::EntryPointTimeouts{}.body_idle_ms));
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes), kNoThrow);
+  co_return ec;
+}
+
+awaitable<error_code> HttpSession::send_continue() {
+  if (version_ < 11) co_return error_code{};
+  co_return co_await write_all("HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+awaitable<error_code> HttpSession::send_interim(const http::response_header<>& head) {
+  if (version_ < 11) co_return error_code{};  // HTTP/1.0 clients know no interim responses.
+  std::string text;
+  proxy::write_head(head, text);
+  co_return co_await write_all(text);
+}
+
+awaitable<error_code> HttpSession::send_head(http::response_header<>& head,
+                                             const proxy::ResponseBody& body) {
+  head.version(version_ >= 11 ? 11 : 10);
+  const unsigned st = head.result_int();
+  const bool bodiless = head_request_ || st < 200 || st == 204 || st == 304;
+  response_keep_ = parser_->keep_alive() && !worker_.draining() && body_read_;
+  response_chunked_ = false;
+  if (!bodiless) {
+    if (!body.follows) {
+      head.set(http::field::content_length, "0");
+    } else if (body.length) {
+      head.set(http::field::content_length, std::to_string(*body.length));
+    } else if (version_ >= 11) {
+      head.erase(http::field::content_length);
+      head.set(http::field::transfer_encoding, "chunked");
+      response_chunked_ = true;
+    } else {
+      head.erase(http::field::content_length);
+      response_keep_ = false;  // Close-delimited for an HTTP/1.0 client.
     }
   }
-  co_return keep;
+  std::string_view connection;
+  if (version_ >= 11 && !response_keep_) connection = "Connection: close\r\n";
+  if (version_ < 11 && response_keep_) connection = "Connection: keep-alive\r\n";
+  proxy::write_head(head, head_, connection);
+  auto ec = co_await write_all(head_);
+  head_.clear();
+  co_return ec;
+}
+
+awaitable<error_code> HttpSession::send_body(const char* data, std::size_t n, bool last,
+                                             http::fields* trailers) {
+  std::string ending;
+  if (last && response_chunked_ && trailers) ending = proxy::last_chunk(*trailers);
+  const auto& t = worker_.table();
+  stream_.expires_after(ms(t ? t->entrypoint_timeouts(entrypoint_).body_idle_ms
+                             : model::EntryPointTimeouts{}.body_idle_ms));
+  static const std::string kNoHead;
+  co_return co_await proxy::write_body_part(stream_, kNoHead, data, n, response_chunked_, last,
+                                            ending.empty() ? proxy::kLastChunk : ending);
+}
+
+void HttpSession::abort() {
+  aborted_ = true;
+  response_keep_ = false;
 }
 
 awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,

@@ -1,14 +1,13 @@
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "dataplane/metrics/route_stats.hpp"
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/downstream.hpp"
 #include "dataplane/proxy/exchange.hpp"
-#include "dataplane/proxy/forwarded.hpp"
+#include "dataplane/proxy/h1_relay.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/server/local_reply.hpp"
 
@@ -16,43 +15,59 @@ namespace wharf::dataplane::server {
 
 class Worker;
 
-// Serves one client connection: reads request heads, routes, and hands each request to the
-// proxy; requests are answered strictly in order, which is what makes pipelining safe.
-class HttpSession {
+// Serves one client connection: detects TLS (and with ALPN or the connection preface, HTTP/2,
+// which codec::http2::ServerConnection then serves), and for HTTP/1.x reads request heads one
+// after another and hands each to the exchange (proxy/exchange.hpp), acting as its Downstream.
+// Requests are answered strictly in order, which is what makes pipelining safe.
+class HttpSession final : public proxy::Downstream {
  public:
   HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
               std::string entrypoint);
-  ~HttpSession();
+  ~HttpSession() override;
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
   awaitable<void> run();
 
   // Drain: a connection waiting for its next request is closed now; one with a request in
-  // flight finishes that request and closes after it.
+  // flight finishes that request and closes after it. An HTTP/2 connection says GOAWAY and
+  // finishes its open streams.
   void close_if_idle();
+
+  // proxy::Downstream, for the HTTP/1.x request being served.
+  proxy::Protocol protocol() const override {
+    return version_ == 10 ? proxy::Protocol::kHttp10 : proxy::Protocol::kHttp11;
+  }
+  awaitable<bool> send_reply(const middleware::Reply& reply,
+                             const std::vector<middleware::HeaderOp>& ops,
+                             bool keep_alive) override;
+  awaitable<bool> relay(proxy::ForwardContext& ctx) override;
+  bool request_body_follows() const override;
+  std::optional<std::uint64_t> request_body_length() const override;
+  awaitable<proxy::BodyPiece> read_body(char* buf, std::size_t size) override;
+  http::fields* request_trailers() override;
+  awaitable<error_code> send_continue() override;
+  awaitable<error_code> send_interim(const http::response_header<>& head) override;
+  awaitable<error_code> send_head(http::response_header<>& head,
+                                  const proxy::ResponseBody& body) override;
+  awaitable<error_code> send_body(const char* data, std::size_t n, bool last,
+                                  http::fields* trailers) override;
+  void abort() override;
+  bool keep_alive_after() const override { return response_keep_ && !aborted_; }
 
  private:
   // Reads the first bytes and, when they start a TLS handshake, completes it (SNI picks the
   // certificate); false when the connection is over before its first request.
   awaitable<bool> detect_tls();
-  // Clears what metrics and the access log say about the previous request.
-  void start_request();
   // Handles one request; false when the connection must close afterwards.
   awaitable<bool> handle_request();
-  // Metrics and the access log line of the request just answered.
-  void finish_request();
-  awaitable<bool> reply(LocalReason reason, bool keep_alive, std::string_view detail = {});
-  awaitable<bool> reply(const middleware::Reply& r, bool keep_alive);
-  // The 503 for a service with no server that is up, or an errors middleware's page for it.
-  awaitable<bool> reply_no_server(const http::fields& req, std::string_view target,
-                                  bool keep_alive);
+  awaitable<error_code> write_all(std::string_view bytes);
 
   Worker& worker_;
   Stream stream_;
   std::string entrypoint_;
-  model::IpAddress peer_;
-  std::string peer_text_;  // peer_ formatted once: every request's forwarding headers use it.
+  proxy::ConnectionFacts facts_;
+  proxy::Exchange exchange_;
   beast::flat_buffer buffer_;
   beast::flat_buffer upstream_buffer_;
   proxy::RelayBuffer relay_buffer_;
@@ -62,30 +77,15 @@ class HttpSession {
   bool may_be_sending_ = false;
   unsigned version_ = 11;
   bool head_request_ = false;
+  // The request being served (its parser lives in handle_request's frame) and, for the message
+  // relay, how its body and response go.
+  proxy::RequestParser* parser_ = nullptr;
+  bool body_read_ = false;       // The request body was read to its end.
+  bool response_chunked_ = false;
+  bool response_keep_ = false;
+  bool aborted_ = false;
   // Scratch strings reused across requests on this connection.
-  std::string host_, path_, head_;
-  // The request as middlewares rewrite it, and what they leave for the response.
-  std::string raw_path_, raw_query_, origin_target_;
-  std::vector<middleware::HeaderOp> response_ops_;
-  std::vector<std::shared_ptr<void>> holds_;
-  middleware::ExchangePolicy policy_;
-  std::uint8_t ep_index_ = 0;  // This entrypoint in the metrics' labels.
-  std::string tls_options_;    // The TLS options the handshake applied (their name), if any.
-
-  // What metrics and the access log say about the current request; strings only for the log.
-  struct Record {
-    bool started = false;
-    std::chrono::steady_clock::time_point start;
-    metrics::Method method = metrics::Method::kGet;
-    std::uint32_t route = 0;
-    unsigned status = 0;
-    std::optional<LocalReason> local;
-    proxy::ExchangeReport report;
-    bool logged = false;  // The strings below were filled (an access log is on).
-    std::chrono::system_clock::time_point wall;
-    std::string method_name, target, host, user_agent, referer, client, request_id;
-    std::string router, service, upstream;
-  } record_;
+  std::string head_, origin_target_;
 };
 
 // Entry point for a freshly accepted connection.

@@ -38,18 +38,63 @@ http::status status_for(LocalReason reason) {
 
 namespace {
 
-awaitable<error_code> send(Stream& stream, http::response<http::string_body>& res, bool keep_alive,
-                           bool head_request) {
+// "404 Not Found\n": the body of a reply that brings none.
+std::string status_line_text(unsigned status) {
+  return std::to_string(status) + " " +
+         std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\n";
+}
+
+}  // namespace
+
+middleware::Reply local_reply(LocalReason reason, std::string_view detail) {
+  const auto status = status_for(reason);
+  middleware::Reply r;
+  r.status = static_cast<unsigned>(status);
+  r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  if (status == http::status::service_unavailable) r.headers.emplace_back("Retry-After", "10");
+  r.body = std::to_string(r.status) + " " + std::string(http::obsolete_reason(status));
+  if (!detail.empty()) {
+    r.body += ": ";
+    r.body += detail;
+  }
+  r.body += '\n';
+  return r;
+}
+
+void reply_fields(const middleware::Reply& reply, const std::vector<middleware::HeaderOp>& ops,
+                  http::fields& fields, std::string& body) {
+  fields.set(http::field::server, "wharf");
+  // Inserted, not set: an auth server's answer may carry Set-Cookie more than once.
+  for (const auto& [name, value] : reply.headers) fields.insert(name, value);
+  body.clear();
+  const unsigned st = reply.status;
+  // 1xx, 204 and 304 have no body (RFC 9110 sections 15.2, 15.3.5, 15.4.5).
+  if (!reply.no_body && !(st < 200 || st == 204 || st == 304)) {
+    if (fields.count(http::field::content_type) == 0) {
+      fields.set(http::field::content_type, "text/plain; charset=utf-8");
+    }
+    body = reply.body.empty() ? status_line_text(st) : reply.body;
+  }
+  middleware::apply(ops, fields);
+}
+
+awaitable<error_code> write_reply(Stream& stream, const middleware::Reply& reply,
+                                  const std::vector<middleware::HeaderOp>& ops, unsigned version,
+                                  bool keep_alive, bool head_request) {
+  http::response<http::empty_body> res{static_cast<http::status>(reply.status),
+                                       version < 10 ? 11u : version};
+  std::string body;
+  reply_fields(reply, ops, res.base(), body);
   res.keep_alive(keep_alive);
   // Said explicitly even to HTTP/1.0 clients, for whom closing is the default anyway.
   if (!keep_alive) res.set(http::field::connection, "close");
-  res.prepare_payload();
+  // 1xx, 204 and 304 have no Content-Length either (RFC 9110 section 8.6).
+  const unsigned st = reply.status;
+  if (!(st < 200 || st == 204 || st == 304)) res.content_length(body.size());
   std::string head;
   proxy::write_head(res.base(), head);
-  // HEAD gets the same head, Content-Length included, but no body (RFC 9110 section 9.3.2).
-  std::array<asio::const_buffer, 2> parts{
-      asio::buffer(head),
-      asio::buffer(head_request ? std::string_view{} : std::string_view(res.body()))};
+  std::array<asio::const_buffer, 2> parts{asio::buffer(head),
+                                          asio::buffer(head_request ? std::string_view{} : std::string_view(body))};
   // At once when the socket takes it (proxy::write_now): a reply that ends the connection is
   // then followed by the FIN before the client has read it and closed first.
   stream.expires_after(std::chrono::seconds(30));
@@ -59,50 +104,6 @@ awaitable<error_code> send(Stream& stream, http::response<http::string_body>& re
         co_await asio::async_write(stream, parts, proxy::whole_write, kNoThrow);
   }
   co_return ec;
-}
-
-std::string status_line_text(unsigned status) {
-  return std::to_string(status) + " " +
-         std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\n";
-}
-
-}  // namespace
-
-awaitable<error_code> write_middleware_reply(Stream& stream, const middleware::Reply& reply,
-                                             const std::vector<middleware::HeaderOp>& ops,
-                                             unsigned version, bool keep_alive, bool head_request) {
-  http::response<http::string_body> res{static_cast<http::status>(reply.status),
-                                        version < 10 ? 11u : version};
-  res.set(http::field::server, "wharf");
-  // Inserted, not set: an auth server's answer may carry Set-Cookie more than once.
-  for (const auto& [name, value] : reply.headers) res.insert(name, value);
-  if (!reply.no_body) {
-    if (res.count(http::field::content_type) == 0) {
-      res.set(http::field::content_type, "text/plain; charset=utf-8");
-    }
-    res.body() = reply.body.empty() ? status_line_text(reply.status) : reply.body;
-  }
-  middleware::apply(ops, res.base());
-  co_return co_await send(stream, res, keep_alive, head_request);
-}
-
-awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsigned version,
-                                        bool keep_alive, bool head_request,
-                                        std::string_view detail) {
-  auto status = status_for(reason);
-  http::response<http::string_body> res{status, version < 10 ? 11u : version};
-  res.set(http::field::server, "wharf");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  if (status == http::status::service_unavailable) res.set(http::field::retry_after, "10");
-  std::string body = std::to_string(static_cast<unsigned>(status)) + " " +
-                     std::string(http::obsolete_reason(status));
-  if (!detail.empty()) {
-    body += ": ";
-    body += detail;
-  }
-  body += '\n';
-  res.body() = std::move(body);
-  co_return co_await send(stream, res, keep_alive, head_request);
 }
 
 }  // namespace wharf::dataplane::server

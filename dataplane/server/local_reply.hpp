@@ -25,15 +25,22 @@ enum class LocalReason {
 
 http::status status_for(LocalReason reason);
 
-// Writes a complete local reply; `detail` is appended to the body so a 400 says what was wrong.
-awaitable<error_code> write_local_reply(Stream& stream, LocalReason reason, unsigned version,
-                                        bool keep_alive, bool head_request,
-                                        std::string_view detail = {});
+// The data plane's reply for `reason`: its status and a short text body ("503 Service
+// Unavailable"), `detail` appended so a 400 says what was wrong; 503 carries Retry-After.
+// Every codec writes it as it writes a middleware's reply.
+middleware::Reply local_reply(LocalReason reason, std::string_view detail = {});
 
-// Writes a reply a middleware made (redirect, 401, 429...), with the response header changes
-// the middlewares before it asked for.
-awaitable<error_code> write_middleware_reply(Stream& stream, const middleware::Reply& reply,
-                                             const std::vector<middleware::HeaderOp>& ops,
-                                             unsigned version, bool keep_alive, bool head_request);
+// The fields every reply of the data plane's carries, in the order they go out: Server, the
+// reply's own, a text Content-Type unless it has a type or no body, then `ops` (the response
+// header changes the middlewares before it asked for). `body` gets the body to send: the
+// reply's, "<status> <reason>" when it brings none, nothing for a status without a body.
+void reply_fields(const middleware::Reply& reply, const std::vector<middleware::HeaderOp>& ops,
+                  http::fields& fields, std::string& body);
+
+// Writes a reply whole on an HTTP/1.x connection in the client's `version`; HEAD gets the
+// head alone (RFC 9110 section 9.3.2).
+awaitable<error_code> write_reply(Stream& stream, const middleware::Reply& reply,
+                                  const std::vector<middleware::HeaderOp>& ops, unsigned version,
+                                  bool keep_alive, bool head_request);
 
 }  // namespace wharf::dataplane::server

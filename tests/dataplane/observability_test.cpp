@@ -85,8 +85,11 @@ TEST(Observability, MetricsCountWhatTrafficDid) {
   EXPECT_EQ(m.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
   const std::string app_labels =
       "entrypoint=\"web\",method=\"GET\",router=\"app@test\",service=\"app@test\"";
-  std::string t = metrics_when(admin, "wharf_requests_total{code=\"200\"," + app_labels + "}", 8);
-  EXPECT_EQ(metric_sample(t, "wharf_requests_total{code=\"200\"," + app_labels + "}"), 8) << t;
+  // The request counter also says which protocol the client spoke.
+  const std::string ok_series =
+      "wharf_requests_total{code=\"200\"," + app_labels + ",protocol=\"1.1\"}";
+  std::string t = metrics_when(admin, ok_series, 8);
+  EXPECT_EQ(metric_sample(t, ok_series), 8) << t;
   EXPECT_EQ(metric_sample(t, "wharf_request_duration_seconds_count{" + app_labels + "}"), 8);
   EXPECT_EQ(
       metric_sample(t, "wharf_request_duration_seconds_bucket{" + app_labels + ",le=\"+Inf\"}"), 8);
@@ -97,7 +100,7 @@ TEST(Observability, MetricsCountWhatTrafficDid) {
   EXPECT_GT(metric_sample(t, "wharf_response_bytes_total{" + app_labels + "}"), 0);
   EXPECT_EQ(metric_sample(t,
                           "wharf_requests_total{code=\"404\",entrypoint=\"web\",method=\"GET\","
-                          "router=\"\",service=\"\"}"),
+                          "router=\"\",service=\"\",protocol=\"1.1\"}"),
             3);
   EXPECT_EQ(metric_sample(t, "wharf_local_replies_total{entrypoint=\"web\",reason=\"no_route\"}"),
             3);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dataplane/proxy/exchange.hpp"
+#include "dataplane/proxy/h1_relay.hpp"
 #include "dataplane/server/request_head.hpp"
 #include "rules/ast.hpp"
 
