@@ -72,6 +72,10 @@ Every flag can also be set with an environment variable, e.g. --state-dir → WH
   --threads N                     worker threads (default: one per core)
   --trusted-proxies CIDR,...      peers whose X-Forwarded-* and X-Real-IP headers are believed
   --drain-timeout SECONDS         on SIGTERM, how long in-flight requests may take (default 30)
+  --http2-disable NAME            serve only HTTP/1.1 on this entrypoint, repeatable (default:
+                                  HTTP/2 everywhere: ALPN h2 over TLS, prior knowledge in clear)
+  --http2-max-streams N           concurrent streams an HTTP/2 client may open on one connection
+                                  (default 128)
   --admin-address [HOST]:PORT     /metrics, /healthz, /readyz, the read-only /api and the
                                   dashboard (default :8082; "off" disables it)
   --metrics-buckets S,...         request duration histogram buckets in seconds
@@ -99,6 +103,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
                                    {"--threads"},
                                    {"--trusted-proxies"},
                                    {"--drain-timeout"},
+                                   {"--http2-disable", true, true},
+                                   {"--http2-max-streams"},
                                    {"--admin-address"},
                                    {"--metrics-buckets"},
                                    {"--access-log"},
@@ -144,6 +150,15 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
         return Error{"--drain-timeout '" + v + "': expected seconds from 0 to 86400"};
       }
       o.drain_timeout_ms = s * 1000;
+    } else if (name == "--http2-disable") {
+      for (const auto& each : vals) {
+        for (auto& n : text::split_list(each)) o.http2_disabled.push_back(std::move(n));
+      }
+    } else if (name == "--http2-max-streams") {
+      if (!parse_number(v, o.http2_max_streams) || o.http2_max_streams == 0 ||
+          o.http2_max_streams > 100'000) {
+        return Error{"--http2-max-streams '" + v + "': expected a number from 1 to 100000"};
+      }
     } else if (name == "--admin-address") {
       if (v == "off") {
         o.admin_enabled = false;
@@ -177,6 +192,11 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
     // Both serve plain HTTP and TLS (detected per connection); the names say what clients use.
     o.entrypoints.push_back({"web", "", 80});
     o.entrypoints.push_back({"websecure", "", 443});
+  }
+  for (const auto& n : o.http2_disabled) {
+    bool known = false;
+    for (const auto& ep : o.entrypoints) known = known || ep.name == n;
+    if (!known) return Error{"--http2-disable '" + n + "': no entrypoint has that name"};
   }
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   return o;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/ip.hpp"
@@ -37,6 +38,16 @@ struct Options {
   unsigned threads = 0;   // 0: one per core.
   std::vector<model::Cidr> trusted_proxies;
   std::uint32_t drain_timeout_ms = 30'000;
+  // HTTP/2 (RFC 9113): on every entrypoint (ALPN h2 over TLS, the connection preface in
+  // plain text) but those named here.
+  std::vector<std::string> http2_disabled;
+  std::uint32_t http2_max_streams = 128;  // SETTINGS_MAX_CONCURRENT_STREAMS per connection.
+  bool http2_on(std::string_view entrypoint) const {
+    for (const auto& n : http2_disabled) {
+      if (n == entrypoint) return false;
+    }
+    return true;
+  }
   bool show_help = false;
   bool show_version = false;
 };

@@ -82,7 +82,13 @@ class Downstream {
   // The response started and cannot be completed: the client must learn it is cut short
   // (HTTP/1.1: the connection closes; HTTP/2: the stream is reset).
   virtual void abort() = 0;
-  // Whether the client connection may carry another request after this exchange (HTTP/1.1).
+  // The response is complete while the client is still sending its body: the rest is not
+  // wanted (HTTP/2: RST_STREAM with NO_ERROR, RFC 9113 section 8.1; HTTP/1.1: the connection
+  // closes after the response). A read_body waiting for it completes with an error.
+  virtual void stop_request_body() = 0;
+  // Whether the client connection may carry another request after this exchange (HTTP/1.1):
+  // the client wants it, its request was read whole, the response (if one started) completes
+  // and the worker is not draining.
   virtual bool keep_alive_after() const = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include "dataplane/codec/http2/server_connection.hpp"
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/request_head.hpp"
@@ -13,6 +14,8 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 
+// RFC 9113 section 3.4: what an HTTP/2 client with prior knowledge sends first.
+constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 }  // namespace
 
@@ -45,7 +48,11 @@ HttpSession::~HttpSession() {
 }
 
 void HttpSession::close_if_idle() {
-  if (waiting_) stream_.cancel();
+  if (h2_) {
+    h2_->drain();
+  } else if (waiting_) {
+    stream_.cancel();
+  }
 }
 
 awaitable<bool> HttpSession::detect_tls() {
@@ -64,6 +71,7 @@ awaitable<bool> HttpSession::detect_tls() {
   if (static_cast<const unsigned char*>(buffer_.data().data())[0] != 0x16) co_return true;
   auto& tls = stream_.start_tls(tls::default_context());
   if (table) table->certificates().attach(tls.native_handle());
+  tls::offer_http2(tls.native_handle(), worker_.options().http2_on(entrypoint_));
   // The handshake is bounded like a request head: a client that stalls in it is a slowloris.
   stream_.expires_after(ms(timeouts.read_header_ms));
   auto [hec, used] = co_await tls.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
@@ -82,6 +90,12 @@ awaitable<void> HttpSession::run() {
   // A named local, not `if (co_await ...)`: GCC 12 miscompiles that as a coroutine's first
   // statement (the callee sees a garbage `this`).
   const bool open = co_await detect_tls();
+  const bool h2 = open && co_await detect_http2();
+  if (h2) {
+    co_await serve_http2();
+    co_await stream_.shutdown(ms(1000));
+    co_return;
+  }
   if (open) {
     while (!worker_.draining() || buffer_.size() > 0) {
       // Inline rather than a coroutine of its own: one frame and one resumption fewer a request.
@@ -95,6 +109,39 @@ awaitable<void> HttpSession::run() {
   const bool linger = (may_be_sending_ || buffer_.size() > 0) && !worker_.draining();
   waiting_ = linger;  // Its exchanges are over: a drain closes it at once.
   co_await stream_.shutdown(ms(1000), linger);
+}
+
+awaitable<bool> HttpSession::detect_http2() {
+  if (!worker_.options().http2_on(entrypoint_)) co_return false;
+  if (stream_.is_tls()) co_return tls::negotiated_http2(stream_.tls()->native_handle());
+  // The preface may come in pieces: as long as what is here could still be its start, read on
+  // (within the header timeout); anything else is HTTP/1.x.
+  const auto& t = worker_.table();
+  stream_.expires_after(ms(t ? t->entrypoint_timeouts(entrypoint_).read_header_ms
+                             : model::EntryPointTimeouts{}.read_header_ms));
+  for (;;) {
+    const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const auto n = std::min(have.size(), kPreface.size());
+    if (have.substr(0, n) != kPreface.substr(0, n)) co_return false;
+    if (n == kPreface.size()) co_return true;
+    auto [ec, got] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kNoThrow);
+    if (ec) co_return false;  // The connection ends; the HTTP/1.1 loop finds nothing to serve.
+    buffer_.commit(got);
+  }
+}
+
+awaitable<void> HttpSession::serve_http2() {
+  stream_.expires_never();
+  const auto table = worker_.table();
+  const auto timeouts = table ? table->entrypoint_timeouts(entrypoint_)
+                              : model::EntryPointTimeouts{};
+  codec::http2::ServerSettings settings;
+  settings.max_concurrent_streams = worker_.options().http2_max_streams;
+  h2_ = std::make_unique<codec::http2::ServerConnection>(worker_, stream_, buffer_, facts_,
+                                                         timeouts, settings);
+  if (worker_.draining()) h2_->drain();
+  co_await h2_->run();
+  h2_.reset();
 }
 
 awaitable<bool> HttpSession::send_reply(const middleware::Reply& reply,
@@ -117,6 +164,7 @@ awaitable<bool> HttpSession::handle_request() {
   head_request_ = false;
   body_read_ = false;
   response_chunked_ = false;
+  response_started_ = false;
   response_keep_ = false;
   aborted_ = false;
   // Read until the buffer holds a complete head (here, not in a coroutine of its own: that
@@ -274,6 +322,7 @@ awaitable<error_code> HttpSession::send_interim(const http::response_header<>& h
 awaitable<error_code> HttpSession::send_head(http::response_header<>& head,
                                              const proxy::ResponseBody& body) {
   head.version(version_ >= 11 ? 11 : 10);
+  response_started_ = true;
   const unsigned st = head.result_int();
   const bool bodiless = head_request_ || st < 200 || st == 204 || st == 304;
   response_keep_ = parser_->keep_alive() && !worker_.draining() && body_read_;
@@ -316,6 +365,20 @@ awaitable<error_code> HttpSession::send_body(const char* data, std::size_t n, bo
 void HttpSession::abort() {
   aborted_ = true;
   response_keep_ = false;
+}
+
+void HttpSession::stop_request_body() {
+  // The rest of the body is not wanted: the connection closes after the response, and a read
+  // waiting for the body ends now (nothing else is in flight on the socket then).
+  response_keep_ = false;
+  if (!body_read_) stream_.cancel();
+}
+
+bool HttpSession::keep_alive_after() const {
+  if (aborted_) return false;
+  if (response_started_) return response_keep_;
+  return parser_ && parser_->keep_alive() && !worker_.draining() &&
+         (body_read_ || parser_->is_done());
 }
 
 awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,

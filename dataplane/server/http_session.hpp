@@ -11,6 +11,10 @@
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/server/local_reply.hpp"
 
+namespace wharf::dataplane::codec::http2 {
+class ServerConnection;
+}
+
 namespace wharf::dataplane::server {
 
 class Worker;
@@ -53,12 +57,18 @@ class HttpSession final : public proxy::Downstream {
   awaitable<error_code> send_body(const char* data, std::size_t n, bool last,
                                   http::fields* trailers) override;
   void abort() override;
-  bool keep_alive_after() const override { return response_keep_ && !aborted_; }
+  void stop_request_body() override;
+  bool keep_alive_after() const override;
 
  private:
   // Reads the first bytes and, when they start a TLS handshake, completes it (SNI picks the
   // certificate); false when the connection is over before its first request.
   awaitable<bool> detect_tls();
+  // Whether the connection speaks HTTP/2: ALPN chose h2, or (in clear) the client sent the
+  // HTTP/2 connection preface (RFC 9113 section 3.4), read here as far as needed to tell.
+  // False where the entrypoint has HTTP/2 off: the preface then reads as a bad request.
+  awaitable<bool> detect_http2();
+  awaitable<void> serve_http2();
   // Handles one request; false when the connection must close afterwards.
   awaitable<bool> handle_request();
   awaitable<error_code> write_all(std::string_view bytes);
@@ -68,6 +78,7 @@ class HttpSession final : public proxy::Downstream {
   std::string entrypoint_;
   proxy::ConnectionFacts facts_;
   proxy::Exchange exchange_;
+  std::unique_ptr<codec::http2::ServerConnection> h2_;
   beast::flat_buffer buffer_;
   beast::flat_buffer upstream_buffer_;
   proxy::RelayBuffer relay_buffer_;
@@ -82,6 +93,7 @@ class HttpSession final : public proxy::Downstream {
   proxy::RequestParser* parser_ = nullptr;
   bool body_read_ = false;       // The request body was read to its end.
   bool response_chunked_ = false;
+  bool response_started_ = false;
   bool response_keep_ = false;
   bool aborted_ = false;
   // Scratch strings reused across requests on this connection.

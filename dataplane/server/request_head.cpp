@@ -42,14 +42,14 @@ constexpr auto kAuthorityBytes = [] {
   return ok;
 }();
 
+}  // namespace
+
 bool valid_authority(std::string_view v) {
   for (unsigned char c : v) {
     if (!kAuthorityBytes[c]) return false;
   }
   return true;
 }
-
-}  // namespace
 
 std::optional<HeadProblem> check_framing(const http::request_header<>& h, std::string_view& host) {
   using R = std::optional<HeadProblem>;

@@ -37,6 +37,10 @@ struct HeadProblem {
 // here. `host` gets the Host field's value (empty without one), found in the same pass.
 std::optional<HeadProblem> check_framing(const http::request_header<>& h, std::string_view& host);
 
+// Whether `v` has only the bytes an authority may have (RFC 3986: reg-name or IP literal, then
+// a port): Host and an absolute-form target in HTTP/1.1, :authority in HTTP/2.
+bool valid_authority(std::string_view v);
+
 // Splits the request target into the host it names (absolute-form only), the path and the
 // query. False for a target that is neither origin-form, absolute-form nor "*".
 bool split_target(std::string_view target, std::string_view& host, std::string_view& path,

@@ -29,16 +29,27 @@ constexpr const char* kTls12Ciphers =
 
 std::atomic<std::uint64_t> default_served{0};
 
-int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-                unsigned int in_len, void*) {
-  static const unsigned char kOurs[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+// Where a connection on an entrypoint with HTTP/2 turned off says so (set before the handshake).
+int http1_only_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
+                const unsigned char* in, unsigned int in_len, void*) {
+  // Ours in order of preference: the client's order does not matter (RFC 7301 section 3.2).
+  static const unsigned char kBoth[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  const bool http1_only = SSL_get_ex_data(ssl, http1_only_index()) != nullptr;
+  const unsigned char* ours = http1_only ? kBoth + 3 : kBoth;
+  const unsigned ours_len = http1_only ? sizeof kBoth - 3 : sizeof kBoth;
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_len, kOurs, sizeof kOurs, in, in_len) ==
+  if (SSL_select_next_proto(&chosen, out_len, ours, ours_len, in, in_len) ==
       OPENSSL_NPN_NEGOTIATED) {
     *out = chosen;
     return SSL_TLSEXT_ERR_OK;
   }
-  // A client offering only protocols we lack (h2 alone) still gets HTTP/1.1 without ALPN.
+  // A client offering only protocols we lack (h2 alone where it is off) still gets HTTP/1.1
+  // without ALPN.
   return SSL_TLSEXT_ERR_NOACK;
 }
 
@@ -214,6 +225,17 @@ model::Result<std::shared_ptr<ssl::context>> make_acme_challenge_context(std::st
   auto ctx = make_server_context(cert_pem, key_pem);
   if (ctx) SSL_CTX_set_alpn_select_cb((*ctx)->native_handle(), select_acme_alpn, nullptr);
   return ctx;
+}
+
+void offer_http2(SSL* ssl, bool on) {
+  SSL_set_ex_data(ssl, http1_only_index(), on ? nullptr : reinterpret_cast<void*>(1));
+}
+
+bool negotiated_http2(SSL* ssl) {
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &proto, &len);
+  return std::string_view(reinterpret_cast<const char*>(proto), len) == "h2";
 }
 
 bool is_acme_validation(SSL* ssl) {

@@ -13,8 +13,8 @@ namespace wharf::dataplane::tls {
 
 // One server TLS configuration for every certificate: TLS 1.2 and 1.3 only; for 1.2 only
 // ECDHE key exchange with AEAD ciphers (forward secrecy, no CBC), server preference; no
-// compression, no renegotiation; ALPN picks http/1.1 (h2 joins with HTTP/2); session tickets
-// under rotating keys (ticket_keys.hpp).
+// compression, no renegotiation; ALPN prefers h2, then http/1.1; session tickets under rotating
+// keys (ticket_keys.hpp).
 void apply_server_policy(boost::asio::ssl::context& ctx);
 
 // A server context serving this PEM chain and key, with the policy above.
@@ -25,6 +25,12 @@ model::Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(
 // acme-tls/1 and nothing else; the connection carries no HTTP.
 model::Result<std::shared_ptr<boost::asio::ssl::context>> make_acme_challenge_context(
     std::string_view cert_pem, std::string_view key_pem);
+
+// Whether ALPN may choose h2 on this connection (its entrypoint has HTTP/2 on); call before
+// the handshake. On by default.
+void offer_http2(SSL* ssl, bool on);
+// True when the handshake negotiated h2.
+bool negotiated_http2(SSL* ssl);
 
 // True when the handshake negotiated acme-tls/1: a validator that is done once it has seen
 // the certificate.

@@ -71,12 +71,12 @@ TEST(FileProviderEndToEnd, TlsCertificateFilesServeATlsRouter) {
               .out;
     // A connection whose handshake came before the table did gets the default certificate
     // and then the new routes; wait for one made after.
-    if (out.find("< HTTP/1.1 200") != std::string::npos &&
+    if (out.find("< HTTP/2 200") != std::string::npos &&
         out.find("subject: CN=secure.test") != std::string::npos) {
       break;
     }
   }
-  EXPECT_NE(out.find("< HTTP/1.1 200"), std::string::npos) << out << ctl.log();
+  EXPECT_NE(out.find("< HTTP/2 200"), std::string::npos) << out << ctl.log();  // ALPN h2
   EXPECT_NE(out.find("subject: CN=secure.test"), std::string::npos) << out;
   EXPECT_EQ(status_of(dp.port(), "secure.test"), 404u);  // a TLS router serves TLS only
 }
