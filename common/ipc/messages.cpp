@@ -188,6 +188,8 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     put_strings(w, "root_cas", tr.root_cas);
     put(w, "cert_pem", tr.cert_pem);
     put(w, "key_pem", tr.key_pem);
+    w.Key("disable_http2");
+    w.Bool(tr.disable_http2);
     w.EndObject();
   }
   w.EndArray();
@@ -443,7 +445,8 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.boolean(e, "insecure_skip_verify", p, tr.insecure_skip_verify) &&
                          r.strings(e, "root_cas", p, tr.root_cas) &&
                          r.string(e, "cert_pem", p, tr.cert_pem, false) &&
-                         r.string(e, "key_pem", p, tr.key_pem, false);
+                         r.string(e, "key_pem", p, tr.key_pem, false) &&
+                         r.boolean(e, "disable_http2", p, tr.disable_http2);
                 }) &&
          r.each(v, "tls_options", path,
                 [&](const Value& e, const std::string& p) {

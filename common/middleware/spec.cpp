@@ -134,6 +134,9 @@ Spec read_forward_auth(Reader& r) {
     r.fail("address", "required");
   } else if (auto a = model::parse_server_url(f.address); !a) {
     r.fail("address", a.error());
+  } else if (a->h2c) {
+    // The auth server is asked over HTTP/1.1, as Traefik asks it.
+    r.fail("address", "server url '" + f.address + "': expected http:// or https://");
   }
   r.boolean("trustforwardheader", f.trust_forward_header);
   r.list("authresponseheaders", f.response_headers);

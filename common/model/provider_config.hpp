@@ -57,6 +57,7 @@ struct ConfigTransport {
   std::string cert_pem, key_pem;
   // forwardingTimeouts; 0: unset. They become the timeouts of the services using it.
   std::uint32_t dial_timeout_ms = 0, response_header_timeout_ms = 0;
+  bool disable_http2 = false;
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigTransport&) const = default;

@@ -43,8 +43,11 @@ Result<ServerAddress> parse_server_url(std::string_view url) {
     rest = url.substr(8);
     out.tls = true;
     out.port = 443;
+  } else if (url.starts_with("h2c://")) {
+    rest = url.substr(6);
+    out.h2c = true;
   } else {
-    return bad("expected http:// or https://");
+    return bad("expected http://, https:// or h2c://");
   }
   rest = rest.substr(0, rest.find_first_of("/?#"));
   std::string_view port;

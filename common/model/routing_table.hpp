@@ -58,7 +58,9 @@ struct Router {
 };
 
 struct Server {
-  std::string url;  // "http://host:port" or "https://host:port"; the path part is not used.
+  // "http://host:port", "https://host:port" or "h2c://host:port" (HTTP/2 in clear text with
+  // prior knowledge, as gRPC servers speak); the path part is not used.
+  std::string url;
   std::uint32_t weight = 1;
   bool operator==(const Server&) const = default;
 };
@@ -109,6 +111,9 @@ struct ServersTransport {
   bool insecure_skip_verify = false;  // Any certificate is accepted (self-signed backends).
   std::vector<std::string> root_cas;  // PEM; empty: the system's trust store.
   std::string cert_pem, key_pem;      // A client certificate for mutual TLS; empty: none.
+  // Traefik's disableHTTP2: https:// servers are offered only http/1.1 in ALPN. Otherwise they
+  // may choose h2, and then get their requests multiplexed over HTTP/2.
+  bool disable_http2 = false;
   bool operator==(const ServersTransport&) const = default;
 };
 
@@ -204,11 +209,12 @@ struct RoutingTable {
   const EntryPoint* find_entrypoint(std::string_view name) const;
 };
 
-// Parsed "http://host:port" or "https://host:port" server address.
+// Parsed "http://host:port", "https://host:port" or "h2c://host:port" server address.
 struct ServerAddress {
   std::string host;  // Without brackets for IPv6.
   std::uint16_t port = 80;
   bool tls = false;  // https: the port defaults to 443.
+  bool h2c = false;  // h2c: HTTP/2 with prior knowledge, no TLS.
 };
 Result<ServerAddress> parse_server_url(std::string_view url);
 

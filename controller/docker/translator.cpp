@@ -52,7 +52,7 @@ struct ContainerConfig {
   std::map<std::string, ConfigService> services;
   std::map<std::string, ConfigMiddleware> middlewares;
   std::map<std::string, const Label*> port_labels;  // Service name → its server.port label.
-  std::set<std::string> https_services;             // server.scheme=https.
+  std::map<std::string, std::string> schemes;       // Service → server.scheme (https, h2c).
   std::map<std::string, const Label*> rule_labels;  // Router name → its rule label.
   std::string network;
   const Label* network_label = nullptr;
@@ -109,10 +109,11 @@ void service_option(ConfigService& s, const Label& l, const std::string& opt, Co
   if (opt == "server.port") {
     cc.port_labels[s.name] = &l;
   } else if (opt == "server.scheme") {
-    if (l.value == "https") {
-      cc.https_services.insert(s.name);
-    } else if (l.value != "http") {
-      s.errors.push_back(label_error(l, "expected http or https"));
+    // h2c: HTTP/2 in clear text with prior knowledge, as gRPC servers speak it.
+    if (l.value == "https" || l.value == "h2c" || l.value == "http") {
+      cc.schemes[s.name] = l.value;
+    } else {
+      s.errors.push_back(label_error(l, "expected http, https or h2c"));
     }
   } else if (opt == "serverstransport") {
     // Transports are defined in the file provider (labels cannot carry CA files): name one
@@ -248,8 +249,9 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       s.errors.push_back(ip.error());
       continue;
     }
-    auto url =
-        model::server_url_for_ip(*ip, port, cc.https_services.count(name) ? "https" : "http");
+    const auto scheme = cc.schemes.find(name);
+    auto url = model::server_url_for_ip(*ip, port,
+                                        scheme == cc.schemes.end() ? "http" : scheme->second);
     if (!url) {
       s.errors.push_back("container " + c.name + ": '" + *ip + "' is not an IP address");
       continue;

@@ -347,13 +347,14 @@ void read_servers_transports(const YAML::Node& section, const Where& w, const Fi
                 (name == "dialtimeout" ? t.dial_timeout_ms : t.response_header_timeout_ms) = *ms;
               }
             }
-          } else if (k == "maxidleconnsperhost" || k == "disablehttp2") {
-            // Accepted so existing files load: the pool keeps what concurrency needs, and Wharf
-            // speaks HTTP/1.1 to servers.
+          } else if (k == "disablehttp2") {
+            if (!boolean(v, t.disable_http2)) bad(v, option, "expected true or false");
+          } else if (k == "maxidleconnsperhost") {
+            // Accepted so existing files load: the pool keeps what concurrency needs.
           } else {
             bad(kv.first, option,
                 "not supported (serverName, insecureSkipVerify, rootCAs, "
-                "certificates, forwardingTimeouts are)");
+                "certificates, forwardingTimeouts, disableHTTP2 are)");
           }
         }
         out.transports.push_back(std::move(t));

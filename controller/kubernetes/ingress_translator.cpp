@@ -37,6 +37,15 @@ struct Index {
   }
 };
 
+// The scheme of servers behind a Service port with this appProtocol: kubernetes.io/h2c is
+// HTTP/2 with prior knowledge, https and kubernetes.io/wss are TLS; anything else (http,
+// kubernetes.io/ws, none, a name Wharf does not know) is plain HTTP/1.1.
+std::string scheme_of_app_protocol(std::string_view app_protocol) {
+  if (app_protocol == "kubernetes.io/h2c") return "h2c";
+  if (app_protocol == "https" || app_protocol == "kubernetes.io/wss") return "https";
+  return "http";
+}
+
 // The backend's servers: ready, not terminating endpoints of the Service's EndpointSlices, on the
 // slice port that carries the chosen Service port (slices name their ports like the Service).
 model::ConfigService backend_service(const Index& idx, const std::string& ns,
@@ -69,18 +78,20 @@ model::ConfigService backend_service(const Index& idx, const std::string& ns,
         (b.port_name.empty() ? std::to_string(b.port_number) : "named " + b.port_name));
     return out;
   }
-  // How the servers are reached, from the Service's own annotations (as Traefik reads them):
-  // service.serversscheme https and service.serverstransport `name@file`.
-  std::string scheme = "http";
+  // How the servers are reached: the Service port's appProtocol (KEP-3726's standard values,
+  // as Gateway API implementations read them), then the Service's own annotations as Traefik
+  // reads them (service.serversscheme https or h2c, service.serverstransport `name@file`),
+  // which win.
+  std::string scheme = scheme_of_app_protocol(port->app_protocol);
   for (const auto& [key, value] : svc->meta.annotations) {
     if (!key.starts_with(kAnnotationPrefix)) continue;
     auto name = key.substr(std::string_view(kAnnotationPrefix).size());
     if (name == "service.serversscheme") {
-      if (value == "http" || value == "https") {
+      if (value == "http" || value == "https" || value == "h2c") {
         scheme = value;
       } else {
         out.errors.push_back("service " + ns + "/" + b.service + ": annotation " + key + "=" +
-                             value + ": expected http or https");
+                             value + ": expected http, https or h2c");
       }
     } else if (name == "service.serverstransport") {
       out.transport = value;

@@ -157,6 +157,7 @@ void add_object(const Value& obj, Snapshot& out) {
         port.name = str(p, "name");
         port.port = int32(p, "port");
         if (auto proto = str(p, "protocol"); !proto.empty()) port.protocol = proto;
+        port.app_protocol = str(p, "appProtocol");
         s.ports.push_back(std::move(port));
       });
     }

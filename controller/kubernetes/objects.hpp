@@ -74,6 +74,7 @@ struct ServicePort {
   std::string name;
   std::int32_t port = 0;
   std::string protocol = "TCP";
+  std::string app_protocol;  // spec.ports[].appProtocol: kubernetes.io/h2c, https, ...
 };
 
 struct Service {

@@ -16,10 +16,11 @@ UpstreamPool::Key key_of(const routing::CompiledServer& server) {
 
 awaitable<error_code> start_client_tls(Stream& stream, const routing::CompiledServer& server,
                                        std::chrono::milliseconds timeout,
-                                       const tls::UpstreamTls* tls) {
+                                       const tls::UpstreamTls* tls, bool offer_h2) {
   const auto& t = tls ? *tls : *server.tls;
   auto& session = stream.start_tls(*t.context);
   SSL* ssl = session.native_handle();
+  if (t.offer_h2 && !offer_h2) tls::offer_http1_only(ssl);
   const std::string& name = t.server_name.empty() ? server.host : t.server_name;
   const bool is_address = model::IpAddress::parse(name).has_value();
   if (!is_address) SSL_set_tlsext_host_name(ssl, name.c_str());
@@ -43,7 +44,7 @@ std::unique_ptr<Stream> take_pooled(UpstreamPool& pool, const routing::CompiledS
 
 awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& executor,
                               const routing::CompiledServer& server,
-                              std::chrono::milliseconds timeout, bool reuse) {
+                              std::chrono::milliseconds timeout, bool reuse, bool offer_h2) {
   if (reuse) {
     if (auto idle = take_pooled(pool, server)) co_return Connection{std::move(idle), true, {}};
   }
@@ -54,8 +55,14 @@ awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& e
   s->socket().set_option(tcp::no_delay(true), ec);
   if (server.tls) {
     // A named local, not `if (auto e = co_await ...)`: see HttpSession::run on GCC 12.
-    error_code hec = co_await start_client_tls(*s, server, timeout);
+    const bool h2 = offer_h2 && server.may_offer_h2();
+    error_code hec = co_await start_client_tls(*s, server, timeout, nullptr, h2);
     if (hec) co_return Connection{nullptr, false, hec};
+    if (h2) {
+      const bool chose = tls::chose_h2(s->tls()->native_handle());
+      server.state->set_speaks_h2(chose);
+      co_return Connection{std::move(s), false, {}, chose};
+    }
   }
   co_return Connection{std::move(s), false, {}};
 }

@@ -40,12 +40,15 @@ class Downstream {
   virtual Protocol protocol() const = 0;
 
   // A reply of the data plane's own or a middleware's, written whole, with `ops` (the
-  // middlewares' response header changes) applied. `keep_alive` says whether an HTTP/1.1
-  // connection may carry another request after it. Returns whether it may (false when the
-  // write failed); HTTP/2 streams return false, their connection goes on regardless.
-  virtual awaitable<bool> send_reply(const middleware::Reply& reply,
-                                     const std::vector<middleware::HeaderOp>& ops,
-                                     bool keep_alive) = 0;
+  // middlewares' response header changes) applied; to a gRPC call, as the gRPC status it
+  // amounts to (server::grpc_reply). `keep_alive` says whether an HTTP/1.1 connection may
+  // carry another request after it. Returns whether it may (false when the write failed);
+  // HTTP/2 streams return false, their connection goes on regardless.
+  awaitable<bool> send_reply(const middleware::Reply& reply,
+                             const std::vector<middleware::HeaderOp>& ops, bool keep_alive);
+  // The request is a gRPC call (the exchange looks at its content type once).
+  void set_grpc(bool grpc) { grpc_ = grpc; }
+  bool grpc() const { return grpc_; }
 
   // Sends the request to ctx.server and relays the answer, trying other servers as
   // proxy::forward decides: the relay is the pairing's (HTTP/1.1 on both sides relays bytes
@@ -90,6 +93,15 @@ class Downstream {
   // the client wants it, its request was read whole, the response (if one started) completes
   // and the worker is not draining.
   virtual bool keep_alive_after() const = 0;
+
+ protected:
+  // The codec's writing of a whole reply (send_reply's part).
+  virtual awaitable<bool> write_reply(const middleware::Reply& reply,
+                                      const std::vector<middleware::HeaderOp>& ops,
+                                      bool keep_alive) = 0;
+
+ private:
+  bool grpc_ = false;
 };
 
 }  // namespace wharf::dataplane::proxy

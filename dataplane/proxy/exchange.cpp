@@ -98,6 +98,7 @@ awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
     ~Release() { holds.clear(); }
   } release{holds_};
   auto& req = in.head;
+  down.set_grpc(server::is_grpc(req[http::field::content_type]));
   rules::normalize_host(in.host, host_);
   rules::normalize_path(in.path, path_);
   client_ = compute_client(connection_.peer, connection_.peer_text,
@@ -227,6 +228,7 @@ awaitable<bool> Exchange::forward(IncomingRequest&, Downstream& down) {
                      new_request_id_ ? std::string_view(record_.request_id) : std::string_view(),
                      table_->entrypoint_timeouts(connection_.entrypoint),
                      worker_.pool(),
+                     worker_.h2_pool(),
                      worker_.draining(),
                      response_ops_,
                      policy_,

@@ -22,6 +22,14 @@ std::chrono::milliseconds retry_pause(const wharf::middleware::Retry& r, std::ui
 
 }  // namespace
 
+awaitable<bool> Downstream::send_reply(const middleware::Reply& reply,
+                                       const std::vector<middleware::HeaderOp>& ops,
+                                       bool keep_alive) {
+  if (!grpc_) co_return co_await write_reply(reply, ops, keep_alive);
+  static const std::vector<middleware::HeaderOp> kNone;
+  co_return co_await write_reply(server::grpc_reply(reply), kNone, keep_alive);
+}
+
 bool page_replaces(LocalReason reason) {
   return reason == LocalReason::kNoServer || reason == LocalReason::kUpstreamConnect ||
          reason == LocalReason::kUpstreamProtocol || reason == LocalReason::kUpstreamTimeout;

@@ -17,6 +17,10 @@
 #include "dataplane/server/local_reply.hpp"
 #include "model/routing_table.hpp"
 
+namespace wharf::dataplane::codec::http2 {
+class ClientPool;
+}
+
 namespace wharf::dataplane::proxy {
 
 class Downstream;
@@ -52,6 +56,7 @@ struct ForwardContext {
   std::string_view request_id;
   const model::EntryPointTimeouts& timeouts;  // The client's entrypoint.
   UpstreamPool& pool;
+  codec::http2::ClientPool& h2_pool;  // The worker's HTTP/2 connections to servers.
   const bool& draining;  // The worker's drain flag, read when the response head goes out.
   // Response header changes the router's middlewares asked for (headers, CORS...) and the
   // sticky-session cookie.

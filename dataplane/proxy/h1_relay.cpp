@@ -1,6 +1,7 @@
 #include "dataplane/proxy/h1_relay.hpp"
 
 #include <array>
+#include "dataplane/codec/http2/client_pool.hpp"
 #include <boost/asio/write.hpp>
 #include <optional>
 #include <tuple>
@@ -9,6 +10,7 @@
 #include "dataplane/proxy/connect.hpp"
 #include "dataplane/proxy/downstream.hpp"
 #include "dataplane/proxy/error_page.hpp"
+#include "dataplane/proxy/message_relay.hpp"
 #include "dataplane/proxy/response.hpp"
 #include "dataplane/proxy/tunnel.hpp"
 #include "dataplane/proxy/wire.hpp"
@@ -84,7 +86,15 @@ awaitable<AttemptResult> H1Relay::local(LocalReason reason, std::string_view det
 }
 
 awaitable<AttemptResult> H1Relay::attempt(bool may_retry_same) {
-  co_return co_await attempt_h1(may_retry_same);
+  // A server that speaks HTTP/2 gets the same request as messages; an upgrade (a websocket)
+  // needs HTTP/1.1 on both sides.
+  if (!(ctx.server->http2() && !up_.facts.upgrade)) {
+    auto r = co_await attempt_h1(may_retry_same);
+    if (r) co_return *r;
+    // The TLS handshake chose h2: that connection now serves the request over HTTP/2.
+  }
+  MessageRelay relay(ctx, up_);
+  co_return co_await relay.attempt(may_retry_same);
 }
 
 // The 502 for an answer the server got wrong. The operator sees a 502 from the data plane for a
@@ -117,7 +127,7 @@ awaitable<AttemptResult> H1Relay::switch_protocols(Stream& up, beast::flat_buffe
   co_return done();
 }
 
-awaitable<AttemptResult> H1Relay::attempt_h1(bool may_retry) {
+awaitable<std::optional<AttemptResult>> H1Relay::attempt_h1(bool may_retry) {
   const auto& req = up_.facts;
   const auto& up_req = up_.head;
   const auto& to = service.timeouts;
@@ -132,7 +142,12 @@ awaitable<AttemptResult> H1Relay::attempt_h1(bool may_retry) {
   Connection conn;
   if (may_retry) conn = {take_pooled(ctx.pool, server), true, {}};
   if (!conn.stream) {
-    conn = co_await connect(ctx.pool, client.get_executor(), server, ms(to.connect_ms), false);
+    conn = co_await connect(ctx.pool, client.get_executor(), server, ms(to.connect_ms), false,
+                            /*offer_h2=*/!req.upgrade);
+  }
+  if (conn.h2) {
+    ctx.h2_pool.adopt(server, std::move(conn.stream));
+    co_return std::nullopt;
   }
   if (!conn.stream) {
     log::warn("service " + service.name + ": connect to " + server.url +

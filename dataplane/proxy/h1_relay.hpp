@@ -61,7 +61,9 @@ class H1Relay final : public Relay {
   bool request_body_relayed = false;
 
  private:
-  awaitable<AttemptResult> attempt_h1(bool may_retry_same);
+  // Nothing when the TLS handshake of a new connection chose h2 (the connection then went to
+  // the HTTP/2 pool).
+  awaitable<std::optional<AttemptResult>> attempt_h1(bool may_retry_same);
   awaitable<AttemptResult> local(server::LocalReason reason, std::string_view detail = {});
   awaitable<AttemptResult> bad_answer(std::string_view what);
   awaitable<AttemptResult> switch_protocols(Stream& up, beast::flat_buffer& up_buffer,

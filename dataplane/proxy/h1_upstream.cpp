@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <tuple>
 
+#include "dataplane/codec/http2/client_pool.hpp"
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/connect.hpp"
 #include "dataplane/proxy/response.hpp"
@@ -37,7 +38,12 @@ awaitable<std::optional<UpstreamFailure>> H1Upstream::open(const UpstreamRequest
   if (may_reuse) conn = {take_pooled(ctx_.pool, server), true, {}};
   if (!conn.stream) {
     conn = co_await connect(ctx_.pool, co_await asio::this_coro::executor, server,
-                            ms(to.connect_ms), false);
+                            ms(to.connect_ms), false, /*offer_h2=*/!req.facts.upgrade);
+  }
+  if (conn.h2) {
+    ctx_.h2_pool.adopt(server, std::move(conn.stream));
+    switched_to_h2_ = true;
+    co_return std::nullopt;
   }
   if (!conn.stream) {
     log::warn("service " + ctx_.service.name + ": connect to " + server.url +

@@ -30,6 +30,9 @@ class H1Upstream final : public Upstream {
   void finish(bool complete) override;
   void abort() override;
   bool reused() const override { return reused_; }
+  // open() found that the TLS handshake of a new connection chose h2: the connection went to
+  // the HTTP/2 pool and the request is to be sent there (nothing was written).
+  bool switched_to_h2() const { return switched_to_h2_; }
 
  private:
   ForwardContext& ctx_;
@@ -37,6 +40,7 @@ class H1Upstream final : public Upstream {
   bool reused_ = false;
   bool head_request_ = false;
   bool chunked_ = false;  // The request body goes chunked.
+  bool switched_to_h2_ = false;
   beast::flat_buffer buffer_;
   std::optional<ResponseParser> rp_;
   std::string wire_;

@@ -6,6 +6,7 @@
 #include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/h1_upstream.hpp"
+#include "dataplane/proxy/h2_upstream.hpp"
 #include "dataplane/proxy/response_head.hpp"
 #include "log/log.hpp"
 
@@ -23,7 +24,10 @@ AttemptResult done(bool keep_alive = false) {
   return AttemptResult{true, keep_alive, {}};
 }
 
-std::unique_ptr<Upstream> make_upstream(ForwardContext& ctx) {
+// The server's codec: HTTP/2 for h2c:// servers and https:// ones that chose h2 (but for an
+// upgrade, which needs HTTP/1.1), else HTTP/1.1.
+std::unique_ptr<Upstream> make_upstream(ForwardContext& ctx, bool upgrade) {
+  if (ctx.server->http2() && !upgrade) return std::make_unique<H2Upstream>(ctx);
   return std::make_unique<H1Upstream>(ctx);
 }
 
@@ -79,8 +83,16 @@ awaitable<AttemptResult> MessageRelay::attempt(bool may_retry_same) {
   routing::ServerState::InFlight busy(*server.state);
   const auto started = Clock::now();
   response_complete_ = false;
-  auto up = make_upstream(ctx_);
-  if (auto f = co_await up->open(up_, may_retry_same)) {
+  auto up = make_upstream(ctx_, up_.facts.upgrade);
+  auto opened = co_await up->open(up_, may_retry_same);
+  if (!opened) {
+    if (auto* h1 = dynamic_cast<H1Upstream*>(up.get()); h1 && h1->switched_to_h2()) {
+      // The TLS handshake of a new connection chose h2: the request goes on it as a stream.
+      up = std::make_unique<H2Upstream>(ctx_);
+      opened = co_await up->open(up_, true);
+    }
+  }
+  if (auto f = opened) {
     if (f->source == FailureSource::kConnect || f->source == FailureSource::kConnectTimeout) {
       ++(f->source == FailureSource::kConnectTimeout ? ctx_.report.timeouts
                                                      : ctx_.report.connect_errors);

@@ -2,6 +2,7 @@
 
 #include "dataplane/proxy/append.hpp"
 #include "dataplane/proxy/forwarded.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::dataplane::proxy {
 namespace {
@@ -27,6 +28,11 @@ void make_upstream_request(const ForwardContext& ctx, http::request_header<>& re
     }
   }
   std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
+  if (auto te = req.find(http::field::te); te != req.end()) {
+    for (auto token : text::split_list(te->value())) {
+      facts.te_trailers = facts.te_trailers || beast::iequals(token, "trailers");
+    }
+  }
   auto& up = out.head;
   up.base() = std::move(req);
   up.version(11);

@@ -17,6 +17,10 @@ struct RequestFacts {
   bool expect_continue = false;
   bool upgrade = false;
   bool idempotent = false;
+  // The client said `TE: trailers`: it takes trailer fields. The field is hop-by-hop and goes,
+  // but an HTTP/2 server gets `te: trailers` again (RFC 9113 section 8.2.2 allows exactly that,
+  // and gRPC servers refuse requests without it).
+  bool te_trailers = false;
   std::string forwarded;  // X-Forwarded-* and X-Real-IP lines for the upstream head.
   // For compress, captured only when a middleware asked for it.
   std::optional<std::string> accept_encoding;  // Absent header ≠ empty header.

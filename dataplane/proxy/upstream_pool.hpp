@@ -32,6 +32,9 @@ class UpstreamPool {
     std::uint64_t tls_id = 0;
     bool operator==(const Key&) const = default;
   };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
 
   // A live idle connection for `key`, if any. A connection the server has closed (or that
   // holds unexpected bytes) is detected with a non-blocking peek and discarded.
@@ -50,9 +53,6 @@ class UpstreamPool {
   struct Idle {
     std::unique_ptr<Stream> stream;
     std::chrono::steady_clock::time_point since;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const;
   };
   void counted(std::int64_t delta) {
     if (count_) count_->fetch_add(delta, std::memory_order_relaxed);

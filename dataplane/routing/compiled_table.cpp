@@ -70,12 +70,21 @@ std::string state_key(const model::Middleware& m) {
 // Resolving here, on the control thread, keeps DNS off the request path. Providers give
 // addresses in practice (containers, endpoints); names are for hand-written files.
 CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls::UpstreamTls> tls) {
-  CompiledServer out{
-      s.url, {}, {}, {}, nullptr, {}, s.weight, server_state(s.url), sticky_value(s.url)};
+  CompiledServer out{.url = s.url,
+                     .authority = {},
+                     .host = {},
+                     .endpoint = {},
+                     .tls = nullptr,
+                     .h2c = false,
+                     .resolve_error = {},
+                     .weight = s.weight,
+                     .state = server_state(s.url),
+                     .sticky_value = sticky_value(s.url)};
   auto addr = model::parse_server_url(s.url);
   bool v6 = addr->host.find(':') != std::string::npos;
   out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
   out.host = addr->host;
+  out.h2c = addr->h2c;
   if (addr->tls) out.tls = tls ? std::move(tls) : tls::default_upstream_tls();
   if (auto lit = model::IpAddress::parse(addr->host)) {
     boost::system::error_code ec;

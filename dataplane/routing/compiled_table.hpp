@@ -25,10 +25,17 @@ struct CompiledServer {
   std::string host;       // The URL's host (no brackets): the TLS name when none is set.
   boost::asio::ip::tcp::endpoint endpoint;
   std::shared_ptr<const tls::UpstreamTls> tls;  // Set for https:// servers.
+  bool h2c = false;  // h2c:// — HTTP/2 with prior knowledge in clear text.
   std::string resolve_error;  // Non-empty when the host name did not resolve at apply time.
   std::uint32_t weight = 1;
   std::shared_ptr<ServerState> state;  // Load and passive health, shared across tables.
   std::string sticky_value;            // The sticky cookie's value for it: a hash, not the address.
+
+  // Whether requests to this server go over HTTP/2: h2c, or an https server whose ALPN chose
+  // h2 (learned at the last handshake). Upgrades (websockets) always go over HTTP/1.1.
+  bool http2() const { return h2c || (may_offer_h2() && state->speaks_h2()); }
+  // Whether a TLS handshake to it may offer h2 (the transport allows HTTP/2).
+  bool may_offer_h2() const { return tls && tls->offer_h2; }
 };
 
 // Parses a server URL and resolves its host; call on the control thread only (DNS blocks).

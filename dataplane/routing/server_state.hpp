@@ -34,6 +34,10 @@ class ServerState {
     }
   }
   std::uint32_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // An https:// server whose last TLS handshake chose h2 in ALPN: its requests go over HTTP/2
+  // (codec/http2/client_pool.hpp), until a handshake chooses http/1.1 again.
+  bool speaks_h2() const { return speaks_h2_.load(std::memory_order_relaxed); }
+  void set_speaks_h2(bool on) { speaks_h2_.store(on, std::memory_order_relaxed); }
 
   // Counts a request in flight for as long as it lives (power-of-two-choices reads it).
   class InFlight {
@@ -52,6 +56,7 @@ class ServerState {
   std::atomic<std::uint32_t> failures_{0};
   std::atomic<std::int64_t> ejected_until_{0};
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> speaks_h2_{false};
 };
 
 // The state of the server with this URL (created on first use; dropped when no table names it).

@@ -144,10 +144,10 @@ awaitable<void> HttpSession::serve_http2() {
   h2_.reset();
 }
 
-awaitable<bool> HttpSession::send_reply(const middleware::Reply& reply,
+awaitable<bool> HttpSession::write_reply(const middleware::Reply& reply,
                                         const std::vector<middleware::HeaderOp>& ops,
                                         bool keep_alive) {
-  auto ec = co_await write_reply(stream_, reply, ops, version_, keep_alive, head_request_);
+  auto ec = co_await server::write_reply(stream_, reply, ops, version_, keep_alive, head_request_);
   co_return keep_alive && !ec;
 }
 

@@ -42,7 +42,7 @@ class HttpSession final : public proxy::Downstream {
   proxy::Protocol protocol() const override {
     return version_ == 10 ? proxy::Protocol::kHttp10 : proxy::Protocol::kHttp11;
   }
-  awaitable<bool> send_reply(const middleware::Reply& reply,
+  awaitable<bool> write_reply(const middleware::Reply& reply,
                              const std::vector<middleware::HeaderOp>& ops,
                              bool keep_alive) override;
   awaitable<bool> relay(proxy::ForwardContext& ctx) override;

@@ -61,6 +61,71 @@ middleware::Reply local_reply(LocalReason reason, std::string_view detail) {
   return r;
 }
 
+bool is_grpc(std::string_view content_type) {
+  constexpr std::string_view kGrpc = "application/grpc";
+  return content_type.size() >= kGrpc.size() &&
+         beast::iequals(content_type.substr(0, kGrpc.size()), kGrpc) &&
+         (content_type.size() == kGrpc.size() || content_type[kGrpc.size()] == '+' ||
+          content_type[kGrpc.size()] == ';');
+}
+
+namespace {
+
+unsigned grpc_code(unsigned http_status) {
+  switch (http_status) {
+    case 400:
+      return 13;  // INTERNAL
+    case 401:
+      return 16;  // UNAUTHENTICATED
+    case 403:
+      return 7;  // PERMISSION_DENIED
+    case 404:
+    case 501:
+      return 12;  // UNIMPLEMENTED
+    case 413:
+    case 431:
+      return 8;  // RESOURCE_EXHAUSTED
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14;  // UNAVAILABLE
+    default:
+      return 2;  // UNKNOWN
+  }
+}
+
+// grpc-message is percent-encoded (the gRPC over HTTP/2 spec): everything outside printable
+// ASCII and '%' itself.
+std::string grpc_message(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') break;  // The first line says it.
+    if (c < 0x20 || c > 0x7e || c == '%') {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+middleware::Reply grpc_reply(const middleware::Reply& reply) {
+  middleware::Reply out;
+  out.status = 200;
+  out.no_body = true;
+  out.headers.emplace_back("Content-Type", "application/grpc");
+  out.headers.emplace_back("grpc-status", std::to_string(grpc_code(reply.status)));
+  std::string text = reply.body.empty() ? status_line_text(reply.status) : reply.body;
+  out.headers.emplace_back("grpc-message", grpc_message(text));
+  return out;
+}
+
 void reply_fields(const middleware::Reply& reply, const std::vector<middleware::HeaderOp>& ops,
                   http::fields& fields, std::string& body) {
   fields.set(http::field::server, "wharf");

@@ -30,6 +30,16 @@ http::status status_for(LocalReason reason);
 // Every codec writes it as it writes a middleware's reply.
 middleware::Reply local_reply(LocalReason reason, std::string_view detail = {});
 
+// A reply to a gRPC call (content-type application/grpc...): gRPC clients read the call's
+// outcome from grpc-status, so the reply becomes a trailers-only response (HTTP 200, the
+// status and message in the head, no body) with the code gRPC's HTTP mapping gives the
+// status (401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 UNIMPLEMENTED, 429, 502, 503 and
+// 504 UNAVAILABLE, 400 INTERNAL, 413 and 431 RESOURCE_EXHAUSTED, 501 UNIMPLEMENTED, others
+// UNKNOWN) and the reply's first line as the message.
+middleware::Reply grpc_reply(const middleware::Reply& reply);
+// Whether a request's content type makes it a gRPC call.
+bool is_grpc(std::string_view content_type);
+
 // The fields every reply of the data plane's carries, in the order they go out: Server, the
 // reply's own, a text Content-Type unless it has a type or no body, then `ops` (the response
 // header changes the middlewares before it asked for). `body` gets the body to send: the

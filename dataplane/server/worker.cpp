@@ -126,6 +126,7 @@ awaitable<void> Worker::sweep_loop() {
     auto [ec] = co_await sweep_timer_.async_wait(kNoThrow);
     if (ec) co_return;
     pool_.sweep();
+    h2_pool_.sweep();
     proxy::RelayBuffer::trim_spares();
   }
 }
@@ -137,6 +138,7 @@ void Worker::begin_drain() {
   for (auto& l : listeners_) l->acceptor.close(ignored);
   sweep_timer_.cancel();
   pool_.close();
+  h2_pool_.close();
   // Copy: closing a session removes it from the set.
   std::vector<HttpSession*> sessions(sessions_.begin(), sessions_.end());
   for (auto* s : sessions) s->close_if_idle();

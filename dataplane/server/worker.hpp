@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "dataplane/codec/http2/client_pool.hpp"
 #include "dataplane/metrics/access_log.hpp"
 #include "dataplane/metrics/metrics.hpp"
 #include "dataplane/net.hpp"
@@ -44,6 +45,7 @@ class Worker {
   // Also drops the request counters of routers the new table no longer has.
   void set_table(std::shared_ptr<const routing::CompiledTable> table);
   proxy::UpstreamPool& pool() { return pool_; }
+  codec::http2::ClientPool& h2_pool() { return h2_pool_; }
 
   // Graceful stop: no new connections, idle keep-alive connections closed, in-flight requests
   // finish and then close. The io_context runs out of work when the last one is done.
@@ -68,6 +70,7 @@ class Worker {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::shared_ptr<const routing::CompiledTable> table_;
   proxy::UpstreamPool pool_;  // Reports its idle count to metrics_.
+  codec::http2::ClientPool h2_pool_{io_.get_executor()};
   std::unordered_set<HttpSession*> sessions_;
   asio::steady_timer sweep_timer_{io_};
   bool draining_ = false;

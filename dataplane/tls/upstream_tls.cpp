@@ -12,7 +12,8 @@ namespace {
 namespace ssl = boost::asio::ssl;
 
 std::uint64_t digest(const model::ServersTransport& t) {
-  std::string all = t.name + '\n' + t.server_name + '\n' + (t.insecure_skip_verify ? "1" : "0");
+  std::string all = t.name + '\n' + t.server_name + '\n' + (t.insecure_skip_verify ? "1" : "0") +
+                    (t.disable_http2 ? "1" : "0");
   for (const auto& ca : t.root_cas) all += '\n' + ca;
   all += '\n' + t.cert_pem;
   // Never 0: that is the plain-TCP connections' id.
@@ -34,6 +35,23 @@ int add_roots(ssl::context& ctx, const std::string& pem) {
 
 }  // namespace
 
+void set_alpn(SSL_CTX* ctx, bool h2) {
+  static const unsigned char kBoth[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(ctx, h2 ? kBoth : kBoth + 3, h2 ? sizeof kBoth : sizeof kBoth - 3);
+}
+
+void offer_http1_only(SSL* ssl) {
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_set_alpn_protos(ssl, kHttp11, sizeof kHttp11);
+}
+
+bool chose_h2(SSL* ssl) {
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &proto, &len);
+  return len == 2 && proto[0] == 'h' && proto[1] == '2';
+}
+
 model::Result<std::shared_ptr<const UpstreamTls>> make_upstream_tls(
     const model::ServersTransport& transport) {
   auto out = std::make_shared<UpstreamTls>();
@@ -42,8 +60,8 @@ model::Result<std::shared_ptr<const UpstreamTls>> make_upstream_tls(
   SSL_CTX* c = ctx.native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  SSL_CTX_set_alpn_protos(c, kAlpn, sizeof kAlpn);
+  out->offer_h2 = !transport.disable_http2;
+  set_alpn(c, out->offer_h2);
   out->verify = !transport.insecure_skip_verify;
   out->server_name = transport.server_name;
   out->pool_id = digest(transport);

@@ -76,7 +76,7 @@ TEST(Ipc, ValidateRefusesInconsistentTables) {
   t = sample();
   t.services[0].servers[0].url = "ftp://x";
   EXPECT_EQ(model::validate(t).error(),
-            "service 'app@file': server url 'ftp://x': expected http:// or https://");
+            "service 'app@file': server url 'ftp://x': expected http://, https:// or h2c://");
   t = sample();
   t.transports.clear();
   EXPECT_EQ(model::validate(t).error(),

@@ -188,7 +188,9 @@ TEST(MiddlewareSpec, TypesNotImplementedAreRefusedByName) {
       << e;
   // And options of implemented types that Wharf cannot honour yet are refused by name.
   EXPECT_EQ(error_of("forwardauth", {{"address", "ftp://auth.example/verify"}}),
-            "address: server url 'ftp://auth.example/verify': expected http:// or https://");
+            "address: server url 'ftp://auth.example/verify': expected http://, https:// or h2c://");
+  EXPECT_EQ(error_of("forwardauth", {{"address", "h2c://auth.example/verify"}}),
+            "address: server url 'h2c://auth.example/verify': expected http:// or https://");
   EXPECT_EQ(error_of("forwardauth", {{"address", "https://auth.example"}, {"tls.ca", "/ca.pem"}}),
             "tls.ca: not supported by Wharf yet (the data plane reads no files; use a CA the "
             "system trusts, or tls.insecureSkipVerify)");

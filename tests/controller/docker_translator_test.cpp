@@ -69,10 +69,14 @@ TEST(DockerTranslator, HttpsServersAndATransportFromTheFileProvider) {
   EXPECT_EQ(router(c, "web")->cert_domains,
             (std::vector<std::vector<std::string>>{
                 {"example.com", "www.example.com", "api.example.com"}, {"other.example"}}));
+  // Traefik's h2c: HTTP/2 with prior knowledge (gRPC servers).
   labels["wharf.http.services.web.loadbalancer.server.scheme"] = "h2c";
   c = translate(containers, {});
+  EXPECT_EQ(urls(service(c, "web")), std::vector<std::string>{"h2c://127.0.0.1:18080"});
+  labels["wharf.http.services.web.loadbalancer.server.scheme"] = "grpc";
+  c = translate(containers, {});
   ASSERT_EQ(service(c, "web")->errors.size(), 1u);
-  EXPECT_NE(service(c, "web")->errors[0].find("expected http or https"), std::string::npos);
+  EXPECT_NE(service(c, "web")->errors[0].find("expected http, https or h2c"), std::string::npos);
 }
 
 TEST(DockerTranslator, HostNetworkContainerIsReachedOnLoopback) {

@@ -243,7 +243,7 @@ TEST(FileTranslator, BadObjectsCarryTheirLineAndTheRestIsKept) {
   ASSERT_EQ(c->services[1].errors.size(), 1u);
   EXPECT_EQ(c->services[1].errors[0],
             "dyn.yml:20: http.services.ftp.loadBalancer.servers: server url 'ftp://10.0.0.1': "
-            "expected http:// or https://");
+            "expected http://, https:// or h2c://");
   EXPECT_EQ(
       c->services[2].errors[0],
       "dyn.yml:22: http.services.weighted.weighted: only loadBalancer services are supported");
@@ -414,7 +414,7 @@ TEST(FileTranslator, ServersTransportsCarryCheckedCasAndClientCertificates) {
                 "dynamic.yml:29: http.serversTransports.bad.rootCAs: /certs/missing.pem: cannot "
                 "be read",
                 "dynamic.yml:30: http.serversTransports.bad.spiffe: not supported (serverName, "
-                "insecureSkipVerify, rootCAs, certificates, forwardingTimeouts are)"}));
+                "insecureSkipVerify, rootCAs, certificates, forwardingTimeouts, disableHTTP2 are)"}));
 
   auto table = compiler::compile({{"file", *c}});
   ASSERT_EQ(table.transports.size(), 1u);

@@ -183,7 +183,47 @@ TEST(IngressEndpoints, ServiceAnnotationsChooseHttpsAndATransport) {
   ASSERT_EQ(by_name["default-web-http"]->errors.size(), 1u);
   EXPECT_EQ(by_name["default-web-http"]->errors[0],
             "service default/web: annotation wharf.ingress.kubernetes.io/service.serversscheme="
-            "grpc: expected http or https");
+            "grpc: expected http, https or h2c");
+}
+
+// KEP-3726's appProtocol on the Service port says how its servers speak: kubernetes.io/h2c is
+// HTTP/2 with prior knowledge (gRPC), https and kubernetes.io/wss are TLS, kubernetes.io/ws and
+// unknown names stay HTTP/1.1; Traefik's serversscheme annotation wins over it.
+TEST(IngressEndpoints, TheServicePortsAppProtocolChoosesHowServersAreReached) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"kubernetes.io/h2c", "h2c://10.244.1.5:8080"},
+      {"https", "https://10.244.1.5:8080"},
+      {"kubernetes.io/wss", "https://10.244.1.5:8080"},
+      {"kubernetes.io/ws", "http://10.244.1.5:8080"},
+      {"example.com/custom", "http://10.244.1.5:8080"},
+  };
+  for (const auto& [app_protocol, url] : cases) {
+    auto snap = fixture("endpoints");
+    for (auto& svc : snap.services) {
+      if (svc.meta.name != "web") continue;
+      for (auto& p : svc.ports) p.app_protocol = app_protocol;
+    }
+    auto cfg = translate(snap, {});
+    const model::ConfigService* web = nullptr;
+    for (const auto& s : cfg.services) {
+      if (s.name == "default-web-http") web = &s;
+    }
+    ASSERT_NE(web, nullptr);
+    ASSERT_FALSE(web->servers.empty()) << app_protocol;
+    EXPECT_EQ(web->servers[0].url, url) << app_protocol;
+  }
+  auto snap = fixture("endpoints");
+  for (auto& svc : snap.services) {
+    if (svc.meta.name != "web") continue;
+    for (auto& p : svc.ports) p.app_protocol = "kubernetes.io/h2c";
+    svc.meta.annotations["wharf.ingress.kubernetes.io/service.serversscheme"] = "http";
+  }
+  auto cfg = translate(snap, {});
+  for (const auto& s : cfg.services) {
+    if (s.name == "default-web-http") {
+      EXPECT_EQ(s.servers.at(0).url, "http://10.244.1.5:8080");
+    }
+  }
 }
 
 TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityResolverAndErrorsNamingTheField) {

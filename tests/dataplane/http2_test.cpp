@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "test_common/certificates.hpp"
+#include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
@@ -164,6 +165,74 @@ TEST_F(Http2Test, ThousandStreamsAtOnceOverTenConnections) {
   EXPECT_TRUE(contains(r.out, "requests: 1000 total, 1000 started, 1000 done, 1000 succeeded"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "status codes: 1000 2xx")) << r.out;
+}
+
+// nghttpd (Debian's nghttp2-server) speaks nothing but HTTP/2: h2c with prior knowledge, or TLS
+// whose ALPN offers h2 alone. Every request it answers went over HTTP/2.
+class Nghttpd {
+ public:
+  Nghttpd(const std::string& root, const Certificates* certs = nullptr)
+      : port_(free_port()), process_(argv(root, certs)) {
+    EXPECT_TRUE(wait_until_listening(port_)) << process_.log();
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::vector<std::string> argv(const std::string& root, const Certificates* certs) {
+    std::vector<std::string> a{"nghttpd", "-a", "127.0.0.1", "-d", root};
+    if (!certs) a.push_back("--no-tls");
+    a.push_back(std::to_string(port_));
+    if (certs) {
+      a.push_back(certs->path("exact.key"));
+      a.push_back(certs->path("exact.crt"));
+    }
+    return a;
+  }
+  std::uint16_t port_;
+  ChildProcess process_;
+};
+
+TEST(Http2Upstream, H2cAndHttpsServersThatSpeakOnlyHttp2ServeClientsOfEitherProtocol) {
+  Certificates certs;
+  TempDir www;
+  {
+    std::ofstream(www.path() + "/index.html") << "hello from nghttpd\n";
+    std::ofstream big(www.path() + "/big", std::ios::binary);
+    for (std::uint64_t i = 0; i < (4u << 20); ++i) big.put(static_cast<char>(pattern_byte(i)));
+  }
+  Nghttpd h2c(www.path());
+  Nghttpd h2(www.path(), &certs);
+  model::RoutingTable t;
+  t.version = 1;
+  t.routers.push_back({"h2c@test", "Host(`h2c.test`)", 0, {}, "h2c@test", false, {}, {}});
+  t.routers.push_back({"h2@test", "Host(`h2.test`)", 0, {}, "h2@test", false, {}, {}});
+  t.services.push_back({"h2c@test", {{"h2c://127.0.0.1:" + std::to_string(h2c.port()), 1}}, true,
+                        {}, "wrr", std::nullopt, std::nullopt, {}});
+  t.services.push_back({"h2@test", {{"https://127.0.0.1:" + std::to_string(h2.port()), 1}}, true,
+                        {}, "wrr", std::nullopt, std::nullopt, "self-signed@test"});
+  t.transports.push_back({"self-signed@test", "", true, {}, {}, {}, false});
+  InProcessDataplane dp;
+  ASSERT_EQ(dp.apply(t), "ack");
+  const std::string port = std::to_string(dp.port());
+  TempDir out;
+  for (const std::string host : {"h2c.test", "h2.test"}) {
+    for (const std::string client : {"--http1.1", "--http2-prior-knowledge"}) {
+      auto r = run_command({"curl", "-sS", "-i", client, "-H", "Host: " + host,
+                            "http://127.0.0.1:" + port + "/index.html"});
+      EXPECT_TRUE(contains(r.out, " 200")) << host << client << r.out;
+      EXPECT_TRUE(contains(r.out, "hello from nghttpd")) << host << client << r.out;
+      const std::string file = out.path() + "/big";
+      auto big = run_command({"curl", "-sS", client, "-H", "Host: " + host, "-o", file,
+                              "http://127.0.0.1:" + port + "/big"});
+      EXPECT_EQ(pattern_mismatch(file), 4 << 20) << host << client << big.out;
+    }
+  }
+  // With disableHTTP2 the handshake offers http/1.1 alone, which this server refuses: 502.
+  t.version = 2;
+  t.transports[0].disable_http2 = true;
+  ASSERT_EQ(dp.apply(t), "ack");
+  HttpClient c(dp.port());
+  EXPECT_EQ(c.request("GET", "/index.html", {{"Host", "h2.test"}}).status, 502u);
 }
 
 TEST(Http2Off, AnEntrypointWithHttp2OffSpeaksHttp11Only) {

@@ -157,7 +157,7 @@ void ServerStream::submit(HeaderBlock& block, bool with_body) {
   conn_.flush();
 }
 
-awaitable<bool> ServerStream::send_reply(const middleware::Reply& reply,
+awaitable<bool> ServerStream::write_reply(const middleware::Reply& reply,
                                          const std::vector<middleware::HeaderOp>& ops, bool) {
   if (gone() || response_started_) co_return false;
   http::fields fields;

@@ -45,7 +45,7 @@ class ServerStream final : public proxy::Downstream,
 
   // proxy::Downstream.
   proxy::Protocol protocol() const override { return proxy::Protocol::kHttp2; }
-  awaitable<bool> send_reply(const middleware::Reply& reply,
+  awaitable<bool> write_reply(const middleware::Reply& reply,
                              const std::vector<middleware::HeaderOp>& ops,
                              bool keep_alive) override;
   awaitable<bool> relay(proxy::ForwardContext& ctx) override;
