@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,12 @@ class Downstream {
   // The request is a gRPC call (the exchange looks at its content type once).
   void set_grpc(bool grpc) { grpc_ = grpc; }
   bool grpc() const { return grpc_; }
+  // While a relay waits on a server, what to do when the client goes away (an HTTP/2 stream
+  // reset, its connection lost): stop the server's side at once, so a client that opens and
+  // cancels requests costs the servers nothing more. Empty: nothing.
+  void on_cancel(std::function<void()> f) { on_cancel_ = std::move(f); }
+  // The client went away: nothing more can reach it, and no retry is worth making.
+  bool cancelled() const { return cancelled_; }
 
   // Sends the request to ctx.server and relays the answer, trying other servers as
   // proxy::forward decides: the relay is the pairing's (HTTP/1.1 on both sides relays bytes
@@ -99,9 +106,16 @@ class Downstream {
   virtual awaitable<bool> write_reply(const middleware::Reply& reply,
                                       const std::vector<middleware::HeaderOp>& ops,
                                       bool keep_alive) = 0;
+  // The codec saw the client go away.
+  void cancel() {
+    cancelled_ = true;
+    if (auto f = std::move(on_cancel_)) f();
+  }
 
  private:
   bool grpc_ = false;
+  bool cancelled_ = false;
+  std::function<void()> on_cancel_;
 };
 
 }  // namespace wharf::dataplane::proxy

@@ -71,6 +71,8 @@ awaitable<bool> forward(ForwardContext& ctx, Relay& relay) {
       log::warn("service " + ctx.service.name + ": " + ctx.server->resolve_error);
     }
     if (r.done) co_return r.keep_alive;
+    // The client went away: no other server gets a request nobody waits for.
+    if (ctx.down.cancelled()) co_return false;
 
     RetryFacts facts = relay.facts();
     facts.retry_middleware = retry != nullptr;

@@ -99,6 +99,8 @@ awaitable<AttemptResult> MessageRelay::attempt(bool may_retry_same) {
     }
     co_return failed(*f);
   }
+  // A client gone (its stream reset) stops the server's side now, not at its next write.
+  ctx_.down.on_cancel([u = up.get()] { u->abort(); });
   Pump pump(co_await asio::this_coro::executor);
   if (up_.body_follows) {
     if (up_.facts.expect_continue) {
@@ -121,6 +123,8 @@ awaitable<AttemptResult> MessageRelay::attempt(bool may_retry_same) {
 // Waits for the request pump to end (its coroutine holds references into this frame): a
 // response that ended first makes the rest of the request body unwanted.
 awaitable<AttemptResult> MessageRelay::stop(Upstream& up, Pump& pump, AttemptResult result) {
+  ctx_.down.on_cancel({});
+  if (ctx_.down.cancelled()) result = done();
   if (pump.running && !pump.finished) {
     ctx_.down.stop_request_body();
     up.abort();

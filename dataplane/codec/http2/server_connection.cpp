@@ -85,16 +85,15 @@ awaitable<void> ServerConnection::run() {
   asio::co_spawn(ex, watch_idle(), asio::detached);
   arm_idle();
   co_await read_loop();
-  // The reader is done: the client is gone, or the session ended (a GOAWAY went out). Open
-  // streams learn it, their exchanges end, then the writer.
-  if (closed_) {
-    auto open = streams_;
-    for (auto& [id, s] : open) s->on_close(NGHTTP2_CANCEL);
-    streams_.clear();
-  }
-  while (running_ > 0) co_await exchanges_done_.wait();
+  // The reader is done: the client is gone, or the session ended (a GOAWAY went out, or is
+  // going). Once the writer is done too, streams still open learn that nothing more will come,
+  // and their exchanges end.
   if (!closed_) flush();
   while (!writer_done_) co_await done_wake_.wait();
+  auto open = std::move(streams_);
+  streams_.clear();
+  for (auto& [id, s] : open) s->on_close(NGHTTP2_CANCEL);
+  while (running_ > 0) co_await exchanges_done_.wait();
   idle_wake_.wake();
   while (!idle_watch_done_) co_await exchanges_done_.wait();
 }

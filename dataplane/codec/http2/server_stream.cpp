@@ -68,6 +68,7 @@ void ServerStream::on_end_stream() {
 void ServerStream::on_close(std::uint32_t) {
   if (closed_) return;
   closed_ = true;
+  if (!served_) cancel();
   // What the client sent that nobody took still counts against the connection's window.
   if (const auto left = in_.size() - in_off_; left > 0) {
     nghttp2_session_consume_connection(conn_.native(), left);

@@ -34,10 +34,18 @@ bool Session::receive(const char* bytes, std::size_t n) {
   const auto rv =
       nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes), n);
   if (rv < 0) {
-    // Not HTTP/2 at all (a bad preface), a flood nghttp2 caught, or a callback that gave up:
-    // nothing more can be said on this connection. Protocol errors nghttp2 answers itself
-    // with GOAWAY and keep rv non-negative; the writer then sends it.
-    close();
+    // Protocol errors nghttp2 answers itself with GOAWAY, keeping rv non-negative. What comes
+    // here is fatal: not HTTP/2 at all (a bad preface: nothing to say), or a flood nghttp2
+    // caught (acknowledgements the peer never reads, a header block in too many CONTINUATION
+    // frames). The peer is told GOAWAY (ENHANCE_YOUR_CALM) if the session can still say it;
+    // nothing more is read either way, and the writer ends the connection once it is out.
+    if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ||
+        nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM) != 0) {
+      close();
+    } else {
+      stopped_ = true;
+      flush();
+    }
     return false;
   }
   flush();
@@ -53,7 +61,7 @@ void Session::close() {
 
 awaitable<void> Session::read_loop() {
   auto buf = std::make_unique<char[]>(kReadSize);
-  while (!closed_) {
+  while (!closed_ && !stopped_) {
     co_await before_read();
     if (closed_) break;
     if (!nghttp2_session_want_read(session_)) break;

@@ -63,6 +63,7 @@ class Session {
   Waiter done_wake_;  // Woken when the writer ends.
   std::chrono::milliseconds write_timeout_;
   bool closed_ = false;
+  bool stopped_ = false;  // Nothing more is read: a fatal error's GOAWAY is being sent.
   bool writer_done_ = false;
   bool writing_ = false;
 

@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""An HTTP/2 client that writes frames by hand (Debian's python3-hyperframe and python3-hpack),
+for the data plane's tests of what a misbehaving client gets.
+
+  h2_frames.py SCENARIO PORT [ARG]
+
+prints one line per thing the server did that the scenario watches for, then "end":
+  "goaway <error code> <last stream id>"   the server said GOAWAY
+  "rst <stream> <error code>"              the server reset a stream
+  "status <stream> <code>"                 a response head
+  "data <stream> <bytes>"                  body bytes received on a stream (summed at the end)
+  "closed"                                 the server closed the connection
+
+Scenarios: get, rapid_reset N, continuation_flood N, settings_flood N, ping_flood N,
+empty_data_flood N, priority_flood N, big_header BYTES, bad_request KIND, zero_window PATH.
+"""
+import socket
+import sys
+import time
+
+import hpack
+from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame,
+                              PingFrame, PriorityFrame, RstStreamFrame, SettingsFrame,
+                              WindowUpdateFrame)
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+class Client:
+    def __init__(self, port, settings=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.encoder = hpack.Encoder()
+        self.decoder = hpack.Decoder()
+        self.buf = b""
+        self.data = {}
+        s = SettingsFrame(0)
+        for k, v in (settings or {}).items():
+            s.settings[k] = v
+        self.sock.sendall(PREFACE + s.serialize())
+
+    def send(self, *frames):
+        try:
+            self.sock.sendall(b"".join(f.serialize() for f in frames))
+            return True
+        except OSError:
+            return False
+
+    def headers(self, stream, path="/", extra=(), end_stream=True, method="GET"):
+        fields = [(":method", method), (":scheme", "http"), (":authority", "a.example"),
+                  (":path", path)] + list(extra)
+        f = HeadersFrame(stream)
+        f.data = self.encoder.encode(fields)
+        f.flags.add("END_HEADERS")
+        if end_stream:
+            f.flags.add("END_STREAM")
+        return f
+
+    def read_frames(self, until, seconds=10):
+        """Reads frames, printing what the scenario watches, until `until(frame)` or the end."""
+        end = time.time() + seconds
+        while time.time() < end:
+            while len(self.buf) >= 9:
+                f, length = Frame.parse_frame_header(self.buf[:9])
+                if len(self.buf) < 9 + length:
+                    break
+                f.parse_body(memoryview(self.buf[9:9 + length]))
+                self.buf = self.buf[9 + length:]
+                if self.note(f) or until(f):
+                    return f
+            try:
+                self.sock.settimeout(max(0.05, end - time.time()))
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                print("closed")
+                return None
+            self.buf += chunk
+        return None
+
+    def note(self, f):
+        if isinstance(f, GoAwayFrame):
+            print("goaway %d %d" % (f.error_code, f.last_stream_id))
+            return True
+        if isinstance(f, RstStreamFrame):
+            print("rst %d %d" % (f.stream_id, f.error_code))
+        elif isinstance(f, HeadersFrame):
+            for name, value in self.decoder.decode(f.data):
+                name = name.decode() if isinstance(name, bytes) else name
+                value = value.decode() if isinstance(value, bytes) else value
+                if name == ":status":
+                    print("status %d %s" % (f.stream_id, value))
+        elif isinstance(f, DataFrame):
+            self.data[f.stream_id] = self.data.get(f.stream_id, 0) + len(f.data)
+        elif isinstance(f, SettingsFrame) and "ACK" not in f.flags:
+            self.send(SettingsFrame(0, flags=["ACK"]))
+        return False
+
+    def finish(self):
+        for stream, n in sorted(self.data.items()):
+            print("data %d %d" % (stream, n))
+        print("end", flush=True)
+
+
+def ended(stream):
+    return lambda f: f.stream_id == stream and (
+        isinstance(f, RstStreamFrame) or "END_STREAM" in f.flags)
+
+
+def main():
+    scenario, port = sys.argv[1], int(sys.argv[2])
+    arg = sys.argv[3] if len(sys.argv) > 3 else ""
+    if scenario == "zero_window":
+        # The client's windows never open: the response cannot move.
+        c = Client(port, {SettingsFrame.INITIAL_WINDOW_SIZE: 0})
+    else:
+        c = Client(port)
+
+    if scenario == "get":
+        c.send(c.headers(1, arg or "/"))
+        c.read_frames(ended(1))
+    elif scenario == "rapid_reset":
+        # CVE-2023-44487: open a stream and reset it at once, over and over.
+        frames = []
+        for i in range(int(arg)):
+            sid = 1 + 2 * i
+            frames += [c.headers(sid, "/slow/1000"), RstStreamFrame(sid, error_code=8)]
+            if len(frames) >= 200:
+                if not c.send(*frames):
+                    break
+                frames = []
+        c.send(*frames)
+        c.read_frames(lambda f: False, 5)
+    elif scenario == "continuation_flood":
+        # A header block that never ends: CONTINUATION after CONTINUATION (CVE-2024-27316).
+        h = HeadersFrame(1)
+        h.data = c.encoder.encode([(":method", "GET"), (":scheme", "http"),
+                                   (":authority", "a.example"), (":path", "/")])
+        frames = [h]
+        for i in range(int(arg)):
+            cf = ContinuationFrame(1)
+            cf.data = c.encoder.encode([("x-filler-%d" % i, "v" * 100)])
+            frames.append(cf)
+        c.send(*frames)
+        c.read_frames(lambda f: False, 5)
+    elif scenario in ("settings_flood", "ping_flood", "priority_flood", "empty_data_flood"):
+        n = int(arg)
+        if scenario == "empty_data_flood":
+            c.send(c.headers(1, "/upload", end_stream=False, method="POST"))
+        for start in range(0, n, 500):
+            batch = []
+            for i in range(start, min(n, start + 500)):
+                if scenario == "settings_flood":
+                    batch.append(SettingsFrame(0))
+                elif scenario == "ping_flood":
+                    batch.append(PingFrame(0, opaque_data=i.to_bytes(8, "big")))
+                elif scenario == "priority_flood":
+                    batch.append(PriorityFrame(3 + 2 * (i % 100), depends_on=0, stream_weight=16))
+                else:
+                    batch.append(DataFrame(1, data=b""))
+            if not c.send(*batch):
+                break
+        c.read_frames(lambda f: False, 5)
+    elif scenario == "big_header":
+        # One field of BYTES: over the header list limit, spread over a few CONTINUATIONs.
+        block = c.encoder.encode([(":method", "GET"), (":scheme", "http"),
+                                  (":authority", "a.example"), (":path", "/"),
+                                  ("x-big", "b" * int(arg))])
+        frames = []
+        for i in range(0, len(block), 16384):
+            f = HeadersFrame(1) if i == 0 else ContinuationFrame(1)
+            f.data = block[i:i + 16384]
+            if i + 16384 >= len(block):
+                f.flags.add("END_HEADERS")
+            if i == 0:
+                f.flags.add("END_STREAM")
+            frames.append(f)
+        c.send(*frames)
+        c.read_frames(ended(1))
+        # The connection goes on: the next request is served.
+        c.send(c.headers(3, "/"))
+        c.read_frames(ended(3))
+    elif scenario == "bad_request":
+        extra = {
+            "uppercase": [("X-Upper", "1")],
+            "connection": [("connection", "keep-alive")],
+            "transfer_encoding": [("transfer-encoding", "chunked")],
+            "te": [("te", "gzip")],
+            "unknown_pseudo": [(":foo", "bar")],
+        }.get(arg)
+        if arg == "no_path":
+            f = HeadersFrame(1)
+            f.data = c.encoder.encode([(":method", "GET"), (":scheme", "http"),
+                                       (":authority", "a.example")])
+            f.flags.add("END_HEADERS")
+            f.flags.add("END_STREAM")
+            c.send(f)
+        elif arg == "pseudo_after_regular":
+            f = HeadersFrame(1)
+            f.data = c.encoder.encode([(":method", "GET"), (":scheme", "http"),
+                                       ("x-a", "1"), (":authority", "a.example"), (":path", "/")])
+            f.flags.add("END_HEADERS")
+            f.flags.add("END_STREAM")
+            c.send(f)
+        else:
+            c.send(c.headers(1, "/", extra))
+        c.read_frames(ended(1))
+        # A stream error: the connection goes on.
+        c.send(c.headers(3, "/"))
+        c.read_frames(ended(3))
+    elif scenario == "zero_window":
+        c.send(c.headers(1, arg))
+        c.read_frames(lambda f: f.stream_id == 1 and isinstance(f, RstStreamFrame), 15)
+    else:
+        raise SystemExit("unknown scenario " + scenario)
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
