@@ -13,6 +13,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 const std::string kPeer = std::string(WHARF_PEERS_DIR) + "/grpc_peer.py";
 
 // The gRPC server, on a port of its own choosing.
@@ -94,6 +98,21 @@ TEST_F(GrpcTest, LocalRepliesAreGrpcStatuses) {
   ASSERT_EQ(dp.apply(t), "ack");
   EXPECT_EQ(call(target, "bidi", "a"), "error UNIMPLEMENTED 404 Not Found");
   EXPECT_EQ(call(target, "unary", "a"), "ok echo:a");
+}
+
+// An HTTP/1.1 client of an HTTP/2 server gets the server's trailers in a chunked body: here a
+// gRPC server's grpc-status after the framed answer.
+TEST_F(GrpcTest, AnHttp11ClientGetsTheHttp2ServersTrailers) {
+  HttpClient c(dp.port());
+  const std::string message = std::string("\0\0\0\0\x05", 5) + "hello";  // gRPC framing.
+  c.send_raw("POST /wharf.Test/Unary HTTP/1.1\r\nHost: a.example\r\nContent-Type: "
+             "application/grpc\r\nTE: trailers\r\nConnection: close\r\nContent-Length: " +
+             std::to_string(message.size()) + "\r\n\r\n" + message);
+  const std::string got = c.read_until_close();
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 ")) << got;
+  EXPECT_TRUE(contains(got, "\r\nTransfer-Encoding: chunked\r\n")) << got;
+  EXPECT_TRUE(contains(got, "echo:hello")) << got;
+  EXPECT_TRUE(contains(got, "\r\n0\r\ngrpc-status: 0\r\n")) << got;
 }
 
 TEST(GrpcDown, AServerThatIsDownGivesTheClientUnavailable) {

@@ -2,9 +2,14 @@
 // knowledge in clear (h2c), nghttp and h2load, in front of the HTTP/1.1 test server.
 #include <gtest/gtest.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
 #include <fstream>
+#include <future>
 #include <thread>
 
+#include "test_common/canned_server.hpp"
 #include "test_common/certificates.hpp"
 #include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
@@ -16,6 +21,8 @@ namespace wharf::test {
 namespace {
 
 using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -233,6 +240,98 @@ TEST(Http2Upstream, H2cAndHttpsServersThatSpeakOnlyHttp2ServeClientsOfEitherProt
   ASSERT_EQ(dp.apply(t), "ack");
   HttpClient c(dp.port());
   EXPECT_EQ(c.request("GET", "/index.html", {{"Host", "h2.test"}}).status, 502u);
+}
+
+// What tests/peers/h2_frames.py saw, one event per line.
+std::string frames(const std::string& scenario, std::uint16_t port, const std::string& arg = {}) {
+  return run_command({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/h2_frames.py", scenario,
+                      std::to_string(port), arg})
+      .out;
+}
+
+TEST(Http2Lifecycle, AnHttp2ConnectionAndAWebsocketBothSurviveFiftyTableSwaps) {
+  UpstreamServer up{"app"};
+  InProcessDataplane dp{2};
+  ASSERT_EQ(dp.apply(simple_table(1, up.url())), "ack");
+  // The HTTP/2 client: a slow stream stays open while fifty more go one after another on the
+  // same connection, as the tables change under them.
+  auto h2 = std::async(std::launch::async, [&] { return frames("swaps", dp.port(), "50"); });
+  asio::io_context io;
+  beast::websocket::stream<asio::ip::tcp::socket> ws(io);
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), dp.port()});
+  ws.handshake("ws.test", "/ws");
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(dp.apply(simple_table(2 + i, up.url(),
+                                    i % 2 ? "PathPrefix(`/`)" : "PathPrefix(`/n`) || Path(`/ws`) "
+                                                                "|| PathPrefix(`/slow`)")),
+              "ack");
+    std::string msg = "message " + std::to_string(i);
+    ws.write(asio::buffer(msg));
+    beast::flat_buffer buf;
+    ws.read(buf);
+    ASSERT_EQ(beast::buffers_to_string(buf.data()), msg);
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  ws.close(beast::websocket::close_code::normal);
+  const auto out = h2.get();
+  EXPECT_TRUE(contains(out, "status 1 200")) << out;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_TRUE(contains(out, "status " + std::to_string(3 + 2 * i) + " 200")) << i << out;
+  }
+  EXPECT_FALSE(contains(out, "goaway")) << out;
+  EXPECT_FALSE(contains(out, "rst")) << out;
+}
+
+TEST(Http2Lifecycle, SigtermSaysGoawayAndFinishesTheStreamsInFlight) {
+  UpstreamServer up{"app"};
+  DataplaneProcess dp;
+  ASSERT_EQ(dp.apply(simple_table(1, up.url())), "ack");
+  auto client = std::async(std::launch::async, [&] { return frames("drain", dp.port()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(dp.terminate(), 0) << dp.log();
+  const auto out = client.get();
+  // GOAWAY with NO_ERROR naming stream 1 as the last one taken; stream 1 then completes.
+  EXPECT_TRUE(contains(out, "goaway 0 1")) << out;
+  EXPECT_TRUE(contains(out, "status 1 200")) << out;
+  EXPECT_TRUE(contains(out, "data 1 10")) << out;  // "slow done\n"
+  EXPECT_TRUE(contains(out, "closed")) << out;
+}
+
+// Trailer fields cross between the protocols both ways: an HTTP/2 request's trailers reach an
+// HTTP/1.1 server as a chunked body's, and an HTTP/1.1 server's chunked trailers reach an
+// HTTP/2 client as a HEADERS frame that ends the stream (hop-by-hop fields left out).
+TEST(Http2Messages, TrailersCrossBetweenHttp2AndHttp11BothWays) {
+  UpstreamServer up{"app"};
+  CannedServer canned(
+      "HTTP/1.1 200 OK\r\nTrailer: X-Checksum\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\nX-Checksum: abc\r\nConnection: X-Hop\r\nX-Hop: 1\r\n\r\n");
+  InProcessDataplane dp{1};
+  auto t = simple_table(1, up.url());
+  t.routers.push_back({"canned@test", "Path(`/canned`)", 100, {}, "canned@test", false, {}, {}});
+  t.services.push_back({"canned@test", {{canned.url(), 1}}, true, {}, "wrr", std::nullopt,
+                        std::nullopt, {}});
+  ASSERT_EQ(dp.apply(t), "ack");
+  const auto up_out = frames("trailers", dp.port(), "/echo");
+  EXPECT_TRUE(contains(up_out, "status 1 200")) << up_out;
+  EXPECT_TRUE(contains(up_out, "Transfer-Encoding: chunked\\n")) << up_out;
+  EXPECT_TRUE(contains(up_out, "x-checksum: abc\\n'")) << up_out;  // The echo ends with it.
+  const auto down_out = frames("get", dp.port(), "/canned");
+  EXPECT_TRUE(contains(down_out, "status 1 200")) << down_out;
+  EXPECT_TRUE(contains(down_out, "body 1 'hello'")) << down_out;
+  EXPECT_TRUE(contains(down_out, "trailer 1 x-checksum: abc")) << down_out;
+  EXPECT_FALSE(contains(down_out, "x-hop")) << down_out;
+}
+
+// curl over HTTP/2 asks for 100-continue before a large body: the data plane answers it once
+// the server is reached, as it does for HTTP/1.1.
+TEST_F(Http2Test, ExpectContinueGetsAnInterim100) {
+  TempDir dir;
+  const std::string file = dir.path() + "/body";
+  std::ofstream(file) << std::string(2 << 20, 'c');
+  auto r = curl({"--http2-prior-knowledge", "-v", "-H", "Expect: 100-continue", "--data-binary",
+                 "@" + file, http("/upload")});
+  EXPECT_TRUE(contains(r.out, "< HTTP/2 100")) << r.out;
+  EXPECT_TRUE(contains(r.out, "received " + std::to_string(2 << 20) + " ")) << r.out;
 }
 
 TEST(Http2Off, AnEntrypointWithHttp2OffSpeaksHttp11Only) {

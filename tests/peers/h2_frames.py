@@ -8,11 +8,16 @@ prints one line per thing the server did that the scenario watches for, then "en
   "goaway <error code> <last stream id>"   the server said GOAWAY
   "rst <stream> <error code>"              the server reset a stream
   "status <stream> <code>"                 a response head
+  "trailer <stream> <name>: <value>"       a trailer field of a response
   "data <stream> <bytes>"                  body bytes received on a stream (summed at the end)
+  "body <stream> <text>"                   a short body, as a Python string literal
   "closed"                                 the server closed the connection
 
 Scenarios: get, rapid_reset N, continuation_flood N, settings_flood N, ping_flood N,
-empty_data_flood N, priority_flood N, big_header BYTES, bad_request KIND, zero_window PATH.
+empty_data_flood N, priority_flood N, big_header BYTES, bad_request KIND, zero_window PATH,
+trailers [PATH] (a POST body followed by trailer fields),
+drain (a slow request that goes on past a GOAWAY), swaps N (a slow request open while N more
+follow one another on the same connection, 40 ms apart).
 """
 import socket
 import sys
@@ -28,11 +33,14 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 class Client:
     def __init__(self, port, settings=None):
+        self.stop_at_goaway = True
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.encoder = hpack.Encoder()
         self.decoder = hpack.Decoder()
         self.buf = b""
         self.data = {}
+        self.bodies = {}
+        self.done = set()  # Streams that ended (END_STREAM or RST_STREAM from the server).
         s = SettingsFrame(0)
         for k, v in (settings or {}).items():
             s.settings[k] = v
@@ -80,10 +88,17 @@ class Client:
             self.buf += chunk
         return None
 
+    def wait_end(self, stream, seconds=10):
+        if stream not in self.done:
+            self.read_frames(lambda f: stream in self.done, seconds)
+
     def note(self, f):
+        if isinstance(f, RstStreamFrame) or (
+                isinstance(f, (HeadersFrame, DataFrame)) and "END_STREAM" in f.flags):
+            self.done.add(f.stream_id)
         if isinstance(f, GoAwayFrame):
-            print("goaway %d %d" % (f.error_code, f.last_stream_id))
-            return True
+            print("goaway %d %d" % (f.error_code, f.last_stream_id), flush=True)
+            return self.stop_at_goaway
         if isinstance(f, RstStreamFrame):
             print("rst %d %d" % (f.stream_id, f.error_code))
         elif isinstance(f, HeadersFrame):
@@ -92,8 +107,11 @@ class Client:
                 value = value.decode() if isinstance(value, bytes) else value
                 if name == ":status":
                     print("status %d %s" % (f.stream_id, value))
+                elif f.stream_id in self.data:
+                    print("trailer %d %s: %s" % (f.stream_id, name, value))
         elif isinstance(f, DataFrame):
             self.data[f.stream_id] = self.data.get(f.stream_id, 0) + len(f.data)
+            self.bodies[f.stream_id] = self.bodies.get(f.stream_id, b"") + f.data[:65536]
         elif isinstance(f, SettingsFrame) and "ACK" not in f.flags:
             self.send(SettingsFrame(0, flags=["ACK"]))
         return False
@@ -101,6 +119,9 @@ class Client:
     def finish(self):
         for stream, n in sorted(self.data.items()):
             print("data %d %d" % (stream, n))
+        for stream, body in sorted(self.bodies.items()):
+            if len(body) <= 4096:
+                print("body %d %r" % (stream, body.decode("latin-1")))
         print("end", flush=True)
 
 
@@ -210,6 +231,32 @@ def main():
         # A stream error: the connection goes on.
         c.send(c.headers(3, "/"))
         c.read_frames(ended(3))
+    elif scenario == "drain":
+        c.stop_at_goaway = False
+        c.send(c.headers(1, "/slow/1500"))
+        print("sent", flush=True)
+        c.wait_end(1, 15)
+        # After GOAWAY, nothing new is taken; the connection closes once stream 1 is done.
+        c.read_frames(lambda f: False, 3)
+    elif scenario == "swaps":
+        c.send(c.headers(1, "/slow/2500"))
+        print("started", flush=True)
+        for i in range(int(arg)):
+            sid = 3 + 2 * i
+            c.send(c.headers(sid, "/n/%d" % i))
+            c.wait_end(sid, 5)
+            time.sleep(0.04)
+        c.wait_end(1, 10)
+    elif scenario == "trailers":
+        # A body with trailer fields: DATA without END_STREAM, then HEADERS that end the stream.
+        c.send(c.headers(1, arg or "/echo", end_stream=False, method="POST"),
+               DataFrame(1, data=b"abcd"))
+        t = HeadersFrame(1)
+        t.data = c.encoder.encode([("x-checksum", "abc")])
+        t.flags.add("END_HEADERS")
+        t.flags.add("END_STREAM")
+        c.send(t)
+        c.wait_end(1, 10)
     elif scenario == "zero_window":
         c.send(c.headers(1, arg))
         c.read_frames(lambda f: f.stream_id == 1 and isinstance(f, RstStreamFrame), 15)
