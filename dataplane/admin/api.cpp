@@ -136,8 +136,21 @@ void middleware_options(Writer& w, const model::Middleware& m) {
   w.EndObject();
 }
 
+// Requests by the client's protocol, as the metrics label them ("1.1": n, "2": m); protocols
+// with none are left out.
+void protocols_json(Writer& w, const metrics::Metrics::RouteRequests& requests) {
+  key(w, "protocols");
+  w.StartObject();
+  for (std::size_t p = 0; p < proxy::kProtocols; ++p) {
+    if (requests.by_protocol[p] == 0) continue;
+    key(w, std::string(proxy::protocol_label(static_cast<proxy::Protocol>(p))).c_str());
+    w.Uint64(requests.by_protocol[p]);
+  }
+  w.EndObject();
+}
+
 void router_json(Writer& w, const routing::CompiledRouter& r, const model::Router& src,
-                 std::uint64_t requests) {
+                 const metrics::Metrics::RouteRequests& requests) {
   w.StartObject();
   put(w, "name", r.name);
   put(w, "provider", provider_of(r.name));
@@ -151,7 +164,8 @@ void router_json(Writer& w, const routing::CompiledRouter& r, const model::Route
   strings(w, "middlewares", src.middlewares);
   put(w, "status", "enabled");
   key(w, "requests");
-  w.Uint64(requests);
+  w.Uint64(requests.total);
+  protocols_json(w, requests);
   w.EndObject();
 }
 
@@ -231,7 +245,7 @@ AdminResponse api(const AdminRequest& req, const ApiState& state) {
   }
   static const model::RoutingTable kEmpty;
   const auto& src = state.table ? state.table->source() : kEmpty;
-  std::map<std::uint32_t, std::uint64_t> counts;
+  std::map<std::uint32_t, metrics::Metrics::RouteRequests> counts;
   if (state.metrics && (path == "/api/http/routers" || path.starts_with("/api/http/routers/") ||
                         path == "/api/overview")) {
     counts = state.metrics->requests_by_route();
@@ -249,10 +263,16 @@ AdminResponse api(const AdminRequest& req, const ApiState& state) {
     w.StartObject();
     key(w, "tableVersion");
     w.Uint64(src.version);
-    std::uint64_t requests = 0;
-    for (const auto& [route, n] : counts) requests += n;
+    metrics::Metrics::RouteRequests requests;
+    for (const auto& [route, n] : counts) {
+      requests.total += n.total;
+      for (std::size_t p = 0; p < proxy::kProtocols; ++p) {
+        requests.by_protocol[p] += n.by_protocol[p];
+      }
+    }
     key(w, "requests");
-    w.Uint64(requests);
+    w.Uint64(requests.total);
+    protocols_json(w, requests);
     auto count = [&](const char* name, std::size_t n) {
       key(w, name);
       w.StartObject();
@@ -345,7 +365,7 @@ AdminResponse api(const AdminRequest& req, const ApiState& state) {
   const auto& services = state.table ? state.table->services() : kNoServices;
   auto router_requests = [&](const routing::CompiledRouter& r) {
     auto it = counts.find(r.metrics_route);
-    return it == counts.end() ? std::uint64_t{0} : it->second;
+    return it == counts.end() ? metrics::Metrics::RouteRequests{} : it->second;
   };
   auto write_router = [&](Writer& w, const std::unique_ptr<routing::CompiledRouter>& r) {
     router_json(w, *r, *router_src.at(r->name), router_requests(*r));

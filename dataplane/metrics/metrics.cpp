@@ -149,11 +149,15 @@ void Metrics::table_rejected() {
   rejected_->Increment();
 }
 
-std::map<std::uint32_t, std::uint64_t> Metrics::requests_by_route() const {
+std::map<std::uint32_t, Metrics::RouteRequests> Metrics::requests_by_route() const {
   RouteTotals totals;
   for (const auto& w : workers_) w->collect(totals);
-  std::map<std::uint32_t, std::uint64_t> out;
-  for (const auto& [k, v] : totals.requests) out[std::get<1>(k)] += v.count;
+  std::map<std::uint32_t, RouteRequests> out;
+  for (const auto& [k, v] : totals.requests) {
+    auto& r = out[std::get<1>(k)];
+    r.total += v.count;
+    r.by_protocol[static_cast<std::size_t>(std::get<4>(k))] += v.count;
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -55,8 +56,13 @@ class Metrics {
   // Idle upstream connections, kept by each worker's pool (read at scrape time).
   std::atomic<std::int64_t>& idle_upstream(unsigned worker) { return idle_[worker]; }
 
-  // Requests answered per route (all entrypoints, methods and codes), for the API.
-  std::map<std::uint32_t, std::uint64_t> requests_by_route() const;
+  // Requests answered per route (all entrypoints, methods and codes), in all and by the
+  // client's protocol (proxy::Protocol's order), for the API.
+  struct RouteRequests {
+    std::uint64_t total = 0;
+    std::array<std::uint64_t, proxy::kProtocols> by_protocol{};
+  };
+  std::map<std::uint32_t, RouteRequests> requests_by_route() const;
 
   // Prometheus text format 0.0.4 of everything, with server health read from `table`.
   std::string expose(const routing::CompiledTable* table) const;

@@ -112,6 +112,10 @@ TEST_F(Http2Test, CurlGetsHttp2OverTlsAndWithPriorKnowledgeFromAnHttp11Server) {
       "service=\"app@test\",protocol=\"2\"}";
   auto metrics = metrics_when(dp.admin_port(), series, 1);
   EXPECT_EQ(metric_sample(metrics, series), 1) << metrics;
+  // The admin API (and the dashboard, which shows it) counts each router's requests by protocol.
+  const auto api = HttpClient(dp.admin_port()).request("GET", "/api/http/routers").body;
+  EXPECT_TRUE(contains(api, "\"name\":\"plain@test\"")) << api;
+  EXPECT_TRUE(contains(api, "\"protocols\":{\"1.1\":1,\"2\":1}")) << api;
   dp.dataplane().access_log()->flush();
   const auto log = read_file(log_path());
   EXPECT_TRUE(contains(log, "\"GET /hello?x=1 HTTP/2.0\" 200")) << log;
