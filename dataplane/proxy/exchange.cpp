@@ -98,7 +98,6 @@ awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
     ~Release() { holds.clear(); }
   } release{holds_};
   auto& req = in.head;
-  down.set_grpc(server::is_grpc(req[http::field::content_type]));
   rules::normalize_host(in.host, host_);
   rules::normalize_path(in.path, path_);
   client_ = compute_client(connection_.peer, connection_.peer_text,
@@ -126,12 +125,12 @@ awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
   const bool keep = in.keep_alive && !worker_.draining();
   target_ = in.target;
 
-  if (auto v = acme_challenge(in)) co_return co_await answer(down, v, keep);
-  if (auto v = route(in, view)) co_return co_await answer(down, v, keep);
+  if (auto v = acme_challenge(in)) co_return co_await answer(down, v, keep, in);
+  if (auto v = route(in, view)) co_return co_await answer(down, v, keep, in);
   // A named local, not `if (auto v = co_await ...)`: GCC 12 (see HttpSession::run).
   const Verdict filtered = co_await apply_middlewares(in, view);
-  if (filtered) co_return co_await answer(down, filtered, keep);
-  if (auto v = pick_server(in)) co_return co_await answer(down, v, keep);
+  if (filtered) co_return co_await answer(down, filtered, keep, in);
+  if (auto v = pick_server(in)) co_return co_await answer(down, v, keep, in);
   co_return co_await forward(in, down);
 }
 
@@ -255,7 +254,11 @@ void Exchange::record_outcome() {
   }
 }
 
-awaitable<bool> Exchange::answer(Downstream& down, const Verdict& v, bool keep_alive) {
+awaitable<bool> Exchange::answer(Downstream& down, const Verdict& v, bool keep_alive,
+                                 const IncomingRequest& in) {
+  // Looked up only when a reply goes out here (a forwarded request's relay notes it as it
+  // makes the upstream head).
+  down.set_grpc(server::is_grpc(in.head[http::field::content_type]));
   if (v.reply) {
     record_.report.status = v.reply->status;
     co_return co_await down.send_reply(*v.reply, response_ops_, keep_alive);

@@ -94,7 +94,8 @@ class Exchange {
   awaitable<bool> forward(IncomingRequest& in, Downstream& down);
   void record_outcome();
 
-  awaitable<bool> answer(Downstream& down, const Verdict& v, bool keep_alive);
+  awaitable<bool> answer(Downstream& down, const Verdict& v, bool keep_alive,
+                         const IncomingRequest& in);
   void note_router(const routing::CompiledRouter& r);
   void capture_page_request(const IncomingRequest& in);
 

@@ -112,7 +112,12 @@ awaitable<HeadRead> H1Upstream::read_head(http::response_header<>& head) {
 }
 
 awaitable<BodyPiece> H1Upstream::read_body(char* buf, std::size_t size) {
-  if (buffer_.capacity() < RelayBuffer::size()) buffer_.reserve(RelayBuffer::size());
+  // A body larger than what came with the head reads in relay-buffer pieces; a small one that
+  // is here already needs no more room (as relay_parsed decides).
+  const auto remaining = rp_->content_length_remaining();
+  if ((!remaining || *remaining > buffer_.size()) && buffer_.capacity() < RelayBuffer::size()) {
+    buffer_.reserve(RelayBuffer::size());
+  }
   for (;;) {
     const auto piece = detail::next_piece(buffer_, *rp_, buf, size);
     if (piece.ec) co_return BodyPiece{piece.ec};

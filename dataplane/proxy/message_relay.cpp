@@ -1,5 +1,6 @@
 #include "dataplane/proxy/message_relay.hpp"
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 
 #include "dataplane/proxy/downstream.hpp"
@@ -218,12 +219,18 @@ awaitable<AttemptResult> MessageRelay::relay_response(Upstream& up, Pump& pump,
     response_complete_ = true;
     co_return done(ctx_.down.keep_alive_after());
   }
-  if (!response_piece_) response_piece_ = std::make_unique<char[]>(kPiece);
+  // Pieces of up to kPiece bytes; a body known to be smaller gets a buffer its size.
+  const std::size_t piece_size = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(hr.body.length.value_or(kPiece), 1, kPiece));
+  if (!response_piece_ || response_piece_size_ < piece_size) {
+    response_piece_ = std::make_unique<char[]>(piece_size);
+    response_piece_size_ = piece_size;
+  }
   char* buf = response_piece_.get();
   std::string scratch;
   std::uint64_t total = 0;
   for (;;) {
-    const BodyPiece piece = co_await up.read_body(buf, kPiece);
+    const BodyPiece piece = co_await up.read_body(buf, response_piece_size_);
     if (piece.ec) {
       // The head is out: the client learns the body is cut short the way its protocol says.
       log::warn("service " + ctx_.service.name + ": broken response body from " + server.url +

@@ -43,6 +43,7 @@ class MessageRelay final : public Relay {
   bool body_started_ = false;
   bool response_complete_ = false;  // The last attempt's response reached the client whole.
   std::unique_ptr<char[]> response_piece_;
+  std::size_t response_piece_size_ = 0;
 };
 
 }  // namespace wharf::dataplane::proxy

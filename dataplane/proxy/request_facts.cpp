@@ -1,6 +1,7 @@
 #include "dataplane/proxy/request_facts.hpp"
 
 #include "dataplane/proxy/append.hpp"
+#include "dataplane/proxy/downstream.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "text/split_list.hpp"
 
@@ -28,13 +29,14 @@ void make_upstream_request(const ForwardContext& ctx, http::request_header<>& re
     }
   }
   std::string upgrade = facts.upgrade ? std::string(req[http::field::upgrade]) : std::string();
-  if (auto te = req.find(http::field::te); te != req.end()) {
+  auto& up = out.head;
+  up.base() = std::move(req);
+  // TE is hop-by-hop and goes with the others; whether it said "trailers" is kept.
+  if (auto te = up.find(http::field::te); te != up.end()) {
     for (auto token : text::split_list(te->value())) {
       facts.te_trailers = facts.te_trailers || beast::iequals(token, "trailers");
     }
   }
-  auto& up = out.head;
-  up.base() = std::move(req);
   up.version(11);
   // The target is not set here: each codec writes ctx.target, which may point into this
   // head's own start line (moved here, so still valid); setting it would copy the line.
@@ -47,15 +49,20 @@ void make_upstream_request(const ForwardContext& ctx, http::request_header<>& re
   // We answer Expect: 100-continue ourselves once the upstream is connected (RFC 9110
   // section 10.1.1 lets a proxy do so), which spares the client a round trip to the upstream.
   // Found and removed in one pass comparing Beast's enum: a lookup by name, and another for
-  // the erase, each walked the field set comparing names without case.
+  // the erase, each walked the field set comparing names without case. The same pass notes
+  // a gRPC call by its Content-Type (its local replies are gRPC statuses).
+  bool grpc = false;
   for (auto it = up.begin(); it != up.end();) {
-    if (it->name() != http::field::expect) {
+    const auto name = it->name();
+    if (name == http::field::content_type) grpc = server::is_grpc(it->value());
+    if (name != http::field::expect) {
       ++it;
       continue;
     }
     facts.expect_continue = facts.expect_continue || beast::iequals(it->value(), "100-continue");
     it = up.erase(it);
   }
+  ctx.down.set_grpc(grpc);
   if (!ctx.service.pass_host_header) up.set(http::field::host, ctx.server->authority);
   if (facts.upgrade) {
     up.set(http::field::connection, "Upgrade");

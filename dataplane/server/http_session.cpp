@@ -162,6 +162,7 @@ awaitable<bool> HttpSession::relay(proxy::ForwardContext& ctx) {
 awaitable<bool> HttpSession::handle_request() {
   version_ = 11;
   head_request_ = false;
+  set_grpc(false);
   body_read_ = false;
   response_chunked_ = false;
   response_started_ = false;
@@ -272,7 +273,11 @@ awaitable<proxy::BodyPiece> HttpSession::read_body(char* buf, std::size_t size) 
   const auto& t = worker_.table();
   const auto idle = ms(t ? t->entrypoint_timeouts(entrypoint_).body_idle_ms
                          : model::EntryPointTimeouts{}.body_idle_ms);
-  if (buffer_.capacity() < proxy::RelayBuffer::size()) buffer_.reserve(proxy::RelayBuffer::size());
+  const auto remaining = parser_->content_length_remaining();
+  if ((!remaining || *remaining > buffer_.size()) &&
+      buffer_.capacity() < proxy::RelayBuffer::size()) {
+    buffer_.reserve(proxy::RelayBuffer::size());
+  }
   for (;;) {
     const auto piece = proxy::detail::next_piece(buffer_, *parser_, buf, size);
     if (piece.ec) co_return proxy::BodyPiece{piece.ec};
