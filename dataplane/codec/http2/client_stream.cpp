@@ -79,7 +79,7 @@ void ClientStream::on_close(std::uint32_t error) {
   if (closed_) return;
   closed_ = true;
   error_ = error;
-  if (const auto left = in_.size() - in_off_; left > 0 && !conn_->closed()) {
+  if (const auto left = in_.size(); left > 0 && !conn_->closed()) {
     nghttp2_session_consume_connection(conn_->native(), left);
   }
   read_wake_.wake();
@@ -121,14 +121,8 @@ awaitable<std::optional<http::response_header<>>> ClientStream::next_head(
 awaitable<proxy::BodyPiece> ClientStream::read_body(char* buf, std::size_t size,
                                                     std::chrono::milliseconds idle) {
   for (;;) {
-    if (const auto available = in_.size() - in_off_; available > 0) {
-      const auto n = std::min(size, available);
-      std::memcpy(buf, in_.data() + in_off_, n);
-      in_off_ += n;
-      if (in_off_ == in_.size()) {
-        in_.clear();
-        in_off_ = 0;
-      }
+    if (!in_.empty()) {
+      const auto n = in_.take(buf, size);
       consume(n);
       co_return proxy::BodyPiece{{}, n, in_ended_ && in_.empty()};
     }
@@ -136,7 +130,7 @@ awaitable<proxy::BodyPiece> ClientStream::read_body(char* buf, std::size_t size,
     // Reset by the server, or the connection lost, mid-body.
     if (closed_) co_return proxy::BodyPiece{asio::error::connection_reset};
     const bool woken = co_await read_wake_.wait(Clock::now() + idle);
-    if (!woken && in_.size() == in_off_ && !in_ended_ && !closed_) {
+    if (!woken && in_.empty() && !in_ended_ && !closed_) {
       reset(NGHTTP2_CANCEL);
       co_return proxy::BodyPiece{beast::error::timeout, 0, false, true};
     }
@@ -169,27 +163,10 @@ ssize_t ClientStream::read_request(nghttp2_session* session, std::int32_t id, st
                                    std::size_t length, std::uint32_t* flags,
                                    nghttp2_data_source* source, void*) {
   auto* s = static_cast<ClientStream*>(source->ptr);
-  const std::size_t n = std::min(length, s->queued());
-  std::memcpy(buf, s->out_.data() + s->out_off_, n);
-  s->out_off_ += n;
-  if (s->out_off_ == s->out_.size()) {
-    s->out_.clear();
-    s->out_off_ = 0;
-  } else if (s->out_off_ >= kBuffer) {
-    s->out_.erase(0, s->out_off_);
-    s->out_off_ = 0;
-  }
-  if (s->queued() == 0 && s->out_ended_) {
-    *flags |= NGHTTP2_DATA_FLAG_EOF;
-    if (s->trailer_block_.size() > 0) {
-      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      nghttp2_submit_trailer(session, id, s->trailer_block_.data(), s->trailer_block_.size());
-    }
-  } else if (n == 0) {
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  if (n > 0) s->write_wake_.wake();
-  return static_cast<ssize_t>(n);
+  const std::size_t before = s->queued();
+  const auto n = s->out_.fill(session, id, buf, length, flags, s->out_ended_, s->trailer_block_);
+  if (s->queued() < before) s->write_wake_.wake();
+  return n;
 }
 
 }  // namespace wharf::dataplane::codec::http2

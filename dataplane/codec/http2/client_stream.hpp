@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "dataplane/codec/http2/body_queue.hpp"
 #include "dataplane/codec/http2/fields.hpp"
 #include "dataplane/codec/http2/session.hpp"
 #include "dataplane/proxy/downstream.hpp"
@@ -48,8 +49,8 @@ class ClientStream final : public std::enable_shared_from_this<ClientStream> {
   void reset(std::uint32_t error);
   bool closed() const { return closed_; }
   std::uint32_t error() const { return error_; }
-  bool request_done() const { return out_ended_ && queued() == 0; }
-  bool response_done() const { return in_ended_ && in_.size() == in_off_; }
+  bool request_done() const { return out_ended_ && out_.empty(); }
+  bool response_done() const { return in_ended_ && in_.empty(); }
 
   // nghttp2's data source for the request body.
   static ssize_t read_request(nghttp2_session*, std::int32_t, std::uint8_t* buf,
@@ -61,7 +62,7 @@ class ClientStream final : public std::enable_shared_from_this<ClientStream> {
 
  private:
   friend class ClientConnection;
-  std::size_t queued() const { return out_.size() - out_off_; }
+  std::size_t queued() const { return out_.size(); }
   void consume(std::size_t n);
 
   std::shared_ptr<ClientConnection> conn_;
@@ -75,15 +76,13 @@ class ClientStream final : public std::enable_shared_from_this<ClientStream> {
   bool too_large_ = false;
   bool final_seen_ = false;
   bool ended_with_head_ = false;
-  std::string in_;
-  std::size_t in_off_ = 0;
+  BodyQueue in_;
   bool in_ended_ = false;
   http::fields trailers_;
   bool has_trailers_ = false;
   Waiter read_wake_;
   // The request body.
-  std::string out_;
-  std::size_t out_off_ = 0;
+  BodyQueue out_;
   bool out_ended_ = false;
   HeaderBlock trailer_block_;
   Waiter write_wake_;

@@ -70,14 +70,12 @@ void ServerStream::on_close(std::uint32_t) {
   closed_ = true;
   if (!served_) cancel();
   // What the client sent that nobody took still counts against the connection's window.
-  if (const auto left = in_.size() - in_off_; left > 0) {
+  if (const auto left = in_.size(); left > 0) {
     nghttp2_session_consume_connection(conn_.native(), left);
   }
   in_.clear();
-  in_off_ = 0;
   conn_.buffered() -= queued();
   out_.clear();
-  out_off_ = 0;
   conn_.room_freed();
   read_wake_.wake();
   write_wake_.wake();
@@ -142,9 +140,8 @@ awaitable<void> ServerStream::serve() {
       if (response_sent_) on_response_sent();
     }
   }
-  consume(in_.size() - in_off_);
+  consume(in_.size());
   in_.clear();
-  in_off_ = 0;
 }
 
 void ServerStream::submit(HeaderBlock& block, bool with_body) {
@@ -170,8 +167,7 @@ awaitable<bool> ServerStream::write_reply(const middleware::Reply& reply,
   if (!bodiless(reply.status)) block_.add("content-length", std::to_string(body.size()));
   const bool with_body = !body.empty() && head_.method() != http::verb::head;
   if (with_body) {
-    out_ = std::move(body);
-    out_off_ = 0;
+    out_.append(body.data(), body.size());
     out_ended_ = true;
     conn_.buffered() += out_.size();
   }
@@ -191,21 +187,15 @@ awaitable<bool> ServerStream::relay(proxy::ForwardContext& ctx) {
 
 awaitable<proxy::BodyPiece> ServerStream::read_body(char* buf, std::size_t size) {
   for (;;) {
-    if (const auto available = in_.size() - in_off_; available > 0) {
-      const auto n = std::min(size, available);
-      std::memcpy(buf, in_.data() + in_off_, n);
-      in_off_ += n;
-      if (in_off_ == in_.size()) {
-        in_.clear();
-        in_off_ = 0;
-      }
+    if (!in_.empty()) {
+      const auto n = in_.take(buf, size);
       consume(n);
       co_return proxy::BodyPiece{{}, n, in_ended_ && in_.empty()};
     }
     if (in_ended_) co_return proxy::BodyPiece{{}, 0, true};
     if (gone() || request_stopped_) co_return proxy::BodyPiece{asio::error::connection_reset};
     const bool woken = co_await read_wake_.wait(body_deadline());
-    if (!woken && in_.size() == in_off_ && !in_ended_ && !gone()) {
+    if (!woken && in_.empty() && !in_ended_ && !gone()) {
       co_return proxy::BodyPiece{beast::error::timeout, 0, false, true};
     }
   }
@@ -284,9 +274,8 @@ void ServerStream::abort() {
 
 void ServerStream::stop_request_body() {
   request_stopped_ = true;
-  consume(in_.size() - in_off_);
+  consume(in_.size());
   in_.clear();
-  in_off_ = 0;
   read_wake_.wake();
   rst_after_response_ = true;
   if (response_sent_) on_response_sent();
@@ -296,31 +285,14 @@ ssize_t ServerStream::read_response(nghttp2_session* session, std::int32_t id, s
                                     std::size_t length, std::uint32_t* flags,
                                     nghttp2_data_source* source, void*) {
   auto* s = static_cast<ServerStream*>(source->ptr);
-  const std::size_t n = std::min(length, s->queued());
-  std::memcpy(buf, s->out_.data() + s->out_off_, n);
-  s->out_off_ += n;
-  s->conn_.buffered() -= n;
-  if (s->out_off_ == s->out_.size()) {
-    s->out_.clear();
-    s->out_off_ = 0;
-  } else if (s->out_off_ >= s->conn_.settings().stream_buffer) {
-    s->out_.erase(0, s->out_off_);
-    s->out_off_ = 0;
-  }
-  if (s->queued() == 0 && s->out_ended_) {
-    *flags |= NGHTTP2_DATA_FLAG_EOF;
-    if (s->trailer_block_.size() > 0) {
-      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      nghttp2_submit_trailer(session, id, s->trailer_block_.data(), s->trailer_block_.size());
-    }
-  } else if (n == 0) {
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  if (n > 0) {
+  const std::size_t before = s->queued();
+  const auto n = s->out_.fill(session, id, buf, length, flags, s->out_ended_, s->trailer_block_);
+  if (s->queued() < before) {
+    s->conn_.buffered() -= before - s->queued();
     s->write_wake_.wake();
     s->conn_.room_freed();
   }
-  return static_cast<ssize_t>(n);
+  return n;
 }
 
 }  // namespace wharf::dataplane::codec::http2

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "dataplane/codec/http2/body_queue.hpp"
 #include "dataplane/codec/http2/fields.hpp"
 #include "dataplane/codec/http2/session.hpp"
 #include "dataplane/proxy/downstream.hpp"
@@ -76,7 +77,7 @@ class ServerStream final : public proxy::Downstream,
   // Gives the client back the window of `n` request body bytes taken.
   void consume(std::size_t n);
   void submit(HeaderBlock& block, bool with_body);
-  std::size_t queued() const { return out_.size() - out_off_; }
+  std::size_t queued() const { return out_.size(); }
   std::chrono::steady_clock::time_point body_deadline() const;
 
   ServerConnection& conn_;
@@ -87,8 +88,7 @@ class ServerStream final : public proxy::Downstream,
   bool body_follows_ = false;
   proxy::Exchange exchange_;
   // The request body as it arrived, not yet taken by the exchange.
-  std::string in_;
-  std::size_t in_off_ = 0;
+  BodyQueue in_;
   bool in_ended_ = false;
   bool request_stopped_ = false;  // The exchange wants no more of it (consumed on arrival).
   http::fields trailers_;
@@ -98,8 +98,7 @@ class ServerStream final : public proxy::Downstream,
   // The response.
   HeaderBlock block_;
   HeaderBlock trailer_block_;
-  std::string out_;
-  std::size_t out_off_ = 0;
+  BodyQueue out_;
   bool out_ended_ = false;
   bool response_started_ = false;
   bool response_sent_ = false;     // Its last frame went out.
