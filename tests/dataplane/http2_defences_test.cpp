@@ -92,6 +92,30 @@ TEST_F(Http2Defences, MalformedRequestsAreStreamErrorsAndTheConnectionGoesOn) {
   EXPECT_EQ(up.requests_served(), 7u);  // Only the well-formed ones reached the server.
 }
 
+// RFC 9113's connection errors a client can provoke, each answered with GOAWAY and the error
+// code the RFC names for it (nghttp2 decides these; the test holds the glue to not hide them).
+TEST_F(Http2Defences, ConnectionErrorsGetTheGoawayCodeTheRfcNames) {
+  constexpr int kFlowControlError = 3;
+  constexpr int kFrameSizeError = 6;
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"settings_window", kFlowControlError},   // 6.5.2
+      {"settings_push", kProtocolError},        // 6.5.2
+      {"settings_length", kFrameSizeError},     // 6.5
+      {"window_zero", kProtocolError},          // 6.9
+      {"data_stream0", kProtocolError},         // 6.1
+      {"ping_length", kFrameSizeError},         // 6.7
+      {"frame_size", kFrameSizeError},          // 4.2
+      {"even_stream", kProtocolError},          // 5.1.1
+      {"continuation_alone", kProtocolError},   // 6.10
+      {"goaway_stream", kProtocolError},        // 6.8
+  };
+  for (const auto& [name, code] : cases) {
+    const auto out = frames("conformance", dp.port(), name);
+    EXPECT_TRUE(contains(out, "goaway " + std::to_string(code) + " ")) << name << out;
+  }
+  others_are_served();
+}
+
 class Http2ShortIdle : public Http2Defences {
  protected:
   Http2ShortIdle() : Http2Defences(1000) {}

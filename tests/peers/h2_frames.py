@@ -16,7 +16,8 @@ prints one line per thing the server did that the scenario watches for, then "en
 Scenarios: get, rapid_reset N, continuation_flood N, settings_flood N, ping_flood N,
 empty_data_flood N, priority_flood N, big_header BYTES, bad_request KIND, zero_window PATH,
 trailers [PATH] (a POST body followed by trailer fields),
-drain (a slow request that goes on past a GOAWAY), swaps N (a slow request open while N more
+conformance CASE (a connection error of RFC 9113 sections 4-6), drain (a slow request that goes
+on past a GOAWAY), swaps N (a slow request open while N more
 follow one another on the same connection, 40 ms apart).
 """
 import socket
@@ -257,6 +258,41 @@ def main():
         t.flags.add("END_STREAM")
         c.send(t)
         c.wait_end(1, 10)
+    elif scenario == "conformance":
+        # One connection error of RFC 9113 sections 4-6 a client can provoke; the server must
+        # answer with GOAWAY and the code the RFC names.
+        import struct
+
+        def raw(length, ftype, flags, sid, payload):
+            return struct.pack(">I", length)[1:] + bytes([ftype, flags]) + \
+                struct.pack(">I", sid) + payload
+        cases = {
+            # 6.5.2: SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1 is FLOW_CONTROL_ERROR.
+            "settings_window": raw(6, 4, 0, 0, struct.pack(">HI", 4, 2**31)),
+            # 6.5.2: SETTINGS_ENABLE_PUSH other than 0 or 1 is PROTOCOL_ERROR.
+            "settings_push": raw(6, 4, 0, 0, struct.pack(">HI", 2, 2)),
+            # 6.5: a SETTINGS frame whose length is not a multiple of 6 is FRAME_SIZE_ERROR.
+            "settings_length": raw(5, 4, 0, 0, b"\0" * 5),
+            # 6.9: a WINDOW_UPDATE of 0 on the connection is PROTOCOL_ERROR.
+            "window_zero": raw(4, 8, 0, 0, struct.pack(">I", 0)),
+            # 6.1: DATA on stream 0 is PROTOCOL_ERROR.
+            "data_stream0": raw(4, 0, 0, 0, b"abcd"),
+            # 6.7: a PING of other than 8 bytes is FRAME_SIZE_ERROR.
+            "ping_length": raw(6, 6, 0, 0, b"\0" * 6),
+            # 4.2: a frame over SETTINGS_MAX_FRAME_SIZE (16384 by default) is FRAME_SIZE_ERROR.
+            "frame_size": raw(16385, 0, 0, 1, b"\0" * 16385),
+            # 5.1.1: a client's stream with an even id is PROTOCOL_ERROR.
+            "even_stream": None,
+            # 6.10: a CONTINUATION without a HEADERS before it is PROTOCOL_ERROR.
+            "continuation_alone": raw(0, 9, 4, 1, b""),
+            # 6.8: a GOAWAY on a stream other than 0 is PROTOCOL_ERROR.
+            "goaway_stream": raw(8, 7, 0, 1, b"\0" * 8),
+        }
+        if arg == "even_stream":
+            c.send(c.headers(2, "/"))
+        else:
+            c.sock.sendall(cases[arg])
+        c.read_frames(lambda f: False, 5)
     elif scenario == "zero_window":
         c.send(c.headers(1, arg))
         c.read_frames(lambda f: f.stream_id == 1 and isinstance(f, RstStreamFrame), 15)
