@@ -12,6 +12,7 @@ namespace wharf::controller::kubernetes {
 namespace {
 
 constexpr const char* kAnnotationPrefix = "wharf.ingress.kubernetes.io/";
+constexpr const char* kTraefikPrefix = "traefik.ingress.kubernetes.io/";
 constexpr std::int64_t kHostExact = 3, kHostWildcard = 2, kHostAny = 1;
 constexpr std::int64_t kHostWeight = 1'000'000'000;
 constexpr std::int64_t kDefaultBackendPriority = 2;
@@ -84,8 +85,12 @@ model::ConfigService backend_service(const Index& idx, const std::string& ns,
   // which win.
   std::string scheme = scheme_of_app_protocol(port->app_protocol);
   for (const auto& [key, value] : svc->meta.annotations) {
-    if (!key.starts_with(kAnnotationPrefix)) continue;
-    auto name = key.substr(std::string_view(kAnnotationPrefix).size());
+    // Traefik's own names for the two work unchanged on a Service that Traefik served; its
+    // other Service annotations are Traefik's business and left alone.
+    const bool traefiks = key == kTraefikPrefix + std::string("service.serversscheme") ||
+                          key == kTraefikPrefix + std::string("service.serverstransport");
+    if (!traefiks && !key.starts_with(kAnnotationPrefix)) continue;
+    auto name = key.substr(key.find('/') + 1);
     if (name == "service.serversscheme") {
       if (value == "http" || value == "https" || value == "h2c") {
         scheme = value;

@@ -212,6 +212,21 @@ TEST(IngressEndpoints, TheServicePortsAppProtocolChoosesHowServersAreReached) {
     ASSERT_FALSE(web->servers.empty()) << app_protocol;
     EXPECT_EQ(web->servers[0].url, url) << app_protocol;
   }
+  // Traefik's annotation, on a Service Traefik served, works unchanged; its other Service
+  // annotations are left alone.
+  auto traefik = fixture("endpoints");
+  for (auto& svc : traefik.services) {
+    if (svc.meta.name != "web") continue;
+    svc.meta.annotations["traefik.ingress.kubernetes.io/service.serversscheme"] = "h2c";
+    svc.meta.annotations["traefik.ingress.kubernetes.io/service.sticky.cookie"] = "true";
+  }
+  auto traefik_cfg = translate(traefik, {});
+  for (const auto& s : traefik_cfg.services) {
+    if (s.name == "default-web-http") {
+      EXPECT_TRUE(s.errors.empty());
+      EXPECT_EQ(s.servers.at(0).url, "h2c://10.244.1.5:8080");
+    }
+  }
   auto snap = fixture("endpoints");
   for (auto& svc : snap.services) {
     if (svc.meta.name != "web") continue;
