@@ -10,7 +10,14 @@
 # else to the backend (nginx serving "hello" and a 1 MiB file); the relay has a port for each.
 #
 # Rows: keep-alive small responses at 64 and 256 connections, a new connection per request,
-# 1 MiB responses, and $UPLOAD_BYTES uploads with Content-Length and chunked. Columns: req/s,
+# 1 MiB responses, and $UPLOAD_BYTES uploads with Content-Length and chunked. HTTP/2 rows
+# (h2load; every proxy with a TLS listener offering h2 and a clear-text one taking h2 with
+# prior knowledge, the same self-signed P-256 certificate, HTTP/1.1 to the backend): h2tls16
+# (16 connections of 10 streams over TLS), h2tls64 (64 of 100), h2c16 (16 of 10 in clear
+# text), h2bw1m (1 MiB responses, 4 connections of 4 streams, TLS). h2load prints no
+# percentiles: for these rows the p50 and p99 columns hold its mean and max request times.
+# The relay sits the HTTP/2 rows out; direct is the backend nginx serving HTTP/2 itself, on
+# the load generator's CPU (a protocol ceiling rather than an exact bound there). Columns: req/s,
 # p50/p99 latency, MiB/s, the proxy's peak RSS during the row, how busy the two CPUs were, and
 # Wharf's ratio to the best peer, to direct and to the relay.
 #
@@ -32,11 +39,13 @@ PROXY_CPU=${PROXY_CPU:-0}
 AUX_CPU=${AUX_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-$AUX_CPU}
 TARGETS=${TARGETS:-"direct relay nginx haproxy caddy wharf"}
-TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch"}
+TESTS=${TESTS:-"ka64 ka256 close bw1m upload uploadch h2tls16 h2tls64 h2c16 h2bw1m"}
+h2=0
+for t in $TESTS; do [[ $t == h2* ]] && h2=1; done
 ROUNDS=${ROUNDS:-1}
 FORWARD_HEADERS=${FORWARD_HEADERS:-1}
 
-scripts/setup.sh wrk nginx-light haproxy caddy bc
+scripts/setup.sh wrk nginx-light haproxy caddy bc nghttp2-client openssl
 source bench/lib.sh
 build_targets wharf-dataplane wharf-demo-backend
 
@@ -44,12 +53,30 @@ backend=19080 sink=19090
 declare -A port=([direct]=$backend [nginx]=19081 [haproxy]=19082 [caddy]=19083 [wharf]=19084
   [relay]=19085)
 relay_sink=19086
+# The HTTP/2 rows' listeners: TLS (ALPN h2) and clear text (prior knowledge) per target.
+declare -A tls_port=([direct]=19440 [nginx]=19441 [haproxy]=19442 [caddy]=19443 [wharf]=19444)
+declare -A h2c_port=([direct]=19180 [nginx]=19181 [haproxy]=19182 [caddy]=19183 [wharf]=19184)
+nginx_h2="" backend_h2="" haproxy_h2=""
+if [ "$h2" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  cat "$work/cert.pem" "$work/key.pem" >"$work/haproxy.pem"
+  h2_listen() {  # target → nginx listen lines for its two HTTP/2 listeners
+    echo "listen 127.0.0.1:${tls_port[$1]} ssl http2; listen 127.0.0.1:${h2c_port[$1]} http2;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;"
+  }
+  backend_h2=$(h2_listen direct) nginx_h2=$(h2_listen nginx)
+  haproxy_h2="  bind 127.0.0.1:${tls_port[haproxy]} ssl crt $work/haproxy.pem alpn h2,http/1.1
+  bind 127.0.0.1:${h2c_port[haproxy]} proto h2"
+fi
 
 # ---- backend (nginx, 1 worker) and upload sink (the test upstream server, C++) ----
 mkdir -p "$work/www"
 printf hello >"$work/www/index.html"
 head -c 1048576 /dev/urandom >"$work/www/1m"
 start_nginx_backend "$AUX_CPU" "server { listen 127.0.0.1:$backend reuseport backlog=4096;
+  $backend_h2
   root $work/www; location = / { return 200 \"hello\"; }
   location = /headers { return 200 \"host=\$http_host xff=\$http_x_forwarded_for\
  proto=\$http_x_forwarded_proto xfh=\$http_x_forwarded_host xfp=\$http_x_forwarded_port\
@@ -89,6 +116,7 @@ http { access_log off; keepalive_requests 1000000;
   upstream b { server 127.0.0.1:$backend; keepalive 512; }
   upstream s { server 127.0.0.1:$sink; keepalive 16; }
   server { listen 127.0.0.1:${port[nginx]} backlog=4096;
+    $nginx_h2
     client_max_body_size 0; proxy_http_version 1.1; proxy_set_header Connection "";
 $nginx_forward
     location /upload { proxy_pass http://s; proxy_request_buffering off; }
@@ -98,6 +126,7 @@ haproxy_base >"$work/haproxy.cfg"
 cat >>"$work/haproxy.cfg" <<CONF
 frontend f
   bind 127.0.0.1:${port[haproxy]}
+$haproxy_h2
 $haproxy_forward
   use_backend s if { path_beg /upload }
   default_backend b
@@ -128,23 +157,51 @@ backend rsb
   mode tcp
   server s1 127.0.0.1:$sink
 CONF
+caddy_h2_global="" caddy_h2_sites=""
+if [ "$h2" = 1 ]; then
+  # h2c needs its listener's protocols named; a TLS connection without SNI gets the one
+  # certificate.
+  caddy_h2_global="  default_sni localhost
+  servers :${h2c_port[caddy]} {
+    protocols h1 h2 h2c
+  }"
+  caddy_h2_sites="https://127.0.0.1:${tls_port[caddy]} {
+  tls $work/cert.pem $work/key.pem
+  reverse_proxy 127.0.0.1:$backend$caddy_forward
+}
+http://127.0.0.1:${h2c_port[caddy]} {
+  reverse_proxy 127.0.0.1:$backend$caddy_forward
+}"
+fi
 cat >"$work/Caddyfile" <<CONF
 {
   admin off
   auto_https off
+$caddy_h2_global
 }
 http://127.0.0.1:${port[caddy]} {
   reverse_proxy /upload* 127.0.0.1:$sink$caddy_forward
   reverse_proxy 127.0.0.1:$backend$caddy_forward
 }
+$caddy_h2_sites
 CONF
 mkdir -p "$work/wharf-state"
+wharf_h2_routers="" wharf_h2_certificates=""
+if [ "$h2" = 1 ]; then
+  # Routers for TLS connections, and the certificate (PEM as JSON strings) they are served with.
+  wharf_h2_routers=',{"name":"all-tls@bench","rule":"PathPrefix(`/`)","service":"backend@bench","tls":true}'
+  pem_json() { python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$1"; }
+  wharf_h2_certificates=",\"certificates\":[{\"name\":\"bench@bench\",\"domains\":[\"localhost\"],
+  \"cert_pem\":$(pem_json "$work/cert.pem"),\"key_pem\":$(pem_json "$work/key.pem"),\"default\":true}]"
+  WHARF_FLAGS="${WHARF_FLAGS:-} --entrypoint tls=127.0.0.1:${tls_port[wharf]}"
+  WHARF_FLAGS+=" --entrypoint h2c=127.0.0.1:${h2c_port[wharf]}"
+fi
 cat >"$work/wharf-state/table.json" <<CONF
 {"version":1,
  "routers":[{"name":"upload@bench","rule":"PathPrefix(\`/upload\`)","service":"sink@bench"},
-            {"name":"all@bench","rule":"PathPrefix(\`/\`)","service":"backend@bench"}],
+            {"name":"all@bench","rule":"PathPrefix(\`/\`)","service":"backend@bench"}$wharf_h2_routers],
  "services":[{"name":"sink@bench","servers":[{"url":"http://127.0.0.1:$sink"}]},
-             {"name":"backend@bench","servers":[{"url":"http://127.0.0.1:$backend"}]}]}
+             {"name":"backend@bench","servers":[{"url":"http://127.0.0.1:$backend"}]}]$wharf_h2_certificates}
 CONF
 for t in $TARGETS; do
   case $t in
@@ -201,7 +258,9 @@ cpu_busy() {  # ticks before, ticks after → "proxy% aux%"
 
 targets_of() {  # test → the targets measured in it
   local t
-  for t in $TARGETS; do [ "$t" = relay ] && [ "$1" = close ] || echo "$t"; done
+  for t in $TARGETS; do
+    [ "$t" = relay ] && { [ "$1" = close ] || [[ $1 == h2* ]]; } || echo "$t"
+  done
 }
 
 # The order a row's targets run in, rotated by one each round: every target runs first, last
@@ -234,6 +293,27 @@ measure() {  # target test
               if (u=="GB") n*=1024; else if (u=="KB") n/=1024; else if (u!="MB") n/=1048576;
               printf "%.1f", n}' <<<"$out")
       result[$t,$test]="$rps $p50 $p99 $mibs"
+      ;;
+    h2tls16 | h2tls64 | h2c16 | h2bw1m)
+      local c=16 m=10 path=/ u="https://127.0.0.1:${tls_port[$t]}"
+      [ "$test" = h2tls64 ] && c=64 m=100
+      [ "$test" = h2c16 ] && u="http://127.0.0.1:${h2c_port[$t]}"
+      [ "$test" = h2bw1m ] && c=4 m=4 path=/1m
+      # Every target gets the same TLS 1.3 suite (servers differ in which they prefer).
+      out=$(taskset -c "$LOAD_CPU" h2load -t1 -c$c -m$m -D "${DURATION%s}" --warm-up-time=1 \
+        --tls13-ciphers=TLS_AES_128_GCM_SHA256 "$u$path" 2>&1)
+      local rps mean max mibs failed
+      rps=$(awk '/^finished in/ {gsub(",", ""); printf "%.0f", $4}' <<<"$out")
+      mibs=$(awk '/^finished in/ {gsub(",", ""); v=$6; n=v+0; if (v ~ /GB/) n*=1024;
+              else if (v ~ /KB/) n/=1024; else if (v !~ /MB/) n/=1048576; printf "%.1f", n}' <<<"$out")
+      read -r _ _ _ _ max mean _ <<<"$(grep '^time for request:' <<<"$out")"
+      failed=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$out")
+      # A target that failed requests (or did not speak HTTP/2) gets 0, and says so.
+      if [ -z "$rps" ] || [ "$rps" = 0 ] || [ "${failed:-1}" != 0 ]; then
+        echo "bench: $t failed on $test: $(grep -E '^requests:|^finished' <<<"$out")" >&2
+        rps=0 mibs=0
+      fi
+      result[$t,$test]="$rps ${mean:--} ${max:--} $mibs"
       ;;
     upload | uploadch)
       local u="$url/upload" start end secs
