@@ -121,6 +121,27 @@ class Http2ShortIdle : public Http2Defences {
   Http2ShortIdle() : Http2Defences(1000) {}
 };
 
+// One slow stream never stalls its neighbours: on one connection, the stream whose window never
+// opens waits, and the other downloads to its end.
+TEST_F(Http2Defences, AStreamWhoseWindowStaysShutDoesNotStallItsNeighbour) {
+  const auto out = frames("neighbours", dp.port(), "/bytes/1000000");
+  EXPECT_TRUE(contains(out, "data 3 1000000")) << out;
+  EXPECT_TRUE(contains(out, "stalled 1")) << out;
+  EXPECT_FALSE(contains(out, "goaway")) << out;
+}
+
+TEST(Http2Idle, AnIdleConnectionIsToldGoawayAfterTheIdleTimeout) {
+  UpstreamServer up{"app"};
+  InProcessDataplane dp{1};
+  auto t = simple_table(1, up.url());
+  t.entrypoints.push_back({"web", {60'000, 500, 60'000}, {}});
+  ASSERT_EQ(dp.apply(t), "ack");
+  const auto out = frames("idle", dp.port(), "3");
+  EXPECT_TRUE(contains(out, "status 1 200")) << out;
+  // NO_ERROR, naming stream 1 as the last one taken: the client knows nothing was lost.
+  EXPECT_TRUE(contains(out, "goaway 0 1")) << out;
+}
+
 TEST_F(Http2ShortIdle, AWindowThatNeverOpensResetsTheStreamAfterTheBodyIdleTimeout) {
   // The client's windows are 0: the response waits, then the stream is reset (CANCEL) once no
   // byte has moved for body_idle_ms; the connection and other clients go on.

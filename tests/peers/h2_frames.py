@@ -16,7 +16,8 @@ prints one line per thing the server did that the scenario watches for, then "en
 Scenarios: get, rapid_reset N, continuation_flood N, settings_flood N, ping_flood N,
 empty_data_flood N, priority_flood N, big_header BYTES, bad_request KIND, zero_window PATH,
 trailers [PATH] (a POST body followed by trailer fields),
-conformance CASE (a connection error of RFC 9113 sections 4-6), drain (a slow request that goes
+conformance CASE (a connection error of RFC 9113 sections 4-6), neighbours PATH (two
+downloads, one of whose windows never opens), idle SECONDS (one request, then silence), drain (a slow request that goes
 on past a GOAWAY), swaps N (a slow request open while N more
 follow one another on the same connection, 40 ms apart).
 """
@@ -293,6 +294,31 @@ def main():
         else:
             c.sock.sendall(cases[arg])
         c.read_frames(lambda f: False, 5)
+    elif scenario == "neighbours":
+        # Two large downloads on one connection: the client opens the window of stream 3 (and
+        # the connection's) as bytes come, never that of stream 1. Stream 3 must finish.
+        c.send(c.headers(1, arg), c.headers(3, arg))
+        end = time.time() + 15
+        while 3 not in c.done and time.time() < end:
+            before = dict(c.data)
+            c.read_frames(lambda f: isinstance(f, DataFrame), 1)
+            got3 = c.data.get(3, 0) - before.get(3, 0)
+            got = sum(c.data.values()) - sum(before.values())
+            updates = []
+            if got3 > 0:
+                updates.append(WindowUpdateFrame(3, window_increment=got3))
+            if got > 0:
+                updates.append(WindowUpdateFrame(0, window_increment=got))
+            if updates:
+                c.send(*updates)
+        print("stalled %d" % (1 not in c.done), flush=True)
+    elif scenario == "idle":
+        # One request, then nothing: the server says GOAWAY once the entrypoint's idle timeout
+        # has passed with no stream open.
+        c.send(c.headers(1, "/"))
+        c.wait_end(1, 5)
+        print("answered", flush=True)
+        c.read_frames(lambda f: False, float(arg or 5))
     elif scenario == "zero_window":
         c.send(c.headers(1, arg))
         c.read_frames(lambda f: f.stream_id == 1 and isinstance(f, RstStreamFrame), 15)
