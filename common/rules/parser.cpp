@@ -132,8 +132,16 @@ class Parser {
 
   Result<Node> parse_matcher() {
     Token name = cur_;
+    // Matcher names compare without case, as Traefik's matcher tables look them up:
+    // `host(...)` and `PATHPREFIX(...)` are Host and PathPrefix.
+    auto same = [](std::string_view a, std::string_view b) {
+      return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+             });
+    };
     auto spec = std::find_if(kMatchers.begin(), kMatchers.end(),
-                             [&](const MatcherSpec& s) { return s.name == name.text; });
+                             [&](const MatcherSpec& s) { return same(s.name, name.text); });
     if (spec == kMatchers.end()) {
       std::string known;
       for (const auto& s : kMatchers) known += (known.empty() ? "" : ", ") + std::string(s.name);

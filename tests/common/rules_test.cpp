@@ -54,6 +54,16 @@ TEST(Rules, HostIsCaseInsensitiveAndIgnoresPortAndTrailingDot) {
   EXPECT_FALSE(matches("Host(`example.com`)", r));
 }
 
+TEST(Rules, MatcherNamesCompareWithoutCase) {
+  Req r;
+  r.host = "example.com";
+  r.path = "/api/x";
+  EXPECT_TRUE(matches("host(`example.com`) && PATHPREFIX(`/api`)", r));
+  EXPECT_TRUE(matches("HostRegexp(`^ex`) && method(`get`)", r));
+  EXPECT_FALSE(matches("pathprefix(`/other`)", r));
+  EXPECT_FALSE(parse("Hosts(`example.com`)").ok());  // Still a name it must know.
+}
+
 TEST(Rules, WildcardHostCoversExactlyOneLabel) {
   Req r;
   r.host = "a.foo.com";
