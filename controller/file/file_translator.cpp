@@ -12,6 +12,7 @@
 #include "controller/provider/service_options.hpp"
 #include "controller/provider/users_file.hpp"
 #include "rules/parser.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::controller::file {
 namespace {
@@ -42,7 +43,12 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
         bad(parsed.error());
       }
     } else if (key == "entrypoints") {
-      if (!string_list(v, r.entrypoints)) bad("expected a list of entrypoint names");
+      // A scalar is a comma-separated list, as Traefik reads it (`entryPoints: web,websecure`).
+      if (v.IsScalar()) {
+        r.entrypoints = text::split_list(v.Scalar());
+      } else if (!string_list(v, r.entrypoints)) {
+        bad("expected a list of entrypoint names");
+      }
     } else if (key == "middlewares") {
       if (!string_list(v, r.middlewares)) bad("expected a list of middleware names");
     } else if (key == "service") {

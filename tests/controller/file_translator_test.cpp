@@ -140,6 +140,33 @@ http:
   EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
 }
 
+// Traefik reads a scalar entryPoints as a comma-separated list; real files write it so.
+TEST(FileTranslator, AScalarEntryPointsValueIsACommaSeparatedList) {
+  auto c = translate(R"yaml(
+http:
+  routers:
+    one:
+      rule: Host(`a.example`)
+      service: s
+      entryPoints: websecure
+    two:
+      rule: Host(`b.example`)
+      service: s
+      entryPoints: "web, websecure"
+  services:
+    s:
+      loadBalancer:
+        servers:
+          - url: http://127.0.0.1:8080
+)yaml",
+                     "dynamic.yml");
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->routers.size(), 2u);
+  EXPECT_TRUE(c->routers[0].errors.empty());
+  EXPECT_EQ(c->routers[0].entrypoints, std::vector<std::string>{"websecure"});
+  EXPECT_EQ(c->routers[1].entrypoints, (std::vector<std::string>{"web", "websecure"}));
+}
+
 TEST(FileTranslator, StickyCookieAndStrategy) {
   auto c = translate(R"yaml(
 http:
