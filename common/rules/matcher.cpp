@@ -22,6 +22,7 @@ bool regex_search(const boost::regex& re, std::string_view text) {
 }
 
 bool host_matches(std::string_view pattern, std::string_view host) {
+  if (pattern == "*") return true;
   if (pattern.size() > 2 && pattern[0] == '*') {
     // "*.example.com" covers exactly one extra label.
     auto suffix = pattern.substr(1);

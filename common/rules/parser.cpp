@@ -186,8 +186,9 @@ class Parser {
           std::transform(h.begin(), h.end(), h.begin(),
                          [](unsigned char c) { return std::tolower(c); });
           if (h.empty()) return Error{at(name) + "Host needs a non-empty domain"};
-          // A wildcard covers exactly one leading label: "*.example.com".
-          if (h.find('*') != std::string::npos &&
+          // A wildcard covers exactly one leading label: "*.example.com"; "*" alone is any
+          // host (Traefik v3.7.7 takes it so).
+          if (h != "*" && h.find('*') != std::string::npos &&
               (h.rfind("*.", 0) != 0 || h.find('*', 1) != std::string::npos || h.size() < 3)) {
             return Error{at(name) + "Host wildcard '" + h +
                          "' must be a single leading label, like *.example.com"};
@@ -320,8 +321,13 @@ Result<Node> parse(std::string_view rule) {
 std::vector<std::string> required_hosts(const Node& node) {
   switch (node.op) {
     case Node::Op::kMatch:
-      if (node.matcher.kind == MatcherKind::kHost) return node.matcher.args;
-      return {};
+      if (node.matcher.kind != MatcherKind::kHost) return {};
+      // Host(`*`) needs no particular host: the rule is indexed as a host-less one (and no
+      // certificate is asked for it).
+      for (const auto& h : node.matcher.args) {
+        if (h == "*") return {};
+      }
+      return node.matcher.args;
     case Node::Op::kAnd: {
       auto left = required_hosts(node.children[0]);
       return left.empty() ? required_hosts(node.children[1]) : left;

@@ -64,6 +64,20 @@ TEST(Rules, MatcherNamesCompareWithoutCase) {
   EXPECT_FALSE(parse("Hosts(`example.com`)").ok());  // Still a name it must know.
 }
 
+// Traefik v3.7.7: Host(`*`) matches any host, and so needs none for routing or certificates.
+TEST(Rules, HostStarMatchesAnyHost) {
+  Req r;
+  for (const char* host : {"example.com", "a.b.example.com", "10.0.0.1"}) {
+    r.host = host;
+    EXPECT_TRUE(matches("Host(`*`)", r)) << host;
+    EXPECT_TRUE(matches("Host(`*`) && PathPrefix(`/`)", r)) << host;
+  }
+  EXPECT_TRUE(required_hosts(*parse("Host(`*`)")).empty());
+  EXPECT_TRUE(required_hosts(*parse("Host(`*`) || Host(`a.example`)")).empty());
+  EXPECT_FALSE(parse("Host(`*.*`)").ok());
+  EXPECT_FALSE(parse("Host(`a*`)").ok());
+}
+
 TEST(Rules, WildcardHostCoversExactlyOneLabel) {
   Req r;
   r.host = "a.foo.com";
