@@ -134,9 +134,8 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         continue;
       }
       transports[name] = &t;
-      table.transports.push_back(
-          {name, t.server_name, t.insecure_skip_verify, t.root_cas, t.cert_pem, t.key_pem,
-           t.disable_http2});
+      table.transports.push_back({name, t.server_name, t.insecure_skip_verify, t.root_cas,
+                                  t.cert_pem, t.key_pem, t.disable_http2});
     }
   }
   for (const auto& [provider, config] : providers) {

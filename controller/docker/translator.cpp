@@ -250,8 +250,8 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       continue;
     }
     const auto scheme = cc.schemes.find(name);
-    auto url = model::server_url_for_ip(*ip, port,
-                                        scheme == cc.schemes.end() ? "http" : scheme->second);
+    auto url =
+        model::server_url_for_ip(*ip, port, scheme == cc.schemes.end() ? "http" : scheme->second);
     if (!url) {
       s.errors.push_back("container " + c.name + ": '" + *ip + "' is not an IP address");
       continue;

@@ -25,8 +25,7 @@ struct Connection {
 // result. Otherwise it offers http/1.1 alone.
 awaitable<Connection> connect(UpstreamPool& pool, const asio::any_io_executor& executor,
                               const routing::CompiledServer& server,
-                              std::chrono::milliseconds timeout, bool reuse,
-                              bool offer_h2 = false);
+                              std::chrono::milliseconds timeout, bool reuse, bool offer_h2 = false);
 
 // The idle pooled connection connect() would take, or null: a keep-alive request's usual
 // case, without a coroutine (the exchange calls connect only when this has none).

@@ -16,9 +16,9 @@ struct ForwardContext;
 
 // A piece of a message body as a codec hands it over.
 struct BodyPiece {
-  error_code ec;       // The body broke: the peer went away, a bad chunk, a reset stream.
-  std::size_t n = 0;   // Bytes written into the caller's buffer.
-  bool last = false;   // The body ended with these bytes (trailers, if any, are then readable).
+  error_code ec;           // The body broke: the peer went away, a bad chunk, a reset stream.
+  std::size_t n = 0;       // Bytes written into the caller's buffer.
+  bool last = false;       // The body ended with these bytes (trailers, if any, are then readable).
   bool timed_out = false;  // The peer sent nothing for the body's idle timeout.
 };
 

@@ -120,7 +120,7 @@ awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
     r.upstream.clear();
   }
   FieldsLookup headers(req);
-  const rules::RequestView view{req.method_string(), host_,           path_, in.query, &headers,
+  const rules::RequestView view{req.method_string(), host_,          path_, in.query, &headers,
                                 &client_.client,     connection_.tls};
   const bool keep = in.keep_alive && !worker_.draining();
   target_ = in.target;
@@ -140,8 +140,8 @@ Exchange::Verdict Exchange::acme_challenge(const IncomingRequest&) {
   if (!table_ || connection_.tls || !path_.starts_with(kAcmePrefix)) return {};
   const auto* answer = table_->acme_http_answer(std::string_view(path_).substr(kAcmePrefix.size()));
   if (!answer) return {};
-  return {std::nullopt, middleware::Reply{200, {{"Content-Type", "application/octet-stream"}},
-                                          *answer}};
+  return {std::nullopt,
+          middleware::Reply{200, {{"Content-Type", "application/octet-stream"}}, *answer}};
 }
 
 Exchange::Verdict Exchange::route(const IncomingRequest&, const rules::RequestView& view) {
@@ -173,8 +173,9 @@ awaitable<Exchange::Verdict> Exchange::apply_middlewares(IncomingRequest& in,
   // In the fields before middlewares run, so forward auth and the server see the same.
   if (new_request_id_) req.insert("X-Request-Id", record_.request_id);
   new_request_id_ = false;
-  middleware::Request mreq{req,     req.method_string(), host_,  raw_path_, raw_query_,
-                           connection_.tls, client_,     response_ops_, holds_, policy_};
+  middleware::Request mreq{
+      req,     req.method_string(), host_,  raw_path_, raw_query_, connection_.tls,
+      client_, response_ops_,       holds_, policy_};
   if (ep_redirect_) {
     if (auto r = ep_redirect_->handle(mreq)) co_return Verdict{std::nullopt, std::move(r)};
     router_ = table_->match(connection_.entrypoint, view);  // A trusted proxy terminated TLS.
@@ -204,10 +205,10 @@ Exchange::Verdict Exchange::pick_server(const IncomingRequest& in) {
   const auto& service = *router_->service;
   std::string sticky_cookie;
   // The Cookie field is looked up only for a service with sticky sessions.
-  server_ = service.pick(service.sticky_name.empty()
-                             ? std::string_view()
-                             : std::string_view(in.head[http::field::cookie]),
-                         &sticky_cookie);
+  server_ =
+      service.pick(service.sticky_name.empty() ? std::string_view()
+                                               : std::string_view(in.head[http::field::cookie]),
+                   &sticky_cookie);
   if (!server_) return {LocalReason::kNoServer, std::nullopt};
   if (!sticky_cookie.empty()) {
     response_ops_.push_back(

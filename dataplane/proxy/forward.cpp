@@ -37,9 +37,8 @@ bool page_replaces(LocalReason reason) {
 
 awaitable<bool> answer_locally(Downstream& down, const middleware::ExchangePolicy& policy,
                                const PageRequest& page, UpstreamPool& pool,
-                               const std::vector<middleware::HeaderOp>& ops,
-                               ExchangeReport& report, LocalReason reason, bool keep_alive,
-                               std::string_view detail) {
+                               const std::vector<middleware::HeaderOp>& ops, ExchangeReport& report,
+                               LocalReason reason, bool keep_alive, std::string_view detail) {
   const auto status = static_cast<unsigned>(server::status_for(reason));
   report.status = status;
   report.local = reason;
@@ -80,7 +79,8 @@ awaitable<bool> forward(ForwardContext& ctx, Relay& relay) {
     facts.may_retry_same = may_retry_same;
     facts.tries = tries;
     facts.servers_failed = static_cast<std::uint32_t>(failed.size());
-    facts.server_failed_before = std::find(failed.begin(), failed.end(), ctx.server) != failed.end();
+    facts.server_failed_before =
+        std::find(failed.begin(), failed.end(), ctx.server) != failed.end();
     const RetryDecision d = decide_retry(r.failure, facts);
     if (d.action == RetryAction::kSameServer) {
       may_retry_same = false;

@@ -50,8 +50,8 @@ struct ForwardContext {
   const routing::CompiledService& service;
   const routing::CompiledServer* server;  // Changes when a failed server's request moves on.
   const ClientInfo& client_info;
-  std::string_view scheme;      // "https" or "http": X-Forwarded-Proto.
-  std::string_view target;      // Origin-form target to send upstream.
+  std::string_view scheme;  // "https" or "http": X-Forwarded-Proto.
+  std::string_view target;  // Origin-form target to send upstream.
   // A new X-Request-Id for the upstream head's raw lines; empty when the fields carry one.
   std::string_view request_id;
   const model::EntryPointTimeouts& timeouts;  // The client's entrypoint.
@@ -110,8 +110,8 @@ bool page_replaces(server::LocalReason reason);
 // A page carries `ops` (the middlewares' response changes), as the server's answer would.
 awaitable<bool> answer_locally(Downstream& down, const middleware::ExchangePolicy& policy,
                                const PageRequest& page, UpstreamPool& pool,
-                               const std::vector<middleware::HeaderOp>& ops,
-                               ExchangeReport& report, server::LocalReason reason, bool keep_alive,
+                               const std::vector<middleware::HeaderOp>& ops, ExchangeReport& report,
+                               server::LocalReason reason, bool keep_alive,
                                std::string_view detail = {});
 inline awaitable<bool> answer_locally(ForwardContext& ctx, server::LocalReason reason,
                                       bool keep_alive, std::string_view detail = {}) {

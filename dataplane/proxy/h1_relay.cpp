@@ -1,10 +1,10 @@
 #include "dataplane/proxy/h1_relay.hpp"
 
 #include <array>
-#include "dataplane/codec/http2/client_pool.hpp"
 #include <boost/asio/write.hpp>
 #include <optional>
 #include <tuple>
+#include "dataplane/codec/http2/client_pool.hpp"
 
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/connect.hpp"
@@ -297,6 +297,5 @@ awaitable<std::optional<AttemptResult>> H1Relay::attempt_h1(bool may_retry) {
   if (out.upstream_reusable && request_sent) give_back(ctx.pool, server, std::move(up));
   co_return done(out.client_keep_alive);
 }
-
 
 }  // namespace wharf::dataplane::proxy

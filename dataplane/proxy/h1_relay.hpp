@@ -42,7 +42,7 @@ class H1Relay final : public Relay {
   ForwardContext& ctx;
   Stream& client;
   beast::flat_buffer& client_buffer;
-  RequestParser& request;   // Head parsed; body (if any) still to be read.
+  RequestParser& request;     // Head parsed; body (if any) still to be read.
   RelayBuffer& relay_buffer;  // Reused for both directions.
   // Read buffer for upstream responses; owned by the session so its capacity (grown for body
   // reads) is allocated once per connection, not once per request.

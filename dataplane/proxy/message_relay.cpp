@@ -40,10 +40,10 @@ struct MessageRelay::Pump {
   asio::steady_timer wake;  // Cancelled when the pump ends.
   bool running = false;
   bool finished = false;
-  bool complete = false;         // The whole body (and its trailers) went upstream.
-  bool client_failed = false;    // The client's body broke or stopped; `client_ec` says how.
+  bool complete = false;       // The whole body (and its trailers) went upstream.
+  bool client_failed = false;  // The client's body broke or stopped; `client_ec` says how.
   error_code client_ec;
-  bool too_large = false;        // Over the buffering middleware's request limit.
+  bool too_large = false;  // Over the buffering middleware's request limit.
   std::uint64_t bytes = 0;
 };
 
@@ -194,9 +194,8 @@ awaitable<AttemptResult> MessageRelay::relay_response(Upstream& up, Pump& pump,
   }
   const std::uint64_t limit = ctx_.policy.max_response_body;
   if (limit != 0 && hr.body.follows && hr.body.length && *hr.body.length > limit) {
-    log::warn("service " + ctx_.service.name + ": response of " +
-              std::to_string(*hr.body.length) + " bytes is over the buffering limit of " +
-              std::to_string(limit));
+    log::warn("service " + ctx_.service.name + ": response of " + std::to_string(*hr.body.length) +
+              " bytes is over the buffering limit of " + std::to_string(limit));
     up.abort();
     co_return co_await local(LocalReason::kResponseTooLarge);
   }

@@ -25,7 +25,7 @@ struct CompiledServer {
   std::string host;       // The URL's host (no brackets): the TLS name when none is set.
   boost::asio::ip::tcp::endpoint endpoint;
   std::shared_ptr<const tls::UpstreamTls> tls;  // Set for https:// servers.
-  bool h2c = false;  // h2c:// — HTTP/2 with prior knowledge in clear text.
+  bool h2c = false;           // h2c:// — HTTP/2 with prior knowledge in clear text.
   std::string resolve_error;  // Non-empty when the host name did not resolve at apply time.
   std::uint32_t weight = 1;
   std::shared_ptr<ServerState> state;  // Load and passive health, shared across tables.

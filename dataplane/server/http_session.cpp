@@ -23,7 +23,11 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
                          std::string entrypoint)
     : worker_(worker),
       stream_(std::move(socket)),
-      facts_{.entrypoint = {}, .ep_index = 0, .peer = {}, .peer_text = {}, .tls = false,
+      facts_{.entrypoint = {},
+             .ep_index = 0,
+             .peer = {},
+             .peer_text = {},
+             .tls = false,
              .tls_options = {}},
       exchange_(worker, facts_) {
   entrypoint_ = std::move(entrypoint);
@@ -133,8 +137,8 @@ awaitable<bool> HttpSession::detect_http2() {
 awaitable<void> HttpSession::serve_http2() {
   stream_.expires_never();
   const auto table = worker_.table();
-  const auto timeouts = table ? table->entrypoint_timeouts(entrypoint_)
-                              : model::EntryPointTimeouts{};
+  const auto timeouts =
+      table ? table->entrypoint_timeouts(entrypoint_) : model::EntryPointTimeouts{};
   codec::http2::ServerSettings settings;
   settings.max_concurrent_streams = worker_.options().http2_max_streams;
   h2_ = std::make_unique<codec::http2::ServerConnection>(worker_, stream_, buffer_, facts_,
@@ -145,8 +149,8 @@ awaitable<void> HttpSession::serve_http2() {
 }
 
 awaitable<bool> HttpSession::write_reply(const middleware::Reply& reply,
-                                        const std::vector<middleware::HeaderOp>& ops,
-                                        bool keep_alive) {
+                                         const std::vector<middleware::HeaderOp>& ops,
+                                         bool keep_alive) {
   auto ec = co_await server::write_reply(stream_, reply, ops, version_, keep_alive, head_request_);
   co_return keep_alive && !ec;
 }

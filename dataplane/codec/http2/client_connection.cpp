@@ -83,9 +83,8 @@ bool ClientConnection::usable() const {
 }
 
 bool ClientConnection::has_room() const {
-  return usable() &&
-         streams_.size() < nghttp2_session_get_remote_settings(
-                               session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  return usable() && streams_.size() < nghttp2_session_get_remote_settings(
+                                           session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 
 bool ClientConnection::submit(const std::shared_ptr<ClientStream>& s, HeaderBlock& block,
@@ -133,8 +132,7 @@ int ClientConnection::on_header(nghttp2_session*, const nghttp2_frame* frame,
   return 0;
 }
 
-int ClientConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
-                                    void* user_data) {
+int ClientConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   auto& c = self(user_data);
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   switch (frame->hd.type) {

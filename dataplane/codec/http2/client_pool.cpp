@@ -30,8 +30,7 @@ ClientPool::Key ClientPool::key_of(const routing::CompiledServer& server) {
 
 awaitable<ClientPool::Acquired> ClientPool::acquire(const routing::CompiledServer& server,
                                                     std::chrono::milliseconds timeout,
-                                                    bool may_reuse,
-                                                    proxy::UpstreamPool& h1_pool) {
+                                                    bool may_reuse, proxy::UpstreamPool& h1_pool) {
   const Key key = key_of(server);
   for (int round = 0;; ++round) {
     if (may_reuse) {

@@ -53,9 +53,8 @@ class ClientStream final : public std::enable_shared_from_this<ClientStream> {
   bool response_done() const { return in_ended_ && in_.empty(); }
 
   // nghttp2's data source for the request body.
-  static ssize_t read_request(nghttp2_session*, std::int32_t, std::uint8_t* buf,
-                              std::size_t length, std::uint32_t* flags, nghttp2_data_source*,
-                              void*);
+  static ssize_t read_request(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
+                              std::uint32_t* flags, nghttp2_data_source*, void*);
 
   // How much of a request body waits here for the server's window at most.
   static constexpr std::size_t kBuffer = 64 * 1024;

@@ -19,8 +19,9 @@ char lower(char c) {
 }  // namespace
 
 bool connection_specific(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"connection", "keep-alive", "proxy-connection",
-                                                "transfer-encoding", "upgrade", "http2-settings"};
+  static constexpr std::string_view kNames[] = {"connection",       "keep-alive",
+                                                "proxy-connection", "transfer-encoding",
+                                                "upgrade",          "http2-settings"};
   for (auto n : kNames) {
     if (beast::iequals(name, n)) return true;
   }

@@ -195,8 +195,7 @@ int ServerConnection::on_header(nghttp2_session*, const nghttp2_frame* frame,
   return 0;
 }
 
-int ServerConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame,
-                                    void* user_data) {
+int ServerConnection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   auto& c = self(user_data);
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   bool cheap = false;  // A frame that moves no request along (flood_guard.hpp).
@@ -264,8 +263,7 @@ int ServerConnection::on_stream_close(nghttp2_session*, std::int32_t id, std::ui
   return 0;
 }
 
-int ServerConnection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame,
-                                    void* user_data) {
+int ServerConnection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
       (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
     if (auto* s = self(user_data).stream_of(frame->hd.stream_id)) s->on_response_sent();

@@ -90,15 +90,16 @@ class ServerConnection final : public Session {
   model::EntryPointTimeouts timeouts_;
   ServerSettings settings_;
   std::unordered_map<std::int32_t, std::shared_ptr<ServerStream>> streams_;
-  std::size_t running_ = 0;      // Exchanges not finished (reset streams' included).
+  std::size_t running_ = 0;       // Exchanges not finished (reset streams' included).
   std::size_t headers_open_ = 0;  // Streams whose header block has not ended.
   std::size_t buffered_ = 0;
   FloodGuard flood_;
-  Waiter read_wake_;   // The reader, held back while too many exchanges run.
+  Waiter read_wake_;  // The reader, held back while too many exchanges run.
   std::vector<ServerStream*> room_waiters_;
   Waiter idle_wake_;
   Waiter exchanges_done_;
-  std::chrono::steady_clock::time_point idle_deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point idle_deadline_ =
+      std::chrono::steady_clock::time_point::max();
   bool draining_ = false;
   bool idle_watch_done_ = false;
 };

@@ -119,12 +119,11 @@ awaitable<void> ServerStream::serve() {
     co_await exchange_.refuse(*this, refused->reason, refused->detail);
   } else {
     std::string_view target_host, path, query;
-    if (!server::split_target(head_.target(), target_host, path, query) ||
-        !target_host.empty()) {
+    if (!server::split_target(head_.target(), target_host, path, query) || !target_host.empty()) {
       co_await exchange_.refuse(*this, server::LocalReason::kBadRequest, "bad :path");
     } else {
-      proxy::IncomingRequest in{head_, head_.target(), path, query, head_[http::field::host],
-                                false};
+      proxy::IncomingRequest in{head_, head_.target(),           path,
+                                query, head_[http::field::host], false};
       co_await exchange_.run(in, *this);
     }
   }
@@ -156,7 +155,7 @@ void ServerStream::submit(HeaderBlock& block, bool with_body) {
 }
 
 awaitable<bool> ServerStream::write_reply(const middleware::Reply& reply,
-                                         const std::vector<middleware::HeaderOp>& ops, bool) {
+                                          const std::vector<middleware::HeaderOp>& ops, bool) {
   if (gone() || response_started_) co_return false;
   http::fields fields;
   std::string body;

@@ -47,8 +47,8 @@ class ServerStream final : public proxy::Downstream,
   // proxy::Downstream.
   proxy::Protocol protocol() const override { return proxy::Protocol::kHttp2; }
   awaitable<bool> write_reply(const middleware::Reply& reply,
-                             const std::vector<middleware::HeaderOp>& ops,
-                             bool keep_alive) override;
+                              const std::vector<middleware::HeaderOp>& ops,
+                              bool keep_alive) override;
   awaitable<bool> relay(proxy::ForwardContext& ctx) override;
   bool request_body_follows() const override { return body_follows_; }
   std::optional<std::uint64_t> request_body_length() const override {
@@ -101,7 +101,7 @@ class ServerStream final : public proxy::Downstream,
   BodyQueue out_;
   bool out_ended_ = false;
   bool response_started_ = false;
-  bool response_sent_ = false;     // Its last frame went out.
+  bool response_sent_ = false;  // Its last frame went out.
   bool rst_after_response_ = false;
   Waiter write_wake_;
   bool closed_ = false;  // nghttp2 closed the stream.
