@@ -49,7 +49,6 @@ class Downstream {
                              const std::vector<middleware::HeaderOp>& ops, bool keep_alive);
   // The request is a gRPC call (the exchange looks at its content type once).
   void set_grpc(bool grpc) { grpc_ = grpc; }
-  bool grpc() const { return grpc_; }
   // While a relay waits on a server, what to do when the client goes away (an HTTP/2 stream
   // reset, its connection lost): stop the server's side at once, so a client that opens and
   // cancels requests costs the servers nothing more. Empty: nothing.

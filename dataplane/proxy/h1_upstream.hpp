@@ -30,9 +30,7 @@ class H1Upstream final : public Upstream {
   void finish(bool complete) override;
   void abort() override;
   bool reused() const override { return reused_; }
-  // open() found that the TLS handshake of a new connection chose h2: the connection went to
-  // the HTTP/2 pool and the request is to be sent there (nothing was written).
-  bool switched_to_h2() const { return switched_to_h2_; }
+  bool switched_to_h2() const override { return switched_to_h2_; }
 
  private:
   ForwardContext& ctx_;

@@ -50,7 +50,7 @@ struct MessageRelay::Pump {
 namespace {
 
 awaitable<void> pump_request(Upstream& up, Downstream& down, std::uint64_t limit,
-                             bool& body_started, MessageRelay::Pump& p);
+                             MessageRelay::Pump& p);
 
 }  // namespace
 
@@ -87,7 +87,7 @@ awaitable<AttemptResult> MessageRelay::attempt(bool may_retry_same) {
   auto up = make_upstream(ctx_, up_.facts.upgrade);
   auto opened = co_await up->open(up_, may_retry_same);
   if (!opened) {
-    if (auto* h1 = dynamic_cast<H1Upstream*>(up.get()); h1 && h1->switched_to_h2()) {
+    if (up->switched_to_h2()) {
       // The TLS handshake of a new connection chose h2: the request goes on it as a stream.
       up = std::make_unique<H2Upstream>(ctx_);
       opened = co_await up->open(up_, true);
@@ -114,7 +114,7 @@ awaitable<AttemptResult> MessageRelay::attempt(bool may_retry_same) {
     }
     pump.running = true;
     asio::co_spawn(co_await asio::this_coro::executor,
-                   pump_request(*up, ctx_.down, ctx_.policy.max_request_body, body_started_, pump),
+                   pump_request(*up, ctx_.down, ctx_.policy.max_request_body, pump),
                    asio::detached);
   }
   const AttemptResult result = co_await relay_response(*up, pump, started);
@@ -277,7 +277,7 @@ awaitable<AttemptResult> MessageRelay::relay_response(Upstream& up, Pump& pump,
 namespace {
 
 awaitable<void> pump_request(Upstream& up, Downstream& down, std::uint64_t limit,
-                             bool& body_started, MessageRelay::Pump& p) {
+                             MessageRelay::Pump& p) {
   auto buf = std::make_unique<char[]>(MessageRelay::kPiece);
   for (;;) {
     const BodyPiece piece = co_await down.read_body(buf.get(), MessageRelay::kPiece);
@@ -287,7 +287,6 @@ awaitable<void> pump_request(Upstream& up, Downstream& down, std::uint64_t limit
       up.abort();
       break;
     }
-    body_started = body_started || piece.n > 0;
     p.bytes += piece.n;
     if (limit != 0 && p.bytes > limit) {
       p.too_large = true;

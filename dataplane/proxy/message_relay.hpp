@@ -39,8 +39,6 @@ class MessageRelay final : public Relay {
 
   ForwardContext& ctx_;
   UpstreamRequest& up_;
-  // Set once any of the request body was read from the client: it cannot be sent again.
-  bool body_started_ = false;
   bool response_complete_ = false;  // The last attempt's response reached the client whole.
   std::unique_ptr<char[]> response_piece_;
   std::size_t response_piece_size_ = 0;

@@ -49,6 +49,9 @@ class Upstream {
   virtual void abort() = 0;
   // Whether the connection was an idle one from the pool.
   virtual bool reused() const = 0;
+  // open() found that the TLS handshake of a new connection chose h2: the connection went to
+  // the HTTP/2 pool and the request is to be sent there (nothing was written).
+  virtual bool switched_to_h2() const { return false; }
 };
 
 }  // namespace wharf::dataplane::proxy

@@ -50,7 +50,6 @@ class ClientStream final : public std::enable_shared_from_this<ClientStream> {
   bool closed() const { return closed_; }
   std::uint32_t error() const { return error_; }
   bool request_done() const { return out_ended_ && out_.empty(); }
-  bool response_done() const { return in_ended_ && in_.empty(); }
 
   // nghttp2's data source for the request body.
   static ssize_t read_request(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,

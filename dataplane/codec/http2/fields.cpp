@@ -70,10 +70,9 @@ void RequestHeadBuilder::add(std::string_view name, std::string_view value) {
   size_ += name.size() + value.size() + kFieldOverhead;
   if (size_ > max_size_) return;  // Counted, not kept: the request gets 431.
   if (!name.empty() && name.front() == ':') {
+    // :scheme is not kept: X-Forwarded-Proto says what the connection to us was.
     if (name == ":method") {
       method_ = value;
-    } else if (name == ":scheme") {
-      scheme_ = value;
     } else if (name == ":authority") {
       authority_ = value;
     } else if (name == ":path") {

@@ -63,16 +63,12 @@ class RequestHeadBuilder {
   };
   std::optional<Refusal> finish(http::request_header<>& head);
 
-  const std::string& method() const { return method_; }
-  const std::string& path() const { return path_; }
-  const std::string& scheme() const { return scheme_; }
-  bool too_large() const { return size_ > max_size_; }
   std::optional<std::uint64_t> content_length() const { return content_length_; }
 
  private:
   std::size_t max_size_;
   std::size_t size_ = 0;
-  std::string method_, scheme_, authority_, path_, cookie_;
+  std::string method_, authority_, path_, cookie_;
   http::fields fields_;
   std::optional<std::uint64_t> content_length_;
   bool bad_length_ = false;

@@ -135,8 +135,6 @@ awaitable<void> ServerConnection::before_read() {
   }
 }
 
-void ServerConnection::after_io() {}
-
 void ServerConnection::arm_idle() {
   auto deadline = Clock::time_point::max();
   if (headers_open_ > 0) {

@@ -80,7 +80,6 @@ class ServerConnection final : public Session {
   // Says GOAWAY with `error` and stops taking anything from the client.
   void terminate(std::uint32_t error);
   awaitable<void> before_read() override;
-  void after_io() override;
   awaitable<void> watch_idle();
   void arm_idle();
 

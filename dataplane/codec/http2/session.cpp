@@ -72,7 +72,6 @@ awaitable<void> Session::read_loop() {
       break;
     }
     if (!receive(buf.get(), n)) break;
-    after_io();
   }
 }
 
@@ -92,8 +91,6 @@ awaitable<void> Session::write_loop() {
       out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
     }
     if (!out_.empty()) {
-      writing_ = true;
-      after_io();
       stream_.expires_after(write_timeout_);
       std::array<asio::const_buffer, 1> only{asio::buffer(out_)};
       error_code ec;
@@ -101,9 +98,7 @@ awaitable<void> Session::write_loop() {
         std::tie(ec, std::ignore) =
             co_await asio::async_write(stream_, only, proxy::whole_write, kNoThrow);
       }
-      writing_ = false;
       stream_.expires_never();
-      after_io();
       if (ec) {
         closed_ = true;
         stream_.cancel();

@@ -53,9 +53,8 @@ class Session {
   awaitable<void> write_loop();
   // Ends the connection: both loops stop (the writer after what it is writing).
   void close();
-  // Hooks for the two sides.
+  // The server holds the reader back while too many exchanges run.
   virtual awaitable<void> before_read() { co_return; }
-  virtual void after_io() {}
 
   Stream& stream_;
   nghttp2_session* session_ = nullptr;
@@ -65,7 +64,6 @@ class Session {
   bool closed_ = false;
   bool stopped_ = false;  // Nothing more is read: a fatal error's GOAWAY is being sent.
   bool writer_done_ = false;
-  bool writing_ = false;
 
  private:
   std::string out_;
