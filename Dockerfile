@@ -16,7 +16,7 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       g++ cmake ninja-build pkg-config libboost1.81-dev rapidjson-dev libssl-dev \
       libyaml-cpp-dev libcrypt-dev zlib1g-dev libbrotli-dev libzstd-dev prometheus-cpp-dev \
-      libnghttp2-dev libgtest-dev libgmock-dev >/dev/null \
+      libnghttp2-dev libtomlplusplus-dev libgtest-dev libgmock-dev >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -37,7 +37,7 @@ LABEL org.opencontainers.image.title="Wharf" \
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       ca-certificates libssl3 libyaml-cpp0.7 libprometheus-cpp-core1.0 libbrotli1 libzstd1 \
-      zlib1g libcrypt1 libnghttp2-14 libcap2-bin >/dev/null \
+      zlib1g libcrypt1 libnghttp2-14 libtomlplusplus3 libcap2-bin >/dev/null \
  && groupadd --gid 65532 wharf \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin wharf \

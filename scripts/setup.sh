@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev rapidjson-dev libssl-dev libyaml-cpp-dev libcrypt-dev
   prometheus-cpp-dev   # the metrics data model (data plane and controller)
   zlib1g-dev libbrotli-dev libzstd-dev   # the compress middleware
+  libtomlplusplus-dev   # configuration files written in TOML (static and dynamic)
   libnghttp2-dev   # HTTP/2 framing, HPACK and flow control (data plane, both directions)
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev   # libFuzzer targets and the sanitizer runtime

@@ -101,7 +101,8 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --docker-exposed-by-default     route containers without <prefix>.enable=true too
   --docker-network NAME           network to reach containers on when they have several
   --docker-default-rule TEMPLATE  rule of routers without one (default Host(`{{ normalize .Name }}`))
-  --file PATH|off                 Traefik v3 dynamic configuration YAML, watched for changes
+  --file PATH|off                 Traefik v3 dynamic configuration: a YAML or TOML file, or a
+                                  directory of them (subdirectories too), watched for changes
   --kubeconfig PATH|off           Kubernetes API credentials (default: the pod's service account
                                   when running in a pod; off turns Kubernetes off)
   --ingress-class NAME            class name matched by kubernetes.io/ingress.class (default wharf);

@@ -18,6 +18,14 @@ namespace wharf::controller::file {
 namespace {
 
 using model::ConfigMiddleware;
+
+// Traefik expands a dynamic file as a Go template before reading it, so to Traefik any "{{"
+// starts an action. The 1-based line of the first one, or 0.
+int go_template_line(std::string_view text) {
+  auto at = text.find("{{");
+  if (at == std::string_view::npos) return 0;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+}
 using model::ConfigRouter;
 using model::ConfigService;
 
@@ -215,19 +223,20 @@ std::optional<std::string> read_whole_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-model::Result<model::ProviderConfig> translate(std::string_view yaml, std::string_view name,
+model::Result<model::ProviderConfig> translate(std::string_view text, std::string_view name,
                                                const FileReader& read) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return model::Error{std::string(name) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                        std::to_string(e.mark.column + 1) + ": " + e.msg};
+  if (auto line = go_template_line(text)) {
+    return model::Error{std::string(name) + ":" + std::to_string(line) +
+                        ": Go templates ({{ ... }}) are not expanded by Wharf; render the file "
+                        "first (e.g. with the values it uses) and give Wharf the result"};
   }
+  auto doc = config::parse(text, name, config::format_of(name));
+  if (!doc) return model::Error{doc.error()};
+  const YAML::Node& root = doc->root;
+  const Where& w = doc->where;
   model::ProviderConfig out;
   if (root.IsNull()) return out;  // An empty file is an empty configuration.
   if (!root.IsMap()) return model::Error{std::string(name) + ": expected a mapping at the top"};
-  Where w(name);
   for (const auto& kv : root) {
     auto key = lower(kv.first.Scalar());
     if (key == "tcp" || key == "udp") {

@@ -11,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/document.hpp"
 #include "model/provider_config.hpp"
 
 namespace wharf::controller::file {
@@ -20,20 +21,7 @@ inline std::string lower(std::string s) {
   return s;
 }
 
-// Error text with the file and 1-based line of the node it is about.
-class Where {
- public:
-  explicit Where(std::string_view file) : file_(file) {}
-  std::string at(const YAML::Node& n, const std::string& what) const {
-    return file_ + ":" + std::to_string(n.Mark().line + 1) + ": " + what;
-  }
-  std::string source(const YAML::Node& n) const {
-    return file_ + ":" + std::to_string(n.Mark().line + 1);
-  }
-
- private:
-  std::string file_;
-};
+using config::Where;
 
 inline bool scalar(const YAML::Node& n, std::string& out) {
   if (!n.IsScalar()) return false;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -562,6 +563,103 @@ tls:
   EXPECT_EQ(why["router broken@file"], "uses TLS options old@file, which were rejected");
   EXPECT_EQ(why["router nowhere@file"], "uses TLS options missing@file, which do not exist");
   EXPECT_TRUE(model::validate(table).ok()) << model::validate(table).error();
+}
+
+// The same configuration as kTraefikDynamic, in TOML as Traefik's docs also show it.
+constexpr const char* kTraefikDynamicToml = R"toml(# from a Traefik setup
+[http.routers.jellyfin]
+  rule = "Host(`jellyfin.home.example`)"
+  entryPoints = ["websecure"]
+  service = "jellyfin"
+  priority = 100
+  [http.routers.jellyfin.tls]
+    certResolver = "letsencrypt"
+[http.routers.api]
+  rule = "Host(`api.example`) && PathPrefix(`/v1`)"
+  service = "api"
+  middlewares = ["strip-v1"]
+
+[http.services.jellyfin.loadBalancer]
+  passHostHeader = false
+  [[http.services.jellyfin.loadBalancer.servers]]
+    url = "http://192.168.1.20:8096"
+[http.services.api.LoadBalancer]
+  [[http.services.api.LoadBalancer.servers]]
+    url = "http://127.0.0.1:9001"
+    weight = 3
+  [[http.services.api.LoadBalancer.servers]]
+    url = "http://127.0.0.1:9002"
+
+[http.middlewares.strip-v1.stripPrefix]
+  prefixes = ["/v1"]
+
+[[tls.certificates]]
+  certFile = "/certs/a.crt"
+  keyFile = "/certs/a.key"
+)toml";
+
+TEST(FileTranslator, TomlReadsAsTheSameConfigurationAsYaml) {
+  auto read = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto yaml = translate(kTraefikDynamic, "dynamic.yml", read);
+  auto toml = translate(kTraefikDynamicToml, "dynamic.toml", read);
+  ASSERT_TRUE(yaml.ok()) << yaml.error();
+  ASSERT_TRUE(toml.ok()) << toml.error();
+  // Sources name each format's own lines, and TOML tables come in name order; everything else
+  // is equal.
+  auto without_sources = [](model::ProviderConfig c) {
+    auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
+    std::sort(c.routers.begin(), c.routers.end(), by_name);
+    std::sort(c.services.begin(), c.services.end(), by_name);
+    for (auto& r : c.routers) r.source.clear();
+    for (auto& s : c.services) s.source.clear();
+    for (auto& m : c.middlewares) m.source.clear();
+    for (auto& x : c.certificates) x.source.clear(), x.errors.clear();
+    return c;
+  };
+  EXPECT_EQ(without_sources(*yaml), without_sources(*toml));
+  ASSERT_EQ(toml->routers.size(), 2u);
+  EXPECT_EQ(toml->routers[0].source, "dynamic.toml:9");  // api
+  EXPECT_EQ(toml->routers[1].source, "dynamic.toml:2");  // jellyfin
+  ASSERT_EQ(toml->services.size(), 2u);
+  EXPECT_EQ(toml->services[0].servers[0].weight, 3u);
+}
+
+TEST(FileTranslator, TomlErrorsNameTheTomlLine) {
+  auto c = translate(R"toml(
+[http.routers.a]
+  rule = "Host(`a`)"
+  service = "a"
+  priority = "high"
+[http.services.a.loadBalancer]
+  [[http.services.a.loadBalancer.servers]]
+    url = "ftp://a"
+)toml",
+                     "d.toml");
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->routers.size(), 1u);
+  ASSERT_EQ(c->routers[0].errors.size(), 1u);
+  EXPECT_TRUE(c->routers[0].errors[0].starts_with("d.toml:5: ")) << c->routers[0].errors[0];
+  ASSERT_EQ(c->services[0].errors.size(), 1u);
+  EXPECT_TRUE(c->services[0].errors[0].starts_with("d.toml:8: ")) << c->services[0].errors[0];
+
+  auto broken = translate("[http.routers.a]\nrule = \"Host(`a`)\nservice = \"a\"\n", "d.toml");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(broken.error().starts_with("d.toml:2:")) << broken.error();
+}
+
+TEST(FileTranslator, GoTemplatesAreRefusedAsSuch) {
+  auto c = translate(R"yaml(http:
+  routers:
+{{ range $i, $e := until 3 }}
+    r{{ $e }}:
+      rule: Host(`r{{ $e }}.example`)
+{{ end }}
+)yaml",
+                     "dynamic.yml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error(),
+            "dynamic.yml:3: Go templates ({{ ... }}) are not expanded by Wharf; render the file "
+            "first (e.g. with the values it uses) and give Wharf the result");
 }
 
 }  // namespace

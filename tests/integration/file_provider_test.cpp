@@ -1,5 +1,8 @@
 // wharf-controller with the file provider, pushing to the real data plane binary.
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -109,6 +112,43 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
                  "    bad:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n");
   EXPECT_TRUE(eventually(dp.port(), "two.test", 404));
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
+}
+
+// providers.file.directory: every YAML and TOML file under it, subdirectories included, each
+// watched; a broken file keeps its own last good configuration while the others change.
+TEST(FileProviderEndToEnd, ADirectoryOfYamlAndTomlFilesIsOneConfiguration) {
+  UpstreamServer app;
+  DataplaneProcess dp;
+  TempDir dir;
+  ASSERT_EQ(::mkdir((dir.path() + "/apps").c_str(), 0700), 0);
+  write_file(dir.path() + "/services.yml",
+             "http:\n  services:\n    app:\n      loadBalancer:\n        servers:\n"
+             "          - url: " + app.url() + "\n");
+  write_file(dir.path() + "/apps/one.toml",
+             "[http.routers.one]\nrule = \"Host(`one.test`)\"\nservice = \"app\"\n");
+  write_file(dir.path() + "/notes.txt", "not configuration");
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
+                    dir.path(), "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
+  EXPECT_TRUE(eventually(dp.port(), "one.test", 200)) << ctl.log();
+
+  // A new file in the subdirectory, then one in a subdirectory made after the start.
+  write_file(dir.path() + "/apps/two.yaml",
+             "http:\n  routers:\n    two:\n      rule: Host(`two.test`)\n      service: app\n");
+  EXPECT_TRUE(eventually(dp.port(), "two.test", 200)) << ctl.log();
+  ASSERT_EQ(::mkdir((dir.path() + "/later").c_str(), 0700), 0);
+  write_file(dir.path() + "/later/three.toml",
+             "[http.routers.three]\nrule = \"Host(`three.test`)\"\nservice = \"app\"\n");
+  EXPECT_TRUE(eventually(dp.port(), "three.test", 200)) << ctl.log();
+
+  auto before = ctl.log().size();
+  write_file(dir.path() + "/apps/one.toml", "[http.routers.one\n");
+  EXPECT_NE(ctl.wait_for_log("file: apps/one.toml:1:", 5s, before), std::string::npos)
+      << ctl.log();
+  EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
+  ::unlink((dir.path() + "/apps/two.yaml").c_str());
+  EXPECT_TRUE(eventually(dp.port(), "two.test", 404)) << ctl.log();
+  EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
+  EXPECT_EQ(status_of(dp.port(), "three.test"), 200u);
 }
 
 // The controller's /metrics, /healthz and /readyz, and promtool's verdict on the exposition.
