@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/flags.hpp"
+#include "config/static_config.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::dataplane {
@@ -55,6 +56,22 @@ Result<std::vector<double>> parse_buckets(std::string_view v) {
   return out;
 }
 
+// The data plane's part of a Traefik static configuration: its listeners. The controller reads
+// the rest of the same file (and reports what is ignored; the data plane stays quiet about it).
+void take_static(const config::StaticConfig& sc, Options& o) {
+  for (const auto& e : sc.entrypoints) {
+    EntryPointAddress ep{e.name, e.host, e.port, e.trusted_ips, e.http2_max_streams.value_or(0)};
+    o.entrypoints.push_back(std::move(ep));
+    // One drain for the process: the longest grace any entry point asks for.
+    if (e.grace_timeout_ms) o.drain_timeout_ms = std::max(o.drain_timeout_ms, *e.grace_timeout_ms);
+  }
+  if (sc.access_log) {
+    o.access_log = sc.access_log_path.empty() ? "stdout" : sc.access_log_path;
+    o.access_log_json = sc.access_log_json;
+  }
+  if (!sc.metrics_buckets.empty()) o.metrics_buckets = sc.metrics_buckets;
+}
+
 }  // namespace
 
 const char* options_help() {
@@ -63,6 +80,10 @@ const char* options_help() {
 Serves HTTP traffic from the routing table pushed by wharf-controller over the control socket.
 Every flag can also be set with an environment variable, e.g. --state-dir → WHARF_STATE_DIR.
 
+  --configfile PATH               Traefik's static configuration (traefik.yml or .toml), the same
+                                  file the controller reads: entry points (address,
+                                  forwardedHeaders, http2), accessLog, lifeCycle.graceTimeOut;
+                                  flags given as well win
   --entrypoint NAME=[HOST]:PORT   listen address of an entrypoint, repeatable (default web=:80 and
                                   websecure=:443; every entrypoint serves TLS and plain HTTP);
                                   port 0 picks a free port, printed at start
@@ -97,7 +118,9 @@ exits 0 when it is ready: the container image's HEALTHCHECK.
 
 Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
   auto flags = cli::collect_flags(argc, argv, envp,
-                                  {{"--entrypoint", true, true},
+                                  {{"--configfile"},
+                                   {"--configFile"},
+                                   {"--entrypoint", true, true},
                                    {"--control-socket"},
                                    {"--state-dir"},
                                    {"--threads"},
@@ -121,16 +144,31 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
   }
 
   Options o;
+  std::size_t from_file = 0;  // Entry points before this index came from --configfile.
+  for (const char* flag : {"--configfile", "--configFile"}) {
+    auto it = from_args.find(flag);
+    if (it == from_args.end()) continue;
+    auto sc = config::load_static_config(it->second.back());
+    if (!sc) return Error{"--configfile: " + sc.error()};
+    take_static(*sc, o);
+    from_file = o.entrypoints.size();
+  }
   for (const auto& [name, vals] : from_args) {
     const std::string& v = vals.back();
     if (name == "--entrypoint") {
       for (const auto& each : vals) {
         auto ep = parse_entrypoint(each);
         if (!ep) return Error{ep.error()};
-        for (const auto& existing : o.entrypoints) {
-          if (existing.name == ep->name) return Error{"entrypoint '" + ep->name + "' given twice"};
+        bool replaced = false;
+        for (std::size_t i = 0; i < o.entrypoints.size(); ++i) {
+          if (o.entrypoints[i].name != ep->name) continue;
+          if (i >= from_file) return Error{"entrypoint '" + ep->name + "' given twice"};
+          // A flag wins over the file: its address, the file's other settings.
+          o.entrypoints[i].host = ep->host;
+          o.entrypoints[i].port = ep->port;
+          replaced = true;
         }
-        o.entrypoints.push_back(*ep);
+        if (!replaced) o.entrypoints.push_back(*ep);
       }
     } else if (name == "--control-socket") {
       o.control_socket = v;
@@ -190,8 +228,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
   }
   if (o.entrypoints.empty()) {
     // Both serve plain HTTP and TLS (detected per connection); the names say what clients use.
-    o.entrypoints.push_back({"web", "", 80});
-    o.entrypoints.push_back({"websecure", "", 443});
+    o.entrypoints.push_back({"web", "", 80, std::nullopt, 0});
+    o.entrypoints.push_back({"websecure", "", 443, std::nullopt, 0});
   }
   for (const auto& n : o.http2_disabled) {
     bool known = false;

@@ -44,7 +44,12 @@ class Transcriber {
 
   void table(const toml::table& t, int indent) {
     for (auto&& [key, value] : t) {
-      start(indent, static_cast<int>(key.source().begin.line));
+      // A table's own line is its [header]'s; a value's, its key's.
+      int line = static_cast<int>(key.source().begin.line);
+      if (value.is_table() && value.source().begin.line > 0) {
+        line = static_cast<int>(value.source().begin.line);
+      }
+      start(indent, line);
       out_.yaml += quoted(key.str()) + ":";
       nested(value, indent);
     }

@@ -235,6 +235,10 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     put(w, "kind", d.kind);
     put(w, "name", d.name);
     put(w, "message", d.message);
+    if (d.warning) {
+      w.Key("warning");
+      w.Bool(true);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -472,7 +476,8 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
          r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
            auto& d = t.diagnostics.emplace_back();
            return r.string(e, "kind", p, d.kind, true) && r.string(e, "name", p, d.name, true) &&
-                  r.string(e, "message", p, d.message, true);
+                  r.string(e, "message", p, d.message, true) &&
+                  r.boolean(e, "warning", p, d.warning);
          });
 }
 

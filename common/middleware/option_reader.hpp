@@ -12,6 +12,7 @@
 
 #include "middleware/spec.hpp"
 #include "model/routing_table.hpp"
+#include "text/duration.hpp"
 #include "text/split_list.hpp"
 
 // The option reader the middleware spec parsers share (spec.cpp, spec_exchange.cpp); not for
@@ -87,23 +88,16 @@ class Reader {
     }
     out = static_cast<Int>(n);
   }
-  // Go durations as Traefik takes them ("1s", "500ms", "1m"), or a bare number of seconds.
+  // Go durations as Traefik takes them ("1s", "500ms", "1m30s"), or a bare number of seconds.
   void duration_ms(std::string_view key, std::uint64_t& out) {
     auto v = find(key);
     if (!v) return;
-    std::string_view s = *v;
-    double n = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    std::string_view unit(end, s.data() + s.size() - end);
-    static const std::map<std::string_view, double> kScale = {
-        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
-    auto it = kScale.find(unit);
-    if (ec != std::errc{} || it == kScale.end() || !(n > 0) || n * it->second > 1e12) {
+    auto ms = text::parse_duration_ms(*v);
+    if (!ms || *ms == 0 || *ms > 1'000'000'000'000ull) {
       fail(key, "'" + *v + "' is not a positive duration such as 1s, 500ms or 1m");
       return;
     }
-    out = static_cast<std::uint64_t>(std::llround(n * it->second));
-    if (out == 0) out = 1;
+    out = *ms;
   }
   Regex regex(std::string_view key, const std::string& text) {
     try {

@@ -161,6 +161,9 @@ struct Diagnostic {
   std::string kind;  // "router", "service", "middleware", ...
   std::string name;
   std::string message;
+  // Nothing was left out: an ignored key, a harmless label, an entry point dropped from a
+  // router still served elsewhere. Reported apart; `--check` fails on it only with --strict.
+  bool warning = false;
   bool operator==(const Diagnostic&) const = default;
 };
 

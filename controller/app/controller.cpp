@@ -44,7 +44,11 @@ int run(const Options& o) {
   Aggregator aggregator(ex, enabled_providers(o), o.throttle, o.initial_sync_timeout, stats,
                         [&](const model::RoutingTable& t) { publisher.publish(t); });
   aggregator.set_entrypoints(o.entrypoints);
+  aggregator.set_routing(o.routing);
+  for (const auto& w : o.warnings) log::warn(w);
   aggregator.start();
+  // What the static configuration defines itself: not waited for, it is there from the start.
+  if (o.internal != model::ProviderConfig{}) aggregator.update("internal", o.internal);
 
   std::optional<acme::Manager> acme_manager;
   if (!o.acme.empty()) {
@@ -182,9 +186,22 @@ int check(const Options& o, std::ostream& out) {
     take("kubernetes", ok ? sync_now(io, provider) : model::Error{ok.error()});
   }
   if (!o.file.empty()) take("file", file::FileProvider::load(o.file));
+  if (o.internal != model::ProviderConfig{}) configs["internal"] = o.internal;
+  compiler::apply_entrypoints(configs, o.routing);
   auto table = compiler::compile(configs);
   print_table(table, out);
-  return provider_failed || !table.diagnostics.empty() ? 1 : 0;
+  std::size_t warnings = o.warnings.size(), rejected = 0;
+  for (const auto& d : table.diagnostics) (d.warning ? warnings : rejected) += 1;
+  if (!o.warnings.empty()) {
+    out << "static configuration " << o.configfile << " (" << o.warnings.size() << " warnings):\n";
+    for (const auto& w : o.warnings) out << "  " << w << "\n";
+  }
+  out << (rejected || provider_failed ? "FAIL"
+          : warnings && o.strict      ? "FAIL (--strict)"
+                                      : "OK")
+      << ": " << table.routers.size() << " routers served, " << rejected << " objects rejected, "
+      << warnings << " warnings\n";
+  return provider_failed || rejected || (o.strict && warnings) ? 1 : 0;
 }
 
 void print_table(const model::RoutingTable& table, std::ostream& out) {
@@ -217,9 +234,16 @@ void print_table(const model::RoutingTable& table, std::ostream& out) {
     for (const auto& d : c.domains) out << " " << d;
     out << (c.is_default ? "  (default)" : "") << "\n";
   }
-  out << "rejected (" << table.diagnostics.size() << "):\n";
+  std::size_t rejected = 0;
+  for (const auto& d : table.diagnostics) rejected += d.warning ? 0 : 1;
+  out << "rejected (" << rejected << "):\n";
   for (const auto& d : table.diagnostics) {
-    out << "  " << d.kind << " " << d.name << ": " << d.message << "\n";
+    if (!d.warning) out << "  " << d.kind << " " << d.name << ": " << d.message << "\n";
+  }
+  if (rejected == table.diagnostics.size()) return;
+  out << "warnings (" << table.diagnostics.size() - rejected << "):\n";
+  for (const auto& d : table.diagnostics) {
+    if (d.warning) out << "  " << d.kind << " " << d.name << ": " << d.message << "\n";
   }
 }
 

@@ -6,9 +6,12 @@
 #include <charconv>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include "cli/flags.hpp"
+#include "config/static_config.hpp"
 #include "controller/acme/resolver_options.hpp"
+#include "controller/app/static_options.hpp"
 #include "controller/docker/engine_client.hpp"
 #include "controller/docker/labels.hpp"
 #include "log/log.hpp"
@@ -93,6 +96,11 @@ Discovers routes (Docker container labels, Kubernetes Ingresses, a Traefik dynam
 file), compiles them into one routing table and pushes it to wharf-dataplane over its control socket. Every flag can
 also be set with an environment variable, e.g. --file → WHARF_FILE.
 
+  --configfile PATH               Traefik's static configuration (traefik.yml or .toml), the same
+                                  file the data plane reads: entry points (names, http.tls,
+                                  http.middlewares, redirections, timeouts), providers.docker,
+                                  providers.file, certificatesResolvers, serversTransport, log;
+                                  flags given as well win; keys Wharf does not take are warnings
   --control-socket PATH           the data plane's control socket (default /run/wharf/control.sock)
   --docker-endpoint URL|off       Docker Engine API: unix:///path or tcp://host:port (default:
                                   unix:///var/run/docker.sock when that socket exists)
@@ -101,6 +109,8 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --docker-exposed-by-default     route containers without <prefix>.enable=true too
   --docker-network NAME           network to reach containers on when they have several
   --docker-default-rule TEMPLATE  rule of routers without one (default Host(`{{ normalize .Name }}`))
+  --docker-constraints EXPR       route only containers whose labels match, in Traefik's syntax:
+                                  Label(`k`,`v`), LabelRegex(`k`,`re`), &&, ||, !, ( )
   --file PATH|off                 Traefik v3 dynamic configuration: a YAML or TOML file, or a
                                   directory of them (subdirectories too), watched for changes
   --kubeconfig PATH|off           Kubernetes API credentials (default: the pod's service account
@@ -134,8 +144,10 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --initial-sync-timeout SECONDS  publish without a provider that has not synced by then
                                   (default 30; the data plane serves its saved table meanwhile)
   --log-level LEVEL               debug, info, warn or error (default info)
-  --check                         validate every enabled provider once, print the compiled table
-                                  and every rejected object, exit 1 if any was rejected
+  --check                         validate every enabled provider once, print the compiled table,
+                                  every rejected object and every warning; exit 1 if anything
+                                  was rejected
+  --strict                        with --check: exit 1 on warnings too
   --help, --version
 )";
 }
@@ -143,12 +155,15 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
 Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                               const std::string& default_docker_socket) {
   auto flags = cli::collect_flags(argc, argv, envp,
-                                  {{"--control-socket"},
+                                  {{"--configfile"},
+                                   {"--configFile"},
+                                   {"--control-socket"},
                                    {"--docker-endpoint"},
                                    {"--docker-label-prefixes"},
                                    {"--docker-exposed-by-default", false},
                                    {"--docker-network"},
                                    {"--docker-default-rule"},
+                                   {"--docker-constraints"},
                                    {"--file"},
                                    {"--kubeconfig"},
                                    {"--ingress-class"},
@@ -168,6 +183,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--initial-sync-timeout"},
                                    {"--log-level"},
                                    {"--check", false},
+                                   {"--strict", false},
                                    {"--certificatesresolvers.", true, false, true},
                                    {"--acme-ca-certificates"}});
   if (!flags) return Error{flags.error()};
@@ -181,11 +197,22 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     return o;
   }
   bool docker_given = false;
+  for (const char* flag : {"--configfile", "--configFile"}) {
+    auto it = flags->find(flag);
+    if (it == flags->end()) continue;
+    o.configfile = it->second.back();
+    auto sc = config::load_static_config(o.configfile);
+    if (!sc) return Error{"--configfile: " + sc.error()};
+    if (auto ok = apply_static(*sc, *flags, o); !ok) return Error{ok.error()};
+    docker_given = o.docker_from_static;
+  }
   std::string kubeconfig;
+  std::set<std::string> redirected;
   for (const auto& [name, vals] : *flags) {
     const std::string& v = vals.back();
-    if (name.starts_with("--certificatesresolvers.") || name == "--acme-ca-certificates") {
-      continue;  // Read together below.
+    if (name.starts_with("--certificatesresolvers.") || name == "--acme-ca-certificates" ||
+        name == "--configfile" || name == "--configFile") {
+      continue;  // Read together below, or above.
     }
     if (name == "--control-socket") {
       o.control_socket = v;
@@ -198,12 +225,14 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     } else if (name == "--docker-label-prefixes") {
       o.docker.label_prefixes = text::split_list(v);
       if (o.docker.label_prefixes.empty()) return Error{"--docker-label-prefixes: empty list"};
-    } else if (name == "--docker-exposed-by-default" || name == "--check" ||
+    } else if (name == "--docker-exposed-by-default" || name == "--check" || name == "--strict" ||
                name == "--watch-ingress-without-class") {
       auto b = docker::parse_bool(v);
       if (!b) return Error{name + " '" + v + "': " + b.error()};
       if (name == "--check")
         o.check = *b;
+      else if (name == "--strict")
+        o.strict = *b;
       else if (name == "--docker-exposed-by-default")
         o.docker.exposed_by_default = *b;
       else
@@ -238,6 +267,10 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       auto probe = docker::expand_default_rule(v, "probe", {});
       if (!probe) return Error{"--docker-default-rule: " + probe.error()};
       o.docker.default_rule = v;
+    } else if (name == "--docker-constraints") {
+      if (auto ok = docker::set_constraints(o.docker, v); !ok) {
+        return Error{"--docker-constraints: " + ok.error()};
+      }
     } else if (name == "--file") {
       o.file = v == "off" ? "" : v;
     } else if (name == "--entrypoint-redirect") {
@@ -250,11 +283,18 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         model::EntryPoint ep;
         ep.name = each.substr(0, eq);
         ep.redirect.to = each.substr(eq + 1);
-        for (const auto& other : o.entrypoints) {
-          if (other.name == ep.name)
+        bool from_file = false;
+        for (auto& other : o.entrypoints) {
+          if (other.name != ep.name) continue;
+          if (!redirected.insert(ep.name).second)
             return Error{"--entrypoint-redirect: '" + ep.name + "' given twice"};
+          other.redirect = ep.redirect;  // The flag wins over the file's redirection.
+          from_file = true;
         }
-        o.entrypoints.push_back(std::move(ep));
+        if (!from_file) {
+          redirected.insert(ep.name);
+          o.entrypoints.push_back(std::move(ep));
+        }
       }
     } else if (name == "--metrics-address") {
       if (v == "off") {

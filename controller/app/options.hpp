@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "controller/acme/manager.hpp"
+#include "controller/compiler/entrypoint_models.hpp"
 #include "controller/docker/translator.hpp"
 #include "controller/kubernetes/cluster_config.hpp"
 #include "controller/kubernetes/kube_provider.hpp"
@@ -32,7 +33,16 @@ struct Options {
   std::chrono::milliseconds throttle{100};
   std::chrono::milliseconds initial_sync_timeout{30'000};
   std::vector<acme::ResolverConfig> acme;  // --certificatesresolvers.NAME.acme.*
+  // From --configfile (Traefik's static configuration): entry point names, defaults and
+  // models applied to every router; the objects it defines (the default servers transport),
+  // published as the provider "internal"; what it says Wharf ignores.
+  std::string configfile;
+  compiler::StaticRouting routing;
+  model::ProviderConfig internal;
+  std::vector<std::string> warnings;
+  bool docker_from_static = false;  // The file decided about Docker: no default socket probe.
   bool check = false;
+  bool strict = false;  // --check fails on warnings too.
   bool show_help = false;
   bool show_version = false;
 };

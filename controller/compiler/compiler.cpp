@@ -25,6 +25,9 @@ std::string name_problem(const std::string& name, std::set<std::string>& seen) {
   return {};
 }
 
+// The static configuration's `serversTransport` (Traefik's internal default transport).
+constexpr const char* kDefaultTransport = "default@internal";
+
 struct Index {
   std::set<std::string> services, rejected_services;
   std::map<std::string, middleware::Spec> middlewares;  // The valid ones, parsed.
@@ -148,7 +151,12 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
           !why.empty()) {
         errors.push_back((s.source.empty() ? "" : s.source + ": ") + why);
       }
-      const std::string transport = s.transport.empty() ? "" : qualify(s.transport, provider);
+      // A service naming no transport uses the static configuration's, when there is one.
+      const std::string transport =
+          !s.transport.empty() ? qualify(s.transport, provider)
+          : transports.count(kDefaultTransport) || rejected_transports.count(kDefaultTransport)
+              ? kDefaultTransport
+              : "";
       if (rejected_transports.count(transport)) {
         errors.push_back("uses servers transport " + transport + ", which was rejected");
       } else if (!transport.empty() && !transports.count(transport)) {
@@ -235,7 +243,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       table.certificates.push_back({name, c.domains, c.cert_pem, c.key_pem, c.is_default});
     }
     for (const auto& d : config.diagnostics) {
-      table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message});
+      table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message, d.warning});
     }
     for (const auto& a : config.acme_challenges) table.acme_challenges.push_back(a);
   }
@@ -287,7 +295,9 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
 
 std::map<std::string, std::size_t> rejected_by_kind(const model::RoutingTable& table) {
   std::map<std::string, std::size_t> out;
-  for (const auto& d : table.diagnostics) ++out[d.kind];
+  for (const auto& d : table.diagnostics) {
+    if (!d.warning) ++out[d.kind];
+  }
   return out;
 }
 

@@ -333,7 +333,15 @@ void merge(std::map<std::string, T>& into, T obj) {
 
 }  // namespace
 
+model::Result<bool> set_constraints(TranslatorOptions& options, std::string_view expression) {
+  auto c = Constraints::parse(expression);
+  if (!c) return model::Error{c.error()};
+  options.constraints = std::move(*c);
+  return true;
+}
+
 bool wants_routing(const std::map<std::string, std::string>& labels, const TranslatorOptions& opt) {
+  if (opt.constraints && !opt.constraints->matches(labels)) return false;
   auto enable = enable_label(labels_under(labels, opt.label_prefixes));
   if (!enable) return true;
   return enable->value_or(opt.exposed_by_default);
@@ -352,6 +360,7 @@ model::ProviderConfig translate(const std::vector<Container>& containers,
   std::map<std::string, ConfigMiddleware> middlewares;
   model::ProviderConfig out;
   for (const Container* c : sorted) {
+    if (options.constraints && !options.constraints->matches(c->labels)) continue;
     auto labels = labels_under(c->labels, options.label_prefixes);
     auto enable = enable_label(labels);
     if (!enable) {

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "controller/docker/constraints.hpp"
 #include "controller/docker/container.hpp"
 #include "model/provider_config.hpp"
 
@@ -15,7 +17,11 @@ struct TranslatorOptions {
   bool exposed_by_default = false;
   std::string network;  // Default network to reach containers on (`--docker-network`).
   std::string default_rule = "Host(`{{ normalize .Name }}`)";
+  // providers.docker.constraints (--docker-constraints): containers not matching are ignored.
+  std::optional<Constraints> constraints;
 };
+
+model::Result<bool> set_constraints(TranslatorOptions& options, std::string_view expression);
 
 // Whether a container's labels ask for it to be routed (decided from the list, before
 // inspecting it). A malformed `enable` label counts as yes, so translate() reports it.

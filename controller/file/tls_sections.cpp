@@ -280,85 +280,92 @@ void read_tls(const YAML::Node& tls, const Where& w, const FileReader& read,
   }
 }
 
+model::ConfigTransport read_servers_transport(const std::string& name, const std::string& field,
+                                              const YAML::Node& node, const Where& w,
+                                              const FileReader& read) {
+  model::ConfigTransport t;
+  t.name = name;
+  t.source = w.source(node);
+  auto bad = [&](const YAML::Node& at, const std::string& option, const std::string& why) {
+    t.errors.push_back(w.at(at, field + (option.empty() ? "" : "." + option) + ": " + why));
+  };
+  if (!node.IsMap()) {
+    bad(node, "", "expected a mapping");
+    return t;
+  }
+  for (const auto& kv : node) {
+    const auto k = lower(kv.first.Scalar());
+    const YAML::Node& v = kv.second;
+    const std::string& option = kv.first.Scalar();
+    if (k == "servername") {
+      if (!scalar(v, t.server_name)) bad(v, option, "expected a string");
+    } else if (k == "insecureskipverify") {
+      if (!boolean(v, t.insecure_skip_verify)) bad(v, option, "expected true or false");
+    } else if (k == "rootcas") {
+      std::vector<std::string> refs;
+      if (!string_list(v, refs)) bad(v, option, "expected a list of files (or PEM texts)");
+      for (const auto& ref : refs) {
+        std::string what;
+        auto pem = pem_or_file(ref, read, "rootCAs", what);
+        if (!pem) {
+          bad(v, option, ref + ": cannot be read");
+        } else if (auto ok = tls::check_ca_bundle(*pem, what); !ok) {
+          bad(v, option, ok.error());
+        } else {
+          t.root_cas.push_back(std::move(*pem));
+        }
+      }
+    } else if (k == "certificates") {
+      // Client certificates for mutual TLS: the data plane presents the first.
+      if (!v.IsSequence() || v.size() != 1) {
+        bad(v, option, "expected a list of one {certFile, keyFile}");
+        continue;
+      }
+      auto c = read_pair(v[0], field + ".certificates[0]", false, w, read);
+      if (!c.errors.empty()) {
+        t.errors.insert(t.errors.end(), c.errors.begin(), c.errors.end());
+      } else {
+        t.cert_pem = std::move(c.cert_pem);
+        t.key_pem = std::move(c.key_pem);
+      }
+    } else if (k == "forwardingtimeouts") {
+      std::vector<std::pair<std::string, std::string>> timeouts;
+      flatten(v, "", timeouts);
+      for (const auto& [option_name, value] : timeouts) {
+        auto ms = duration_ms(value);
+        if (option_name == "idleconntimeout" || option_name == "pingtimeout" ||
+            option_name == "readidletimeout") {
+          // Connection upkeep Wharf does its own way (idle connections live 55 s).
+        } else if (option_name != "dialtimeout" && option_name != "responseheadertimeout") {
+          bad(v, option + "." + option_name, "unknown option");
+        } else if (!ms) {
+          bad(v, option + "." + option_name, "expected a duration such as 30s or 500ms");
+        } else {
+          (option_name == "dialtimeout" ? t.dial_timeout_ms : t.response_header_timeout_ms) = *ms;
+        }
+      }
+    } else if (k == "disablehttp2") {
+      if (!boolean(v, t.disable_http2)) bad(v, option, "expected true or false");
+    } else if (k == "maxidleconnsperhost") {
+      // Accepted so existing files load: the pool keeps what concurrency needs.
+    } else {
+      bad(kv.first, option,
+          "not supported (serverName, insecureSkipVerify, rootCAs, "
+          "certificates, forwardingTimeouts, disableHTTP2 are)");
+    }
+  }
+  return t;
+}
+
 void read_servers_transports(const YAML::Node& section, const Where& w, const FileReader& read,
                              model::ProviderConfig& out) {
-  each_named(
-      section, "http.serversTransports", w, out,
-      [&](const YAML::Node& key, const YAML::Node& node) {
-        model::ConfigTransport t;
-        t.name = key.Scalar();
-        t.source = w.source(key);
-        const std::string field = "http.serversTransports." + t.name;
-        auto bad = [&](const YAML::Node& at, const std::string& option, const std::string& why) {
-          t.errors.push_back(w.at(at, field + (option.empty() ? "" : "." + option) + ": " + why));
-        };
-        if (!node.IsMap()) {
-          bad(node, "", "expected a mapping");
-          out.transports.push_back(std::move(t));
-          return;
-        }
-        for (const auto& kv : node) {
-          const auto k = lower(kv.first.Scalar());
-          const YAML::Node& v = kv.second;
-          const std::string& option = kv.first.Scalar();
-          if (k == "servername") {
-            if (!scalar(v, t.server_name)) bad(v, option, "expected a string");
-          } else if (k == "insecureskipverify") {
-            if (!boolean(v, t.insecure_skip_verify)) bad(v, option, "expected true or false");
-          } else if (k == "rootcas") {
-            std::vector<std::string> refs;
-            if (!string_list(v, refs)) bad(v, option, "expected a list of files (or PEM texts)");
-            for (const auto& ref : refs) {
-              std::string what;
-              auto pem = pem_or_file(ref, read, "rootCAs", what);
-              if (!pem) {
-                bad(v, option, ref + ": cannot be read");
-              } else if (auto ok = tls::check_ca_bundle(*pem, what); !ok) {
-                bad(v, option, ok.error());
-              } else {
-                t.root_cas.push_back(std::move(*pem));
-              }
-            }
-          } else if (k == "certificates") {
-            // Client certificates for mutual TLS: the data plane presents the first.
-            if (!v.IsSequence() || v.size() != 1) {
-              bad(v, option, "expected a list of one {certFile, keyFile}");
-              continue;
-            }
-            auto c = read_pair(v[0], field + ".certificates[0]", false, w, read);
-            if (!c.errors.empty()) {
-              t.errors.insert(t.errors.end(), c.errors.begin(), c.errors.end());
-            } else {
-              t.cert_pem = std::move(c.cert_pem);
-              t.key_pem = std::move(c.key_pem);
-            }
-          } else if (k == "forwardingtimeouts") {
-            std::vector<std::pair<std::string, std::string>> timeouts;
-            flatten(v, "", timeouts);
-            for (const auto& [name, value] : timeouts) {
-              auto ms = duration_ms(value);
-              if (name == "idleconntimeout" || name == "pingtimeout" || name == "readidletimeout") {
-                // Connection upkeep Wharf does its own way (idle connections live 55 s).
-              } else if (name != "dialtimeout" && name != "responseheadertimeout") {
-                bad(v, option + "." + name, "unknown option");
-              } else if (!ms) {
-                bad(v, option + "." + name, "expected a duration such as 30s or 500ms");
-              } else {
-                (name == "dialtimeout" ? t.dial_timeout_ms : t.response_header_timeout_ms) = *ms;
-              }
-            }
-          } else if (k == "disablehttp2") {
-            if (!boolean(v, t.disable_http2)) bad(v, option, "expected true or false");
-          } else if (k == "maxidleconnsperhost") {
-            // Accepted so existing files load: the pool keeps what concurrency needs.
-          } else {
-            bad(kv.first, option,
-                "not supported (serverName, insecureSkipVerify, rootCAs, "
-                "certificates, forwardingTimeouts, disableHTTP2 are)");
-          }
-        }
-        out.transports.push_back(std::move(t));
-      });
+  each_named(section, "http.serversTransports", w, out,
+             [&](const YAML::Node& key, const YAML::Node& node) {
+               auto t = read_servers_transport(
+                   key.Scalar(), "http.serversTransports." + key.Scalar(), node, w, read);
+               t.source = w.source(key);
+               out.transports.push_back(std::move(t));
+             });
 }
 
 }  // namespace wharf::controller::file

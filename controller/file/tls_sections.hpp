@@ -14,6 +14,12 @@ namespace wharf::controller::file {
 void read_tls(const YAML::Node& tls, const Where& w, const FileReader& read,
               model::ProviderConfig& out);
 
+// One servers transport: a dynamic file's `http.serversTransports.<name>` or the static
+// configuration's `serversTransport` (then `field` is "serversTransport").
+model::ConfigTransport read_servers_transport(const std::string& name, const std::string& field,
+                                              const YAML::Node& node, const Where& w,
+                                              const FileReader& read);
+
 void read_servers_transports(const YAML::Node& section, const Where& w, const FileReader& read,
                              model::ProviderConfig& out);
 

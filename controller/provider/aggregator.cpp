@@ -58,7 +58,9 @@ void Aggregator::schedule() {
 
 void Aggregator::flush() {
   auto started = std::chrono::steady_clock::now();
-  model::RoutingTable table = compiler::compile(latest_);
+  compiler::ProviderConfigs configs = latest_;
+  compiler::apply_entrypoints(configs, routing_);
+  model::RoutingTable table = compiler::compile(configs);
   table.entrypoints = entrypoints_;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
@@ -66,7 +68,7 @@ void Aggregator::flush() {
              std::to_string(took.count()) + " ms");
   report(table);
   if (diagnostics_sink_) diagnostics_sink_(table.diagnostics);
-  if (certificate_sink_) certificate_sink_(certificate_requests(table));
+  if (certificate_sink_) certificate_sink_(certificate_requests(table, configs));
   if (last_ && *last_ == table) {
     log::debug("configuration unchanged; nothing to publish");
     return;
@@ -76,11 +78,11 @@ void Aggregator::flush() {
 }
 
 std::vector<CertificateRequest> Aggregator::certificate_requests(
-    const model::RoutingTable& table) const {
+    const model::RoutingTable& table, const compiler::ProviderConfigs& configs) const {
   std::set<std::string> served;
   for (const auto& r : table.routers) served.insert(r.name);
   std::vector<CertificateRequest> out;
-  for (const auto& [provider, config] : latest_) {
+  for (const auto& [provider, config] : configs) {
     for (const auto& r : config.routers) {
       const std::string name = compiler::qualify(r.name, provider);
       if (r.cert_resolver.empty() || !served.count(name)) continue;
@@ -110,6 +112,10 @@ void Aggregator::report(const model::RoutingTable& table) {
     auto key = std::make_tuple(d.kind, d.name, d.message);
     now.insert(key);
     if (reported_.count(key)) continue;
+    if (d.warning) {
+      log::warn(d.kind + " " + d.name + ": " + d.message);
+      continue;
+    }
     log::warn("rejected " + d.kind + " " + d.name + ": " + d.message);
     stats_.add("rejected_objects_total", d.kind);
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "controller/compiler/compiler.hpp"
+#include "controller/compiler/entrypoint_models.hpp"
 #include "controller/net.hpp"
 #include "controller/provider/stats.hpp"
 
@@ -45,6 +46,8 @@ class Aggregator {
   void set_entrypoints(std::vector<model::EntryPoint> entrypoints) {
     entrypoints_ = std::move(entrypoints);
   }
+  // The static configuration's entry points, applied to every provider's routers.
+  void set_routing(compiler::StaticRouting routing) { routing_ = std::move(routing); }
   // Told, after every compile, which certificates the routers in the table want from ACME.
   void on_certificate_requests(CertificateSink sink) { certificate_sink_ = std::move(sink); }
   // Told, after every compile, what was rejected (Kubernetes turns it into Ingress Events).
@@ -61,7 +64,8 @@ class Aggregator {
   void schedule();
   void flush();
   void report(const model::RoutingTable& table);
-  std::vector<CertificateRequest> certificate_requests(const model::RoutingTable& table) const;
+  std::vector<CertificateRequest> certificate_requests(
+      const model::RoutingTable& table, const compiler::ProviderConfigs& configs) const;
 
   std::chrono::milliseconds throttle_;
   std::chrono::milliseconds initial_sync_timeout_;
@@ -71,6 +75,7 @@ class Aggregator {
   DiagnosticsSink diagnostics_sink_;
   compiler::ProviderConfigs latest_;
   std::vector<model::EntryPoint> entrypoints_;
+  compiler::StaticRouting routing_;
   std::set<std::string> waiting_;  // Enabled providers that have not synced yet.
   bool waited_long_enough_ = false;
   asio::steady_timer throttle_timer_;

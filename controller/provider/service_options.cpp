@@ -4,16 +4,14 @@
 #include <charconv>
 
 #include "controller/docker/labels.hpp"
+#include "text/duration.hpp"
 
 namespace wharf::controller {
 
 std::optional<std::uint32_t> duration_ms(std::string_view v) {
-  double n = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  std::string_view unit(end, static_cast<std::size_t>(v.data() + v.size() - end));
-  double scale = unit.empty() || unit == "s" ? 1000 : unit == "ms" ? 1 : unit == "m" ? 60'000 : 0;
-  if (ec != std::errc{} || scale == 0 || !(n > 0) || n * scale > 86'400'000) return std::nullopt;
-  return static_cast<std::uint32_t>(n * scale);
+  auto ms = text::parse_duration_ms(v);
+  if (!ms || *ms == 0 || *ms > 86'400'000) return std::nullopt;
+  return static_cast<std::uint32_t>(*ms);
 }
 
 namespace {

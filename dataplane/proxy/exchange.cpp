@@ -100,8 +100,9 @@ awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
   auto& req = in.head;
   rules::normalize_host(in.host, host_);
   rules::normalize_path(in.path, path_);
-  client_ = compute_client(connection_.peer, connection_.peer_text,
-                           worker_.options().trusted_proxies, req);
+  client_ = compute_client(
+      connection_.peer, connection_.peer_text,
+      connection_.trusted ? *connection_.trusted : worker_.options().trusted_proxies, req);
   // Taken (or made) before any reply, so that every log line has it.
   new_request_id_ = server::take_request_id(req, record_.request_id);
   if (worker_.access_log()) {

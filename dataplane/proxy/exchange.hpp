@@ -25,6 +25,8 @@ namespace wharf::dataplane::proxy {
 struct ConnectionFacts {
   std::string_view entrypoint;
   std::uint8_t ep_index = 0;  // The entrypoint in the metrics' labels.
+  // The peers whose X-Forwarded-* this entrypoint believes (looked up once per connection).
+  const std::vector<model::Cidr>* trusted = nullptr;
   model::IpAddress peer;
   std::string peer_text;  // `peer` formatted once: every request's forwarding headers use it.
   bool tls = false;

@@ -25,6 +25,7 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
       stream_(std::move(socket)),
       facts_{.entrypoint = {},
              .ep_index = 0,
+             .trusted = nullptr,
              .peer = {},
              .peer_text = {},
              .tls = false,
@@ -32,6 +33,7 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
       exchange_(worker, facts_) {
   entrypoint_ = std::move(entrypoint);
   facts_.entrypoint = entrypoint_;
+  facts_.trusted = &worker_.options().trusted_proxies_of(entrypoint_);
   const auto& a = peer.address();
   if (a.is_v4()) {
     facts_.peer = model::IpAddress::from_v4(a.to_v4().to_uint());
@@ -140,7 +142,7 @@ awaitable<void> HttpSession::serve_http2() {
   const auto timeouts =
       table ? table->entrypoint_timeouts(entrypoint_) : model::EntryPointTimeouts{};
   codec::http2::ServerSettings settings;
-  settings.max_concurrent_streams = worker_.options().http2_max_streams;
+  settings.max_concurrent_streams = worker_.options().http2_max_streams_of(entrypoint_);
   h2_ = std::make_unique<codec::http2::ServerConnection>(worker_, stream_, buffer_, facts_,
                                                          timeouts, settings);
   if (worker_.draining()) h2_->drain();

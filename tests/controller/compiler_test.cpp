@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/compiler/compiler.hpp"
+#include "controller/compiler/entrypoint_models.hpp"
 #include "model/routing_table.hpp"
 
 namespace wharf::controller::compiler {
@@ -197,6 +198,80 @@ TEST(Compiler, SameInputGivesEqualTables) {
   auto reversed = p;
   std::swap(reversed.routers[0], reversed.routers[1]);
   EXPECT_EQ(compile({{"docker", p}}), compile({{"docker", reversed}}));
+}
+
+// Traefik's entry-point models: a router on an entry point with `http.tls` or
+// `http.middlewares` becomes one router per such entry point, with them applied.
+TEST(EntryPointModels, AreAppliedAsTraefikAppliesThem) {
+  StaticRouting s;
+  s.entrypoints = {"web", "websecure", "lan"};
+  s.default_entrypoints = {"web", "websecure"};
+  EntryPointModel secure;
+  secure.name = "websecure";
+  secure.tls = true;
+  secure.cert_resolver = "le";
+  secure.tls_domains = {{"example.com", "*.example.com"}};
+  secure.middlewares = {"headers@file"};
+  s.models.push_back(secure);
+
+  model::ProviderConfig docker;
+  docker.routers.push_back(router("anywhere", "Host(`a`)", "app"));  // default entry points
+  auto own_tls = router("own", "Host(`o`)", "app");
+  own_tls.entrypoints = {"websecure"};
+  own_tls.tls = true;
+  own_tls.cert_resolver = "other";
+  own_tls.middlewares = {"auth"};
+  docker.routers.push_back(own_tls);
+  auto lan = router("lan-only", "Host(`l`)", "app");
+  lan.entrypoints = {"lan"};
+  docker.routers.push_back(lan);
+  auto partly = router("partly", "Host(`p`)", "app");
+  partly.entrypoints = {"lan", "nowhere"};
+  docker.routers.push_back(partly);
+  auto lost = router("lost", "Host(`x`)", "app");
+  lost.entrypoints = {"nowhere"};
+  docker.routers.push_back(lost);
+  docker.services.push_back(service("app"));
+  ProviderConfigs configs{{"docker", docker}};
+  apply_entrypoints(configs, s);
+
+  std::map<std::string, model::ConfigRouter> by_name;
+  for (const auto& r : configs["docker"].routers) by_name[r.name] = r;
+  ASSERT_EQ(by_name.size(), 6u);
+  // Several entry points, one with a model: a copy per modelled entry point, named after it;
+  // the rest stays under the router's own name.
+  const auto& a = by_name["websecure-anywhere"];
+  EXPECT_EQ(a.entrypoints, std::vector<std::string>{"websecure"});
+  EXPECT_TRUE(a.tls);
+  EXPECT_EQ(a.cert_resolver, "le");
+  EXPECT_EQ(a.cert_domains, secure.tls_domains);
+  EXPECT_EQ(a.middlewares, std::vector<std::string>{"headers@file"});
+  EXPECT_EQ(by_name["anywhere"].entrypoints, std::vector<std::string>{"web"});
+  EXPECT_FALSE(by_name["anywhere"].tls);
+  EXPECT_TRUE(by_name["anywhere"].middlewares.empty());
+  // One entry point: the name stays; its own TLS wins, the middlewares come first.
+  const auto& o = by_name["own"];
+  EXPECT_EQ(o.cert_resolver, "other");
+  EXPECT_EQ(o.middlewares, (std::vector<std::string>{"headers@file", "auth"}));
+  EXPECT_EQ(by_name["lan-only"].entrypoints, std::vector<std::string>{"lan"});
+  EXPECT_EQ(by_name["partly"].entrypoints, std::vector<std::string>{"lan"});
+  EXPECT_TRUE(by_name["partly"].errors.empty());
+  EXPECT_FALSE(by_name["lost"].errors.empty());
+
+  model::ProviderConfig file;
+  file.middlewares.push_back({"headers", "headers", {{"stsseconds", "60"}}, "", {}});
+  configs["file"] = file;
+  auto t = compile(configs);
+  std::vector<std::string> served;
+  for (const auto& r : t.routers) served.push_back(r.name);
+  EXPECT_EQ(served, (std::vector<std::string>{"anywhere@docker", "lan-only@docker", "partly@docker",
+                                              "websecure-anywhere@docker"}));
+  std::map<std::string, model::Diagnostic> why;
+  for (const auto& d : t.diagnostics) why[d.name] = d;
+  EXPECT_EQ(why["own@docker"].message, "uses middleware auth@docker, which does not exist");
+  EXPECT_FALSE(why["partly@docker"].message.empty());
+  EXPECT_TRUE(why["partly@docker"].warning);
+  EXPECT_FALSE(why["lost@docker"].warning);
 }
 
 }  // namespace

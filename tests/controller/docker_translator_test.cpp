@@ -387,5 +387,29 @@ TEST(DockerLabels, NormalizeAndTemplates) {
   EXPECT_EQ(*expand_default_rule("Host(`{{ .Name }}`)", "My_App", {}), "Host(`My_App`)");
 }
 
+// providers.docker.constraints: Traefik's Label/LabelRegex expressions over all of a
+// container's labels decide whether it is considered at all.
+TEST(DockerConstraints, MatchLabelsAsTraefikDoes) {
+  auto c = Constraints::parse(
+      "Label(`com.docker.compose.project`, `media`) && !LabelRegex(`tier`, `^int`) || "
+      "Label(`traefik.tags`, `public`)");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->matches({{"com.docker.compose.project", "media"}}));
+  EXPECT_FALSE(c->matches({{"com.docker.compose.project", "media"}, {"tier", "internal"}}));
+  EXPECT_TRUE(c->matches({{"traefik.tags", "public"}, {"tier", "internal"}}));
+  EXPECT_FALSE(c->matches({{"com.docker.compose.project", "Media"}}));  // values are exact
+  EXPECT_FALSE(c->matches({}));
+  EXPECT_FALSE(Constraints::parse("Tag(`x`)").ok());
+  EXPECT_FALSE(Constraints::parse("Label(`x`").ok());
+  // Text inside quotes is not a matcher name.
+  EXPECT_TRUE(Constraints::parse("Label(`Host`, `Tag`)").ok());
+
+  TranslatorOptions opt;
+  opt.exposed_by_default = true;
+  ASSERT_TRUE(set_constraints(opt, "Label(`expose`, `yes`)").ok());
+  EXPECT_TRUE(wants_routing({{"expose", "yes"}}, opt));
+  EXPECT_FALSE(wants_routing({{"traefik.enable", "true"}}, opt));
+}
+
 }  // namespace
 }  // namespace wharf::controller::docker

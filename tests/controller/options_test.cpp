@@ -280,5 +280,64 @@ TEST(ControllerOptions, StatusAndLeaderElection) {
             std::string::npos);
 }
 
+// --configfile: the static configuration sets what flags would, a flag given as well wins.
+TEST(ControllerOptions, StaticConfigurationFileAndFlagsTogether) {
+  test::TempDir dir;
+  const std::string file = dir.path() + "/traefik.yml";
+  std::ofstream(dir.path() + "/ca.pem") << "not a certificate\n";
+  std::ofstream(file)
+      << "entryPoints:\n"
+         "  http:\n    address: :80\n"
+         "    http:\n      redirections:\n        entryPoint: {to: https}\n"
+         "  https:\n    address: :443\n"
+         "    transport:\n      respondingTimeouts: {readTimeout: 0, idleTimeout: 5m}\n"
+         "providers:\n"
+         "  providersThrottleDuration: 1s\n"
+         "  docker:\n    network: proxy\n"
+         "  file:\n    directory: /etc/rules\n"
+         "certificatesResolvers:\n"
+         "  le:\n    acme:\n      email: a@example.com\n      storage: "
+      << dir.path()
+      << "/acme.json\n      httpChallenge:\n        entryPoint: http\n"
+         "serversTransport:\n  rootCAs: ["
+      << dir.path() << "/ca.pem]\n";
+  auto o = parse({"--configfile", file, "--throttle", "250"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->docker_endpoint, "unix:///var/run/docker.sock");
+  EXPECT_EQ(o->docker.label_prefixes, (std::vector<std::string>{"wharf", "traefik"}));
+  EXPECT_TRUE(o->docker.exposed_by_default);
+  EXPECT_EQ(o->docker.network, "proxy");
+  EXPECT_EQ(o->file, "/etc/rules");
+  EXPECT_EQ(o->throttle, std::chrono::milliseconds(250));  // the flag wins over the file's 1s
+  ASSERT_EQ(o->acme.size(), 1u);
+  EXPECT_EQ(o->acme[0].email, "a@example.com");
+  EXPECT_EQ(o->acme[0].storage, dir.path());
+  ASSERT_EQ(o->entrypoints.size(), 2u);
+  EXPECT_EQ(o->entrypoints[0].redirect.to, "https");
+  EXPECT_EQ(o->entrypoints[1].timeouts.read_header_ms, 86'400'000u);  // 0: no limit
+  EXPECT_EQ(o->entrypoints[1].timeouts.idle_ms, 300'000u);
+  EXPECT_EQ(o->routing.entrypoints, (std::vector<std::string>{"http", "https"}));
+  EXPECT_EQ(o->routing.default_entrypoints, (std::vector<std::string>{"http", "https"}));
+  // The servers transport is read (and checked) as a dynamic file's would be.
+  ASSERT_EQ(o->internal.transports.size(), 1u);
+  EXPECT_EQ(o->internal.transports[0].name, "default");
+  ASSERT_EQ(o->internal.transports[0].errors.size(), 1u);
+  EXPECT_NE(o->internal.transports[0].errors[0].find("traefik.yml:25: serversTransport.rootCAs"),
+            std::string::npos)
+      << o->internal.transports[0].errors[0];
+
+  // Flags override, and a static file without providers.docker turns Docker off.
+  std::ofstream(file) << "entryPoints:\n  web:\n    address: :80\n"
+                         "providers:\n  file:\n    filename: /d.yml\n";
+  auto flags =
+      parse({"--configfile", file, "--file", "/other.yml", "--entrypoint-redirect", "web=:443"}, {},
+            "/var/run/docker.sock");
+  ASSERT_TRUE(flags.ok()) << flags.error();
+  EXPECT_EQ(flags->file, "/other.yml");
+  EXPECT_EQ(flags->docker_endpoint, "");
+  ASSERT_EQ(flags->entrypoints.size(), 1u);
+  EXPECT_EQ(flags->entrypoints[0].redirect.to, ":443");
+}
+
 }  // namespace
 }  // namespace wharf::controller

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "cli/flags.hpp"
+#include "config/static_config.hpp"
+#include "model/result.hpp"
+
+namespace wharf::controller {
+
+struct Options;
+
+// The controller's part of a Traefik static configuration (--configfile), applied to the
+// options before the flags are: a setting given as a flag too keeps the flag's value. `flags`
+// gains the certificate resolvers as the `--certificatesresolvers.*` flags they are in Traefik
+// (those given on the command line win).
+model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& flags, Options& o);
+
+}  // namespace wharf::controller

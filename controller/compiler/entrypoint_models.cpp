@@ -1,0 +1,77 @@
+#include "controller/compiler/entrypoint_models.hpp"
+
+#include <algorithm>
+
+#include "text/split_list.hpp"
+
+namespace wharf::controller::compiler {
+namespace {
+
+bool has_own_tls(const model::ConfigRouter& r) {
+  return r.tls || !r.cert_resolver.empty() || !r.tls_options.empty() || !r.cert_domains.empty();
+}
+
+const EntryPointModel* model_of(const StaticRouting& s, const std::string& ep) {
+  for (const auto& m : s.models) {
+    if (m.name == ep && !m.empty()) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void apply_entrypoints(ProviderConfigs& providers, const StaticRouting& s) {
+  if (s.entrypoints.empty()) return;
+  for (auto& [provider, config] : providers) {
+    std::vector<model::ConfigRouter> out;
+    out.reserve(config.routers.size());
+    for (auto& r : config.routers) {
+      if (r.entrypoints.empty()) r.entrypoints = s.default_entrypoints;
+      std::vector<std::string> known;
+      for (const auto& ep : r.entrypoints) {
+        if (std::find(s.entrypoints.begin(), s.entrypoints.end(), ep) != s.entrypoints.end()) {
+          if (std::find(known.begin(), known.end(), ep) == known.end()) known.push_back(ep);
+          continue;
+        }
+        config.diagnostics.push_back({"router", r.name,
+                                      (r.source.empty() ? "" : r.source + ": ") + "entry point '" +
+                                          ep + "' does not exist (the static configuration has " +
+                                          text::join(s.entrypoints, ", ") +
+                                          "); the router is not served there",
+                                      true});
+      }
+      if (known.empty()) {
+        r.errors.push_back("none of its entry points exists (the static configuration has " +
+                           text::join(s.entrypoints, ", ") + ")");
+        out.push_back(std::move(r));
+        continue;
+      }
+      const bool several = known.size() > 1;
+      model::ConfigRouter rest = r;
+      rest.entrypoints.clear();
+      for (const auto& ep : known) {
+        const auto* m = model_of(s, ep);
+        if (!m) {
+          rest.entrypoints.push_back(ep);
+          continue;
+        }
+        model::ConfigRouter copy = r;
+        copy.entrypoints = {ep};
+        if (several) copy.name = ep + "-" + r.name;
+        if (!has_own_tls(copy) && m->tls) {
+          copy.tls = true;
+          copy.cert_resolver = m->cert_resolver;
+          copy.cert_domains = m->tls_domains;
+          copy.tls_options = m->tls_options;
+        }
+        copy.middlewares.insert(copy.middlewares.begin(), m->middlewares.begin(),
+                                m->middlewares.end());
+        out.push_back(std::move(copy));
+      }
+      if (!rest.entrypoints.empty()) out.push_back(std::move(rest));
+    }
+    config.routers = std::move(out);
+  }
+}
+
+}  // namespace wharf::controller::compiler

@@ -1,0 +1,225 @@
+#include <gtest/gtest.h>
+
+#include "config/static_config.hpp"
+#include "text/duration.hpp"
+
+namespace wharf::config {
+namespace {
+
+// A traefik.yml as homelab guides write it (mixed key case, lists both ways).
+constexpr const char* kTraefikYml = R"yaml(api:
+  dashboard: true
+entryPoints:
+  web:
+    address: ":80"
+    http:
+      redirections:
+        entryPoint:
+          to: websecure
+          scheme: https
+          permanent: false
+  websecure:
+    address: "0.0.0.0:443"
+    asDefault: true
+    forwardedHeaders:
+      trustedIPs: "10.0.0.0/8, 192.168.1.0/24"
+    transport:
+      respondingTimeouts:
+        readTimeout: 10m
+        idleTimeout: 0
+      lifeCycle:
+        graceTimeOut: 45s
+    http:
+      middlewares:
+        - secure-headers@file
+      tls:
+        certResolver: cloudflare
+        options: tls-opts@file
+        domains:
+          - main: example.com
+            sans: ["*.example.com"]
+    http2:
+      maxConcurrentStreams: 250
+  ipv6:
+    address: "[::1]:8443"
+    forwardedHeaders:
+      insecure: true
+providers:
+  providersThrottleDuration: 2s
+  docker:
+    endpoint: "tcp://socket-proxy:2375"
+    exposedByDefault: false
+    network: t2_proxy
+    defaultRule: "Host(`{{ .Name }}.example.com`)"
+  file:
+    directory: /rules
+    watch: true
+certificatesResolvers:
+  le:
+    acme:
+      email: ops@example.com
+      storage: /acme.json
+      caServer: https://acme-staging-v02.api.letsencrypt.org/directory
+      tlsChallenge: {}
+  cloudflare:
+    acme:
+      email: ops@example.com
+      dnsChallenge:
+        provider: cloudflare
+serversTransport:
+  insecureSkipVerify: true
+log:
+  level: WARNING
+accessLog:
+  format: json
+metrics:
+  prometheus:
+    buckets: [0.1, 0.3, 1.2, 5.0]
+)yaml";
+
+TEST(StaticConfig, ReadsWhatTraefikUsersWrite) {
+  auto c = read_static_config(kTraefikYml, "traefik.yml");
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->entrypoints.size(), 3u);
+  const auto& web = *c->entrypoint("web");
+  EXPECT_EQ(web.host, "");
+  EXPECT_EQ(web.port, 80);
+  EXPECT_EQ(web.redirect.to, "websecure");
+  EXPECT_EQ(web.redirect.scheme, "https");
+  EXPECT_FALSE(web.redirect.permanent);
+  EXPECT_FALSE(web.tls);
+  const auto& secure = *c->entrypoint("websecure");
+  EXPECT_EQ(secure.host, "0.0.0.0");
+  EXPECT_EQ(secure.port, 443);
+  ASSERT_TRUE(secure.trusted_ips);
+  EXPECT_EQ(secure.trusted_ips->size(), 2u);
+  EXPECT_EQ(secure.read_timeout_ms, 600'000u);
+  EXPECT_EQ(secure.idle_timeout_ms, 0u);
+  EXPECT_FALSE(secure.write_timeout_ms);
+  EXPECT_EQ(secure.grace_timeout_ms, 45'000u);
+  EXPECT_EQ(secure.middlewares, std::vector<std::string>{"secure-headers@file"});
+  EXPECT_TRUE(secure.tls);
+  EXPECT_EQ(secure.cert_resolver, "cloudflare");
+  EXPECT_EQ(secure.tls_options, "tls-opts@file");
+  EXPECT_EQ(secure.tls_domains,
+            (std::vector<std::vector<std::string>>{{"example.com", "*.example.com"}}));
+  EXPECT_EQ(secure.http2_max_streams, 250u);
+  const auto& v6 = *c->entrypoint("ipv6");
+  EXPECT_EQ(v6.host, "::1");
+  ASSERT_TRUE(v6.trusted_ips);
+  EXPECT_EQ(v6.trusted_ips->size(), 2u);  // insecure: every IPv4 and IPv6 peer
+  EXPECT_EQ(c->default_entrypoints(), std::vector<std::string>{"websecure"});
+
+  EXPECT_TRUE(c->docker.enabled);
+  EXPECT_EQ(c->docker.endpoint, "tcp://socket-proxy:2375");
+  EXPECT_FALSE(c->docker.exposed_by_default);
+  EXPECT_EQ(c->docker.network, "t2_proxy");
+  EXPECT_EQ(c->docker.default_rule, "Host(`{{ .Name }}.example.com`)");
+  EXPECT_EQ(c->file_provider, "/rules");
+  EXPECT_EQ(c->providers_throttle_ms, 2000u);
+  // The DNS-01 resolver is left out whole (warned about); the other becomes flags.
+  EXPECT_EQ(c->resolver_flags, (std::vector<std::pair<std::string, std::string>>{
+                                   {"certificatesresolvers.le.acme.email", "ops@example.com"},
+                                   {"certificatesresolvers.le.acme.caserver",
+                                    "https://acme-staging-v02.api.letsencrypt.org/directory"},
+                                   {"certificatesresolvers.le.acme.storage", "/acme.json"},
+                                   {"certificatesresolvers.le.acme.tlschallenge", "true"}}));
+  ASSERT_TRUE(c->servers_transport);
+  EXPECT_TRUE(c->api);
+  EXPECT_TRUE(c->api_dashboard);
+  EXPECT_EQ(c->log_level, "warn");
+  EXPECT_TRUE(c->access_log);
+  EXPECT_TRUE(c->access_log_json);
+  EXPECT_EQ(c->access_log_path, "");
+  EXPECT_EQ(c->metrics_buckets, (std::vector<double>{0.1, 0.3, 1.2, 5.0}));
+  ASSERT_EQ(c->warnings.size(), 1u) << c->warnings[0];
+  EXPECT_TRUE(
+      c->warnings[0].starts_with("traefik.yml:58: certificatesResolvers.cloudflare.acme."
+                                 "dnsChallenge: the DNS-01 challenge is not supported"))
+      << c->warnings[0];
+}
+
+TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
+  auto c = read_static_config(R"toml([global]
+  checkNewVersion = false
+[entryPoints]
+  [entryPoints.http]
+    address = ":80"
+  [entryPoints.https]
+    address = ":443"
+    [entryPoints.https.http.tls]
+      certResolver = "myresolver"
+    [entryPoints.https.http3]
+[providers.docker]
+  watch = true
+  swarmMode = false
+[providers.kubernetesCRD]
+)toml",
+                              "traefik.toml");
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->entrypoints.size(), 2u);
+  EXPECT_EQ(c->entrypoints[1].name, "https");
+  EXPECT_TRUE(c->entrypoints[1].tls);
+  EXPECT_EQ(c->entrypoints[1].cert_resolver, "myresolver");
+  EXPECT_TRUE(c->docker.enabled);
+  EXPECT_TRUE(c->docker.exposed_by_default);  // Traefik's default
+  ASSERT_EQ(c->warnings.size(), 4u);
+  EXPECT_EQ(c->warnings[0], "traefik.toml:1: global: ignored: Wharf does not call home");
+  EXPECT_TRUE(c->warnings[1].starts_with("traefik.toml:10: entryPoints.https.http3: ignored"));
+  EXPECT_EQ(c->warnings[2],
+            "traefik.toml:13: providers.docker.swarmMode: not a Traefik option Wharf knows; "
+            "ignored");
+  EXPECT_TRUE(c->warnings[3].starts_with(
+      "traefik.toml:14: providers.kubernetesCRD: ignored: IngressRoute and the other Traefik "
+      "CRDs are not supported"));
+}
+
+TEST(StaticConfig, ValuesWharfCannotUseAreErrorsNamingTheLine) {
+  auto bad = [](const std::string& yaml) {
+    auto c = read_static_config(yaml, "t.yml");
+    return c.ok() ? std::string("accepted") : c.error();
+  };
+  EXPECT_EQ(bad("entryPoints:\n  web:\n    address: \"80\"\n"),
+            "t.yml:3: entryPoints.web.address '80': expected [HOST]:PORT, such as :443");
+  EXPECT_EQ(bad("entryPoints:\n  web: {}\n"),
+            "t.yml:2: entryPoints.web: the address is missing (such as :443)");
+  EXPECT_EQ(bad("entryPoints:\n  web:\n    address: :80\n    http:\n      redirections:\n"
+                "        entryPoint:\n          to: secure\n"),
+            "t.yml:7: entryPoints.web.http.redirections.entryPoint.to: no entry point is named "
+            "'secure'");
+  EXPECT_EQ(bad("entryPoints:\n  web:\n    address: :80\n    forwardedHeaders:\n"
+                "      trustedIPs: [10.0.0.0/33]\n"),
+            "t.yml:5: entryPoints.web.forwardedHeaders.trustedIPs: " +
+                model::parse_cidr_list("10.0.0.0/33").error());
+  EXPECT_EQ(bad("log:\n  level: LOUD\n"),
+            "t.yml:2: log.level: expected DEBUG, INFO, WARN or ERROR");
+  EXPECT_EQ(bad("providers:\n  file:\n    filename: a.yml\n    directory: /d\n"),
+            "t.yml:3: providers.file: filename and directory are exclusive, as in Traefik");
+  EXPECT_EQ(bad("- a\n"), "t.yml: expected a mapping at the top");
+  // A UDP entry point is left out with a warning: UDP routing is not there yet.
+  auto udp = read_static_config(
+      "entryPoints:\n  dns:\n    address: :53/udp\n    udp:\n"
+      "      timeout: 10s\n",
+      "t.yml");
+  ASSERT_TRUE(udp.ok()) << udp.error();
+  EXPECT_TRUE(udp->entrypoints.empty());
+  ASSERT_EQ(udp->warnings.size(), 1u);
+}
+
+TEST(StaticConfig, DurationsAsTraefikReadsThem) {
+  using text::parse_duration_ms;
+  EXPECT_EQ(parse_duration_ms("60"), 60'000u);
+  EXPECT_EQ(parse_duration_ms("1.5"), 1'500u);
+  EXPECT_EQ(parse_duration_ms("0"), 0u);
+  EXPECT_EQ(parse_duration_ms("500ms"), 500u);
+  EXPECT_EQ(parse_duration_ms("1m30s"), 90'000u);
+  EXPECT_EQ(parse_duration_ms("2h"), 7'200'000u);
+  EXPECT_EQ(parse_duration_ms("1.5s"), 1'500u);
+  EXPECT_FALSE(parse_duration_ms(""));
+  EXPECT_FALSE(parse_duration_ms("10x"));
+  EXPECT_FALSE(parse_duration_ms("s"));
+  EXPECT_FALSE(parse_duration_ms("-1s"));
+}
+
+}  // namespace
+}  // namespace wharf::config
