@@ -22,11 +22,13 @@ namespace wharf::middleware::detail {
 using model::Error;
 using model::Result;
 
-// Reads one middleware's options; every reader records the first problem, naming the option,
-// and `finish` refuses options nobody read (a typo must not silently drop a setting).
+// Reads one middleware's options; every reader records its problems, naming the option, and
+// `finish` refuses options nobody read (a typo must not silently drop a setting). Every problem
+// is reported, not only the first, so one `--check` run shows all there is to fix.
 class Reader {
  public:
-  explicit Reader(const Options& options) : options_(options), used_(options.size(), false) {}
+  Reader(const Options& options, std::vector<std::string>* warnings)
+      : options_(options), used_(options.size(), false), warnings_(warnings) {}
 
   // The value of `key`, or nullptr.
   const std::string* find(std::string_view key) {
@@ -51,8 +53,20 @@ class Reader {
     return out;
   }
 
+  // One problem per option: a bad value is not also "required".
   void fail(std::string_view key, const std::string& why) {
-    if (error_.empty()) error_ = std::string(key) + ": " + why;
+    const std::string prefix = std::string(key) + ": ";
+    for (const auto& e : errors_) {
+      if (e.starts_with(prefix)) return;
+    }
+    errors_.push_back(prefix + why);
+  }
+  // An option Traefik accepts and ignores (deprecated): read, with a warning saying so.
+  void deprecated(std::string_view key, const std::string& why) {
+    if (find(key) && warnings_) warnings_->push_back(std::string(key) + ": " + why);
+  }
+  void warn(std::string_view key, const std::string& why) {
+    if (warnings_) warnings_->push_back(std::string(key) + ": " + why);
   }
 
   void string(std::string_view key, std::string& out) {
@@ -149,17 +163,18 @@ class Reader {
   }
 
   Result<Spec> finish(Spec spec) {
-    for (std::size_t i = 0; i < options_.size() && error_.empty(); ++i) {
-      if (!used_[i]) error_ = options_[i].first + ": unknown option";
+    for (std::size_t i = 0; i < options_.size(); ++i) {
+      if (!used_[i]) errors_.push_back(options_[i].first + ": unknown option");
     }
-    if (!error_.empty()) return Error{error_};
+    if (!errors_.empty()) return Error{text::join(errors_, "; ")};
     return spec;
   }
 
  private:
   const Options& options_;
   std::vector<bool> used_;
-  std::string error_;
+  std::vector<std::string> errors_;
+  std::vector<std::string>* warnings_;
 };
 
 inline void require(Reader& r, std::string_view key, bool present) {

@@ -42,6 +42,15 @@ Spec read_headers(Reader& r) {
     std::transform(host.begin(), host.end(), host.begin(),
                    [](unsigned char c) { return std::tolower(c); });
   }
+  r.list("hostsproxyheaders", h.hosts_proxy_headers);
+  h.ssl_proxy_headers = r.under("sslproxyheaders");
+  // Deprecated in Traefik v3 and without effect there: accepted so configurations carry over,
+  // with a warning (they never redirected anything in Traefik v3 either).
+  for (const char* key : {"sslredirect", "ssltemporaryredirect", "sslhost", "sslforcehost"}) {
+    r.deprecated(key,
+                 "deprecated and without effect in Traefik v3 (and in Wharf); redirect with a "
+                 "redirectScheme middleware or the entry point's redirections");
+  }
   r.boolean("isdevelopment", h.development);
   r.list("accesscontrolalloworiginlist", h.allow_origins);
   std::vector<std::string> origin_regexes;
@@ -87,7 +96,8 @@ Spec read_basic_auth(Reader& r) {
     b.users.emplace_back(users[i].substr(0, colon), std::move(hash));
   }
   // usersFile never reaches here: the controller reads it into `users`
-  // (controller/provider/users_file.cpp); a table carrying one is refused as an unknown option.
+  // (controller/provider/middleware_files.cpp); a table carrying one is refused as an unknown
+  // option.
   require(r, "users", !b.users.empty());
   r.string("realm", b.realm);
   if (b.realm.find_first_of("\"\r\n") != std::string::npos) {
@@ -147,12 +157,23 @@ Spec read_forward_auth(Reader& r) {
   r.list("addauthcookiestoresponse", f.response_cookies);
   r.boolean("preserverequestmethod", f.preserve_method);
   r.boolean("tls.insecureskipverify", f.insecure_skip_verify);
-  for (const auto* key : {"tls.ca", "tls.cert", "tls.key"}) {
-    if (r.find(key)) {
-      r.fail(key,
-             "not supported by Wharf yet (the data plane reads no files; use a CA the "
-             "system trusts, or tls.insecureSkipVerify)");
+  // The controller replaced the file names with the files' contents (and checked them).
+  for (auto [key, out] : {std::pair{"tls.ca", &f.ca_pem}, std::pair{"tls.cert", &f.cert_pem},
+                          std::pair{"tls.key", &f.key_pem}}) {
+    r.string(key, *out);
+    if (!out->empty() && !out->starts_with("-----BEGIN ")) {
+      r.fail(key, "expected PEM (the controller reads the file " + *out + ")");
     }
+  }
+  if (f.cert_pem.empty() != f.key_pem.empty())
+    r.fail("tls.cert", "tls.cert and tls.key go together");
+  r.deprecated("tls.caoptional", "deprecated and without effect in Traefik v3 (and in Wharf)");
+  std::int64_t max_response = -1;
+  r.integer<std::int64_t>("maxresponsebodysize", max_response, -1, std::int64_t{1} << 26);
+  if (max_response >= 0) f.max_response_body = static_cast<std::uint64_t>(max_response);
+  r.string("authsigninurl", f.signin_url);
+  if (f.signin_url.find_first_of("\r\n ") != std::string::npos) {
+    r.fail("authsigninurl", "must not contain spaces or line breaks");
   }
   for (const auto* key : {"forwardbody", "maxbodysize", "headerfield", "preservelocationheader"}) {
     if (r.find(key)) r.fail(key, "not supported by Wharf yet");
@@ -176,8 +197,9 @@ bool is_implemented(std::string_view type) {
   return std::find(all.begin(), all.end(), type) != all.end();
 }
 
-Result<Spec> parse(std::string_view type, const Options& options) {
-  Reader r(options);
+Result<Spec> parse(std::string_view type, const Options& options,
+                   std::vector<std::string>* warnings) {
+  Reader r(options, warnings);
   if (type == "redirectscheme") return r.finish(read_redirect_scheme(r));
   if (type == "redirectregex") {
     RedirectRegex s;

@@ -80,7 +80,13 @@ struct Headers {
   std::string xss;  // browserXssFilter → "1; mode=block", customBrowserXSSValue
   std::string csp, csp_report_only, referrer_policy, permissions_policy;
   std::vector<std::string> allowed_hosts;  // allowedHosts: others get 400
-  bool development = false;                // isDevelopment: no STS, no allowedHosts
+  // hostsProxyHeaders: the host allowedHosts checks is the first of these headers present (a
+  // proxy in front put the original host there), else Host.
+  std::vector<std::string> hosts_proxy_headers;
+  // sslProxyHeaders: a request carrying one of these header values came over HTTPS to a proxy
+  // in front, so it gets the Strict-Transport-Security header as a TLS request does.
+  std::vector<std::pair<std::string, std::string>> ssl_proxy_headers;
+  bool development = false;  // isDevelopment: no STS, no allowedHosts
   // CORS.
   std::vector<std::string> allow_origins;  // accessControlAllowOriginList ("*" allowed)
   std::vector<Regex> allow_origin_regexes;
@@ -127,6 +133,14 @@ struct ForwardAuth {
   std::vector<std::string> response_cookies;  // addAuthCookiesToResponse
   bool preserve_method = false;               // preserveRequestMethod (else GET)
   bool insecure_skip_verify = false;          // tls.insecureSkipVerify (https addresses)
+  // tls.ca / tls.cert / tls.key: PEM, which the controller read from the files the
+  // configuration names (the data plane reads no files).
+  std::string ca_pem, cert_pem, key_pem;
+  // maxResponseBodySize: an auth answer with a longer body is a 401, as in Traefik. Traefik's
+  // default is no limit; Wharf's is 1 MiB, as every per-request buffer is bounded.
+  std::uint64_t max_response_body = std::uint64_t{1} << 20;
+  // authSigninURL: a 401 from the auth server becomes a 302 to this URL.
+  std::string signin_url;
 };
 
 struct Chain {
@@ -156,6 +170,9 @@ struct CircuitBreaker {
 struct Buffering {
   std::uint64_t max_request_body = 0;   // Beyond: 413.
   std::uint64_t max_response_body = 0;  // Beyond: 500 when known up front, else cut short.
+  // retryExpression `IsNetworkError() && Attempts() < N`: requests that failed at the network
+  // level are tried again, N tries in all, without a pause (attempts 0: no retry).
+  Retry retry{0, 0};
 };
 
 struct Compress {
@@ -187,7 +204,10 @@ using Spec = std::variant<RedirectScheme, RedirectRegex, StripPrefix, StripPrefi
 // The typed spec, or one sentence naming the option and what is wrong with it. Types Traefik
 // has but Wharf does not implement yet are refused by name, never ignored: a router served
 // without its forwardauth would expose what it protects.
-model::Result<Spec> parse(std::string_view type, const Options& options);
+// `warnings`, when given, gets the options that are accepted but have no effect (Traefik's
+// deprecated ones), each "option: why".
+model::Result<Spec> parse(std::string_view type, const Options& options,
+                          std::vector<std::string>* warnings = nullptr);
 
 // Types `parse` accepts, for messages and docs.
 const std::vector<std::string_view>& implemented_types();

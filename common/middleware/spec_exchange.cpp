@@ -1,4 +1,5 @@
 #include <charconv>
+#include <optional>
 
 #include "middleware/option_reader.hpp"
 #include "middleware/spec.hpp"
@@ -10,6 +11,8 @@ namespace {
 
 using detail::Reader;
 using detail::require;
+using model::Error;
+using model::Result;
 
 // "500", "500-599" or "404,500-599" (labels) / one entry of a YAML list; ranges inclusive.
 bool parse_status_range(std::string_view s, StatusRange& out) {
@@ -64,6 +67,46 @@ Spec read_circuit_breaker(Reader& r) {
   return s;
 }
 
+// Traefik's buffering.retryExpression, in the form its documentation and real configurations
+// use: `IsNetworkError() && Attempts() < N` (or `<= N`, either order). The number of tries in
+// all. Wharf never holds a request body, so it can only try again what failed before the
+// server answered, and only when no body was sent yet: what IsNetworkError() selects, with the
+// retry middleware's rules. Other expressions (ResponseCode(), ||) are refused, saying so.
+Result<std::uint32_t> retry_attempts(std::string_view text) {
+  std::string s;
+  for (char c : text) {
+    if (c != ' ' && c != '\t') s += c;
+  }
+  const std::string kShape =
+      "only 'IsNetworkError() && Attempts() < N' (or <= N) can be honoured: Wharf never holds a "
+      "request body, so it tries again only requests that failed before the server answered";
+  bool network = false;
+  std::optional<std::uint32_t> attempts;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto end = s.find("&&", start);
+    std::string term = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (term == "IsNetworkError()") {
+      network = true;
+    } else if (term.starts_with("Attempts()<")) {
+      bool inclusive = term.starts_with("Attempts()<=");
+      std::string_view n = std::string_view(term).substr(inclusive ? 12 : 11);
+      std::uint32_t v = 0;
+      auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (ec != std::errc{} || p != n.data() + n.size() || v > 10) {
+        return Error{"'" + std::string(text) + "': Attempts() is compared with 0 to 10"};
+      }
+      attempts = inclusive ? v + 1 : v;
+    } else {
+      return Error{"'" + std::string(text) + "': " + kShape};
+    }
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+  if (!network || !attempts) return Error{"'" + std::string(text) + "': " + kShape};
+  return *attempts;
+}
+
 Spec read_buffering(Reader& r) {
   Buffering s;
   constexpr std::uint64_t kMax = std::uint64_t{1} << 50;
@@ -74,10 +117,13 @@ Spec read_buffering(Reader& r) {
   std::uint64_t ignored = 0;
   r.integer<std::uint64_t>("memrequestbodybytes", ignored, 0, kMax);
   r.integer<std::uint64_t>("memresponsebodybytes", ignored, 0, kMax);
-  if (r.find("retryexpression")) {
-    r.fail("retryexpression",
-           "not supported; use a retry middleware (it repeats requests "
-           "whose body was not sent)");
+  if (auto v = r.find("retryexpression")) {
+    auto attempts = retry_attempts(*v);
+    if (!attempts) {
+      r.fail("retryexpression", attempts.error());
+    } else {
+      s.retry.attempts = *attempts;
+    }
   }
   return s;
 }

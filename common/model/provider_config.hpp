@@ -92,6 +92,7 @@ struct ConfigTlsOptions {
   TlsOptions options;  // Its name unqualified.
   std::string source;
   std::vector<std::string> errors;
+  std::vector<std::string> warnings;  // Honoured, but worth knowing (a CBC suite listed).
   bool operator==(const ConfigTlsOptions&) const = default;
 };
 

@@ -117,6 +117,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         continue;
       }
       tls_options.insert(name);
+      for (const auto& w : c.warnings) table.diagnostics.push_back({"tls options", name, w, true});
       auto o = c.options;
       o.name = name;
       table.tls_options.push_back(std::move(o));
@@ -202,7 +203,13 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       }
       std::optional<middleware::Spec> spec;
       if (errors.empty()) {
-        auto parsed = middleware::parse(m.type, m.options);
+        std::vector<std::string> warnings;
+        auto parsed = middleware::parse(m.type, m.options, &warnings);
+        for (const auto& w : warnings) {
+          table.diagnostics.push_back({"middleware", name,
+                                       (m.source.empty() ? "" : m.source + ": ") + m.type + "." + w,
+                                       true});
+        }
         if (parsed) {
           spec = std::move(*parsed);
           if (auto why = service_reference_problem(*spec, name, idx); !why.empty()) {

@@ -6,7 +6,7 @@
 
 #include "controller/docker/container.hpp"
 #include "controller/file/file_translator.hpp"
-#include "controller/provider/users_file.hpp"
+#include "controller/provider/middleware_files.hpp"
 #include "log/log.hpp"
 
 namespace wharf::controller::docker {
@@ -114,7 +114,7 @@ awaitable<Result<model::ProviderConfig>> DockerProvider::resync() {
   for (const auto& [id, c] : cache_) containers.push_back(c);
   auto config = translate(containers, options_);
   // usersFile labels name files on the controller's filesystem, as Traefik's name its own.
-  inline_users_files(config, file::read_whole_file);
+  inline_middleware_files(config, file::read_whole_file);
   co_return config;
 }
 

@@ -9,8 +9,8 @@
 
 #include "controller/file/tls_sections.hpp"
 #include "controller/file/yaml_reading.hpp"
+#include "controller/provider/middleware_files.hpp"
 #include "controller/provider/service_options.hpp"
-#include "controller/provider/users_file.hpp"
 #include "rules/parser.hpp"
 #include "text/split_list.hpp"
 
@@ -263,7 +263,7 @@ model::Result<model::ProviderConfig> translate(std::string_view text, std::strin
              });
   read_servers_transports(child(http, "serverstransports"), w, read, out);
   read_tls(child(root, "tls"), w, read, out);
-  inline_users_files(out, read);
+  inline_middleware_files(out, read);
   return out;
 }
 

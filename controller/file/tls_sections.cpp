@@ -101,6 +101,18 @@ const std::map<std::string, std::string>& cipher_names() {
   return kNames;
 }
 
+// The ECDHE CBC suites Go (and so Traefik) can be told to use: forward secret, but no AEAD.
+const std::map<std::string, std::string>& cbc_names() {
+  static const std::map<std::string, std::string> kNames = {
+      {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE-ECDSA-AES128-SHA"},
+      {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA-AES128-SHA"},
+      {"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "ECDHE-ECDSA-AES256-SHA"},
+      {"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA-AES256-SHA"},
+      {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "ECDHE-ECDSA-AES128-SHA256"},
+      {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "ECDHE-RSA-AES128-SHA256"}};
+  return kNames;
+}
+
 // tls.options.<name>: Traefik's TLS options, each checked alone.
 void read_tls_options(const YAML::Node& section, const Where& w, const FileReader& read,
                       model::ProviderConfig& out) {
@@ -121,7 +133,10 @@ void read_tls_options(const YAML::Node& section, const Where& w, const FileReade
       } else if (s == "VersionTLS13") {
         to = "1.3";
       } else if (s == "VersionTLS10" || s == "VersionTLS11") {
-        bad(v, option, s + " is below Wharf's floor of TLS 1.2");
+        // Stricter than asked, never looser: the options stay in force with TLS 1.2.
+        to = "1.2";
+        c.warnings.push_back(
+            w.at(v, field + "." + option + ": " + s + " raised to TLS 1.2, Wharf's floor"));
       } else {
         bad(v, option, "expected VersionTLS12 or VersionTLS13");
       }
@@ -139,10 +154,24 @@ void read_tls_options(const YAML::Node& section, const Where& w, const FileReade
         if (!string_list(v, names)) bad(v, option, "expected a list of suite names");
         for (const auto& n : names) {
           auto it = cipher_names().find(n);
-          if (it == cipher_names().end()) {
-            bad(v, option, n + " is not offered (forward-secret AEAD suites only)");
-          } else {
+          auto cbc = cbc_names().find(n);
+          if (it != cipher_names().end()) {
             o.cipher_suites.push_back(it->second);
+          } else if (cbc != cbc_names().end()) {
+            // Listed on purpose (old clients): honoured, but said to be weaker.
+            o.cipher_suites.push_back(cbc->second);
+            c.warnings.push_back(w.at(v, field + "." + option + ": " + n +
+                                             " is a CBC suite (no AEAD; Lucky13-style attacks); "
+                                             "offered because it is listed"));
+          } else if (n == "TLS_FALLBACK_SCSV") {
+            // A signal, not a suite (RFC 7507): OpenSSL honours it on its own.
+          } else if (n.starts_with("TLS_RSA_") || n.find("3DES") != std::string::npos ||
+                     n.find("RC4") != std::string::npos) {
+            c.warnings.push_back(w.at(v, field + "." + option + ": " + n +
+                                             " left out: no forward secrecy or a broken cipher; "
+                                             "the other suites are offered"));
+          } else {
+            bad(v, option, n + " is not a TLS 1.2 or 1.3 cipher suite Wharf knows");
           }
         }
       } else if (k == "curvepreferences") {

@@ -127,8 +127,10 @@ void middleware_options(Writer& w, const model::Middleware& m) {
         start = comma + 1;
       }
       str(w, names);
-    } else if (k.starts_with("customrequestheaders.")) {
+    } else if (k.starts_with("customrequestheaders.") || k == "tls.key") {
       str(w, "REDACTED");
+    } else if (k == "tls.ca" || k == "tls.cert") {
+      str(w, "(PEM)");
     } else {
       str(w, v);
     }

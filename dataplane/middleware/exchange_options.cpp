@@ -46,6 +46,8 @@ class Buffering : public Middleware {
     };
     tighten(req.policy.max_request_body, s_.max_request_body);
     tighten(req.policy.max_response_body, s_.max_response_body);
+    // retryExpression: the retry middleware's path, with the attempts it names.
+    if (s_.retry.attempts > 1) req.policy.retry = &s_.retry;
     // A declared length over the limit is refused before anything is read or sent; a chunked
     // body is counted as it streams (dataplane/proxy/exchange.cpp).
     if (s_.max_request_body != 0) {

@@ -13,7 +13,6 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 constexpr auto kTimeout = ms(30'000);  // Traefik's auth client timeout.
-constexpr std::uint64_t kMaxAuthBody = 1 << 20;
 
 class ForwardAuth : public Middleware {
  public:
@@ -29,12 +28,16 @@ class ForwardAuth : public Middleware {
   }
 
   // An https auth server is verified as the default servers transport does (the system's
-  // trust store), unless tls.insecureSkipVerify.
+  // trust store), or against tls.ca, unless tls.insecureSkipVerify; tls.cert is presented.
   static std::shared_ptr<const tls::UpstreamTls> transport(const spec::ForwardAuth& s) {
-    if (!s.insecure_skip_verify) return nullptr;
+    if (!s.insecure_skip_verify && s.ca_pem.empty() && s.cert_pem.empty()) return nullptr;
     model::ServersTransport t;
     t.name = "forwardauth";
-    t.insecure_skip_verify = true;
+    t.insecure_skip_verify = s.insecure_skip_verify;
+    if (!s.ca_pem.empty()) t.root_cas.push_back(s.ca_pem);
+    t.cert_pem = s.cert_pem;
+    t.key_pem = s.key_pem;
+    t.disable_http2 = true;  // The auth server is asked over HTTP/1.1, as Traefik asks it.
     auto made = tls::make_upstream_tls(t);
     return made ? *made : nullptr;
   }
@@ -44,8 +47,13 @@ class ForwardAuth : public Middleware {
 
   awaitable<std::optional<Reply>> handle_async(Request& req, AsyncContext& ctx) const override {
     http::request<http::empty_body> ask = auth_request(req);
-    std::optional<http::response<http::string_body>> answer =
-        co_await proxy::fetch(ctx.pool, ctx.executor, server_, ask, kTimeout, kMaxAuthBody, what_);
+    bool too_large = false;
+    std::optional<http::response<http::string_body>> answer = co_await proxy::fetch(
+        ctx.pool, ctx.executor, server_, ask, kTimeout, s_.max_response_body, what_, &too_large);
+    if (!answer && too_large) {
+      // Traefik's answer to an auth response over maxResponseBodySize.
+      co_return Reply{401, {}, "401 Unauthorized\n"};
+    }
     if (!answer) {
       co_return Reply{502, {}, "502 Bad Gateway: the forward auth server did not answer\n"};
     }
@@ -53,6 +61,9 @@ class ForwardAuth : public Middleware {
     if (res.result_int() >= 200 && res.result_int() < 300) {
       pass(res, req);
       co_return std::nullopt;
+    }
+    if (res.result_int() == 401 && !s_.signin_url.empty()) {
+      co_return Reply{302, {{"Location", s_.signin_url}}, {}};
     }
     // The auth server's answer goes to the client as it is: the login redirect, its cookies,
     // its page. Framing and hop-by-hop fields are ours to set.

@@ -1,6 +1,7 @@
 #include <boost/regex.hpp>
 
 #include "dataplane/middleware/builders.hpp"
+#include "rules/ast.hpp"
 #include "text/split_list.hpp"
 
 // Traefik's `headers` middleware: custom request and response headers, the security headers
@@ -10,6 +11,27 @@ namespace {
 
 class Headers : public Middleware {
  public:
+  // allowedHosts looks at the first hostsProxyHeaders header present, as Traefik's does (the
+  // proxy in front put the client's Host there), lower-cased and without its port.
+  std::string checked_host(const Request& req) const {
+    for (const auto& name : s_.hosts_proxy_headers) {
+      auto it = req.fields.find(name);
+      if (it == req.fields.end()) continue;
+      std::string host;
+      rules::normalize_host(it->value(), host);
+      return host;
+    }
+    return std::string(req.host);
+  }
+
+  bool https_per_proxy(const Request& req) const {
+    for (const auto& [name, value] : s_.ssl_proxy_headers) {
+      auto it = req.fields.find(name);
+      if (it != req.fields.end() && it->value() == value) return true;
+    }
+    return false;
+  }
+
   explicit Headers(const spec::Headers& s) : s_(s) {
     if (s_.sts_seconds > 0) {
       sts_ = "max-age=" + std::to_string(s_.sts_seconds);
@@ -24,7 +46,7 @@ class Headers : public Middleware {
 
   std::optional<Reply> handle(Request& req) const override {
     if (!s_.development && !s_.allowed_hosts.empty() &&
-        std::find(s_.allowed_hosts.begin(), s_.allowed_hosts.end(), req.host) ==
+        std::find(s_.allowed_hosts.begin(), s_.allowed_hosts.end(), checked_host(req)) ==
             s_.allowed_hosts.end()) {
       return Reply{400, {}, "400 Bad Request: host not allowed\n"};
     }
@@ -45,7 +67,8 @@ class Headers : public Middleware {
       if (!value.empty()) out.push_back({HeaderOp::Kind::kSet, std::string(name), value});
     };
     // HSTS means nothing over plain HTTP (RFC 6797 section 7.2) unless forced.
-    if (!sts_.empty() && !s_.development && (req.scheme() == "https" || s_.force_sts)) {
+    if (!sts_.empty() && !s_.development &&
+        (req.scheme() == "https" || s_.force_sts || https_per_proxy(req))) {
       set("Strict-Transport-Security", sts_);
     }
     set("X-Frame-Options", s_.frame_options);

@@ -8,7 +8,8 @@ namespace wharf::dataplane::proxy {
 awaitable<std::optional<http::response<http::string_body>>> fetch(
     UpstreamPool& pool, const asio::any_io_executor& executor,
     const routing::CompiledServer& server, const http::request<http::empty_body>& req,
-    std::chrono::milliseconds timeout, std::uint64_t body_limit, std::string_view what) {
+    std::chrono::milliseconds timeout, std::uint64_t body_limit, std::string_view what,
+    bool* too_large) {
   if (!server.resolve_error.empty()) {
     log::warn(std::string(what) + ": " + server.resolve_error);
     co_return std::nullopt;
@@ -31,6 +32,7 @@ awaitable<std::optional<http::response<http::string_body>>> fetch(
     // A pooled connection the server closed meanwhile: one more try on a fresh one.
     if (rec && conn.reused && !parser.got_some()) continue;
     if (rec) {
+      if (too_large && rec == http::error::body_limit) *too_large = true;
       log::warn(std::string(what) + ": " + up.outcome(rec).message());
       co_return std::nullopt;
     }

@@ -138,8 +138,15 @@ TEST(MiddlewareSpec, ExchangeMiddlewaresRefuseBadOptionsByName) {
             "expression: 'Latency() > 3': column 1: expected NetworkErrorRatio(), "
             "ResponseCodeRatio(from, to, dFrom, dTo) or LatencyAtQuantileMS(quantile)");
   EXPECT_EQ(error_of("buffering", {{"retryexpression", "IsNetworkError() && Attempts() < 2"}}),
-            "retryexpression: not supported; use a retry middleware (it repeats requests whose "
-            "body was not sent)");
+            "ok");
+  EXPECT_EQ(error_of("buffering", {{"retryexpression", "ResponseCode() >= 500"}}),
+            "retryexpression: 'ResponseCode() >= 500': only 'IsNetworkError() && Attempts() < N' "
+            "(or <= N) can be honoured: Wharf never holds a request body, so it tries again only "
+            "requests that failed before the server answered");
+  // Every problem is told, each option once.
+  EXPECT_EQ(error_of("retry", {{"attempts", "x"}, {"initialinterval", "soon"}, {"colour", "red"}}),
+            "attempts: 'x' is not an integer from 1 to 10; initialinterval: 'soon' is not a "
+            "positive duration such as 1s, 500ms or 1m; colour: unknown option");
   EXPECT_EQ(error_of("compress", {{"encodings", "gzip,deflate"}}),
             "encodings: 'deflate': expected gzip, br or zstd");
   EXPECT_EQ(
@@ -187,13 +194,15 @@ TEST(MiddlewareSpec, TypesNotImplementedAreRefusedByName) {
                     "Wharf (implemented: addprefix, basicauth,"))
       << e;
   // And options of implemented types that Wharf cannot honour yet are refused by name.
-  EXPECT_EQ(error_of("forwardauth", {{"address", "ftp://auth.example/verify"}}),
-            "address: server url 'ftp://auth.example/verify': expected http://, https:// or h2c://");
+  EXPECT_EQ(
+      error_of("forwardauth", {{"address", "ftp://auth.example/verify"}}),
+      "address: server url 'ftp://auth.example/verify': expected http://, https:// or h2c://");
   EXPECT_EQ(error_of("forwardauth", {{"address", "h2c://auth.example/verify"}}),
             "address: server url 'h2c://auth.example/verify': expected http:// or https://");
+  // The controller puts the files' PEM in place of their names: a name reaching the spec
+  // means nothing read it.
   EXPECT_EQ(error_of("forwardauth", {{"address", "https://auth.example"}, {"tls.ca", "/ca.pem"}}),
-            "tls.ca: not supported by Wharf yet (the data plane reads no files; use a CA the "
-            "system trusts, or tls.insecureSkipVerify)");
+            "tls.ca: expected PEM (the controller reads the file /ca.pem)");
   EXPECT_EQ(error_of("forwardauth",
                      {{"address", "http://auth:9091/api/verify"}, {"forwardbody", "true"}}),
             "forwardbody: not supported by Wharf yet");

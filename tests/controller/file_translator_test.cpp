@@ -435,14 +435,15 @@ TEST(FileTranslator, ServersTransportsCarryCheckedCasAndClientCertificates) {
   EXPECT_EQ(nas.cert_pem, fixture_pem("web.crt"));
   EXPECT_EQ(nas.dial_timeout_ms, 5000u);
   EXPECT_EQ(nas.response_header_timeout_ms, 90'000u);
-  EXPECT_EQ(c->transports[1].errors,
-            (std::vector<std::string>{
-                "dynamic.yml:29: http.serversTransports.bad.rootCAs: rootCAs /certs/web.key: no "
-                "PEM certificate in it",
-                "dynamic.yml:29: http.serversTransports.bad.rootCAs: /certs/missing.pem: cannot "
-                "be read",
-                "dynamic.yml:30: http.serversTransports.bad.spiffe: not supported (serverName, "
-                "insecureSkipVerify, rootCAs, certificates, forwardingTimeouts, disableHTTP2 are)"}));
+  EXPECT_EQ(
+      c->transports[1].errors,
+      (std::vector<std::string>{
+          "dynamic.yml:29: http.serversTransports.bad.rootCAs: rootCAs /certs/web.key: no "
+          "PEM certificate in it",
+          "dynamic.yml:29: http.serversTransports.bad.rootCAs: /certs/missing.pem: cannot "
+          "be read",
+          "dynamic.yml:30: http.serversTransports.bad.spiffe: not supported (serverName, "
+          "insecureSkipVerify, rootCAs, certificates, forwardingTimeouts, disableHTTP2 are)"}));
 
   auto table = compiler::compile({{"file", *c}});
   ASSERT_EQ(table.transports.size(), 1u);
@@ -525,7 +526,8 @@ tls:
   options:
     default:
       minVersion: VersionTLS12
-      cipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384]
+      cipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+                     TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, TLS_FALLBACK_SCSV]
       curvePreferences: [X25519, CurveP384]
       sniStrict: true
     mtls:
@@ -535,32 +537,56 @@ tls:
         clientAuthType: RequireAndVerifyClientCert
     old:
       minVersion: VersionTLS10
-      cipherSuites: [TLS_RSA_WITH_AES_128_CBC_SHA]
+      cipherSuites: [TLS_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
+    wrong:
+      cipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM, TLS_BOGUS]
 )yaml";
   auto c = translate(yaml, "dynamic.yml", read);
   ASSERT_TRUE(c.ok()) << c.error();
-  ASSERT_EQ(c->tls_options.size(), 3u);
+  ASSERT_EQ(c->tls_options.size(), 4u);
   const auto& d = c->tls_options[0].options;
+  // A CBC suite listed on purpose is offered (with a warning); TLS_FALLBACK_SCSV is a signal.
   EXPECT_EQ(d.cipher_suites,
-            (std::vector<std::string>{"ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384"}));
+            (std::vector<std::string>{"ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384",
+                                      "ECDHE-RSA-AES128-SHA256"}));
+  ASSERT_EQ(c->tls_options[0].warnings.size(), 1u);
+  EXPECT_NE(c->tls_options[0].warnings[0].find("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 is a CBC "
+                                               "suite"),
+            std::string::npos);
   EXPECT_EQ(d.curves, (std::vector<std::string>{"X25519", "P-384"}));
   EXPECT_TRUE(d.sni_strict);
   const auto& m = c->tls_options[1].options;
   EXPECT_EQ(m.min_version, "1.3");
   EXPECT_EQ(m.client_auth, "require_and_verify");
   ASSERT_EQ(m.client_cas.size(), 1u);
-  EXPECT_EQ(c->tls_options[2].errors,
+  // Older than Wharf takes: raised, or left out, never looser; the options stay in force.
+  EXPECT_TRUE(c->tls_options[2].errors.empty());
+  EXPECT_EQ(c->tls_options[2].options.min_version, "1.2");
+  EXPECT_EQ(c->tls_options[2].options.cipher_suites,
+            std::vector<std::string>{"ECDHE-RSA-AES128-GCM-SHA256"});
+  EXPECT_EQ(c->tls_options[2].warnings,
             (std::vector<std::string>{
-                "dynamic.yml:32: tls.options.old.minVersion: VersionTLS10 is below Wharf's floor "
-                "of TLS 1.2",
-                "dynamic.yml:33: tls.options.old.cipherSuites: TLS_RSA_WITH_AES_128_CBC_SHA is not "
-                "offered (forward-secret AEAD suites only)"}));
+                "dynamic.yml:33: tls.options.old.minVersion: VersionTLS10 raised to TLS 1.2, "
+                "Wharf's floor",
+                "dynamic.yml:34: tls.options.old.cipherSuites: TLS_RSA_WITH_AES_128_CBC_SHA left "
+                "out: no forward secrecy or a broken cipher; the other suites are offered"}));
+  EXPECT_EQ(c->tls_options[3].errors,
+            (std::vector<std::string>{
+                "dynamic.yml:36: tls.options.wrong.cipherSuites: TLS_ECDHE_RSA_WITH_AES_128_GCM is "
+                "not a TLS 1.2 or 1.3 cipher suite Wharf knows",
+                "dynamic.yml:36: tls.options.wrong.cipherSuites: TLS_BOGUS is not a TLS 1.2 or 1.3 "
+                "cipher suite Wharf knows"}));
   auto table = compiler::compile({{"file", *c}});
-  ASSERT_EQ(table.routers.size(), 1u);
-  EXPECT_EQ(table.routers[0].tls_options, "mtls@file");
+  ASSERT_EQ(table.routers.size(), 2u);
+  EXPECT_EQ(table.routers[0].tls_options, "old@file");  // "broken" is served, with TLS 1.2
+  EXPECT_EQ(table.routers[1].tls_options, "mtls@file");
   std::map<std::string, std::string> why;
   for (const auto& diag : table.diagnostics) why[diag.kind + " " + diag.name] = diag.message;
-  EXPECT_EQ(why["router broken@file"], "uses TLS options old@file, which were rejected");
+  EXPECT_EQ(why["tls options wrong@file"],
+            "dynamic.yml:36: tls.options.wrong.cipherSuites: TLS_ECDHE_RSA_WITH_AES_128_GCM is not "
+            "a TLS 1.2 or 1.3 cipher suite Wharf knows; dynamic.yml:36: "
+            "tls.options.wrong.cipherSuites: TLS_BOGUS is not a TLS 1.2 or 1.3 cipher suite Wharf "
+            "knows");
   EXPECT_EQ(why["router nowhere@file"], "uses TLS options missing@file, which do not exist");
   EXPECT_TRUE(model::validate(table).ok()) << model::validate(table).error();
 }
@@ -660,6 +686,64 @@ TEST(FileTranslator, GoTemplatesAreRefusedAsSuch) {
   EXPECT_EQ(c.error(),
             "dynamic.yml:3: Go templates ({{ ... }}) are not expanded by Wharf; render the file "
             "first (e.g. with the values it uses) and give Wharf the result");
+}
+
+// Options real configurations use: forwardAuth.tls files read by the controller (the data
+// plane gets their PEM), deprecated headers options accepted with a warning, and the retry
+// expression of buffering.
+TEST(FileTranslator, MiddlewareOptionsRealConfigurationsUse) {
+  std::map<std::string, std::string> files = {{"/certs/ca.crt", fixture_pem("web.crt")},
+                                              {"/certs/web.crt", fixture_pem("web.crt")},
+                                              {"/certs/web.key", fixture_pem("web.key")}};
+  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  auto c = translate(R"yaml(http:
+  middlewares:
+    authelia:
+      forwardAuth:
+        address: https://authelia:9091/api/verify
+        maxResponseBodySize: 4096
+        tls:
+          ca: /certs/ca.crt
+          cert: /certs/web.crt
+          key: /certs/web.key
+    broken-auth:
+      forwardAuth:
+        address: https://authelia:9091/api/verify
+        tls: {ca: /certs/missing.crt}
+    secure:
+      headers:
+        sslRedirect: true
+        hostsProxyHeaders: [X-Forwarded-Host]
+        sslProxyHeaders: {X-Forwarded-Proto: https}
+    retry:
+      buffering:
+        retryExpression: IsNetworkError() && Attempts() <= 2
+)yaml",
+                     "dynamic.yml", read);
+  ASSERT_TRUE(c.ok()) << c.error();
+  auto table = compiler::compile({{"file", *c}});
+  std::map<std::string, model::Diagnostic> why;
+  for (const auto& d : table.diagnostics) why[d.name] = d;
+  ASSERT_EQ(table.middlewares.size(), 3u);
+  EXPECT_EQ(table.middlewares[0].name, "authelia@file");
+  for (const auto& [k, v] : table.middlewares[0].options) {
+    if (k.starts_with("tls.")) {
+      EXPECT_TRUE(v.starts_with("-----BEGIN ")) << k;
+    }
+  }
+  EXPECT_FALSE(why["broken-auth@file"].warning);
+  EXPECT_EQ(why["broken-auth@file"].message,
+            "dynamic.yml:11: forwardauth.tls.ca /certs/missing.crt: cannot be read");
+  EXPECT_TRUE(why["secure@file"].warning);
+  EXPECT_EQ(why["secure@file"].message,
+            "dynamic.yml:15: headers.sslredirect: deprecated and without effect in Traefik v3 "
+            "(and in Wharf); redirect with a redirectScheme middleware or the entry point's "
+            "redirections");
+  EXPECT_TRUE(model::validate(table).ok()) << model::validate(table).error();
 }
 
 }  // namespace

@@ -282,6 +282,18 @@ TEST_F(ExchangeMiddlewares, RetryRepeatsRequestsThatAreSafeToRepeatAndNothingEls
   EXPECT_EQ(post.connections(), 1u);
 }
 
+// buffering.retryExpression `IsNetworkError() && Attempts() <= 2`: three tries of a request
+// that failed before any answer, on the retry middleware's path.
+TEST_F(ExchangeMiddlewares, BufferingRetryExpressionRetriesNetworkErrors) {
+  MisbehavingServer dropping(MisbehavingServer::Mode::kDrop);
+  define("buffer@test", "buffering",
+         {{"maxrequestbodybytes", "1000000"},
+          {"retryexpression", "IsNetworkError() && Attempts() <= 2"}});
+  ASSERT_EQ(route({"buffer@test"}, dropping.url()), "ack");
+  EXPECT_EQ(get("/").status, 502u);
+  EXPECT_EQ(dropping.connections(), 3u);
+}
+
 TEST_F(ExchangeMiddlewares, RetryMovesATimedOutRequestToAnotherServer) {
   MisbehavingServer hangs(MisbehavingServer::Mode::kSilent);
   define("retry@test", "retry", {{"attempts", "2"}});

@@ -184,6 +184,26 @@ TEST_F(Middlewares, AllowedHostsRefuseOtherHosts) {
   EXPECT_EQ(get("/", {{"Host", "other.example"}}).status, 400u);
 }
 
+// hostsProxyHeaders: allowedHosts checks the host a proxy in front passed on; sslProxyHeaders:
+// a request such a proxy received over HTTPS gets HSTS. Both as Traefik's headers do.
+TEST_F(Middlewares, HostsAndSslProxyHeadersAreReadAsTraefikReadsThem) {
+  define("hosts@test", "headers",
+         {{"allowedhosts", "app.example"},
+          {"hostsproxyheaders", "X-Forwarded-Host"},
+          {"sslproxyheaders.x-forwarded-proto", "https"},
+          {"stsseconds", "300"},
+          {"sslredirect", "true"}});
+  ASSERT_EQ(route({"hosts@test"}), "ack");
+  EXPECT_EQ(get("/", {{"Host", "internal:8080"}, {"X-Forwarded-Host", "app.example"}}).status,
+            200u);
+  EXPECT_EQ(get("/", {{"Host", "app.example"}, {"X-Forwarded-Host", "evil.example"}}).status, 400u);
+  auto plain = get("/", {{"Host", "app.example"}});
+  EXPECT_EQ(plain.status, 200u);  // sslRedirect is deprecated and without effect, as in Traefik
+  EXPECT_EQ(plain.headers.count("strict-transport-security"), 0u);
+  auto proxied = get("/", {{"Host", "app.example"}, {"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(proxied.headers["strict-transport-security"], "max-age=300");
+}
+
 std::string basic(const std::string& user_password) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -355,6 +375,28 @@ TEST_F(Middlewares, ForwardAuthPassesWithTheAuthServersHeadersOrAnswersWithItsRe
   }
   EXPECT_EQ(auth.connections_accepted(), 1u);
   EXPECT_EQ(auth.requests_served(), 7u);
+}
+
+// maxResponseBodySize: a longer auth answer is a 401 (Traefik's answer); authSigninURL turns the
+// auth server's 401 into a redirect to the sign-in page.
+TEST_F(Middlewares, ForwardAuthBoundsTheAnswerAndSendsToTheSignInPage) {
+  UpstreamServer auth{"auth"};
+  define("small@test", "forwardauth",
+         {{"address", auth.url() + "/bytes/5000"}, {"maxresponsebodysize", "4096"}});
+  define("fits@test", "forwardauth",
+         {{"address", auth.url() + "/bytes/4096"}, {"maxresponsebodysize", "4096"}});
+  define("signin@test", "forwardauth",
+         {{"address", auth.url() + "/status/401"},
+          {"authsigninurl", "https://login.example/sign-in"}});
+  ASSERT_EQ(route({"small@test"}), "ack");
+  EXPECT_EQ(get("/").status, 401u);
+  ASSERT_EQ(route({"fits@test"}), "ack");
+  EXPECT_EQ(get("/").status, 200u);
+  ASSERT_EQ(route({"signin@test"}), "ack");
+  auto r = get("/");
+  EXPECT_EQ(r.status, 302u);
+  EXPECT_EQ(r.headers["location"], "https://login.example/sign-in");
+  EXPECT_EQ(upstream.requests_served(), 1u);
 }
 
 TEST_F(Middlewares, ForwardAuthThatCannotBeReachedIsA502NotAPass) {

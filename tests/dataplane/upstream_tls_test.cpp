@@ -120,6 +120,25 @@ TEST_F(UpstreamTls, AnUntrustedCertificateIsRefusedUnlessVerificationIsOff) {
   EXPECT_EQ(get().status, 404u);
 }
 
+// forwardAuth.tls.ca: an https auth server verified against the CA the controller read.
+TEST_F(UpstreamTls, ForwardAuthVerifiesItsServerAgainstTheGivenCa) {
+  auto auth_table = [&](std::vector<std::pair<std::string, std::string>> tls) {
+    auto t = simple_table(++version_, app.url());
+    std::vector<std::pair<std::string, std::string>> options{
+        {"address", backend_url() + "/auth/verify"}};
+    options.insert(options.end(), tls.begin(), tls.end());
+    t.middlewares.push_back({"sso@test", "forwardauth", options});
+    t.routers[0].middlewares = {"sso@test"};
+    return front.apply(t);
+  };
+  ASSERT_EQ(auth_table({{"tls.ca", pki.ca}}), "ack");
+  EXPECT_EQ(HttpClient(front.port()).request("GET", "/", {{"X-Token", "good"}}).status, 200u);
+  EXPECT_EQ(HttpClient(front.port()).request("GET", "/").status, 302u);  // the auth's redirect
+  // Without the CA the auth server is not trusted: 502, never a pass.
+  ASSERT_EQ(auth_table({}), "ack");
+  EXPECT_EQ(HttpClient(front.port()).request("GET", "/", {{"X-Token", "good"}}).status, 502u);
+}
+
 TEST_F(UpstreamTls, ABadTransportIsRefusedWithTheTable) {
   auto bad = with_ca();
   bad.root_cas = {"not a certificate"};
