@@ -59,8 +59,7 @@ void inline_forward_auth_tls(model::ConfigMiddleware& m, const ReadFile& read) {
     paths[i] = it->second;
     auto text = read(paths[i]);
     if (!text) {
-      m.errors.push_back(where(m) + "forwardauth." + keys[i] + " " + paths[i] +
-                         ": cannot be read");
+      m.errors.push_back(where(m) + "forwardauth." + keys[i] + " " + paths[i] + ": cannot be read");
       continue;
     }
     it->second = pem[i] = std::move(*text);
