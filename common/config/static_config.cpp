@@ -493,6 +493,7 @@ void read_observability(Section& root, StaticConfig& out) {
   {
     auto metrics = root.sub("metrics", "metrics");
     auto prom = metrics.sub("prometheus", "prometheus");
+    out.prometheus = prom.present() || metrics.key_node("prometheus");
     std::vector<std::string> buckets;
     if (prom.list("buckets", "buckets", buckets)) {
       for (const auto& b : buckets) {
@@ -519,7 +520,15 @@ void read_observability(Section& root, StaticConfig& out) {
     }
     metrics.ignore("addinternals", "addInternals", "");
   }
-  root.ignore("ping", "ping", "the admin address serves /healthz and /readyz");
+  if (auto ping = root.take("ping")) {
+    out.ping = true;
+    Section p(ping, "ping", root.ctx());
+    for (const char* k : {"entrypoint", "manualrouting", "terminatingstatuscode"}) {
+      p.ignore(k, k,
+               "the admin address serves /healthz and /readyz; route ping@internal to answer "
+               "elsewhere");
+    }
+  }
   root.ignore("tracing", "tracing", "tracing is not supported yet; request ids are logged");
 }
 

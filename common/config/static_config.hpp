@@ -79,7 +79,9 @@ struct StaticConfig {
   std::optional<RawSection> servers_transport;
   bool api = false;  // The `api` section is present: api@internal may be used.
   bool api_dashboard = false;
-  std::string log_level;  // debug, info, warn, error; empty: unset.
+  bool ping = false;        // ping@internal may be used.
+  bool prometheus = false;  // metrics.prometheus: prometheus@internal may be used.
+  std::string log_level;    // debug, info, warn, error; empty: unset.
   // accessLog: present turns it on; no filePath means stdout.
   bool access_log = false;
   std::string access_log_path;

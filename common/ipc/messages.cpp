@@ -114,6 +114,7 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     w.Uint(s.timeouts.tunnel_idle_ms);
     w.EndObject();
     put(w, "strategy", s.strategy);
+    if (!s.internal.empty()) put(w, "internal", s.internal);
     if (const auto& h = s.health_check) {
       w.Key("health_check");
       w.StartObject();
@@ -398,6 +399,7 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                                            r.number(o, "tunnel_idle_ms", q, to.tunnel_idle_ms);
                                   }) &&
                          r.string(e, "strategy", p, s.strategy, false) &&
+                         r.string(e, "internal", p, s.internal, false) &&
                          r.string(e, "transport", p, s.transport, false) &&
                          r.nested(e, "health_check", p,
                                   [&](const Value& o, const std::string& q) {

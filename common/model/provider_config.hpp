@@ -42,6 +42,7 @@ struct ConfigService {
   std::optional<StickyCookie> sticky;
   std::optional<HealthCheck> health_check;
   std::string transport;  // A servers transport: "name" (same provider) or "name@provider".
+  std::string internal;   // Only the "internal" provider's: Service::internal.
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigService&) const = default;

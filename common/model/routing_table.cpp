@@ -163,6 +163,11 @@ std::string tls_options_problem(const TlsOptions& o) {
   return {};
 }
 
+bool is_internal_service(std::string_view kind) {
+  return kind == "api" || kind == "dashboard" || kind == "noop" || kind == "ping" ||
+         kind == "prometheus";
+}
+
 Result<bool> validate(const RoutingTable& table) {
   std::set<std::string_view> names;
   for (const auto& e : table.entrypoints) {
@@ -179,6 +184,11 @@ Result<bool> validate(const RoutingTable& table) {
     }
     if (auto why = service_options_problem(s.strategy, s.sticky, s.health_check); !why.empty()) {
       return Error{"service '" + s.name + "': " + why};
+    }
+    if (!s.internal.empty() && (!is_internal_service(s.internal) || !s.servers.empty() ||
+                                !s.name.ends_with("@internal"))) {
+      return Error{"service '" + s.name + "': internal '" + s.internal +
+                   "' is not an internal service, or has servers"};
     }
     if (!s.transport.empty() && !table.find_transport(s.transport)) {
       return Error{"service '" + s.name + "' uses servers transport '" + s.transport +

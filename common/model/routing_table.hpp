@@ -128,6 +128,10 @@ struct Service {
   std::optional<StickyCookie> sticky;
   std::optional<HealthCheck> health_check;
   std::string transport;  // A ServersTransport's name; empty: the default.
+  // One of Traefik's internal services, answered by the data plane itself (no servers):
+  // "api" and "dashboard" (the read-only API and the dashboard), "noop" (418, for routers that
+  // only redirect), "ping" (200 OK), "prometheus" (the metrics). Empty: a proxied service.
+  std::string internal;
   bool operator==(const Service&) const = default;
 };
 
@@ -235,6 +239,9 @@ std::string service_options_problem(const std::string& strategy,
 
 // Why TLS options are unusable (a version, a client-auth type, a name list), or empty.
 std::string tls_options_problem(const TlsOptions& o);
+
+// Traefik's internal services Wharf answers itself (Service::internal).
+bool is_internal_service(std::string_view kind);
 
 // Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
 // server URLs. Returns the first problem, naming the object; the data plane nacks with it.

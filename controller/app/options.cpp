@@ -197,6 +197,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     return o;
   }
   bool docker_given = false;
+  std::optional<config::StaticConfig> static_config;
   for (const char* flag : {"--configfile", "--configFile"}) {
     auto it = flags->find(flag);
     if (it == flags->end()) continue;
@@ -205,7 +206,9 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     if (!sc) return Error{"--configfile: " + sc.error()};
     if (auto ok = apply_static(*sc, *flags, o); !ok) return Error{ok.error()};
     docker_given = o.docker_from_static;
+    static_config = std::move(*sc);
   }
+  add_internal_services(static_config ? &*static_config : nullptr, o);
   std::string kubeconfig;
   std::set<std::string> redirected;
   for (const auto& [name, vals] : *flags) {

@@ -102,4 +102,20 @@ model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& fla
   return true;
 }
 
+void add_internal_services(const config::StaticConfig* sc, Options& o) {
+  auto add = [&](const char* kind, bool on) {
+    if (!on) return;
+    model::ConfigService s;
+    s.name = kind;
+    s.internal = kind;
+    s.source = sc ? sc->file : "built in";
+    o.internal.services.push_back(std::move(s));
+  };
+  add("api", !sc || sc->api);
+  add("dashboard", !sc || (sc->api && sc->api_dashboard));
+  add("noop", true);
+  add("ping", !sc || sc->ping);
+  add("prometheus", !sc || sc->prometheus);
+}
+
 }  // namespace wharf::controller

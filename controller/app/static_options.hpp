@@ -14,4 +14,9 @@ struct Options;
 // (those given on the command line win).
 model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& flags, Options& o);
 
+// Traefik's internal services routers may name (api@internal, noop@internal, ...), as services
+// of the provider "internal". Without a static configuration all are there (the data plane
+// serves its API anyway); with one, those its sections turn on, as in Traefik.
+void add_internal_services(const config::StaticConfig* sc, Options& o);
+
 }  // namespace wharf::controller

@@ -154,7 +154,8 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       }
       // A service naming no transport uses the static configuration's, when there is one.
       const std::string transport =
-          !s.transport.empty() ? qualify(s.transport, provider)
+          !s.internal.empty()    ? ""
+          : !s.transport.empty() ? qualify(s.transport, provider)
           : transports.count(kDefaultTransport) || rejected_transports.count(kDefaultTransport)
               ? kDefaultTransport
               : "";
@@ -177,7 +178,8 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       out.strategy = s.strategy;
       out.sticky = s.sticky;
       out.health_check = s.health_check;
-      out.transport = transport;
+      out.transport = s.internal.empty() ? transport : "";
+      out.internal = s.internal;
       if (!transport.empty()) {
         // The transport's forwardingTimeouts are its services' timeouts (Traefik keeps them
         // on the transport; the data plane keeps them per service).

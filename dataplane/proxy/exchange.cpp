@@ -131,6 +131,10 @@ awaitable<bool> Exchange::run(IncomingRequest& in, Downstream& down) {
   // A named local, not `if (auto v = co_await ...)`: GCC 12 (see HttpSession::run).
   const Verdict filtered = co_await apply_middlewares(in, view);
   if (filtered) co_return co_await answer(down, filtered, keep, in);
+  if (!router_->service->internal.empty()) {
+    const Verdict internal = co_await internal_service(in);
+    co_return co_await answer(down, internal, keep, in);
+  }
   if (auto v = pick_server(in)) co_return co_await answer(down, v, keep, in);
   co_return co_await forward(in, down);
 }
@@ -199,6 +203,41 @@ awaitable<Exchange::Verdict> Exchange::apply_middlewares(IncomingRequest& in,
     target_ = origin_target_;
   }
   co_return Verdict{};
+}
+
+// Traefik's internal services: the data plane's own answers given through the user's router,
+// so its host rule and middlewares (an auth middleware above all) apply as in Traefik. The API
+// and dashboard are made on the control thread (Worker::admin), as on the admin address.
+awaitable<Exchange::Verdict> Exchange::internal_service(const IncomingRequest& in) {
+  const std::string& kind = router_->service->internal;
+  const auto text = [](unsigned status, std::string body) {
+    return Verdict{std::nullopt,
+                   middleware::Reply{
+                       status, {{"Content-Type", "text/plain; charset=utf-8"}}, std::move(body)}};
+  };
+  if (kind == "noop") {  // Traefik's answer: a teapot, for routers that only redirect.
+    co_return Verdict{std::nullopt, middleware::Reply{418, {}, {}, true}};
+  }
+  if (kind == "ping") co_return text(200, "OK");
+  const auto method = in.head.method();
+  if (method != http::verb::get && method != http::verb::head) {
+    co_return text(405, "405 Method Not Allowed: the API is read-only\n");
+  }
+  httpd::AdminRequest req;
+  req.method = std::string(in.head.method_string());
+  const std::string_view t = target_;
+  const auto q = t.find('?');
+  req.path = std::string(t.substr(0, q));
+  if (q != std::string_view::npos) req.query = std::string(t.substr(q + 1));
+  if (kind == "prometheus") {
+    req.path = "/metrics";
+  } else if (req.path == "/metrics" || req.path == "/healthz" || req.path == "/readyz") {
+    co_return text(404, "404 Not Found\n");  // Not the API's: prometheus@ and ping@internal.
+  }
+  auto res = co_await worker_.admin(std::move(req));
+  middleware::Reply r{res.status, std::move(res.headers), std::move(res.body)};
+  r.headers.emplace_back("Content-Type", std::move(res.content_type));
+  co_return Verdict{std::nullopt, std::move(r)};
 }
 
 Exchange::Verdict Exchange::pick_server(const IncomingRequest& in) {

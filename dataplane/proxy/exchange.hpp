@@ -92,6 +92,7 @@ class Exchange {
   Verdict acme_challenge(const IncomingRequest& in);
   Verdict route(const IncomingRequest& in, const rules::RequestView& view);
   awaitable<Verdict> apply_middlewares(IncomingRequest& in, const rules::RequestView& view);
+  awaitable<Verdict> internal_service(const IncomingRequest& in);
   Verdict pick_server(const IncomingRequest& in);
   awaitable<bool> forward(IncomingRequest& in, Downstream& down);
   void record_outcome();

@@ -133,6 +133,7 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     for (const auto& srv : s.servers) cs->servers.push_back(compile_server(srv, transport));
     cs->schedule = build_schedule(s.servers);
     cs->pass_host_header = s.pass_host_header;
+    cs->internal = s.internal;
     cs->timeouts = s.timeouts;
     cs->p2c = s.strategy == "p2c";
     cs->health_check = s.health_check;

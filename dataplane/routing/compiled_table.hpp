@@ -55,6 +55,7 @@ struct CompiledService {
   std::optional<model::HealthCheck> health_check;  // Run by HealthChecker.
   // Sticky sessions: the cookie's name and what follows its value in Set-Cookie.
   std::string sticky_name, sticky_attributes;
+  std::string internal;  // model::Service::internal: answered by the data plane itself.
   mutable std::atomic<std::uint64_t> next{0};  // Relaxed; only spreads load.
 
   // The server for a request, or nullptr when the service has none that is up (→ 503).

@@ -54,6 +54,8 @@ model::Result<bool> Dataplane::start() {
   }
   for (unsigned i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(options_, i, metrics_, access_log_.get()));
+    workers_.back()->set_admin(control_io_.get_executor(),
+                               [this](const httpd::AdminRequest& r) { return admin(r); });
   }
   for (const auto& ep : options_.entrypoints) {
     std::uint16_t port = ep.port;

@@ -144,4 +144,16 @@ void Worker::begin_drain() {
   for (auto* s : sessions) s->close_if_idle();
 }
 
+awaitable<httpd::AdminResponse> Worker::admin(httpd::AdminRequest req) {
+  if (!admin_) co_return httpd::AdminResponse{503, "text/plain; charset=utf-8", "503\n", {}};
+  // A coroutine function, not a capturing lambda: GCC 12 destroys a coroutine lambda's
+  // init-captures twice.
+  co_return co_await asio::co_spawn(admin_executor_, admin_on_control(std::move(req)),
+                                    asio::use_awaitable);
+}
+
+awaitable<httpd::AdminResponse> Worker::admin_on_control(httpd::AdminRequest req) {
+  co_return admin_(req);
+}
+
 }  // namespace wharf::dataplane::server

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include "dataplane/options.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "httpd/admin_server.hpp"
 
 namespace wharf::dataplane::server {
 
@@ -52,12 +54,23 @@ class Worker {
   void begin_drain();
   const bool& draining() const { return draining_; }
 
+  // Traefik's internal services (api@internal, ...) are answered by the data plane itself, on
+  // the control thread, which owns what they read (the table as installed, the metrics); the
+  // worker's request waits for the answer there and goes on on its own thread.
+  using AdminHandler = std::function<httpd::AdminResponse(const httpd::AdminRequest&)>;
+  void set_admin(asio::any_io_executor control, AdminHandler handler) {
+    admin_executor_ = std::move(control);
+    admin_ = std::move(handler);
+  }
+  awaitable<httpd::AdminResponse> admin(httpd::AdminRequest req);
+
   void add(HttpSession* s) { sessions_.insert(s); }
   void remove(HttpSession* s) { sessions_.erase(s); }
   std::size_t session_count() const { return sessions_.size(); }
 
  private:
   awaitable<void> accept_loop(Listener& listener);
+  awaitable<httpd::AdminResponse> admin_on_control(httpd::AdminRequest req);
   awaitable<void> sweep_loop();
 
   const Options& options_;
@@ -73,6 +86,8 @@ class Worker {
   codec::http2::ClientPool h2_pool_{io_.get_executor()};
   std::unordered_set<HttpSession*> sessions_;
   asio::steady_timer sweep_timer_{io_};
+  asio::any_io_executor admin_executor_;
+  AdminHandler admin_;
   bool draining_ = false;
 };
 

@@ -264,7 +264,7 @@ TEST(MiddlewareChain, ExpandsNestedChainsQualifiedByTheirOwnProvider) {
 
 TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
   model::RoutingTable t;
-  t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
+  t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   t.routers.push_back({"r@file", "PathPrefix(`/`)", 0, {}, "s@file", false, {"m@file"}, {}});
   auto v = model::validate(t);
   ASSERT_FALSE(v);

@@ -326,6 +326,14 @@ TEST(ControllerOptions, StaticConfigurationFileAndFlagsTogether) {
             std::string::npos)
       << o->internal.transports[0].errors[0];
 
+  // Internal services: only those the static file turns on (no api section: no api@internal).
+  std::vector<std::string> internal;
+  for (const auto& svc : o->internal.services) internal.push_back(svc.name);
+  EXPECT_EQ(internal, std::vector<std::string>{"noop"});
+  auto plain = parse({"--file", "/d.yml"});
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_EQ(plain->internal.services.size(), 5u);  // without a static file, all of them
+
   // Flags override, and a static file without providers.docker turns Docker off.
   std::ofstream(file) << "entryPoints:\n  web:\n    address: :80\n"
                          "providers:\n  file:\n    filename: /d.yml\n";

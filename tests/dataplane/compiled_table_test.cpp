@@ -9,7 +9,7 @@ model::RoutingTable big_table(int hosts) {
   model::RoutingTable t;
   t.version = 1;
   t.services.push_back(
-      {"s@t", {{"http://127.0.0.1:9", 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
+      {"s@t", {{"http://127.0.0.1:9", 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   for (int i = 0; i < hosts; ++i) {
     auto h = "host-" + std::to_string(i) + ".test";
     t.routers.push_back(
@@ -76,6 +76,7 @@ TEST(CompiledTable, WeightedRoundRobinIsSmoothAndSkipsZeroWeights) {
        "wrr",
        std::nullopt,
        std::nullopt,
+       {},
        {}});
   t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}, {}});
   auto b = CompiledTable::build(t);

@@ -47,11 +47,12 @@ std::string call(const std::string& target, const std::string& kind, const std::
 model::RoutingTable grpc_table(const Certificates& certs, const std::string& url) {
   model::RoutingTable t;
   t.version = 1;
-  t.routers.push_back({"grpc-tls@test", "PathPrefix(`/wharf.Test/`)", 0, {}, "grpc@test", true,
-                       {}, {}});
-  t.routers.push_back({"grpc@test", "PathPrefix(`/wharf.Test/`)", 0, {}, "grpc@test", false,
-                       {}, {}});
-  t.services.push_back({"grpc@test", {{url, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
+  t.routers.push_back(
+      {"grpc-tls@test", "PathPrefix(`/wharf.Test/`)", 0, {}, "grpc@test", true, {}, {}});
+  t.routers.push_back(
+      {"grpc@test", "PathPrefix(`/wharf.Test/`)", 0, {}, "grpc@test", false, {}, {}});
+  t.services.push_back(
+      {"grpc@test", {{url, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   t.certificates = {certs.exact};
   return t;
 }
@@ -86,8 +87,7 @@ TEST_F(GrpcTest, EveryKindOfCallPassesOverH2cAndOverTls) {
 
 TEST_F(GrpcTest, AnAbortedCallReachesTheClientWithItsCodeAndDetails) {
   EXPECT_EQ(call(target, "abort", "secret room"), "error PERMISSION_DENIED no entry: secret room");
-  EXPECT_EQ(call(target, "abort", "over tls", tls()),
-            "error PERMISSION_DENIED no entry: over tls");
+  EXPECT_EQ(call(target, "abort", "over tls", tls()), "error PERMISSION_DENIED no entry: over tls");
 }
 
 TEST_F(GrpcTest, LocalRepliesAreGrpcStatuses) {
@@ -105,9 +105,10 @@ TEST_F(GrpcTest, LocalRepliesAreGrpcStatuses) {
 TEST_F(GrpcTest, AnHttp11ClientGetsTheHttp2ServersTrailers) {
   HttpClient c(dp.port());
   const std::string message = std::string("\0\0\0\0\x05", 5) + "hello";  // gRPC framing.
-  c.send_raw("POST /wharf.Test/Unary HTTP/1.1\r\nHost: a.example\r\nContent-Type: "
-             "application/grpc\r\nTE: trailers\r\nConnection: close\r\nContent-Length: " +
-             std::to_string(message.size()) + "\r\n\r\n" + message);
+  c.send_raw(
+      "POST /wharf.Test/Unary HTTP/1.1\r\nHost: a.example\r\nContent-Type: "
+      "application/grpc\r\nTE: trailers\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(message.size()) + "\r\n\r\n" + message);
   const std::string got = c.read_until_close();
   EXPECT_TRUE(got.starts_with("HTTP/1.1 200 ")) << got;
   EXPECT_TRUE(contains(got, "\r\nTransfer-Encoding: chunked\r\n")) << got;

@@ -57,7 +57,8 @@ model::RoutingTable h2_table(const Certificates& certs, const std::string& up) {
   t.version = 1;
   t.routers.push_back({"secure@test", "PathPrefix(`/`)", 0, {}, "app@test", true, {}, {}});
   t.routers.push_back({"plain@test", "PathPrefix(`/`)", 0, {}, "app@test", false, {}, {}});
-  t.services.push_back({"app@test", {{up, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
+  t.services.push_back(
+      {"app@test", {{up, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   t.certificates = {certs.exact};
   return t;
 }
@@ -71,8 +72,9 @@ class Http2Test : public ::testing::Test {
   std::string log_path() { return logs.path() + "/access.log"; }
   // curl with `args`, a.example resolving to the data plane; -i shows the response head.
   CommandResult curl(std::vector<std::string> args) {
-    std::vector<std::string> argv{"curl", "-sS", "-k", "-i", "--max-time", "60", "--resolve",
-                                  "a.example:" + port + ":127.0.0.1"};
+    std::vector<std::string> argv{
+        "curl",       "-sS", "-k",        "-i",
+        "--max-time", "60",  "--resolve", "a.example:" + port + ":127.0.0.1"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
   }
@@ -135,8 +137,8 @@ TEST_F(Http2Test, BodiesStreamBothWaysWholeAndInOrder) {
   }
   auto sized = curl({"--http2-prior-knowledge", "--data-binary", "@" + file, http("/upload")});
   EXPECT_TRUE(contains(sized.out, "received " + std::to_string(size) + " ")) << sized.out;
-  auto unsized = curl({"--http2", "-T", file, "-H", "Transfer-Encoding: chunked",
-                       https("/upload")});
+  auto unsized =
+      curl({"--http2", "-T", file, "-H", "Transfer-Encoding: chunked", https("/upload")});
   EXPECT_TRUE(unsized.out.starts_with("HTTP/2 200")) << unsized.out;
   EXPECT_TRUE(contains(unsized.out, "received " + std::to_string(size) + " ")) << unsized.out;
   for (const std::string query : {"", "?chunked=1"}) {
@@ -160,8 +162,7 @@ TEST_F(Http2Test, HeadNoContentAndNotModifiedCarryNoBody) {
     // Its HEADERS frame has END_STREAM and END_HEADERS (flags 0x05).
     const auto headers = r.out.find("recv HEADERS frame");
     ASSERT_NE(headers, std::string::npos) << r.out;
-    EXPECT_TRUE(contains(r.out.substr(headers, r.out.find('\n', headers) - headers),
-                         "flags=0x05"))
+    EXPECT_TRUE(contains(r.out.substr(headers, r.out.find('\n', headers) - headers), "flags=0x05"))
         << r.out;
     EXPECT_FALSE(contains(r.out, "recv DATA frame")) << r.out;
   }
@@ -170,8 +171,8 @@ TEST_F(Http2Test, HeadNoContentAndNotModifiedCarryNoBody) {
 TEST_F(Http2Test, ThousandStreamsAtOnceOverTenConnections) {
   // h2load: 10 connections with 100 streams open on each, every request waiting 200 ms at the
   // server: all 1,000 are in flight together.
-  auto r = run_command({"h2load", "-n", "1000", "-c", "10", "-m", "100",
-                        "http://127.0.0.1:" + port + "/slow/200"});
+  auto r = run_command(
+      {"h2load", "-n", "1000", "-c", "10", "-m", "100", "http://127.0.0.1:" + port + "/slow/200"});
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(contains(r.out, "requests: 1000 total, 1000 started, 1000 done, 1000 succeeded"))
       << r.out;
@@ -217,10 +218,24 @@ TEST(Http2Upstream, H2cAndHttpsServersThatSpeakOnlyHttp2ServeClientsOfEitherProt
   t.version = 1;
   t.routers.push_back({"h2c@test", "Host(`h2c.test`)", 0, {}, "h2c@test", false, {}, {}});
   t.routers.push_back({"h2@test", "Host(`h2.test`)", 0, {}, "h2@test", false, {}, {}});
-  t.services.push_back({"h2c@test", {{"h2c://127.0.0.1:" + std::to_string(h2c.port()), 1}}, true,
-                        {}, "wrr", std::nullopt, std::nullopt, {}});
-  t.services.push_back({"h2@test", {{"https://127.0.0.1:" + std::to_string(h2.port()), 1}}, true,
-                        {}, "wrr", std::nullopt, std::nullopt, "self-signed@test"});
+  t.services.push_back({"h2c@test",
+                        {{"h2c://127.0.0.1:" + std::to_string(h2c.port()), 1}},
+                        true,
+                        {},
+                        "wrr",
+                        std::nullopt,
+                        std::nullopt,
+                        {},
+                        {}});
+  t.services.push_back({"h2@test",
+                        {{"https://127.0.0.1:" + std::to_string(h2.port()), 1}},
+                        true,
+                        {},
+                        "wrr",
+                        std::nullopt,
+                        std::nullopt,
+                        "self-signed@test",
+                        {}});
   t.transports.push_back({"self-signed@test", "", true, {}, {}, {}, false});
   InProcessDataplane dp;
   ASSERT_EQ(dp.apply(t), "ack");
@@ -266,8 +281,9 @@ TEST(Http2Lifecycle, AnHttp2ConnectionAndAWebsocketBothSurviveFiftyTableSwaps) {
   ws.handshake("ws.test", "/ws");
   for (int i = 0; i < 50; ++i) {
     ASSERT_EQ(dp.apply(simple_table(2 + i, up.url(),
-                                    i % 2 ? "PathPrefix(`/`)" : "PathPrefix(`/n`) || Path(`/ws`) "
-                                                                "|| PathPrefix(`/slow`)")),
+                                    i % 2 ? "PathPrefix(`/`)"
+                                          : "PathPrefix(`/n`) || Path(`/ws`) "
+                                            "|| PathPrefix(`/slow`)")),
               "ack");
     std::string msg = "message " + std::to_string(i);
     ws.write(asio::buffer(msg));
@@ -312,8 +328,8 @@ TEST(Http2Messages, TrailersCrossBetweenHttp2AndHttp11BothWays) {
   InProcessDataplane dp{1};
   auto t = simple_table(1, up.url());
   t.routers.push_back({"canned@test", "Path(`/canned`)", 100, {}, "canned@test", false, {}, {}});
-  t.services.push_back({"canned@test", {{canned.url(), 1}}, true, {}, "wrr", std::nullopt,
-                        std::nullopt, {}});
+  t.services.push_back(
+      {"canned@test", {{canned.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   ASSERT_EQ(dp.apply(t), "ack");
   const auto up_out = frames("trailers", dp.port(), "/echo");
   EXPECT_TRUE(contains(up_out, "status 1 200")) << up_out;
@@ -345,8 +361,7 @@ TEST(Http2Off, AnEntrypointWithHttp2OffSpeaksHttp11Only) {
   ASSERT_EQ(dp.apply(h2_table(certs, up.url())), "ack");
   const std::string port = std::to_string(dp.port());
   auto tls = run_command({"curl", "-sS", "-k", "-i", "--http2", "--resolve",
-                          "a.example:" + port + ":127.0.0.1",
-                          "https://a.example:" + port + "/"});
+                          "a.example:" + port + ":127.0.0.1", "https://a.example:" + port + "/"});
   EXPECT_TRUE(tls.out.starts_with("HTTP/1.1 200")) << tls.out;
   // The preface is then a request Wharf refuses, not a connection it serves in HTTP/2.
   auto h2c = run_command(

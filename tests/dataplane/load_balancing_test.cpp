@@ -163,6 +163,7 @@ TEST(LoadBalancing, PowerOfTwoChoicesPrefersTheLessBusyServer) {
                         "p2c",
                         std::nullopt,
                         std::nullopt,
+                        {},
                         {}});
   t.routers.push_back({"r", "PathPrefix(`/`)", 0, {}, "s", false, {}, {}});
   auto built = dataplane::routing::CompiledTable::build(t);

@@ -180,6 +180,62 @@ TEST(Observability, TheApiListsTheTableWithoutSecrets) {
   EXPECT_EQ(post.request("POST", "/api/overview").status, 405u);
 }
 
+// api@internal and the other internal services through a user's router: its host rule and its
+// middlewares (basic auth here) apply; the answers are the admin address's own.
+TEST(Observability, InternalServicesAnswerThroughTheUsersRouter) {
+  InProcessDataplane dp{2};
+  model::RoutingTable t;
+  t.version = 1;
+  for (const char* kind : {"api", "dashboard", "noop", "ping", "prometheus"}) {
+    model::Service s;
+    s.name = std::string(kind) + "@internal";
+    s.internal = kind;
+    t.services.push_back(s);
+  }
+  // alice:secret (SHA-1, as `htpasswd -s` makes it).
+  t.middlewares.push_back(
+      {"auth@file", "basicauth", {{"users", "alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ="}}});
+  t.routers.push_back({"dashboard@file",
+                       "Host(`traefik.example`)",
+                       0,
+                       {},
+                       "api@internal",
+                       false,
+                       {"auth@file"},
+                       {}});
+  t.routers.push_back(
+      {"redirect@file", "Host(`old.example`)", 0, {}, "noop@internal", false, {}, {}});
+  t.routers.push_back({"ping@file", "Host(`ping.example`)", 0, {}, "ping@internal", false, {}, {}});
+  t.routers.push_back(
+      {"metrics@file", "Host(`metrics.example`)", 0, {}, "prometheus@internal", false, {}, {}});
+  ASSERT_EQ(dp.apply(t), "ack");
+  HttpClient c(dp.port());
+  const std::map<std::string, std::string> alice{{"Host", "traefik.example"},
+                                                 {"Authorization", "Basic YWxpY2U6c2VjcmV0"}};
+  EXPECT_EQ(c.request("GET", "/api/http/routers", {{"Host", "traefik.example"}}).status, 401u);
+  auto routers = c.request("GET", "/api/http/routers", alice);
+  EXPECT_EQ(routers.status, 200u);
+  EXPECT_EQ(routers.headers["content-type"], "application/json");
+  EXPECT_NE(routers.body.find("\"dashboard@file\""), std::string::npos) << routers.body;
+  auto page = c.request("GET", "/dashboard/", alice);
+  EXPECT_EQ(page.status, 200u);
+  EXPECT_NE(page.body.find("<html"), std::string::npos);
+  EXPECT_EQ(c.request("POST", "/api/http/routers", alice).status, 405u);
+  EXPECT_EQ(c.request("GET", "/metrics", alice).status, 404u);  // prometheus@internal's
+  EXPECT_EQ(c.request("GET", "/", {{"Host", "old.example"}}).status, 418u);
+  auto ping = c.request("GET", "/ping", {{"Host", "ping.example"}});
+  EXPECT_EQ(ping.status, 200u);
+  EXPECT_EQ(ping.body, "OK");
+  auto metrics = c.request("GET", "/", {{"Host", "metrics.example"}});
+  EXPECT_EQ(metrics.status, 200u);
+  EXPECT_NE(metrics.body.find("wharf_requests_total"), std::string::npos);
+
+  // An internal service is a name the data plane knows; anything else is refused.
+  t.version = 2;
+  t.services[0].internal = "shell";
+  EXPECT_NE(dp.apply(t).find("internal 'shell' is not an internal service"), std::string::npos);
+}
+
 TEST(Observability, AccessLogRedactsSecretsAndNamesTheRoute) {
   UpstreamServer app("app");
   TempDir dir;

@@ -245,12 +245,12 @@ TEST(ProxyLocalReplies, NoRouteNoServerRefusedAndTimeout) {
   t.routers.push_back({"empty@t", "Host(`empty.test`)", 0, {}, "empty@t", false, {}, {}});
   t.routers.push_back({"down@t", "Host(`down.test`)", 0, {}, "down@t", false, {}, {}});
   t.routers.push_back({"slow@t", "Host(`slow.test`)", 0, {}, "slow@t", false, {}, {}});
-  model::Service empty{"empty@t", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}};
+  model::Service empty{"empty@t", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}};
   // Port 1 on loopback: nothing listens there, so the connection is refused.
   model::Service down{
-      "down@t", {{"http://127.0.0.1:1", 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}};
-  model::Service slow{"slow@t", {{upstream.url(), 1}}, true,         {},
-                      "wrr",    std::nullopt,          std::nullopt, {}};
+      "down@t", {{"http://127.0.0.1:1", 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}};
+  model::Service slow{"slow@t",     {{upstream.url(), 1}}, true, {}, "wrr",
+                      std::nullopt, std::nullopt,          {},   {}};
   slow.timeouts.response_header_ms = 200;
   t.services = {empty, down, slow};
   ASSERT_EQ(dp.apply(t), "ack");
@@ -282,10 +282,10 @@ TEST(ProxyRouting, HostsWildcardsAndPrioritiesPickTheRightRouter) {
       {"urgent@t", "Path(`/urgent`)", 1000, {}, "d@t", false, {}, {}},
       {"other-ep@t", "Host(`ep.test`)", 0, {"websecure"}, "a@t", false, {}, {}},
   };
-  t.services = {{"a@t", {{a.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}},
-                {"b@t", {{b.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}},
-                {"c@t", {{c.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}},
-                {"d@t", {{d.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}}};
+  t.services = {{"a@t", {{a.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}},
+                {"b@t", {{b.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}},
+                {"c@t", {{c.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}},
+                {"d@t", {{d.url(), 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}}};
   ASSERT_EQ(dp.apply(t), "ack");
   HttpClient cl(dp.port());
   auto who = [&](const std::string& host, const std::string& path) {

@@ -41,9 +41,9 @@ model::RoutingTable tls_table(const Certificates& certs, const std::string& secu
   t.routers.push_back({"secure@test", "PathPrefix(`/`)", 0, {}, "secure@test", true, {}, {}});
   t.routers.push_back({"plain@test", "PathPrefix(`/`)", 0, {}, "plain@test", false, {}, {}});
   t.services.push_back(
-      {"secure@test", {{secure, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
+      {"secure@test", {{secure, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   t.services.push_back(
-      {"plain@test", {{plain, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}});
+      {"plain@test", {{plain, 1}}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   t.certificates = {certs.exact, certs.wildcard};
   return t;
 }
