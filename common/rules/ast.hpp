@@ -62,11 +62,12 @@ struct RequestView {
 
 bool evaluate(const Node& node, const RequestView& req);
 
-// Decodes %XX escapes of unreserved characters (RFC 3986 section 2.3) so /%61pi and /api match
-// the same rules; reserved escapes such as %2F stay encoded and never become a path separator.
+// Decodes %XX escapes for matching, as Traefik v3.4.1+ does, so /%61pi and /api, /a%20b and
+// "/a b" match the same rules; escapes of reserved characters (RFC 3986 section 2.2, and %25)
+// stay encoded, so %2F never becomes a path separator. The path sent upstream is not changed.
 void normalize_path(std::string_view raw, std::string& out);
 
-// Lowercases the Host header, drops the port and a trailing dot.
+// Lowercases the Host header, drops the port, a trailing dot and an IPv6 literal's brackets.
 void normalize_host(std::string_view raw, std::string& out);
 
 }  // namespace wharf::rules

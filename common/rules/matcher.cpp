@@ -7,8 +7,11 @@
 namespace wharf::rules {
 namespace {
 
-bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+// RFC 3986 section 2.2's reserved characters, and '%' itself: decoding them would change what
+// the path says (a %2F is not a separator), so they stay encoded for matching.
+bool is_reserved(unsigned char c) {
+  static constexpr std::string_view kReserved = ":/?#[]@!$&'()*+,;=%";
+  return kReserved.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 // Regex evaluation must never throw into the data path: Boost reports runaway backtracking as
@@ -85,7 +88,8 @@ bool match(const Matcher& m, const RequestView& req) {
       });
     case MatcherKind::kQuery:
       return any_query_param(req.query, [&](const std::string& k, const std::string& v) {
-        return k == a[0] && (a.size() == 1 || v == a[1]);
+        // Query(`k`) alone: the key present with an empty value (`?k` or `?k=`), as Traefik.
+        return k == a[0] && v == (a.size() == 1 ? std::string() : a[1]);
       });
     case MatcherKind::kQueryRegexp:
       return any_query_param(req.query, [&](const std::string& k, const std::string& v) {
@@ -119,7 +123,7 @@ void normalize_path(std::string_view raw, std::string& out) {
   for (std::size_t i = 0; i < raw.size(); ++i) {
     if (const int b = text::percent_byte(raw, i); b >= 0) {
       auto c = static_cast<unsigned char>(b);
-      if (is_unreserved(c)) {
+      if (!is_reserved(c)) {
         out += static_cast<char>(c);
         i += 2;
         continue;
@@ -132,8 +136,9 @@ void normalize_path(std::string_view raw, std::string& out) {
 void normalize_host(std::string_view raw, std::string& out) {
   out.clear();
   if (!raw.empty() && raw.front() == '[') {
+    // An IPv6 literal compares without its brackets, as Traefik's Host(`10::10`) does.
     auto close = raw.find(']');
-    raw = raw.substr(0, close == std::string_view::npos ? raw.size() : close + 1);
+    raw = raw.substr(1, close == std::string_view::npos ? raw.size() - 1 : close - 1);
   } else {
     raw = raw.substr(0, raw.find(':'));
   }

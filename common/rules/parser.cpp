@@ -7,6 +7,16 @@
 namespace wharf::rules {
 namespace {
 
+// A Host value as the request's host is compared (see normalize_host): lower case, without
+// the brackets of an IPv6 literal and without a trailing dot. Rules carry no port, so a bare
+// IPv6 address ("10::10") keeps its colons.
+std::string rule_host(std::string h) {
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.size() > 1 && h.back() == '.') h.pop_back();
+  return h;
+}
+
 using model::Error;
 using model::Result;
 
@@ -64,7 +74,7 @@ constexpr std::array kMatchers{
     MatcherSpec{"Header", MatcherKind::kHeader, 2, 2},
     MatcherSpec{"HeaderRegexp", MatcherKind::kHeaderRegexp, 2, 2},
     MatcherSpec{"Query", MatcherKind::kQuery, 1, 2},
-    MatcherSpec{"QueryRegexp", MatcherKind::kQueryRegexp, 2, 2},
+    MatcherSpec{"QueryRegexp", MatcherKind::kQueryRegexp, 1, 2},
     MatcherSpec{"ClientIP", MatcherKind::kClientIP, 1, 64},
 };
 
@@ -178,13 +188,32 @@ class Parser {
   Result<Node> build(const MatcherSpec& spec, const Token& name, const std::vector<Token>& args) {
     Node n;
     n.matcher.kind = spec.kind;
-    for (const auto& a : args) n.matcher.args.push_back(a.text);
+    for (const auto& a : args) {
+      // An empty value matches nothing a client could mean (Traefik refuses it too).
+      if (a.text.empty()) return Error{at(a) + name.text + " needs non-empty values"};
+      n.matcher.args.push_back(a.text);
+    }
     auto& m = n.matcher;
+    // QueryRegexp(`k`) alone is Query(`k`), as in Traefik.
+    if (spec.kind == MatcherKind::kQueryRegexp && args.size() == 1) {
+      m.kind = MatcherKind::kQuery;
+      return n;
+    }
+    if (spec.kind == MatcherKind::kHost || spec.kind == MatcherKind::kHostRegexp) {
+      // Hosts are ASCII on the wire (IDNs travel as punycode, xn--...), as Traefik requires.
+      for (const auto& a : args) {
+        for (unsigned char c : a.text) {
+          if (c >= 0x80) {
+            return Error{at(a) + name.text + " '" + a.text +
+                         "': not ASCII; write an international name in punycode (xn--...)"};
+          }
+        }
+      }
+    }
     switch (spec.kind) {
       case MatcherKind::kHost:
         for (auto& h : m.args) {
-          std::transform(h.begin(), h.end(), h.begin(),
-                         [](unsigned char c) { return std::tolower(c); });
+          h = rule_host(h);
           if (h.empty()) return Error{at(name) + "Host needs a non-empty domain"};
           // A wildcard covers exactly one leading label: "*.example.com"; "*" alone is any
           // host (Traefik v3.7.7 takes it so).
@@ -223,9 +252,9 @@ class Parser {
       case MatcherKind::kQueryRegexp: {
         const Token& pattern = args.back();
         try {
-          boost::regex::flag_type flags = boost::regex::perl;
-          if (spec.kind == MatcherKind::kHostRegexp) flags |= boost::regex::icase;
-          m.regex = std::make_shared<const boost::regex>(pattern.text, flags);
+          // HostRegexp is matched against the lower-cased host, with the pattern as written
+          // (Traefik's behaviour: `[A-Z]+` matches no host).
+          m.regex = std::make_shared<const boost::regex>(pattern.text, boost::regex::perl);
         } catch (const boost::regex_error& e) {
           return Error{at(pattern) + "bad regular expression: " + e.what()};
         }

@@ -5,7 +5,6 @@
 namespace wharf::dataplane::middleware {
 namespace {
 
-// The host for a Location: IPv6 literals keep their brackets (normalized hosts have them).
 std::string url_of(std::string_view scheme, std::string_view host, std::string_view port,
                    const Request& req) {
   std::string url;
@@ -29,7 +28,10 @@ class RedirectScheme : public Middleware {
 
   std::optional<Reply> handle(Request& req) const override {
     if (req.scheme() == scheme_) return std::nullopt;
-    return redirect_reply(url_of(scheme_, req.host, port_, req), permanent_, req.method);
+    // The normalized host has no port, and an IPv6 literal no brackets: they come back here.
+    const bool v6 = req.host.find(':') != std::string_view::npos;
+    const std::string host = v6 ? "[" + std::string(req.host) + "]" : std::string(req.host);
+    return redirect_reply(url_of(scheme_, host, port_, req), permanent_, req.method);
   }
 
  private:
