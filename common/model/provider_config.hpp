@@ -43,6 +43,9 @@ struct ConfigService {
   std::optional<HealthCheck> health_check;
   std::string transport;  // A servers transport: "name" (same provider) or "name@provider".
   std::string internal;   // Only the "internal" provider's: Service::internal.
+  // Traefik v3.7's service middlewares: applied after the middlewares of every router using
+  // the service. Same qualification rule as the router's.
+  std::vector<std::string> middlewares;
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigService&) const = default;

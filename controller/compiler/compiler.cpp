@@ -30,7 +30,8 @@ constexpr const char* kDefaultTransport = "default@internal";
 
 struct Index {
   std::set<std::string> services, rejected_services;
-  std::map<std::string, middleware::Spec> middlewares;  // The valid ones, parsed.
+  std::map<std::string, std::vector<std::string>> service_middlewares;  // Qualified.
+  std::map<std::string, middleware::Spec> middlewares;                  // The valid ones, parsed.
   std::set<std::string> rejected_middlewares;
 };
 
@@ -46,6 +47,9 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
     return "uses service " + out.service + ", which does not exist";
   }
   for (const auto& m : r.middlewares) out.middlewares.push_back(qualify(m, provider));
+  if (auto it = idx.service_middlewares.find(out.service); it != idx.service_middlewares.end()) {
+    out.middlewares.insert(out.middlewares.end(), it->second.begin(), it->second.end());
+  }
   // A router is never served without a middleware it names (an auth middleware skipped would
   // expose what it protects): a rejected or missing one, also inside a chain, disables it.
   std::string rejected;
@@ -171,6 +175,9 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
         continue;
       }
       idx.services.insert(name);
+      for (const auto& m : s.middlewares) {
+        idx.service_middlewares[name].push_back(qualify(m, provider));
+      }
       model::Service out;
       out.name = name;
       out.servers = s.servers;

@@ -95,6 +95,9 @@ void router_option(ConfigRouter& r, const Label& l, const std::string& opt, Cont
         for (auto& san : text::split_list(l.value)) d.push_back(std::move(san));
       }
     }
+  } else if (opt == "tls.domains") {
+    // Without an index (Jellyfin's documentation writes it so): each name is a certificate.
+    for (auto& name : text::split_list(l.value)) r.cert_domains.push_back({std::move(name)});
   } else if (opt == "tls.options") {
     r.tls_options = l.value;
     r.tls = true;
@@ -154,6 +157,8 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
       s.source = source;
       if (p.size() >= 5 && p[3] == "loadbalancer") {
         service_option(s, l, join(p, 4), cc);
+      } else if (p.size() == 4 && p[3] == "middlewares") {
+        s.middlewares = text::split_list(l.value);  // Traefik v3.7's service middlewares.
       } else {
         s.errors.push_back(label_error(l, "only loadbalancer services can be set with labels"));
       }
@@ -171,6 +176,12 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
       }
     } else if (!p.empty() && (p[0] == "tcp" || p[0] == "udp")) {
       diag(l, "TCP and UDP routing is not supported; label ignored");
+    } else if (p.size() == 1 || (!p.empty() && (p[0] == "frontend" || p[0] == "backend"))) {
+      // Traefik v1's labels (traefik.port, traefik.frontend.rule, ...) linger in many compose
+      // files; Traefik v3 reads nothing from them, and neither does Wharf.
+      cc.diagnostics.push_back(
+          {"container", c.name,
+           label_error(l, "a Traefik v1 label, ignored (Traefik v3 ignores it too)"), true});
     } else {
       diag(l, "unknown label");
     }

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
+#include <boost/regex.hpp>
 
 #include "controller/file/tls_sections.hpp"
 #include "controller/file/yaml_reading.hpp"
@@ -19,13 +22,74 @@ namespace {
 
 using model::ConfigMiddleware;
 
-// Traefik expands a dynamic file as a Go template before reading it, so to Traefik any "{{"
-// starts an action. The 1-based line of the first one, or 0.
-int go_template_line(std::string_view text) {
-  auto at = text.find("{{");
-  if (at == std::string_view::npos) return 0;
-  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+bool is_static_section(const std::string& key) {
+  static const std::set<std::string> kStatic = {"entrypoints",
+                                                "providers",
+                                                "api",
+                                                "log",
+                                                "accesslog",
+                                                "metrics",
+                                                "ping",
+                                                "tracing",
+                                                "certificatesresolvers",
+                                                "serverstransport",
+                                                "global",
+                                                "experimental",
+                                                "hostresolver",
+                                                "spiffe",
+                                                "core"};
+  return kStatic.count(key) > 0;
 }
+
+// Traefik expands a dynamic file as a Go template (with sprig's functions) before reading it.
+// The one action real files use is `{{ env "NAME" }}`, which is expanded here from the
+// controller's environment (empty when unset, as sprig's env); any other action is refused,
+// naming its line. Comment lines are left alone: an action there cannot change the file.
+model::Result<std::string> expand_templates(std::string_view text, std::string_view name) {
+  if (text.find("{{") == std::string_view::npos) return std::string(text);
+  static const boost::regex kEnv(
+      R"re(^\s*-?\s*env\s+(?:"([A-Za-z_][A-Za-z0-9_]*)"|`([A-Za-z_][A-Za-z0-9_]*)`)\s*-?\s*$)re");
+  std::string out;
+  out.reserve(text.size());
+  int line = 1;
+  for (std::size_t start = 0; start < text.size(); ++line) {
+    auto end = text.find('\n', start);
+    std::string_view l = text.substr(
+        start, end == std::string_view::npos ? std::string_view::npos : end - start + 1);
+    start = end == std::string_view::npos ? text.size() : end + 1;
+    auto first = l.find_first_not_of(" \t");
+    if (first != std::string_view::npos && l[first] == '#') {
+      out.append(l);
+      continue;
+    }
+    for (std::size_t at = 0;;) {
+      auto open = l.find("{{", at);
+      if (open == std::string_view::npos) {
+        out.append(l.substr(at));
+        break;
+      }
+      auto close = l.find("}}", open + 2);
+      boost::match_results<std::string_view::const_iterator> m;
+      const std::string_view action = close == std::string_view::npos
+                                          ? l.substr(open + 2)
+                                          : l.substr(open + 2, close - open - 2);
+      if (close == std::string_view::npos ||
+          !boost::regex_match(action.begin(), action.end(), m, kEnv)) {
+        return model::Error{std::string(name) + ":" + std::to_string(line) +
+                            ": Go template action {{" + std::string(action.substr(0, 40)) +
+                            (close == std::string_view::npos ? "" : "}}") +
+                            " is not expanded by Wharf (only {{ env \"NAME\" }} is); render the "
+                            "file first and give Wharf the result"};
+      }
+      out.append(l.substr(at, open - at));
+      const std::string var = m[1].matched ? m[1].str() : m[2].str();
+      if (const char* v = std::getenv(var.c_str())) out.append(v);
+      at = close + 2;
+    }
+  }
+  return out;
+}
+
 using model::ConfigRouter;
 using model::ConfigService;
 
@@ -182,19 +246,28 @@ ConfigService read_service(const YAML::Node& key, const YAML::Node& node, const 
   ConfigService s;
   s.name = name;
   s.source = w.source(key);
-  if (!node.IsMap() || node.size() != 1) {
+  // Beside its kind, a service may list middlewares (Traefik v3.7).
+  const YAML::Node middlewares = child(node, "middlewares");
+  if (middlewares && !string_list(middlewares, s.middlewares)) {
+    s.errors.push_back(
+        w.at(middlewares, "http.services." + name + ".middlewares: expected a list"));
+  }
+  const std::size_t kinds = node.IsMap() ? node.size() - (middlewares ? 1 : 0) : 0;
+  if (!node.IsMap() || kinds != 1) {
     s.errors.push_back(
         w.at(node, "http.services." + name +
                        ": expected exactly one of loadBalancer, weighted, mirroring, failover"));
     return s;
   }
-  auto kv = *node.begin();
-  auto kind = lower(kv.first.Scalar());
-  if (kind == "loadbalancer") {
-    read_load_balancer(s, kv.second, w);
-  } else {
-    s.errors.push_back(w.at(kv.first, "http.services." + name + "." + kv.first.Scalar() +
-                                          ": only loadBalancer services are supported"));
+  for (const auto& kv : node) {
+    auto kind = lower(kv.first.Scalar());
+    if (kind == "middlewares") continue;
+    if (kind == "loadbalancer") {
+      read_load_balancer(s, kv.second, w);
+    } else {
+      s.errors.push_back(w.at(kv.first, "http.services." + name + "." + kv.first.Scalar() +
+                                            ": only loadBalancer services are supported"));
+    }
   }
   return s;
 }
@@ -225,12 +298,9 @@ std::optional<std::string> read_whole_file(const std::string& path) {
 
 model::Result<model::ProviderConfig> translate(std::string_view text, std::string_view name,
                                                const FileReader& read) {
-  if (auto line = go_template_line(text)) {
-    return model::Error{std::string(name) + ":" + std::to_string(line) +
-                        ": Go templates ({{ ... }}) are not expanded by Wharf; render the file "
-                        "first (e.g. with the values it uses) and give Wharf the result"};
-  }
-  auto doc = config::parse(text, name, config::format_of(name));
+  auto expanded = expand_templates(text, name);
+  if (!expanded) return model::Error{expanded.error()};
+  auto doc = config::parse(*expanded, name, config::format_of(name));
   if (!doc) return model::Error{doc.error()};
   const YAML::Node& root = doc->root;
   const Where& w = doc->where;
@@ -243,6 +313,13 @@ model::Result<model::ProviderConfig> translate(std::string_view text, std::strin
       out.diagnostics.push_back(
           {"file", key,
            w.at(kv.second, key + ": TCP and UDP routing is not supported; section ignored")});
+    } else if (is_static_section(key)) {
+      // Static options in a dynamic file (guides mix them): nothing dynamic is lost.
+      out.diagnostics.push_back(
+          {"file", key,
+           w.at(kv.first, kv.first.Scalar() + ": belongs to the static configuration (give it with "
+                                              "--configfile); ignored in a dynamic file"),
+           true});
     } else if (key != "http" && key != "tls") {
       out.diagnostics.push_back(
           {"file", key, w.at(kv.first, "unknown top-level section '" + kv.first.Scalar() + "'")});

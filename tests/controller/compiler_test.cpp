@@ -274,5 +274,21 @@ TEST(EntryPointModels, AreAppliedAsTraefikAppliesThem) {
   EXPECT_FALSE(why["lost@docker"].warning);
 }
 
+// Traefik v3.7's service middlewares run after those of every router using the service.
+TEST(Compiler, ServiceMiddlewaresFollowTheRoutersOwn) {
+  model::ProviderConfig docker, file;
+  auto r = router("app", "Host(`app`)", "app@file");
+  r.middlewares = {"auth"};
+  docker.routers.push_back(r);
+  docker.middlewares.push_back({"auth", "headers", {{"framedeny", "true"}}, "", {}});
+  auto s = service("app");
+  s.middlewares = {"compress"};
+  file.services.push_back(s);
+  file.middlewares.push_back({"compress", "compress", {}, "", {}});
+  auto t = compile({{"docker", docker}, {"file", file}});
+  ASSERT_EQ(t.routers.size(), 1u) << (t.diagnostics.empty() ? "" : t.diagnostics[0].message);
+  EXPECT_EQ(t.routers[0].middlewares, (std::vector<std::string>{"auth@docker", "compress@file"}));
+}
+
 }  // namespace
 }  // namespace wharf::controller::compiler

@@ -673,7 +673,7 @@ TEST(FileTranslator, TomlErrorsNameTheTomlLine) {
   EXPECT_TRUE(broken.error().starts_with("d.toml:2:")) << broken.error();
 }
 
-TEST(FileTranslator, GoTemplatesAreRefusedAsSuch) {
+TEST(FileTranslator, GoTemplatesEnvIsExpandedAndOtherActionsAreRefusedAsSuch) {
   auto c = translate(R"yaml(http:
   routers:
 {{ range $i, $e := until 3 }}
@@ -684,8 +684,19 @@ TEST(FileTranslator, GoTemplatesAreRefusedAsSuch) {
                      "dynamic.yml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error(),
-            "dynamic.yml:3: Go templates ({{ ... }}) are not expanded by Wharf; render the file "
-            "first (e.g. with the values it uses) and give Wharf the result");
+            "dynamic.yml:3: Go template action {{ range $i, $e := until 3 }} is not expanded by "
+            "Wharf (only {{ env \"NAME\" }} is); render the file first and give Wharf the result");
+  ::setenv("WHARF_TEST_DOMAIN", "home.example", 1);
+  auto env = translate(R"yaml(# {{ a note in a comment is left alone }}
+http:
+  routers:
+    pihole:
+      rule: "Host(`pihole.{{env "WHARF_TEST_DOMAIN"}}`) || Host(`p.{{ env `WHARF_TEST_UNSET` }}x`)"
+      service: s
+)yaml",
+                       "dynamic.yml");
+  ASSERT_TRUE(env.ok()) << env.error();
+  EXPECT_EQ(env->routers[0].rule, "Host(`pihole.home.example`) || Host(`p.x`)");
 }
 
 // Options real configurations use: forwardAuth.tls files read by the controller (the data
