@@ -280,5 +280,47 @@ TEST(StaticConfiguration, JellyfinsDocumentedSetupIsServedAsTraefikServesIt) {
   EXPECT_NE(check.out.find("OK: "), std::string::npos) << check.out;
 }
 
+// Immich's documented Traefik setup: its traefik.yaml (readTimeout and idleTimeout 0, so uploads
+// are not cut) and the immich-server labels, against a real dockerd. A 64 MiB upload streams
+// through to the server whole; the entry point has no limit on an upload that keeps moving.
+TEST(StaticConfiguration, ImmichsDocumentedSetupIsServed) {
+  if (auto why = Dockerd::unavailable_reason(); !why.empty()) {
+    if (std::getenv("WHARF_REQUIRE_DOCKER")) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  Dockerd d;
+  TempDir dir;
+  UpstreamServer immich("immich");
+  const std::map<std::string, std::string> values{{"@DOCKER@", d.endpoint()},
+                                                  {"@PORT@", std::to_string(immich.port())}};
+  const std::string config = dir.path() + "/traefik.yaml";
+  std::ofstream(config) << fixture("immich/traefik.yaml", values);
+  std::vector<std::string> labels;
+  std::istringstream lines(fixture("immich/labels.txt", values));
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line[0] != '#') labels.push_back(line);
+  }
+  // The container runs (its own httpd elsewhere); the labels send traffic to the test's server
+  // on 127.0.0.1, as host networking does.
+  d.run_httpd("immich-server", free_port(), labels);
+
+  const std::string socket = dir.path() + "/control.sock";
+  ChildProcess dp({WHARF_DATAPLANE_BINARY, "--configfile", config, "--control-socket", socket,
+                   "--admin-address", "127.0.0.1:0"});
+  const auto websecure = port_of(dp, "websecure");
+  ASSERT_TRUE(websecure) << dp.log();
+  ASSERT_NE(dp.wait_for_log(" ready\n", 10s), std::string::npos) << dp.log();
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--configfile", config, "--control-socket", socket,
+                    "--metrics-address", "127.0.0.1:0"});
+  ASSERT_EQ(wait_for_host_status(websecure, "immich.your-domain.com", 200, 15'000), 200u)
+      << ctl.log();
+  auto upload = run_command({"sh", "-c",
+                             "head -c 67108864 /dev/zero | curl -sS --max-time 60 -H 'Host: "
+                             "immich.your-domain.com' --data-binary @- http://127.0.0.1:" +
+                                 std::to_string(websecure) + "/upload"});
+  EXPECT_EQ(upload.status, 0) << upload.out;
+  EXPECT_NE(upload.out.find("received 67108864"), std::string::npos) << upload.out;
+}
+
 }  // namespace
 }  // namespace wharf::test
