@@ -32,6 +32,7 @@ class Reader {
 
   // The value of `key`, or nullptr.
   const std::string* find(std::string_view key) {
+    known_.emplace_back(key);
     for (std::size_t i = options_.size(); i-- > 0;) {
       if (options_[i].first == key) {
         used_[i] = true;
@@ -164,14 +165,41 @@ class Reader {
 
   Result<Spec> finish(Spec spec) {
     for (std::size_t i = 0; i < options_.size(); ++i) {
-      if (!used_[i]) errors_.push_back(options_[i].first + ": unknown option");
+      if (used_[i]) continue;
+      const std::string near = nearest(options_[i].first);
+      errors_.push_back(options_[i].first + ": unknown option" +
+                        (near.empty() ? "" : " (did you mean " + near + "?)"));
     }
     if (!errors_.empty()) return Error{text::join(errors_, "; ")};
     return spec;
   }
 
  private:
+  // The option this one is a typo of: one this type reads, at most two edits away.
+  std::string nearest(const std::string& key) const {
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const auto& k : known_) {
+      const std::size_t n = key.size(), m = k.size();
+      if (n > m + 2 || m > n + 2) continue;
+      std::vector<std::size_t> row(m + 1);
+      for (std::size_t j = 0; j <= m; ++j) row[j] = j;
+      for (std::size_t i = 1; i <= n; ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= m; ++j) {
+          const std::size_t up = row[j];
+          row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (key[i - 1] != k[j - 1])});
+          diagonal = up;
+        }
+      }
+      if (row[m] < best_distance) best_distance = row[m], best = k;
+    }
+    return best;
+  }
+
   const Options& options_;
+  std::vector<std::string> known_;  // Every option a reader asked for.
   std::vector<bool> used_;
   std::vector<std::string> errors_;
   std::vector<std::string>* warnings_;

@@ -35,6 +35,26 @@ struct Index {
   std::set<std::string> rejected_middlewares;
 };
 
+// The chains leading from a router's list to `target` ("a@file → b@file"), empty when it is
+// named directly: a refused middleware deep in a chain is reported with the way to it.
+std::string chain_path(const std::vector<std::string>& names, const std::string& target,
+                       const Index& idx, int depth = 0) {
+  if (depth > 16) return {};
+  for (const auto& name : names) {
+    if (name == target) return name;
+    auto it = idx.middlewares.find(name);
+    const auto* chain =
+        it == idx.middlewares.end() ? nullptr : std::get_if<middleware::Chain>(&it->second);
+    if (!chain) continue;
+    std::vector<std::string> inner;
+    for (const auto& m : chain->middlewares) inner.push_back(middleware::qualify_as(m, name));
+    if (auto rest = chain_path(inner, target, idx, depth + 1); !rest.empty()) {
+      return name + " → " + rest;
+    }
+  }
+  return {};
+}
+
 // Why a router cannot be served, or empty when it can.
 std::string router_problem(const model::ConfigRouter& r, const std::string& provider,
                            const Index& idx, model::Router& out) {
@@ -59,7 +79,11 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
     return it == idx.middlewares.end() ? nullptr : &it->second;
   };
   if (auto expanded = middleware::expand(out.middlewares, lookup); !expanded) {
-    if (!rejected.empty()) return "uses middleware " + rejected + ", which was rejected";
+    if (!rejected.empty()) {
+      const std::string path = chain_path(out.middlewares, rejected, idx);
+      return "uses middleware " + rejected + ", which was rejected" +
+             (path.empty() || path == rejected ? "" : " (by way of " + path + ")");
+    }
     // "middleware x@file does not exist (named by chain c@file)" → "uses middleware x@file,
     // which does not exist (...)", the wording of the other reference errors.
     std::string why = expanded.error();

@@ -49,7 +49,9 @@ TEST(MiddlewareSpec, BadOptionsNameTheOptionAndWhy) {
             "stsseconds: '-1' is not an integer from 0 to 1000000000");
   EXPECT_EQ(error_of("headers", {{"framedeny", "yes"}}),
             "framedeny: 'yes' is not a boolean (true or false)");
-  EXPECT_EQ(error_of("headers", {{"stsseconds2", "1"}}), "stsseconds2: unknown option");
+  EXPECT_EQ(error_of("headers", {{"stsseconds2", "1"}}),
+            "stsseconds2: unknown option (did you mean stsseconds?)");
+  EXPECT_EQ(error_of("headers", {{"colour", "red"}}), "colour: unknown option");
   EXPECT_EQ(error_of("headers", {{"customrequestheaders.bad name", "1"}}),
             "customheaders: 'bad name' is not a header name");
   EXPECT_EQ(error_of("stripprefix", {}), "prefixes: required");
@@ -143,6 +145,9 @@ TEST(MiddlewareSpec, ExchangeMiddlewaresRefuseBadOptionsByName) {
             "retryexpression: 'ResponseCode() >= 500': only 'IsNetworkError() && Attempts() < N' "
             "(or <= N) can be honoured: Wharf never holds a request body, so it tries again only "
             "requests that failed before the server answered");
+  // A typo is told with the option it is close to.
+  EXPECT_EQ(error_of("headers", {{"stssecond", "60"}}),
+            "stssecond: unknown option (did you mean stsseconds?)");
   // Every problem is told, each option once.
   EXPECT_EQ(error_of("retry", {{"attempts", "x"}, {"initialinterval", "soon"}, {"colour", "red"}}),
             "attempts: 'x' is not an integer from 1 to 10; initialinterval: 'soon' is not a "

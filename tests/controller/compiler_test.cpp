@@ -290,5 +290,25 @@ TEST(Compiler, ServiceMiddlewaresFollowTheRoutersOwn) {
   EXPECT_EQ(t.routers[0].middlewares, (std::vector<std::string>{"auth@docker", "compress@file"}));
 }
 
+// A middleware refused deep in a chain disables the router, and the reason shows the way to it.
+TEST(Compiler, ARefusedMiddlewareDeepInAChainIsNamedWithTheWayToIt) {
+  model::ProviderConfig file;
+  auto r = router("app", "Host(`app`)", "app");
+  r.middlewares = {"secure"};
+  file.routers.push_back(r);
+  file.services.push_back(service("app"));
+  file.middlewares.push_back({"secure", "chain", {{"middlewares", "ok,inner"}}, "", {}});
+  file.middlewares.push_back({"inner", "chain", {{"middlewares", "auth"}}, "", {}});
+  file.middlewares.push_back({"ok", "headers", {{"framedeny", "true"}}, "", {}});
+  file.middlewares.push_back({"auth", "basicauth", {{"users", "alice:plain"}}, "", {}});
+  auto t = compile({{"file", file}});
+  EXPECT_TRUE(t.routers.empty());
+  std::map<std::string, std::string> why;
+  for (const auto& d : t.diagnostics) why[d.name] = d.message;
+  EXPECT_EQ(why["app@file"],
+            "uses middleware auth@file, which was rejected (by way of secure@file → inner@file → "
+            "auth@file)");
+}
+
 }  // namespace
 }  // namespace wharf::controller::compiler
