@@ -200,8 +200,9 @@ std::string service_name_of(const Container& c) {
 }
 
 // Where the data plane reaches the container: 127.0.0.1 on the host network, else its address
-// on the chosen network (label, then flag), else on its first network by name.
-model::Result<std::string> address_of(const Container& c, const ContainerConfig& cc,
+// on the chosen network (label, then flag), else on its first network by name. A label naming
+// a network the container is not on is a warning (in `cc`), and the first network is used.
+model::Result<std::string> address_of(const Container& c, ContainerConfig& cc,
                                       const TranslatorOptions& opt) {
   if (c.network_mode == "host") return std::string("127.0.0.1");
   auto find = [&](const std::string& name) -> const std::string* {
@@ -217,14 +218,22 @@ model::Result<std::string> address_of(const Container& c, const ContainerConfig&
       auto project = c.labels.find("com.docker.compose.project");
       if (project != c.labels.end()) ip = find(project->second + "_" + cc.network);
     }
-    if (!ip) {
-      std::string names;
-      for (const auto& [n, unused] : c.networks) names += (names.empty() ? "" : ", ") + n;
-      return model::Error{
-          label_error(*cc.network_label, "the container is not on that network (its networks: " +
-                                             (names.empty() ? "none" : names) + ")")};
+    if (ip) return *ip;
+    // As Traefik does: warn, and reach the container on its first network.
+    std::string names;
+    for (const auto& [n, unused] : c.networks) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& [n, first] : c.networks) {
+      if (first.empty()) continue;
+      cc.diagnostics.push_back(
+          {"container", c.name,
+           label_error(*cc.network_label, "the container is not on that network (its networks: " +
+                                              names + "); reached on " + n + ", as Traefik does"),
+           true});
+      return first;
     }
-    return *ip;
+    return model::Error{
+        label_error(*cc.network_label, "the container is not on that network (its networks: " +
+                                           (names.empty() ? "none" : names) + ")")};
   }
   if (!opt.network.empty()) {
     if (const std::string* ip = find(opt.network)) return *ip;

@@ -220,12 +220,16 @@ TEST(DockerTranslator, NetworkLabelChoosesTheAddress) {
 
   auto containers = fixture("network_label");
   containers[0].labels["wharf.docker.network"] = "frontend";
+  // A network the container is not on: a warning, and its first network, as Traefik does.
   auto bad = translate(containers, {});
   ASSERT_EQ(bad.services.size(), 1u);
-  ASSERT_EQ(bad.services[0].errors.size(), 1u);
-  EXPECT_EQ(bad.services[0].errors[0],
+  EXPECT_TRUE(bad.services[0].errors.empty());
+  EXPECT_EQ(urls(&bad.services[0]), std::vector<std::string>{"http://172.18.0.11:80"});  // backend
+  ASSERT_EQ(bad.diagnostics.size(), 1u);
+  EXPECT_TRUE(bad.diagnostics[0].warning);
+  EXPECT_EQ(bad.diagnostics[0].message,
             "label wharf.docker.network=frontend: the container is not on that network (its "
-            "networks: backend, immich_default)");
+            "networks: backend, immich_default); reached on backend, as Traefik does");
 
   // The flag is a preference: containers not on that network use their first one.
   containers[0].labels.erase("wharf.docker.network");
