@@ -205,8 +205,10 @@ void read_entrypoint_http(Section& http, StaticEntryPoint& ep, const std::set<st
       if (ep.redirect.to.empty()) {
         to_ep.error(to_ep.take("to"), to_ep.full("to") + ": the target entry point is missing");
       } else if (!ep.redirect.to.starts_with(":") && !names.count(ep.redirect.to)) {
-        to_ep.error(to_ep.take("to"),
-                    to_ep.full("to") + ": no entry point is named '" + ep.redirect.to + "'");
+        // Traefik logs this and serves the entry point without the redirection: so does Wharf.
+        to_ep.warn(to_ep.take("to"), to_ep.full("to") + ": no entry point is named '" +
+                                         ep.redirect.to + "'; the redirection is left out");
+        ep.redirect.to.clear();
       }
     }
   }

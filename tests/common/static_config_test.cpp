@@ -183,10 +183,17 @@ TEST(StaticConfig, ValuesWharfCannotUseAreErrorsNamingTheLine) {
             "t.yml:3: entryPoints.web.address '80': expected [HOST]:PORT, such as :443");
   EXPECT_EQ(bad("entryPoints:\n  web: {}\n"),
             "t.yml:2: entryPoints.web: the address is missing (such as :443)");
-  EXPECT_EQ(bad("entryPoints:\n  web:\n    address: :80\n    http:\n      redirections:\n"
-                "        entryPoint:\n          to: secure\n"),
-            "t.yml:7: entryPoints.web.http.redirections.entryPoint.to: no entry point is named "
-            "'secure'");
+  // A redirection to an entry point that does not exist: Traefik logs it and leaves it out.
+  auto missing = read_static_config(
+      "entryPoints:\n  web:\n    address: :80\n    http:\n      redirections:\n"
+      "        entryPoint:\n          to: secure\n",
+      "t.yml");
+  ASSERT_TRUE(missing.ok()) << missing.error();
+  EXPECT_EQ(missing->entrypoints[0].redirect.to, "");
+  EXPECT_EQ(missing->warnings,
+            std::vector<std::string>{"t.yml:7: entryPoints.web.http.redirections.entryPoint.to: "
+                                     "no entry point is named 'secure'; the redirection is left "
+                                     "out"});
   EXPECT_EQ(bad("entryPoints:\n  web:\n    address: :80\n    forwardedHeaders:\n"
                 "      trustedIPs: [10.0.0.0/33]\n"),
             "t.yml:5: entryPoints.web.forwardedHeaders.trustedIPs: " +
