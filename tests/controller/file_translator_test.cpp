@@ -297,6 +297,15 @@ TEST(FileTranslator, TcpSectionIsReportedNotSilentlyDropped) {
             "d.yml:2: tcp: TCP and UDP routing is not supported; section ignored");
 }
 
+// A FileReader over files held in memory (path → content); others cannot be read.
+FileReader reader_of(std::map<std::string, std::string> files) {
+  return [files = std::move(files)](const std::string& path) -> std::optional<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 std::string fixture_pem(const std::string& name) {
   std::ifstream in(std::string(WHARF_FIXTURES_DIR) + "/tls/" + name);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -306,11 +315,7 @@ TEST(FileTranslator, TlsCertificatesFromFilesOrInlineEachCheckedAlone) {
   std::map<std::string, std::string> files = {{"/certs/web.crt", fixture_pem("web.crt")},
                                               {"/certs/web.key", fixture_pem("web.key")},
                                               {"/certs/other.key", fixture_pem("other.key")}};
-  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  };
+  FileReader read = reader_of(files);
   // The legacy certificate goes inline, as Traefik allows.
   std::string inline_cert = fixture_pem("cn.crt"), inline_key = fixture_pem("cn.key");
   auto indent = [](std::string pem) {
@@ -389,11 +394,7 @@ TEST(FileTranslator, TlsCertificatesFromFilesOrInlineEachCheckedAlone) {
 TEST(FileTranslator, ServersTransportsCarryCheckedCasAndClientCertificates) {
   std::map<std::string, std::string> files = {{"/certs/web.crt", fixture_pem("web.crt")},
                                               {"/certs/web.key", fixture_pem("web.key")}};
-  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  };
+  FileReader read = reader_of(files);
   const std::string yaml = R"yaml(http:
   routers:
     r: {rule: Host(`nas.example`), service: nas}
@@ -466,11 +467,7 @@ TEST(FileTranslator, BasicAuthUsersFileIsReadIntoTheUsers) {
       {"/etc/wharf/users",
        "# family\nalice:{SHA}fDYHuOYbzxlE6ehQOmYPIfS28/E=\r\n\n  "
        "bob:$apr1$x1y2z3$abcdefghijklmnopqrstuv\n"}};
-  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  };
+  FileReader read = reader_of(files);
   auto c = translate(R"yaml(http:
   middlewares:
     family:
@@ -499,11 +496,7 @@ TEST(FileTranslator, BasicAuthUsersFileIsReadIntoTheUsers) {
 
 TEST(FileTranslator, TlsOptionsReadTraefiksNamesAndRefuseWhatWharfWillNotDo) {
   std::map<std::string, std::string> files = {{"/certs/ca.crt", fixture_pem("web.crt")}};
-  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  };
+  FileReader read = reader_of(files);
   const std::string yaml = R"yaml(http:
   routers:
     strict:
@@ -706,11 +699,7 @@ TEST(FileTranslator, MiddlewareOptionsRealConfigurationsUse) {
   std::map<std::string, std::string> files = {{"/certs/ca.crt", fixture_pem("web.crt")},
                                               {"/certs/web.crt", fixture_pem("web.crt")},
                                               {"/certs/web.key", fixture_pem("web.key")}};
-  FileReader read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = files.find(path);
-    if (it == files.end()) return std::nullopt;
-    return it->second;
-  };
+  FileReader read = reader_of(files);
   auto c = translate(R"yaml(http:
   middlewares:
     authelia:
