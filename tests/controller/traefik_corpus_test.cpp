@@ -24,94 +24,19 @@
 #include "controller/docker/translator.hpp"
 #include "controller/file/file_provider.hpp"
 #include "controller/file/file_translator.hpp"
+#include "test_common/traefik_corpus.hpp"
 
 namespace wharf::controller {
 namespace {
 
 namespace fs = std::filesystem;
+using test::interpolate;
+using test::static_file;
 const std::string kDir = std::string(WHARF_FIXTURES_DIR) + "/traefik-real";
 
 std::string read(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), {}};
-}
-
-// Compose interpolation: $VAR, ${VAR}, ${VAR:-default}, $$ → $.
-std::string interpolate(const std::string& s, const std::map<std::string, std::string>& env) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '$' || i + 1 == s.size()) {
-      out += s[i];
-      continue;
-    }
-    if (s[i + 1] == '$') {
-      out += '$';
-      ++i;
-      continue;
-    }
-    std::string name, fallback;
-    std::size_t end = i + 1;
-    if (s[end] == '{') {
-      auto close = s.find('}', end);
-      std::string inner = s.substr(end + 1, close - end - 1);
-      auto dash = inner.find(":-");
-      name = inner.substr(0, dash);
-      if (dash != std::string::npos) fallback = inner.substr(dash + 2);
-      end = close + 1;
-    } else {
-      while (end < s.size() && (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_'))
-        ++end;
-      name = s.substr(i + 1, end - i - 1);
-    }
-    if (name.empty()) {
-      out += '$';
-      continue;
-    }
-    auto it = env.find(name);
-    out += it != env.end() ? it->second : fallback;
-    i = end - 1;
-  }
-  return out;
-}
-
-// The x-static summary as the traefik.yml it stands for.
-std::string static_file(const YAML::Node& x) {
-  std::ostringstream y;
-  y << "api:\n  dashboard: true\nping: {}\nentryPoints:\n";
-  std::set<std::string> tls;
-  for (const auto& e : x["entrypoint_tls"]) tls.insert(e.as<std::string>());
-  int port = 8000;
-  for (const auto& e : x["entrypoints"]) {
-    const auto name = e.as<std::string>();
-    y << "  " << name << ":\n    address: \":" << port++ << "\"\n";
-    const auto mws = x["entrypoint_middlewares"] ? x["entrypoint_middlewares"][name] : YAML::Node();
-    if (!tls.count(name) && !mws) continue;
-    y << "    http:\n";
-    if (mws) {
-      y << "      middlewares:\n";
-      for (const auto& m : mws) y << "        - \"" << m.as<std::string>() << "\"\n";
-    }
-    if (!tls.count(name)) continue;
-    y << "      tls:\n";
-    if (x["entrypoint_resolver"]) {
-      y << "        certResolver: " << x["entrypoint_resolver"].as<std::string>() << "\n";
-    }
-    if (x["tls_options_at_entrypoint"]) {
-      y << "        options: " << x["tls_options_at_entrypoint"].as<std::string>() << "\n";
-    }
-    if (x["entrypoint_wildcard"] && x["entrypoint_wildcard"].as<bool>()) {
-      y << "        domains:\n          - main: example.com\n            sans: "
-           "[\"*.example.com\"]\n";
-    }
-  }
-  y << "providers:\n  docker:\n    exposedByDefault: false\n";
-  if (x["default_rule"]) {
-    y << "    defaultRule: '" << x["default_rule"].as<std::string>() << "'\n";
-  }
-  if (x["insecure_skip_verify"] && x["insecure_skip_verify"].as<bool>()) {
-    y << "serversTransport:\n  insecureSkipVerify: true\n";
-  }
-  return y.str();
 }
 
 struct Stack {
