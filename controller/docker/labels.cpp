@@ -107,12 +107,19 @@ model::Result<std::string> expand_default_rule(std::string_view tpl, std::string
     if (close == std::string_view::npos) return model::Error{"default rule: unterminated {{"};
     out.append(tpl.substr(0, open));
     auto action = trim(tpl.substr(open + 2, close - open - 2));
-    bool normalize = false;
-    if (action.substr(0, 10) == "normalize ") {
-      normalize = true;
-      action = trim(action.substr(10));
-      if (action.size() >= 2 && action.front() == '(' && action.back() == ')') {
-        action = trim(action.substr(1, action.size() - 2));
+    // Functions before the value, innermost last: `normalize .Name`, `lower (index .Labels "k")`
+    // (Traefik's normalize, and sprig's lower and upper).
+    std::vector<std::string_view> functions;
+    for (bool more = true; more;) {
+      more = false;
+      for (std::string_view f : {"normalize ", "lower ", "upper "}) {
+        if (!action.starts_with(f)) continue;
+        functions.push_back(f.substr(0, f.size() - 1));
+        action = trim(action.substr(f.size()));
+        if (action.size() >= 2 && action.front() == '(' && action.back() == ')') {
+          action = trim(action.substr(1, action.size() - 2));
+        }
+        more = true;
       }
     }
     std::string value;
@@ -127,9 +134,20 @@ model::Result<std::string> expand_default_rule(std::string_view tpl, std::string
       if (it != labels.end()) value = it->second;
     } else {
       return model::Error{"default rule: unsupported template action '{{ " + std::string(action) +
-                          " }}' (use .Name, normalize .Name or index .Labels \"key\")"};
+                          " }}' (use .Name or index .Labels \"key\", optionally with normalize, "
+                          "lower or upper before it)"};
     }
-    out += normalize ? normalize_name(value) : value;
+    for (auto f = functions.rbegin(); f != functions.rend(); ++f) {
+      if (*f == "normalize") {
+        value = normalize_name(value);
+      } else {
+        for (char& c : value) {
+          c = static_cast<char>(*f == "lower" ? std::tolower(static_cast<unsigned char>(c))
+                                              : std::toupper(static_cast<unsigned char>(c)));
+        }
+      }
+    }
+    out += value;
     tpl.remove_prefix(close + 2);
   }
   out.append(tpl);

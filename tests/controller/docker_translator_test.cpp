@@ -389,6 +389,15 @@ TEST(DockerLabels, NormalizeAndTemplates) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("unsupported template action"), std::string::npos);
   EXPECT_EQ(*expand_default_rule("Host(`{{ .Name }}`)", "My_App", {}), "Host(`My_App`)");
+  // Functions before the value, innermost applied first, as in Go templates.
+  EXPECT_EQ(*expand_default_rule("Host(`{{ lower .Name }}.lan`)", "My_App", {}),
+            "Host(`my_app.lan`)");
+  EXPECT_EQ(*expand_default_rule("Host(`{{ upper (normalize .Name) }}`)", "my_app", {}),
+            "Host(`MY-APP`)");
+  EXPECT_EQ(*expand_default_rule(
+                "Host(`{{ lower (index .Labels \"com.docker.compose.service\") }}.example.com`)",
+                "x", {{"com.docker.compose.service", "Web"}}),
+            "Host(`web.example.com`)");
 }
 
 // providers.docker.constraints: Traefik's Label/LabelRegex expressions over all of a
