@@ -199,6 +199,17 @@ std::string service_name_of(const Container& c) {
   return normalize_name(c.name);
 }
 
+// The label prefix a container's own labels use (traefik for Traefik's labels), so advice names
+// the label the user would write.
+std::string prefix_in_use(const Container& c, const TranslatorOptions& opt) {
+  for (const auto& p : opt.label_prefixes) {
+    for (const auto& [key, unused] : c.labels) {
+      if (key.size() > p.size() && key.starts_with(p) && key[p.size()] == '.') return p;
+    }
+  }
+  return opt.label_prefixes.front();
+}
+
 // Where the data plane reaches the container: 127.0.0.1 on the host network, else its address
 // on the chosen network (label, then flag), else on its first network by name. A label naming
 // a network the container is not on is a warning (in `cc`), and the first network is used.
@@ -259,7 +270,7 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       port = c.exposed_tcp_ports.front();
     } else {
       s.errors.push_back("container " + c.name + " exposes no TCP port; set the label " +
-                         opt.label_prefixes.front() + ".http.services." + name +
+                         prefix_in_use(c, opt) + ".http.services." + name +
                          ".loadbalancer.server.port");
       continue;
     }
@@ -319,8 +330,8 @@ void link_routers(const Container& c, ContainerConfig& cc, const TranslatorOptio
         r.errors.push_back("router " + name +
                            " has no service label and the container defines "
                            "several services (" +
-                           names + "); set " + opt.label_prefixes.front() + ".http.routers." +
-                           name + ".service");
+                           names + "); set " + prefix_in_use(c, opt) + ".http.routers." + name +
+                           ".service");
       }
     }
   }
