@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "files/private_file.hpp"
 #include "text/base64.hpp"
 
 namespace wharf::controller::acme {
@@ -27,28 +28,10 @@ std::optional<std::string> read(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Key material on disk: mode 0600 from the first byte, replaced atomically (write aside,
-// fsync, rename) so a crash never leaves half a key.
+// Key material on disk: mode 0600 from the first byte, replaced atomically, every failure
+// reported (files/private_file.hpp).
 Result<bool> write_private(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{tmp + ": " + std::strerror(errno)};
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Error{tmp + ": " + std::strerror(errno)};
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Error{path + ": " + std::strerror(errno)};
-  return true;
+  return files::write_private_file(path, data);
 }
 
 class DirectoryStorage final : public Storage {

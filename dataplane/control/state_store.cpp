@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "files/private_file.hpp"
 #include "ipc/messages.hpp"
 
 namespace wharf::dataplane::control {
@@ -29,30 +30,7 @@ model::Result<std::optional<model::RoutingTable>> StateStore::load() const {
 
 model::Result<bool> StateStore::save(const model::RoutingTable& table) const {
   ::mkdir(dir_.c_str(), 0700);
-  std::string tmp = path() + ".tmp";
-  std::string json = ipc::encode_table(table);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return model::Error{"cannot write " + tmp + ": " + std::strerror(errno)};
-  const char* p = json.data();
-  std::size_t left = json.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      return model::Error{"cannot write " + tmp + ": " + why};
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return model::Error{"cannot write " + tmp + ": " + std::strerror(errno)};
-  }
-  if (::rename(tmp.c_str(), path().c_str()) != 0) {
-    return model::Error{"cannot rename " + tmp + ": " + std::strerror(errno)};
-  }
-  return true;
+  return files::write_private_file(path(), ipc::encode_table(table));
 }
 
 }  // namespace wharf::dataplane::control
