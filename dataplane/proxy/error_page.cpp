@@ -34,7 +34,7 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
 }  // namespace
 
 awaitable<std::optional<middleware::Reply>> find_error_page(
-    const middleware::ExchangePolicy& policy, unsigned status, const PageQuery& q,
+    const middleware::ExchangePolicy& policy, unsigned status, const PageRequest& q,
     UpstreamPool& pool, const asio::any_io_executor& executor) {
   for (auto it = policy.errors.rbegin(); it != policy.errors.rend(); ++it) {
     const auto& spec = *it->spec;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "dataplane/middleware/middleware.hpp"
@@ -9,13 +10,14 @@
 
 namespace wharf::dataplane::proxy {
 
-// What the errors middleware needs to know of the request whose answer it replaces; the rest
-// of the request (its cookies and credentials among them) is not sent to the page's service.
-struct PageQuery {
-  std::string_view host;             // The client's Host header.
-  std::string_view url;              // The request target, for {url}.
-  std::string_view accept;           // Accept, so the page service can pick HTML or JSON.
-  std::string_view accept_language;  // Accept-Language, for a translated page.
+// What the errors middleware needs to know of the request whose answer it replaces, copied
+// when the request came in (its head's fields move upstream with it); the rest of the request
+// (its cookies and credentials among them) is not sent to the page's service.
+struct PageRequest {
+  std::string host;             // The client's Host header.
+  std::string url;              // The request target, for {url}.
+  std::string accept;           // Accept, so the page service can pick HTML or JSON.
+  std::string accept_language;  // Accept-Language, for a translated page.
 };
 
 // Traefik's errors middleware: when one of the router's errors middlewares takes `status`
@@ -24,7 +26,7 @@ struct PageQuery {
 // or the one statusRewrites names. Nothing when no middleware takes the status or the page
 // could not be had: the caller then answers as it would have.
 awaitable<std::optional<middleware::Reply>> find_error_page(
-    const middleware::ExchangePolicy& policy, unsigned status, const PageQuery& q,
+    const middleware::ExchangePolicy& policy, unsigned status, const PageRequest& q,
     UpstreamPool& pool, const asio::any_io_executor& executor);
 
 }  // namespace wharf::dataplane::proxy

@@ -43,9 +43,8 @@ awaitable<bool> answer_locally(Downstream& down, const middleware::ExchangePolic
   report.status = status;
   report.local = reason;
   if (page_replaces(reason) && !policy.errors.empty()) {
-    PageQuery q{page.host, page.url, page.accept, page.accept_language};
     auto executor = co_await asio::this_coro::executor;
-    auto found = co_await find_error_page(policy, status, q, pool, executor);
+    auto found = co_await find_error_page(policy, status, page, pool, executor);
     if (found) {
       report.status = found->status;
       report.local.reset();  // An errors middleware's page, not a reply of the data plane.

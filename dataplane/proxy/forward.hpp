@@ -10,6 +10,7 @@
 
 #include "dataplane/middleware/middleware.hpp"
 #include "dataplane/net.hpp"
+#include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/upstream_failure.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
@@ -39,9 +40,6 @@ struct ExchangeReport {
 
 // What an errors middleware's page service is told of the request (proxy/error_page.hpp),
 // copied before the request's fields move upstream; filled only when the router has one.
-struct PageRequest {
-  std::string host, url, accept, accept_language;
-};
 
 // What every attempt at a server needs, whatever the protocols on either side. The exchange
 // (proxy/exchange.hpp) owns all of it.

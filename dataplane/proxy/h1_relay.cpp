@@ -281,10 +281,8 @@ awaitable<std::optional<AttemptResult>> H1Relay::attempt_h1(bool may_retry) {
       // The page is fetched before anything is sent, so when it cannot be had the server's
       // own answer still goes out. The server's body is left unread: its connection is
       // dropped.
-      const auto& p = ctx.page;
-      PageQuery q{p.host, p.url, p.accept, p.accept_language};
-      auto page =
-          co_await find_error_page(policy, head.result_int(), q, ctx.pool, client.get_executor());
+      auto page = co_await find_error_page(policy, head.result_int(), ctx.page, ctx.pool,
+                                           client.get_executor());
       if (page) {
         report.status = page->status;
         const bool keep = co_await ctx.down.send_reply(*page, response_ops, client_may_keep());

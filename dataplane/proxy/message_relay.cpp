@@ -179,9 +179,7 @@ awaitable<AttemptResult> MessageRelay::relay_response(Upstream& up, Pump& pump,
   server.state->succeeded();
   ctx_.report.status = status;
   if (!ctx_.policy.errors.empty()) {
-    const auto& p = ctx_.page;
-    PageQuery q{p.host, p.url, p.accept, p.accept_language};
-    auto page = co_await find_error_page(ctx_.policy, status, q, ctx_.pool,
+    auto page = co_await find_error_page(ctx_.policy, status, ctx_.page, ctx_.pool,
                                          co_await asio::this_coro::executor);
     if (page) {
       // The server's answer is left unread: its connection or stream is dropped.
