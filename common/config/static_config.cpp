@@ -216,7 +216,10 @@ void read_providers(Section& root, StaticConfig& out) {
     d.string("network", "network", out.docker.network);
     d.string("defaultrule", "defaultRule", out.docker.default_rule);
     d.string("constraints", "constraints", out.docker.constraints);
-    d.boolean("watch", "watch", out.docker.watch);
+    if (d.boolean("watch", "watch", out.docker.watch) && !out.docker.watch) {
+      d.warn(d.key_node("watch"),
+             d.full("watch") + ": false ignored: Wharf always follows Docker's events");
+    }
     d.ignore("usebindportip", "useBindPortIP",
              "containers are reached on their network address (or 127.0.0.1 with host networking)");
     d.ignore("allowemptyservices", "allowEmptyServices",
@@ -232,7 +235,10 @@ void read_providers(Section& root, StaticConfig& out) {
     std::string filename, directory;
     f.string("filename", "filename", filename);
     f.string("directory", "directory", directory);
-    f.boolean("watch", "watch", out.file_watch);
+    if (f.boolean("watch", "watch", out.file_watch) && !out.file_watch) {
+      f.warn(f.key_node("watch"),
+             f.full("watch") + ": false ignored: Wharf always watches the files for changes");
+    }
     f.ignore("debugloggeneratedtemplate", "debugLogGeneratedTemplate",
              "Go templates are not expanded");
     if (!filename.empty() && !directory.empty()) {

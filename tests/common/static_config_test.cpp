@@ -151,7 +151,7 @@ TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
       certResolver = "myresolver"
     [entryPoints.https.http3]
 [providers.docker]
-  watch = true
+  watch = false
   swarmMode = false
 [providers.kubernetesCRD]
 )toml",
@@ -163,13 +163,16 @@ TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
   EXPECT_EQ(c->entrypoints[1].cert_resolver, "myresolver");
   EXPECT_TRUE(c->docker.enabled);
   EXPECT_TRUE(c->docker.exposed_by_default);  // Traefik's default
-  ASSERT_EQ(c->warnings.size(), 4u);
+  ASSERT_EQ(c->warnings.size(), 5u);
   EXPECT_EQ(c->warnings[0], "traefik.toml:1: global: ignored: Wharf does not call home");
   EXPECT_TRUE(c->warnings[1].starts_with("traefik.toml:10: entryPoints.https.http3: ignored"));
   EXPECT_EQ(c->warnings[2],
+            "traefik.toml:12: providers.docker.watch: false ignored: Wharf always follows "
+            "Docker's events");
+  EXPECT_EQ(c->warnings[3],
             "traefik.toml:13: providers.docker.swarmMode: not a Traefik option Wharf knows; "
             "ignored");
-  EXPECT_TRUE(c->warnings[3].starts_with(
+  EXPECT_TRUE(c->warnings[4].starts_with(
       "traefik.toml:14: providers.kubernetesCRD: ignored: IngressRoute and the other Traefik "
       "CRDs are not supported"));
 }
