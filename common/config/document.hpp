@@ -32,9 +32,7 @@ class Where {
   std::string at(const YAML::Node& n, const std::string& what) const {
     return source(n) + ": " + what;
   }
-  std::string source(const YAML::Node& n) const {
-    return file_ + ":" + std::to_string(line(n));
-  }
+  std::string source(const YAML::Node& n) const { return file_ + ":" + std::to_string(line(n)); }
   const std::string& file() const { return file_; }
 
  private:

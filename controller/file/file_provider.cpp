@@ -33,7 +33,8 @@ bool is_directory(const std::string& path) {
 
 template <typename V>
 void append(std::vector<V>& into, std::vector<V>& from) {
-  into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  into.insert(into.end(), std::make_move_iterator(from.begin()),
+              std::make_move_iterator(from.end()));
 }
 
 }  // namespace
@@ -59,8 +60,8 @@ std::vector<std::string> FileProvider::files(const std::string& path) {
   std::vector<std::string> out;
   std::error_code ec;
   // Hidden directories (a ConfigMap's timestamped copies) are skipped with their contents.
-  auto it = fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink,
-                                             ec);
+  auto it =
+      fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (it->is_directory(ec)) {
@@ -138,8 +139,8 @@ std::vector<std::string> FileProvider::watched_directories() const {
   }
   std::vector<std::string> dirs{path_};
   std::error_code ec;
-  auto it = fs::recursive_directory_iterator(path_, fs::directory_options::follow_directory_symlink,
-                                             ec);
+  auto it =
+      fs::recursive_directory_iterator(path_, fs::directory_options::follow_directory_symlink, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_directory(ec)) continue;
     const std::string name = it->path().filename().string();
@@ -184,8 +185,8 @@ awaitable<void> FileProvider::run() {
       auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
       const std::string_view name = ev->len > 0 ? std::string_view(ev->name) : "";
       // ConfigMap volumes swap a "..data" symlink; treat any change there as ours too.
-      if (name == "..data" || (directory ? (ev->mask & IN_ISDIR) || is_config_name(std::string(name))
-                                         : name == base)) {
+      if (name == "..data" ||
+          (directory ? (ev->mask & IN_ISDIR) || is_config_name(std::string(name)) : name == base)) {
         ours = true;
       }
       off += sizeof(inotify_event) + ev->len;

@@ -51,7 +51,8 @@ class Http2Defences : public ::testing::Test {
 
 TEST_F(Http2Defences, RapidResetGetsGoawayAndOthersAreServed) {
   // CVE-2023-44487: thousands of streams, each reset as soon as it is opened.
-  auto offender = std::async(std::launch::async, [&] { return frames("rapid_reset", dp.port(), "3000"); });
+  auto offender =
+      std::async(std::launch::async, [&] { return frames("rapid_reset", dp.port(), "3000"); });
   others_are_served();
   const auto out = offender.get();
   EXPECT_TRUE(contains(out, "goaway " + std::to_string(kInternalError) + " ") ||
@@ -64,8 +65,8 @@ TEST_F(Http2Defences, FloodsOfCheapFramesGetGoawayEnhanceYourCalm) {
   for (const char* scenario :
        {"settings_flood", "ping_flood", "priority_flood", "empty_data_flood"}) {
     const auto out = frames(scenario, dp.port(), "3000");
-    EXPECT_TRUE(contains(out, "goaway " + std::to_string(kEnhanceYourCalm) + " ")) << scenario
-                                                                                    << out;
+    EXPECT_TRUE(contains(out, "goaway " + std::to_string(kEnhanceYourCalm) + " "))
+        << scenario << out;
     others_are_served();
   }
   // A header block that never ends (CVE-2024-27316 class): at the ninth CONTINUATION.
@@ -98,16 +99,16 @@ TEST_F(Http2Defences, ConnectionErrorsGetTheGoawayCodeTheRfcNames) {
   constexpr int kFlowControlError = 3;
   constexpr int kFrameSizeError = 6;
   const std::vector<std::pair<std::string, int>> cases = {
-      {"settings_window", kFlowControlError},   // 6.5.2
-      {"settings_push", kProtocolError},        // 6.5.2
-      {"settings_length", kFrameSizeError},     // 6.5
-      {"window_zero", kProtocolError},          // 6.9
-      {"data_stream0", kProtocolError},         // 6.1
-      {"ping_length", kFrameSizeError},         // 6.7
-      {"frame_size", kFrameSizeError},          // 4.2
-      {"even_stream", kProtocolError},          // 5.1.1
-      {"continuation_alone", kProtocolError},   // 6.10
-      {"goaway_stream", kProtocolError},        // 6.8
+      {"settings_window", kFlowControlError},  // 6.5.2
+      {"settings_push", kProtocolError},       // 6.5.2
+      {"settings_length", kFrameSizeError},    // 6.5
+      {"window_zero", kProtocolError},         // 6.9
+      {"data_stream0", kProtocolError},        // 6.1
+      {"ping_length", kFrameSizeError},        // 6.7
+      {"frame_size", kFrameSizeError},         // 4.2
+      {"even_stream", kProtocolError},         // 5.1.1
+      {"continuation_alone", kProtocolError},  // 6.10
+      {"goaway_stream", kProtocolError},       // 6.8
   };
   for (const auto& [name, code] : cases) {
     const auto out = frames("conformance", dp.port(), name);
@@ -145,8 +146,8 @@ TEST(Http2Idle, AnIdleConnectionIsToldGoawayAfterTheIdleTimeout) {
 TEST_F(Http2ShortIdle, AWindowThatNeverOpensResetsTheStreamAfterTheBodyIdleTimeout) {
   // The client's windows are 0: the response waits, then the stream is reset (CANCEL) once no
   // byte has moved for body_idle_ms; the connection and other clients go on.
-  auto offender =
-      std::async(std::launch::async, [&] { return frames("zero_window", dp.port(), "/bytes/200000"); });
+  auto offender = std::async(std::launch::async,
+                             [&] { return frames("zero_window", dp.port(), "/bytes/200000"); });
   others_are_served();
   const auto out = offender.get();
   EXPECT_TRUE(contains(out, "status 1 200")) << out;

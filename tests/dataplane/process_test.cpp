@@ -70,8 +70,8 @@ TEST(Process, Http2GigabyteUploadAndDownloadStreamInUnder64MiB) {
   { std::ofstream(file).flush(); }
   ASSERT_EQ(::truncate(file.c_str(), static_cast<off_t>(kGiB)), 0);  // Sparse: zeros.
   const std::string base = "http://127.0.0.1:" + std::to_string(dp.port());
-  auto up = run_command({"curl", "-sS", "--http2-prior-knowledge", "-X", "POST", "-T", file,
-                         base + "/upload"});
+  auto up = run_command(
+      {"curl", "-sS", "--http2-prior-knowledge", "-X", "POST", "-T", file, base + "/upload"});
   EXPECT_EQ(up.out, "received " + std::to_string(kGiB) + " sum 0\n");
   auto down = run_command({"curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w",
                            "%{http_version} %{http_code} %{size_download}",

@@ -123,7 +123,8 @@ TEST(FileProviderEndToEnd, ADirectoryOfYamlAndTomlFilesIsOneConfiguration) {
   ASSERT_EQ(::mkdir((dir.path() + "/apps").c_str(), 0700), 0);
   write_file(dir.path() + "/services.yml",
              "http:\n  services:\n    app:\n      loadBalancer:\n        servers:\n"
-             "          - url: " + app.url() + "\n");
+             "          - url: " +
+                 app.url() + "\n");
   write_file(dir.path() + "/apps/one.toml",
              "[http.routers.one]\nrule = \"Host(`one.test`)\"\nservice = \"app\"\n");
   write_file(dir.path() + "/notes.txt", "not configuration");
@@ -142,8 +143,7 @@ TEST(FileProviderEndToEnd, ADirectoryOfYamlAndTomlFilesIsOneConfiguration) {
 
   auto before = ctl.log().size();
   write_file(dir.path() + "/apps/one.toml", "[http.routers.one\n");
-  EXPECT_NE(ctl.wait_for_log("file: apps/one.toml:1:", 5s, before), std::string::npos)
-      << ctl.log();
+  EXPECT_NE(ctl.wait_for_log("file: apps/one.toml:1:", 5s, before), std::string::npos) << ctl.log();
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
   ::unlink((dir.path() + "/apps/two.yaml").c_str());
   EXPECT_TRUE(eventually(dp.port(), "two.test", 404)) << ctl.log();
