@@ -15,14 +15,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/document.hpp"
+#include "text/ascii.hpp"
 #include "text/duration.hpp"
 
 namespace wharf::config::detail {
 
-inline std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
 
 // Where the messages go: warnings kept, errors stopping the start.
 struct Context {

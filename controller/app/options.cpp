@@ -205,7 +205,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     auto sc = config::load_static_config(o.configfile);
     if (!sc) return Error{"--configfile: " + sc.error()};
     if (auto ok = apply_static(*sc, *flags, o); !ok) return Error{ok.error()};
-    docker_given = o.docker_from_static;
+    docker_given = true;  // The file decides about Docker (or the flag does): no socket probe.
     static_config = std::move(*sc);
   }
   add_internal_services(static_config ? &*static_config : nullptr, o);

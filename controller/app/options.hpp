@@ -40,7 +40,6 @@ struct Options {
   compiler::StaticRouting routing;
   model::ProviderConfig internal;
   std::vector<std::string> warnings;
-  bool docker_from_static = false;  // The file decided about Docker: no default socket probe.
   bool check = false;
   bool strict = false;  // --check fails on warnings too.
   bool show_help = false;

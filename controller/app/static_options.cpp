@@ -44,7 +44,6 @@ model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& fla
       }
       o.docker_endpoint = ep;
     }
-    o.docker_from_static = true;
   }
   if (sc.docker.enabled) {
     if (!given("--docker-label-prefixes")) o.docker.label_prefixes = {"wharf", "traefik"};

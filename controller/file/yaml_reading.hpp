@@ -13,13 +13,11 @@
 
 #include "config/document.hpp"
 #include "model/provider_config.hpp"
+#include "text/ascii.hpp"
 
 namespace wharf::controller::file {
 
-inline std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
 
 using config::Where;
 
