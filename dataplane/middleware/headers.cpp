@@ -12,16 +12,18 @@ namespace {
 class Headers : public Middleware {
  public:
   // allowedHosts looks at the first hostsProxyHeaders header present, as Traefik's does (the
-  // proxy in front put the client's Host there), lower-cased and without its port.
-  std::string checked_host(const Request& req) const {
+  // proxy in front put the client's Host there), lower-cased and without its port; else at the
+  // request's own (already normalized) host.
+  bool host_allowed(const Request& req) const {
+    const auto& allowed = s_.allowed_hosts;
     for (const auto& name : s_.hosts_proxy_headers) {
       auto it = req.fields.find(name);
       if (it == req.fields.end()) continue;
       std::string host;
       rules::normalize_host(it->value(), host);
-      return host;
+      return std::find(allowed.begin(), allowed.end(), host) != allowed.end();
     }
-    return std::string(req.host);
+    return std::find(allowed.begin(), allowed.end(), req.host) != allowed.end();
   }
 
   bool https_per_proxy(const Request& req) const {
@@ -45,9 +47,7 @@ class Headers : public Middleware {
   }
 
   std::optional<Reply> handle(Request& req) const override {
-    if (!s_.development && !s_.allowed_hosts.empty() &&
-        std::find(s_.allowed_hosts.begin(), s_.allowed_hosts.end(), checked_host(req)) ==
-            s_.allowed_hosts.end()) {
+    if (!s_.development && !s_.allowed_hosts.empty() && !host_allowed(req)) {
       return Reply{400, {}, "400 Bad Request: host not allowed\n"};
     }
     std::string_view origin = req.fields[http::field::origin];
