@@ -47,12 +47,11 @@ void apply_entrypoints(ProviderConfigs& providers, const StaticRouting& s) {
         continue;
       }
       const bool several = known.size() > 1;
-      model::ConfigRouter rest = r;
-      rest.entrypoints.clear();
+      std::vector<std::string> plain;  // Entry points without a model: the router as it is.
       for (const auto& ep : known) {
         const auto* m = model_of(s, ep);
         if (!m) {
-          rest.entrypoints.push_back(ep);
+          plain.push_back(ep);
           continue;
         }
         model::ConfigRouter copy = r;
@@ -68,7 +67,10 @@ void apply_entrypoints(ProviderConfigs& providers, const StaticRouting& s) {
                                 m->middlewares.end());
         out.push_back(std::move(copy));
       }
-      if (!rest.entrypoints.empty()) out.push_back(std::move(rest));
+      if (!plain.empty()) {
+        r.entrypoints = std::move(plain);
+        out.push_back(std::move(r));
+      }
     }
     config.routers = std::move(out);
   }
