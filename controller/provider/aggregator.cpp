@@ -58,8 +58,14 @@ void Aggregator::schedule() {
 
 void Aggregator::flush() {
   auto started = std::chrono::steady_clock::now();
-  compiler::ProviderConfigs configs = latest_;
-  compiler::apply_entrypoints(configs, routing_);
+  // The static configuration's entry points shape a copy; without one the configs compile as
+  // they are.
+  compiler::ProviderConfigs applied;
+  if (!routing_.entrypoints.empty()) {
+    applied = latest_;
+    compiler::apply_entrypoints(applied, routing_);
+  }
+  const compiler::ProviderConfigs& configs = routing_.entrypoints.empty() ? latest_ : applied;
   model::RoutingTable table = compiler::compile(configs);
   table.entrypoints = entrypoints_;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
