@@ -108,6 +108,14 @@ Spec read_basic_auth(Reader& r) {
   return b;
 }
 
+// Wharf's statusCode option of both redirect middlewares.
+void redirect_status(Reader& r, unsigned& status) {
+  r.integer<unsigned>("statuscode", status, 301, 308);
+  if (status == 304 || status == 305 || status == 306) {
+    r.fail("statuscode", "expected 301, 302, 303, 307 or 308");
+  }
+}
+
 Spec read_redirect_scheme(Reader& r) {
   RedirectScheme s;
   r.string("scheme", s.scheme);
@@ -118,6 +126,7 @@ Spec read_redirect_scheme(Reader& r) {
   r.integer<std::uint32_t>("port", port, 1, 65535);
   if (port) s.port = std::to_string(port);
   r.boolean("permanent", s.permanent);
+  redirect_status(r, s.status);
   return s;
 }
 
@@ -134,6 +143,7 @@ Spec read_rate_limit(Reader& r) {
   r.integer<std::uint64_t>("burst", l.burst, 0, 1'000'000'000);
   if (l.burst == 0) l.burst = 1;  // Traefik's rule: a bucket holds at least one request.
   r.source_criterion(l.source);
+  r.integer<unsigned>("rejectstatuscode", l.reject_status, 400, 599);
   return l;
 }
 
@@ -185,10 +195,11 @@ Spec read_forward_auth(Reader& r) {
 
 const std::vector<std::string_view>& implemented_types() {
   static const std::vector<std::string_view> kTypes = {
-      "addprefix",   "basicauth",        "buffering",   "chain",         "circuitbreaker",
-      "compress",    "errors",           "forwardauth", "headers",       "inflightreq",
-      "ipallowlist", "ipwhitelist",      "ratelimit",   "redirectregex", "redirectscheme",
-      "replacepath", "replacepathregex", "retry",       "stripprefix",   "stripprefixregex"};
+      "addprefix",       "basicauth",   "buffering",        "chain",     "circuitbreaker",
+      "compress",        "errors",      "forwardauth",      "headers",   "inflightreq",
+      "ipallowlist",     "ipdenylist",  "ipwhitelist",      "ratelimit", "redirectregex",
+      "redirectscheme",  "replacepath", "replacepathregex", "retry",     "stripprefix",
+      "stripprefixregex"};
   return kTypes;
 }
 
@@ -207,6 +218,7 @@ Result<Spec> parse(std::string_view type, const Options& options,
     r.string("replacement", s.replacement);
     require(r, "replacement", !s.replacement.empty());
     r.boolean("permanent", s.permanent);
+    redirect_status(r, s.status);
     return r.finish(s);
   }
   if (type == "stripprefix") {
@@ -244,8 +256,9 @@ Result<Spec> parse(std::string_view type, const Options& options,
   }
   if (type == "headers") return r.finish(read_headers(r));
   if (type == "basicauth") return r.finish(read_basic_auth(r));
-  if (type == "ipallowlist" || type == "ipwhitelist") {
+  if (type == "ipallowlist" || type == "ipwhitelist" || type == "ipdenylist") {
     IpAllowList s;
+    s.deny = type == "ipdenylist";
     r.cidrs("sourcerange", s.ranges);
     require(r, "sourcerange", !s.ranges.empty());
     r.ip_strategy("ipstrategy", s.strategy);
@@ -259,6 +272,7 @@ Result<Spec> parse(std::string_view type, const Options& options,
     r.integer<std::uint64_t>("amount", s.amount, 1, 1'000'000'000);
     require(r, "amount", s.amount > 0);
     r.source_criterion(s.source);
+    r.integer<unsigned>("rejectstatuscode", s.reject_status, 400, 599);
     return r.finish(s);
   }
   if (auto exchange = detail::parse_exchange_type(type, r)) return r.finish(std::move(*exchange));

@@ -40,15 +40,19 @@ struct SourceCriterion {
   bool host = false;
 };
 
+// `status` (Wharf's `statusCode` option, for ingress-nginx's 308 and permanent-redirect-code):
+// that status for every method; 0: Traefik's choice by `permanent` and the method.
 struct RedirectScheme {
   std::string scheme = "https";
   std::string port;  // Empty: none in the Location (the scheme's default).
   bool permanent = false;
+  unsigned status = 0;
 };
 struct RedirectRegex {
   Regex regex;
   std::string replacement;
   bool permanent = false;
+  unsigned status = 0;
 };
 struct StripPrefix {
   std::vector<std::string> prefixes;
@@ -105,22 +109,30 @@ struct BasicAuth {
   std::string header_field;  // Request header that carries the authenticated user upstream.
 };
 
+// ipallowlist, and Wharf's ipdenylist (`deny`: the ranges are the ones refused, as
+// ingress-nginx's denylist-source-range). A client whose address cannot be told (ipStrategy
+// depth beyond X-Forwarded-For) is refused by both.
 struct IpAllowList {
   std::vector<model::Cidr> ranges;
   IpStrategy strategy;
   unsigned reject_status = 403;
+  bool deny = false;
 };
 
+// `reject_status` (Wharf's `rejectStatusCode` option, as ipallowlist has it): ingress-nginx
+// answers 503 where Traefik answers 429.
 struct RateLimit {
   double average = 0;  // Requests per period; 0 turns the limit off.
   std::uint64_t period_ms = 1000;
   std::uint64_t burst = 1;
   SourceCriterion source;
+  unsigned reject_status = 429;
 };
 
 struct InFlightReq {
   std::uint64_t amount = 0;
   SourceCriterion source;
+  unsigned reject_status = 429;
 };
 
 // Asks another server whether a request may pass (Authelia, Authentik, oauth2-proxy...).

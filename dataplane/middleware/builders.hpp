@@ -47,6 +47,7 @@ std::optional<model::IpAddress> client_address(const spec::IpStrategy& s, const 
 std::string source_key(const spec::SourceCriterion& c, const Request& req);
 
 // "301 Moved Permanently"-style redirect reply, the status chosen by method as Traefik does.
-Reply redirect_reply(std::string location, bool permanent, std::string_view method);
+Reply redirect_reply(std::string location, bool permanent, std::string_view method,
+                     unsigned status = 0);
 
 }  // namespace wharf::dataplane::middleware

@@ -16,7 +16,7 @@ class IpAllowList : public Middleware {
   explicit IpAllowList(const spec::IpAllowList& s) : s_(s) {}
   std::optional<Reply> handle(Request& req) const override {
     auto ip = client_address(s_.strategy, req);
-    if (ip && model::any_contains(s_.ranges, *ip)) return std::nullopt;
+    if (ip && model::any_contains(s_.ranges, *ip) != s_.deny) return std::nullopt;
     return Reply{s_.reject_status, {}, {}};
   }
 
@@ -83,7 +83,7 @@ class RateLimit : public Middleware {
     auto wait = buckets_->take(source_key(s_.source, req));
     if (wait == Clock::duration::zero()) return std::nullopt;
     double seconds = std::chrono::duration<double>(wait).count();
-    Reply r{429, {}, {}};
+    Reply r{s_.reject_status, {}, {}};
     r.headers.emplace_back(
         "Retry-After", std::to_string(std::max<long long>(1, std::llround(std::ceil(seconds)))));
     r.headers.emplace_back("X-Retry-In",
@@ -130,7 +130,7 @@ class InFlight : public Middleware {
       : s_(s), counts_(std::move(counts)) {}
   std::optional<Reply> handle(Request& req) const override {
     auto slot = counts_->acquire(source_key(s_.source, req), s_.amount);
-    if (!slot) return Reply{429, {}, {}};
+    if (!slot) return Reply{s_.reject_status, {}, {}};
     req.holds.push_back(std::move(slot));
     return std::nullopt;
   }

@@ -130,12 +130,13 @@ std::string source_key(const spec::SourceCriterion& c, const Request& req) {
   return ip ? ip->to_string() : std::string();
 }
 
-Reply redirect_reply(std::string location, bool permanent, std::string_view method) {
+Reply redirect_reply(std::string location, bool permanent, std::string_view method,
+                     unsigned status) {
   // 301/302 let clients turn a POST into a GET; 307/308 keep the method, so they are used
   // for everything but GET and HEAD (Traefik v3 does the same).
   const bool safe = method == "GET" || method == "HEAD";
   Reply r;
-  r.status = permanent ? (safe ? 301 : 308) : (safe ? 302 : 307);
+  r.status = status ? status : permanent ? (safe ? 301 : 308) : (safe ? 302 : 307);
   r.headers.emplace_back("Location", std::move(location));
   return r;
 }

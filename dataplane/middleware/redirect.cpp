@@ -18,8 +18,8 @@ std::string url_of(std::string_view scheme, std::string_view host, std::string_v
 
 class RedirectScheme : public Middleware {
  public:
-  RedirectScheme(std::string scheme, std::string port, bool permanent)
-      : scheme_(std::move(scheme)), port_(std::move(port)), permanent_(permanent) {
+  RedirectScheme(std::string scheme, std::string port, bool permanent, unsigned status)
+      : scheme_(std::move(scheme)), port_(std::move(port)), permanent_(permanent), status_(status) {
     // A port that is the scheme's default is left out of the Location.
     if ((scheme_ == "https" && port_ == "443") || (scheme_ == "http" && port_ == "80")) {
       port_.clear();
@@ -31,12 +31,13 @@ class RedirectScheme : public Middleware {
     // The normalized host has no port, and an IPv6 literal no brackets: they come back here.
     const bool v6 = req.host.find(':') != std::string_view::npos;
     const std::string host = v6 ? "[" + std::string(req.host) + "]" : std::string(req.host);
-    return redirect_reply(url_of(scheme_, host, port_, req), permanent_, req.method);
+    return redirect_reply(url_of(scheme_, host, port_, req), permanent_, req.method, status_);
   }
 
  private:
   std::string scheme_, port_;
   bool permanent_;
+  unsigned status_;
 };
 
 class RedirectRegex : public Middleware {
@@ -50,7 +51,7 @@ class RedirectRegex : public Middleware {
     if (!boost::regex_search(url, *s_.regex)) return std::nullopt;
     auto location = boost::regex_replace(url, *s_.regex, s_.replacement,
                                          boost::format_perl | boost::format_first_only);
-    return redirect_reply(std::move(location), s_.permanent, req.method);
+    return redirect_reply(std::move(location), s_.permanent, req.method, s_.status);
   }
 
  private:
@@ -60,7 +61,7 @@ class RedirectRegex : public Middleware {
 }  // namespace
 
 std::shared_ptr<const Middleware> make_redirect_scheme(const spec::RedirectScheme& s) {
-  return std::make_shared<RedirectScheme>(s.scheme, s.port, s.permanent);
+  return std::make_shared<RedirectScheme>(s.scheme, s.port, s.permanent, s.status);
 }
 
 std::shared_ptr<const Middleware> make_redirect_regex(const spec::RedirectRegex& s) {
@@ -69,7 +70,7 @@ std::shared_ptr<const Middleware> make_redirect_regex(const spec::RedirectRegex&
 
 std::shared_ptr<const Middleware> entrypoint_redirect(std::string scheme, std::string port,
                                                       bool permanent) {
-  return std::make_shared<RedirectScheme>(std::move(scheme), std::move(port), permanent);
+  return std::make_shared<RedirectScheme>(std::move(scheme), std::move(port), permanent, 0);
 }
 
 }  // namespace wharf::dataplane::middleware

@@ -61,6 +61,21 @@ TEST_F(Middlewares, RedirectSchemeKeepsHostPathAndQueryAndPicksTheStatusByMethod
   EXPECT_EQ(get("/a", {{"Host", "media.example"}}, "PUT").status, 307u);
 }
 
+TEST_F(Middlewares, RedirectStatusCodeIsSentForEveryMethod) {
+  define("ssl@test", "redirectscheme", {{"scheme", "https"}, {"statuscode", "308"}});
+  define("moved@test", "redirectregex",
+         {{"regex", "^.*$"}, {"replacement", "https://new.example/"}, {"statuscode", "301"}});
+  ASSERT_EQ(route({"ssl@test"}), "ack");
+  EXPECT_EQ(get("/a", {{"Host", "x.example"}}).status, 308u);
+  EXPECT_EQ(get("/a", {{"Host", "x.example"}}, "POST").status, 308u);
+  ASSERT_EQ(route({"moved@test"}), "ack");
+  auto r = get("/a", {{"Host", "x.example"}}, "POST");
+  EXPECT_EQ(r.status, 301u);
+  EXPECT_EQ(r.headers["location"], "https://new.example/");
+  define("bad@test", "redirectscheme", {{"statuscode", "305"}});
+  EXPECT_NE(route({"bad@test"}), "ack");
+}
+
 TEST_F(Middlewares, RedirectRegexRewritesTheWholeUrl) {
   define("old@test", "redirectregex",
          {{"regex", "^http://([^/]+)/old/(.*)"}, {"replacement", "https://${1}/new/$2"}});
@@ -271,6 +286,34 @@ TEST_F(Middlewares, IpAllowListChecksTheClientOrTheForwardedChainAtDepth) {
   EXPECT_EQ(get("/", {{"X-Forwarded-For", "203.0.113.7, 10.0.0.1"}}).status, 200u);
   EXPECT_EQ(get("/", {{"X-Forwarded-For", "198.51.100.1, 203.0.113.7"}}).status, 404u);
   EXPECT_EQ(get("/", {{"X-Forwarded-For", "203.0.113.7"}}).status, 404u);  // Too short.
+}
+
+TEST_F(Middlewares, IpDenyListRefusesItsRangesAndAnUnknownClient) {
+  define("deny-local@test", "ipdenylist", {{"sourcerange", "127.0.0.0/8"}});
+  define("deny-lan@test", "ipdenylist", {{"sourcerange", "10.0.0.0/8"}});
+  define("deny-depth@test", "ipdenylist",
+         {{"sourcerange", "10.0.0.0/8"}, {"ipstrategy.depth", "2"}});
+  ASSERT_EQ(route({"deny-local@test"}), "ack");
+  EXPECT_EQ(get("/").status, 403u);
+  ASSERT_EQ(route({"deny-lan@test"}), "ack");
+  EXPECT_EQ(get("/").status, 200u);
+  ASSERT_EQ(route({"deny-depth@test"}), "ack");
+  EXPECT_EQ(get("/", {{"X-Forwarded-For", "10.0.0.1, 127.0.0.1"}}).status, 403u);
+  EXPECT_EQ(get("/", {{"X-Forwarded-For", "192.0.2.1, 127.0.0.1"}}).status, 200u);
+  EXPECT_EQ(get("/").status, 403u);  // No address at that depth: refused, never let through.
+}
+
+TEST_F(Middlewares, LimitsAnswerWithTheirRejectStatusCode) {
+  define("rl@test", "ratelimit", {{"average", "1"}, {"period", "1m"}, {"rejectstatuscode", "503"}});
+  define("one@test", "inflightreq", {{"amount", "1"}, {"rejectstatuscode", "503"}});
+  ASSERT_EQ(route({"rl@test"}), "ack");
+  EXPECT_EQ(get("/").status, 200u);
+  EXPECT_EQ(get("/").status, 503u);
+  ASSERT_EQ(route({"one@test"}), "ack");
+  auto slow = std::async(std::launch::async, [&] { return get("/slow/500").status; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(get("/").status, 503u);
+  EXPECT_EQ(slow.get(), 200u);
 }
 
 TEST_F(Middlewares, RateLimitRefusesBeyondTheBurstPerSourceAndSurvivesTableSwaps) {

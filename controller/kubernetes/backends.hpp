@@ -1,0 +1,41 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "controller/kubernetes/objects.hpp"
+#include "model/provider_config.hpp"
+
+namespace wharf::controller::kubernetes {
+
+// What an Ingress backend reaches, shared by the Ingress translators (Wharf's class and the
+// ingress-nginx class).
+
+// "ingress <namespace>/<name>", how messages name an Ingress.
+std::string where(const Ingress& ing);
+
+// The provider-local service name for a backend of a Wharf-class Ingress:
+// "<namespace>-<service>-<port>".
+std::string service_key(const std::string& ns, const IngressBackend& b);
+
+// Services and EndpointSlices by "namespace/service", built once per translation so a
+// thousand Ingresses do not each scan every object.
+struct Index {
+  std::map<std::string, const Service*> services;
+  std::map<std::string, std::vector<const EndpointSlice*>> slices;
+  explicit Index(const Snapshot& snap);
+  const Service* service(const std::string& ns, const std::string& name) const;
+};
+
+// The backend's servers, named `name`: ready, not terminating endpoints of the Service's
+// EndpointSlices, on the slice port that carries the chosen Service port (slices name their
+// ports like the Service). The scheme comes from the port's appProtocol, then the Service's
+// wharf (or Traefik) `service.serversscheme` annotation. A Service that does not exist (yet)
+// gives a service without servers: its paths answer 503. `field` names the backend in
+// messages.
+model::ConfigService backend_service(const Index& idx, const std::string& ns,
+                                     const IngressBackend& b, const std::string& field,
+                                     const std::string& name);
+
+}  // namespace wharf::controller::kubernetes

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "controller/kubernetes/objects.hpp"
+#include "controller/tls/key_pair.hpp"
+#include "model/provider_config.hpp"
+
+namespace wharf::controller::kubernetes {
+
+// Certificates by Secret, from the TLS sections of the Ingresses added: every section naming
+// the same Secret shares one certificate, for the hosts of every section naming it (the
+// certificate's own names when a section lists none). A missing or broken Secret is an error
+// on that certificate alone: its hosts get the default certificate and the routes stay.
+class Certificates {
+ public:
+  explicit Certificates(const Snapshot& snap);
+
+  void add(const Ingress& ing);
+  // What is wrong with a Secret a TLS section of an Ingress in `ns` names, or empty.
+  std::string problem(const std::string& ns, const std::string& secret);
+  void emit(model::ProviderConfig& out);
+
+ private:
+  struct Wanted {
+    std::string field;  // The first TLS section naming the Secret, for messages.
+    std::vector<std::string> hosts;
+    bool own_names = false;
+    std::string bad_host;
+    bool checked = false;
+    std::string problem;
+    tls::KeyPairInfo info;
+  };
+
+  const std::string& check(const std::string& key, Wanted& c);
+
+  std::map<std::string, const Secret*> secrets_;
+  std::map<std::string, Wanted> wanted_;
+};
+
+}  // namespace wharf::controller::kubernetes
