@@ -185,6 +185,16 @@ Spec read_forward_auth(Reader& r) {
   if (f.signin_url.find_first_of("\r\n ") != std::string::npos) {
     r.fail("authsigninurl", "must not contain spaces or line breaks");
   }
+  r.string("method", f.method);
+  if (!f.method.empty() && !std::all_of(f.method.begin(), f.method.end(),
+                                        [](unsigned char c) { return c >= 'A' && c <= 'Z'; })) {
+    r.fail("method", "'" + f.method + "' is not an HTTP method");
+  }
+  r.boolean("originalheaders", f.original_headers);
+  r.string("authrequestredirect", f.request_redirect);
+  if (f.request_redirect.find_first_of("\r\n") != std::string::npos) {
+    r.fail("authrequestredirect", "must not contain line breaks");
+  }
   for (const auto* key : {"forwardbody", "maxbodysize", "headerfield", "preservelocationheader"}) {
     if (r.find(key)) r.fail(key, "not supported by Wharf yet");
   }

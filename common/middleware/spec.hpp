@@ -151,8 +151,17 @@ struct ForwardAuth {
   // maxResponseBodySize: an auth answer with a longer body is a 401, as in Traefik. Traefik's
   // default is no limit; Wharf's is 1 MiB, as every per-request buffer is bounded.
   std::uint64_t max_response_body = std::uint64_t{1} << 20;
-  // authSigninURL: a 401 from the auth server becomes a 302 to this URL.
+  // authSigninURL: a 401 from the auth server becomes a 302 to this URL, with {scheme},
+  // {host}, {uri} and {escaped_uri} (the request target, percent-escaped) filled in per request
+  // (ingress-nginx's auth-signin names them as $scheme, $host, $request_uri...).
   std::string signin_url;
+  // Wharf's, for ingress-nginx's auth-url: `method` asks with that method (auth-method);
+  // `originalHeaders` also sends what ingress-nginx sent: X-Original-URL, X-Original-Method,
+  // X-Auth-Request-Redirect (`authRequestRedirect`, else the request target), X-Real-IP and
+  // X-Sent-From.
+  std::string method;
+  bool original_headers = false;
+  std::string request_redirect;
 };
 
 struct Chain {
@@ -206,6 +215,9 @@ struct Errors {
   std::string service;      // As written: "name" or "name@provider".
   std::string query = "/";  // {status}, {originalStatus} and {url} are filled in.
   std::vector<std::pair<StatusRange, unsigned>> rewrites;  // statusRewrites: the status sent.
+  // Wharf's requestHeaders.<name>: sent with the page request, {status}, {uri} (the request
+  // target) and {accept} filled in; ingress-nginx's custom-http-errors sends X-Code and others.
+  std::vector<std::pair<std::string, std::string>> request_headers;
 };
 
 using Spec = std::variant<RedirectScheme, RedirectRegex, StripPrefix, StripPrefixRegex, AddPrefix,

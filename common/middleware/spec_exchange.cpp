@@ -181,6 +181,13 @@ Spec read_errors(Reader& r) {
       s.rewrites.emplace_back(range, code);
     }
   }
+  s.request_headers = r.under("requestheaders");
+  for (const auto& [name, value] : s.request_headers) {
+    if (name.empty() || name.find_first_of(" :\t\r\n") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      r.fail("requestheaders." + name, "not a header name and one-line value");
+    }
+  }
   return s;
 }
 

@@ -42,7 +42,10 @@ struct ConfigService {
   std::optional<StickyCookie> sticky;
   std::optional<HealthCheck> health_check;
   std::string transport;  // A servers transport: "name" (same provider) or "name@provider".
-  std::string internal;   // Only the "internal" provider's: Service::internal.
+  // The service's own timeouts (an ingress-nginx proxy-*-timeout); they win over the
+  // transport's forwardingTimeouts. Unset: the transport's, else the defaults.
+  std::optional<ServiceTimeouts> timeouts;
+  std::string internal;  // Only the "internal" provider's: Service::internal.
   // Traefik v3.7's service middlewares: applied after the middlewares of every router using
   // the service. Same qualification rule as the router's.
   std::vector<std::string> middlewares;

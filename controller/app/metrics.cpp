@@ -32,6 +32,9 @@ constexpr Definition kDefinitions[] = {
     {"rejected_objects_total", "kind", MetricType::Counter,
      "Objects rejected, counted when each is first rejected."},
     {"rejected_objects", "kind", MetricType::Gauge, "Objects rejected in the current table."},
+    {"ingress_annotations_not_applied", "annotation", MetricType::Gauge,
+     "Ingresses of the ingress-nginx class carrying this annotation, left out, refused or not "
+     "taken."},
     {"pushes_total", "result", MetricType::Counter,
      "Routing tables sent to the data plane, by its answer."},
     {"table_objects", "kind", MetricType::Gauge, "Objects in the current routing table."},

@@ -118,6 +118,14 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --ingress-class NAME            class name matched by kubernetes.io/ingress.class (default wharf);
                                   IngressClasses with controller wharf.dev/ingress-controller are ours
   --watch-ingress-without-class   also take Ingresses that name no class
+  --ingress-nginx                 also serve the ingress-nginx class, its nginx.ingress.kubernetes.io
+                                  annotations translated (docs/migrating.md): IngressClasses with
+                                  controller k8s.io/ingress-nginx, and the class below
+  --ingress-nginx-class NAME      that class's name, also when its IngressClass is gone (default nginx)
+  --ingress-nginx-without-class   take Ingresses that name no class as the nginx class
+  --ingress-nginx-configmap NS/NAME  ingress-nginx's ConfigMap: its defaults (proxy-body-size...)
+  --ingress-nginx-status          write status.loadBalancer of nginx-class Ingresses too (off while
+                                  ingress-nginx still runs beside Wharf)
   --namespace NS                  watch one namespace only (default: all)
   --publish-service NS/NAME       write this Service's load-balancer addresses to the status of
                                   our Ingresses (usually the Service in front of the data plane)
@@ -168,6 +176,11 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--kubeconfig"},
                                    {"--ingress-class"},
                                    {"--watch-ingress-without-class", false},
+                                   {"--ingress-nginx", false},
+                                   {"--ingress-nginx-class"},
+                                   {"--ingress-nginx-without-class", false},
+                                   {"--ingress-nginx-configmap"},
+                                   {"--ingress-nginx-status", false},
                                    {"--namespace"},
                                    {"--publish-service"},
                                    {"--publish-address"},
@@ -229,17 +242,32 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       o.docker.label_prefixes = text::split_list(v);
       if (o.docker.label_prefixes.empty()) return Error{"--docker-label-prefixes: empty list"};
     } else if (name == "--docker-exposed-by-default" || name == "--check" || name == "--strict" ||
-               name == "--watch-ingress-without-class") {
+               name == "--watch-ingress-without-class" || name == "--ingress-nginx" ||
+               name == "--ingress-nginx-without-class" || name == "--ingress-nginx-status") {
       auto b = docker::parse_bool(v);
       if (!b) return Error{name + " '" + v + "': " + b.error()};
+      auto& nginx = o.kube_options.ingress.nginx;
       if (name == "--check")
         o.check = *b;
       else if (name == "--strict")
         o.strict = *b;
       else if (name == "--docker-exposed-by-default")
         o.docker.exposed_by_default = *b;
+      else if (name == "--ingress-nginx")
+        nginx.enabled = *b;
+      else if (name == "--ingress-nginx-without-class")
+        nginx.without_class = *b;
+      else if (name == "--ingress-nginx-status")
+        nginx.write_status = *b;
       else
         o.kube_options.ingress.watch_without_class = *b;
+    } else if (name == "--ingress-nginx-class") {
+      o.kube_options.ingress.nginx.ingress_class = v;
+    } else if (name == "--ingress-nginx-configmap") {
+      if (v.find('/') == std::string::npos || v.front() == '/' || v.back() == '/') {
+        return Error{"--ingress-nginx-configmap '" + v + "': expected NAMESPACE/NAME"};
+      }
+      o.kube_options.ingress.nginx.configmap = v;
     } else if (name == "--kubeconfig") {
       kubeconfig = v;
     } else if (name == "--ingress-class") {

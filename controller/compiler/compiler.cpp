@@ -220,6 +220,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
           out.timeouts.response_header_ms = t.response_header_timeout_ms;
         }
       }
+      if (s.timeouts) out.timeouts = *s.timeouts;
       table.services.push_back(std::move(out));
     }
   }

@@ -40,7 +40,7 @@ const Service* Index::service(const std::string& ns, const std::string& name) co
 
 model::ConfigService backend_service(const Index& idx, const std::string& ns,
                                      const IngressBackend& b, const std::string& field,
-                                     const std::string& name) {
+                                     const std::string& name, const std::string& scheme_override) {
   model::ConfigService out;
   out.name = name;
   out.source = "service " + ns + "/" + b.service;
@@ -94,6 +94,7 @@ model::ConfigService backend_service(const Index& idx, const std::string& ns,
                            ": unknown (known: service.serversscheme, service.serverstransport)");
     }
   }
+  if (!scheme_override.empty()) scheme = scheme_override;
   static const std::vector<const EndpointSlice*> kNone;
   auto slices = idx.slices.find(ns + "/" + b.service);
   const auto& service_slices = slices == idx.slices.end() ? kNone : slices->second;

@@ -33,9 +33,10 @@ struct Index {
 // ports like the Service). The scheme comes from the port's appProtocol, then the Service's
 // wharf (or Traefik) `service.serversscheme` annotation. A Service that does not exist (yet)
 // gives a service without servers: its paths answer 503. `field` names the backend in
-// messages.
+// messages; `scheme_override` (an ingress-nginx backend-protocol) wins over both.
 model::ConfigService backend_service(const Index& idx, const std::string& ns,
                                      const IngressBackend& b, const std::string& field,
-                                     const std::string& name);
+                                     const std::string& name,
+                                     const std::string& scheme_override = {});
 
 }  // namespace wharf::controller::kubernetes

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "controller/kubernetes/backends.hpp"
+#include "controller/kubernetes/nginx/translator.hpp"
 #include "controller/kubernetes/tls_secrets.hpp"
 #include "text/split_list.hpp"
 
@@ -158,11 +159,6 @@ class Builder {
   Index index_;
   model::ProviderConfig& out_;
   std::map<std::string, std::size_t> made_;
-
- public:
-  const model::ConfigService& made(const std::string& key) const {
-    return out_.services[made_.at(key)];
-  }
 };
 
 }  // namespace
@@ -192,30 +188,78 @@ model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
   model::ProviderConfig out;
   Builder builder(snap, out);
   Certificates certs(snap);
-  std::vector<std::pair<const Ingress*, std::size_t>> ours;  // Ingress, its first router.
+  struct Served {
+    const Ingress* ing;
+    std::size_t first, end;  // Its routers.
+    std::vector<std::string> problems;
+    bool write_status = true;
+  };
+  std::vector<Served> served;
+  std::vector<const Ingress*> nginx_class;
   for (const Ingress* ing : sorted) {
     if (is_ours(*ing, snap, opt)) {
-      ours.emplace_back(ing, out.routers.size());
+      const std::size_t first = out.routers.size();
       builder.add(*ing);
+      served.push_back({ing, first, out.routers.size(), {}, true});
+      certs.add(*ing);
+    } else if (nginx::is_nginx(*ing, snap, opt.nginx)) {
+      nginx_class.push_back(ing);
       certs.add(*ing);
     } else if (reports) {
       reports->push_back({ing->meta, false, ing->status, {}});
     }
   }
+  if (opt.nginx.enabled) {
+    const auto settings = nginx::read_settings(nginx::settings_map(snap, opt.nginx));
+    if (!opt.nginx.configmap.empty() && settings.source.empty()) {
+      out.diagnostics.push_back({"configmap", opt.nginx.configmap,
+                                 "not found: ingress-nginx's defaults apply (proxy-body-size 1m, "
+                                 "ssl-redirect true, ...)",
+                                 true});
+    }
+    for (const auto& f : settings.findings) {
+      out.diagnostics.push_back({"configmap", opt.nginx.configmap, f.annotation + ": " + f.message,
+                                 !nginx::closes_routes(f)});
+    }
+    Index index(snap);
+    for (auto& f : nginx::translate(snap, nginx_class, settings, index, out)) {
+      const auto& meta = f.ingress->meta;
+      std::vector<std::string> problems;
+      for (const auto& x : f.findings) {
+        const std::string text = "annotation " + x.annotation + ": " + x.message;
+        if (x.kind == nginx::Finding::Kind::kPartly) {
+          out.diagnostics.push_back(
+              {"ingress", meta.ns + "/" + meta.name, "partly supported: " + text, true});
+          continue;
+        }
+        // Left out or refused: served without it (a warning); invalid or denied: its routes
+        // answer 503 (as a rejection, so --check fails).
+        out.diagnostics.push_back(
+            {"ingress", meta.ns + "/" + meta.name, text, !nginx::closes_routes(x)});
+        problems.push_back(where(*f.ingress) + ": " + text);
+      }
+      served.push_back(
+          {f.ingress, f.first_router, f.end_router, std::move(problems), opt.nginx.write_status});
+    }
+  }
   if (reports) {
-    for (std::size_t k = 0; k < ours.size(); ++k) {
-      const Ingress& ing = *ours[k].first;
-      const std::size_t end = k + 1 < ours.size() ? ours[k + 1].second : out.routers.size();
-      IngressReport rep{ing.meta, true, ing.status, {}};
+    std::map<std::string, const model::ConfigService*> services;
+    for (const auto& svc : out.services) services[svc.name] = &svc;
+    for (auto& s : served) {
+      const Ingress& ing = *s.ing;
+      IngressReport rep{ing.meta, true, ing.status, {}, s.write_status};
       auto note = [&](const std::string& problem) {
         if (!problem.empty() &&
             std::find(rep.problems.begin(), rep.problems.end(), problem) == rep.problems.end()) {
           rep.problems.push_back(problem);
         }
       };
-      for (std::size_t i = ours[k].second; i < end; ++i) {
+      for (const auto& p : s.problems) note(p);
+      for (std::size_t i = s.first; i < s.end; ++i) {
         for (const auto& e : out.routers[i].errors) note(e);
-        for (const auto& e : builder.made(out.routers[i].service).errors) note(e);
+        if (auto svc = services.find(out.routers[i].service); svc != services.end()) {
+          for (const auto& e : svc->second->errors) note(e);
+        }
       }
       for (std::size_t i = 0; i < ing.tls.size(); ++i) {
         if (ing.tls[i].secret_name.empty()) continue;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "controller/kubernetes/nginx/translator.hpp"
 #include "controller/kubernetes/objects.hpp"
 #include "model/provider_config.hpp"
 
@@ -12,6 +13,7 @@ inline constexpr const char* kControllerName = "wharf.dev/ingress-controller";
 struct IngressOptions {
   std::string ingress_class = "wharf";  // --ingress-class: matched by the legacy annotation
   bool watch_without_class = false;     // also take Ingresses that name no class
+  nginx::Options nginx;                 // The ingress-nginx class, when asked for.
 };
 
 // Whether the Ingress is ours: `spec.ingressClassName` names an IngressClass whose controller is
@@ -27,6 +29,9 @@ struct IngressReport {
   bool ours = false;
   std::vector<LoadBalancerAddress> status;  // As the API server has it now.
   std::vector<std::string> problems;        // Each a full sentence naming the field.
+  // Whether its status.loadBalancer is ours to write: not for the ingress-nginx class unless
+  // --ingress-nginx-status (while ingress-nginx runs beside Wharf, its addresses stay).
+  bool write_status = true;
 };
 
 // networking.k8s.io/v1 Ingress semantics, exactly:

@@ -39,6 +39,22 @@ KubeProvider::KubeProvider(asio::any_io_executor ex, ClusterConfig config, KubeO
   reflectors_.push_back(std::make_unique<Reflector>(
       client_, "Secret", "/api/v1" + ns + "/secrets", [this] { changed(); },
       "fieldSelector=type%3Dkubernetes.io%2Ftls"));
+  const auto& nginx = options_.ingress.nginx;
+  if (nginx.enabled) {
+    // ingress-nginx's auth-secret and proxy-ssl-secret are usually Opaque (`kubectl create
+    // secret generic`): the nginx class needs them too, still selected by the server.
+    reflectors_.push_back(std::make_unique<Reflector>(
+        client_, "Secret", "/api/v1" + ns + "/secrets", [this] { changed(); },
+        "fieldSelector=type%3DOpaque"));
+  }
+  if (nginx.enabled && !nginx.configmap.empty()) {
+    auto slash = nginx.configmap.find('/');
+    reflectors_.push_back(std::make_unique<Reflector>(
+        client_, "ConfigMap",
+        "/api/v1/namespaces/" + nginx.configmap.substr(0, slash) + "/configmaps",
+        [this] { changed(); },
+        "fieldSelector=metadata.name%3D" + nginx.configmap.substr(slash + 1)));
+  }
   const auto& publish = options_.status.publish_service;
   if (!publish.empty() && options_.status.publish_addresses.empty()) {
     // Its own watch, by name: it may live outside --namespace (usually the controller's own).
@@ -74,6 +90,7 @@ model::ProviderConfig KubeProvider::build() {
   }
   std::vector<IngressReport> reports;
   auto config = translate(snap, options_.ingress, status_ ? &reports : nullptr);
+  count_left_out(config);
   if (status_) {
     reports_ = std::move(reports);
     addresses_ = published_addresses(options_.status, snap);
@@ -93,6 +110,24 @@ model::ProviderConfig KubeProvider::build() {
   log::debug("kubernetes: translated " + std::to_string(snap.ingresses.size()) + " Ingresses in " +
              std::to_string(took.count()) + " ms");
   return config;
+}
+
+// wharf_controller_ingress_annotations_not_applied{annotation}: how many Ingresses carry each
+// ingress-nginx annotation that was left out, refused or not taken (0 once none does).
+void KubeProvider::count_left_out(const model::ProviderConfig& config) {
+  std::map<std::string, std::uint64_t> now;
+  for (const auto& name : annotations_counted_) now[name] = 0;
+  const std::string prefix = "annotation nginx.ingress.kubernetes.io/";
+  for (const auto& d : config.diagnostics) {
+    if (d.kind != "ingress" || !d.message.starts_with(prefix)) continue;
+    auto name = d.message.substr(prefix.size());
+    ++now[name.substr(0, name.find(':'))];
+  }
+  annotations_counted_.clear();
+  for (const auto& [name, n] : now) {
+    stats_.set("ingress_annotations_not_applied", name, n);
+    annotations_counted_.insert(name);
+  }
 }
 
 void KubeProvider::compiled(const std::vector<model::Diagnostic>& diagnostics) {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ class KubeProvider {
  private:
   void changed();
   model::ProviderConfig build();
+  void count_left_out(const model::ProviderConfig& config);
 
   asio::any_io_executor ex_;
   ApiClient client_;
@@ -65,6 +67,7 @@ class KubeProvider {
   std::vector<IngressReport> reports_;
   std::vector<LoadBalancerAddress> addresses_;
   std::map<std::string, std::size_t> router_owner_;  // "name@kubernetes" → index in reports_
+  std::set<std::string> annotations_counted_;        // Labels of the not-applied gauge.
 };
 
 }  // namespace wharf::controller::kubernetes

@@ -99,6 +99,12 @@ Secret secret_of(const Value& obj) {
   };
   field("tls.crt", s.tls_crt);
   field("tls.key", s.tls_key);
+  if (data && data->IsObject()) {
+    for (const auto& m : data->GetObject()) {
+      std::string key = m.name.GetString();
+      if (key != "tls.crt" && key != "tls.key") field(key.c_str(), s.data[key]);
+    }
+  }
   return s;
 }
 
@@ -189,6 +195,8 @@ void add_object(const Value& obj, Snapshot& out) {
     out.slices.push_back(std::move(es));
   } else if (kind == "Secret") {
     out.secrets.push_back(secret_of(obj));
+  } else if (kind == "ConfigMap") {
+    out.config_maps.push_back({meta_of(obj), string_map(member(obj, "data"))});
   }
 }
 

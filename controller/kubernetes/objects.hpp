@@ -84,13 +84,21 @@ struct Service {
   std::vector<LoadBalancerAddress> status;  // status.loadBalancer.ingress
 };
 
-// A Secret's `tls.crt` and `tls.key`, base64-decoded. Other keys are not kept: nothing else of a
-// Secret should sit in the controller's memory.
+// A Secret's data, base64-decoded: `tls.crt` and `tls.key`, and the other keys (an htpasswd
+// `auth`, a `ca.crt`) in `data`. Only the Secrets the controller asks for are listed: TLS ones,
+// and Opaque ones when the ingress-nginx class is served (its auth-secret and proxy-ssl-secret).
 struct Secret {
   ObjectMeta meta;
   std::string type;
   std::string tls_crt, tls_key;
-  std::string problem;  // A data field that is not base64.
+  std::map<std::string, std::string> data;  // Every other key.
+  std::string problem;                      // A data field that is not base64.
+};
+
+// A ConfigMap's data (ingress-nginx's controller-wide settings).
+struct ConfigMap {
+  ObjectMeta meta;
+  std::map<std::string, std::string> data;
 };
 
 struct EndpointPort {
@@ -120,6 +128,7 @@ struct Snapshot {
   std::vector<Service> services;
   std::vector<EndpointSlice> slices;
   std::vector<Secret> secrets;
+  std::vector<ConfigMap> config_maps;
 };
 
 // Adds the objects of one JSON document to `out`: a single object, or a list (`kind: List`,

@@ -135,7 +135,9 @@ awaitable<bool> StatusWriter::sync() {
     auto current = r.status;
     sort_addresses(current);
     std::optional<std::vector<LoadBalancerAddress>> desired;
-    if (r.ours && publishing) {
+    if (!r.write_status) {
+      // An ingress-nginx-class Ingress while ingress-nginx still runs: its addresses stay.
+    } else if (r.ours && publishing) {
       desired = published;
     } else if (!r.ours && !published.empty() && current == published) {
       desired = std::vector<LoadBalancerAddress>{};  // Left our class: take our addresses back.

@@ -4,6 +4,7 @@
 #include "dataplane/proxy/fetch.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 #include "log/log.hpp"
+#include "text/percent.hpp"
 
 // Traefik's forwardAuth: before the request goes on, a copy of its head (no body) is sent to
 // the auth server. A 2xx lets it pass, with the headers the auth server names copied onto it;
@@ -63,7 +64,7 @@ class ForwardAuth : public Middleware {
       co_return std::nullopt;
     }
     if (res.result_int() == 401 && !s_.signin_url.empty()) {
-      co_return Reply{302, {{"Location", s_.signin_url}}, {}};
+      co_return Reply{302, {{"Location", signin_url(req)}}, {}};
     }
     // The auth server's answer goes to the client as it is: the login redirect, its cookies,
     // its page. Framing and hop-by-hop fields are ours to set.
@@ -87,7 +88,9 @@ class ForwardAuth : public Middleware {
   http::request<http::empty_body> auth_request(const Request& req) const {
     http::request<http::empty_body> ask;
     ask.version(11);
-    ask.method_string(s_.preserve_method ? req.method : std::string_view("GET"));
+    ask.method_string(s_.preserve_method   ? req.method
+                      : !s_.method.empty() ? std::string_view(s_.method)
+                                           : std::string_view("GET"));
     ask.target(target_);
     if (s_.request_headers.empty()) {
       for (const auto& f : req.fields) ask.insert(f.name_string(), f.value());
@@ -113,6 +116,14 @@ class ForwardAuth : public Middleware {
     forwarded("X-Forwarded-Host", host.empty() ? std::string(req.host) : host);
     forwarded("X-Forwarded-Uri", uri);
     std::string client = req.client.client.to_string();
+    if (s_.original_headers) {
+      ask.set("X-Original-URL", std::string(req.scheme()) + "://" +
+                                    (host.empty() ? std::string(req.host) : host) + uri);
+      ask.set("X-Original-Method", req.method);
+      ask.set("X-Auth-Request-Redirect", s_.request_redirect.empty() ? uri : s_.request_redirect);
+      ask.set("X-Real-IP", client);
+      ask.set("X-Sent-From", "nginx-ingress-controller");
+    }
     auto xff = std::string(req.fields["X-Forwarded-For"]);
     ask.set("X-Forwarded-For", s_.trust_forward_header && !xff.empty()
                                    ? xff + ", " + req.client.peer.to_string()
@@ -151,6 +162,31 @@ class ForwardAuth : public Middleware {
         }
       }
     }
+  }
+
+  // authSigninURL with the request's {scheme}, {host}, {uri} and {escaped_uri}.
+  std::string signin_url(const Request& req) const {
+    const std::string& url = s_.signin_url;
+    if (url.find('{') == std::string::npos) return url;
+    std::string host(req.fields[http::field::host]);
+    if (host.empty()) host = req.host;
+    const std::string uri = req.path + (req.query.empty() ? "" : "?" + req.query);
+    std::string out;
+    for (std::size_t i = 0; i < url.size();) {
+      auto take = [&](std::string_view name, const std::string& value) {
+        if (url.compare(i, name.size(), name) != 0) return false;
+        out += value;
+        i += name.size();
+        return true;
+      };
+      if (url[i] == '{' &&
+          (take("{scheme}", std::string(req.scheme())) || take("{host}", host) ||
+           take("{uri}", uri) || take("{escaped_uri}", text::percent_encode(uri)))) {
+        continue;
+      }
+      out += url[i++];
+    }
+    return out;
   }
 
   bool matches(std::string_view name) const {

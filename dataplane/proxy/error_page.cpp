@@ -3,27 +3,12 @@
 #include "dataplane/proxy/fetch.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "text/percent.hpp"
 
 namespace wharf::dataplane::proxy {
 namespace {
 
 constexpr std::uint64_t kMaxPage = 1 << 20;
-
-// Percent-encodes everything but RFC 3986 unreserved characters, so {url} can sit in a query.
-std::string escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
   for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -54,13 +39,20 @@ awaitable<std::optional<middleware::Reply>> find_error_page(
     std::string target = spec.query;
     replace_all(target, "{status}", std::to_string(sent));
     replace_all(target, "{originalStatus}", std::to_string(status));
-    replace_all(target, "{url}", escape(q.url));
+    replace_all(target, "{url}", text::percent_encode(q.url));
     http::request<http::empty_body> ask{http::verb::get, target, 11};
     // As Traefik does, the page service sees the client's Host unless it does not pass it on.
     ask.set(http::field::host,
             service.pass_host_header && !q.host.empty() ? q.host : server->authority);
     if (!q.accept.empty()) ask.set(http::field::accept, q.accept);
     if (!q.accept_language.empty()) ask.set(http::field::accept_language, q.accept_language);
+    for (const auto& [name, value] : spec.request_headers) {
+      std::string v = value;
+      replace_all(v, "{status}", std::to_string(status));
+      replace_all(v, "{uri}", q.url);
+      replace_all(v, "{accept}", q.accept);
+      if (!v.empty()) ask.set(name, v);
+    }
     auto timeout = std::chrono::milliseconds(service.timeouts.response_header_ms);
     // A named local: temporaries inside co_await expressions are fragile under GCC 12.
     const std::string what = "errors: service " + service.name;

@@ -251,12 +251,14 @@ TEST(Manifests, RbacGrantsExactlyWhatTheControllerClientUses) {
          "      service: web\n      tls: {certResolver: le}\n"
          "  services:\n    web:\n      loadBalancer:\n        servers:\n"
          "          - url: http://127.0.0.44:1\n";
-  c.start_controller({"--publish-service", "wharf/wharf", "--leader-elect-resource-namespace",
-                      "wharf", "--leader-elect-lease-duration", "2s",
-                      "--leader-elect-renew-deadline", "1500ms", "--leader-elect-retry-period",
-                      "200ms", "--file", c.dir.path() + "/dynamic.yml",
-                      "--certificatesresolvers.le.acme.storage=secret:wharf/wharf-acme",
-                      "--certificatesresolvers.le.acme.caserver=http://127.0.0.1:1/dir"});
+  c.start_controller(
+      {"--publish-service", "wharf/wharf", "--leader-elect-resource-namespace", "wharf",
+       "--leader-elect-lease-duration", "2s", "--leader-elect-renew-deadline", "1500ms",
+       "--leader-elect-retry-period", "200ms", "--file", c.dir.path() + "/dynamic.yml",
+       "--certificatesresolvers.le.acme.storage=secret:wharf/wharf-acme",
+       "--certificatesresolvers.le.acme.caserver=http://127.0.0.1:1/dir",
+       // The ingress-nginx class reads its ConfigMap (and Opaque Secrets).
+       "--ingress-nginx", "--ingress-nginx-configmap", "ingress-nginx/ingress-nginx-controller"});
   auto seen = [&](const std::string& needle) {
     for (const auto& r : c.api.requests()) {
       if (r.find(needle) != std::string::npos) return true;

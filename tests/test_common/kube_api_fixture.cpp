@@ -43,6 +43,7 @@ constexpr Collection kCollections[] = {
     {"Service", "v1", "/api/v1", "services", true},
     {"EndpointSlice", "discovery.k8s.io/v1", "/apis/discovery.k8s.io/v1", "endpointslices", true},
     {"Secret", "v1", "/api/v1", "secrets", true},
+    {"ConfigMap", "v1", "/api/v1", "configmaps", true},
     {"Lease", "coordination.k8s.io/v1", "/apis/coordination.k8s.io/v1", "leases", true},
     {"Event", "v1", "/api/v1", "events", true},
 };
