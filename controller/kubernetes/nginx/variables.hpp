@@ -1,0 +1,27 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "model/result.hpp"
+
+namespace wharf::controller::kubernetes::nginx {
+
+// `text` with every nginx variable ($name or ${name}) named in `vars` replaced by its value and
+// the text between passed through `literal`; another variable is an error naming it (Wharf
+// evaluates no nginx expressions).
+model::Result<std::string> resolve_vars(
+    const std::string& text, const std::map<std::string, std::string>& vars,
+    const std::function<std::string(std::string_view)>& literal);
+
+// Literal text inside a Perl-format replacement (redirectregex, replacepathregex).
+std::string perl_literal(std::string_view s);
+// Literal text inside a regular expression.
+std::string regex_literal(std::string_view s);
+inline std::string as_is(std::string_view s) {
+  return std::string(s);
+}
+
+}  // namespace wharf::controller::kubernetes::nginx
