@@ -182,7 +182,13 @@ Spec read_errors(Reader& r) {
     }
   }
   s.request_headers = r.under("requestheaders");
-  for (const auto& [name, value] : s.request_headers) {
+  for (auto& [name, value] : s.request_headers) {
+    // Options come lower-cased; the page service gets the names as they are usually written.
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      if (i == 0 || name[i - 1] == '-') {
+        name[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+      }
+    }
     if (name.empty() || name.find_first_of(" :\t\r\n") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos) {
       r.fail("requestheaders." + name, "not a header name and one-line value");

@@ -359,6 +359,29 @@ TEST_F(ExchangeMiddlewares, ErrorsReplaceMatchingResponsesWithAPageFromAnotherSe
   EXPECT_EQ(r.headers["x-upstream"], "app");
 }
 
+// ingress-nginx's custom-http-errors: the default backend is told the code and the request.
+TEST_F(ExchangeMiddlewares, ErrorsSendTheirRequestHeadersToThePageService) {
+  UpstreamServer pages("pages");
+  define("nginx@test", "errors",
+         {{"status", "404"},
+          {"service", "pages@test"},
+          {"requestheaders.x-code", "{status}"},
+          {"requestheaders.x-original-uri", "{uri}"},
+          {"requestheaders.x-format", "{accept}"},
+          {"requestheaders.x-namespace", "shop"}});
+  model::Service page_service;
+  page_service.name = "pages@test";
+  page_service.servers = {{pages.url(), 1}};
+  ASSERT_EQ(route({"nginx@test"}, upstream.url(), {page_service}), "ack");
+  auto r = get("/status/404?q=1", {{"Accept", "application/json"}});
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_TRUE(contains(r.body, "GET /\n")) << r.body;
+  EXPECT_TRUE(contains(r.body, "X-Code: 404\n")) << r.body;
+  EXPECT_TRUE(contains(r.body, "X-Original-Uri: /status/404?q=1\n")) << r.body;
+  EXPECT_TRUE(contains(r.body, "X-Format: application/json\n")) << r.body;
+  EXPECT_TRUE(contains(r.body, "X-Namespace: shop\n")) << r.body;
+}
+
 TEST_F(ExchangeMiddlewares, AnErrorsMiddlewareNamingAMissingServiceRefusesTheTable) {
   define("err@test", "errors", {{"status", "500"}, {"service", "nowhere"}});
   EXPECT_EQ(route({"err@test"}),

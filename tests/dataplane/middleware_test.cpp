@@ -442,6 +442,33 @@ TEST_F(Middlewares, ForwardAuthBoundsTheAnswerAndSendsToTheSignInPage) {
   EXPECT_EQ(upstream.requests_served(), 1u);
 }
 
+// ingress-nginx's auth-url: its method, X-Original-URL and friends, and a sign-in URL filled in
+// per request.
+TEST_F(Middlewares, ForwardAuthAsIngressNginxAsksAndSendsToSignIn) {
+  UpstreamServer auth{"auth"};
+  define("nginx@test", "forwardauth",
+         {{"address", auth.url() + "/auth"}, {"method", "POST"}, {"originalheaders", "true"}});
+  define(
+      "signin@test", "forwardauth",
+      {{"address", auth.url() + "/status/401"},
+       {"authsigninurl", "https://login.example/start?rd={scheme}://{host}{escaped_uri}&u={uri}"}});
+  ASSERT_EQ(route({"nginx@test"}), "ack");
+  auto r = get("/albums/7?sort=new", {{"Host", "photos.example"}});
+  EXPECT_EQ(r.status, 302u);
+  EXPECT_EQ(r.headers["x-seen"].rfind("POST /auth ", 0), 0u) << r.headers["x-seen"];
+  EXPECT_EQ(r.headers["x-seen-original"],
+            "GET http://photos.example/albums/7?sort=new redirect /albums/7?sort=new from "
+            "127.0.0.1");
+  ASSERT_EQ(route({"signin@test"}), "ack");
+  r = get("/a%20b?x=1", {{"Host", "photos.example:8080"}});
+  EXPECT_EQ(r.status, 302u);
+  EXPECT_EQ(r.headers["location"],
+            "https://login.example/start?rd=http://photos.example:8080%2Fa%2520b%3Fx%3D1"
+            "&u=/a%20b?x=1");
+  define("lower@test", "forwardauth", {{"address", auth.url()}, {"method", "get"}});
+  EXPECT_NE(route({"lower@test"}), "ack");  // Not an HTTP method.
+}
+
 TEST_F(Middlewares, ForwardAuthThatCannotBeReachedIsA502NotAPass) {
   define("sso@test", "forwardauth", {{"address", "http://127.0.0.1:1/verify"}});
   ASSERT_EQ(route({"sso@test"}), "ack");

@@ -171,6 +171,13 @@ struct UpstreamServer::Impl {
                               std::string(req["X-Forwarded-Host"]) +
                               std::string(req["X-Forwarded-Uri"]) + " for " +
                               std::string(req["X-Forwarded-For"]));
+        // What ingress-nginx's auth-url sends (forwardauth's originalHeaders).
+        if (!req["X-Original-URL"].empty()) {
+          res.set("X-Seen-Original", std::string(req["X-Original-Method"]) + " " +
+                                         std::string(req["X-Original-URL"]) + " redirect " +
+                                         std::string(req["X-Auth-Request-Redirect"]) + " from " +
+                                         std::string(req["X-Real-IP"]));
+        }
         if (good) {
           res.set("X-Auth-User", "alice");
           res.set("X-Auth-Groups", "admins");
