@@ -97,7 +97,8 @@ class IngressNginx : public ::testing::Test {
     }
     api.apply(service("sticky"));
     api.apply(slice("sticky", {"127.0.0.41", "127.0.0.42"}, pod_a_->port()));
-    c_->start_controller({"--ingress-nginx", "--publish-address", "203.0.113.7"});
+    c_->start_controller({"--ingress-nginx", "--publish-address", "203.0.113.7",
+                          "--ingress-nginx-configmap", "ingress-nginx/ingress-nginx-controller"});
   }
   static void TearDownTestSuite() {
     delete c_;
@@ -338,10 +339,40 @@ TEST_F(IngressNginx, SnippetsAreRefusedTheRouteServedAndEveryoneTold) {
     if (!told) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(told);
+  // The metric counts the Ingresses carrying each annotation left out.
+  auto at = c_->ctl->wait_for_log("metrics address=127.0.0.1:", 10s);
+  ASSERT_NE(at, std::string::npos) << c_->ctl->log();
+  const auto port = static_cast<std::uint16_t>(std::stoul(c_->ctl->log().substr(at, 6)));
+  auto metrics = HttpClient(port).request("GET", "/metrics").body;
+  EXPECT_TRUE(contains(metrics,
+                       "wharf_controller_ingress_annotations_not_applied{annotation="
+                       "\"configuration-snippet\"} 1"))
+      << metrics;
   // The status of nginx-class Ingresses is left to ingress-nginx (no --ingress-nginx-status).
   auto ing = c_->api.get("Ingress", "shop", "snippet");
   ASSERT_TRUE(ing);
   EXPECT_FALSE(contains(*ing, "203.0.113.7")) << *ing;
+}
+
+// ingress-nginx's ConfigMap is watched: its defaults change the routes live, and go when it goes.
+TEST_F(IngressNginx, TheConfigMapsDefaultsApplyLive) {
+  serve({nginx_ingress("defaults", "defaults.example", "app")}, "defaults.example", 200);
+  const std::string body(20 << 10, 'x');
+  EXPECT_EQ(get("defaults.example", "/upload", {}, "POST", body).status, 200u);
+  c_->api.apply(
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ingress-nginx-controller",)"
+      R"("namespace":"ingress-nginx"},"data":{"proxy-body-size":"10k","worker-processes":"4"}})");
+  unsigned status = 0;
+  for (int i = 0; i < 200 && status != 413; ++i, std::this_thread::sleep_for(50ms)) {
+    status = get("defaults.example", "/upload", {}, "POST", body).status;
+  }
+  EXPECT_EQ(status, 413u);
+  EXPECT_EQ(get("defaults.example", "/upload", {}, "POST", std::string(5 << 10, 'x')).status, 200u);
+  c_->api.remove("ConfigMap", "ingress-nginx", "ingress-nginx-controller");
+  for (int i = 0; i < 200 && status != 200; ++i, std::this_thread::sleep_for(50ms)) {
+    status = get("defaults.example", "/upload", {}, "POST", body).status;
+  }
+  EXPECT_EQ(status, 200u);  // Back to ingress-nginx's own 1m.
 }
 
 }  // namespace

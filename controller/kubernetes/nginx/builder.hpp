@@ -63,9 +63,9 @@ class Builder {
   using Kind = Finding::Kind;
 
   struct Middlewares {
-    std::vector<std::string> before;  // redirects, CORS, limits, access, auth, body size
-    std::vector<std::string> after;   // upstream headers, error pages
-    std::string ssl_redirect, hsts;
+    std::vector<std::string> before;       // redirects, CORS, limits, access, auth, body size
+    std::vector<std::string> after;        // upstream headers, error pages
+    MiddlewareOptions ssl_redirect, hsts;  // Empty: none.
     bool force_ssl = false;
     const ExternalAuth* external_auth = nullptr;  // auth-url, else global-auth-url
     std::string body_size;                        // Last before the server.
@@ -113,8 +113,9 @@ class Builder {
   void limits(const Ingress& ing, const Annotations& a, Middlewares& m);
   const Secret* secret(const std::string& ns, const std::string& name) const;
   void basic_auth(const Ingress& ing, const BasicAuth& b, Middlewares& m);
-  // The forwardauth middleware for routes of `host` (auth-url may name $host).
-  std::string external_auth(const Ingress& ing, const ExternalAuth& e, const std::string& host);
+  // The forwardauth middleware for the route `suffix` of `host` (auth-url may name $host).
+  std::string external_auth(const Ingress& ing, const ExternalAuth& e, const std::string& host,
+                            const std::string& suffix);
   void errors(const Ingress& ing, const Annotations& a, Middlewares& m);
 
   // Services, their servers, timeouts and TLS (services.cpp).
@@ -139,7 +140,8 @@ class Builder {
   std::set<std::string> regex_hosts_, tls_hosts_;
   std::map<std::string, CanaryPath> canaries_;
   std::map<std::string, std::size_t> made_;  // Service name → index in out_.services.
-  std::vector<Finding> findings_;            // The current Ingress's.
+  std::set<std::string> middleware_names_;
+  std::vector<Finding> findings_;  // The current Ingress's.
 };
 
 }  // namespace wharf::controller::kubernetes::nginx

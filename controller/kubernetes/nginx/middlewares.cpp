@@ -29,7 +29,6 @@ const std::map<std::string, std::string> kSigninVars = {
 
 }  // namespace
 
-
 Builder::Middlewares Builder::middlewares(const Ingress& ing, const Annotations& a) {
   Middlewares m;
   if (a.redirect) redirect(ing, *a.redirect, m);
@@ -40,21 +39,17 @@ Builder::Middlewares Builder::middlewares(const Ingress& ing, const Annotations&
     o.set("statuscode", "302");
     m.before.push_back(middleware(ing, "app-root", "redirectregex", o));
   }
+  // Made by emit() for the routes they apply to (hosts with a TLS section, or forced).
   if (settings_.hsts) {
-    MiddlewareOptions o;
-    o.set("stsseconds", std::to_string(settings_.hsts_max_age));
-    if (settings_.hsts_include_subdomains) o.set("stsincludesubdomains", "true");
-    if (settings_.hsts_preload) o.set("stspreload", "true");
-    m.hsts = middleware(ing, "hsts", "headers", o);
+    m.hsts.set("stsseconds", std::to_string(settings_.hsts_max_age));
+    if (settings_.hsts_include_subdomains) m.hsts.set("stsincludesubdomains", "true");
+    if (settings_.hsts_preload) m.hsts.set("stspreload", "true");
   }
   const bool ssl = a.ssl_redirect.value_or(settings_.ssl_redirect);
-  const bool force = a.force_ssl_redirect.value_or(settings_.force_ssl_redirect);
-  if (ssl || force) {
-    MiddlewareOptions o;
-    o.set("scheme", "https");
-    o.set("statuscode", std::to_string(settings_.redirect_code));
-    m.ssl_redirect = middleware(ing, "ssl-redirect", "redirectscheme", o);
-    m.force_ssl = force;
+  m.force_ssl = a.force_ssl_redirect.value_or(settings_.force_ssl_redirect);
+  if (ssl || m.force_ssl) {
+    m.ssl_redirect.set("scheme", "https");
+    m.ssl_redirect.set("statuscode", std::to_string(settings_.redirect_code));
   }
   if (a.cors) cors(ing, *a.cors, m);
   limits(ing, a, m);
@@ -104,10 +99,12 @@ bool Builder::global_auth_off(const Ingress& ing) {
   return it != ing.meta.annotations.end() && it->second == "false";
 }
 
+// Made once per name: routes of one Ingress share it.
 std::string Builder::middleware(const Ingress& ing, const std::string& what,
                                 const std::string& type, const MiddlewareOptions& options) {
   model::ConfigMiddleware m;
   m.name = dotted(ing, what);
+  if (!middleware_names_.insert(m.name).second) return m.name;
   m.type = type;
   m.options = options;
   m.source = where(ing);
@@ -233,7 +230,7 @@ void Builder::basic_auth(const Ingress& ing, const BasicAuth& b, Middlewares& m)
 
 // The forwardauth middleware for routes of `host` (auth-url may name $host).
 std::string Builder::external_auth(const Ingress& ing, const ExternalAuth& e,
-                                   const std::string& host) {
+                                   const std::string& host, const std::string& suffix) {
   const std::string annotation =
       settings_.global_auth && &e == &*settings_.global_auth ? "global-auth-url" : "auth-url";
   std::map<std::string, std::string> host_vars;
@@ -279,10 +276,7 @@ std::string Builder::external_auth(const Ingress& ing, const ExternalAuth& e,
   if (!e.request_redirect.empty()) o.set("authrequestredirect", e.request_redirect);
   if (!signin.empty()) o.set("authsigninurl", signin);
   const std::string what =
-      host_vars.empty() || e.url.find('$') == std::string::npos ? "auth" : "auth-" + host;
-  for (const auto& mw : out_.middlewares) {
-    if (mw.name == dotted(ing, what)) return mw.name;
-  }
+      host_vars.empty() || e.url.find('$') == std::string::npos ? "auth" : "auth-" + suffix;
   return middleware(ing, what, "forwardauth", o);
 }
 

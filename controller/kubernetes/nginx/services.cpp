@@ -6,7 +6,6 @@
 
 namespace wharf::controller::kubernetes::nginx {
 
-
 // The default-backend annotation's Service, on its first port (ingress-nginx's choice).
 std::string Builder::default_backend(const Ingress& ing, const Annotations& a) {
   const std::string name = dotted(ing, "default-backend");

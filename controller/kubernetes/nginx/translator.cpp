@@ -15,7 +15,6 @@ constexpr std::int64_t kPerChar = 8, kExact = 4, kCanaryHeader = 3, kCanaryCooki
 
 }  // namespace
 
-
 std::vector<IngressFindings> Builder::run(const std::vector<const Ingress*>& ingresses) {
   std::vector<Annotations> anns;
   anns.reserve(ingresses.size());
@@ -265,7 +264,7 @@ void Builder::emit(const Ingress& ing, const Annotations& a, const Middlewares& 
   if (after.empty()) after = m.after;
   std::vector<std::string> chain = m.before;
   if (m.external_auth) {
-    if (auto auth = external_auth(ing, *m.external_auth, r.host); !auth.empty()) {
+    if (auto auth = external_auth(ing, *m.external_auth, r.host, suffix); !auth.empty()) {
       chain.push_back(auth);
     }
   }
@@ -281,11 +280,13 @@ void Builder::emit(const Ingress& ing, const Annotations& a, const Middlewares& 
   model::ConfigRouter tls = http;
   tls.name += "-tls";
   tls.tls = true;
-  if (!m.hsts.empty() && tls_hosts_.count(r.host))
-    tls.middlewares.insert(tls.middlewares.begin(), m.hsts);
+  if (!m.hsts.empty() && tls_hosts_.count(r.host)) {
+    tls.middlewares.insert(tls.middlewares.begin(), middleware(ing, "hsts", "headers", m.hsts));
+  }
   // ssl-redirect when the host has a certificate of its own; force-ssl-redirect always.
   if (!m.ssl_redirect.empty() && (m.force_ssl || tls_hosts_.count(r.host))) {
-    http.middlewares.insert(http.middlewares.begin() + redirects(a), m.ssl_redirect);
+    http.middlewares.insert(http.middlewares.begin() + redirects(a),
+                            middleware(ing, "ssl-redirect", "redirectscheme", m.ssl_redirect));
   }
   out_.routers.push_back(std::move(http));
   out_.routers.push_back(std::move(tls));
