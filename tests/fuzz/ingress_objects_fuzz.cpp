@@ -1,4 +1,5 @@
-// libFuzzer target: any bytes as Kubernetes API JSON, translated as Ingress objects and
+// libFuzzer target: any bytes as Kubernetes API JSON, translated as Ingress objects of Wharf's
+// class and again of the ingress-nginx class (annotations, Secrets, the ConfigMap), and
 // compiled; the compiled table must pass the data plane's validate() (see file_config_fuzz.cpp).
 #include <cstddef>
 #include <cstdint>
@@ -13,14 +14,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
   wharf::controller::kubernetes::Snapshot snap;
   if (!wharf::controller::kubernetes::add_objects(text, snap)) return 0;
-  wharf::controller::kubernetes::IngressOptions options;
-  options.watch_without_class = true;
-  std::vector<wharf::controller::kubernetes::IngressReport> reports;
-  auto config = wharf::controller::kubernetes::translate(snap, options, &reports);
-  auto table = wharf::controller::compiler::compile({{"kubernetes", config}});
-  if (auto ok = wharf::model::validate(table); !ok) {
-    std::fprintf(stderr, "compiled table refused: %s\n", ok.error().c_str());
-    __builtin_trap();
+  for (bool nginx : {false, true}) {
+    wharf::controller::kubernetes::IngressOptions options;
+    options.watch_without_class = !nginx;
+    options.nginx.enabled = nginx;
+    options.nginx.without_class = nginx;
+    options.nginx.configmap = "ingress-nginx/ingress-nginx-controller";
+    std::vector<wharf::controller::kubernetes::IngressReport> reports;
+    auto config = wharf::controller::kubernetes::translate(snap, options, &reports);
+    auto table = wharf::controller::compiler::compile({{"kubernetes", config}});
+    if (auto ok = wharf::model::validate(table); !ok) {
+      std::fprintf(stderr, "compiled table refused: %s\n", ok.error().c_str());
+      __builtin_trap();
+    }
   }
   return 0;
 }

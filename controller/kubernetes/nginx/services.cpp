@@ -56,8 +56,9 @@ std::string Builder::service(const Ingress& ing, const Annotations& a, const Ing
 // Timeouts, stickiness, balancing and TLS to the servers.
 void Builder::shape(const Ingress& ing, const Annotations& a, model::ConfigService& s) {
   model::ServiceTimeouts t;
+  // At least a second, at most 49 days (the milliseconds must fit 32 bits).
   auto ms = [](std::uint32_t seconds) {
-    return std::max<std::uint32_t>(seconds, 1) * std::uint32_t{1000};
+    return std::clamp<std::uint32_t>(seconds, 1, 4'000'000) * std::uint32_t{1000};
   };
   t.connect_ms = ms(a.connect_timeout_s.value_or(settings_.connect_timeout_s));
   const std::uint32_t read = ms(a.read_timeout_s.value_or(settings_.read_timeout_s));
@@ -75,7 +76,12 @@ void Builder::shape(const Ingress& ing, const Annotations& a, model::ConfigServi
     c.same_site = a.affinity->same_site;
     c.max_age = a.affinity->max_age;
     c.path = a.affinity->path.empty() ? "/" : a.affinity->path;
-    s.sticky = c;
+    // Checked here: a service the compiler rejects would leave its routes to shorter ones.
+    if (auto why = model::service_options_problem(s.strategy, c, std::nullopt); !why.empty()) {
+      problem("session-cookie-name", Kind::kInvalid, why);
+    } else {
+      s.sticky = c;
+    }
   }
   if (a.load_balance == "ewma") s.strategy = "p2c";
   if (scheme(a) == "https" || a.proxy_ssl) s.transport = transport(ing, a);
