@@ -5,11 +5,11 @@
 #  2. $ROUTERS routers from the file provider: written → compiled, pushed, applied, answering;
 #  3. $INGRESSES Ingresses with 5 endpoints and a TLS Secret each, from a fixture Kubernetes API
 #     server: listed → answering, controller peak RSS, EndpointSlice change → data plane updated
-#     p50/p99;
+#     p50/p99; the same again with Ingresses of the ingress-nginx class carrying annotations;
 #  4. data plane req/s with $ROUTERS hosts vs 10 hosts (wrk, each request to a random host),
 #     the data plane on one core.
 # Usage: bench/controller.sh   (env: CONTAINERS=50 ROUTERS=10000 INGRESSES=1000 DURATION=10s
-#                                    TESTS="events file kube hosts")
+#                                    TESTS="events file kube nginx hosts")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ CONTAINERS=${CONTAINERS:-50}
 ROUTERS=${ROUTERS:-10000}
 INGRESSES=${INGRESSES:-1000}
 DURATION=${DURATION:-10s}
-TESTS=${TESTS:-"events file kube hosts"}
+TESTS=${TESTS:-"events file kube nginx hosts"}
 
 scripts/setup.sh wrk docker.io busybox-static openssl
 source bench/lib.sh
@@ -28,6 +28,7 @@ for t in $TESTS; do
   events) build/bench/wharf-bench-controller event-latency "$CONTAINERS" ;;
   file) build/bench/wharf-bench-controller file-apply "$ROUTERS" ;;
   kube) build/bench/wharf-bench-controller kube-scale "$INGRESSES" ;;
+  nginx) build/bench/wharf-bench-controller kube-nginx "$INGRESSES" ;;
   esac
 done
 [[ " $TESTS " == *" hosts "* ]] || exit 0

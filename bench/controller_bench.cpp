@@ -7,6 +7,8 @@
 //   wharf-bench-controller kube-scale N      N Ingresses, N Services, 5 endpoints each, from a
 //                                             fixture API server: listed → answering, controller
 //                                             peak RSS; then endpoint changes → data plane updated
+//   wharf-bench-controller kube-nginx N      the same with Ingresses of the ingress-nginx class,
+//                                             each with the annotations real ones carry most
 //
 // Both run the real wharf-controller and wharf-dataplane binaries with default flags.
 
@@ -164,7 +166,17 @@ std::string kube_objects(int i, const std::vector<std::string>& ips, std::uint16
          R"(,"protocol":"TCP"}],"endpoints":[)" + eps + "]}";
 }
 
-int kube_scale(int n) {
+// What an ingress-nginx Ingress typically carries (body size, timeouts, an allow list, a rate
+// limit, CORS, a rewrite), as the annotations part of an Ingress's metadata.
+const char* kNginxAnnotations =
+    R"("annotations":{"nginx.ingress.kubernetes.io/proxy-body-size":"50m",)"
+    R"("nginx.ingress.kubernetes.io/proxy-read-timeout":"300",)"
+    R"("nginx.ingress.kubernetes.io/whitelist-source-range":"127.0.0.0/8,10.0.0.0/8",)"
+    R"("nginx.ingress.kubernetes.io/limit-rps":"100",)"
+    R"("nginx.ingress.kubernetes.io/enable-cors":"true",)"
+    R"("nginx.ingress.kubernetes.io/configuration-snippet":"more_set_headers \"X: 1\";"},)";
+
+int kube_scale(int n, bool nginx) {
   // Five "pods" per Service on 127.0.0.x; only the first two answer, the others are addresses
   // for the table's size. Endpoint changes flip service 0 between pod A and pod B.
   UpstreamServer a("a", "127.0.0.41", 0);
@@ -172,6 +184,8 @@ int kube_scale(int n) {
   KubeApiFixture api;
   api.apply(
       R"({"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"wharf"},"spec":{"controller":"wharf.dev/ingress-controller"}})");
+  api.apply(
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"nginx"},"spec":{"controller":"k8s.io/ingress-nginx"}})");
   // Each Ingress has a TLS section naming its own Secret with a distinct certificate and key,
   // so the controller's certificate checks are part of the figures.
   TempDir certs;
@@ -197,8 +211,10 @@ int kube_scale(int n) {
     api.apply(kube_objects(
         i, {"127.0.0.41", "127.0.0.43", "127.0.0.44", "127.0.0.45", "127.0.0.46"}, a.port()));
     api.apply(
-        R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"i)" + s +
-        R"(","namespace":"bench"},"spec":{"ingressClassName":"wharf","tls":[{"hosts":["h)" + s +
+        R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{)" +
+        (nginx ? std::string(kNginxAnnotations) : std::string()) + R"("name":"i)" + s +
+        R"(","namespace":"bench"},"spec":{"ingressClassName":")" + (nginx ? "nginx" : "wharf") +
+        R"(","tls":[{"hosts":["h)" + s +
         R"(.bench"],"secretName":"t)" + s + R"("}],"rules":[{"host":"h)" + s +
         R"(.bench","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"s)" +
         s + R"(","port":{"name":"http"}}}}]}}]}})");
@@ -206,8 +222,12 @@ int kube_scale(int n) {
   DataplaneProcess dp;
   TempDir dir;
   auto t0 = Clock::now();
-  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(),
-                    "--kubeconfig", api.write_kubeconfig(dir.path()), "--docker-endpoint", "off"});
+  std::vector<std::string> argv = {WHARF_CONTROLLER_BINARY, "--control-socket",
+                                   dp.control_socket(),     "--kubeconfig",
+                                   api.write_kubeconfig(dir.path()), "--docker-endpoint",
+                                   "off"};
+  if (nginx) argv.push_back("--ingress-nginx");
+  ChildProcess ctl(argv);
   // Hosts of the last Ingress answer once everything was listed, translated and applied.
   auto t1 = first_200(dp.port(), "h" + std::to_string(n - 1) + ".bench", 120s);
   if (t1 == Clock::time_point{}) {
@@ -215,9 +235,9 @@ int kube_scale(int n) {
     return 1;
   }
   std::printf(
-      "%d Ingresses (each with a TLS Secret), %d endpoints: controller start -> all answering "
-      "%.0f ms, controller peak RSS %.1f MiB\n",
-      n, n * 5, std::chrono::duration<double, std::milli>(t1 - t0).count(),
+      "%d %sIngresses (each with a TLS Secret), %d endpoints: controller start -> all "
+      "answering %.0f ms, controller peak RSS %.1f MiB\n",
+      n, nginx ? "ingress-nginx " : "", n * 5, std::chrono::duration<double, std::milli>(t1 - t0).count(),
       static_cast<double>(peak_rss_kib(ctl.pid())) / 1024);
   // Endpoint changes: service 0's only endpoint moves between pod A and pod B; the time until
   // the data plane sends requests to the new one.
@@ -247,14 +267,16 @@ int kube_scale(int n) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale|kube-nginx N\n",
+                 argv[0]);
     return 2;
   }
   std::string mode = argv[1];
   int n = std::atoi(argv[2]);
   if (mode == "event-latency") return event_latency(n);
   if (mode == "file-apply") return file_apply(n);
-  if (mode == "kube-scale") return kube_scale(n);
+  if (mode == "kube-scale") return kube_scale(n, false);
+  if (mode == "kube-nginx") return kube_scale(n, true);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }
