@@ -163,6 +163,9 @@ void check_case(const Value& c) {
       if (want.HasMember("priority")) {
         EXPECT_EQ(r.priority, want["priority"].GetInt64()) << rname;
       }
+      if (want.HasMember("tlsOptions")) {
+        EXPECT_EQ(r.tls_options, want["tlsOptions"].GetString()) << rname;
+      }
       if (want.HasMember("service")) {
         EXPECT_EQ(r.service, want["service"].GetString()) << rname;
       }

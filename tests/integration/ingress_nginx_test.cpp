@@ -354,6 +354,48 @@ TEST_F(IngressNginx, SnippetsAreRefusedTheRouteServedAndEveryoneTold) {
   EXPECT_FALSE(contains(*ing, "203.0.113.7")) << *ing;
 }
 
+// auth-tls-secret: the host's TLS connections must present a certificate from the Secret's CA;
+// plain HTTP is redirected, and a client's own ssl-client-* headers never reach the app.
+TEST_F(IngressNginx, ClientCertificatesFromTheAuthTlsSecret) {
+  TempDir dir;
+  auto made = run_command(
+      {"sh", "-c",
+       "cd " + dir.path() +
+           " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+           " -subj /CN=test-ca -keyout ca.key -out ca.crt 2>/dev/null"
+           " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=client"
+           " -keyout client.key -out client.csr 2>/dev/null"
+           " && printf 'extendedKeyUsage=clientAuth\\n' > client.ext"
+           " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2"
+           " -extfile client.ext -out client.crt 2>/dev/null"
+           " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+           " -subj /CN=stranger -keyout stranger.key -out stranger.crt 2>/dev/null"});
+  ASSERT_EQ(made.status, 0) << made.out;
+  std::ifstream in(dir.path() + "/ca.crt");
+  std::string ca((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  serve({opaque_secret("client-ca", "ca.crt", ca),
+         nginx_ingress("mtls", "mtls.example", "app", {{"auth-tls-secret", "shop/client-ca"}}, "/",
+                       "Prefix", true)},
+        "mtls.example", 308);
+  const std::string port = std::to_string(c_->dp.port());
+  auto curl = [&](const std::string& who, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {
+        "curl", "-sk", "-w", "%{http_code}", "--resolve", "mtls.example:" + port + ":127.0.0.1"};
+    if (!who.empty()) {
+      argv.insert(argv.end(), {"--cert", dir.path() + "/" + who + ".crt", "--key",
+                               dir.path() + "/" + who + ".key"});
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("https://mtls.example:" + port + "/");
+    return run_command(argv).out;
+  };
+  auto ok = curl("client", {"-H", "ssl-client-verify: SUCCESS"});
+  EXPECT_TRUE(ok.ends_with("200")) << ok;
+  EXPECT_FALSE(contains(ok, "Ssl-Client-Verify")) << ok;
+  EXPECT_TRUE(curl("").ends_with("000")) << "no client certificate";
+  EXPECT_TRUE(curl("stranger").ends_with("000")) << "not from the CA";
+}
+
 // ingress-nginx's ConfigMap is watched: its defaults change the routes live, and go when it goes.
 TEST_F(IngressNginx, TheConfigMapsDefaultsApplyLive) {
   serve({nginx_ingress("defaults", "defaults.example", "app")}, "defaults.example", 200);

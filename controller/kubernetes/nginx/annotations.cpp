@@ -336,6 +336,43 @@ void read_access(Reader& r, Annotations& a) {
   }
 }
 
+// Client certificates (ingress-nginx's auth-tls-*), per host as nginx applies them.
+void read_client_auth(Reader& r, Annotations& a) {
+  const std::string* secret = r.get("auth-tls-secret");
+  const std::string* verify = r.get("auth-tls-verify-client");
+  if (r.get("auth-tls-verify-depth")) {
+    r.note("auth-tls-verify-depth", Kind::kPartly, "the whole chain up to the CA is verified");
+  }
+  if (r.get("auth-tls-error-page")) {
+    r.note("auth-tls-error-page", Kind::kPartly,
+           "a client without a valid certificate is refused during the TLS handshake, before "
+           "any page can be sent");
+  }
+  if (r.get("auth-tls-match-cn")) {
+    r.note("auth-tls-match-cn", Kind::kDenied,
+           "matching the client certificate's CN is not supported yet; the routes answer 503 "
+           "rather than accept any certificate of the CA");
+  }
+  auto pass = r.boolean("auth-tls-pass-certificate-to-upstream");
+  if (!secret || secret->empty()) return;
+  ClientAuth c;
+  std::tie(c.secret_ns, c.secret_name) = object_ref(r.meta().ns, *secret);
+  if (verify) {
+    if (*verify == "off") return;
+    if (*verify != "on" && *verify != "optional" && *verify != "optional_no_ca") {
+      r.invalid("auth-tls-verify-client", "expected on, off, optional or optional_no_ca");
+      return;
+    }
+    c.verify = *verify;
+  }
+  if (pass && *pass) {
+    r.note("auth-tls-pass-certificate-to-upstream", Kind::kLeftOut,
+           "the ssl-client-* headers are not sent to the server (and are removed from requests, "
+           "so a client cannot forge them)");
+  }
+  a.client_auth = c;
+}
+
 void read_auth(Reader& r, Annotations& a) {
   const std::string* type = r.get("auth-type");
   const std::string* secret = r.get("auth-secret");
@@ -381,22 +418,7 @@ void read_auth(Reader& r, Annotations& a) {
     if (const auto* v = r.get("auth-request-redirect")) e.request_redirect = *v;
     a.external_auth = e;
   }
-  for (const char* name :
-       {"auth-tls-secret", "auth-tls-verify-client", "auth-tls-verify-depth", "auth-tls-error-page",
-        "auth-tls-pass-certificate-to-upstream", "auth-tls-match-cn"}) {
-    const std::string* v = r.get(name);
-    if (!v) continue;
-    if (std::string_view(name) == "auth-tls-verify-client" && *v == "off") continue;
-    if (std::string_view(name) == "auth-tls-secret" ||
-        std::string_view(name) == "auth-tls-match-cn") {
-      r.note(name, Kind::kDenied,
-             "client certificate authentication per Ingress is not supported yet (TLS options "
-             "with clientAuth do it per host, docs/tls.md); the routes answer 503 rather than "
-             "be served without it");
-    } else {
-      r.note(name, Kind::kLeftOut, "not supported with client certificates");
-    }
-  }
+  read_client_auth(r, a);
 }
 
 void read_affinity(Reader& r, Annotations& a) {

@@ -87,6 +87,12 @@ struct Canary {
   std::string by_header, header_value, header_pattern, by_cookie;
 };
 
+// auth-tls-secret (its ca.crt) and auth-tls-verify-client.
+struct ClientAuth {
+  std::string secret_ns, secret_name;
+  std::string verify = "on";  // on, optional, optional_no_ca
+};
+
 struct ProxySsl {
   std::string secret_ns, secret_name;  // proxy-ssl-secret: ca.crt, tls.crt, tls.key
   bool verify = false;                 // proxy-ssl-verify: on
@@ -106,6 +112,7 @@ struct Annotations {
   std::optional<std::vector<std::string>> allow, deny;  // Source ranges, validated.
   std::optional<BasicAuth> basic_auth;
   std::optional<ExternalAuth> external_auth;
+  std::optional<ClientAuth> client_auth;
   Limits limits;
   std::optional<Affinity> affinity;
   std::optional<Cors> cors;

@@ -71,6 +71,15 @@ class Builder {
     std::string body_size;                        // Last before the server.
   };
 
+  // Client certificates of a host (auth-tls-*): the TLS options its TLS routers name, whether a
+  // plain-HTTP request must be refused, or why the host cannot be served safely.
+  struct HostAuth {
+    std::string options;
+    bool required = false;  // auth-tls-verify-client: on
+    std::string problem;    // Not empty: every route of the host answers 503.
+    std::string owner;      // "ingress ns/name", for messages.
+  };
+
   // Routes and routers (translator.cpp).
   // Hosts whose paths are all regexes, hosts with a TLS section, and the canaries by route.
   void prepare(const std::vector<const Ingress*>& ingresses, const std::vector<Annotations>& anns);
@@ -118,6 +127,9 @@ class Builder {
                             const std::string& suffix);
   void errors(const Ingress& ing, const Annotations& a, Middlewares& m);
 
+  // The TLS options of an Ingress's auth-tls-secret, for its hosts (middlewares.cpp).
+  void client_auth(const Ingress& ing, const ClientAuth& c);
+
   // Services, their servers, timeouts and TLS (services.cpp).
   // The default-backend annotation's Service, on its first port (ingress-nginx's choice).
   std::string default_backend(const Ingress& ing, const Annotations& a);
@@ -138,6 +150,7 @@ class Builder {
   model::ProviderConfig& out_;
   std::map<std::string, const Secret*> secrets_;
   std::set<std::string> regex_hosts_, tls_hosts_;
+  std::map<std::string, HostAuth> host_auth_;
   std::map<std::string, CanaryPath> canaries_;
   std::map<std::string, std::size_t> made_;  // Service name → index in out_.services.
   std::set<std::string> middleware_names_;

@@ -1,6 +1,7 @@
 #include "controller/kubernetes/nginx/builder.hpp"
 
 #include "controller/kubernetes/nginx/variables.hpp"
+#include "controller/tls/key_pair.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::controller::kubernetes::nginx {
@@ -299,6 +300,36 @@ void Builder::errors(const Ingress& ing, const Annotations& a, Middlewares& m) {
   o.set("requestheaders.x-namespace", ing.meta.ns);
   o.set("requestheaders.x-ingress-name", ing.meta.name);
   m.after.push_back(middleware(ing, "custom-http-errors", "errors", o));
+}
+
+void Builder::client_auth(const Ingress& ing, const ClientAuth& c) {
+  HostAuth h;
+  h.owner = where(ing);
+  h.required = c.verify == "on";
+  const std::string ref = c.secret_ns + "/" + c.secret_name;
+  const Secret* s = secret(c.secret_ns, c.secret_name);
+  auto ca = s ? s->data.find("ca.crt") : std::map<std::string, std::string>::const_iterator{};
+  if (!s) {
+    h.problem = "secret " + ref + " not found";
+  } else if (ca == s->data.end()) {
+    h.problem = "secret " + ref + " has no ca.crt";
+  } else if (auto ok = tls::check_ca_bundle(ca->second, "ca.crt"); !ok) {
+    h.problem = "secret " + ref + ": " + ok.error();
+  } else {
+    model::ConfigTlsOptions o;
+    o.options.name = dotted(ing, "client-auth");
+    o.options.client_auth = c.verify == "on"         ? "require_and_verify"
+                            : c.verify == "optional" ? "verify_if_given"
+                                                     : "request";
+    o.options.client_cas = {ca->second};
+    o.source = where(ing) + " annotation auth-tls-secret";
+    h.options = o.options.name;
+    out_.tls_options.push_back(std::move(o));
+  }
+  for (const auto& rule : ing.rules) {
+    // Per host, as nginx applies it: the first Ingress naming one for a host decides.
+    if (!rule.host.empty()) host_auth_.emplace(rule.host, h);
+  }
 }
 
 }  // namespace wharf::controller::kubernetes::nginx

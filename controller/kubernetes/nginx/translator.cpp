@@ -55,6 +55,7 @@ void Builder::prepare(const std::vector<const Ingress*>& ingresses,
   for (std::size_t k = 0; k < ingresses.size(); ++k) {
     const Ingress& ing = *ingresses[k];
     const Annotations& a = anns[k];
+    if (a.client_auth && !a.canary.enabled) client_auth(ing, *a.client_auth);
     for (const auto& t : ing.tls) {
       for (const auto& h : t.hosts) tls_hosts_.insert(h);
     }
@@ -284,9 +285,34 @@ void Builder::emit(const Ingress& ing, const Annotations& a, const Middlewares& 
     tls.middlewares.insert(tls.middlewares.begin(), middleware(ing, "hsts", "headers", m.hsts));
   }
   // ssl-redirect when the host has a certificate of its own; force-ssl-redirect always.
-  if (!m.ssl_redirect.empty() && (m.force_ssl || tls_hosts_.count(r.host))) {
+  const bool to_https = !m.ssl_redirect.empty() && (m.force_ssl || tls_hosts_.count(r.host));
+  if (to_https) {
     http.middlewares.insert(http.middlewares.begin() + redirects(a),
                             middleware(ing, "ssl-redirect", "redirectscheme", m.ssl_redirect));
+  }
+  if (auto h = host_auth_.find(r.host); h != host_auth_.end()) {
+    const HostAuth& auth = h->second;
+    if (!auth.problem.empty()) {
+      problem("auth-tls-secret", Kind::kInvalid,
+              "host " + r.host + " requires client certificates (" + auth.owner +
+                  "), which cannot be applied: " + auth.problem);
+    }
+    // The TLS router asks for the certificate; a client's own ssl-client-* headers never
+    // reach the server (ingress-nginx set them; an app may trust them).
+    tls.tls_options = auth.options;
+    MiddlewareOptions strip;
+    for (const char* name : {"ssl-client-cert", "ssl-client-verify", "ssl-client-subject-dn",
+                             "ssl-client-issuer-dn"}) {
+      strip.set(std::string("customrequestheaders.") + name, "");
+    }
+    const std::string strip_name = middleware(ing, "client-cert-headers", "headers", strip);
+    tls.middlewares.insert(tls.middlewares.begin(), strip_name);
+    http.middlewares.insert(http.middlewares.begin(), strip_name);
+    // Plain HTTP carries no certificate: redirected to HTTPS, else refused (503).
+    if (auth.required && !to_https) {
+      http.middlewares.clear();
+      http.service = closed_service(ing);
+    }
   }
   out_.routers.push_back(std::move(http));
   out_.routers.push_back(std::move(tls));
