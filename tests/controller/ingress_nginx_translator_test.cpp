@@ -176,6 +176,11 @@ void check_case(const Value& c) {
       }
     }
   }
+  if (e.HasMember("absent")) {
+    for (const auto& x : e["absent"].GetArray()) {
+      EXPECT_FALSE(routers.count(x.GetString())) << "router " << x.GetString() << " exists";
+    }
+  }
   if (e.HasMember("middlewares")) {
     for (const auto& m : e["middlewares"].GetObject()) {
       const std::string mname = m.name.GetString();

@@ -64,7 +64,6 @@ const std::map<std::string_view, std::string_view>& left_out() {
       {"enable-opentelemetry", "Wharf does not export traces"},
       {"enable-owasp-core-rules", "Wharf has no web application firewall"},
       {"enable-rewrite-log", "not applicable"},
-      {"from-to-www-redirect", "not supported yet: add the other name as a rule"},
       {"http2-push-preload", "HTTP/2 server push is obsolete and not sent"},
       {"limit-allowlist", "the limits apply to every client"},
       {"limit-rate", "responses are not bandwidth-limited"},
@@ -193,6 +192,7 @@ void read_paths(Reader& r, Annotations& a) {
     }
   }
   if (const auto* v = r.get("server-alias")) a.server_alias = text::split_list(*v);
+  if (auto b = r.boolean("from-to-www-redirect")) a.from_to_www = *b;
   if (const auto* v = r.get("x-forwarded-prefix")) a.x_forwarded_prefix = *v;
   if (const auto* v = r.get("upstream-vhost")) a.upstream_vhost = *v;
 }

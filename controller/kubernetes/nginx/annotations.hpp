@@ -104,6 +104,7 @@ struct Annotations {
   std::optional<std::string> rewrite_target;
   std::string app_root;
   std::vector<std::string> server_alias;
+  bool from_to_www = false;  // from-to-www-redirect
   std::optional<bool> ssl_redirect, force_ssl_redirect;
   std::optional<Redirect> redirect;        // permanent-redirect, else temporal-redirect
   std::string backend_protocol;            // Upper case; empty: HTTP.

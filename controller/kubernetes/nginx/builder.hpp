@@ -105,11 +105,13 @@ class Builder {
   void emit(const Ingress& ing, const Annotations& a, const Middlewares& m, const Route& r,
             const std::string& suffix, const std::string& rule, std::int64_t priority,
             const std::string& service, std::vector<std::string> after = {});
+  void www_redirect(const Ingress& ing, const std::string& host, const std::string& suffix);
   // The ssl redirect comes after permanent/temporal-redirect and app-root (nginx's `return`
   // runs in the rewrite phase before the Lua redirect).
   static std::ptrdiff_t redirects(const Annotations& a);
   // A service without servers (503) for the routes of an Ingress that cannot be served safely.
   std::string closed_service(const Ingress& ing);
+  std::string serverless(const Ingress& ing, const std::string& what, const std::string& why);
 
   // Annotations that become middlewares (middlewares.cpp).
   Middlewares middlewares(const Ingress& ing, const Annotations& a);
@@ -149,7 +151,7 @@ class Builder {
   const Index& index_;
   model::ProviderConfig& out_;
   std::map<std::string, const Secret*> secrets_;
-  std::set<std::string> regex_hosts_, tls_hosts_;
+  std::set<std::string> hosts_, regex_hosts_, tls_hosts_;
   std::map<std::string, HostAuth> host_auth_;
   std::map<std::string, CanaryPath> canaries_;
   std::map<std::string, std::size_t> made_;  // Service name → index in out_.services.

@@ -59,6 +59,9 @@ void Builder::prepare(const std::vector<const Ingress*>& ingresses,
     for (const auto& t : ing.tls) {
       for (const auto& h : t.hosts) tls_hosts_.insert(h);
     }
+    for (const auto& rule : ing.rules) {
+      if (!a.canary.enabled) hosts_.insert(rule.host);
+    }
     for (std::size_t i = 0; i < ing.rules.size(); ++i) {
       const auto& rule = ing.rules[i];
       for (std::size_t j = 0; j < rule.paths.size(); ++j) {
@@ -123,6 +126,7 @@ void Builder::add(const Ingress& ing, const Annotations& a) {
       Route r{rule.host, &rule.paths[j], field(ing, i, j)};
       route(ing, a, m, r, "r" + std::to_string(i) + "-p" + std::to_string(j));
     }
+    if (a.from_to_www) www_redirect(ing, rule.host, "r" + std::to_string(i));
   }
   // Decided once every route is made: a problem found on the last one closes the first too.
   if (closed()) {
@@ -131,6 +135,30 @@ void Builder::add(const Ingress& ing, const Annotations& a) {
       out_.routers[i].service = closed_service(ing);
     }
   }
+}
+
+// from-to-www-redirect: the other name (with or without "www.") answers a redirect to the
+// rule's host, keeping the path, unless an Ingress of the class serves that name itself.
+void Builder::www_redirect(const Ingress& ing, const std::string& host, const std::string& suffix) {
+  if (host.empty() || host.starts_with("*.")) return;
+  const std::string other = host.starts_with("www.") ? host.substr(4) : "www." + host;
+  if (hosts_.count(other)) return;
+  MiddlewareOptions o;
+  o.set("regex", R"(^([^:]+)://[^/]*((/[^?]*)(\?.*)?)$)");
+  o.set("replacement", "${1}://" + perl_literal(host) + "${2}");
+  o.set("statuscode", std::to_string(settings_.redirect_code));
+  model::ConfigRouter http;
+  http.name = dotted(ing, suffix + "-www");
+  http.rule = "Host(`" + other + "`) && PathPrefix(`/`)";
+  http.priority = kHostExact * kHostWeight;
+  http.service = serverless(ing, "www-redirect", "from-to-www-redirect answers every request");
+  http.source = where(ing);
+  http.middlewares = {middleware(ing, "www-redirect-" + suffix, "redirectregex", o)};
+  model::ConfigRouter tls = http;
+  tls.name += "-tls";
+  tls.tls = true;
+  out_.routers.push_back(std::move(http));
+  out_.routers.push_back(std::move(tls));
 }
 
 std::string Builder::host_rule(const std::string& host, const Annotations& a) {
@@ -326,11 +354,17 @@ std::ptrdiff_t Builder::redirects(const Annotations& a) {
 
 // A service without servers (503) for the routes of an Ingress that cannot be served safely.
 std::string Builder::closed_service(const Ingress& ing) {
-  const std::string name = dotted(ing, "closed");
+  return serverless(ing, "closed", "closed, an annotation could not be applied");
+}
+
+// A service without servers, named `what`, saying why in its source.
+std::string Builder::serverless(const Ingress& ing, const std::string& what,
+                                const std::string& why) {
+  const std::string name = dotted(ing, what);
   if (!made_.count(name)) {
     model::ConfigService s;
     s.name = name;
-    s.source = where(ing) + ": closed, an annotation could not be applied";
+    s.source = where(ing) + ": " + why;
     made_[name] = out_.services.size();
     out_.services.push_back(std::move(s));
   }
