@@ -158,9 +158,18 @@ class Reader {
   }
 
   // Every annotation nobody took: a snippet, one left out, or one ingress-nginx never had.
+  // Annotations that only qualify another one (session-cookie-* without affinity, auth-signin
+  // without auth-url...) change nothing without it, in ingress-nginx too: not reported.
   void rest() {
+    static constexpr std::string_view kQualifiers[] = {
+        "session-cookie-",       "affinity-mode",         "auth-signin", "auth-method",
+        "auth-response-headers", "auth-request-redirect", "auth-secret", "auth-realm"};
     for (const auto& [name, value] : values_) {
       if (std::find(taken_.begin(), taken_.end(), name) != taken_.end()) continue;
+      if (std::any_of(std::begin(kQualifiers), std::end(kQualifiers),
+                      [&](std::string_view q) { return name.starts_with(q); })) {
+        continue;
+      }
       if (std::find(std::begin(kSnippets), std::end(kSnippets), name) != std::end(kSnippets)) {
         note(name, Kind::kRefused,
              "configuration text is never executed by Wharf; the routes are served without it");
