@@ -126,8 +126,8 @@ void Aggregator::report(const model::RoutingTable& table) {
     stats_.add("rejected_objects_total", d.kind);
   }
   reported_ = std::move(now);
-  for (const auto& kind :
-       {"router", "service", "middleware", "certificate", "transport", "container", "file"}) {
+  for (const auto& kind : {"router", "service", "middleware", "certificate", "transport",
+                           "container", "file", "ingress", "configmap", "tls options"}) {
     stats_.set("rejected_objects", kind, 0);
   }
   stats_.set("table_objects", "routers", table.routers.size());
