@@ -250,6 +250,9 @@ void read_providers(Section& root, StaticConfig& out) {
   providers.ignore("kubernetesingress", "kubernetesIngress",
                    "Wharf's Kubernetes provider reads Ingresses of class wharf (--kubeconfig, "
                    "--ingress-class)");
+  providers.ignore("kubernetesingressnginx", "kubernetesIngressNGINX",
+                   "the ingress-nginx class is served with the controller's --ingress-nginx flags "
+                   "(docs/migrating.md, From ingress-nginx)");
   providers.ignore("kubernetescrd", "kubernetesCRD",
                    "IngressRoute and the other Traefik CRDs are not supported; use Ingresses");
   providers.ignore("kubernetesgateway", "kubernetesGateway",

@@ -154,6 +154,7 @@ TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
   watch = false
   swarmMode = false
 [providers.kubernetesCRD]
+[providers.kubernetesIngressNGINX]
 )toml",
                               "traefik.toml");
   ASSERT_TRUE(c.ok()) << c.error();
@@ -163,7 +164,7 @@ TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
   EXPECT_EQ(c->entrypoints[1].cert_resolver, "myresolver");
   EXPECT_TRUE(c->docker.enabled);
   EXPECT_TRUE(c->docker.exposed_by_default);  // Traefik's default
-  ASSERT_EQ(c->warnings.size(), 5u);
+  ASSERT_EQ(c->warnings.size(), 6u);
   EXPECT_EQ(c->warnings[0], "traefik.toml:1: global: ignored: Wharf does not call home");
   EXPECT_TRUE(c->warnings[1].starts_with("traefik.toml:10: entryPoints.https.http3: ignored"));
   EXPECT_EQ(c->warnings[2],
@@ -175,6 +176,10 @@ TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
   EXPECT_TRUE(c->warnings[4].starts_with(
       "traefik.toml:14: providers.kubernetesCRD: ignored: IngressRoute and the other Traefik "
       "CRDs are not supported"));
+  EXPECT_EQ(c->warnings[5],
+            "traefik.toml:15: providers.kubernetesIngressNGINX: ignored: the ingress-nginx class "
+            "is served with the controller's --ingress-nginx flags (docs/migrating.md, From "
+            "ingress-nginx)");
 }
 
 TEST(StaticConfig, ValuesWharfCannotUseAreErrorsNamingTheLine) {
