@@ -7,26 +7,42 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <string_view>
 
 namespace wharf::test {
 
 ChildProcess::ChildProcess(std::vector<std::string> args, std::vector<std::string> env) {
+  // argv and the environment are made before fork: the child of a process with other threads
+  // may only call async-signal-safe functions until exec (a malloc can wait forever on a lock
+  // another thread held at fork time).
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    bool replaced = false;
+    for (const auto& mine : env) {
+      replaced = replaced || entry.substr(0, entry.find('=') + 1) ==
+                                 std::string_view(mine).substr(0, mine.find('=') + 1);
+    }
+    if (!replaced) envp.push_back(*e);
+  }
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   pid_ = fork();
   if (pid_ == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     dup2(devnull, STDIN_FILENO);
     dup2(devnull, STDOUT_FILENO);
     dup2(pipefd[1], STDERR_FILENO);
-    for (auto& e : env) putenv(e.data());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
+    execvpe(argv[0], argv.data(), envp.data());
     _exit(127);
   }
+  close(devnull);
   close(pipefd[1]);
   stderr_fd_ = pipefd[0];
   reader_ = std::thread([this] {

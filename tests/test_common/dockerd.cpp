@@ -1,6 +1,7 @@
 #include "test_common/dockerd.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -32,17 +33,20 @@ std::string busybox() {
 }  // namespace
 
 CommandResult run_command(const std::vector<std::string>& args) {
+  // Everything the child needs is made before fork: in a process with other threads (an
+  // in-process data plane), the child may only call async-signal-safe functions until exec;
+  // a malloc there can wait forever on a lock another thread held at fork time (seen under
+  // ASan). The pipe is close-on-exec, so a command another thread starts meanwhile does not
+  // keep its write end open and this read sees EOF.
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   int pipefd[2];
-  if (pipe(pipefd) != 0) return {};
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return {};
   pid_t pid = fork();
   if (pid == 0) {
-    dup2(pipefd[1], STDOUT_FILENO);
+    dup2(pipefd[1], STDOUT_FILENO);  // dup2 clears close-on-exec on the copies.
     dup2(pipefd[1], STDERR_FILENO);
-    close(pipefd[0]);
-    close(pipefd[1]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
     execvp(argv[0], argv.data());
     _exit(127);
   }
