@@ -5,6 +5,7 @@
 #include <map>
 
 #include "controller/kubernetes/backends.hpp"
+#include "controller/kubernetes/ingress_class.hpp"
 #include "controller/kubernetes/nginx/translator.hpp"
 #include "controller/kubernetes/tls_secrets.hpp"
 #include "text/split_list.hpp"
@@ -164,18 +165,7 @@ class Builder {
 }  // namespace
 
 bool is_ours(const Ingress& ing, const Snapshot& snap, const IngressOptions& opt) {
-  auto ours = [](const IngressClass& c) { return c.controller == kControllerName; };
-  if (!ing.class_name.empty()) {
-    for (const auto& c : snap.classes) {
-      if (c.meta.name == ing.class_name) return ours(c);
-    }
-    return false;
-  }
-  auto legacy = ing.meta.annotations.find("kubernetes.io/ingress.class");
-  if (legacy != ing.meta.annotations.end()) return legacy->second == opt.ingress_class;
-  if (opt.watch_without_class) return true;
-  return std::any_of(snap.classes.begin(), snap.classes.end(),
-                     [&](const IngressClass& c) { return ours(c) && c.is_default; });
+  return of_class(ing, snap, {kControllerName, opt.ingress_class, opt.watch_without_class, false});
 }
 
 model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,

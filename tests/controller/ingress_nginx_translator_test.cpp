@@ -69,8 +69,12 @@ std::string ingress_json(const Value& given, rapidjson::Document& doc) {
   if (!md.HasMember("name")) md.AddMember("name", "web", a);
   if (!md.HasMember("namespace")) md.AddMember("namespace", "default", a);
   if (!ing.HasMember("spec")) ing.AddMember("spec", Value(rapidjson::kObjectType), a);
-  if (!ing["spec"].HasMember("ingressClassName"))
+  // No ingressClassName: "nginx"; null: none at all.
+  if (!ing["spec"].HasMember("ingressClassName")) {
     ing["spec"].AddMember("ingressClassName", "nginx", a);
+  } else if (ing["spec"]["ingressClassName"].IsNull()) {
+    ing["spec"].RemoveMember("ingressClassName");
+  }
   return dump(ing);
 }
 
@@ -131,6 +135,7 @@ void check_case(const Value& c) {
   }
   IngressOptions opt;
   opt.nginx.enabled = true;
+  if (c.HasMember("nginxClass")) opt.nginx.ingress_class = c["nginxClass"].GetString();
   if (c.HasMember("configmap")) {
     opt.nginx.configmap = "ingress-nginx/ingress-nginx-controller";
     std::string cm =

@@ -1,5 +1,6 @@
 #include "controller/kubernetes/nginx/builder.hpp"
 
+#include "controller/kubernetes/ingress_class.hpp"
 #include "controller/kubernetes/nginx/variables.hpp"
 #include "text/split_list.hpp"
 
@@ -372,20 +373,8 @@ std::string Builder::serverless(const Ingress& ing, const std::string& what,
 }
 
 bool is_nginx(const Ingress& ing, const Snapshot& snap, const Options& opt) {
-  if (!opt.enabled) return false;
-  auto nginx_class = [](const IngressClass& c) { return c.controller == kControllerName; };
-  if (!ing.class_name.empty()) {
-    if (ing.class_name == opt.ingress_class) return true;
-    for (const auto& c : snap.classes) {
-      if (c.meta.name == ing.class_name) return nginx_class(c);
-    }
-    return false;
-  }
-  auto legacy = ing.meta.annotations.find("kubernetes.io/ingress.class");
-  if (legacy != ing.meta.annotations.end()) return legacy->second == opt.ingress_class;
-  if (opt.without_class) return true;
-  return std::any_of(snap.classes.begin(), snap.classes.end(),
-                     [&](const IngressClass& c) { return nginx_class(c) && c.is_default; });
+  return opt.enabled &&
+         of_class(ing, snap, {kControllerName, opt.ingress_class, opt.without_class, true});
 }
 
 const ConfigMap* settings_map(const Snapshot& snap, const Options& opt) {
