@@ -164,7 +164,8 @@ class Reader {
     static constexpr std::string_view kQualifiers[] = {
         "session-cookie-",       "affinity-mode",         "auth-signin", "auth-method",
         "auth-response-headers", "auth-request-redirect", "auth-secret", "auth-realm"};
-    for (const auto& [name, value] : values_) {
+    for (const auto& entry : values_) {
+      const std::string& name = entry.first;  // A lambda cannot capture a structured binding.
       if (std::find(taken_.begin(), taken_.end(), name) != taken_.end()) continue;
       if (std::any_of(std::begin(kQualifiers), std::end(kQualifiers),
                       [&](std::string_view q) { return name.starts_with(q); })) {
