@@ -166,11 +166,13 @@ std::string kube_objects(int i, const std::vector<std::string>& ips, std::uint16
          R"(,"protocol":"TCP"}],"endpoints":[)" + eps + "]}";
 }
 
-// What an ingress-nginx Ingress typically carries (body size, timeouts, an allow list, a rate
-// limit, CORS, a rewrite), as the annotations part of an Ingress's metadata.
+// What an ingress-nginx Ingress typically carries (body size, a timeout, an allow list, a rate
+// limit, CORS, a snippet), as the annotations part of an Ingress's metadata. ssl-redirect is off
+// so the plain-HTTP probe sees the 200 (its TLS section would redirect it).
 const char* kNginxAnnotations =
     R"("annotations":{"nginx.ingress.kubernetes.io/proxy-body-size":"50m",)"
     R"("nginx.ingress.kubernetes.io/proxy-read-timeout":"300",)"
+    R"("nginx.ingress.kubernetes.io/ssl-redirect":"false",)"
     R"("nginx.ingress.kubernetes.io/whitelist-source-range":"127.0.0.0/8,10.0.0.0/8",)"
     R"("nginx.ingress.kubernetes.io/limit-rps":"100",)"
     R"("nginx.ingress.kubernetes.io/enable-cors":"true",)"
