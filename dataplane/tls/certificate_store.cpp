@@ -1,8 +1,12 @@
 #include "dataplane/tls/certificate_store.hpp"
 
+#include <array>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <optional>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -29,6 +33,59 @@ std::optional<std::int64_t> not_after(boost::asio::ssl::context& ctx) {
   std::tm tm{};
   if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return std::nullopt;
   return static_cast<std::int64_t>(timegm(&tm));
+}
+
+// Server contexts by the SHA-256 of their certificate and key, so a new table reuses the
+// contexts of the certificates the previous one had: building a context parses the chain and
+// the key and checks them (about a millisecond each), and an EndpointSlice change in a
+// cluster with 1,000 TLS Ingresses would otherwise spend a second on it. A context depends on
+// nothing else (options are applied per connection). Held weakly: a context lives as long as
+// a table uses it.
+class ContextCache {
+ public:
+  model::Result<std::shared_ptr<boost::asio::ssl::context>> get(std::string_view cert_pem,
+                                                                std::string_view key_pem) {
+    const Digest d = digest(cert_pem, key_pem);
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = contexts_.find(d); it != contexts_.end()) {
+        if (auto ctx = it->second.lock()) return ctx;
+      }
+    }
+    auto made = make_server_context(cert_pem, key_pem);
+    if (!made) return made;
+    std::lock_guard lock(mu_);
+    if (contexts_.size() >= 2 * live_ + 64) {
+      std::erase_if(contexts_, [](const auto& e) { return e.second.expired(); });
+      live_ = contexts_.size();
+    }
+    contexts_[d] = *made;
+    return made;
+  }
+
+ private:
+  using Digest = std::array<unsigned char, 32>;
+  static Digest digest(std::string_view cert_pem, std::string_view key_pem) {
+    Digest d{};
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    const unsigned char separator = 0;
+    EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+    EVP_DigestUpdate(md, cert_pem.data(), cert_pem.size());
+    EVP_DigestUpdate(md, &separator, 1);
+    EVP_DigestUpdate(md, key_pem.data(), key_pem.size());
+    EVP_DigestFinal_ex(md, d.data(), nullptr);
+    EVP_MD_CTX_free(md);
+    return d;
+  }
+
+  std::mutex mu_;
+  std::map<Digest, std::weak_ptr<boost::asio::ssl::context>> contexts_;
+  std::size_t live_ = 0;
+};
+
+ContextCache& context_cache() {
+  static ContextCache* cache = new ContextCache;  // Lives as long as the process.
+  return *cache;
 }
 
 }  // namespace
@@ -62,7 +119,7 @@ model::Result<std::shared_ptr<const CertificateStore>> CertificateStore::build(
     store->acme_.emplace(lower(a.domain), ctx->get());
   }
   for (const auto& c : certificates) {
-    auto ctx = make_server_context(c.cert_pem, c.key_pem);
+    auto ctx = context_cache().get(c.cert_pem, c.key_pem);
     if (!ctx) return model::Error{"certificate '" + c.name + "': " + ctx.error()};
     store->contexts_.push_back(*ctx);
     if (auto t = not_after(**ctx)) store->expiries_.emplace_back(c.name, *t);

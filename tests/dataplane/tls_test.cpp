@@ -16,6 +16,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "dataplane/options.hpp"
+#include "dataplane/tls/certificate_store.hpp"
 #include "dataplane/tls/server_context.hpp"
 #include "dataplane/tls/ticket_keys.hpp"
 #include "test_common/certificates.hpp"
@@ -113,6 +114,24 @@ class TlsServing : public ::testing::Test {
   UpstreamServer up{"up"};
   InProcessDataplane dp;
 };
+
+// A new table reuses the server contexts of the certificates the live one has (an endpoint
+// change in a cluster of TLS Ingresses does not reload every certificate); a changed key gets
+// a context of its own.
+TEST(CertificateStore, ANewTableReusesTheContextsOfUnchangedCertificates) {
+  Certificates certs;
+  auto first = dataplane::tls::CertificateStore::build({certs.exact, certs.wildcard}, {}, {}, {});
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto second = dataplane::tls::CertificateStore::build({certs.exact, certs.wildcard}, {}, {}, {});
+  ASSERT_TRUE(second.ok()) << second.error();
+  EXPECT_EQ((*first)->select("a.example"), (*second)->select("a.example"));
+  EXPECT_EQ((*first)->select("x.wild.example"), (*second)->select("x.wild.example"));
+  auto renewed = certs.make("exact2", "a.example", "DNS:a.example");
+  auto third = dataplane::tls::CertificateStore::build({renewed, certs.wildcard}, {}, {}, {});
+  ASSERT_TRUE(third.ok()) << third.error();
+  EXPECT_NE((*third)->select("a.example"), (*first)->select("a.example"));
+  EXPECT_NE((*third)->select("a.example"), nullptr);
+}
 
 TEST_F(TlsServing, SniPicksTheExactNameThenOneLabelWildcardThenTheDefault) {
   EXPECT_EQ(handshake(dp.port(), "a.example").subject_cn, "a.example");
