@@ -35,7 +35,8 @@ KubeProvider::KubeProvider(asio::any_io_executor ex, ClusterConfig config, KubeO
     reflectors_.push_back(
         std::make_unique<Reflector>(client_, k.kind, k.path, [this] { changed(); }));
   }
-  // Only TLS Secrets, selected by the server: the controller never holds other Secrets.
+  // Only TLS Secrets, selected by the server (and Opaque ones for the ingress-nginx class,
+  // below): the controller never holds service-account tokens, Helm releases and the like.
   reflectors_.push_back(std::make_unique<Reflector>(
       client_, "Secret", "/api/v1" + ns + "/secrets", [this] { changed(); },
       "fieldSelector=type%3Dkubernetes.io%2Ftls"));

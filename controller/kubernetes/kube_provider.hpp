@@ -26,7 +26,8 @@ struct KubeOptions {
 };
 
 // The Kubernetes watcher: one reflector per kind the translator reads (IngressClass, Ingress,
-// Service, EndpointSlice, TLS Secrets, and the --publish-service Service). Once all have listed,
+// Service, EndpointSlice, TLS Secrets, and the --publish-service Service; with --ingress-nginx
+// also Opaque Secrets and ingress-nginx's ConfigMap). Once all have listed,
 // every change rebuilds the snapshot from their stores and hands the translated config to the
 // sink (level-triggered, like Docker); the aggregator throttles bursts such as a rollout's
 // endpoint churn. Beside that, a leader elector, and the status writer that only the leader

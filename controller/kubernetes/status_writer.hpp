@@ -20,7 +20,8 @@ struct StatusOptions {
 //  - status.loadBalancer.ingress of every Ingress of ours set to the published addresses, and
 //    cleared on an Ingress that left our class while still showing exactly our addresses (an
 //    address another controller wrote is not ours to remove). A JSON merge patch of the status
-//    subresource, sent only when the status differs.
+//    subresource, sent only when the status differs. Ingresses whose report says !write_status
+//    (the ingress-nginx class without --ingress-nginx-status) are left as they are.
 //  - One Warning Event per problem of a rejected Ingress (`kubectl describe ingress` shows it),
 //    again when the Ingress's spec changes (generation) and the problem is still there.
 // Followers do nothing here; whoever becomes leader writes what is due at once.
