@@ -216,17 +216,20 @@ int kube_scale(int n, bool nginx) {
         R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{)" +
         (nginx ? std::string(kNginxAnnotations) : std::string()) + R"("name":"i)" + s +
         R"(","namespace":"bench"},"spec":{"ingressClassName":")" + (nginx ? "nginx" : "wharf") +
-        R"(","tls":[{"hosts":["h)" + s +
-        R"(.bench"],"secretName":"t)" + s + R"("}],"rules":[{"host":"h)" + s +
+        R"(","tls":[{"hosts":["h)" + s + R"(.bench"],"secretName":"t)" + s +
+        R"("}],"rules":[{"host":"h)" + s +
         R"(.bench","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"s)" +
         s + R"(","port":{"name":"http"}}}}]}}]}})");
   }
   DataplaneProcess dp;
   TempDir dir;
   auto t0 = Clock::now();
-  std::vector<std::string> argv = {WHARF_CONTROLLER_BINARY, "--control-socket",
-                                   dp.control_socket(),     "--kubeconfig",
-                                   api.write_kubeconfig(dir.path()), "--docker-endpoint",
+  std::vector<std::string> argv = {WHARF_CONTROLLER_BINARY,
+                                   "--control-socket",
+                                   dp.control_socket(),
+                                   "--kubeconfig",
+                                   api.write_kubeconfig(dir.path()),
+                                   "--docker-endpoint",
                                    "off"};
   if (nginx) argv.push_back("--ingress-nginx");
   ChildProcess ctl(argv);
@@ -239,7 +242,8 @@ int kube_scale(int n, bool nginx) {
   std::printf(
       "%d %sIngresses (each with a TLS Secret), %d endpoints: controller start -> all "
       "answering %.0f ms, controller peak RSS %.1f MiB\n",
-      n, nginx ? "ingress-nginx " : "", n * 5, std::chrono::duration<double, std::milli>(t1 - t0).count(),
+      n, nginx ? "ingress-nginx " : "", n * 5,
+      std::chrono::duration<double, std::milli>(t1 - t0).count(),
       static_cast<double>(peak_rss_kib(ctl.pid())) / 1024);
   // Endpoint changes: service 0's only endpoint moves between pod A and pod B; the time until
   // the data plane sends requests to the new one.
@@ -269,8 +273,7 @@ int kube_scale(int n, bool nginx) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale|kube-nginx N\n",
-                 argv[0]);
+    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale|kube-nginx N\n", argv[0]);
     return 2;
   }
   std::string mode = argv[1];
