@@ -2,62 +2,14 @@
 
 #include <rapidjson/document.h>
 
+#include "controller/kubernetes/gateway_objects.hpp"
+#include "controller/kubernetes/json_fields.hpp"
 #include "text/base64.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
 
-using rapidjson::Value;
-
-const Value* member(const Value& obj, const char* key) {
-  if (!obj.IsObject()) return nullptr;
-  auto it = obj.FindMember(key);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string str(const Value& obj, const char* key) {
-  const Value* v = member(obj, key);
-  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
-}
-
-std::int32_t int32(const Value& obj, const char* key) {
-  const Value* v = member(obj, key);
-  return v && v->IsInt() ? v->GetInt() : 0;
-}
-
-bool boolean(const Value& obj, const char* key, bool fallback) {
-  const Value* v = member(obj, key);
-  return v && v->IsBool() ? v->GetBool() : fallback;
-}
-
-template <typename Fn>
-void each(const Value* array, Fn fn) {
-  if (!array || !array->IsArray()) return;
-  for (const auto& v : array->GetArray()) fn(v);
-}
-
-std::map<std::string, std::string> string_map(const Value* obj) {
-  std::map<std::string, std::string> out;
-  if (!obj || !obj->IsObject()) return out;
-  for (const auto& m : obj->GetObject()) {
-    if (m.value.IsString()) out.emplace(m.name.GetString(), m.value.GetString());
-  }
-  return out;
-}
-
-ObjectMeta meta_of(const Value& obj) {
-  ObjectMeta m;
-  const Value* md = member(obj, "metadata");
-  if (!md) return m;
-  m.name = str(*md, "name");
-  m.ns = str(*md, "namespace");
-  m.uid = str(*md, "uid");
-  m.resource_version = str(*md, "resourceVersion");
-  if (const Value* g = member(*md, "generation"); g && g->IsInt64()) m.generation = g->GetInt64();
-  m.labels = string_map(member(*md, "labels"));
-  m.annotations = string_map(member(*md, "annotations"));
-  return m;
-}
+using namespace json;
 
 IngressBackend backend_of(const Value& b) {
   IngressBackend out;
@@ -197,6 +149,8 @@ void add_object(const Value& obj, Snapshot& out) {
     out.secrets.push_back(secret_of(obj));
   } else if (kind == "ConfigMap") {
     out.config_maps.push_back({meta_of(obj), string_map(member(obj, "data"))});
+  } else {
+    add_gateway_object(kind, obj, out);
   }
 }
 

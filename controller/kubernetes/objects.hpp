@@ -121,6 +121,121 @@ struct EndpointSlice {
   std::vector<Endpoint> endpoints;
 };
 
+// ---- Gateway API (gateway.networking.k8s.io, standard channel v1.x) ----
+
+// A condition as status writers and readers see it.
+struct Condition {
+  std::string type, status, reason, message;
+  std::int64_t observed_generation = 0;
+  bool operator==(const Condition&) const = default;
+};
+
+struct GatewayClass {
+  ObjectMeta meta;
+  std::string controller_name;  // spec.controllerName
+  std::vector<Condition> conditions;
+};
+
+// A reference to another object: certificateRefs, backendRefs, parentRefs, mirror targets.
+struct ObjectRef {
+  std::string group, kind, ns, name;  // ns empty: the referrer's namespace
+  std::string section_name;           // parentRefs: a listener
+  std::int32_t port = 0;              // 0: unset
+  std::int32_t weight = 1;            // backendRefs
+  bool operator==(const ObjectRef&) const = default;
+};
+
+struct LabelSelector {
+  std::map<std::string, std::string> match_labels;
+  struct Expression {
+    std::string key, op;  // In, NotIn, Exists, DoesNotExist
+    std::vector<std::string> values;
+  };
+  std::vector<Expression> match_expressions;
+};
+
+struct Listener {
+  std::string name, hostname, protocol;  // HTTP, HTTPS, TLS, TCP, UDP, GRPC...
+  std::int32_t port = 0;
+  std::string tls_mode;  // Terminate (default) or Passthrough
+  std::vector<ObjectRef> certificate_refs;
+  std::string namespaces_from = "Same";  // allowedRoutes.namespaces.from: All, Same, Selector
+  std::optional<LabelSelector> namespaces_selector;
+  std::vector<ObjectRef> allowed_kinds;  // allowedRoutes.kinds (group, kind)
+};
+
+struct Gateway {
+  ObjectMeta meta;
+  std::string class_name;  // spec.gatewayClassName
+  std::vector<Listener> listeners;
+  std::vector<std::string> addresses;  // spec.addresses[].value
+  std::vector<Condition> conditions;   // status.conditions, as the API has them
+};
+
+struct HeaderModifier {
+  std::vector<std::pair<std::string, std::string>> set, add;
+  std::vector<std::string> remove;
+};
+
+struct PathModifier {
+  std::string type;  // ReplaceFullPath, ReplacePrefixMatch
+  std::string value;
+};
+
+struct RouteFilter {
+  std::string type;  // RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect,
+                     // URLRewrite, RequestMirror, ExtensionRef
+  HeaderModifier headers;
+  // RequestRedirect and URLRewrite.
+  std::string scheme, hostname;
+  std::optional<PathModifier> path;
+  std::int32_t port = 0;
+  std::int32_t status_code = 0;
+  std::optional<ObjectRef> mirror;  // RequestMirror.backendRef
+};
+
+struct HttpMatch {
+  std::string path_type, path_value;  // Exact, PathPrefix (default, "/"), RegularExpression
+  struct Value {
+    std::string type, name, value;  // type: Exact (default), RegularExpression
+  };
+  std::vector<Value> headers, query_params;
+  std::string method;
+};
+
+struct HttpRouteRule {
+  std::string name;  // v1.2+
+  std::vector<HttpMatch> matches;
+  std::vector<RouteFilter> filters;
+  std::vector<ObjectRef> backend_refs;
+  std::string request_timeout, backend_request_timeout;  // timeouts.*, Gateway API durations
+};
+
+struct RouteParentStatus {
+  ObjectRef parent_ref;
+  std::string controller_name;
+  std::vector<Condition> conditions;
+};
+
+struct HttpRoute {
+  ObjectMeta meta;
+  std::string kind = "HTTPRoute";  // Or GRPCRoute, read into the same shape.
+  std::vector<ObjectRef> parent_refs;
+  std::vector<std::string> hostnames;
+  std::vector<HttpRouteRule> rules;
+  std::vector<RouteParentStatus> parents;  // status.parents
+};
+
+struct ReferenceGrant {
+  ObjectMeta meta;
+  std::vector<ObjectRef> from;  // group, kind, namespace
+  std::vector<ObjectRef> to;    // group, kind, name (empty: any)
+};
+
+struct Namespace {
+  ObjectMeta meta;  // Its labels, for allowedRoutes selectors.
+};
+
 // Everything the translator looks at, as last listed/watched.
 struct Snapshot {
   std::vector<IngressClass> classes;
@@ -129,6 +244,12 @@ struct Snapshot {
   std::vector<EndpointSlice> slices;
   std::vector<Secret> secrets;
   std::vector<ConfigMap> config_maps;
+  // Gateway API.
+  std::vector<GatewayClass> gateway_classes;
+  std::vector<Gateway> gateways;
+  std::vector<HttpRoute> http_routes;  // HTTPRoutes and GRPCRoutes
+  std::vector<ReferenceGrant> reference_grants;
+  std::vector<Namespace> namespaces;
 };
 
 // Adds the objects of one JSON document to `out`: a single object, or a list (`kind: List`,

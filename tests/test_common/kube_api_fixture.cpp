@@ -45,6 +45,17 @@ constexpr Collection kCollections[] = {
     {"Secret", "v1", "/api/v1", "secrets", true},
     {"ConfigMap", "v1", "/api/v1", "configmaps", true},
     {"Lease", "coordination.k8s.io/v1", "/apis/coordination.k8s.io/v1", "leases", true},
+    {"Namespace", "v1", "/api/v1", "namespaces", false},
+    {"GatewayClass", "gateway.networking.k8s.io/v1", "/apis/gateway.networking.k8s.io/v1",
+     "gatewayclasses", false},
+    {"Gateway", "gateway.networking.k8s.io/v1", "/apis/gateway.networking.k8s.io/v1", "gateways",
+     true},
+    {"HTTPRoute", "gateway.networking.k8s.io/v1", "/apis/gateway.networking.k8s.io/v1",
+     "httproutes", true},
+    {"GRPCRoute", "gateway.networking.k8s.io/v1", "/apis/gateway.networking.k8s.io/v1",
+     "grpcroutes", true},
+    {"ReferenceGrant", "gateway.networking.k8s.io/v1beta1",
+     "/apis/gateway.networking.k8s.io/v1beta1", "referencegrants", true},
     {"Event", "v1", "/api/v1", "events", true},
 };
 
