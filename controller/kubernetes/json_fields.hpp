@@ -60,6 +60,7 @@ inline ObjectMeta meta_of(const Value& obj) {
   m.ns = str(*md, "namespace");
   m.uid = str(*md, "uid");
   m.resource_version = str(*md, "resourceVersion");
+  m.creation_timestamp = str(*md, "creationTimestamp");
   if (const Value* g = member(*md, "generation"); g && g->IsInt64()) m.generation = g->GetInt64();
   m.labels = string_map(member(*md, "labels"));
   m.annotations = string_map(member(*md, "annotations"));

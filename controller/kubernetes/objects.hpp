@@ -20,6 +20,7 @@ struct ObjectMeta {
   std::string uid;
   std::string resource_version;
   std::int64_t generation = 0;
+  std::string creation_timestamp;  // RFC 3339, UTC: orders as text (Gateway API precedence)
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
 };

@@ -28,7 +28,7 @@ const char* kObjects = R"({"kind":"List","items":[
      "allowedRoutes":{"namespaces":{"from":"Selector","selector":{"matchLabels":{"shared-gateway-access":"true"},
        "matchExpressions":[{"key":"env","operator":"In","values":["prod","staging"]}]}},
        "kinds":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute"}]}}]}},
- {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"foo-route","namespace":"foo","generation":3},
+ {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"foo-route","namespace":"foo","generation":3,"creationTimestamp":"2026-12-01T10:00:00Z"},
   "spec":{"parentRefs":[{"name":"prod-web","namespace":"infra","sectionName":"https"}],
    "hostnames":["foo.example.com"],
    "rules":[
@@ -84,6 +84,7 @@ TEST(GatewayObjects, EveryFieldTheTranslatorReadsIsDecoded) {
   const auto& r = snap.http_routes[0];
   EXPECT_EQ(r.kind, "HTTPRoute");
   EXPECT_EQ(r.meta.generation, 3);
+  EXPECT_EQ(r.meta.creation_timestamp, "2026-12-01T10:00:00Z");
   ASSERT_EQ(r.parent_refs.size(), 1u);
   EXPECT_EQ(r.parent_refs[0].section_name, "https");
   EXPECT_EQ(r.hostnames, std::vector<std::string>{"foo.example.com"});
