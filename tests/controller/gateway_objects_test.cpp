@@ -162,5 +162,53 @@ TEST(GatewayObjects, TheFixtureApiServesTheGatewayKinds) {
   EXPECT_EQ(snap.gateways[0].listeners.size(), 2u);
 }
 
+// Status written as Gateway API controllers write it: PUT of the status subresource with the
+// resourceVersion read (409 when another writer came first), or a merge patch carrying one as a
+// precondition; the spec and its generation are untouched.
+TEST(GatewayObjects, StatusSubresourceWritesAreConditionalOnTheResourceVersion) {
+  test::KubeApiFixture api;
+  api.apply(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",)"
+            R"("metadata":{"name":"r","namespace":"foo"},"spec":{"hostnames":["a.example"]}})");
+  auto current = [&] {
+    Snapshot snap;
+    EXPECT_TRUE(add_objects(*api.get("HTTPRoute", "foo", "r"), snap).ok());
+    return snap.http_routes.at(0);
+  };
+  const auto before = current();
+  const std::string path = "/apis/gateway.networking.k8s.io/v1/namespaces/foo/httproutes/r/status";
+  auto put = [&](const std::string& rv, const std::string& reason) {
+    test::HttpClient c(api.port());
+    return c
+        .request("PUT", path,
+                 {{"Host", "127.0.0.1"},
+                  {"Authorization", "Bearer fixture-token"},
+                  {"Content-Type", "application/json"}},
+                 R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",)"
+                 R"("metadata":{"name":"r","namespace":"foo","resourceVersion":")" +
+                     rv + R"("},"spec":{"hostnames":["changed.example"]},)" +
+                     R"("status":{"parents":[{"parentRef":{"name":"gw"},"controllerName":"x",)" +
+                     R"("conditions":[{"type":"Accepted","status":"True","reason":")" + reason +
+                     R"("}]}]}})")
+        .status;
+  };
+  EXPECT_EQ(put("1", "Stale"), 409u);
+  EXPECT_EQ(put(before.meta.resource_version, "Accepted"), 200u);
+  auto after = current();
+  EXPECT_EQ(after.hostnames, std::vector<std::string>{"a.example"});  // The spec stays.
+  EXPECT_EQ(after.meta.generation, before.meta.generation);
+  ASSERT_EQ(after.parents.size(), 1u);
+  EXPECT_EQ(after.parents[0].conditions[0].reason, "Accepted");
+  // A merge patch with a stale resourceVersion is refused too.
+  test::HttpClient c(api.port());
+  auto patched = c.request("PATCH", path,
+                           {{"Host", "127.0.0.1"},
+                            {"Authorization", "Bearer fixture-token"},
+                            {"Content-Type", "application/merge-patch+json"}},
+                           R"({"metadata":{"resourceVersion":")" + before.meta.resource_version +
+                               R"("},"status":{"parents":[]}})");
+  EXPECT_EQ(patched.status, 409u);
+  EXPECT_GE(api.conflicts(), 2u);
+}
+
 }  // namespace
 }  // namespace wharf::controller::kubernetes

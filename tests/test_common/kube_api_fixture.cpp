@@ -346,6 +346,17 @@ struct KubeApiFixture::Impl {
                                  "to the latest version and try again");
           return 409;
         }
+        if (r.status) {
+          // The status subresource: only the status is replaced; the spec (and generation)
+          // stay as they are.
+          if (cur.HasMember("status")) cur.RemoveMember("status");
+          if (d.HasMember("status")) {
+            rapidjson::Value status(d["status"], cur.GetAllocator());
+            cur.AddMember("status", status, cur.GetAllocator());
+          }
+          body = store(c.kind, cur);
+          return 200;
+        }
         body = store(c.kind, d);
         return 200;
       }
@@ -357,6 +368,15 @@ struct KubeApiFixture::Impl {
         }
         rapidjson::Document cur;
         cur.Parse(found->second.c_str());
+        // A resourceVersion in the patch is a precondition, as the API server takes it.
+        if (auto given = field(d, "metadata.resourceVersion");
+            !given.empty() && given != field(cur, "metadata.resourceVersion")) {
+          ++conflicts;
+          body = status_body(409, "Conflict",
+                             "Operation cannot be fulfilled on " + std::string(c.plural) + " \"" +
+                                 r.name + "\": the object has been modified");
+          return 409;
+        }
         if (!r.status) {
           // The object itself (Secret data): everything but the identity in metadata.
           if (d.HasMember("metadata")) d.RemoveMember("metadata");

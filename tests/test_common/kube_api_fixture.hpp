@@ -15,9 +15,11 @@ namespace wharf::test {
 // too old), each event deliberately split across two chunks so clients must parse
 // incrementally; metadata.resourceVersion stamped from one counter, as etcd does, with uid and
 // generation (bumped when the spec changes). Writes: POST creates (409 AlreadyExists), PUT
-// replaces (409 Conflict when the given resourceVersion is stale: Lease updates), PATCH with a
-// JSON merge patch of the status subresource or of a whole object (Secret data); Events are
-// stored like any object. Every write shows up in watches. Plain HTTP on 127.0.0.1:0.
+// replaces (409 Conflict when the given resourceVersion is stale: Lease updates, and the status
+// subresource, where only the status is replaced), PATCH with a JSON merge patch of the status
+// subresource or of a whole object (Secret data), a resourceVersion in it being a
+// precondition (409 when stale); Events are stored like any object. Every write shows up in
+// watches. Plain HTTP on 127.0.0.1:0.
 class KubeApiFixture {
  public:
   KubeApiFixture();
