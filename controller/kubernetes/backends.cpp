@@ -31,6 +31,12 @@ std::string service_key(const std::string& ns, const IngressBackend& b) {
 Index::Index(const Snapshot& snap) {
   for (const auto& s : snap.services) services[s.meta.ns + "/" + s.meta.name] = &s;
   for (const auto& es : snap.slices) slices[es.meta.ns + "/" + es.service].push_back(&es);
+  for (const auto& s : snap.secrets) secrets[s.meta.ns + "/" + s.meta.name] = &s;
+}
+
+const Secret* Index::secret(const std::string& ns, const std::string& name) const {
+  auto found = secrets.find(ns + "/" + name);
+  return found == secrets.end() ? nullptr : found->second;
 }
 
 const Service* Index::service(const std::string& ns, const std::string& name) const {

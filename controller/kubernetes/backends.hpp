@@ -9,8 +9,8 @@
 
 namespace wharf::controller::kubernetes {
 
-// What an Ingress backend reaches, shared by the Ingress translators (Wharf's class and the
-// ingress-nginx class).
+// What an Ingress backend reaches, and how hosts take precedence, shared by the Ingress
+// translators (Wharf's class and the ingress-nginx class).
 
 // "ingress <namespace>/<name>", how messages name an Ingress.
 std::string where(const Ingress& ing);
@@ -19,14 +19,28 @@ std::string where(const Ingress& ing);
 // "<namespace>-<service>-<port>".
 std::string service_key(const std::string& ns, const IngressBackend& b);
 
-// Services and EndpointSlices by "namespace/service", built once per translation so a
-// thousand Ingresses do not each scan every object.
+// Services, EndpointSlices and Secrets by "namespace/name" (slices by their Service), built
+// once per translation so a thousand Ingresses do not each scan every object.
 struct Index {
   std::map<std::string, const Service*> services;
   std::map<std::string, std::vector<const EndpointSlice*>> slices;
+  std::map<std::string, const Secret*> secrets;
   explicit Index(const Snapshot& snap);
   const Service* service(const std::string& ns, const std::string& name) const;
+  const Secret* secret(const std::string& ns, const std::string& name) const;
 };
+
+// Router priorities of both classes: a rule with an exact host beats a wildcard host, which
+// beats a rule without host, whatever their paths; within a class, the path decides.
+inline constexpr std::int64_t kDefaultBackendPriority = 2;  // Below every rule's.
+inline std::int64_t host_precedence(const std::string& host) {
+  constexpr std::int64_t kHostExact = 3, kHostWildcard = 2, kHostAny = 1;
+  constexpr std::int64_t kHostWeight = 1'000'000'000;
+  const std::int64_t host_class = host.empty()             ? kHostAny
+                                  : host.starts_with("*.") ? kHostWildcard
+                                                           : kHostExact;
+  return host_class * kHostWeight;
+}
 
 // The backend's servers, named `name`: ready, not terminating endpoints of the Service's
 // EndpointSlices, on the slice port that carries the chosen Service port (slices name their

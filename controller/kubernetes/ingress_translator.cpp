@@ -14,9 +14,6 @@ namespace wharf::controller::kubernetes {
 namespace {
 
 constexpr const char* kAnnotationPrefix = "wharf.ingress.kubernetes.io/";
-constexpr std::int64_t kHostExact = 3, kHostWildcard = 2, kHostAny = 1;
-constexpr std::int64_t kHostWeight = 1'000'000'000;
-constexpr std::int64_t kDefaultBackendPriority = 2;
 
 // Length of a path in the terms precedence is decided in: a Prefix path's trailing '/' does not
 // count (`/foo/` and `/foo` are the same prefix).
@@ -67,7 +64,7 @@ Annotations annotations_of(const Ingress& ing) {
 
 class Builder {
  public:
-  Builder(const Snapshot& snap, model::ProviderConfig& out) : index_(snap), out_(out) {}
+  Builder(const Index& index, model::ProviderConfig& out) : index_(index), out_(out) {}
 
   void add(const Ingress& ing) {
     const Annotations ann = annotations_of(ing);
@@ -139,13 +136,10 @@ class Builder {
       r.errors.push_back(field + ".path: a backtick is not allowed in a path");
       return;
     }
-    std::int64_t host_class = host.empty()             ? kHostAny
-                              : host.starts_with("*.") ? kHostWildcard
-                                                       : kHostExact;
     std::string rule = exact ? "Path(`" + path + "`)" : "PathSegmentPrefix(`" + path + "`)";
     if (!host.empty()) rule = "Host(`" + host + "`) && " + rule;
     r.rule = rule;
-    if (r.priority == 0) r.priority = host_class * kHostWeight + path_weight(path, exact);
+    if (r.priority == 0) r.priority = host_precedence(host) + path_weight(path, exact);
   }
 
   std::string service(const std::string& ns, const IngressBackend& b, const std::string& field) {
@@ -157,7 +151,7 @@ class Builder {
     return key;
   }
 
-  Index index_;
+  const Index& index_;
   model::ProviderConfig& out_;
   std::map<std::string, std::size_t> made_;
 };
@@ -176,8 +170,9 @@ model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
     return std::tie(a->meta.ns, a->meta.name) < std::tie(b->meta.ns, b->meta.name);
   });
   model::ProviderConfig out;
-  Builder builder(snap, out);
-  Certificates certs(snap);
+  const Index index(snap);
+  Builder builder(index, out);
+  Certificates certs(index);
   struct Served {
     const Ingress* ing;
     std::size_t first, end;  // Its routers.
@@ -211,8 +206,7 @@ model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
       out.diagnostics.push_back({"configmap", opt.nginx.configmap, f.annotation + ": " + f.message,
                                  !nginx::closes_routes(f)});
     }
-    Index index(snap);
-    for (auto& f : nginx::translate(snap, nginx_class, settings, index, out)) {
+    for (auto& f : nginx::translate(nginx_class, settings, index, out)) {
       const auto& meta = f.ingress->meta;
       std::vector<std::string> problems;
       for (const auto& x : f.findings) {

@@ -32,10 +32,6 @@ model::Result<tls::KeyPairInfo> checked_key_pair(const Secret& s) {
 
 }  // namespace
 
-Certificates::Certificates(const Snapshot& snap) {
-  for (const auto& s : snap.secrets) secrets_[s.meta.ns + "/" + s.meta.name] = &s;
-}
-
 void Certificates::add(const Ingress& ing) {
   for (std::size_t i = 0; i < ing.tls.size(); ++i) {
     const auto& t = ing.tls[i];
@@ -74,7 +70,7 @@ void Certificates::emit(model::ProviderConfig& out) {
     } else if (!c.bad_host.empty()) {
       cert.errors.push_back(c.bad_host);
     } else {
-      const Secret& s = *secrets_.at(key);
+      const Secret& s = *index_.secrets.at(key);
       cert.cert_pem = s.tls_crt;
       cert.key_pem = s.tls_key;
       cert.domains = c.hosts;
@@ -94,9 +90,9 @@ void Certificates::emit(model::ProviderConfig& out) {
 const std::string& Certificates::check(const std::string& key, Wanted& c) {
   if (c.checked) return c.problem;
   c.checked = true;
-  auto found = secrets_.find(key);
+  auto found = index_.secrets.find(key);
   const std::string prefix = "secret " + key;
-  if (found == secrets_.end()) {
+  if (found == index_.secrets.end()) {
     c.problem = prefix +
                 " not found (it must exist in the Ingress's namespace and be of type "
                 "kubernetes.io/tls)";

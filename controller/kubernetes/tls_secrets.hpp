@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/kubernetes/backends.hpp"
 #include "controller/kubernetes/objects.hpp"
 #include "controller/tls/key_pair.hpp"
 #include "model/provider_config.hpp"
@@ -16,7 +17,7 @@ namespace wharf::controller::kubernetes {
 // on that certificate alone: its hosts get the default certificate and the routes stay.
 class Certificates {
  public:
-  explicit Certificates(const Snapshot& snap);
+  explicit Certificates(const Index& index) : index_(index) {}
 
   void add(const Ingress& ing);
   // What is wrong with a Secret a TLS section of an Ingress in `ns` names, or empty.
@@ -36,7 +37,7 @@ class Certificates {
 
   const std::string& check(const std::string& key, Wanted& c);
 
-  std::map<std::string, const Secret*> secrets_;
+  const Index& index_;
   std::map<std::string, Wanted> wanted_;
 };
 

@@ -5,6 +5,7 @@
 #include "dataplane/routing/compiled_table.hpp"
 #include "log/log.hpp"
 #include "text/percent.hpp"
+#include "text/placeholders.hpp"
 
 // Traefik's forwardAuth: before the request goes on, a copy of its head (no body) is sent to
 // the auth server. A 2xx lets it pass, with the headers the auth server names copied onto it;
@@ -171,22 +172,10 @@ class ForwardAuth : public Middleware {
     std::string host(req.fields[http::field::host]);
     if (host.empty()) host = req.host;
     const std::string uri = req.path + (req.query.empty() ? "" : "?" + req.query);
-    std::string out;
-    for (std::size_t i = 0; i < url.size();) {
-      auto take = [&](std::string_view name, const std::string& value) {
-        if (url.compare(i, name.size(), name) != 0) return false;
-        out += value;
-        i += name.size();
-        return true;
-      };
-      if (url[i] == '{' &&
-          (take("{scheme}", std::string(req.scheme())) || take("{host}", host) ||
-           take("{uri}", uri) || take("{escaped_uri}", text::percent_encode(uri)))) {
-        continue;
-      }
-      out += url[i++];
-    }
-    return out;
+    return text::fill_placeholders(url, {{"{scheme}", req.scheme()},
+                                         {"{host}", host},
+                                         {"{uri}", uri},
+                                         {"{escaped_uri}", text::percent_encode(uri)}});
   }
 
   bool matches(std::string_view name) const {

@@ -4,17 +4,12 @@
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 #include "text/percent.hpp"
+#include "text/placeholders.hpp"
 
 namespace wharf::dataplane::proxy {
 namespace {
 
 constexpr std::uint64_t kMaxPage = 1 << 20;
-
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
-  }
-}
 
 }  // namespace
 
@@ -36,10 +31,10 @@ awaitable<std::optional<middleware::Reply>> find_error_page(
     const auto& service = *it->service;
     const routing::CompiledServer* server = service.pick();
     if (!server) co_return std::nullopt;
-    std::string target = spec.query;
-    replace_all(target, "{status}", std::to_string(sent));
-    replace_all(target, "{originalStatus}", std::to_string(status));
-    replace_all(target, "{url}", text::percent_encode(q.url));
+    const std::string target =
+        text::fill_placeholders(spec.query, {{"{status}", std::to_string(sent)},
+                                             {"{originalStatus}", std::to_string(status)},
+                                             {"{url}", text::percent_encode(q.url)}});
     http::request<http::empty_body> ask{http::verb::get, target, 11};
     // As Traefik does, the page service sees the client's Host unless it does not pass it on.
     ask.set(http::field::host,
@@ -47,10 +42,8 @@ awaitable<std::optional<middleware::Reply>> find_error_page(
     if (!q.accept.empty()) ask.set(http::field::accept, q.accept);
     if (!q.accept_language.empty()) ask.set(http::field::accept_language, q.accept_language);
     for (const auto& [name, value] : spec.request_headers) {
-      std::string v = value;
-      replace_all(v, "{status}", std::to_string(status));
-      replace_all(v, "{uri}", q.url);
-      replace_all(v, "{accept}", q.accept);
+      const std::string v = text::fill_placeholders(
+          value, {{"{status}", std::to_string(status)}, {"{uri}", q.url}, {"{accept}", q.accept}});
       if (!v.empty()) ask.set(name, v);
     }
     auto timeout = std::chrono::milliseconds(service.timeouts.response_header_ms);

@@ -1,7 +1,6 @@
 #include "controller/kubernetes/nginx/annotations.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <functional>
 #include <map>
 
@@ -13,14 +12,6 @@ namespace wharf::controller::kubernetes::nginx {
 namespace {
 
 using Kind = Finding::Kind;
-
-template <typename T>
-std::optional<T> parse_uint(std::string_view v, T max) {
-  T out{};
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc{} || end != v.data() + v.size() || v.empty() || out > max) return {};
-  return out;
-}
 
 std::string trimmed(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\n' || v.front() == '\t')) {
@@ -135,7 +126,7 @@ class Reader {
   std::optional<T> number(const std::string& name, T max) {
     const std::string* v = get(name);
     if (!v) return {};
-    auto n = parse_uint<T>(*v, max);
+    auto n = parse_number<T>(*v, max);
     if (!n) invalid(name, "expected a whole number up to " + std::to_string(max));
     return n;
   }
@@ -280,7 +271,7 @@ void read_backend(Reader& r, Annotations& a) {
   if (const auto* v = r.get("default-backend")) a.default_backend = *v;
   if (const auto* v = r.get("custom-http-errors")) {
     for (const auto& code : text::split_list(*v)) {
-      auto c = parse_uint<unsigned>(code, 599);
+      auto c = parse_number<unsigned>(code, 599);
       if (!c || *c < 400) {
         r.invalid("custom-http-errors", "'" + code + "' is not an error status (400-599)");
         a.custom_http_errors.clear();
@@ -536,14 +527,14 @@ std::optional<std::uint64_t> parse_size(std::string_view v) {
       break;
   }
   if (unit != 1) v.remove_suffix(1);
-  auto n = parse_uint<std::uint64_t>(v, std::uint64_t{1} << 40);
+  auto n = parse_number<std::uint64_t>(v, std::uint64_t{1} << 40);
   if (!n) return {};
   return *n * unit;
 }
 
 std::optional<std::uint32_t> parse_seconds(std::string_view v) {
   if (!v.empty() && v.back() == 's') v.remove_suffix(1);
-  return parse_uint<std::uint32_t>(v, 100'000'000);
+  return parse_number<std::uint32_t>(v, 100'000'000);
 }
 
 std::optional<bool> parse_bool(std::string_view v) {

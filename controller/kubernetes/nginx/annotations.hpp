@@ -1,5 +1,6 @@
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -130,6 +131,15 @@ struct Annotations {
 // Reads the annotations of an Ingress in namespace `ns`. Values are checked here (a CIDR, a
 // size, a status code); references (Secrets, Services) are resolved by the translator.
 Annotations read_annotations(const ObjectMeta& meta);
+
+// A whole number up to `max`, nothing else ("308", not "308s" or " 308").
+template <typename T>
+std::optional<T> parse_number(std::string_view v, T max) {
+  T out{};
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || end != v.data() + v.size() || v.empty() || out > max) return {};
+  return out;
+}
 
 // nginx sizes as ingress-nginx takes them: "0" (no limit), "1000", "8k", "1m", "2g" (either
 // case). Nothing when malformed.

@@ -51,11 +51,8 @@ struct CanaryPath {
 
 class Builder {
  public:
-  Builder(const Snapshot& snap, const Settings& settings, const Index& index,
-          model::ProviderConfig& out)
-      : settings_(settings), index_(index), out_(out) {
-    for (const auto& s : snap.secrets) secrets_[s.meta.ns + "/" + s.meta.name] = &s;
-  }
+  Builder(const Settings& settings, const Index& index, model::ProviderConfig& out)
+      : settings_(settings), index_(index), out_(out) {}
 
   std::vector<IngressFindings> run(const std::vector<const Ingress*>& ingresses);
 
@@ -122,7 +119,6 @@ class Builder {
   void cors(const Ingress& ing, const Cors& c, Middlewares& m);
   // In ingress-nginx's order: connections, then requests per minute, then per second.
   void limits(const Ingress& ing, const Annotations& a, Middlewares& m);
-  const Secret* secret(const std::string& ns, const std::string& name) const;
   void basic_auth(const Ingress& ing, const BasicAuth& b, Middlewares& m);
   // The forwardauth middleware for the route `suffix` of `host` (auth-url may name $host).
   std::string external_auth(const Ingress& ing, const ExternalAuth& e, const std::string& host,
@@ -150,7 +146,6 @@ class Builder {
   const Settings& settings_;
   const Index& index_;
   model::ProviderConfig& out_;
-  std::map<std::string, const Secret*> secrets_;
   std::set<std::string> hosts_, regex_hosts_, tls_hosts_;
   std::map<std::string, HostAuth> host_auth_;
   std::map<std::string, CanaryPath> canaries_;

@@ -173,15 +173,10 @@ void Builder::limits(const Ingress& ing, const Annotations& a, Middlewares& m) {
   }
 }
 
-const Secret* Builder::secret(const std::string& ns, const std::string& name) const {
-  auto it = secrets_.find(ns + "/" + name);
-  return it == secrets_.end() ? nullptr : it->second;
-}
-
 void Builder::basic_auth(const Ingress& ing, const BasicAuth& b, Middlewares& m) {
   if (b.secret_name.empty()) return;  // Reported by the annotation reader.
   const std::string ref = b.secret_ns + "/" + b.secret_name;
-  const Secret* s = secret(b.secret_ns, b.secret_name);
+  const Secret* s = index_.secret(b.secret_ns, b.secret_name);
   std::vector<std::string> users;
   if (!s) {
     problem("auth-secret", Kind::kInvalid,
@@ -307,7 +302,7 @@ void Builder::client_auth(const Ingress& ing, const ClientAuth& c) {
   h.owner = where(ing);
   h.required = c.verify == "on";
   const std::string ref = c.secret_ns + "/" + c.secret_name;
-  const Secret* s = secret(c.secret_ns, c.secret_name);
+  const Secret* s = index_.secret(c.secret_ns, c.secret_name);
   auto ca = s ? s->data.find("ca.crt") : std::map<std::string, std::string>::const_iterator{};
   if (!s) {
     h.problem = "secret " + ref + " not found";

@@ -102,7 +102,7 @@ std::string Builder::transport(const Ingress& ing, const Annotations& a) {
     t.server_name = a.proxy_ssl->name;
     if (!a.proxy_ssl->secret_name.empty()) {
       const std::string ref = a.proxy_ssl->secret_ns + "/" + a.proxy_ssl->secret_name;
-      const Secret* s = secret(a.proxy_ssl->secret_ns, a.proxy_ssl->secret_name);
+      const Secret* s = index_.secret(a.proxy_ssl->secret_ns, a.proxy_ssl->secret_name);
       if (!s || !s->problem.empty()) {
         problem("proxy-ssl-secret", Kind::kInvalid,
                 "secret " + ref + (s ? ": " + s->problem : " not found"));

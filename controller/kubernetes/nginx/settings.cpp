@@ -78,13 +78,8 @@ Settings read_settings(const ConfigMap* map) {
   };
   auto status = [&](const std::string& key, unsigned& out, unsigned lo, unsigned hi) {
     if (const auto* v = get(key)) {
-      unsigned n = 0;
-      try {
-        n = static_cast<unsigned>(std::stoul(*v));
-      } catch (...) {
-      }
-      if (n >= lo && n <= hi) {
-        out = n;
+      if (auto n = parse_number<unsigned>(*v, hi); n && *n >= lo) {
+        out = *n;
       } else {
         invalid(key, "expected a status from " + std::to_string(lo) + " to " + std::to_string(hi));
       }

@@ -7,9 +7,6 @@
 namespace wharf::controller::kubernetes::nginx {
 namespace {
 
-constexpr std::int64_t kHostExact = 3, kHostWildcard = 2, kHostAny = 1;
-constexpr std::int64_t kHostWeight = 1'000'000'000;
-constexpr std::int64_t kDefaultBackendPriority = 2;
 // Within a host: 8 per path character, +4 for Exact (nginx's `=` locations come first), +3 and
 // +2 for the canary's header and cookie routes over their path's own.
 constexpr std::int64_t kPerChar = 8, kExact = 4, kCanaryHeader = 3, kCanaryCookie = 2;
@@ -151,7 +148,7 @@ void Builder::www_redirect(const Ingress& ing, const std::string& host, const st
   model::ConfigRouter http;
   http.name = dotted(ing, suffix + "-www");
   http.rule = "Host(`" + other + "`) && PathPrefix(`/`)";
-  http.priority = kHostExact * kHostWeight;
+  http.priority = host_precedence(other);  // Below every route of that host.
   http.service = serverless(ing, "www-redirect", "from-to-www-redirect answers every request");
   http.source = where(ing);
   http.middlewares = {middleware(ing, "www-redirect-" + suffix, "redirectregex", o)};
@@ -206,11 +203,8 @@ void Builder::route(const Ingress& ing, const Annotations& a, const Middlewares&
   } else {
     path_rule = "(Path(`" + path + "`) || PathPrefix(`" + path + "/`))";
   }
-  const std::int64_t host_class = r.host.empty()             ? kHostAny
-                                  : r.host.starts_with("*.") ? kHostWildcard
-                                                             : kHostExact;
   const std::string base = r.host.empty() ? path_rule : host_rule(r.host, a) + " && " + path_rule;
-  const std::int64_t priority = host_class * kHostWeight + weight;
+  const std::int64_t priority = host_precedence(r.host) + weight;
   std::vector<std::string> after = m.after;
   if (needs_rewrite(a, p)) {
     if (auto rw = rewrite(ing, a, path, suffix); !rw.empty()) after.insert(after.begin(), rw);
@@ -385,11 +379,10 @@ const ConfigMap* settings_map(const Snapshot& snap, const Options& opt) {
   return nullptr;
 }
 
-std::vector<IngressFindings> translate(const Snapshot& snap,
-                                       const std::vector<const Ingress*>& ingresses,
+std::vector<IngressFindings> translate(const std::vector<const Ingress*>& ingresses,
                                        const Settings& settings, const Index& index,
                                        model::ProviderConfig& out) {
-  return Builder(snap, settings, index, out).run(ingresses);
+  return Builder(settings, index, out).run(ingresses);
 }
 
 }  // namespace wharf::controller::kubernetes::nginx

@@ -54,8 +54,7 @@ struct IngressFindings {
 //    routes: they stay, answering 503, so no shorter route of another Ingress serves them open.
 //  - Canary Ingresses join the main Ingress of the same host and path: by header, by cookie,
 //    then by weight.
-std::vector<IngressFindings> translate(const Snapshot& snap,
-                                       const std::vector<const Ingress*>& ingresses,
+std::vector<IngressFindings> translate(const std::vector<const Ingress*>& ingresses,
                                        const Settings& settings, const Index& index,
                                        model::ProviderConfig& out);
 
