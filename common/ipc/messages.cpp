@@ -97,6 +97,10 @@ void write_table(Writer& w, const model::RoutingTable& t) {
       put(w, "url", srv.url);
       w.Key("weight");
       w.Uint(srv.weight);
+      if (srv.unresolved) {
+        w.Key("unresolved");
+        w.Bool(true);
+      }
       w.EndObject();
     }
     w.EndArray();
@@ -385,8 +389,9 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.each(e, "servers", p,
                                 [&](const Value& sv, const std::string& q) {
                                   auto& srv = s.servers.emplace_back();
-                                  return r.string(sv, "url", q, srv.url, true) &&
-                                         r.number(sv, "weight", q, srv.weight);
+                                  return r.string(sv, "url", q, srv.url, false) &&
+                                         r.number(sv, "weight", q, srv.weight) &&
+                                         r.boolean(sv, "unresolved", q, srv.unresolved);
                                 }) &&
                          r.boolean(e, "pass_host_header", p, s.pass_host_header) &&
                          r.nested(e, "timeouts", p,

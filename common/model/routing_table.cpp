@@ -179,6 +179,12 @@ Result<bool> validate(const RoutingTable& table) {
     if (s.name.empty()) return Error{"service with an empty name"};
     if (!names.insert(s.name).second) return Error{"service '" + s.name + "' is defined twice"};
     for (const auto& srv : s.servers) {
+      if (srv.unresolved) {
+        if (!srv.url.empty()) {
+          return Error{"service '" + s.name + "': an unresolved server has no url"};
+        }
+        continue;
+      }
       auto addr = parse_server_url(srv.url);
       if (!addr) return Error{"service '" + s.name + "': " + addr.error()};
     }

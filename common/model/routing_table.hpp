@@ -62,6 +62,10 @@ struct Server {
   // prior knowledge, as gRPC servers speak); the path part is not used.
   std::string url;
   std::uint32_t weight = 1;
+  // Not a server: a backend its provider could not resolve (a Gateway API backendRef to a
+  // missing Service, or one no ReferenceGrant permits). Its share of the requests is answered
+  // 500 by the data plane, as the Gateway API requires; `url` is empty.
+  bool unresolved = false;
   bool operator==(const Server&) const = default;
 };
 

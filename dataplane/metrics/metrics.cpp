@@ -20,7 +20,7 @@ using prometheus::MetricType;
 constexpr std::string_view kReasons[kLocalReplies] = {
     "no_route",          "no_server",          "upstream_connect",  "upstream_protocol",
     "upstream_timeout",  "bad_request",        "headers_too_large", "not_implemented",
-    "request_too_large", "response_too_large", "misdirected"};
+    "request_too_large", "response_too_large", "misdirected",       "unresolved_backend"};
 
 ClientMetric::Label label(std::string name, std::string value) {
   return {std::move(name), std::move(value)};

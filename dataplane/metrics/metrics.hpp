@@ -23,7 +23,7 @@ namespace wharf::dataplane::metrics {
 
 // Why the data plane answered a request itself (server::LocalReason, in its order), as the
 // `reason` label of wharf_local_replies_total.
-inline constexpr std::size_t kLocalReplies = 11;
+inline constexpr std::size_t kLocalReplies = 12;
 
 // Every metric of the data plane, prefixed wharf_, with bounded labels only (entrypoint,
 // router, service, method, code, reason; never a host, path or client address from a request).

@@ -250,6 +250,7 @@ Exchange::Verdict Exchange::pick_server(const IncomingRequest& in) {
                                                : std::string_view(in.head[http::field::cookie]),
                    &sticky_cookie);
   if (!server_) return {LocalReason::kNoServer, std::nullopt};
+  if (server_->unresolved) return {LocalReason::kUnresolvedBackend, std::nullopt};
   if (!sticky_cookie.empty()) {
     response_ops_.push_back(
         {middleware::HeaderOp::Kind::kAppend, "Set-Cookie", std::move(sticky_cookie)});
@@ -364,7 +365,8 @@ void Exchange::finish(Protocol protocol) {
   worker_.access_log()->write(e);
 }
 
-static_assert(static_cast<std::size_t>(LocalReason::kMisdirected) + 1 == metrics::kLocalReplies,
+static_assert(static_cast<std::size_t>(LocalReason::kUnresolvedBackend) + 1 ==
+                  metrics::kLocalReplies,
               "metrics::Metrics labels local replies in LocalReason's order");
 
 }  // namespace wharf::dataplane::proxy

@@ -98,7 +98,7 @@ awaitable<bool> forward(ForwardContext& ctx, Relay& relay) {
       // (a restarting container comes back), the failover alone gives up.
       if (!next && retry) next = ctx.service.pick({}, &cookie);
     }
-    if (!next) {
+    if (!next || next->unresolved) {  // Its share is a 500 of ours, not another try.
       ctx.report.upstream_failed = true;
       co_return co_await relay.give_up(d.reply);
     }

@@ -70,6 +70,14 @@ std::string state_key(const model::Middleware& m) {
 // Resolving here, on the control thread, keeps DNS off the request path. Providers give
 // addresses in practice (containers, endpoints); names are for hand-written files.
 CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls::UpstreamTls> tls) {
+  if (s.unresolved) {
+    CompiledServer out;
+    out.weight = s.weight;
+    out.unresolved = true;
+    out.state = server_state("unresolved:");
+    out.resolve_error = "an unresolved backend";
+    return out;
+  }
   CompiledServer out{.url = s.url,
                      .authority = {},
                      .host = {},

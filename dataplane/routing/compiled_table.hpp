@@ -30,6 +30,7 @@ struct CompiledServer {
   std::uint32_t weight = 1;
   std::shared_ptr<ServerState> state;  // Load and passive health, shared across tables.
   std::string sticky_value;            // The sticky cookie's value for it: a hash, not the address.
+  bool unresolved = false;  // model::Server::unresolved: its requests are answered 500 here.
 
   // Whether requests to this server go over HTTP/2: h2c, or an https server whose ALPN chose
   // h2 (learned at the last handshake). Upgrades (websockets) always go over HTTP/1.1.

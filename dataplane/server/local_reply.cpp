@@ -32,6 +32,8 @@ http::status status_for(LocalReason reason) {
       return http::status::internal_server_error;
     case LocalReason::kMisdirected:
       return http::status::misdirected_request;
+    case LocalReason::kUnresolvedBackend:
+      return http::status::internal_server_error;
   }
   return http::status::internal_server_error;
 }

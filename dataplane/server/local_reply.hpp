@@ -21,6 +21,7 @@ enum class LocalReason {
   kRequestTooLarge,   // 413: a body over the buffering middleware's limit.
   kResponseTooLarge,  // 500: a response over the buffering middleware's limit (as Traefik).
   kMisdirected,       // 421: the connection's TLS options are not the ones the router asks.
+  kUnresolvedBackend,  // 500: the share of a backend its provider could not resolve.
 };
 
 http::status status_for(LocalReason reason);

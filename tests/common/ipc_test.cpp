@@ -17,7 +17,7 @@ model::RoutingTable sample() {
       {"app@file", "Host(`app.local`)", 7, {"web"}, "app@file", true, {"a@file"}, {}});
   model::Service s;
   s.name = "app@file";
-  s.servers = {{"http://127.0.0.1:8080", 3}, {"http://[::1]:8081", 1}};
+  s.servers = {{"http://127.0.0.1:8080", 3}, {"http://[::1]:8081", 1}, {"", 2, true}};
   s.pass_host_header = false;
   s.timeouts.tunnel_idle_ms = 5;
   s.strategy = "p2c";

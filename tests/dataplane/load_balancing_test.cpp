@@ -126,6 +126,24 @@ TEST(LoadBalancing, AllServersDownIsA503WithRetryAfter) {
   EXPECT_EQ(r.headers["retry-after"], "10");
 }
 
+// A Gateway API backendRef that cannot be resolved keeps its share: those requests get 500,
+// the others reach the server, and a retry never moves a 500 share onto a real server.
+TEST(LoadBalancing, AnUnresolvedBackendAnswersItsShareWith500) {
+  UpstreamServer a("a");
+  InProcessDataplane dp{1};
+  auto t = table_for({&a});
+  t.services[0].servers[0].weight = 3;
+  t.services[0].servers.push_back({"", 1, true});
+  ASSERT_EQ(dp.apply(t), "ack");
+  HttpClient c(dp.port());
+  std::map<unsigned, int> seen;
+  for (int i = 0; i < 400; ++i) ++seen[c.request("GET", "/").status];
+  EXPECT_EQ(seen[200], 300);
+  EXPECT_EQ(seen[500], 100);
+  t.services[0].servers.push_back({"http://127.0.0.1:1", 1, true});
+  EXPECT_NE(dp.apply(t), "ack");  // An unresolved server names no URL.
+}
+
 TEST(LoadBalancing, ActiveHealthChecksTakeAServerOutAndBackIn) {
   UpstreamServer a("a"), b("b");
   InProcessDataplane dp{2};
