@@ -19,6 +19,8 @@ Spec read_headers(Reader& r) {
   Headers h;
   h.request = r.under("customrequestheaders");
   h.response = r.under("customresponseheaders");
+  h.request_append = r.under("appendrequestheaders");
+  h.response_append = r.under("appendresponseheaders");
   r.integer<std::uint64_t>("stsseconds", h.sts_seconds, 0, 1'000'000'000);
   r.boolean("stsincludesubdomains", h.sts_include_subdomains);
   r.boolean("stspreload", h.sts_preload);

@@ -74,6 +74,9 @@ struct ReplacePathRegex {
 struct Headers {
   // Set (or, with an empty value, removed) on the request / on the response, in this order.
   std::vector<std::pair<std::string, std::string>> request, response;
+  // Wharf's appendRequestHeaders / appendResponseHeaders: a field line added after the set
+  // ones, keeping the values already there (the Gateway API's header modifiers' `add`).
+  std::vector<std::pair<std::string, std::string>> request_append, response_append;
   // Security headers (Traefik's names in comments).
   std::uint64_t sts_seconds = 0;        // stsSeconds; only sent over TLS
   bool sts_include_subdomains = false;  // stsIncludeSubdomains

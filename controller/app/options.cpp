@@ -126,6 +126,11 @@ also be set with an environment variable, e.g. --file → WHARF_FILE.
   --ingress-nginx-configmap NS/NAME  ingress-nginx's ConfigMap: its defaults (proxy-body-size...)
   --ingress-nginx-status          write status.loadBalancer of nginx-class Ingresses too (off while
                                   ingress-nginx still runs beside Wharf)
+  --gateway-api                   also serve the Gateway API (docs/gateway-api.md): GatewayClasses
+                                  with controllerName wharf.dev/gateway-controller, their Gateways,
+                                  HTTPRoutes, GRPCRoutes, ReferenceGrants (the CRDs must be installed)
+  --gateway-entrypoint PORT=NAME  the entrypoint serving Gateway listeners on PORT, repeatable
+                                  (default 80=web and 443=websecure)
   --namespace NS                  watch one namespace only (default: all)
   --publish-service NS/NAME       write this Service's load-balancer addresses to the status of
                                   our Ingresses (usually the Service in front of the data plane)
@@ -181,6 +186,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
                                    {"--ingress-nginx-without-class", false},
                                    {"--ingress-nginx-configmap"},
                                    {"--ingress-nginx-status", false},
+                                   {"--gateway-api", false},
+                                   {"--gateway-entrypoint", true, true},
                                    {"--namespace"},
                                    {"--publish-service"},
                                    {"--publish-address"},
@@ -243,7 +250,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       if (o.docker.label_prefixes.empty()) return Error{"--docker-label-prefixes: empty list"};
     } else if (name == "--docker-exposed-by-default" || name == "--check" || name == "--strict" ||
                name == "--watch-ingress-without-class" || name == "--ingress-nginx" ||
-               name == "--ingress-nginx-without-class" || name == "--ingress-nginx-status") {
+               name == "--ingress-nginx-without-class" || name == "--ingress-nginx-status" ||
+               name == "--gateway-api") {
       auto b = docker::parse_bool(v);
       if (!b) return Error{name + " '" + v + "': " + b.error()};
       auto& nginx = o.kube_options.ingress.nginx;
@@ -259,6 +267,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
         nginx.without_class = *b;
       else if (name == "--ingress-nginx-status")
         nginx.write_status = *b;
+      else if (name == "--gateway-api")
+        o.kube_options.gateway.enabled = *b;
       else
         o.kube_options.ingress.watch_without_class = *b;
     } else if (name == "--ingress-nginx-class") {
@@ -304,6 +314,17 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       }
     } else if (name == "--file") {
       o.file = v == "off" ? "" : v;
+    } else if (name == "--gateway-entrypoint") {
+      for (const auto& each : vals) {
+        auto eq = each.find('=');
+        int port = 0;
+        auto [end, ec] = std::from_chars(each.data(), each.data() + (eq == std::string::npos ? 0 : eq), port);
+        if (eq == std::string::npos || ec != std::errc{} || end != each.data() + eq || port < 1 ||
+            port > 65535 || eq + 1 == each.size()) {
+          return Error{"--gateway-entrypoint '" + each + "': expected PORT=ENTRYPOINT (80=web)"};
+        }
+        o.kube_options.gateway.entrypoints[port] = each.substr(eq + 1);
+      }
     } else if (name == "--entrypoint-redirect") {
       for (const auto& each : vals) {
         auto eq = each.find('=');

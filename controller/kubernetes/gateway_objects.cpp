@@ -18,7 +18,12 @@ std::vector<std::string> strings(const Value* array) {
 std::vector<Condition> conditions_of(const Value* array) {
   std::vector<Condition> out;
   each(array, [&](const Value& c) {
-    Condition cond{str(c, "type"), str(c, "status"), str(c, "reason"), str(c, "message"), 0};
+    Condition cond{str(c, "type"),
+                   str(c, "status"),
+                   str(c, "reason"),
+                   str(c, "message"),
+                   0,
+                   str(c, "lastTransitionTime")};
     if (const Value* g = member(c, "observedGeneration"); g && g->IsInt64()) {
       cond.observed_generation = g->GetInt64();
     }
@@ -187,6 +192,11 @@ bool add_gateway_object(const std::string& kind, const Value& obj, Snapshot& out
     c.meta = meta_of(obj);
     if (const Value* spec = member(obj, "spec")) c.controller_name = str(*spec, "controllerName");
     c.conditions = conditions_of(status_conditions(obj));
+    if (const Value* status = member(obj, "status")) {
+      each(member(*status, "supportedFeatures"), [&](const Value& f) {
+        c.supported_features.push_back(f.IsString() ? std::string(f.GetString()) : str(f, "name"));
+      });
+    }
     out.gateway_classes.push_back(std::move(c));
   } else if (kind == "Gateway") {
     Gateway g;
@@ -199,6 +209,21 @@ bool add_gateway_object(const std::string& kind, const Value& obj, Snapshot& out
            [&](const Value& a) { g.addresses.push_back(str(a, "value")); });
     }
     g.conditions = conditions_of(status_conditions(obj));
+    if (const Value* status = member(obj, "status")) {
+      each(member(*status, "listeners"), [&](const Value& l) {
+        ListenerStatus ls;
+        ls.name = str(l, "name");
+        each(member(l, "supportedKinds"), [&](const Value& k) {
+          ls.supported_kinds.emplace_back(str(k, "group"), str(k, "kind"));
+        });
+        ls.attached_routes = int32(l, "attachedRoutes");
+        ls.conditions = conditions_of(member(l, "conditions"));
+        g.listener_status.push_back(std::move(ls));
+      });
+      each(member(*status, "addresses"), [&](const Value& a) {
+        g.status_addresses.push_back({str(a, "type"), str(a, "value")});
+      });
+    }
     out.gateways.push_back(std::move(g));
   } else if (kind == "HTTPRoute" || kind == "GRPCRoute") {
     out.http_routes.push_back(route_of(kind, obj));

@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "controller/kubernetes/api_time.hpp"
+#include "controller/kubernetes/json_fields.hpp"
 #include "log/log.hpp"
 
 namespace wharf::controller::kubernetes {
@@ -66,6 +68,65 @@ KubeProvider::KubeProvider(asio::any_io_executor ex, ClusterConfig config, KubeO
   }
 }
 
+awaitable<void> KubeProvider::discover_gateway_api() {
+  if (!options_.gateway.enabled || discovered_) co_return;
+  discovered_ = true;
+  const std::string ns = options_.namespace_.empty() ? "" : "/namespaces/" + options_.namespace_;
+  // (group version, plural, kind, namespaced). GRPCRoute is served as v1 from v1.1 on;
+  // ReferenceGrant is v1beta1 in every v1.x release.
+  struct Kind {
+    const char* version;
+    const char* plural;
+    const char* kind;
+    bool namespaced;
+  };
+  constexpr Kind kinds[] = {{"v1", "gatewayclasses", "GatewayClass", false},
+                            {"v1", "gateways", "Gateway", true},
+                            {"v1", "httproutes", "HTTPRoute", true},
+                            {"v1", "grpcroutes", "GRPCRoute", true},
+                            {"v1beta1", "referencegrants", "ReferenceGrant", true}};
+  std::map<std::string, std::set<std::string>> served;  // version → plurals
+  for (const char* version : {"v1", "v1beta1"}) {
+    const std::string path = std::string("/apis/") + gateway::kGroup + "/" + version;
+    auto res = co_await client_.request(boost::beast::http::verb::get, path);
+    if (!res || res->status != 200) continue;
+    rapidjson::Document d;
+    d.Parse(res->body.c_str());
+    if (d.HasParseError()) continue;
+    json::each(json::member(d, "resources"),
+               [&](const json::Value& r) { served[version].insert(json::str(r, "name")); });
+  }
+  std::vector<std::string> missing;
+  for (const auto& k : kinds) {
+    if (!served[k.version].count(k.plural)) {
+      missing.push_back(k.kind);
+      continue;
+    }
+    reflectors_.push_back(std::make_unique<Reflector>(client_, k.kind,
+                                                      std::string("/apis/") + gateway::kGroup +
+                                                          "/" + k.version +
+                                                          (k.namespaced ? ns : "") + "/" + k.plural,
+                                                      [this] { changed(); }));
+  }
+  if (missing.size() == std::size(kinds)) {
+    log::warn("kubernetes: --gateway-api: the Gateway API CRDs are not installed (" +
+              std::string(gateway::kGroup) + "/v1 is not served); install the standard channel " +
+              "and restart the controller");
+    co_return;
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    log::warn("kubernetes: --gateway-api: the cluster does not serve " + list +
+              " (older Gateway API CRDs): those kinds are not read");
+  }
+  // Namespace labels, for listeners' allowedRoutes selectors.
+  reflectors_.push_back(std::make_unique<Reflector>(client_, "Namespace", "/api/v1/namespaces",
+                                                    [this] { changed(); }));
+  log::info("kubernetes: Gateway API on (controllerName " + std::string(gateway::kControllerName) +
+            ")");
+}
+
 void KubeProvider::changed() {
   stats_.add("provider_events_total", "kubernetes");
   for (const auto& r : reflectors_) {
@@ -92,6 +153,24 @@ model::ProviderConfig KubeProvider::build() {
   std::vector<IngressReport> reports;
   auto config = translate(snap, options_.ingress, status_ ? &reports : nullptr);
   count_left_out(config);
+  if (options_.gateway.enabled) {
+    const Index index(snap);
+    auto gw = gateway::translate(snap, index, options_.gateway,
+                                 published_addresses(options_.status, snap),
+                                 api_time(std::chrono::system_clock::now(), false));
+    auto append = [](auto& to, auto& from) {
+      to.insert(to.end(), std::make_move_iterator(from.begin()),
+                std::make_move_iterator(from.end()));
+    };
+    append(config.routers, gw.config.routers);
+    append(config.services, gw.config.services);
+    append(config.middlewares, gw.config.middlewares);
+    append(config.certificates, gw.config.certificates);
+    append(config.diagnostics, gw.config.diagnostics);
+    if (gateway_status_) {
+      gateway_status_->update(std::move(gw.classes), std::move(gw.gateways), std::move(gw.routes));
+    }
+  }
   if (status_) {
     reports_ = std::move(reports);
     addresses_ = published_addresses(options_.status, snap);
@@ -108,7 +187,8 @@ model::ProviderConfig KubeProvider::build() {
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
-  log::debug("kubernetes: translated " + std::to_string(snap.ingresses.size()) + " Ingresses in " +
+  log::debug("kubernetes: translated " + std::to_string(snap.ingresses.size()) + " Ingresses, " +
+             std::to_string(snap.http_routes.size()) + " routes in " +
              std::to_string(took.count()) + " ms");
   return config;
 }
@@ -167,12 +247,18 @@ awaitable<void> KubeProvider::run() {
             ")" + (options_.namespace_.empty() ? "" : ", namespace " + options_.namespace_));
   auto election = options_.election;
   status_ = std::make_unique<StatusWriter>(ex_, client_, options_.status, election.identity);
+  if (options_.gateway.enabled) {
+    gateway_status_ = std::make_unique<gateway::StatusWriter>(ex_, client_, election.identity);
+  }
   stats_.set("leader", "", 0);
   elector_ = std::make_unique<LeaderElector>(client_, election, [this](bool leader) {
     status_->set_leader(leader);
+    if (gateway_status_) gateway_status_->set_leader(leader);
     stats_.set("leader", "", leader ? 1 : 0);
   });
   asio::co_spawn(ex_, status_->run(), asio::detached);
+  if (gateway_status_) asio::co_spawn(ex_, gateway_status_->run(), asio::detached);
+  co_await discover_gateway_api();
   asio::co_spawn(ex_, elector_->run(), asio::detached);
   for (auto& r : reflectors_) asio::co_spawn(ex_, r->run(), asio::detached);
   co_return;
@@ -183,6 +269,7 @@ awaitable<void> KubeProvider::stop() {
 }
 
 awaitable<Result<model::ProviderConfig>> KubeProvider::sync_once() {
+  co_await discover_gateway_api();
   for (auto& r : reflectors_) {
     auto ok = co_await r->list();
     if (!ok) co_return Error{ok.error()};

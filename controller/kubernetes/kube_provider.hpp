@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "controller/kubernetes/api_client.hpp"
+#include "controller/kubernetes/gateway/status_writer.hpp"
+#include "controller/kubernetes/gateway/translator.hpp"
 #include "controller/kubernetes/ingress_translator.hpp"
 #include "controller/kubernetes/leader_election.hpp"
 #include "controller/kubernetes/reflector.hpp"
@@ -20,18 +22,20 @@ namespace wharf::controller::kubernetes {
 
 struct KubeOptions {
   IngressOptions ingress;
-  std::string namespace_;  // Empty: every namespace.
+  gateway::Options gateway;  // The Gateway API, with --gateway-api.
+  std::string namespace_;    // Empty: every namespace.
   StatusOptions status;
   ElectionOptions election;
 };
 
 // The Kubernetes watcher: one reflector per kind the translator reads (IngressClass, Ingress,
 // Service, EndpointSlice, TLS Secrets, and the --publish-service Service; with --ingress-nginx
-// also Opaque Secrets and ingress-nginx's ConfigMap). Once all have listed,
+// also Opaque Secrets and ingress-nginx's ConfigMap; with --gateway-api the Gateway API kinds
+// the cluster serves, found by discovery, and Namespaces). Once all have listed,
 // every change rebuilds the snapshot from their stores and hands the translated config to the
 // sink (level-triggered, like Docker); the aggregator throttles bursts such as a rollout's
-// endpoint churn. Beside that, a leader elector, and the status writer that only the leader
-// runs.
+// endpoint churn. Beside that, a leader elector, and the status writers (Ingress, Gateway
+// API) that only the leader runs.
 class KubeProvider {
  public:
   using Sink = std::function<void(model::ProviderConfig)>;
@@ -52,6 +56,9 @@ class KubeProvider {
 
  private:
   void changed();
+  // With --gateway-api: which Gateway API kinds the cluster serves (their CRDs installed), and
+  // a reflector for each. Without the CRDs the Gateway API stays off, said once in the log.
+  awaitable<void> discover_gateway_api();
   model::ProviderConfig build();
   void count_left_out(const model::ProviderConfig& config);
 
@@ -63,6 +70,8 @@ class KubeProvider {
   std::vector<std::unique_ptr<Reflector>> reflectors_;
   std::unique_ptr<LeaderElector> elector_;  // Set by run(), not for --check.
   std::unique_ptr<StatusWriter> status_;
+  std::unique_ptr<gateway::StatusWriter> gateway_status_;
+  bool discovered_ = false;
   bool rebuild_posted_ = false;
   // The last translation's reports and addresses, waiting for compiled().
   std::vector<IngressReport> reports_;

@@ -128,6 +128,8 @@ struct EndpointSlice {
 struct Condition {
   std::string type, status, reason, message;
   std::int64_t observed_generation = 0;
+  // RFC 3339; a writer keeps the one it read while the status stays the same.
+  std::string last_transition_time;
   bool operator==(const Condition&) const = default;
 };
 
@@ -135,6 +137,7 @@ struct GatewayClass {
   ObjectMeta meta;
   std::string controller_name;  // spec.controllerName
   std::vector<Condition> conditions;
+  std::vector<std::string> supported_features;  // status.supportedFeatures[].name
 };
 
 // A reference to another object: certificateRefs, backendRefs, parentRefs, mirror targets.
@@ -165,12 +168,30 @@ struct Listener {
   std::vector<ObjectRef> allowed_kinds;  // allowedRoutes.kinds (group, kind)
 };
 
+// status.listeners[] of a Gateway.
+struct ListenerStatus {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> supported_kinds;  // (group, kind)
+  std::int32_t attached_routes = 0;
+  std::vector<Condition> conditions;
+  bool operator==(const ListenerStatus&) const = default;
+};
+
+// status.addresses[] of a Gateway.
+struct GatewayAddress {
+  std::string type, value;  // IPAddress or Hostname
+  bool operator==(const GatewayAddress&) const = default;
+};
+
 struct Gateway {
   ObjectMeta meta;
   std::string class_name;  // spec.gatewayClassName
   std::vector<Listener> listeners;
   std::vector<std::string> addresses;  // spec.addresses[].value
-  std::vector<Condition> conditions;   // status.conditions, as the API has them
+  // status, as the API has it.
+  std::vector<Condition> conditions;
+  std::vector<ListenerStatus> listener_status;
+  std::vector<GatewayAddress> status_addresses;
 };
 
 struct HeaderModifier {
@@ -216,6 +237,7 @@ struct RouteParentStatus {
   ObjectRef parent_ref;
   std::string controller_name;
   std::vector<Condition> conditions;
+  bool operator==(const RouteParentStatus&) const = default;
 };
 
 struct HttpRoute {

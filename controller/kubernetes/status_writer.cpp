@@ -7,7 +7,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "controller/kubernetes/api_time.hpp"
+#include "controller/kubernetes/events.hpp"
 #include "log/log.hpp"
 
 namespace wharf::controller::kubernetes {
@@ -201,51 +201,12 @@ awaitable<bool> StatusWriter::write_status(const IngressReport& r,
 }
 
 awaitable<bool> StatusWriter::post_event(const IngressReport& r, const std::string& message) {
-  const auto now = std::chrono::system_clock::now();
-  const std::string stamp = api_time(now, false);
-  // Event names are unique per object and instant, as client-go makes them.
-  char suffix[24];
-  std::snprintf(
-      suffix, sizeof suffix, ".%llx",
-      static_cast<unsigned long long>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()));
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  w.StartObject();
-  put(w, "apiVersion", "v1");
-  put(w, "kind", "Event");
-  w.Key("metadata");
-  w.StartObject();
-  put(w, "name", r.meta.name + suffix);
-  put(w, "namespace", r.meta.ns);
-  w.EndObject();
-  w.Key("involvedObject");
-  w.StartObject();
-  put(w, "apiVersion", "networking.k8s.io/v1");
-  put(w, "kind", "Ingress");
-  put(w, "namespace", r.meta.ns);
-  put(w, "name", r.meta.name);
-  put(w, "uid", r.meta.uid);
-  put(w, "resourceVersion", r.meta.resource_version);
-  w.EndObject();
-  put(w, "type", "Warning");
-  put(w, "reason", "Rejected");
-  put(w, "message", message);
-  put(w, "firstTimestamp", stamp);
-  put(w, "lastTimestamp", stamp);
-  w.Key("count");
-  w.Int(1);
-  w.Key("source");
-  w.StartObject();
-  put(w, "component", "wharf-controller");
-  w.EndObject();
-  put(w, "reportingComponent", kControllerName);
-  put(w, "reportingInstance", identity_);
-  w.EndObject();
-  auto res = co_await client_.request(
-      http::verb::post, "/api/v1/namespaces/" + r.meta.ns + "/events", sb.GetString());
-  if (res && (res->status == 201 || res->status == 200)) co_return true;
-  std::string why = res ? "HTTP " + std::to_string(res->status) + ": " + res->body : res.error();
+  // Named arguments, no temporaries in the co_await (GCC 12, see events.hpp).
+  EventSubject subject{"networking.k8s.io/v1", "Ingress", r.meta};
+  std::string reason = "Rejected", controller = kControllerName;
+  const std::string why = co_await post_warning(client_, std::move(subject), std::move(reason),
+                                                message, std::move(controller), identity_);
+  if (why.empty()) co_return true;
   if (why != last_error_) {
     log::warn("kubernetes: event for ingress " + r.meta.ns + "/" + r.meta.name + ": " + why);
   }

@@ -37,19 +37,23 @@ void Certificates::add(const Ingress& ing) {
     const auto& t = ing.tls[i];
     // No secretName is valid (hosts meant for SNI with a default certificate).
     if (t.secret_name.empty()) continue;
-    auto& c = wanted_[ing.meta.ns + "/" + t.secret_name];
-    const std::string field = where(ing) + " spec.tls[" + std::to_string(i) + "]";
-    if (c.field.empty()) c.field = field;
-    c.own_names |= t.hosts.empty();
-    for (std::size_t j = 0; j < t.hosts.size(); ++j) {
-      // The API server validates hosts; a name that is not one (the data plane would refuse
-      // the whole table for it) is reported rather than passed on.
-      if (tls::is_server_name(t.hosts[j])) {
-        c.hosts.push_back(t.hosts[j]);
-      } else if (c.bad_host.empty()) {
-        c.bad_host =
-            field + ".hosts[" + std::to_string(j) + "]: '" + t.hosts[j] + "' is not a host name";
-      }
+    want(ing.meta.ns, t.secret_name, t.hosts, where(ing) + " spec.tls[" + std::to_string(i) + "]");
+  }
+}
+
+void Certificates::want(const std::string& ns, const std::string& secret,
+                        const std::vector<std::string>& hosts, const std::string& field) {
+  auto& c = wanted_[ns + "/" + secret];
+  if (c.field.empty()) c.field = field;
+  c.own_names |= hosts.empty();
+  for (std::size_t j = 0; j < hosts.size(); ++j) {
+    // The API server validates hosts; a name that is not one (the data plane would refuse
+    // the whole table for it) is reported rather than passed on.
+    if (tls::is_server_name(hosts[j])) {
+      c.hosts.push_back(hosts[j]);
+    } else if (c.bad_host.empty()) {
+      c.bad_host =
+          field + ".hosts[" + std::to_string(j) + "]: '" + hosts[j] + "' is not a host name";
     }
   }
 }
@@ -63,7 +67,7 @@ void Certificates::emit(model::ProviderConfig& out) {
   for (auto& [key, c] : wanted_) {
     model::ConfigCertificate cert;
     auto slash = key.find('/');
-    cert.name = key.substr(0, slash) + "-" + key.substr(slash + 1);
+    cert.name = prefix_ + key.substr(0, slash) + "-" + key.substr(slash + 1);
     cert.source = "secret " + key;
     if (auto why = check(key, c); !why.empty()) {
       cert.errors.push_back(c.field + ": " + why);
@@ -93,9 +97,7 @@ const std::string& Certificates::check(const std::string& key, Wanted& c) {
   auto found = index_.secrets.find(key);
   const std::string prefix = "secret " + key;
   if (found == index_.secrets.end()) {
-    c.problem = prefix +
-                " not found (it must exist in the Ingress's namespace and be of type "
-                "kubernetes.io/tls)";
+    c.problem = prefix + " not found (it must be of type kubernetes.io/tls)";
   } else if (found->second->type != "kubernetes.io/tls") {
     c.problem = prefix + " is of type '" + found->second->type + "', not kubernetes.io/tls";
   } else if (!found->second->problem.empty()) {

@@ -11,15 +11,21 @@
 
 namespace wharf::controller::kubernetes {
 
-// Certificates by Secret, from the TLS sections of the Ingresses added: every section naming
-// the same Secret shares one certificate, for the hosts of every section naming it (the
-// certificate's own names when a section lists none). A missing or broken Secret is an error
-// on that certificate alone: its hosts get the default certificate and the routes stay.
+// Certificates by Secret, from the TLS sections of the Ingresses added (and the certificateRefs
+// of Gateway listeners): every section naming the same Secret shares one certificate, for the
+// hosts of every section naming it (the certificate's own names when a section lists none). A
+// missing or broken Secret is an error on that certificate alone: its hosts get the default
+// certificate and the routes stay. Certificates are named `<prefix><namespace>-<secret>`.
 class Certificates {
  public:
-  explicit Certificates(const Index& index) : index_(index) {}
+  explicit Certificates(const Index& index, std::string prefix = {})
+      : index_(index), prefix_(std::move(prefix)) {}
 
   void add(const Ingress& ing);
+  // Secret `ns/secret` for `hosts` (none: the certificate's own names); `field` names the
+  // reference in messages.
+  void want(const std::string& ns, const std::string& secret, const std::vector<std::string>& hosts,
+            const std::string& field);
   // What is wrong with a Secret a TLS section of an Ingress in `ns` names, or empty.
   std::string problem(const std::string& ns, const std::string& secret);
   void emit(model::ProviderConfig& out);
@@ -38,6 +44,7 @@ class Certificates {
   const std::string& check(const std::string& key, Wanted& c);
 
   const Index& index_;
+  std::string prefix_;
   std::map<std::string, Wanted> wanted_;
 };
 

@@ -127,7 +127,8 @@ void Aggregator::report(const model::RoutingTable& table) {
   }
   reported_ = std::move(now);
   for (const auto& kind : {"router", "service", "middleware", "certificate", "transport",
-                           "container", "file", "ingress", "configmap", "tls options"}) {
+                           "container", "file", "ingress", "configmap", "tls options", "gateway",
+                           "httproute", "grpcroute"}) {
     stats_.set("rejected_objects", kind, 0);
   }
   stats_.set("table_objects", "routers", table.routers.size());

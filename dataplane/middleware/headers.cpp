@@ -62,6 +62,7 @@ class Headers : public Middleware {
         req.fields.set(name, value);
       }
     }
+    for (const auto& [name, value] : s_.request_append) req.fields.insert(name, value);
     auto& out = req.response;
     auto set = [&](std::string_view name, const std::string& value) {
       if (!value.empty()) out.push_back({HeaderOp::Kind::kSet, std::string(name), value});
@@ -81,6 +82,9 @@ class Headers : public Middleware {
     if (s_.has_cors() && !origin.empty()) cors(origin, out);
     for (const auto& [name, value] : s_.response) {
       out.push_back({value.empty() ? HeaderOp::Kind::kErase : HeaderOp::Kind::kSet, name, value});
+    }
+    for (const auto& [name, value] : s_.response_append) {
+      out.push_back({HeaderOp::Kind::kAppend, name, value});
     }
     return std::nullopt;
   }

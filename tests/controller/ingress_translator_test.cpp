@@ -306,8 +306,8 @@ TEST(IngressTls, CertificatesFromSecretsAndEveryBrokenSecretReported) {
             "ingress default/opaque spec.tls[0]: secret default/opaque is of type 'Opaque', "
             "not kubernetes.io/tls");
   EXPECT_EQ(rejected.at("default-nowhere-tls@kubernetes"),
-            "ingress default/missing spec.tls[0]: secret default/nowhere-tls not found (it must "
-            "exist in the Ingress's namespace and be of type kubernetes.io/tls)");
+            "ingress default/missing spec.tls[0]: secret default/nowhere-tls not found (it must be "
+            "of type kubernetes.io/tls)");
   // Secrets are per namespace: team/elsewhere cannot use default/web-tls.
   EXPECT_TRUE(rejected.count("team-web-tls@kubernetes"));
   EXPECT_EQ(rejected.size(), 6u);

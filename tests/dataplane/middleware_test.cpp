@@ -142,6 +142,15 @@ TEST_F(Middlewares, HeadersSetRequestAndResponseHeadersAndHstsOnlyOverHttps) {
   // Plain HTTP from an untrusted peer: HSTS would be meaningless (RFC 6797 section 7.2).
   EXPECT_EQ(r.headers.count("strict-transport-security"), 0u);
 
+  // Appending keeps the client's value (the Gateway API's header modifiers' `add`).
+  define("append@test", "headers",
+         {{"appendrequestheaders.x-tag", "added"}, {"appendresponseheaders.x-trace", "edge"}});
+  ASSERT_EQ(route({"append@test"}), "ack");
+  r = get("/", {{"X-Tag", "client"}});
+  EXPECT_TRUE(contains(r.body, "X-Tag: client\n")) << r.body;
+  EXPECT_TRUE(contains(r.body, "x-tag: added\n")) << r.body;
+  EXPECT_EQ(r.headers["x-trace"], "edge");
+
   define("forced@test", "headers",
          {{"stsseconds", "300"}, {"forcestsheader", "true"}, {"stspreload", "true"}});
   ASSERT_EQ(route({"forced@test"}), "ack");

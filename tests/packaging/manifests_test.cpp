@@ -272,7 +272,7 @@ TEST(Manifests, RbacGrantsExactlyWhatTheControllerClientUses) {
   for (int i = 0; i < 300 && !all_seen(); ++i) std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(all_seen()) << c.ctl->log();
   std::this_thread::sleep_for(600ms);  // A lease renewal or two (update).
-  EXPECT_EQ(c.ctl->stop(SIGTERM), 0);  // Hands the lease over (update).
+  EXPECT_EQ(c.ctl->stop(SIGTERM), 0) << c.ctl->log();  // Hands the lease over (update).
 
   std::set<Grant> used;
   for (const auto& r : c.api.requests()) used.insert(grant_for(r));

@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -190,6 +191,7 @@ struct KubeApiFixture::Impl {
   std::vector<std::string> requests;
   std::map<std::string, std::string> races;  // kind → merge patch applied before its next PUT
   std::size_t conflicts = 0;
+  std::vector<std::string> hidden;  // Paths answered 404 (CRDs not installed).
 
   void listen() {
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
@@ -215,6 +217,18 @@ struct KubeApiFixture::Impl {
       std::string base = c.path;
       if (path == base + "/" + c.plural) {
         r.collection = &c;
+        return r;
+      }
+      if (!c.namespaced && path.starts_with(base + "/" + c.plural + "/")) {
+        // <plural>/<name>[/status] of a cluster-scoped kind.
+        std::string_view rest = path.substr(base.size() + std::strlen(c.plural) + 2);
+        auto slash = rest.find('/');
+        if (rest.empty() || (slash != std::string_view::npos && rest.substr(slash) != "/status")) {
+          continue;
+        }
+        r.collection = &c;
+        r.name = std::string(rest.substr(0, slash));
+        r.status = slash != std::string_view::npos;
         return r;
       }
       std::string prefix = base + "/namespaces/";
@@ -509,6 +523,31 @@ struct KubeApiFixture::Impl {
     co_await asio::async_write(s, asio::buffer(end), kNoThrow);
   }
 
+  // Discovery: GET /apis/<group>/<version> lists the resources served there (APIResourceList),
+  // which is how a client learns whether a CRD is installed.
+  static bool is_group_version(std::string_view path) {
+    for (const auto& c : kCollections) {
+      if (path == c.path) return true;
+    }
+    return false;
+  }
+  static std::string resource_list(std::string_view path) {
+    std::string gv, items;
+    for (const auto& c : kCollections) {
+      if (path != c.path) continue;
+      gv = c.group_version;
+      if (!items.empty()) items += ",";
+      items += std::string(R"({"name":")") + c.plural + R"(","namespaced":)" +
+               (c.namespaced ? "true" : "false") + R"(,"kind":")" + c.kind +
+               R"(","verbs":["get","list","watch","create","update","patch","delete"]})";
+      items += std::string(R"(,{"name":")") + c.plural + R"(/status","namespaced":)" +
+               (c.namespaced ? "true" : "false") + R"(,"kind":")" + c.kind +
+               R"(","verbs":["get","patch","update"]})";
+    }
+    return R"({"kind":"APIResourceList","apiVersion":"v1","groupVersion":")" + gv +
+           R"(","resources":[)" + items + "]}";
+  }
+
   asio::awaitable<void> session(beast::tcp_stream s) {
     {
       std::lock_guard lock(mu);
@@ -524,11 +563,24 @@ struct KubeApiFixture::Impl {
         std::lock_guard lock(mu);
         requests.push_back(std::string(req.method_string()) + " " + target);
       }
-      Route r = route(target.substr(0, target.find('?')));
+      const std::string path = target.substr(0, target.find('?'));
+      Route r = route(path);
+      bool hidden_path = false;
+      {
+        std::lock_guard lock(mu);
+        for (const auto& h : hidden) hidden_path = hidden_path || path.starts_with(h);
+      }
       http::response<http::string_body> res;
       res.version(11);
       res.set(http::field::content_type, "application/json");
-      if (!r.collection) {
+      if (hidden_path) {
+        res.result(404);
+        res.body() =
+            status_body(404, "NotFound", "the server could not find the requested resource");
+      } else if (!r.collection && req.method() == http::verb::get && is_group_version(path)) {
+        res.result(200);
+        res.body() = resource_list(path);
+      } else if (!r.collection) {
         res.result(404);
         res.body() =
             status_body(404, "NotFound", "the server could not find the requested resource");
@@ -639,6 +691,11 @@ void KubeApiFixture::restart(int down_ms) {
 void KubeApiFixture::race_next_update(const std::string& kind, const std::string& patch) {
   std::lock_guard lock(impl_->mu);
   impl_->races[kind] = patch;
+}
+
+void KubeApiFixture::hide(const std::string& path) {
+  std::lock_guard lock(impl_->mu);
+  impl_->hidden.push_back(path);
 }
 
 std::size_t KubeApiFixture::conflicts() const {

@@ -52,6 +52,10 @@ class KubeApiFixture {
   // PUTs answered 409 Conflict so far.
   std::size_t conflicts() const;
 
+  // Answers 404 for everything under `path` ("/apis/gateway.networking.k8s.io/v1"), discovery
+  // included: as a cluster without those CRDs installed.
+  void hide(const std::string& path);
+
   // "GET /apis/...?..." lines (method and target) of every request received, in order.
   std::vector<std::string> requests() const;
 

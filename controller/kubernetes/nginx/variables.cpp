@@ -42,24 +42,4 @@ model::Result<std::string> resolve_vars(
   return out;
 }
 
-std::string perl_literal(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '$' || c == '\\')
-      out += c == '$' ? "$$" : "\\\\";
-    else
-      out += c;
-  }
-  return out;
-}
-
-std::string regex_literal(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace wharf::controller::kubernetes::nginx

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "model/result.hpp"
+#include "text/literals.hpp"
 
 namespace wharf::controller::kubernetes::nginx {
 
@@ -16,10 +17,8 @@ model::Result<std::string> resolve_vars(
     const std::string& text, const std::map<std::string, std::string>& vars,
     const std::function<std::string(std::string_view)>& literal);
 
-// Literal text inside a Perl-format replacement (redirectregex, replacepathregex).
-std::string perl_literal(std::string_view s);
-// Literal text inside a regular expression.
-std::string regex_literal(std::string_view s);
+using text::perl_literal;
+using text::regex_literal;
 inline std::string as_is(std::string_view s) {
   return std::string(s);
 }
