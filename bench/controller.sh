@@ -6,10 +6,12 @@
 #  3. $INGRESSES Ingresses with 5 endpoints and a TLS Secret each, from a fixture Kubernetes API
 #     server: listed → answering, controller peak RSS, EndpointSlice change → data plane updated
 #     p50/p99; the same again with Ingresses of the ingress-nginx class carrying annotations;
+#     and $INGRESSES HTTPRoutes over 10 Gateways: start → answering, status writes, a route's
+#     backend changed → traffic following it p50/p99;
 #  4. data plane req/s with $ROUTERS hosts vs 10 hosts (wrk, each request to a random host),
 #     the data plane on one core.
 # Usage: bench/controller.sh   (env: CONTAINERS=50 ROUTERS=10000 INGRESSES=1000 DURATION=10s
-#                                    TESTS="events file kube nginx hosts")
+#                                    TESTS="events file kube nginx gateway hosts")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,7 @@ CONTAINERS=${CONTAINERS:-50}
 ROUTERS=${ROUTERS:-10000}
 INGRESSES=${INGRESSES:-1000}
 DURATION=${DURATION:-10s}
-TESTS=${TESTS:-"events file kube nginx hosts"}
+TESTS=${TESTS:-"events file kube nginx gateway hosts"}
 
 scripts/setup.sh wrk docker.io busybox-static openssl
 source bench/lib.sh
@@ -29,6 +31,7 @@ for t in $TESTS; do
   file) build/bench/wharf-bench-controller file-apply "$ROUTERS" ;;
   kube) build/bench/wharf-bench-controller kube-scale "$INGRESSES" ;;
   nginx) build/bench/wharf-bench-controller kube-nginx "$INGRESSES" ;;
+  gateway) build/bench/wharf-bench-controller kube-gateway "$INGRESSES" ;;
   esac
 done
 [[ " $TESTS " == *" hosts "* ]] || exit 0

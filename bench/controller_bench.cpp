@@ -9,6 +9,10 @@
 //                                             peak RSS; then endpoint changes → data plane updated
 //   wharf-bench-controller kube-nginx N      the same with Ingresses of the ingress-nginx class,
 //                                             each with the annotations real ones carry most
+//   wharf-bench-controller kube-gateway N    N HTTPRoutes over 10 Gateways (--gateway-api):
+//                                             start → answering, status written for all (writes
+//                                             counted), then an HTTPRoute's backend changed →
+//                                             traffic following it
 //
 // Both run the real wharf-controller and wharf-dataplane binaries with default flags.
 
@@ -269,11 +273,106 @@ int kube_scale(int n, bool nginx) {
   return 0;
 }
 
+// The Gateway API at scale: N HTTPRoutes (host hI.bench, Service sI, 5 endpoints) spread over
+// 10 Gateways of one class, each with one HTTP listener. Route 0 then flips between Service s0
+// (pod A) and Service sb (pod B); each flip is timed until pod B (or A) gets the requests.
+int kube_gateway(int n) {
+  UpstreamServer a("a", "127.0.0.41", 0);
+  UpstreamServer b("b", "127.0.0.42", a.port());
+  KubeApiFixture api;
+  api.apply(
+      R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass","metadata":{"name":"wharf"},"spec":{"controllerName":"wharf.dev/gateway-controller"}})");
+  for (int g = 0; g < 10; ++g) {
+    api.apply(
+        R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway","metadata":{"name":"g)" +
+        std::to_string(g) +
+        R"(","namespace":"bench"},"spec":{"gatewayClassName":"wharf","listeners":[{"name":"http","protocol":"HTTP","port":80}]}})");
+  }
+  auto route = [](int i, const std::string& service) {
+    auto s = std::to_string(i);
+    return R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r)" +
+           s + R"(","namespace":"bench"},"spec":{"parentRefs":[{"name":"g)" + std::to_string(i % 10) +
+           R"("}],"hostnames":["h)" + s + R"(.bench"],"rules":[{"matches":[{"path":{"type":"PathPrefix","value":"/"}}],"backendRefs":[{"name":")" +
+           service + R"(","port":80}]}]}})";
+  };
+  for (int i = 0; i < n; ++i) {
+    auto s = std::to_string(i);
+    api.apply(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s)" + s +
+              R"(","namespace":"bench"},"spec":{"ports":[{"name":"http","port":80}]}})");
+    api.apply(kube_objects(
+        i, {"127.0.0.41", "127.0.0.43", "127.0.0.44", "127.0.0.45", "127.0.0.46"}, a.port()));
+    api.apply(route(i, "s" + s));
+  }
+  api.apply(
+      R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"sb","namespace":"bench"},"spec":{"ports":[{"name":"http","port":80}]}})");
+  api.apply(
+      R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"sb-x","namespace":"bench","labels":{"kubernetes.io/service-name":"sb"}},"addressType":"IPv4","ports":[{"name":"http","port":)" +
+      std::to_string(a.port()) +
+      R"(,"protocol":"TCP"}],"endpoints":[{"addresses":["127.0.0.42"],"conditions":{"ready":true}}]})");
+  DataplaneProcess dp;
+  TempDir dir;
+  auto t0 = Clock::now();
+  ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(),
+                    "--kubeconfig", api.write_kubeconfig(dir.path()), "--docker-endpoint", "off",
+                    "--gateway-api", "--publish-address", "192.0.2.1"});
+  auto t1 = first_200(dp.port(), "h" + std::to_string(n - 1) + ".bench", 120s);
+  if (t1 == Clock::time_point{}) {
+    std::fprintf(stderr, "never answered\n%s\n", ctl.log().c_str());
+    return 1;
+  }
+  std::printf(
+      "%d HTTPRoutes over 10 Gateways, %d endpoints: controller start -> all answering %.0f ms, "
+      "controller peak RSS %.1f MiB\n",
+      n, n * 5, std::chrono::duration<double, std::milli>(t1 - t0).count(),
+      static_cast<double>(peak_rss_kib(ctl.pid())) / 1024);
+  // Status: every route's parents written; the writes the API server received.
+  auto status_writes = [&] {
+    std::size_t writes = 0;
+    for (const auto& r : api.requests()) {
+      writes += r.starts_with("PATCH") && r.find("/status") != std::string::npos;
+    }
+    return writes;
+  };
+  const auto expected = static_cast<std::size_t>(n) + 11;  // routes, Gateways, the class
+  Clock::time_point t2{};
+  while (Clock::now() - t0 < 300s) {
+    if (status_writes() >= expected) {
+      t2 = Clock::now();
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(2s);  // Nothing more should come.
+  std::printf(
+      "status written for %zu objects: %.1f s after start, %zu PATCH requests in all (one at a "
+      "time, at most 20/s)\n",
+      expected, std::chrono::duration<double>(t2 - t0).count(), status_writes());
+  std::vector<double> ms;
+  for (int round = 0; round < 40; ++round) {
+    UpstreamServer& to = round % 2 ? a : b;
+    api.apply(route(0, round % 2 ? "s0" : "sb"));
+    auto w = Clock::now();
+    Clock::time_point seen{};
+    while (Clock::now() - w < 30s) {
+      auto before = to.requests_served();
+      host_status(dp.port(), "h0.bench", 2'000);
+      if (to.requests_served() > before) {
+        seen = Clock::now();
+        break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
+  }
+  report("HTTPRoute backend change -> traffic follows (incl. 100 ms throttle)", ms);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale|kube-nginx N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale|kube-nginx|kube-gateway N\n", argv[0]);
     return 2;
   }
   std::string mode = argv[1];
@@ -282,6 +381,7 @@ int main(int argc, char** argv) {
   if (mode == "file-apply") return file_apply(n);
   if (mode == "kube-scale") return kube_scale(n, false);
   if (mode == "kube-nginx") return kube_scale(n, true);
+  if (mode == "kube-gateway") return kube_gateway(n);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }
