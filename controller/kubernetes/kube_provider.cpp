@@ -86,9 +86,21 @@ awaitable<void> KubeProvider::discover_gateway_api() {
                             {"v1", "grpcroutes", "GRPCRoute", true},
                             {"v1beta1", "referencegrants", "ReferenceGrant", true}};
   std::map<std::string, std::set<std::string>> served;  // version → plurals
+  std::string failure;  // Why discovery gave no definite answer.
   for (const char* version : {"v1", "v1beta1"}) {
     const std::string path = std::string("/apis/") + gateway::kGroup + "/" + version;
-    auto res = co_await client_.request(boost::beast::http::verb::get, path);
+    // A definite answer is 200 or 404 (not installed); anything else (the API server
+    // restarting) is asked again for a while, so a hiccup does not turn the Gateway API off.
+    Backoff backoff;
+    model::Result<ApiResponse> res = model::Error{"not asked"};
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      res = co_await client_.request(boost::beast::http::verb::get, path);
+      if (res && (res->status == 200 || res->status == 404)) break;
+      if (!co_await sleep_for(backoff.next())) co_return;
+    }
+    if (!res || (res->status != 200 && res->status != 404)) {
+      failure = path + ": " + (res ? "HTTP " + std::to_string(res->status) : res.error());
+    }
     if (!res || res->status != 200) continue;
     rapidjson::Document d;
     d.Parse(res->body.c_str());
@@ -107,6 +119,11 @@ awaitable<void> KubeProvider::discover_gateway_api() {
                                                           "/" + k.version +
                                                           (k.namespaced ? ns : "") + "/" + k.plural,
                                                       [this] { changed(); }));
+  }
+  if (missing.size() == std::size(kinds) && !failure.empty()) {
+    log::error("kubernetes: --gateway-api: cannot tell which Gateway API kinds are served (" +
+               failure + "): the Gateway API stays off until the controller restarts");
+    co_return;
   }
   if (missing.size() == std::size(kinds)) {
     log::warn("kubernetes: --gateway-api: the Gateway API CRDs are not installed (" +

@@ -7,6 +7,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/grpc_peer.hpp"
 
 namespace wharf::test {
 namespace {
@@ -15,33 +16,6 @@ using namespace std::chrono_literals;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
-}
-
-const std::string kPeer = std::string(WHARF_PEERS_DIR) + "/grpc_peer.py";
-
-// The gRPC server, on a port of its own choosing.
-class GrpcServer {
- public:
-  GrpcServer() : process_({"/usr/bin/python3", kPeer, "serve"}) {
-    const auto at = process_.wait_for_log("port ", 20s);
-    EXPECT_NE(at, std::string::npos) << process_.log();
-    if (at != std::string::npos) port_ = std::stoi(process_.log().substr(at));
-  }
-  std::string url() const { return "h2c://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  ChildProcess process_;
-  int port_ = 0;
-};
-
-// "ok <result>" or "error <CODE> <details>", as the client printed it.
-std::string call(const std::string& target, const std::string& kind, const std::string& arg,
-                 const std::vector<std::string>& tls = {}) {
-  std::vector<std::string> argv{"/usr/bin/python3", kPeer, "call", target, kind, arg};
-  argv.insert(argv.end(), tls.begin(), tls.end());
-  auto r = run_command(argv);
-  // The client's own log lines (gRPC core's) may follow on stderr; the answer is the first line.
-  return r.out.substr(0, r.out.find('\n'));
 }
 
 model::RoutingTable grpc_table(const Certificates& certs, const std::string& url) {
@@ -74,20 +48,20 @@ class GrpcTest : public ::testing::Test {
 TEST_F(GrpcTest, EveryKindOfCallPassesOverH2cAndOverTls) {
   for (const auto& over : {std::vector<std::string>{}, tls()}) {
     const std::string how = over.empty() ? "h2c" : "tls";
-    EXPECT_EQ(call(target, "unary", "hello", over), "ok echo:hello") << how;
+    EXPECT_EQ(grpc_call(target, "unary", "hello", over), "ok echo:hello") << how;
     std::string numbers;
     for (int i = 0; i < 500; ++i) numbers += (i ? "|" : "") + std::to_string(i);
-    EXPECT_EQ(call(target, "server", "500", over), "ok " + numbers) << how;
-    EXPECT_EQ(call(target, "client", "2000", over), "ok sum:2000000,count:2000") << how;
+    EXPECT_EQ(grpc_call(target, "server", "500", over), "ok " + numbers) << how;
+    EXPECT_EQ(grpc_call(target, "client", "2000", over), "ok sum:2000000,count:2000") << how;
     // Each message waits for the answer to the one before: both directions move at once.
-    EXPECT_EQ(call(target, "bidi", "alpha,beta,gamma,delta", over), "ok ALPHA|BETA|GAMMA|DELTA")
+    EXPECT_EQ(grpc_call(target, "bidi", "alpha,beta,gamma,delta", over), "ok ALPHA|BETA|GAMMA|DELTA")
         << how;
   }
 }
 
 TEST_F(GrpcTest, AnAbortedCallReachesTheClientWithItsCodeAndDetails) {
-  EXPECT_EQ(call(target, "abort", "secret room"), "error PERMISSION_DENIED no entry: secret room");
-  EXPECT_EQ(call(target, "abort", "over tls", tls()), "error PERMISSION_DENIED no entry: over tls");
+  EXPECT_EQ(grpc_call(target, "abort", "secret room"), "error PERMISSION_DENIED no entry: secret room");
+  EXPECT_EQ(grpc_call(target, "abort", "over tls", tls()), "error PERMISSION_DENIED no entry: over tls");
 }
 
 TEST_F(GrpcTest, LocalRepliesAreGrpcStatuses) {
@@ -96,8 +70,8 @@ TEST_F(GrpcTest, LocalRepliesAreGrpcStatuses) {
   t.version = 2;
   t.routers.back().rule = "PathPrefix(`/wharf.Test/Unary`)";
   ASSERT_EQ(dp.apply(t), "ack");
-  EXPECT_EQ(call(target, "bidi", "a"), "error UNIMPLEMENTED 404 Not Found");
-  EXPECT_EQ(call(target, "unary", "a"), "ok echo:a");
+  EXPECT_EQ(grpc_call(target, "bidi", "a"), "error UNIMPLEMENTED 404 Not Found");
+  EXPECT_EQ(grpc_call(target, "unary", "a"), "ok echo:a");
 }
 
 // An HTTP/1.1 client of an HTTP/2 server gets the server's trailers in a chunked body: here a
@@ -121,8 +95,8 @@ TEST(GrpcDown, AServerThatIsDownGivesTheClientUnavailable) {
   InProcessDataplane dp;
   ASSERT_EQ(dp.apply(grpc_table(certs, "h2c://127.0.0.1:1")), "ack");
   const std::string target = "127.0.0.1:" + std::to_string(dp.port());
-  EXPECT_EQ(call(target, "unary", "x"), "error UNAVAILABLE 502 Bad Gateway");
-  EXPECT_EQ(call(target, "bidi", "x,y"), "error UNAVAILABLE 502 Bad Gateway");
+  EXPECT_EQ(grpc_call(target, "unary", "x"), "error UNAVAILABLE 502 Bad Gateway");
+  EXPECT_EQ(grpc_call(target, "bidi", "x,y"), "error UNAVAILABLE 502 Bad Gateway");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "test_common/certificates.hpp"
 #include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
+#include "test_common/grpc_peer.hpp"
 #include "test_common/kube_api_fixture.hpp"
 #include "test_common/kube_cluster.hpp"
 #include "test_common/upstream_server.hpp"
@@ -288,6 +289,14 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   gw = status_with("Gateway", "gw", "InvalidCertificateRef");
   EXPECT_TRUE(contains(gw, R"("reason":"InvalidCertificateRef")")) << gw;
 
+  // --check lists both problems, and fails on them.
+  auto check = run_command({WHARF_CONTROLLER_BINARY, "--check", "--gateway-api", "--kubeconfig",
+                            c_->api.write_kubeconfig(c_->dir.path()), "--docker-endpoint", "off"});
+  EXPECT_EQ(check.status, 1) << check.out;
+  EXPECT_TRUE(contains(check.out, "httproute shop/status@kubernetes")) << check.out;
+  EXPECT_TRUE(contains(check.out, "no hostname of the route is within")) << check.out;
+  EXPECT_TRUE(contains(check.out, "secret shop/secure-tls not found")) << check.out;
+
   // Settled: no more status writes while nothing changes.
   std::this_thread::sleep_for(1500ms);
   auto patches = [&] {
@@ -298,6 +307,29 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   const auto before = patches();
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(patches(), before);
+}
+
+// A GRPCRoute to a real gRPC server: matched methods pass (unary and bidirectional streaming,
+// over h2c to the backend), another method of the service is not routed (UNIMPLEMENTED).
+TEST_F(GatewayApi, GrpcRouteRoutesMethodsToARealGrpcServer) {
+  GrpcServer server;
+  c_->api.apply(service("grpc"));
+  c_->api.apply(slice("grpc", {"127.0.0.1"}, static_cast<std::uint16_t>(server.port())));
+  c_->api.apply(
+      R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GRPCRoute","metadata":{"name":"greeter","namespace":"shop"},)"
+      R"("spec":{"parentRefs":[{"name":"gw","sectionName":"http"}],"rules":[)"
+      R"({"matches":[{"method":{"service":"wharf.Test","method":"Unary"}},{"method":{"service":"wharf.Test","method":"Bidi"}}],)"
+      R"("backendRefs":[{"name":"grpc","port":80}]}]}})");
+  const std::string target = "127.0.0.1:" + std::to_string(c_->dp.port());
+  std::string answer;
+  ASSERT_TRUE(wait_until([&] {
+    answer = grpc_call(target, "unary", "hello");
+    return answer == "ok echo:hello";
+  })) << answer << "\n" << c_->ctl->log();
+  EXPECT_EQ(grpc_call(target, "bidi", "alpha,beta"), "ok ALPHA|BETA");
+  EXPECT_EQ(grpc_call(target, "server", "3").rfind("error UNIMPLEMENTED", 0), 0u);
+  auto json = status_with("GRPCRoute", "greeter", R"("reason":"ResolvedRefs")");
+  EXPECT_TRUE(contains(json, R"("type":"Accepted","status":"True")")) << json;
 }
 
 // Without the Gateway API CRDs, --gateway-api says so and everything else is served.
