@@ -68,7 +68,7 @@ Spec read_headers(Reader& r) {
   r.boolean("accesscontrolallowcredentials", h.allow_credentials);
   r.integer<std::int64_t>("accesscontrolmaxage", h.max_age, 0, 1'000'000'000);
   r.boolean("addvaryheader", h.add_vary);
-  for (const auto* list : {&h.request, &h.response}) {
+  for (const auto* list : {&h.request, &h.response, &h.request_append, &h.response_append}) {
     for (const auto& [name, value] : *list) {
       if (name.find_first_of(" :\t\r\n") != std::string::npos || name.empty()) {
         r.fail("customheaders", "'" + name + "' is not a header name");

@@ -85,15 +85,15 @@ class GatewayApi : public ::testing::Test {
     k.apply(in_namespace(service("api"), "other"));
     k.apply(in_namespace(slice("api", {"127.0.0.64"}, blue_->port()), "other"));
     auto secure = certs_->make("secure", "secure.example", "DNS:secure.example");
-    k.apply(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"secure-tls","namespace":"shop"},)"
-            R"("type":"kubernetes.io/tls","data":{"tls.crt":")" +
-            text::base64_encode(secure.cert_pem) + R"(","tls.key":")" +
-            text::base64_encode(secure.key_pem) +
-            R"("}})");
+    k.apply(
+        R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"secure-tls","namespace":"shop"},)"
+        R"("type":"kubernetes.io/tls","data":{"tls.crt":")" +
+        text::base64_encode(secure.cert_pem) + R"(","tls.key":")" +
+        text::base64_encode(secure.key_pem) + R"("}})");
     k.apply(kGateway);
     // The data plane's one entrypoint serves both listeners (it takes TLS and plain HTTP).
-    c_->start_controller({"--gateway-api", "--publish-address", "203.0.113.7",
-                          "--gateway-entrypoint", "443=web"});
+    c_->start_controller(
+        {"--gateway-api", "--publish-address", "203.0.113.7", "--gateway-entrypoint", "443=web"});
   }
   static void TearDownTestSuite() {
     delete c_;
@@ -173,7 +173,8 @@ TEST_F(GatewayApi, EachFilterDoesWhatTheSpecSays) {
       {"type":"URLRewrite","urlRewrite":{"path":{"type":"ReplaceFullPath","replaceFullPath":"/replaced"}}}],
      "backendRefs":[{"name":"app","port":80}]}])")},
         "filters.example", 200, "/headers");
-  auto r = get("filters.example", "/headers", {{"X-Set", "old"}, {"X-Add", "client"}, {"X-Remove", "gone"}});
+  auto r = get("filters.example", "/headers",
+               {{"X-Set", "old"}, {"X-Add", "client"}, {"X-Remove", "gone"}});
   EXPECT_TRUE(contains(r.body, "x-set: new\n")) << r.body;
   EXPECT_FALSE(contains(r.body, "old")) << r.body;
   EXPECT_TRUE(contains(r.body, "X-Add: client\n")) << r.body;
@@ -199,7 +200,8 @@ TEST_F(GatewayApi, WeightsHoldWithinFivePercentAndAMissingBackendKeepsItsShareAs
   serve({route("split", R"("hostnames":["split.example"],"rules":[
     {"backendRefs":[{"name":"blue","port":80,"weight":1},{"name":"green","port":80,"weight":3}]}])")},
         "split.example", 200);
-  ASSERT_TRUE(wait_until([&] { return get("split.example", "/").headers["x-upstream"] == "green"; }));
+  ASSERT_TRUE(
+      wait_until([&] { return get("split.example", "/").headers["x-upstream"] == "green"; }));
   HttpClient client(c_->dp.port());
   std::map<std::string, int> seen;
   for (int i = 0; i < 2000; ++i) {
@@ -214,11 +216,13 @@ TEST_F(GatewayApi, WeightsHoldWithinFivePercentAndAMissingBackendKeepsItsShareAs
     {"backendRefs":[{"name":"blue","port":80,"weight":1},{"name":"nowhere","port":80,"weight":1}]}])")},
         "split.example", 500);
   std::map<unsigned, int> statuses;
-  for (int i = 0; i < 200; ++i) ++statuses[client.request("GET", "/", {{"Host", "split.example"}}).status];
+  for (int i = 0; i < 200; ++i)
+    ++statuses[client.request("GET", "/", {{"Host", "split.example"}}).status];
   EXPECT_EQ(statuses[200], 100);
   EXPECT_EQ(statuses[500], 100);
   auto json = status_with("HTTPRoute", "split", "BackendNotFound");
-  EXPECT_TRUE(contains(json, R"("type":"ResolvedRefs","status":"False","reason":"BackendNotFound")"))
+  EXPECT_TRUE(
+      contains(json, R"("type":"ResolvedRefs","status":"False","reason":"BackendNotFound")"))
       << json;
 }
 
@@ -228,23 +232,26 @@ TEST_F(GatewayApi, CrossNamespaceBackendIsRefusedUntilAReferenceGrantAllowsIt) {
         "cross.example", 500);
   auto json = status_with("HTTPRoute", "cross", "RefNotPermitted");
   EXPECT_TRUE(contains(json, R"("reason":"RefNotPermitted")")) << json;
-  serve({R"({"apiVersion":"gateway.networking.k8s.io/v1beta1","kind":"ReferenceGrant","metadata":{"name":"shop-routes","namespace":"other"},)"
-         R"("spec":{"from":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute","namespace":"shop"}],"to":[{"group":"","kind":"Service"}]}})"},
-        "cross.example", 200);
+  serve(
+      {R"({"apiVersion":"gateway.networking.k8s.io/v1beta1","kind":"ReferenceGrant","metadata":{"name":"shop-routes","namespace":"other"},)"
+       R"("spec":{"from":[{"group":"gateway.networking.k8s.io","kind":"HTTPRoute","namespace":"shop"}],"to":[{"group":"","kind":"Service"}]}})"},
+      "cross.example", 200);
   EXPECT_EQ(get("cross.example", "/").headers["x-upstream"], "api");
   json = status_with("HTTPRoute", "cross", R"("reason":"ResolvedRefs")");
   EXPECT_TRUE(contains(json, R"("type":"ResolvedRefs","status":"True")")) << json;
 }
 
 TEST_F(GatewayApi, HttpsListenerServesItsSecretsCertificate) {
-  c_->api.apply(route("secure",
-                      R"("hostnames":["secure.example"],"rules":[{"backendRefs":[{"name":"app","port":80}]}])",
-                      R"([{"name":"gw","sectionName":"https"}])"));
+  c_->api.apply(route(
+      "secure",
+      R"("hostnames":["secure.example"],"rules":[{"backendRefs":[{"name":"app","port":80}]}])",
+      R"([{"name":"gw","sectionName":"https"}])"));
   const std::string port = std::to_string(c_->dp.port());
   std::string out;
   ASSERT_TRUE(wait_until([&] {
     out = run_command({"curl", "-sS", "-v", "--cacert", certs_->path("secure.crt"), "--resolve",
-                       "secure.example:" + port + ":127.0.0.1", "https://secure.example:" + port + "/"})
+                       "secure.example:" + port + ":127.0.0.1",
+                       "https://secure.example:" + port + "/"})
               .out;
     return contains(out, "X-Forwarded-Proto: https");
   })) << out;
@@ -254,10 +261,19 @@ TEST_F(GatewayApi, HttpsListenerServesItsSecretsCertificate) {
 }
 
 TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
-  serve({route("status", R"("hostnames":["status.example"],"rules":[{"backendRefs":[{"name":"app","port":80}]}])")},
-        "status.example", 200);
+  // The first status write loses a race with another writer (409): it is computed again
+  // from the version the watch brings, and written then.
+  const auto conflicts_before = c_->api.conflicts();
+  c_->api.race_next_update("HTTPRoute", R"({"metadata":{"labels":{"touched":"by-another"}}})");
+  serve(
+      {route(
+          "status",
+          R"("hostnames":["status.example"],"rules":[{"backendRefs":[{"name":"app","port":80}]}])")},
+      "status.example", 200);
   auto json = status_with("HTTPRoute", "status", R"("reason":"ResolvedRefs")");
   EXPECT_TRUE(contains(json, R"("controllerName":"wharf.dev/gateway-controller")")) << json;
+  EXPECT_TRUE(contains(json, R"("touched":"by-another")")) << json;
+  EXPECT_EQ(c_->api.conflicts(), conflicts_before + 1);
   EXPECT_TRUE(contains(json, R"("type":"Accepted","status":"True","reason":"Accepted")")) << json;
   EXPECT_TRUE(contains(json, R"("observedGeneration":1)")) << json;
   auto gw = status_with("Gateway", "gw", R"("attachedRoutes")");
@@ -272,9 +288,10 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   EXPECT_TRUE(contains(cls, R"({"name":"HTTPRoute"})")) << cls;
 
   // A hostname outside every listener: NoMatchingListenerHostname, with a new generation.
-  c_->api.apply(route("status",
-                      R"("hostnames":["elsewhere.example"],"rules":[{"backendRefs":[{"name":"app","port":80}]}])",
-                      R"([{"name":"gw","sectionName":"https"}])"));
+  c_->api.apply(route(
+      "status",
+      R"("hostnames":["elsewhere.example"],"rules":[{"backendRefs":[{"name":"app","port":80}]}])",
+      R"([{"name":"gw","sectionName":"https"}])"));
   json = status_with("HTTPRoute", "status", "NoMatchingListenerHostname");
   EXPECT_TRUE(contains(json, R"("observedGeneration":2)")) << json;
   // An Event says it too.
@@ -325,7 +342,9 @@ TEST_F(GatewayApi, GrpcRouteRoutesMethodsToARealGrpcServer) {
   ASSERT_TRUE(wait_until([&] {
     answer = grpc_call(target, "unary", "hello");
     return answer == "ok echo:hello";
-  })) << answer << "\n" << c_->ctl->log();
+  })) << answer
+      << "\n"
+      << c_->ctl->log();
   EXPECT_EQ(grpc_call(target, "bidi", "alpha,beta"), "ok ALPHA|BETA");
   EXPECT_EQ(grpc_call(target, "server", "3").rfind("error UNIMPLEMENTED", 0), 0u);
   auto json = status_with("GRPCRoute", "greeter", R"("reason":"ResolvedRefs")");

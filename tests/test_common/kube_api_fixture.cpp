@@ -252,6 +252,22 @@ struct KubeApiFixture::Impl {
     return r;
   }
 
+  // Another writer gets in first (see race_next_update): the object changes now, so the
+  // request about to be handled carries a stale resourceVersion, exactly as when two replicas
+  // race. Callers hold `mu`.
+  template <typename It>
+  void lose_race(const std::string& kind, const std::string& key, It& found) {
+    auto race = races.find(kind);
+    if (race == races.end()) return;
+    rapidjson::Document won, patch;
+    won.Parse(found->second.c_str());
+    patch.Parse(race->second.c_str());
+    merge_patch(won, patch, won.GetAllocator());
+    races.erase(race);
+    store(kind, won);
+    found = objects[kind].find(key);
+  }
+
   // Stores an object (JSON text) the way the API server does: a new resourceVersion from the
   // shared counter, uid and generation kept across updates, an ADDED/MODIFIED event.
   // Callers hold `mu`.
@@ -337,17 +353,7 @@ struct KubeApiFixture::Impl {
       }
       case http::verb::put: {
         if (found == objects_of_kind.end()) return not_found();
-        if (auto race = races.find(c.kind); race != races.end()) {
-          // Another writer gets in first (see race_next_update): the object changes now, so
-          // this request's resourceVersion is stale, exactly as when two replicas race.
-          rapidjson::Document won, patch;
-          won.Parse(found->second.c_str());
-          patch.Parse(race->second.c_str());
-          merge_patch(won, patch, won.GetAllocator());
-          races.erase(race);
-          store(c.kind, won);
-          found = objects_of_kind.find(key);
-        }
+        lose_race(c.kind, key, found);
         rapidjson::Document cur;
         cur.Parse(found->second.c_str());
         auto given = field(d, "metadata.resourceVersion");
@@ -380,6 +386,7 @@ struct KubeApiFixture::Impl {
           body = status_body(415, "UnsupportedMediaType", "this fixture takes merge patches only");
           return 415;
         }
+        lose_race(c.kind, key, found);
         rapidjson::Document cur;
         cur.Parse(found->second.c_str());
         // A resourceVersion in the patch is a precondition, as the API server takes it.

@@ -45,11 +45,11 @@ class KubeApiFixture {
   // event history is gone afterwards (resuming a watch gets 410). Returns at once.
   void restart(int down_ms);
 
-  // The next PUT of an object of `kind` loses a race: just before it is handled, the stored
-  // object is changed by this JSON merge patch (as another writer would), so that PUT's
-  // resourceVersion is stale and it gets 409 Conflict.
+  // The next PUT or PATCH of an object of `kind` loses a race: just before it is handled, the
+  // stored object is changed by this JSON merge patch (as another writer would), so the
+  // request's resourceVersion is stale and it gets 409 Conflict.
   void race_next_update(const std::string& kind, const std::string& merge_patch);
-  // PUTs answered 409 Conflict so far.
+  // PUTs and PATCHes answered 409 Conflict so far.
   std::size_t conflicts() const;
 
   // Answers 404 for everything under `path` ("/apis/gateway.networking.k8s.io/v1"), discovery

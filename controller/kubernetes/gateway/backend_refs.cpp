@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <numeric>
+#include <tuple>
 
 #include "controller/kubernetes/gateway/references.hpp"
 #include "controller/kubernetes/gateway/route_builder.hpp"
@@ -132,19 +133,23 @@ std::string RouteBuilder::backend_service(const HttpRoute& route, std::size_t i,
   }
   const auto request = duration_ms(spec.request_timeout);
   const auto backend = duration_ms(spec.backend_request_timeout);
+  for (const auto& [text, parsed, field] :
+       {std::tuple{&spec.request_timeout, &request, "request"},
+        std::tuple{&spec.backend_request_timeout, &backend, "backendRequest"}}) {
+    if (!text->empty() && !*parsed) {
+      rule.closed = std::string("timeouts.") + field + ": '" + *text + "' is not a duration";
+    }
+  }
   if (request || backend) {
     // The time to the response head bounds both: Wharf streams bodies and bounds their idle
     // time, not their length (a 50 GB download must not be cut at the request timeout).
     std::uint64_t ms = UINT32_MAX;  // "0s" alone: no timeout.
-    for (const auto& t : {request, backend}) {
-      if (t && *t > 0) ms = std::min(ms, *t);
+    for (const auto* t : {&request, &backend}) {
+      if (*t && **t > 0) ms = std::min(ms, **t);
     }
     model::ServiceTimeouts t;
     t.response_header_ms = static_cast<std::uint32_t>(ms);
     s.timeouts = t;
-  } else if (!spec.request_timeout.empty() || !spec.backend_request_timeout.empty()) {
-    rule.closed =
-        "timeouts: '" + spec.request_timeout + spec.backend_request_timeout + "' is not a duration";
   }
   const std::string name = s.name;
   if (made_.insert("service " + name).second) out_.services.push_back(std::move(s));

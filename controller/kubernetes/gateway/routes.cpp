@@ -130,13 +130,26 @@ RouteParentStatus RouteBuilder::attach(const HttpRoute& route, const ObjectRef& 
 std::string RouteBuilder::match_rule(const HttpRoute& route, const HttpMatch& m,
                                      const std::string& host, std::string& why) const {
   std::vector<std::string> parts;
+  const auto join = [&parts] {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : " && ") + p;
+    return out.empty() ? std::string("PathPrefix(`/`)") : out;
+  };
+  // What cannot be written closes the match with what could be written so far (its host and
+  // path), so the 500s cover at least every request the match was meant for.
+  const auto fail = [&](std::string message) {
+    why = std::move(message);
+    return join();
+  };
+  if (!quotable(
+          host)) {  // The API validates hostnames; a cluster without the CRD's schema may not.
+    why = "hostname '" + host + "': a backtick cannot be matched";
+    return "PathPrefix(`/`)";
+  }
   if (!host.empty()) parts.push_back(host_rule(host));
   const std::string type = m.path_type.empty() ? "PathPrefix" : m.path_type;
   const std::string value = m.path_value.empty() ? "/" : m.path_value;
-  if (!quotable(value)) {
-    why = "path '" + value + "': a backtick cannot be matched";
-    return {};
-  }
+  if (!quotable(value)) return fail("path '" + value + "': a backtick cannot be matched");
   if (route.kind == "GRPCRoute" && type == "Exact" && value.ends_with("/")) {
     parts.push_back("PathPrefix(" + quoted(value) + ")");  // A service alone: every method.
   } else if (route.kind == "GRPCRoute" && type == "Exact" && value.starts_with("//")) {
@@ -152,10 +165,13 @@ std::string RouteBuilder::match_rule(const HttpRoute& route, const HttpMatch& m,
       parts.push_back("PathSegmentPrefix(" + quoted(value) + ")");
     }
   } else if (type == "RegularExpression") {
-    parts.push_back("PathRegexp(" + quoted("^(?:" + value + ")$") + ")");
+    const std::string regexp = "PathRegexp(" + quoted("^(?:" + value + ")$") + ")";
+    if (auto parsed = rules::parse(regexp); !parsed) {
+      return fail("path '" + value + "': " + parsed.error());
+    }
+    parts.push_back(regexp);
   } else {
-    why = "path type '" + type + "' is not one of Exact, PathPrefix, RegularExpression";
-    return {};
+    return fail("path type '" + type + "' is not one of Exact, PathPrefix, RegularExpression");
   }
   std::set<std::string> seen;  // Only the first match of a header name counts (the spec's).
   for (const auto* list : {&m.headers, &m.query_params}) {
@@ -163,38 +179,28 @@ std::string RouteBuilder::match_rule(const HttpRoute& route, const HttpMatch& m,
     for (const auto& v : *list) {
       const std::string key = header ? lower(v.name) : v.name;
       if (!seen.insert((header ? "h:" : "q:") + key).second) continue;
+      const std::string what =
+          std::string(header ? "header" : "query parameter") + " '" + v.name + "'";
       if (!quotable(v.name) || !quotable(v.value)) {
-        why = std::string(header ? "header" : "query parameter") + " '" + v.name +
-              "': a backtick cannot be matched";
-        return {};
+        return fail(what + ": a backtick cannot be matched");
       }
       const std::string t = v.type.empty() ? "Exact" : v.type;
       std::string matcher = header ? "Header" : "Query";
       if (t == "RegularExpression") {
         matcher += "Regexp";
       } else if (t != "Exact") {
-        why = std::string(header ? "header" : "query parameter") + " match type '" + t +
-              "' is not one of Exact, RegularExpression";
-        return {};
+        return fail(what + ": match type '" + t + "' is not one of Exact, RegularExpression");
       }
-      parts.push_back(matcher + "(" + quoted(v.name) + ", " + quoted(v.value) + ")");
+      const std::string matched = matcher + "(" + quoted(v.name) + ", " + quoted(v.value) + ")";
+      if (auto parsed = rules::parse(matched); !parsed) return fail(what + ": " + parsed.error());
+      parts.push_back(matched);
     }
   }
   if (!m.method.empty()) {
-    if (!quotable(m.method)) {
-      why = "method: a backtick cannot be matched";
-      return {};
-    }
+    if (!quotable(m.method)) return fail("method: a backtick cannot be matched");
     parts.push_back("Method(" + quoted(m.method) + ")");
   }
-  if (parts.empty()) return "PathPrefix(`/`)";
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " && ") + p;
-  if (auto parsed = rules::parse(out); !parsed) {
-    why = parsed.error();  // A regular expression the data plane cannot compile.
-    return {};
-  }
-  return out;
+  return join();
 }
 
 void RouteBuilder::add_routers(const HttpRoute& route, const std::vector<Placement>& placements,
@@ -219,11 +225,9 @@ void RouteBuilder::add_routers(const HttpRoute& route, const std::vector<Placeme
           if (!made_.insert("router " + r.name).second) continue;  // Two listeners, one place.
           std::string why;
           r.rule = match_rule(route, matches[j], host, why);
-          if (!why.empty()) {
+          if (!why.empty() && rules[i].closed.empty()) {
             // Closed rather than dropped: a shorter route must not answer for it.
-            if (rules[i].closed.empty())
-              rules[i].closed = "matches[" + std::to_string(j) + "]: " + why;
-            r.rule = host.empty() ? "PathPrefix(`/`)" : host_rule(host);
+            rules[i].closed = "matches[" + std::to_string(j) + "]: " + why;
           }
           r.entrypoints = {l.entrypoint};
           r.tls = l.tls;
