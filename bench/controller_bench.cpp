@@ -291,8 +291,9 @@ int kube_gateway(int n) {
   auto route = [](int i, const std::string& service) {
     auto s = std::to_string(i);
     return R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r)" +
-           s + R"(","namespace":"bench"},"spec":{"parentRefs":[{"name":"g)" + std::to_string(i % 10) +
-           R"("}],"hostnames":["h)" + s + R"(.bench"],"rules":[{"matches":[{"path":{"type":"PathPrefix","value":"/"}}],"backendRefs":[{"name":")" +
+           s + R"(","namespace":"bench"},"spec":{"parentRefs":[{"name":"g)" +
+           std::to_string(i % 10) + R"("}],"hostnames":["h)" + s +
+           R"(.bench"],"rules":[{"matches":[{"path":{"type":"PathPrefix","value":"/"}}],"backendRefs":[{"name":")" +
            service + R"(","port":80}]}]}})";
   };
   for (int i = 0; i < n; ++i) {
@@ -372,7 +373,9 @@ int kube_gateway(int n) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s event-latency|file-apply|kube-scale|kube-nginx|kube-gateway N\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s event-latency|file-apply|kube-scale|kube-nginx|kube-gateway N\n",
+                 argv[0]);
     return 2;
   }
   std::string mode = argv[1];

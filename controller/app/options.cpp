@@ -318,7 +318,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       for (const auto& each : vals) {
         auto eq = each.find('=');
         int port = 0;
-        auto [end, ec] = std::from_chars(each.data(), each.data() + (eq == std::string::npos ? 0 : eq), port);
+        auto [end, ec] =
+            std::from_chars(each.data(), each.data() + (eq == std::string::npos ? 0 : eq), port);
         if (eq == std::string::npos || ec != std::errc{} || end != each.data() + eq || port < 1 ||
             port > 65535 || eq + 1 == each.size()) {
           return Error{"--gateway-entrypoint '" + each + "': expected PORT=ENTRYPOINT (80=web)"};

@@ -86,7 +86,7 @@ awaitable<void> KubeProvider::discover_gateway_api() {
                             {"v1", "grpcroutes", "GRPCRoute", true},
                             {"v1beta1", "referencegrants", "ReferenceGrant", true}};
   std::map<std::string, std::set<std::string>> served;  // version → plurals
-  std::string failure;  // Why discovery gave no definite answer.
+  std::string failure;                                  // Why discovery gave no definite answer.
   for (const char* version : {"v1", "v1beta1"}) {
     const std::string path = std::string("/apis/") + gateway::kGroup + "/" + version;
     // A definite answer is 200 or 404 (not installed); anything else (the API server

@@ -126,9 +126,9 @@ void Aggregator::report(const model::RoutingTable& table) {
     stats_.add("rejected_objects_total", d.kind);
   }
   reported_ = std::move(now);
-  for (const auto& kind : {"router", "service", "middleware", "certificate", "transport",
-                           "container", "file", "ingress", "configmap", "tls options", "gateway",
-                           "httproute", "grpcroute"}) {
+  for (const auto& kind :
+       {"router", "service", "middleware", "certificate", "transport", "container", "file",
+        "ingress", "configmap", "tls options", "gateway", "httproute", "grpcroute"}) {
     stats_.set("rejected_objects", kind, 0);
   }
   stats_.set("table_objects", "routers", table.routers.size());

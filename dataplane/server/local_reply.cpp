@@ -160,8 +160,8 @@ awaitable<error_code> write_reply(Stream& stream, const middleware::Reply& reply
   if (!(st < 200 || st == 204 || st == 304)) res.content_length(body.size());
   std::string head;
   proxy::write_head(res.base(), head);
-  std::array<asio::const_buffer, 2> parts{asio::buffer(head),
-                                          asio::buffer(head_request ? std::string_view{} : std::string_view(body))};
+  std::array<asio::const_buffer, 2> parts{
+      asio::buffer(head), asio::buffer(head_request ? std::string_view{} : std::string_view(body))};
   // At once when the socket takes it (proxy::write_now): a reply that ends the connection is
   // then followed by the FIN before the client has read it and closed first.
   stream.expires_after(std::chrono::seconds(30));

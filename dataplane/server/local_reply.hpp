@@ -10,17 +10,17 @@ namespace wharf::dataplane::server {
 // Why the data plane answered by itself instead of the upstream. One place maps the reason to
 // the status code and the short body, so every local reply looks the same.
 enum class LocalReason {
-  kNoRoute,           // 404: no router matched.
-  kNoServer,          // 503: the router's service has no server.
-  kUpstreamConnect,   // 502: connection refused or reset.
-  kUpstreamProtocol,  // 502: the upstream sent something that is not HTTP.
-  kUpstreamTimeout,   // 504: no response head in time (or connect timed out).
-  kBadRequest,        // 400
-  kHeadersTooLarge,   // 431
-  kNotImplemented,    // 501: a transfer coding we do not know.
-  kRequestTooLarge,   // 413: a body over the buffering middleware's limit.
-  kResponseTooLarge,  // 500: a response over the buffering middleware's limit (as Traefik).
-  kMisdirected,       // 421: the connection's TLS options are not the ones the router asks.
+  kNoRoute,            // 404: no router matched.
+  kNoServer,           // 503: the router's service has no server.
+  kUpstreamConnect,    // 502: connection refused or reset.
+  kUpstreamProtocol,   // 502: the upstream sent something that is not HTTP.
+  kUpstreamTimeout,    // 504: no response head in time (or connect timed out).
+  kBadRequest,         // 400
+  kHeadersTooLarge,    // 431
+  kNotImplemented,     // 501: a transfer coding we do not know.
+  kRequestTooLarge,    // 413: a body over the buffering middleware's limit.
+  kResponseTooLarge,   // 500: a response over the buffering middleware's limit (as Traefik).
+  kMisdirected,        // 421: the connection's TLS options are not the ones the router asks.
   kUnresolvedBackend,  // 500: the share of a backend its provider could not resolve.
 };
 

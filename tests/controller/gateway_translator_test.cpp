@@ -69,7 +69,8 @@ std::string object_json(const Value& given, rapidjson::Document& doc) {
     md.AddMember("namespace", "default", a);
   }
   if (!md.HasMember("generation")) md.AddMember("generation", 1, a);
-  if (!md.HasMember("creationTimestamp")) md.AddMember("creationTimestamp", "2026-12-01T00:00:00Z", a);
+  if (!md.HasMember("creationTimestamp"))
+    md.AddMember("creationTimestamp", "2026-12-01T00:00:00Z", a);
   return dump(o);
 }
 
@@ -91,7 +92,9 @@ class Headers : public rules::HeaderLookup {
   std::map<std::string, std::string> values_;
 };
 
-std::string str(const Value& v) { return v.IsString() ? v.GetString() : dump(v); }
+std::string str(const Value& v) {
+  return v.IsString() ? v.GetString() : dump(v);
+}
 
 // "Type=Status/Reason" for each condition, in order.
 std::vector<std::string> summary(const std::vector<Condition>& conditions) {
@@ -277,12 +280,14 @@ TEST(GatewayStatus, TranslatingOverItsOwnStatusChangesNothing) {
   Snapshot snap;
   ASSERT_TRUE(add_objects(kCluster, snap).ok());
   ASSERT_TRUE(add_objects(kGateway, snap).ok());
-  ASSERT_TRUE(add_objects(R"({"kind":"HTTPRoute","metadata":{"name":"r","namespace":"default","generation":3},
+  ASSERT_TRUE(
+      add_objects(
+          R"({"kind":"HTTPRoute","metadata":{"name":"r","namespace":"default","generation":3},
     "spec":{"parentRefs":[{"group":"gateway.networking.k8s.io","kind":"Gateway","name":"gw"}],
     "rules":[{"backendRefs":[{"name":"web","port":80}]}]},
     "status":{"parents":[{"parentRef":{"name":"gw"},"controllerName":"example.com/other","conditions":[]}]}})",
-                          snap)
-                  .ok());
+          snap)
+          .ok());
   Options opt;
   opt.enabled = true;
   const Index index(snap);

@@ -54,14 +54,17 @@ TEST_F(GrpcTest, EveryKindOfCallPassesOverH2cAndOverTls) {
     EXPECT_EQ(grpc_call(target, "server", "500", over), "ok " + numbers) << how;
     EXPECT_EQ(grpc_call(target, "client", "2000", over), "ok sum:2000000,count:2000") << how;
     // Each message waits for the answer to the one before: both directions move at once.
-    EXPECT_EQ(grpc_call(target, "bidi", "alpha,beta,gamma,delta", over), "ok ALPHA|BETA|GAMMA|DELTA")
+    EXPECT_EQ(grpc_call(target, "bidi", "alpha,beta,gamma,delta", over),
+              "ok ALPHA|BETA|GAMMA|DELTA")
         << how;
   }
 }
 
 TEST_F(GrpcTest, AnAbortedCallReachesTheClientWithItsCodeAndDetails) {
-  EXPECT_EQ(grpc_call(target, "abort", "secret room"), "error PERMISSION_DENIED no entry: secret room");
-  EXPECT_EQ(grpc_call(target, "abort", "over tls", tls()), "error PERMISSION_DENIED no entry: over tls");
+  EXPECT_EQ(grpc_call(target, "abort", "secret room"),
+            "error PERMISSION_DENIED no entry: secret room");
+  EXPECT_EQ(grpc_call(target, "abort", "over tls", tls()),
+            "error PERMISSION_DENIED no entry: over tls");
 }
 
 TEST_F(GrpcTest, LocalRepliesAreGrpcStatuses) {

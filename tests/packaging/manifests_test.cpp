@@ -241,14 +241,17 @@ TEST(Manifests, RbacGrantsExactlyWhatTheControllerClientUses) {
   auto broken = ingress("broken", "broken.example", "web");
   broken.replace(broken.find(R"("name":"http")"), 13, R"("name":"nope")");
   c.api.apply(broken);
-  c.api.apply(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass","metadata":{"name":"wharf"},)"
-              R"("spec":{"controllerName":"wharf.dev/gateway-controller"}})");
-  c.api.apply(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway","metadata":{"name":"gw","namespace":"shop"},)"
-              R"("spec":{"gatewayClassName":"wharf","listeners":[{"name":"http","protocol":"HTTP","port":80}]}})");
+  c.api.apply(
+      R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"GatewayClass","metadata":{"name":"wharf"},)"
+      R"("spec":{"controllerName":"wharf.dev/gateway-controller"}})");
+  c.api.apply(
+      R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway","metadata":{"name":"gw","namespace":"shop"},)"
+      R"("spec":{"gatewayClassName":"wharf","listeners":[{"name":"http","protocol":"HTTP","port":80}]}})");
   for (const char* kind : {"HTTPRoute", "GRPCRoute"}) {
-    c.api.apply(std::string(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":")") + kind +
-                R"(","metadata":{"name":"r","namespace":"shop"},)"
-                R"("spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[{"name":"web","port":80}]}]}})");
+    c.api.apply(
+        std::string(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":")") + kind +
+        R"(","metadata":{"name":"r","namespace":"shop"},)"
+        R"("spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[{"name":"web","port":80}]}]}})");
   }
   c.api.apply(
       R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"wharf","namespace":"wharf"},)"
@@ -284,7 +287,7 @@ TEST(Manifests, RbacGrantsExactlyWhatTheControllerClientUses) {
   };
   for (int i = 0; i < 300 && !all_seen(); ++i) std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(all_seen()) << c.ctl->log();
-  std::this_thread::sleep_for(600ms);  // A lease renewal or two (update).
+  std::this_thread::sleep_for(600ms);                  // A lease renewal or two (update).
   EXPECT_EQ(c.ctl->stop(SIGTERM), 0) << c.ctl->log();  // Hands the lease over (update).
 
   std::set<Grant> used;
