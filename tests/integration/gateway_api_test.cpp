@@ -306,6 +306,16 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   gw = status_with("Gateway", "gw", "InvalidCertificateRef");
   EXPECT_TRUE(contains(gw, R"("reason":"InvalidCertificateRef")")) << gw;
 
+  // The metric counts them: the route's problem, the listener's (and its certificate's).
+  const auto at = c_->ctl->wait_for_log("metrics address=127.0.0.1:", 10s);
+  ASSERT_NE(at, std::string::npos) << c_->ctl->log();
+  const auto metrics_port = static_cast<std::uint16_t>(std::stoul(c_->ctl->log().substr(at, 6)));
+  std::string metrics;
+  EXPECT_TRUE(wait_until([&] {
+    metrics = HttpClient(metrics_port).request("GET", "/metrics").body;
+    return contains(metrics, R"(wharf_controller_rejected_objects{kind="httproute"} 1)") &&
+           contains(metrics, R"(wharf_controller_rejected_objects{kind="gateway"} 1)");
+  })) << metrics;
   // --check lists both problems, and fails on them.
   auto check = run_command({WHARF_CONTROLLER_BINARY, "--check", "--gateway-api", "--kubeconfig",
                             c_->api.write_kubeconfig(c_->dir.path()), "--docker-endpoint", "off"});

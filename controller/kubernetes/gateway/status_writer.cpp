@@ -284,9 +284,11 @@ awaitable<bool> StatusWriter::sync() {
     const Outcome outcome = co_await patch(std::move(target), std::move(body), key);
     switch (outcome) {
       case Outcome::kDone:
-        written_[key] = meta.resource_version;
-        break;
       case Outcome::kStale:
+        // Written, or refused as computed from an old version: either way nothing more is
+        // written over this resourceVersion (a translation that ran before the watch brought
+        // the new one would only be refused again).
+        written_[key] = meta.resource_version;
         break;
       case Outcome::kFailed:
         ok = false;

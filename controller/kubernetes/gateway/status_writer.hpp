@@ -18,8 +18,8 @@ namespace wharf::controller::kubernetes::gateway {
 //    controllers' entries are kept), each a JSON merge patch of the status subresource
 //    carrying the resourceVersion it was computed from: a 409 means the object moved on, and
 //    the watch brings the version to compute from again.
-//  - nothing when the status is already as it should be, and no second write of the same
-//    status over the same resourceVersion.
+//  - nothing when the status is already as it should be, and no second write over a
+//    resourceVersion already written or refused with 409.
 //  - writes one at a time and at most 20 a second (bursts of 40), pausing for the Retry-After
 //    of a 429, so a thousand routes do not flood the API server.
 //  - one Warning Event per problem of a Gateway or route, again when its spec changes.
@@ -52,8 +52,8 @@ class StatusWriter {
   std::vector<ClassReport> classes_;
   std::vector<GatewayReport> gateways_;
   std::vector<RouteReport> routes_;
-  // "kind ns/name" → the resourceVersion the last write went over: not repeated until the
-  // watch brings a newer one.
+  // "kind ns/name" → the resourceVersion the last write went over (or was refused for): not
+  // repeated until the watch brings a newer one.
   std::map<std::string, std::string> written_;
   std::set<std::string> evented_;  // uid|generation|problem
   asio::steady_timer wake_;
