@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +71,31 @@ void report(const char* what, std::vector<double> ms) {
   };
   std::printf("%s: n=%zu p50=%.1f ms p99=%.1f ms max=%.1f ms\n", what, ms.size(), pct(0.50),
               pct(0.99), ms.back());
+}
+
+// 40 changes that move `host` between pod A and pod B (`change(true)`: to B): for each, the
+// time until the data plane sends the host's requests to the new pod.
+std::vector<double> follow(std::uint16_t port, const std::string& host, UpstreamServer& a,
+                           UpstreamServer& b, const std::function<void(bool)>& change) {
+  std::vector<double> ms;
+  for (int round = 0; round < 40; ++round) {
+    const bool to_b = round % 2 == 0;
+    UpstreamServer& to = to_b ? b : a;
+    change(to_b);
+    auto w = Clock::now();
+    Clock::time_point seen{};
+    while (Clock::now() - w < 30s) {
+      auto before = to.requests_served();
+      host_status(port, host, 2'000);
+      if (to.requests_served() > before) {
+        seen = Clock::now();
+        break;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
+  }
+  return ms;
 }
 
 int event_latency(int n) {
@@ -251,23 +277,9 @@ int kube_scale(int n, bool nginx) {
       static_cast<double>(peak_rss_kib(ctl.pid())) / 1024);
   // Endpoint changes: service 0's only endpoint moves between pod A and pod B; the time until
   // the data plane sends requests to the new one.
-  std::vector<double> ms;
-  for (int round = 0; round < 40; ++round) {
-    UpstreamServer& to = round % 2 ? a : b;
-    api.apply(kube_objects(0, {round % 2 ? "127.0.0.41" : "127.0.0.42"}, a.port()));
-    auto w = Clock::now();
-    Clock::time_point seen{};
-    while (Clock::now() - w < 30s) {
-      auto before = to.requests_served();
-      host_status(dp.port(), "h0.bench", 2'000);
-      if (to.requests_served() > before) {
-        seen = Clock::now();
-        break;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
-    ms.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
-  }
+  auto ms = follow(dp.port(), "h0.bench", a, b, [&](bool to_b) {
+    api.apply(kube_objects(0, {to_b ? "127.0.0.42" : "127.0.0.41"}, a.port()));
+  });
   report("EndpointSlice change -> data plane routes to the new endpoint (incl. 100 ms throttle)",
          ms);
   return 0;
@@ -348,23 +360,8 @@ int kube_gateway(int n) {
       "status written for %zu objects: %.1f s after start, %zu PATCH requests in all (one at a "
       "time, at most 20/s)\n",
       expected, std::chrono::duration<double>(t2 - t0).count(), status_writes());
-  std::vector<double> ms;
-  for (int round = 0; round < 40; ++round) {
-    UpstreamServer& to = round % 2 ? a : b;
-    api.apply(route(0, round % 2 ? "s0" : "sb"));
-    auto w = Clock::now();
-    Clock::time_point seen{};
-    while (Clock::now() - w < 30s) {
-      auto before = to.requests_served();
-      host_status(dp.port(), "h0.bench", 2'000);
-      if (to.requests_served() > before) {
-        seen = Clock::now();
-        break;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
-    ms.push_back(std::chrono::duration<double, std::milli>(seen - w).count());
-  }
+  auto ms = follow(dp.port(), "h0.bench", a, b,
+                   [&](bool to_b) { api.apply(route(0, to_b ? "sb" : "s0")); });
   report("HTTPRoute backend change -> traffic follows (incl. 100 ms throttle)", ms);
   return 0;
 }

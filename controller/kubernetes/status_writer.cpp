@@ -81,47 +81,23 @@ StatusWriter::StatusWriter(asio::any_io_executor ex, ApiClient& client, StatusOp
     : client_(client),
       opt_(std::move(options)),
       identity_(std::move(identity)),
-      wake_(ex, std::chrono::steady_clock::time_point::max()) {}
+      work_(ex) {}
 
 void StatusWriter::update(std::vector<IngressReport> reports,
                           std::vector<LoadBalancerAddress> published) {
   reports_ = std::move(reports);
   published_ = std::move(published);
-  wake();
+  work_.wake();
 }
 
 void StatusWriter::set_leader(bool leader) {
-  leader_ = leader;
-  if (leader) {
-    // A new term: whatever the previous leader may have missed is due again.
-    written_.clear();
-    wake();
-  }
-}
-
-void StatusWriter::wake() {
-  dirty_ = true;
-  wake_.cancel();
+  if (leader) written_.clear();  // A new term: what we wrote may have been overwritten.
+  work_.set_leader(leader);
 }
 
 awaitable<void> StatusWriter::run() {
-  Backoff backoff;
-  for (;;) {
-    if (!dirty_) {
-      wake_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await wake_.async_wait(kNoThrow);
-      continue;
-    }
-    dirty_ = false;
-    if (!leader_) continue;
-    if (co_await sync()) {
-      backoff.reset();
-    } else {
-      // Something failed: try again after a pause even if nothing changes meanwhile.
-      dirty_ = true;
-      if (!co_await sleep_for(backoff.next())) co_return;
-    }
-  }
+  auto step = [this] { return sync(); };  // Named: no temporary in a co_await (GCC 12).
+  co_await work_.run(step);
 }
 
 awaitable<bool> StatusWriter::sync() {
@@ -131,7 +107,7 @@ awaitable<bool> StatusWriter::sync() {
   bool ok = true;
   std::set<std::string> still_due, present;
   for (const auto& r : reports) {
-    if (!leader_) co_return true;
+    if (!work_.leader()) co_return true;
     auto current = r.status;
     sort_addresses(current);
     std::optional<std::vector<LoadBalancerAddress>> desired;

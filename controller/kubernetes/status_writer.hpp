@@ -7,6 +7,7 @@
 
 #include "controller/kubernetes/api_client.hpp"
 #include "controller/kubernetes/ingress_translator.hpp"
+#include "controller/kubernetes/leader_work.hpp"
 #include "controller/net.hpp"
 
 namespace wharf::controller::kubernetes {
@@ -39,20 +40,17 @@ class StatusWriter {
                                const std::vector<LoadBalancerAddress>& desired);
   awaitable<bool> post_event(const IngressReport& r, const std::string& message);
   awaitable<bool> sync();
-  void wake();
 
   ApiClient& client_;
   StatusOptions opt_;
   std::string identity_;
-  bool leader_ = false;
-  bool dirty_ = false;
   std::vector<IngressReport> reports_;
   std::vector<LoadBalancerAddress> published_;
   // What we wrote per "namespace/name", with the resourceVersion it was written over: until the
   // watch brings the new version, the same write is not repeated.
   std::map<std::string, std::pair<std::string, std::vector<LoadBalancerAddress>>> written_;
   std::set<std::string> evented_;  // uid|generation|problem
-  asio::steady_timer wake_;
+  LeaderWork work_;
   std::string last_error_;
 };
 

@@ -4,38 +4,20 @@
 // the middlewares and services made, and the status conditions written. The cases live in
 // fixtures/gateway-api/translation_cases.json; every case starts from the cluster below.
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "controller/compiler/compiler.hpp"
 #include "controller/kubernetes/gateway/translator.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "test_common/translation_table.hpp"
 
 namespace wharf::controller::kubernetes::gateway {
 namespace {
 
 using rapidjson::Value;
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string dump(const Value& v) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  v.Accept(w);
-  return b.GetString();
-}
 
 // Our GatewayClass "wharf"; Services web (two endpoints), v2 (one) and grpc (one, port 50051)
 // in "default", and api in "other" (one endpoint).
@@ -71,29 +53,7 @@ std::string object_json(const Value& given, rapidjson::Document& doc) {
   if (!md.HasMember("generation")) md.AddMember("generation", 1, a);
   if (!md.HasMember("creationTimestamp"))
     md.AddMember("creationTimestamp", "2026-12-01T00:00:00Z", a);
-  return dump(o);
-}
-
-class Headers : public rules::HeaderLookup {
- public:
-  void set(std::string name, std::string value) {
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    values_[name] = std::move(value);
-  }
-  bool any_value(std::string_view name,
-                 model::FunctionRef<bool(std::string_view)> pred) const override {
-    std::string key(name);
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto it = values_.find(key);
-    return it != values_.end() && pred(it->second);
-  }
-
- private:
-  std::map<std::string, std::string> values_;
-};
-
-std::string str(const Value& v) {
-  return v.IsString() ? v.GetString() : dump(v);
+  return test::dump(o);
 }
 
 // "Type=Status/Reason" for each condition, in order.
@@ -131,21 +91,9 @@ void check_case(const Value& c) {
   const auto& cfg = t.config;
   const Value& e = c["expect"];
 
-  std::map<std::string, const model::ConfigMiddleware*> middlewares;
-  for (const auto& m : cfg.middlewares) middlewares[m.name] = &m;
   std::map<std::string, const model::ConfigService*> services;
   for (const auto& s : cfg.services) services[s.name] = &s;
-  if (e.HasMember("middlewares")) {
-    for (const auto& m : e["middlewares"].GetObject()) {
-      const std::string mname = m.name.GetString();
-      ASSERT_TRUE(middlewares.count(mname)) << "no middleware " << mname;
-      const auto& mw = *middlewares[mname];
-      EXPECT_EQ(mw.type, m.value["type"].GetString()) << mname;
-      std::map<std::string, std::string> want, got(mw.options.begin(), mw.options.end());
-      for (const auto& o : m.value["options"].GetObject()) want[o.name.GetString()] = str(o.value);
-      EXPECT_EQ(got, want) << mname;
-    }
-  }
+  if (e.HasMember("middlewares")) test::expect_middlewares(cfg.middlewares, e["middlewares"]);
   if (e.HasMember("services")) {
     for (const auto& m : e["services"].GetObject()) {
       const std::string sname = m.name.GetString();
@@ -244,7 +192,7 @@ void check_case(const Value& c) {
       auto query_at = path.find('?');
       std::string query = query_at == std::string::npos ? "" : path.substr(query_at + 1);
       path = path.substr(0, query_at);
-      Headers fields;
+      test::MatcherHeaders fields;
       for (const auto& h : q[3].GetObject()) fields.set(h.name.GetString(), h.value.GetString());
       const std::string ep = q.Size() > 5 ? q[5].GetString() : "web";
       rules::RequestView req{method, host, path, query, &fields, nullptr, ep == "websecure"};
@@ -258,7 +206,8 @@ void check_case(const Value& c) {
 class GatewayTable : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    text_ = read(std::string(WHARF_FIXTURES_DIR) + "/gateway-api/translation_cases.json");
+    text_ =
+        test::read_text(std::string(WHARF_FIXTURES_DIR) + "/gateway-api/translation_cases.json");
     doc_.Parse(text_.c_str());
     ASSERT_FALSE(doc_.HasParseError()) << "offset " << doc_.GetErrorOffset();
   }

@@ -4,39 +4,21 @@
 // looks right but routes wrong is caught too. The cases live in
 // fixtures/ingress-nginx/translation_cases.json.
 
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "controller/compiler/compiler.hpp"
 #include "controller/kubernetes/ingress_translator.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "test_common/translation_table.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
 
 using rapidjson::Value;
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string dump(const Value& v) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  v.Accept(w);
-  return b.GetString();
-}
 
 // The cluster every case starts from: Services web, canary and errors, each with one ready
 // endpoint (10.0.0.1, .2 and .3, port 8080).
@@ -75,13 +57,14 @@ std::string ingress_json(const Value& given, rapidjson::Document& doc) {
   } else if (ing["spec"]["ingressClassName"].IsNull()) {
     ing["spec"].RemoveMember("ingressClassName");
   }
-  return dump(ing);
+  return test::dump(ing);
 }
 
 class NginxTable : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    text_ = read(std::string(WHARF_FIXTURES_DIR) + "/ingress-nginx/translation_cases.json");
+    text_ =
+        test::read_text(std::string(WHARF_FIXTURES_DIR) + "/ingress-nginx/translation_cases.json");
     doc_.Parse(text_.c_str());
     ASSERT_FALSE(doc_.HasParseError()) << "offset " << doc_.GetErrorOffset();
   }
@@ -90,30 +73,6 @@ class NginxTable : public ::testing::Test {
 };
 std::string NginxTable::text_;
 rapidjson::Document NginxTable::doc_;
-
-// Request headers for the matcher, case-insensitive by name.
-class Headers : public rules::HeaderLookup {
- public:
-  void set(std::string name, std::string value) {
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    values_[name] = std::move(value);
-  }
-  bool any_value(std::string_view name,
-                 model::FunctionRef<bool(std::string_view)> pred) const override {
-    std::string key(name);
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto it = values_.find(key);
-    return it != values_.end() && pred(it->second);
-  }
-
- private:
-  std::map<std::string, std::string> values_;
-};
-
-std::string str(const Value& v) {
-  if (v.IsString()) return v.GetString();
-  return dump(v);
-}
 
 void check_case(const Value& c) {
   const std::string name = c["name"].GetString();
@@ -131,7 +90,8 @@ void check_case(const Value& c) {
     }
   }
   if (c.HasMember("objects")) {
-    for (const auto& o : c["objects"].GetArray()) ASSERT_TRUE(add_objects(dump(o), snap).ok());
+    for (const auto& o : c["objects"].GetArray())
+      ASSERT_TRUE(add_objects(test::dump(o), snap).ok());
   }
   IngressOptions opt;
   opt.nginx.enabled = true;
@@ -140,7 +100,7 @@ void check_case(const Value& c) {
     opt.nginx.configmap = "ingress-nginx/ingress-nginx-controller";
     std::string cm =
         R"({"kind":"ConfigMap","metadata":{"name":"ingress-nginx-controller","namespace":"ingress-nginx"},"data":)" +
-        dump(c["configmap"]) + "}";
+        test::dump(c["configmap"]) + "}";
     ASSERT_TRUE(add_objects(cm, snap).ok());
   }
   std::vector<IngressReport> reports;
@@ -149,8 +109,6 @@ void check_case(const Value& c) {
 
   std::map<std::string, const model::ConfigRouter*> routers;
   for (const auto& r : cfg.routers) routers[r.name] = &r;
-  std::map<std::string, const model::ConfigMiddleware*> middlewares;
-  for (const auto& m : cfg.middlewares) middlewares[m.name] = &m;
   std::map<std::string, const model::ConfigService*> services;
   for (const auto& s : cfg.services) services[s.name] = &s;
   std::map<std::string, const model::ConfigTransport*> transports;
@@ -186,17 +144,7 @@ void check_case(const Value& c) {
       EXPECT_FALSE(routers.count(x.GetString())) << "router " << x.GetString() << " exists";
     }
   }
-  if (e.HasMember("middlewares")) {
-    for (const auto& m : e["middlewares"].GetObject()) {
-      const std::string mname = m.name.GetString();
-      ASSERT_TRUE(middlewares.count(mname)) << "no middleware " << mname;
-      const auto& mw = *middlewares[mname];
-      EXPECT_EQ(mw.type, m.value["type"].GetString()) << mname;
-      std::map<std::string, std::string> want, got(mw.options.begin(), mw.options.end());
-      for (const auto& o : m.value["options"].GetObject()) want[o.name.GetString()] = str(o.value);
-      EXPECT_EQ(got, want) << mname;
-    }
-  }
+  if (e.HasMember("middlewares")) test::expect_middlewares(cfg.middlewares, e["middlewares"]);
   if (e.HasMember("services")) {
     for (const auto& m : e["services"].GetObject()) {
       const std::string sname = m.name.GetString();
@@ -295,7 +243,7 @@ void check_case(const Value& c) {
       auto query_at = path.find('?');
       std::string query = query_at == std::string::npos ? "" : path.substr(query_at + 1);
       path = path.substr(0, query_at);
-      Headers fields;
+      test::MatcherHeaders fields;
       for (const auto& h : q[2].GetObject()) fields.set(h.name.GetString(), h.value.GetString());
       rules::RequestView req{"GET", host, path, query, &fields, nullptr};
       const auto* r = (*compiled)->match("web", req);

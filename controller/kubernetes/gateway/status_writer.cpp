@@ -152,46 +152,24 @@ std::string object_path(const std::string& kind, const ObjectMeta& meta) {
 StatusWriter::StatusWriter(asio::any_io_executor ex, ApiClient& client, std::string identity)
     : client_(client),
       identity_(std::move(identity)),
-      wake_(ex, std::chrono::steady_clock::time_point::max()) {}
+      work_(ex) {}
 
 void StatusWriter::update(std::vector<ClassReport> classes, std::vector<GatewayReport> gateways,
                           std::vector<RouteReport> routes) {
   classes_ = std::move(classes);
   gateways_ = std::move(gateways);
   routes_ = std::move(routes);
-  wake();
+  work_.wake();
 }
 
 void StatusWriter::set_leader(bool leader) {
-  leader_ = leader;
-  if (leader) {
-    written_.clear();  // A new term: whatever the previous leader missed is due again.
-    wake();
-  }
-}
-
-void StatusWriter::wake() {
-  dirty_ = true;
-  wake_.cancel();
+  if (leader) written_.clear();  // A new term: what we wrote may have been overwritten.
+  work_.set_leader(leader);
 }
 
 awaitable<void> StatusWriter::run() {
-  Backoff backoff;
-  for (;;) {
-    if (!dirty_) {
-      wake_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await wake_.async_wait(kNoThrow);
-      continue;
-    }
-    dirty_ = false;
-    if (!leader_) continue;
-    if (co_await sync()) {
-      backoff.reset();
-    } else {
-      dirty_ = true;
-      if (!co_await sleep_for(backoff.next())) co_return;
-    }
-  }
+  auto step = [this] { return sync(); };  // Named: no temporary in a co_await (GCC 12).
+  co_await work_.run(step);
 }
 
 // A token bucket in front of every write.
@@ -276,7 +254,7 @@ awaitable<bool> StatusWriter::sync() {
   auto write = [&](std::string kind, ObjectMeta meta, bool changed,
                    std::string body) -> awaitable<void> {
     const std::string key = kind + " " + meta.ns + "/" + meta.name;
-    if (!changed || !leader_) co_return;
+    if (!changed || !work_.leader()) co_return;
     if (auto w = written_.find(key); w != written_.end() && w->second == meta.resource_version) {
       co_return;
     }
@@ -303,12 +281,12 @@ awaitable<bool> StatusWriter::sync() {
   for (const auto& g : gateways) {
     std::string kind = "Gateway", body = gateway_status(g);
     co_await write(kind, g.meta, g.changed, std::move(body));
-    if (leader_ && !co_await events(g.meta, kind, g.problems, due)) ok = false;
+    if (work_.leader() && !co_await events(g.meta, kind, g.problems, due)) ok = false;
   }
   for (const auto& r : routes) {
     std::string body = route_status(r);
     co_await write(r.kind, r.meta, r.changed, std::move(body));
-    if (leader_ && !co_await events(r.meta, r.kind, r.problems, due)) ok = false;
+    if (work_.leader() && !co_await events(r.meta, r.kind, r.problems, due)) ok = false;
   }
   std::erase_if(evented_, [&](const std::string& id) { return !due.count(id); });
   co_return ok;

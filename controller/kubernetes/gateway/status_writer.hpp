@@ -8,6 +8,7 @@
 
 #include "controller/kubernetes/api_client.hpp"
 #include "controller/kubernetes/gateway/translator.hpp"
+#include "controller/kubernetes/leader_work.hpp"
 #include "controller/net.hpp"
 
 namespace wharf::controller::kubernetes::gateway {
@@ -43,12 +44,9 @@ class StatusWriter {
                          std::set<std::string>& due);
   awaitable<bool> sync();
   awaitable<void> pace();
-  void wake();
 
   ApiClient& client_;
   std::string identity_;
-  bool leader_ = false;
-  bool dirty_ = false;
   std::vector<ClassReport> classes_;
   std::vector<GatewayReport> gateways_;
   std::vector<RouteReport> routes_;
@@ -56,7 +54,7 @@ class StatusWriter {
   // repeated until the watch brings a newer one.
   std::map<std::string, std::string> written_;
   std::set<std::string> evented_;  // uid|generation|problem
-  asio::steady_timer wake_;
+  LeaderWork work_;
   double tokens_ = 40;
   std::chrono::steady_clock::time_point refilled_ = std::chrono::steady_clock::now();
   std::size_t writes_ = 0;
