@@ -15,12 +15,13 @@ fi
 # The Docker integration tests start their own dockerd (never the system's) with containers
 # made from busybox-static, the Kubernetes client's TLS test an openssl s_server, the metrics
 # tests promtool (Debian prometheus), the dashboard test headless Chromium, the ACME tests
-# Pebble and the image test debootstrap (its base image is made locally); the HTTP/2 tests speak
-# through curl, nghttp and h2load (nghttp2-client), python3-h2 frame scripts and a python3-grpcio
-# client and server (Debian's python3, /usr/bin/python3), to nghttpd (nghttp2-server) as an
-# HTTP/2-only server. Only the test command installs them.
+# Pebble, the DNS-01 tests BIND (named on a port of their own, dig to read its zone) and the
+# image test debootstrap (its base image is made locally); the HTTP/2 tests speak through curl,
+# nghttp and h2load (nghttp2-client), python3-h2 frame scripts and a python3-grpcio client and
+# server (Debian's python3, /usr/bin/python3), to nghttpd (nghttp2-server) as an HTTP/2-only
+# server. Only the test command installs them.
 scripts/setup.sh docker.io busybox-static openssl prometheus chromium pebble debootstrap \
-  nghttp2-client nghttp2-server python3-h2 python3-hyperframe python3-grpcio
+  nghttp2-client nghttp2-server python3-h2 python3-hyperframe python3-grpcio bind9 bind9-dnsutils
 
 # The fuzz targets need clang's libFuzzer; they are built (and run briefly) in the sanitizer pass.
 extra=()
