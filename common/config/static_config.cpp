@@ -296,10 +296,48 @@ void read_resolvers(Section& root, StaticConfig& out) {
     }
     if (acme.take("tlschallenge")) out.resolver_flags.emplace_back(prefix + "tlschallenge", "true");
     auto dns = acme.take("dnschallenge");
-    if (dns) {
+    std::string provider;
+    if (dns && dns.IsMap() && dns["provider"]) provider = lower(dns["provider"].Scalar());
+    if (dns && provider == "rfc2136") {
+      // The providers Wharf has: the same options as flags (their credentials come from the
+      // environment, as with Traefik).
+      Section d(dns, acme.full("dnsChallenge"), acme.ctx());
+      std::string v;
+      d.string("provider", "provider", v);
+      out.resolver_flags.emplace_back(prefix + "dnschallenge.provider", provider);
+      std::vector<std::string> resolvers;
+      if (d.list("resolvers", "resolvers", resolvers)) {
+        std::string joined;
+        for (const auto& each : resolvers) joined += (joined.empty() ? "" : ",") + each;
+        out.resolver_flags.emplace_back(prefix + "dnschallenge.resolvers", joined);
+      }
+      std::optional<std::uint32_t> delay;
+      if (d.duration("delaybeforecheck", "delayBeforeCheck", delay) && delay) {
+        out.resolver_flags.emplace_back(prefix + "dnschallenge.delaybeforecheck",
+                                        std::to_string(*delay / 1000) + "s");
+      }
+      bool off = false;
+      if (d.boolean("disablepropagationcheck", "disablePropagationCheck", off)) {
+        out.resolver_flags.emplace_back(prefix + "dnschallenge.propagation.disablechecks",
+                                        off ? "true" : "false");
+      }
+      Section prop = d.sub("propagation", "propagation");
+      if (prop.duration("delaybeforechecks", "delayBeforeChecks", delay) && delay) {
+        out.resolver_flags.emplace_back(prefix + "dnschallenge.propagation.delaybeforechecks",
+                                        std::to_string(*delay / 1000) + "s");
+      }
+      for (auto [key, shown] : {std::pair{"disablechecks", "disableChecks"},
+                                std::pair{"disableanschecks", "disableANSChecks"},
+                                std::pair{"requireallrns", "requireAllRNS"}}) {
+        if (prop.boolean(key, shown, off)) {
+          out.resolver_flags.emplace_back(prefix + "dnschallenge.propagation." + key,
+                                          off ? "true" : "false");
+        }
+      }
+    } else if (dns) {
       acme.warn(acme.key_node("dnschallenge"),
-                acme.full("dnsChallenge") +
-                    ": the DNS-01 challenge is not supported yet: resolver " + name +
+                acme.full("dnsChallenge") + ": the DNS-01 provider '" + provider +
+                    "' is not supported yet (rfc2136 is): resolver " + name +
                     " obtains no certificate and its routers are served with the other "
                     "certificates (or the default one)");
       // Nothing of the resolver is passed on: it has no challenge Wharf can answer.

@@ -143,6 +143,18 @@ awaitable<Result<Client::Reply>> Client::post(const std::string& url, const std:
   }
 }
 
+const char* challenge_name(ChallengeType type) {
+  switch (type) {
+    case ChallengeType::kHttp01:
+      return "http-01";
+    case ChallengeType::kTlsAlpn01:
+      return "tls-alpn-01";
+    case ChallengeType::kDns01:
+      return "dns-01";
+  }
+  return "";
+}
+
 awaitable<Result<std::string>> Client::poll(const std::string& url, const char* what) {
   for (int i = 0; i < kPolls; ++i) {
     auto r = co_await post(url, "");
@@ -167,7 +179,7 @@ awaitable<Result<bool>> Client::authorize(const std::string& authz_url, Challeng
     co_return Error{"authorization: " + problem(r->body)};
   const std::string domain = authz.HasMember("identifier") ? str(authz["identifier"], "value") : "";
   if (str(authz, "status") == "valid") co_return true;  // Validated recently: reused.
-  const char* wanted = type == ChallengeType::kHttp01 ? "http-01" : "tls-alpn-01";
+  const char* wanted = challenge_name(type);
   std::string url, token;
   if (authz.HasMember("challenges") && authz["challenges"].IsArray()) {
     for (const auto& c : authz["challenges"].GetArray()) {
@@ -179,6 +191,11 @@ awaitable<Result<bool>> Client::authorize(const std::string& authz_url, Challeng
   model::AcmeChallenge challenge;
   if (type == ChallengeType::kHttp01) {
     challenge.token = token;
+    challenge.key_authorization = key_authorization;
+  } else if (type == ChallengeType::kDns01) {
+    // The presenter puts the TXT record for the domain (a wildcard's authorization names the
+    // domain without "*.", so it shares the apex's record name).
+    challenge.domain = domain;
     challenge.key_authorization = key_authorization;
   } else {
     auto cert = alpn_certificate(domain, key_authorization);

@@ -13,7 +13,10 @@
 
 namespace wharf::controller::acme {
 
-enum class ChallengeType { kHttp01, kTlsAlpn01 };
+enum class ChallengeType { kHttp01, kTlsAlpn01, kDns01 };
+
+// "http-01", "tls-alpn-01", "dns-01".
+const char* challenge_name(ChallengeType type);
 
 // Makes the data plane answer a challenge (or stop answering it). `present` completes once a
 // table carrying the challenge has been applied, so the CA is only told to validate then.
@@ -31,8 +34,9 @@ struct Issued {
 
 // An ACME client (RFC 8555): the directory, nonces (a badNonce answer is retried with the
 // nonce it carries), the account (created, or found again, for the account key), orders with
-// http-01 or tls-alpn-01 validation, finalization and download. Every request is a JWS signed
-// with the account key; every URL must be on the directory's server.
+// http-01, tls-alpn-01 or dns-01 validation (wildcard names with dns-01), finalization and
+// download. Every request is a JWS signed with the account key; every URL must be on the
+// directory's server.
 class Client {
  public:
   // `ca_pem`: trust anchors for the ACME server's own TLS (empty: the system's).

@@ -66,6 +66,11 @@ Result<bool> Manager::prepare() {
     }
     if (auto ok = it->second->prepare(); !ok)
       return Error{"acme resolver " + r.name + ": " + ok.error()};
+    if (r.challenge == ChallengeType::kDns01 && r.problem.empty()) {
+      auto provider = make_dns_provider(r.dns);
+      if (!provider) return Error{"acme resolver " + r.name + ": " + provider.error()};
+      dns_providers_[r.name] = std::move(*provider);
+    }
   }
   return true;
 }
@@ -153,13 +158,21 @@ void Manager::want(std::vector<CertificateRequest> requests) {
       }
       continue;
     }
+    if (!res->problem.empty()) {
+      if (reported_.insert("problem " + r.resolver).second) {
+        log::error("acme: certificate resolver " + r.resolver + ": " + res->problem +
+                   "; it obtains no certificate (router " + r.router +
+                   " gets the default certificate)");
+      }
+      continue;
+    }
     bool wildcard = false;
     for (const auto& d : r.domains) wildcard = wildcard || d.find('*') != std::string::npos;
-    if (wildcard) {
+    if (wildcard && res->challenge != ChallengeType::kDns01) {
       if (reported_.insert("wildcard " + r.router).second) {
-        log::error("acme: router " + r.router +
-                   ": a wildcard name needs the DNS-01 challenge, "
-                   "which Wharf does not do; it gets the default certificate");
+        log::error("acme: router " + r.router + ": a wildcard name needs the DNS-01 challenge " +
+                   "(certificate resolver " + r.resolver +
+                   " uses another); it gets the default certificate");
       }
       continue;
     }
@@ -231,9 +244,15 @@ awaitable<void> Manager::obtain(const Wanted& key) {
   }
   Client client(ex_, r.ca_server, r.ca_pem, *account, r.email);
   if (auto ok = co_await client.init(); !ok) co_return fail(ok.error());
-  log::info(what + ": requesting a certificate (" +
-            (r.challenge == ChallengeType::kHttp01 ? "http-01" : "tls-alpn-01") + ")");
-  auto issued = co_await client.obtain(domains, r.challenge, *this);
+  log::info(what + ": requesting a certificate (" + challenge_name(r.challenge) + ")");
+  // DNS-01 goes through the resolver's DNS provider; the others through the data plane.
+  Presenter* presenter = this;
+  std::unique_ptr<Dns01Presenter> dns;
+  if (r.challenge == ChallengeType::kDns01) {
+    dns = std::make_unique<Dns01Presenter>(ex_, *dns_providers_.at(r.name), r.dns);
+    presenter = dns.get();
+  }
+  auto issued = co_await client.obtain(domains, r.challenge, *presenter);
   if (!issued) co_return fail(issued.error());
   auto v = validity(issued->cert_pem);
   if (!v) co_return fail("the certificate the CA sent: " + v.error());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "controller/acme/acme_client.hpp"
+#include "controller/acme/dns01.hpp"
 #include "controller/acme/storage.hpp"
 #include "controller/kubernetes/cluster_config.hpp"
 #include "controller/net.hpp"
@@ -31,7 +32,11 @@ struct ResolverConfig {
   std::string secret_namespace, secret_name;  // Or a Kubernetes Secret (`storage=secret:NS/NAME`).
   std::string ca_server = kLetsEncrypt;
   ChallengeType challenge = ChallengeType::kHttp01;
-  std::string ca_pem;  // Trust anchors for the ACME server's own TLS; empty: the system's.
+  DnsChallengeOptions dns;  // With ChallengeType::kDns01.
+  // Why the resolver cannot obtain certificates (a DNS provider without its credentials);
+  // its routers get the other certificates or the default one.
+  std::string problem;
+  std::string ca_pem;       // Trust anchors for the ACME server's own TLS; empty: the system's.
 };
 
 // Certificates from ACME, as a provider (named "acme") of the routing table: it loads what its
@@ -87,8 +92,9 @@ class Manager : public Presenter {
   asio::any_io_executor ex_;
   std::vector<ResolverConfig> resolvers_;
   std::unique_ptr<kubernetes::ApiClient> api_;  // Only when a resolver stores in a Secret.
-  std::map<std::string, std::unique_ptr<Storage>> storage_;  // By resolver.
-  std::map<std::string, std::string> account_keys_;          // Resolver → PEM, once known.
+  std::map<std::string, std::unique_ptr<Storage>> storage_;              // By resolver.
+  std::map<std::string, std::unique_ptr<dns::Provider>> dns_providers_;  // DNS-01 resolvers
+  std::map<std::string, std::string> account_keys_;  // Resolver → PEM, once known.
   Stats& stats_;
   Sink sink_;
   std::map<Wanted, Stored> certificates_;

@@ -3,6 +3,9 @@
 #include <fstream>
 #include <map>
 
+#include "text/duration.hpp"
+#include "text/split_list.hpp"
+
 namespace wharf::controller::acme {
 
 using model::Error;
@@ -18,13 +21,57 @@ bool kubernetes_name(const std::string& n) {
   return true;
 }
 
+// Traefik's dnsChallenge options (lower-cased, after "dnschallenge"): provider, resolvers,
+// delayBeforeCheck (v2) and propagation.delayBeforeChecks, propagation.disableChecks (and v2's
+// disablePropagationCheck), propagation.disableANSChecks, propagation.requireAllRNS (every
+// resolver is asked anyway).
+model::Result<bool> dns_option(const std::string& flag, const std::string& option,
+                               const std::string& v, DnsChallengeOptions& d) {
+  auto boolean = [&](bool& b) -> model::Result<bool> {
+    if (v != "true" && v != "false") return Error{flag + ": expected true or false"};
+    b = v == "true";
+    return true;
+  };
+  if (option.empty()) {
+    bool on = false;
+    return boolean(on);
+  }
+  if (option == ".provider") {
+    d.provider = v;
+  } else if (option == ".resolvers") {
+    d.resolvers.clear();
+    for (const auto& each : text::split_list(v)) {
+      auto s = dns::parse_server(each);
+      if (!s) return Error{flag + ": " + s.error()};
+      d.resolvers.push_back(*s);
+    }
+  } else if (option == ".delaybeforecheck" || option == ".propagation.delaybeforechecks") {
+    auto ms = text::parse_duration_ms(v);
+    if (!ms) return Error{flag + ": expected a duration (30s, 2m)"};
+    d.delay_before_check = std::chrono::seconds(*ms / 1000);
+  } else if (option == ".propagation.disablechecks" || option == ".disablepropagationcheck") {
+    return boolean(d.disable_checks);
+  } else if (option == ".propagation.disableanschecks") {
+    return boolean(d.disable_ans_checks);
+  } else if (option == ".propagation.requireallrns") {
+    bool ignored = false;
+    return boolean(ignored);
+  } else {
+    return Error{flag +
+                 ": unknown option (provider, resolvers, propagation.delayBeforeChecks, "
+                 "propagation.disableChecks, propagation.disableANSChecks are)"};
+  }
+  return true;
+}
+
 }  // namespace
 
-model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& flags,
-                                                           const std::string& ca_file) {
+model::Result<std::vector<ResolverConfig>> parse_resolvers(
+    const cli::Flags& flags, const std::string& ca_file,
+    const std::map<std::string, std::string>& env) {
   constexpr std::string_view kFamily = "--certificatesresolvers.";
   std::map<std::string, ResolverConfig> out;
-  std::map<std::string, bool> http, tls;
+  std::map<std::string, bool> http, tls, dns;
   for (const auto& [flag_name, values] : flags) {
     // A named copy: clang cannot capture a structured binding in the lambda below.
     const std::string& name = flag_name;
@@ -84,13 +131,12 @@ model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& fla
         return Error{name + ": only EC256 is supported (P-256 keys for account and certificates)"};
       }
     } else if (option.starts_with("dnschallenge")) {
-      return Error{name +
-                   ": the DNS-01 challenge is not supported; use httpChallenge or "
-                   "tlsChallenge"};
+      dns[resolver] = true;
+      ok = dns_option(name, option.substr(12), v, r.dns);
     } else {
       return Error{name +
                    ": unknown option (email, storage, caServer, httpChallenge.entryPoint, "
-                   "tlsChallenge, keyType are)"};
+                   "tlsChallenge, dnsChallenge.*, keyType are)"};
     }
     if (!ok) return Error{ok.error()};
   }
@@ -102,10 +148,22 @@ model::Result<std::vector<ResolverConfig>> parse_resolvers(const cli::Flags& fla
   }
   std::vector<ResolverConfig> list;
   for (auto& [name, r] : out) {
-    if (http[name] && tls[name]) {
-      return Error{"certificate resolver " + name + ": choose httpChallenge or tlsChallenge"};
+    if (int(http[name]) + int(tls[name]) + int(dns[name]) > 1) {
+      return Error{"certificate resolver " + name +
+                   ": choose one of httpChallenge, tlsChallenge, dnsChallenge"};
     }
-    r.challenge = tls[name] ? ChallengeType::kTlsAlpn01 : ChallengeType::kHttp01;
+    r.challenge = tls[name]   ? ChallengeType::kTlsAlpn01
+                  : dns[name] ? ChallengeType::kDns01
+                              : ChallengeType::kHttp01;
+    r.dns.env = env;
+    if (dns[name] && r.dns.provider.empty()) {
+      r.problem = "dnsChallenge needs a provider (--certificatesresolvers." + name +
+                  ".acme.dnschallenge.provider=rfc2136)";
+    } else if (dns[name]) {
+      // Checked now so the log and --check name a missing credential at once; the resolver
+      // then obtains nothing, and everything else is served.
+      if (auto provider = make_dns_provider(r.dns); !provider) r.problem = provider.error();
+    }
     if (r.storage.empty()) r.storage = "/var/lib/wharf/acme";
     r.ca_pem = ca_pem;
     list.push_back(std::move(r));

@@ -398,9 +398,25 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
       if (var.starts_with("LEGO_CA_CERTIFICATES=")) acme_ca = std::string(var.substr(21));
     }
   }
-  auto resolvers = acme::parse_resolvers(*flags, acme_ca);
+  // The DNS providers' variables, as lego names them (and nothing else of the environment).
+  std::map<std::string, std::string> dns_env;
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view var = *e;
+    const auto eq = var.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto key = var.substr(0, eq);
+    if (key.starts_with("RFC2136_")) dns_env.emplace(key, var.substr(eq + 1));
+  }
+  auto resolvers = acme::parse_resolvers(*flags, acme_ca, dns_env);
   if (!resolvers) return Error{resolvers.error()};
   o.acme = std::move(*resolvers);
+  for (const auto& r : o.acme) {
+    if (!r.problem.empty()) {
+      o.warnings.push_back("certificate resolver " + r.name + ": " + r.problem +
+                           "; it obtains no certificate (its routers get the other "
+                           "certificates or the default one)");
+    }
+  }
   if (!docker_given && is_socket(default_docker_socket)) {
     o.docker_endpoint = "unix://" + default_docker_socket;
   }

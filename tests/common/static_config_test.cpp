@@ -135,7 +135,8 @@ TEST(StaticConfig, ReadsWhatTraefikUsersWrite) {
   ASSERT_EQ(c->warnings.size(), 1u) << c->warnings[0];
   EXPECT_TRUE(
       c->warnings[0].starts_with("traefik.yml:58: certificatesResolvers.cloudflare.acme."
-                                 "dnsChallenge: the DNS-01 challenge is not supported"))
+                                 "dnsChallenge: the DNS-01 provider 'cloudflare' is not "
+                                 "supported yet"))
       << c->warnings[0];
 }
 
@@ -180,6 +181,27 @@ TEST(StaticConfig, TomlReadsTheSameAndWarnsWithTomlLines) {
             "traefik.toml:15: providers.kubernetesIngressNGINX: ignored: the ingress-nginx class "
             "is served with the controller's --ingress-nginx flags (docs/migrating.md, From "
             "ingress-nginx)");
+}
+
+// An rfc2136 dnsChallenge carries over as flags; its credentials stay in the environment.
+TEST(StaticConfig, AnRfc2136DnsChallengeBecomesFlags) {
+  auto c = read_static_config(
+      "certificatesResolvers:\n  home:\n    acme:\n      email: ops@example.com\n"
+      "      storage: /acme/acme.json\n      dnsChallenge:\n        provider: rfc2136\n"
+      "        resolvers: [\"10.0.0.53:53\", \"1.1.1.1:53\"]\n"
+      "        propagation:\n          delayBeforeChecks: 10s\n          disableANSChecks: true\n",
+      "t.yml");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+  EXPECT_EQ(
+      c->resolver_flags,
+      (std::vector<std::pair<std::string, std::string>>{
+          {"certificatesresolvers.home.acme.email", "ops@example.com"},
+          {"certificatesresolvers.home.acme.storage", "/acme/acme.json"},
+          {"certificatesresolvers.home.acme.dnschallenge.provider", "rfc2136"},
+          {"certificatesresolvers.home.acme.dnschallenge.resolvers", "10.0.0.53:53,1.1.1.1:53"},
+          {"certificatesresolvers.home.acme.dnschallenge.propagation.delaybeforechecks", "10s"},
+          {"certificatesresolvers.home.acme.dnschallenge.propagation.disableanschecks", "true"}}));
 }
 
 TEST(StaticConfig, ValuesWharfCannotUseAreErrorsNamingTheLine) {

@@ -58,11 +58,52 @@ TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
   EXPECT_EQ(le.challenge, acme::ChallengeType::kHttp01);
   EXPECT_EQ(le.ca_server, acme::kLetsEncrypt);
 
+  // A DNS resolver that cannot work (an unknown provider, a missing credential) is reported,
+  // naming what is missing, and obtains nothing; everything else starts.
+  auto warning_of = [&](std::vector<std::string> args) {
+    auto o = parse(std::move(args));
+    EXPECT_TRUE(o.ok()) << o.error();
+    return o.ok() && !o->warnings.empty() ? o->warnings.back() : std::string();
+  };
   EXPECT_EQ(
-      parse({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare"})
-          .error(),
-      "--certificatesresolvers.le.acme.dnschallenge.provider: the DNS-01 challenge is not "
-      "supported; use httpChallenge or tlsChallenge");
+      warning_of(
+          {"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare"}),
+      "certificate resolver le: dnsChallenge provider 'cloudflare' is not supported (rfc2136 is); "
+      "it obtains no certificate (its routers get the other certificates or the default one)");
+  EXPECT_EQ(
+      warning_of({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136"}),
+      "certificate resolver le: dnsChallenge provider rfc2136: RFC2136_NAMESERVER is not set "
+      "(the server taking the updates); it obtains no certificate (its routers get the other "
+      "certificates or the default one)");
+  EXPECT_EQ(warning_of({"--file", "f",
+                        "--certificatesresolvers.le.acme.dnschallenge.resolvers=1.1.1.1:53"})
+                .rfind("certificate resolver le: dnsChallenge needs a provider", 0),
+            0u);
+  EXPECT_EQ(parse({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136",
+                   "--certificatesresolvers.le.acme.tlschallenge=true"})
+                .error(),
+            "certificate resolver le: choose one of httpChallenge, tlsChallenge, dnsChallenge");
+  auto dns =
+      parse({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136",
+             "--certificatesresolvers.le.acme.dnschallenge.resolvers=10.0.0.53:5353,9.9.9.9",
+             "--certificatesresolvers.le.acme.dnschallenge.propagation.delaybeforechecks=30s",
+             "--certificatesresolvers.le.acme.dnschallenge.propagation.disableanschecks=true"},
+            {"RFC2136_NAMESERVER=10.0.0.53:5353", "RFC2136_TSIG_KEY=acme",
+             "RFC2136_TSIG_SECRET=c2VjcmV0", "HOME=/root"});
+  ASSERT_TRUE(dns.ok()) << dns.error();
+  const auto& d = dns->acme[0];
+  EXPECT_EQ(d.problem, "");
+  EXPECT_EQ(d.challenge, acme::ChallengeType::kDns01);
+  EXPECT_EQ(d.dns.provider, "rfc2136");
+  ASSERT_EQ(d.dns.resolvers.size(), 2u);
+  EXPECT_EQ(d.dns.resolvers[0].port, 5353);
+  EXPECT_EQ(d.dns.resolvers[1].port, 53);
+  EXPECT_EQ(d.dns.delay_before_check, std::chrono::seconds(30));
+  EXPECT_TRUE(d.dns.disable_ans_checks);
+  EXPECT_FALSE(d.dns.disable_checks);
+  // Only the provider's variables are kept from the environment.
+  EXPECT_EQ(d.dns.env.count("HOME"), 0u);
+  EXPECT_EQ(d.dns.env.at("RFC2136_TSIG_KEY"), "acme");
   EXPECT_EQ(parse({"--file", "f", "--certificatesresolvers.le.acme.keytype=RSA4096"}).error(),
             "--certificatesresolvers.le.acme.keytype: only EC256 is supported (P-256 keys for "
             "account and certificates)");
@@ -71,7 +112,7 @@ TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
   EXPECT_EQ(parse({"--file", "f", "--certificatesresolvers.le.acme.tlschallenge=true",
                    "--certificatesresolvers.le.acme.httpchallenge=true"})
                 .error(),
-            "certificate resolver le: choose httpChallenge or tlsChallenge");
+            "certificate resolver le: choose one of httpChallenge, tlsChallenge, dnsChallenge");
 }
 
 TEST(ControllerOptions, AcmeStorageInAKubernetesSecret) {

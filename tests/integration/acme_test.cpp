@@ -14,6 +14,7 @@
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
 #include "test_common/kube_api_fixture.hpp"
+#include "test_common/named_server.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -63,6 +64,10 @@ class Acme : public ::testing::Test {
 
   bool start_pebble() {
     dns_port = free_port();
+    // Pebble looks names up at pebble-challtestsrv, or at BIND for the DNS-01 tests (its
+    // validation reads the TXT records the controller put there).
+    const std::string dns_server =
+        named ? named->address() : "127.0.0.1:" + std::to_string(dns_port);
     dns_management_port = free_port();
     pebble_port = free_port();
     management_port = free_port();
@@ -81,10 +86,9 @@ class Acme : public ::testing::Test {
             "externalAccountBindingRequired": false}})";
     // Pebble logs to stdout; the harness collects stderr.
     pebble = std::make_unique<ChildProcess>(
-        std::vector<std::string>{
-            "sh", "-c",
-            "exec pebble -config " + dir.path() +
-                "/pebble.json -dnsserver 127.0.0.1:" + std::to_string(dns_port) + " 1>&2"},
+        std::vector<std::string>{"sh", "-c",
+                                 "exec pebble -config " + dir.path() + "/pebble.json -dnsserver " +
+                                     dns_server + " 1>&2"},
         std::vector<std::string>{"PEBBLE_VA_NOSLEEP=1"});
     if (pebble->wait_for_log("ACME directory available", 20s) == std::string::npos) return false;
     for (int i = 0; i < 50 && pebble->running() && dns->running(); ++i) {
@@ -99,7 +103,8 @@ class Acme : public ::testing::Test {
 
   // `store`: the resolvers' storage option (a directory by default); `extra`: more flags.
   std::unique_ptr<ChildProcess> controller(const std::string& routes, std::string store = {},
-                                           const std::vector<std::string>& extra = {}) {
+                                           const std::vector<std::string>& extra = {},
+                                           const std::vector<std::string>& env = {}) {
     if (store.empty()) store = storage();
     std::ofstream(dir.path() + "/dynamic.yml") << routes;
     const std::string ca = "https://127.0.0.1:" + std::to_string(pebble_port) + "/dir";
@@ -123,7 +128,7 @@ class Acme : public ::testing::Test {
     argv.push_back("--certificatesresolvers.le.acme.httpchallenge.entrypoint=web");
     argv.push_back("--certificatesresolvers.alpn.acme.tlschallenge=true");
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return std::make_unique<ChildProcess>(argv);
+    return std::make_unique<ChildProcess>(argv, env);
   }
 
   std::string storage() const { return dir.path() + "/acme"; }
@@ -150,6 +155,34 @@ class Acme : public ::testing::Test {
   DataplaneProcess dp;
   std::uint16_t dns_port = 0, dns_management_port = 0, pebble_port = 0, management_port = 0;
   std::unique_ptr<ChildProcess> dns, pebble;
+  std::unique_ptr<NamedServer> named;  // Set before SetUp by the DNS-01 tests.
+};
+
+// The DNS-01 tests: BIND serves home.example, takes the controller's signed updates, and is
+// the DNS Pebble validates against.
+class AcmeDns01 : public Acme {
+ protected:
+  void SetUp() override {
+    named = std::make_unique<NamedServer>();
+    Acme::SetUp();
+  }
+  // A controller with resolver "dns": rfc2136 to BIND, propagation checked there.
+  std::unique_ptr<ChildProcess> dns_controller(const std::string& routes,
+                                               std::vector<std::string> extra = {}) {
+    const std::string ca = "https://127.0.0.1:" + std::to_string(pebble_port) + "/dir";
+    const std::string p = "--certificatesresolvers.dns.acme.";
+    std::vector<std::string> flags = {
+        p + "caserver=" + ca, p + "email=ops@example.com", p + "storage=" + storage(),
+        p + "dnschallenge.provider=rfc2136", p + "dnschallenge.resolvers=" + named->address(),
+        // BIND's NS record says port 53; it listens elsewhere here.
+        p + "dnschallenge.propagation.disableanschecks=true"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    return controller(routes, {}, flags,
+                      {"RFC2136_NAMESERVER=" + named->address(),
+                       std::string("RFC2136_TSIG_KEY=") + NamedServer::kKeyName,
+                       std::string("RFC2136_TSIG_SECRET=") + NamedServer::kKeySecret,
+                       "RFC2136_TSIG_ALGORITHM=hmac-sha256."});
+  }
 };
 
 std::string routes(const std::string& url) {
@@ -361,6 +394,31 @@ TEST_F(Acme, AnUnreadableSecretIsReportedAndNothingIsRequested) {
   api.apply(R"({"apiVersion":"v1","kind":"Secret","type":"Opaque",)"
             R"("metadata":{"name":"wharf-acme","namespace":"wharf"},"data":{}})");
   EXPECT_TRUE(eventually_issued_by("app.acme.test", "Pebble", *ctl)) << ctl->log();
+}
+
+// A wildcard and its apex in one order, each authorization validated through a TXT record
+// the controller put in BIND with a TSIG-signed update; the certificate is served by SNI for
+// any name under the wildcard, and the records are gone afterwards.
+TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
+  const std::string routes =
+      "http:\n  routers:\n"
+      "    wild:\n      rule: HostRegexp(`^.+\\.home\\.example$`) || Host(`home.example`)\n"
+      "      service: app\n"
+      "      tls:\n        certResolver: dns\n        domains:\n"
+      "          - main: \"*.home.example\"\n            sans: [home.example]\n"
+      "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " +
+      app.url() + "\n";
+  auto ctl = dns_controller(routes);
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
+      << ctl->log() << pebble->log() << named->log();
+  EXPECT_TRUE(contains(issuer("home.example"), "Pebble"));
+  EXPECT_TRUE(contains(issuer("other.home.example"), "Pebble"));  // Any name under it.
+  EXPECT_TRUE(contains(ctl->log(), "(dns-01)")) << ctl->log();
+  // The TXT records were removed once validated.
+  for (int i = 0; i < 50 && !named->txt("_acme-challenge.home.example").empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 
 }  // namespace
