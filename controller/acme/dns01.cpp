@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/acme/dns/httpreq.hpp"
 #include "controller/acme/dns/message.hpp"
 #include "controller/acme/dns/rfc2136.hpp"
 #include "controller/acme/jose.hpp"
@@ -103,13 +104,20 @@ std::string dns01_txt_value(const std::string& key_authorization) {
   return base64url(std::string_view(reinterpret_cast<const char*>(digest), n));
 }
 
-Result<std::unique_ptr<dns::Provider>> make_dns_provider(const DnsChallengeOptions& options) {
+Result<std::unique_ptr<dns::Provider>> make_dns_provider(asio::any_io_executor ex,
+                                                         const DnsChallengeOptions& options) {
   if (options.provider == "rfc2136") {
     auto o = dns::rfc2136_options(options.env);
     if (!o) return Error{"dnsChallenge provider rfc2136: " + o.error()};
     return std::unique_ptr<dns::Provider>(std::make_unique<dns::Rfc2136>(std::move(*o)));
   }
-  return Error{"dnsChallenge provider '" + options.provider + "' is not supported (rfc2136 is)"};
+  if (options.provider == "httpreq") {
+    auto o = dns::httpreq_options(options.env);
+    if (!o) return Error{"dnsChallenge provider httpreq: " + o.error()};
+    return std::unique_ptr<dns::Provider>(std::make_unique<dns::HttpReq>(ex, std::move(*o)));
+  }
+  return Error{"dnsChallenge provider '" + options.provider +
+               "' is not supported (rfc2136 and httpreq are)"};
 }
 
 Dns01Presenter::Dns01Presenter(asio::any_io_executor ex, dns::Provider& provider,

@@ -17,7 +17,7 @@ namespace wharf::controller::acme {
 
 // Traefik's `dnsChallenge` options of a resolver, and the provider's variables.
 struct DnsChallengeOptions {
-  std::string provider;                        // rfc2136 (more to come)
+  std::string provider;                        // rfc2136, httpreq
   std::vector<dns::Server> resolvers;          // `resolvers`; empty: /etc/resolv.conf's nameservers
   std::chrono::seconds delay_before_check{0};  // `propagation.delayBeforeChecks`
   bool disable_checks = false;                 // `propagation.disableChecks`
@@ -33,7 +33,8 @@ std::string dns01_txt_value(const std::string& key_authorization);
 
 // The provider `options.provider` names, configured from `options.env`; an unknown provider
 // or a missing variable is an error naming it.
-model::Result<std::unique_ptr<dns::Provider>> make_dns_provider(const DnsChallengeOptions& options);
+model::Result<std::unique_ptr<dns::Provider>> make_dns_provider(asio::any_io_executor ex,
+                                                                const DnsChallengeOptions& options);
 
 // Presents DNS-01 challenges through a provider: the record is added, then (unless
 // disableChecks) looked up until every authoritative nameserver of the zone serves it (or,

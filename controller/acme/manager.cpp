@@ -67,7 +67,7 @@ Result<bool> Manager::prepare() {
     if (auto ok = it->second->prepare(); !ok)
       return Error{"acme resolver " + r.name + ": " + ok.error()};
     if (r.challenge == ChallengeType::kDns01 && r.problem.empty()) {
-      auto provider = make_dns_provider(r.dns);
+      auto provider = make_dns_provider(ex_, r.dns);
       if (!provider) return Error{"acme resolver " + r.name + ": " + provider.error()};
       dns_providers_[r.name] = std::move(*provider);
     }

@@ -162,7 +162,11 @@ model::Result<std::vector<ResolverConfig>> parse_resolvers(
     } else if (dns[name]) {
       // Checked now so the log and --check name a missing credential at once; the resolver
       // then obtains nothing, and everything else is served.
-      if (auto provider = make_dns_provider(r.dns); !provider) r.problem = provider.error();
+      // Built on a scratch executor only to check its options; the manager makes its own.
+      asio::io_context scratch;
+      if (auto provider = make_dns_provider(scratch.get_executor(), r.dns); !provider) {
+        r.problem = provider.error();
+      }
     }
     if (r.storage.empty()) r.storage = "/var/lib/wharf/acme";
     r.ca_pem = ca_pem;

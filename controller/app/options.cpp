@@ -405,7 +405,9 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     const auto eq = var.find('=');
     if (eq == std::string_view::npos) continue;
     const auto key = var.substr(0, eq);
-    if (key.starts_with("RFC2136_")) dns_env.emplace(key, var.substr(eq + 1));
+    if (key.starts_with("RFC2136_") || key.starts_with("HTTPREQ_")) {
+      dns_env.emplace(key, var.substr(eq + 1));
+    }
   }
   auto resolvers = acme::parse_resolvers(*flags, acme_ca, dns_env);
   if (!resolvers) return Error{resolvers.error()};

@@ -12,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "controller/http_lines.hpp"
+#include "text/base64.hpp"
 
 namespace wharf::controller::kubernetes {
 namespace {
@@ -40,7 +41,11 @@ void authorize(Request& req, const ClusterConfig& c, const std::string& authorit
   req.set(http::field::host, authority);
   req.set(http::field::user_agent, "wharf-controller");
   req.set(http::field::accept, "application/json");
-  if (auto t = bearer_token(c); !t.empty()) req.set(http::field::authorization, "Bearer " + t);
+  if (auto t = bearer_token(c); !t.empty()) {
+    req.set(http::field::authorization, "Bearer " + t);
+  } else if (!c.basic_auth.empty()) {
+    req.set(http::field::authorization, "Basic " + text::base64_encode(c.basic_auth));
+  }
 }
 
 bool is_ip_literal(const std::string& host) {

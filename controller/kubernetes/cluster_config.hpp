@@ -15,6 +15,9 @@ struct ClusterConfig {
   std::string token;       // Bearer token given inline,
   std::string token_file;  // or read from this file before every request (rotation).
   std::string client_cert_pem, client_key_pem;
+  // "user:password" for HTTP basic authentication instead of a token (the DNS-01 HTTP hook
+  // reuses this client).
+  std::string basic_auth;
   std::string default_namespace;
   std::string source;  // "in-cluster" or the kubeconfig path, for messages
 };

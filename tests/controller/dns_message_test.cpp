@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/acme/dns/client.hpp"
+#include "controller/acme/dns/httpreq.hpp"
 #include "controller/acme/dns/message.hpp"
 #include "controller/acme/dns/rfc2136.hpp"
 
@@ -106,6 +107,21 @@ TEST(Rfc2136Options, ReadLegosVariablesAndNameWhatIsMissing) {
                    .ok());
   // Without a key: unsigned updates (lego's default algorithm applies only with one).
   EXPECT_FALSE(rfc2136_options({{"RFC2136_NAMESERVER", "ns"}})->key);
+}
+
+TEST(HttpReqOptions, ReadLegosVariablesAndNameWhatIsMissing) {
+  EXPECT_EQ(httpreq_options({}).error(), "HTTPREQ_ENDPOINT is not set (the URL of the hook)");
+  auto o = httpreq_options({{"HTTPREQ_ENDPOINT", "https://hooks.lan:8443/dns/acme/"},
+                            {"HTTPREQ_USERNAME", "u"},
+                            {"HTTPREQ_PASSWORD", "p"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->origin, "https://hooks.lan:8443");
+  EXPECT_EQ(o->path, "/dns/acme");
+  EXPECT_EQ(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}})->path, "");
+  EXPECT_FALSE(httpreq_options({{"HTTPREQ_ENDPOINT", "ftp://h"}}).ok());
+  EXPECT_EQ(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_USERNAME", "u"}}).error(),
+            "HTTPREQ_USERNAME is set without HTTPREQ_PASSWORD");
+  EXPECT_FALSE(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_MODE", "RAW"}}).ok());
 }
 
 }  // namespace

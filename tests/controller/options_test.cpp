@@ -68,7 +68,7 @@ TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
   EXPECT_EQ(
       warning_of(
           {"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare"}),
-      "certificate resolver le: dnsChallenge provider 'cloudflare' is not supported (rfc2136 is); "
+      "certificate resolver le: dnsChallenge provider 'cloudflare' is not supported (rfc2136 and httpreq are); "
       "it obtains no certificate (its routers get the other certificates or the default one)");
   EXPECT_EQ(
       warning_of({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136"}),

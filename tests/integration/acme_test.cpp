@@ -166,22 +166,25 @@ class AcmeDns01 : public Acme {
     named = std::make_unique<NamedServer>();
     Acme::SetUp();
   }
-  // A controller with resolver "dns": rfc2136 to BIND, propagation checked there.
+  // A controller with resolver "dns": rfc2136 to BIND (or `provider` with `env`), propagation
+  // checked there.
   std::unique_ptr<ChildProcess> dns_controller(const std::string& routes,
-                                               std::vector<std::string> extra = {}) {
+                                               const std::string& provider = "rfc2136",
+                                               std::vector<std::string> env = {}) {
     const std::string ca = "https://127.0.0.1:" + std::to_string(pebble_port) + "/dir";
     const std::string p = "--certificatesresolvers.dns.acme.";
     std::vector<std::string> flags = {
         p + "caserver=" + ca, p + "email=ops@example.com", p + "storage=" + storage(),
-        p + "dnschallenge.provider=rfc2136", p + "dnschallenge.resolvers=" + named->address(),
+        p + "dnschallenge.provider=" + provider, p + "dnschallenge.resolvers=" + named->address(),
         // BIND's NS record says port 53; it listens elsewhere here.
         p + "dnschallenge.propagation.disableanschecks=true"};
-    flags.insert(flags.end(), extra.begin(), extra.end());
-    return controller(routes, {}, flags,
-                      {"RFC2136_NAMESERVER=" + named->address(),
-                       std::string("RFC2136_TSIG_KEY=") + NamedServer::kKeyName,
-                       std::string("RFC2136_TSIG_SECRET=") + NamedServer::kKeySecret,
-                       "RFC2136_TSIG_ALGORITHM=hmac-sha256."});
+    if (env.empty()) {
+      env = {"RFC2136_NAMESERVER=" + named->address(),
+             std::string("RFC2136_TSIG_KEY=") + NamedServer::kKeyName,
+             std::string("RFC2136_TSIG_SECRET=") + NamedServer::kKeySecret,
+             "RFC2136_TSIG_ALGORITHM=hmac-sha256."};
+    }
+    return controller(routes, {}, flags, env);
   }
 };
 
@@ -396,18 +399,22 @@ TEST_F(Acme, AnUnreadableSecretIsReportedAndNothingIsRequested) {
   EXPECT_TRUE(eventually_issued_by("app.acme.test", "Pebble", *ctl)) << ctl->log();
 }
 
+// A router wanting one certificate for *.home.example and home.example from resolver "dns".
+std::string wildcard_routes(const std::string& url) {
+  return "http:\n  routers:\n"
+         "    wild:\n      rule: HostRegexp(`^.+\\.home\\.example$`) || Host(`home.example`)\n"
+         "      service: app\n"
+         "      tls:\n        certResolver: dns\n        domains:\n"
+         "          - main: \"*.home.example\"\n            sans: [home.example]\n"
+         "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " +
+         url + "\n";
+}
+
 // A wildcard and its apex in one order, each authorization validated through a TXT record
 // the controller put in BIND with a TSIG-signed update; the certificate is served by SNI for
 // any name under the wildcard, and the records are gone afterwards.
 TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
-  const std::string routes =
-      "http:\n  routers:\n"
-      "    wild:\n      rule: HostRegexp(`^.+\\.home\\.example$`) || Host(`home.example`)\n"
-      "      service: app\n"
-      "      tls:\n        certResolver: dns\n        domains:\n"
-      "          - main: \"*.home.example\"\n            sans: [home.example]\n"
-      "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: " +
-      app.url() + "\n";
+  const std::string routes = wildcard_routes(app.url());
   auto ctl = dns_controller(routes);
   ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
       << ctl->log() << pebble->log() << named->log();
@@ -418,6 +425,29 @@ TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
   for (int i = 0; i < 50 && !named->txt("_acme-challenge.home.example").empty(); ++i) {
     std::this_thread::sleep_for(100ms);
   }
+  EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
+}
+
+// The same through lego's httpreq provider: a hook (tests/peers/dns_hook.py, behind basic
+// authentication) turns each present and cleanup into an nsupdate to BIND.
+TEST_F(AcmeDns01, TheHttpHookPresentsAndCleansUp) {
+  ChildProcess hook({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/dns_hook.py",
+                     "wharf:hook-secret", std::to_string(named->port()), NamedServer::kKeyName,
+                     NamedServer::kKeySecret});
+  const auto at = hook.wait_for_log("port ", 20s);
+  ASSERT_NE(at, std::string::npos) << hook.log();
+  const std::string endpoint =
+      "http://127.0.0.1:" + std::to_string(std::stoi(hook.log().substr(at))) + "/hook";
+  auto ctl = dns_controller(
+      wildcard_routes(app.url()), "httpreq",
+      {"HTTPREQ_ENDPOINT=" + endpoint, "HTTPREQ_USERNAME=wharf", "HTTPREQ_PASSWORD=hook-secret"});
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
+      << ctl->log() << hook.log() << named->log();
+  EXPECT_TRUE(contains(hook.log(), "/hook/present _acme-challenge.home.example. 0")) << hook.log();
+  for (int i = 0; i < 50 && !contains(hook.log(), "/hook/cleanup"); ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(contains(hook.log(), "/hook/cleanup _acme-challenge.home.example. 0")) << hook.log();
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 

@@ -70,16 +70,17 @@ awaitable<Result<std::string>> exchange(Server server, std::string wire, bool tc
     if (rec || endpoints.empty()) {
       co_return Error{"cannot resolve " + server.host + ": " + rec.message()};
     }
+    // A named copy: clang cannot capture a structured binding in the lambdas below.
+    const asio::ip::udp::endpoint target = endpoints.begin()->endpoint();
     asio::ip::udp::socket socket(ex);
     error_code ec;
-    socket.open(endpoints.begin()->endpoint().protocol(), ec);
+    socket.open(target.protocol(), ec);
     if (ec) co_return Error{"UDP socket: " + ec.message()};
     // UDP loses datagrams: the query goes again every second until the timeout.
     auto answer = co_await bounded(socket, timeout, [&]() -> awaitable<Result<std::string>> {
       std::string buf(65535, '\0');
       for (;;) {
-        auto [sec, sent] = co_await socket.async_send_to(asio::buffer(wire),
-                                                         endpoints.begin()->endpoint(), kNoThrow);
+        auto [sec, sent] = co_await socket.async_send_to(asio::buffer(wire), target, kNoThrow);
         if (sec) co_return Error{"send: " + sec.message()};
         asio::steady_timer again(co_await asio::this_coro::executor, std::chrono::seconds(1));
         // Named, so the closure outlives the awaiting (GCC 12 and temporaries in co_await).
@@ -89,8 +90,7 @@ awaitable<Result<std::string>> exchange(Server server, std::string wire, bool tc
             auto [rec2, n] = co_await socket.async_receive_from(asio::buffer(buf), from, kNoThrow);
             if (rec2) co_return Error{"receive: " + rec2.message()};
             // Only the server's answer to this id counts (a stray datagram is ignored).
-            if (from != endpoints.begin()->endpoint() || n < 12 || buf[0] != wire[0] ||
-                buf[1] != wire[1]) {
+            if (from != target || n < 12 || buf[0] != wire[0] || buf[1] != wire[1]) {
               continue;
             }
             co_return buf.substr(0, n);
@@ -110,9 +110,10 @@ awaitable<Result<std::string>> exchange(Server server, std::string wire, bool tc
   if (rec || endpoints.empty()) {
     co_return Error{"cannot resolve " + server.host + ": " + rec.message()};
   }
+  const auto targets = endpoints;  // Named: see above.
   asio::ip::tcp::socket socket(ex);
   co_return co_await bounded(socket, timeout, [&]() -> awaitable<Result<std::string>> {
-    auto [cec, connected] = co_await asio::async_connect(socket, endpoints, kNoThrow);
+    auto [cec, connected] = co_await asio::async_connect(socket, targets, kNoThrow);
     if (cec) co_return Error{"connect to " + server.host + ": " + cec.message()};
     std::string framed;
     framed.push_back(static_cast<char>(wire.size() >> 8));

@@ -4,32 +4,17 @@
 
 #include "controller/kubernetes/gateway/references.hpp"
 #include "controller/kubernetes/gateway/route_builder.hpp"
+#include "text/duration.hpp"
 
 // A rule's backendRefs as one weighted service, and what the rule needs checked up front.
 namespace wharf::controller::kubernetes::gateway {
 namespace {
 
-// A Gateway API Duration ("1h", "500ms", "1m30s", "0s") in milliseconds; nothing when it is
-// not one. 0 means no timeout.
+// A Gateway API Duration ("1h", "500ms", "1m30s", "0s": a subset of Go's, which the API
+// server validates) in milliseconds; nothing when it is not one. 0 means no timeout.
 std::optional<std::uint64_t> duration_ms(const std::string& text) {
   if (text.empty()) return std::nullopt;
-  std::uint64_t total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == start || i - start > 5) return std::nullopt;
-    const std::uint64_t n = std::stoull(text.substr(start, i - start));
-    if (text.compare(i, 2, "ms") == 0) {
-      total += n, i += 2;
-    } else if (i < text.size() && (text[i] == 'h' || text[i] == 'm' || text[i] == 's')) {
-      total += n * (text[i] == 'h' ? 3'600'000 : text[i] == 'm' ? 60'000 : 1'000);
-      ++i;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return total;
+  return text::parse_duration_ms(text);
 }
 
 constexpr const char* kFilters[] = {"RequestHeaderModifier", "ResponseHeaderModifier",

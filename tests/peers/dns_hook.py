@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""A DNS-01 HTTP hook as users write them for lego's httpreq provider: POST /present and
+/cleanup with {"fqdn": "_acme-challenge.example.com.", "value": "..."} behind basic
+authentication, each turned into an nsupdate to a BIND server.
+
+    dns_hook.py USER:PASSWORD NAMESERVER_PORT KEY_NAME KEY_SECRET
+
+prints "port N" once listening on 127.0.0.1, and one line per request it handled."""
+import base64
+import json
+import subprocess
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+CREDENTIALS, NS_PORT, KEY_NAME, KEY_SECRET = sys.argv[1:5]
+
+
+class Hook(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        expected = "Basic " + base64.b64encode(CREDENTIALS.encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            self.end_headers()
+            return
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        action = self.path.rsplit("/", 1)[-1]
+        verb = {"present": "add", "cleanup": "delete"}.get(action)
+        if verb is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        script = (f"server 127.0.0.1 {NS_PORT}\n"
+                  f"update {verb} {body['fqdn']} 60 TXT \"{body['value']}\"\nsend\n")
+        done = subprocess.run(["nsupdate", "-y", f"hmac-sha256:{KEY_NAME}:{KEY_SECRET}"],
+                              input=script.encode(), capture_output=True)
+        print(f"{self.path} {body['fqdn']} {done.returncode}", file=sys.stderr, flush=True)
+        self.send_response(200 if done.returncode == 0 else 500)
+        self.end_headers()
+        self.wfile.write(done.stderr)
+
+
+server = HTTPServer(("127.0.0.1", 0), Hook)
+print(f"port {server.server_port}", file=sys.stderr, flush=True)
+server.serve_forever()
