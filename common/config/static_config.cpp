@@ -298,7 +298,7 @@ void read_resolvers(Section& root, StaticConfig& out) {
     auto dns = acme.take("dnschallenge");
     std::string provider;
     if (dns && dns.IsMap() && dns["provider"]) provider = lower(dns["provider"].Scalar());
-    if (dns && (provider == "rfc2136" || provider == "httpreq")) {
+    if (dns && (provider == "rfc2136" || provider == "httpreq" || provider == "cloudflare")) {
       // The providers Wharf has: the same options as flags (their credentials come from the
       // environment, as with Traefik).
       Section d(dns, acme.full("dnsChallenge"), acme.ctx());
@@ -337,7 +337,8 @@ void read_resolvers(Section& root, StaticConfig& out) {
     } else if (dns) {
       acme.warn(acme.key_node("dnschallenge"),
                 acme.full("dnsChallenge") + ": the DNS-01 provider '" + provider +
-                    "' is not supported yet (rfc2136 and httpreq are): resolver " + name +
+                    "' is not supported yet (rfc2136, cloudflare and httpreq are): resolver " +
+                    name +
                     " obtains no certificate and its routers are served with the other "
                     "certificates (or the default one)");
       // Nothing of the resolver is passed on: it has no challenge Wharf can answer.

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/acme/dns/cloudflare.hpp"
 #include "controller/acme/dns/httpreq.hpp"
 #include "controller/acme/dns/message.hpp"
 #include "controller/acme/dns/rfc2136.hpp"
@@ -116,8 +117,13 @@ Result<std::unique_ptr<dns::Provider>> make_dns_provider(asio::any_io_executor e
     if (!o) return Error{"dnsChallenge provider httpreq: " + o.error()};
     return std::unique_ptr<dns::Provider>(std::make_unique<dns::HttpReq>(ex, std::move(*o)));
   }
+  if (options.provider == "cloudflare") {
+    auto o = dns::cloudflare_options(options.env);
+    if (!o) return Error{"dnsChallenge provider cloudflare: " + o.error()};
+    return std::unique_ptr<dns::Provider>(std::make_unique<dns::Cloudflare>(ex, std::move(*o)));
+  }
   return Error{"dnsChallenge provider '" + options.provider +
-               "' is not supported (rfc2136 and httpreq are)"};
+               "' is not supported (rfc2136, cloudflare and httpreq are)"};
 }
 
 Dns01Presenter::Dns01Presenter(asio::any_io_executor ex, dns::Provider& provider,

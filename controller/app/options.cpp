@@ -405,7 +405,8 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp,
     const auto eq = var.find('=');
     if (eq == std::string_view::npos) continue;
     const auto key = var.substr(0, eq);
-    if (key.starts_with("RFC2136_") || key.starts_with("HTTPREQ_")) {
+    if (key.starts_with("RFC2136_") || key.starts_with("HTTPREQ_") || key.starts_with("CF_") ||
+        key.starts_with("CLOUDFLARE_")) {
       dns_env.emplace(key, var.substr(eq + 1));
     }
   }

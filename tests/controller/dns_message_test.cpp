@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/acme/dns/client.hpp"
+#include "controller/acme/dns/cloudflare.hpp"
 #include "controller/acme/dns/httpreq.hpp"
 #include "controller/acme/dns/message.hpp"
 #include "controller/acme/dns/rfc2136.hpp"
@@ -122,6 +123,28 @@ TEST(HttpReqOptions, ReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_EQ(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_USERNAME", "u"}}).error(),
             "HTTPREQ_USERNAME is set without HTTPREQ_PASSWORD");
   EXPECT_FALSE(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_MODE", "RAW"}}).ok());
+}
+
+TEST(CloudflareOptions, ReadLegosVariablesAndNameWhatIsMissing) {
+  EXPECT_EQ(cloudflare_options({}).error(),
+            "CF_DNS_API_TOKEN is not set (an API token with Zone:Read and DNS:Edit)");
+  EXPECT_EQ(cloudflare_options({{"CF_API_KEY", "k"}, {"CF_API_EMAIL", "e"}})
+                .error()
+                .rfind("CF_API_KEY (the global API key) is not supported", 0),
+            0u);
+  auto o = cloudflare_options({{"CLOUDFLARE_DNS_API_TOKEN", "t"}, {"CLOUDFLARE_TTL", "300"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->zone_token, "t");  // The DNS token reads zones too unless another is given.
+  EXPECT_EQ(o->ttl, 300u);
+  EXPECT_EQ(o->origin, "https://api.cloudflare.com");
+  EXPECT_EQ(o->root, "/client/v4");
+  o = cloudflare_options({{"CF_DNS_API_TOKEN", "t"},
+                          {"CF_ZONE_API_TOKEN", "z"},
+                          {"CLOUDFLARE_BASE_URL", "http://127.0.0.1:9/client/v4/"}});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->zone_token, "z");
+  EXPECT_EQ(o->origin, "http://127.0.0.1:9");
+  EXPECT_EQ(o->root, "/client/v4");
 }
 
 }  // namespace

@@ -66,10 +66,16 @@ TEST(ControllerOptions, TraefikCertificateResolverFlagsCarryOver) {
     return o.ok() && !o->warnings.empty() ? o->warnings.back() : std::string();
   };
   EXPECT_EQ(
+      warning_of({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=route53"}),
+      "certificate resolver le: dnsChallenge provider 'route53' is not supported (rfc2136, "
+      "cloudflare and httpreq are); it obtains no certificate (its routers get the other "
+      "certificates or the default one)");
+  EXPECT_EQ(
       warning_of(
           {"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare"}),
-      "certificate resolver le: dnsChallenge provider 'cloudflare' is not supported (rfc2136 and httpreq are); "
-      "it obtains no certificate (its routers get the other certificates or the default one)");
+      "certificate resolver le: dnsChallenge provider cloudflare: CF_DNS_API_TOKEN is not set (an "
+      "API token with Zone:Read and DNS:Edit); it obtains no certificate (its routers get the "
+      "other certificates or the default one)");
   EXPECT_EQ(
       warning_of({"--file", "f", "--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136"}),
       "certificate resolver le: dnsChallenge provider rfc2136: RFC2136_NAMESERVER is not set "

@@ -451,5 +451,37 @@ TEST_F(AcmeDns01, TheHttpHookPresentsAndCleansUp) {
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 
+// Cloudflare's v4 API (a stand-in speaking its envelope, writing to BIND): a token with DNS
+// edit rights gets the wildcard; one that may only read zones is refused with Cloudflare's own
+// code and message in the log, and nothing is issued.
+TEST_F(AcmeDns01, CloudflareThroughItsV4Api) {
+  ChildProcess api({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/cloudflare_api.py",
+                    std::to_string(named->port()), NamedServer::kKeyName, NamedServer::kKeySecret});
+  const auto at = api.wait_for_log("port ", 20s);
+  ASSERT_NE(at, std::string::npos) << api.log();
+  const std::string base =
+      "CLOUDFLARE_BASE_URL=http://127.0.0.1:" + std::to_string(std::stoi(api.log().substr(at))) +
+      "/client/v4";
+  {
+    auto ctl =
+        dns_controller(wildcard_routes(app.url()), "cloudflare", {base, "CF_DNS_API_TOKEN=READ"});
+    bool refused = false;
+    for (int i = 0; i < 100 && !refused; ++i) {
+      refused = contains(ctl->log(), "Cloudflare 9109: Unauthorized to access requested resource");
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(refused) << ctl->log() << api.log();
+    EXPECT_FALSE(contains(issuer("a.home.example"), "Pebble"));
+  }
+  auto ctl =
+      dns_controller(wildcard_routes(app.url()), "cloudflare", {base, "CF_DNS_API_TOKEN=EDIT"});
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl)) << ctl->log() << api.log();
+  for (int i = 0; i < 50 && !contains(api.log(), "DELETE /client/v4/zones/"); ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(contains(api.log(), "DELETE /client/v4/zones/")) << api.log();
+  EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
+}
+
 }  // namespace
 }  // namespace wharf::test
