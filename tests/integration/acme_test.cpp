@@ -421,6 +421,7 @@ TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
   EXPECT_TRUE(contains(issuer("home.example"), "Pebble"));
   EXPECT_TRUE(contains(issuer("other.home.example"), "Pebble"));  // Any name under it.
   EXPECT_TRUE(contains(ctl->log(), "(dns-01)")) << ctl->log();
+  EXPECT_FALSE(contains(ctl->log(), NamedServer::kKeySecret));  // The TSIG secret stays out.
   // The TXT records were removed once validated.
   for (int i = 0; i < 50 && !named->txt("_acme-challenge.home.example").empty(); ++i) {
     std::this_thread::sleep_for(100ms);
@@ -481,6 +482,30 @@ TEST_F(AcmeDns01, CloudflareThroughItsV4Api) {
   }
   EXPECT_TRUE(contains(api.log(), "DELETE /client/v4/zones/")) << api.log();
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
+}
+
+// A record that takes 3 s to appear: the controller keeps looking until every resolver has it
+// and only then lets the CA validate (which would fail earlier), then the certificate comes.
+TEST_F(AcmeDns01, APropagationThatArrivesLateIsWaitedFor) {
+  ChildProcess hook({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/dns_hook.py",
+                     "wharf:hook-secret", std::to_string(named->port()), NamedServer::kKeyName,
+                     NamedServer::kKeySecret, "3"});
+  const auto at = hook.wait_for_log("port ", 20s);
+  ASSERT_NE(at, std::string::npos) << hook.log();
+  const std::string endpoint =
+      "http://127.0.0.1:" + std::to_string(std::stoi(hook.log().substr(at))) + "/hook";
+  const auto started = std::chrono::steady_clock::now();
+  auto ctl = dns_controller(
+      wildcard_routes(app.url()), "httpreq",
+      {"HTTPREQ_ENDPOINT=" + endpoint, "HTTPREQ_USERNAME=wharf", "HTTPREQ_PASSWORD=hook-secret"});
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
+      << ctl->log() << hook.log() << pebble->log();
+  // Two authorizations, each waiting its 3 s; not one validation failed on the way.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 6s);
+  EXPECT_TRUE(contains(hook.log(), "published _acme-challenge.home.example.")) << hook.log();
+  EXPECT_FALSE(contains(ctl->log(), "invalid")) << ctl->log();
+  // Credentials stay out of the log.
+  EXPECT_FALSE(contains(ctl->log(), "hook-secret")) << ctl->log();
 }
 
 }  // namespace

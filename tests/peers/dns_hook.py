@@ -3,16 +3,22 @@
 /cleanup with {"fqdn": "_acme-challenge.example.com.", "value": "..."} behind basic
 authentication, each turned into an nsupdate to a BIND server.
 
-    dns_hook.py USER:PASSWORD NAMESERVER_PORT KEY_NAME KEY_SECRET
+    dns_hook.py USER:PASSWORD NAMESERVER_PORT KEY_NAME KEY_SECRET [LATE_SECONDS]
+
+With LATE_SECONDS, a present is answered at once but reaches the server only that much later
+(a DNS that takes its time to publish).
 
 prints "port N" once listening on 127.0.0.1, and one line per request it handled."""
 import base64
 import json
 import subprocess
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 CREDENTIALS, NS_PORT, KEY_NAME, KEY_SECRET = sys.argv[1:5]
+LATE = float(sys.argv[5]) if len(sys.argv) > 5 else 0
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -34,8 +40,18 @@ class Hook(BaseHTTPRequestHandler):
             return
         script = (f"server 127.0.0.1 {NS_PORT}\n"
                   f"update {verb} {body['fqdn']} 60 TXT \"{body['value']}\"\nsend\n")
-        done = subprocess.run(["nsupdate", "-y", f"hmac-sha256:{KEY_NAME}:{KEY_SECRET}"],
-                              input=script.encode(), capture_output=True)
+        update = ["nsupdate", "-y", f"hmac-sha256:{KEY_NAME}:{KEY_SECRET}"]
+        if LATE and verb == "add":
+            def later():
+                time.sleep(LATE)
+                subprocess.run(update, input=script.encode(), capture_output=True)
+                print(f"published {body['fqdn']}", file=sys.stderr, flush=True)
+            threading.Thread(target=later).start()
+            print(f"{self.path} {body['fqdn']} later", file=sys.stderr, flush=True)
+            self.send_response(200)
+            self.end_headers()
+            return
+        done = subprocess.run(update, input=script.encode(), capture_output=True)
         print(f"{self.path} {body['fqdn']} {done.returncode}", file=sys.stderr, flush=True)
         self.send_response(200 if done.returncode == 0 else 500)
         self.end_headers()
