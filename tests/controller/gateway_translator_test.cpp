@@ -203,24 +203,12 @@ void check_case(const Value& c) {
   }
 }
 
-class GatewayTable : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    text_ =
-        test::read_text(std::string(WHARF_FIXTURES_DIR) + "/gateway-api/translation_cases.json");
-    doc_.Parse(text_.c_str());
-    ASSERT_FALSE(doc_.HasParseError()) << "offset " << doc_.GetErrorOffset();
-  }
-  static std::string text_;
-  static rapidjson::Document doc_;
-};
-std::string GatewayTable::text_;
-rapidjson::Document GatewayTable::doc_;
-
-TEST_F(GatewayTable, EveryCase) {
-  ASSERT_TRUE(doc_.IsArray());
-  for (const auto& c : doc_.GetArray()) check_case(c);
-  std::printf("%u Gateway API translation cases\n", doc_.Size());
+TEST(GatewayTable, EveryCase) {
+  const auto& cases =
+      test::json_cases(std::string(WHARF_FIXTURES_DIR) + "/gateway-api/translation_cases.json");
+  ASSERT_TRUE(cases.IsArray());
+  for (const auto& c : cases.GetArray()) check_case(c);
+  std::printf("%u Gateway API translation cases\n", cases.Size());
 }
 
 // Status is written only when it would change: translating again over the status written

@@ -60,20 +60,6 @@ std::string ingress_json(const Value& given, rapidjson::Document& doc) {
   return test::dump(ing);
 }
 
-class NginxTable : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    text_ =
-        test::read_text(std::string(WHARF_FIXTURES_DIR) + "/ingress-nginx/translation_cases.json");
-    doc_.Parse(text_.c_str());
-    ASSERT_FALSE(doc_.HasParseError()) << "offset " << doc_.GetErrorOffset();
-  }
-  static std::string text_;
-  static rapidjson::Document doc_;
-};
-std::string NginxTable::text_;
-rapidjson::Document NginxTable::doc_;
-
 void check_case(const Value& c) {
   const std::string name = c["name"].GetString();
   SCOPED_TRACE(name);
@@ -253,10 +239,12 @@ void check_case(const Value& c) {
   }
 }
 
-TEST_F(NginxTable, EveryCase) {
-  ASSERT_TRUE(doc_.IsArray());
-  for (const auto& c : doc_.GetArray()) check_case(c);
-  std::printf("%u ingress-nginx translation cases\n", doc_.Size());
+TEST(NginxTable, EveryCase) {
+  const auto& cases =
+      test::json_cases(std::string(WHARF_FIXTURES_DIR) + "/ingress-nginx/translation_cases.json");
+  ASSERT_TRUE(cases.IsArray());
+  for (const auto& c : cases.GetArray()) check_case(c);
+  std::printf("%u ingress-nginx translation cases\n", cases.Size());
 }
 
 }  // namespace

@@ -399,6 +399,22 @@ TEST_F(Acme, AnUnreadableSecretIsReportedAndNothingIsRequested) {
   EXPECT_TRUE(eventually_issued_by("app.acme.test", "Pebble", *ctl)) << ctl->log();
 }
 
+// A peer script of tests/peers (a DNS hook, an API stand-in) and the port it listens on.
+struct Peer {
+  std::unique_ptr<ChildProcess> process;
+  std::string url;  // http://127.0.0.1:PORT
+};
+Peer start_peer(const std::string& script, std::vector<std::string> args) {
+  args.insert(args.begin(), {"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/" + script});
+  Peer p{std::make_unique<ChildProcess>(args), {}};
+  const auto at = p.process->wait_for_log("port ", 20s);
+  EXPECT_NE(at, std::string::npos) << p.process->log();
+  if (at != std::string::npos) {
+    p.url = "http://127.0.0.1:" + std::to_string(std::stoi(p.process->log().substr(at)));
+  }
+  return p;
+}
+
 // A router wanting one certificate for *.home.example and home.example from resolver "dns".
 std::string wildcard_routes(const std::string& url) {
   return "http:\n  routers:\n"
@@ -432,23 +448,21 @@ TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
 // The same through lego's httpreq provider: a hook (tests/peers/dns_hook.py, behind basic
 // authentication) turns each present and cleanup into an nsupdate to BIND.
 TEST_F(AcmeDns01, TheHttpHookPresentsAndCleansUp) {
-  ChildProcess hook({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/dns_hook.py",
-                     "wharf:hook-secret", std::to_string(named->port()), NamedServer::kKeyName,
-                     NamedServer::kKeySecret});
-  const auto at = hook.wait_for_log("port ", 20s);
-  ASSERT_NE(at, std::string::npos) << hook.log();
-  const std::string endpoint =
-      "http://127.0.0.1:" + std::to_string(std::stoi(hook.log().substr(at))) + "/hook";
+  auto hook = start_peer("dns_hook.py", {"wharf:hook-secret", std::to_string(named->port()),
+                                         NamedServer::kKeyName, NamedServer::kKeySecret});
+  const std::string endpoint = hook.url + "/hook";
   auto ctl = dns_controller(
       wildcard_routes(app.url()), "httpreq",
       {"HTTPREQ_ENDPOINT=" + endpoint, "HTTPREQ_USERNAME=wharf", "HTTPREQ_PASSWORD=hook-secret"});
   ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
-      << ctl->log() << hook.log() << named->log();
-  EXPECT_TRUE(contains(hook.log(), "/hook/present _acme-challenge.home.example. 0")) << hook.log();
-  for (int i = 0; i < 50 && !contains(hook.log(), "/hook/cleanup"); ++i) {
+      << ctl->log() << hook.process->log() << named->log();
+  EXPECT_TRUE(contains(hook.process->log(), "/hook/present _acme-challenge.home.example. 0"))
+      << hook.process->log();
+  for (int i = 0; i < 50 && !contains(hook.process->log(), "/hook/cleanup"); ++i) {
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_TRUE(contains(hook.log(), "/hook/cleanup _acme-challenge.home.example. 0")) << hook.log();
+  EXPECT_TRUE(contains(hook.process->log(), "/hook/cleanup _acme-challenge.home.example. 0"))
+      << hook.process->log();
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 
@@ -456,13 +470,9 @@ TEST_F(AcmeDns01, TheHttpHookPresentsAndCleansUp) {
 // edit rights gets the wildcard; one that may only read zones is refused with Cloudflare's own
 // code and message in the log, and nothing is issued.
 TEST_F(AcmeDns01, CloudflareThroughItsV4Api) {
-  ChildProcess api({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/cloudflare_api.py",
-                    std::to_string(named->port()), NamedServer::kKeyName, NamedServer::kKeySecret});
-  const auto at = api.wait_for_log("port ", 20s);
-  ASSERT_NE(at, std::string::npos) << api.log();
-  const std::string base =
-      "CLOUDFLARE_BASE_URL=http://127.0.0.1:" + std::to_string(std::stoi(api.log().substr(at))) +
-      "/client/v4";
+  auto api = start_peer("cloudflare_api.py", {std::to_string(named->port()), NamedServer::kKeyName,
+                                              NamedServer::kKeySecret});
+  const std::string base = "CLOUDFLARE_BASE_URL=" + api.url + "/client/v4";
   {
     auto ctl =
         dns_controller(wildcard_routes(app.url()), "cloudflare", {base, "CF_DNS_API_TOKEN=READ"});
@@ -471,38 +481,36 @@ TEST_F(AcmeDns01, CloudflareThroughItsV4Api) {
       refused = contains(ctl->log(), "Cloudflare 9109: Unauthorized to access requested resource");
       std::this_thread::sleep_for(100ms);
     }
-    EXPECT_TRUE(refused) << ctl->log() << api.log();
+    EXPECT_TRUE(refused) << ctl->log() << api.process->log();
     EXPECT_FALSE(contains(issuer("a.home.example"), "Pebble"));
   }
   auto ctl =
       dns_controller(wildcard_routes(app.url()), "cloudflare", {base, "CF_DNS_API_TOKEN=EDIT"});
-  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl)) << ctl->log() << api.log();
-  for (int i = 0; i < 50 && !contains(api.log(), "DELETE /client/v4/zones/"); ++i) {
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
+      << ctl->log() << api.process->log();
+  for (int i = 0; i < 50 && !contains(api.process->log(), "DELETE /client/v4/zones/"); ++i) {
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_TRUE(contains(api.log(), "DELETE /client/v4/zones/")) << api.log();
+  EXPECT_TRUE(contains(api.process->log(), "DELETE /client/v4/zones/")) << api.process->log();
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 
 // A record that takes 3 s to appear: the controller keeps looking until every resolver has it
 // and only then lets the CA validate (which would fail earlier), then the certificate comes.
 TEST_F(AcmeDns01, APropagationThatArrivesLateIsWaitedFor) {
-  ChildProcess hook({"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/dns_hook.py",
-                     "wharf:hook-secret", std::to_string(named->port()), NamedServer::kKeyName,
-                     NamedServer::kKeySecret, "3"});
-  const auto at = hook.wait_for_log("port ", 20s);
-  ASSERT_NE(at, std::string::npos) << hook.log();
-  const std::string endpoint =
-      "http://127.0.0.1:" + std::to_string(std::stoi(hook.log().substr(at))) + "/hook";
+  auto hook = start_peer("dns_hook.py", {"wharf:hook-secret", std::to_string(named->port()),
+                                         NamedServer::kKeyName, NamedServer::kKeySecret, "3"});
+  const std::string endpoint = hook.url + "/hook";
   const auto started = std::chrono::steady_clock::now();
   auto ctl = dns_controller(
       wildcard_routes(app.url()), "httpreq",
       {"HTTPREQ_ENDPOINT=" + endpoint, "HTTPREQ_USERNAME=wharf", "HTTPREQ_PASSWORD=hook-secret"});
   ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
-      << ctl->log() << hook.log() << pebble->log();
+      << ctl->log() << hook.process->log() << pebble->log();
   // Two authorizations, each waiting its 3 s; not one validation failed on the way.
   EXPECT_GE(std::chrono::steady_clock::now() - started, 6s);
-  EXPECT_TRUE(contains(hook.log(), "published _acme-challenge.home.example.")) << hook.log();
+  EXPECT_TRUE(contains(hook.process->log(), "published _acme-challenge.home.example."))
+      << hook.process->log();
   EXPECT_FALSE(contains(ctl->log(), "invalid")) << ctl->log();
   // Credentials stay out of the log.
   EXPECT_FALSE(contains(ctl->log(), "hook-secret")) << ctl->log();

@@ -33,6 +33,20 @@ inline std::string dump(const rapidjson::Value& v) {
   return b.GetString();
 }
 
+// A table's cases: the JSON array in `path`, parsed once per process (the tests of a table
+// run in one process and read the same file).
+inline const rapidjson::Document& json_cases(const std::string& path) {
+  static std::map<std::string, std::pair<std::string, rapidjson::Document>> parsed;
+  auto [it, fresh] = parsed.try_emplace(path);
+  if (fresh) {
+    it->second.first = read_text(path);
+    it->second.second.Parse(it->second.first.c_str());
+    EXPECT_FALSE(it->second.second.HasParseError())
+        << path << ": offset " << it->second.second.GetErrorOffset();
+  }
+  return it->second.second;
+}
+
 // A JSON string as itself, anything else as its JSON text.
 inline std::string text_of(const rapidjson::Value& v) {
   return v.IsString() ? v.GetString() : dump(v);
