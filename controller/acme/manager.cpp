@@ -54,6 +54,19 @@ const ResolverConfig* Manager::resolver(const std::string& name) const {
   return nullptr;
 }
 
+// "resolver/name,name...": which certificate a per-certificate gauge is about.
+std::string Manager::certificate_label(const Wanted& key) {
+  return key.first + "/" + text::join(key.second, ",");
+}
+
+void Manager::report_expiry(const Wanted& key, const Validity& v) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                           v.not_after.time_since_epoch())
+                           .count();
+  stats_.set("acme_certificate_expiry_timestamp_seconds", certificate_label(key),
+             static_cast<std::uint64_t>(std::max<std::int64_t>(seconds, 0)));
+}
+
 Result<bool> Manager::prepare() {
   if (api_) {
     if (auto ok = api_->init(); !ok) return Error{"acme storage: " + ok.error()};
@@ -128,6 +141,7 @@ void Manager::take(const ResolverConfig& r, Files files) {
       continue;
     }
     certificates_[{r.name, domains}] = Stored{domains, cert->second, key->second, *v};
+    report_expiry({r.name, domains}, *v);
   }
 }
 
@@ -226,6 +240,7 @@ awaitable<void> Manager::obtain(const Wanted& key) {
         attempt.pause.count() == 0 ? kFirstPause : std::min(attempt.pause * 2, kLongestPause);
     attempt.next = Clock::now() + attempt.pause;
     stats_.add("acme_failures_total", r.name);
+    stats_.set("acme_certificate_failing", certificate_label(key), 1);
     log::error(what + ": " + why + "; next try in " + std::to_string(attempt.pause.count()) + " s");
   };
   // The account key, made on first use and kept with the resolver's storage.
@@ -265,6 +280,8 @@ awaitable<void> Manager::obtain(const Wanted& key) {
   }
   attempts_.erase(key);
   certificates_[key] = Stored{domains, std::move(issued->cert_pem), std::move(issued->key_pem), *v};
+  report_expiry(key, *v);
+  stats_.set("acme_certificate_failing", certificate_label(key), 0);
   stats_.add("acme_certificates_total", r.name);
   auto days =
       std::chrono::duration_cast<std::chrono::hours>(v->not_after - v->not_before).count() / 24;

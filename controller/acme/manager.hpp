@@ -88,6 +88,9 @@ class Manager : public Presenter {
   bool due(const Wanted& key, std::chrono::system_clock::time_point now) const;
   awaitable<void> obtain(const Wanted& key);
   void publish();
+  // Per-certificate gauges: its expiry, and whether its last attempt failed.
+  static std::string certificate_label(const Wanted& key);
+  void report_expiry(const Wanted& key, const Validity& v);
 
   asio::any_io_executor ex_;
   std::vector<ResolverConfig> resolvers_;

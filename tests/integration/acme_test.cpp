@@ -438,6 +438,19 @@ TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
   EXPECT_TRUE(contains(issuer("other.home.example"), "Pebble"));  // Any name under it.
   EXPECT_TRUE(contains(ctl->log(), "(dns-01)")) << ctl->log();
   EXPECT_FALSE(contains(ctl->log(), NamedServer::kKeySecret));  // The TSIG secret stays out.
+  // The certificate's expiry, as a gauge per certificate.
+  const auto at = ctl->wait_for_log("metrics address=127.0.0.1:", 10s);
+  ASSERT_NE(at, std::string::npos) << ctl->log();
+  const auto port = static_cast<std::uint16_t>(std::stoul(ctl->log().substr(at, 6)));
+  const auto metrics = HttpClient(port).request("GET", "/metrics").body;
+  EXPECT_TRUE(contains(metrics,
+                       "wharf_controller_acme_certificate_expiry_timestamp_seconds{"
+                       "certificate=\"dns/*.home.example,home.example\"}"))
+      << metrics;
+  EXPECT_TRUE(contains(metrics,
+                       "wharf_controller_acme_certificate_failing{certificate=\"dns/"
+                       "*.home.example,home.example\"} 0"))
+      << metrics;
   // The TXT records were removed once validated.
   for (int i = 0; i < 50 && !named->txt("_acme-challenge.home.example").empty(); ++i) {
     std::this_thread::sleep_for(100ms);
