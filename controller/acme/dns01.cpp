@@ -105,8 +105,28 @@ std::string dns01_txt_value(const std::string& key_authorization) {
   return base64url(std::string_view(reinterpret_cast<const char*>(digest), n));
 }
 
+Result<std::map<std::string, std::string>> with_file_variables(
+    const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> out = env;
+  for (const auto& [key, path] : env) {
+    if (!key.ends_with("_FILE")) continue;
+    const std::string name = key.substr(0, key.size() - 5);
+    if (env.count(name)) continue;  // The variable itself wins, as with lego.
+    std::ifstream in(path);
+    if (!in) return Error{key + "=" + path + ": cannot be read"};
+    std::string value((std::istreambuf_iterator<char>(in)), {});
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    out[name] = std::move(value);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<dns::Provider>> make_dns_provider(asio::any_io_executor ex,
-                                                         const DnsChallengeOptions& options) {
+                                                         const DnsChallengeOptions& given) {
+  auto env = with_file_variables(given.env);
+  if (!env) return Error{"dnsChallenge provider " + given.provider + ": " + env.error()};
+  DnsChallengeOptions options = given;
+  options.env = std::move(*env);
   if (options.provider == "rfc2136") {
     auto o = dns::rfc2136_options(options.env);
     if (!o) return Error{"dnsChallenge provider rfc2136: " + o.error()};

@@ -31,8 +31,13 @@ std::string dns01_record_name(const std::string& domain);
 // The record's value for a key authorization.
 std::string dns01_txt_value(const std::string& key_authorization);
 
-// The provider `options.provider` names, configured from `options.env`; an unknown provider
-// or a missing variable is an error naming it.
+// lego's `<VARIABLE>_FILE` convention: the variable's value read from that file (a Docker or
+// Kubernetes secret mounted as a file), trailing newlines dropped; the variable itself wins.
+model::Result<std::map<std::string, std::string>> with_file_variables(
+    const std::map<std::string, std::string>& env);
+
+// The provider `options.provider` names, configured from `options.env` (with its `_FILE`
+// variables read); an unknown provider or a missing variable is an error naming it.
 model::Result<std::unique_ptr<dns::Provider>> make_dns_provider(asio::any_io_executor ex,
                                                                 const DnsChallengeOptions& options);
 

@@ -1,5 +1,7 @@
 // DNS messages in wire form (controller/acme/dns/message.cpp): what DNS-01 sends and reads.
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "controller/acme/dns/client.hpp"
@@ -7,6 +9,7 @@
 #include "controller/acme/dns/httpreq.hpp"
 #include "controller/acme/dns/message.hpp"
 #include "controller/acme/dns/rfc2136.hpp"
+#include "controller/acme/dns01.hpp"
 
 namespace wharf::controller::acme::dns {
 namespace {
@@ -145,6 +148,25 @@ TEST(CloudflareOptions, ReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_EQ(o->zone_token, "z");
   EXPECT_EQ(o->origin, "http://127.0.0.1:9");
   EXPECT_EQ(o->root, "/client/v4");
+}
+
+TEST(DnsProviderVariables, FileVariantsAreReadAsLegoReadsThem) {
+  const std::string path = ::testing::TempDir() + "/wharf-cf-token";
+  { std::ofstream(path) << "token-from-a-secret\n"; }
+  auto env = with_file_variables({{"CF_DNS_API_TOKEN_FILE", path}});
+  ASSERT_TRUE(env.ok()) << env.error();
+  EXPECT_EQ(env->at("CF_DNS_API_TOKEN"), "token-from-a-secret");
+  // The variable itself wins over its file.
+  env = with_file_variables({{"CF_DNS_API_TOKEN_FILE", path}, {"CF_DNS_API_TOKEN", "direct"}});
+  EXPECT_EQ(env->at("CF_DNS_API_TOKEN"), "direct");
+  EXPECT_EQ(with_file_variables({{"RFC2136_TSIG_SECRET_FILE", "/nonexistent/secret"}}).error(),
+            "RFC2136_TSIG_SECRET_FILE=/nonexistent/secret: cannot be read");
+  // A provider configured from files only.
+  asio::io_context io;
+  EXPECT_TRUE(
+      make_dns_provider(io.get_executor(),
+                        {"cloudflare", {}, {}, false, false, {}, {{"CF_DNS_API_TOKEN_FILE", path}}})
+          .ok());
 }
 
 }  // namespace
