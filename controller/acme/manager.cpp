@@ -60,9 +60,8 @@ std::string Manager::certificate_label(const Wanted& key) {
 }
 
 void Manager::report_expiry(const Wanted& key, const Validity& v) {
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           v.not_after.time_since_epoch())
-                           .count();
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(v.not_after.time_since_epoch()).count();
   stats_.set("acme_certificate_expiry_timestamp_seconds", certificate_label(key),
              static_cast<std::uint64_t>(std::max<std::int64_t>(seconds, 0)));
 }

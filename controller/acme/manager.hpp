@@ -36,7 +36,7 @@ struct ResolverConfig {
   // Why the resolver cannot obtain certificates (a DNS provider without its credentials);
   // its routers get the other certificates or the default one.
   std::string problem;
-  std::string ca_pem;       // Trust anchors for the ACME server's own TLS; empty: the system's.
+  std::string ca_pem;  // Trust anchors for the ACME server's own TLS; empty: the system's.
 };
 
 // Certificates from ACME, as a provider (named "acme") of the routing table: it loads what its

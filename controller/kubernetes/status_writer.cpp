@@ -78,10 +78,7 @@ std::vector<LoadBalancerAddress> published_addresses(const StatusOptions& opt,
 
 StatusWriter::StatusWriter(asio::any_io_executor ex, ApiClient& client, StatusOptions options,
                            std::string identity)
-    : client_(client),
-      opt_(std::move(options)),
-      identity_(std::move(identity)),
-      work_(ex) {}
+    : client_(client), opt_(std::move(options)), identity_(std::move(identity)), work_(ex) {}
 
 void StatusWriter::update(std::vector<IngressReport> reports,
                           std::vector<LoadBalancerAddress> published) {

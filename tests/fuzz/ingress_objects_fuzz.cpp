@@ -20,8 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   k8s::gateway::Options gateway;
   gateway.enabled = true;
   const k8s::Index index(snap);
-  auto routes = k8s::gateway::translate(snap, index, gateway, {{"192.0.2.1", ""}},
-                                        "2026-01-01T00:00:00Z");
+  auto routes =
+      k8s::gateway::translate(snap, index, gateway, {{"192.0.2.1", ""}}, "2026-01-01T00:00:00Z");
   auto routed = wharf::controller::compiler::compile({{"kubernetes", routes.config}});
   if (auto ok = wharf::model::validate(routed); !ok) {
     std::fprintf(stderr, "compiled Gateway API table refused: %s\n", ok.error().c_str());

@@ -150,9 +150,7 @@ std::string object_path(const std::string& kind, const ObjectMeta& meta) {
 }  // namespace
 
 StatusWriter::StatusWriter(asio::any_io_executor ex, ApiClient& client, std::string identity)
-    : client_(client),
-      identity_(std::move(identity)),
-      work_(ex) {}
+    : client_(client), identity_(std::move(identity)), work_(ex) {}
 
 void StatusWriter::update(std::vector<ClassReport> classes, std::vector<GatewayReport> gateways,
                           std::vector<RouteReport> routes) {
