@@ -167,8 +167,10 @@ void Dns01Presenter::withdraw(const model::AcmeChallenge& c) {
   const std::string value = dns01_txt_value(c.key_authorization);
   asio::co_spawn(
       ex_,
-      [this, fqdn, value]() -> awaitable<void> {
-        auto removed = co_await provider_.cleanup(fqdn, value);
+      // The provider, not this presenter: the presenter may be gone before the cleanup ends
+      // (it lives for one order), the provider lives as long as the resolver.
+      [&provider = provider_, fqdn, value]() -> awaitable<void> {
+        auto removed = co_await provider.cleanup(fqdn, value);
         if (!removed) log::warn("acme: removing TXT " + fqdn + ": " + removed.error());
       },
       asio::detached);
