@@ -165,6 +165,14 @@ HttpRoute route_of(const std::string& kind, const Value& obj) {
       });
       each(member(r, "filters"), [&](const Value& f) { rule.filters.push_back(filter_of(f)); });
       rule.backend_refs = refs_of(member(r, "backendRefs"));
+      int j = 0;
+      each(member(r, "backendRefs"), [&](const Value& b) {
+        const Value* f = member(b, "filters");
+        if (rule.backend_with_filters < 0 && f && f->IsArray() && !f->Empty()) {
+          rule.backend_with_filters = j;
+        }
+        ++j;
+      });
       if (const Value* t = member(r, "timeouts")) {
         rule.request_timeout = str(*t, "request");
         rule.backend_request_timeout = str(*t, "backendRequest");

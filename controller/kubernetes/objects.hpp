@@ -230,6 +230,9 @@ struct HttpRouteRule {
   std::vector<HttpMatch> matches;
   std::vector<RouteFilter> filters;
   std::vector<ObjectRef> backend_refs;
+  // The first backendRef carrying filters of its own (backendRefs[].filters), or -1. Wharf
+  // does not apply them; the rule is closed rather than served without them.
+  int backend_with_filters = -1;
   std::string request_timeout, backend_request_timeout;  // timeouts.*, Gateway API durations
 };
 

@@ -36,6 +36,10 @@ RouteBuilder::Rule RouteBuilder::rule(const HttpRoute& route, std::size_t i) {
                  (type == "RequestMirror" ? " yet" : "");
     }
   }
+  if (r.closed.empty() && spec.backend_with_filters >= 0) {
+    r.closed = "backendRefs[" + std::to_string(spec.backend_with_filters) +
+               "].filters: filters on a backendRef are not supported";
+  }
   r.service = backend_service(route, i, r);
   return r;
 }

@@ -15,7 +15,6 @@ const std::vector<std::string>& supported_features() {
       "GRPCRoute",
       "Gateway",
       "HTTPRoute",
-      "HTTPRouteBackendRequestHeaderModification",
       "HTTPRouteBackendTimeout",
       "HTTPRouteHostRewrite",
       "HTTPRouteMethodMatching",
