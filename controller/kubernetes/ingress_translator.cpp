@@ -164,13 +164,17 @@ bool is_ours(const Ingress& ing, const Snapshot& snap, const IngressOptions& opt
 
 model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
                                 std::vector<IngressReport>* reports) {
+  return translate(snap, Index(snap), opt, reports);
+}
+
+model::ProviderConfig translate(const Snapshot& snap, const Index& index, const IngressOptions& opt,
+                                std::vector<IngressReport>* reports) {
   std::vector<const Ingress*> sorted;
   for (const auto& ing : snap.ingresses) sorted.push_back(&ing);
   std::sort(sorted.begin(), sorted.end(), [](const Ingress* a, const Ingress* b) {
     return std::tie(a->meta.ns, a->meta.name) < std::tie(b->meta.ns, b->meta.name);
   });
   model::ProviderConfig out;
-  const Index index(snap);
   Builder builder(index, out);
   Certificates certs(index);
   struct Served {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "controller/kubernetes/backends.hpp"
 #include "controller/kubernetes/nginx/translator.hpp"
 #include "controller/kubernetes/objects.hpp"
 #include "model/provider_config.hpp"
@@ -54,5 +55,9 @@ struct IngressReport {
 // the field. `reports`, when given, receives one entry per Ingress in the snapshot.
 model::ProviderConfig translate(const Snapshot& snap, const IngressOptions& opt,
                                 std::vector<IngressReport>* reports = nullptr);
+// The same with the snapshot's Index made by the caller (the provider shares it with the
+// Gateway API translation).
+model::ProviderConfig translate(const Snapshot& snap, const Index& index, const IngressOptions& opt,
+                                std::vector<IngressReport>* reports);
 
 }  // namespace wharf::controller::kubernetes

@@ -168,10 +168,10 @@ model::ProviderConfig KubeProvider::build() {
     }
   }
   std::vector<IngressReport> reports;
-  auto config = translate(snap, options_.ingress, status_ ? &reports : nullptr);
+  const Index index(snap);  // Services, slices and Secrets by name, for both translations.
+  auto config = translate(snap, index, options_.ingress, status_ ? &reports : nullptr);
   count_left_out(config);
   if (options_.gateway.enabled) {
-    const Index index(snap);
     auto gw = gateway::translate(snap, index, options_.gateway,
                                  published_addresses(options_.status, snap),
                                  api_time(std::chrono::system_clock::now(), false));

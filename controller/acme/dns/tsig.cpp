@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "text/ascii.hpp"
+
 namespace wharf::controller::acme::dns {
 namespace {
 
@@ -15,8 +17,7 @@ using model::Result;
 constexpr std::uint16_t kFudge = 300;
 
 std::string normalized(std::string_view algorithm) {
-  std::string a(algorithm);
-  std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string a = text::lower(algorithm);
   if (a.ends_with('.')) a.pop_back();
   return a;
 }

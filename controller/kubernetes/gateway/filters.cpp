@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "controller/kubernetes/gateway/route_builder.hpp"
+#include "text/ascii.hpp"
 #include "text/literals.hpp"
 
 // HTTPRoute and GRPCRoute filters as Wharf middlewares, in the order the rule lists them.
@@ -9,21 +10,17 @@ namespace {
 
 using MiddlewareOptions = std::vector<std::pair<std::string, std::string>>;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // RequestHeaderModifier / ResponseHeaderModifier: set replaces, add appends a field line,
 // remove removes (an empty customRequestHeaders value is a removal).
 MiddlewareOptions header_options(const HeaderModifier& h, bool request) {
   const std::string side = request ? "request" : "response";
   MiddlewareOptions o;
   for (const auto& [name, value] : h.set)
-    o.emplace_back("custom" + side + "headers." + lower(name), value);
+    o.emplace_back("custom" + side + "headers." + text::lower(name), value);
   for (const auto& [name, value] : h.add)
-    o.emplace_back("append" + side + "headers." + lower(name), value);
-  for (const auto& name : h.remove) o.emplace_back("custom" + side + "headers." + lower(name), "");
+    o.emplace_back("append" + side + "headers." + text::lower(name), value);
+  for (const auto& name : h.remove)
+    o.emplace_back("custom" + side + "headers." + text::lower(name), "");
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include "controller/kubernetes/gateway/references.hpp"
 #include "controller/kubernetes/gateway/route_builder.hpp"
 #include "rules/parser.hpp"
+#include "text/ascii.hpp"
 #include "text/literals.hpp"
 
 // Route attachment and the routers of HTTPRoutes and GRPCRoutes.
@@ -13,11 +14,6 @@ namespace {
 // Gateway routers rank above the other providers' (Ingress priorities stay below 4 × 10^9),
 // so an HTTPRoute taking over a host from an Ingress wins while both exist.
 constexpr std::int64_t kPriorityBase = 10'000'000'000;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // "`text`" in the rule language, which has no escapes: a backtick cannot be written.
 bool quotable(const std::string& s) {
@@ -59,11 +55,11 @@ bool namespace_allowed(const Snapshot& snap, const ListenerView& l, const std::s
 }  // namespace
 
 std::string where(const HttpRoute& route) {
-  return lower(route.kind) + " " + route.meta.ns + "/" + route.meta.name;
+  return text::lower(route.kind) + " " + route.meta.ns + "/" + route.meta.name;
 }
 
 std::string route_prefix(const HttpRoute& route) {
-  return lower(route.kind) + "." + route.meta.ns + "." + route.meta.name;
+  return text::lower(route.kind) + "." + route.meta.ns + "." + route.meta.name;
 }
 
 RouteParentStatus RouteBuilder::attach(const HttpRoute& route, const ObjectRef& parent,
@@ -177,7 +173,7 @@ std::string RouteBuilder::match_rule(const HttpRoute& route, const HttpMatch& m,
   for (const auto* list : {&m.headers, &m.query_params}) {
     const bool header = list == &m.headers;
     for (const auto& v : *list) {
-      const std::string key = header ? lower(v.name) : v.name;
+      const std::string key = header ? text::lower(v.name) : v.name;
       if (!seen.insert((header ? "h:" : "q:") + key).second) continue;
       const std::string what =
           std::string(header ? "header" : "query parameter") + " '" + v.name + "'";

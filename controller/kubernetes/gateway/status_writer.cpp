@@ -190,7 +190,6 @@ awaitable<void> StatusWriter::pace() {
 awaitable<StatusWriter::Outcome> StatusWriter::patch(std::string target, std::string body,
                                                      std::string what) {
   co_await pace();
-  ++writes_;
   auto res =
       co_await client_.request(http::verb::patch, target, body, "application/merge-patch+json");
   std::string why;

@@ -32,8 +32,6 @@ class StatusWriter {
               std::vector<RouteReport> routes);
   void set_leader(bool leader);
   awaitable<void> run();
-  // Status writes sent so far (the bench reads it from the log; tests from here).
-  std::size_t writes() const { return writes_; }
 
  private:
   enum class Outcome { kDone, kStale, kFailed };
@@ -57,7 +55,6 @@ class StatusWriter {
   LeaderWork work_;
   double tokens_ = 40;
   std::chrono::steady_clock::time_point refilled_ = std::chrono::steady_clock::now();
-  std::size_t writes_ = 0;
   std::string last_error_;
 };
 
