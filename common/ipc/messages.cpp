@@ -233,6 +233,25 @@ void write_table(Writer& w, const model::RoutingTable& t) {
     }
     w.EndArray();
   }
+  if (!t.certificate_status.empty()) {
+    w.Key("certificate_status");
+    w.StartArray();
+    for (const auto& c : t.certificate_status) {
+      w.StartObject();
+      put(w, "resolver", c.resolver);
+      put_strings(w, "domains", c.domains);
+      put(w, "router", c.router);
+      put(w, "certificate", c.certificate);
+      put(w, "state", c.state);
+      put(w, "last_error", c.last_error);
+      w.Key("renew_at");
+      w.Uint64(c.renew_at);
+      w.Key("retry_at");
+      w.Uint64(c.retry_at);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.Key("diagnostics");
   w.StartArray();
   for (const auto& d : t.diagnostics) {
@@ -479,6 +498,18 @@ bool read_table(Reader& r, const Value& v, const std::string& path, model::Routi
                          r.string(e, "domain", p, a.domain, false) &&
                          r.string(e, "cert_pem", p, a.cert_pem, false) &&
                          r.string(e, "key_pem", p, a.key_pem, false);
+                }) &&
+         r.each(v, "certificate_status", path,
+                [&](const Value& e, const std::string& p) {
+                  auto& c = t.certificate_status.emplace_back();
+                  return r.string(e, "resolver", p, c.resolver, true) &&
+                         r.strings(e, "domains", p, c.domains) &&
+                         r.string(e, "router", p, c.router, false) &&
+                         r.string(e, "certificate", p, c.certificate, false) &&
+                         r.string(e, "state", p, c.state, true) &&
+                         r.string(e, "last_error", p, c.last_error, false) &&
+                         r.number(e, "renew_at", p, c.renew_at) &&
+                         r.number(e, "retry_at", p, c.retry_at);
                 }) &&
          r.each(v, "diagnostics", path, [&](const Value& e, const std::string& p) {
            auto& d = t.diagnostics.emplace_back();

@@ -109,7 +109,8 @@ struct ProviderConfig {
   std::vector<ConfigMiddleware> middlewares;
   std::vector<ConfigCertificate> certificates;
   std::vector<ConfigTransport> transports;
-  std::vector<AcmeChallenge> acme_challenges;  // Only the ACME "provider" has them.
+  std::vector<AcmeChallenge> acme_challenges;         // Only the ACME "provider" has them,
+  std::vector<CertificateStatus> certificate_status;  // and these (`certificate` unqualified).
   std::vector<ConfigTlsOptions> tls_options;
   // Problems not owned by one router or service (a container whose `enable` label is not a
   // boolean, a file that does not parse); reported as they are.

@@ -202,6 +202,21 @@ struct AcmeChallenge {
   bool operator==(const AcmeChallenge&) const = default;
 };
 
+// What the controller's ACME resolvers know of a certificate routers asked for. The data plane
+// holds the certificates; only the controller knows that the last attempt failed, why, and
+// when the next one is, so it sends that along for the admin API and the dashboard.
+struct CertificateStatus {
+  std::string resolver;
+  std::vector<std::string> domains;
+  std::string router;          // The (first) router asking for it.
+  std::string certificate;     // The certificate in the table once there is one, else empty.
+  std::string state;           // "pending" (none yet), "valid", "failing" (the last try failed).
+  std::string last_error;      // With "failing".
+  std::uint64_t renew_at = 0;  // Unix seconds: when a valid certificate is renewed,
+  std::uint64_t retry_at = 0;  // and when a failing one is tried again.
+  bool operator==(const CertificateStatus&) const = default;
+};
+
 struct RoutingTable {
   std::uint64_t version = 0;
   std::vector<EntryPoint> entrypoints;
@@ -212,6 +227,7 @@ struct RoutingTable {
   std::vector<Diagnostic> diagnostics;
   std::vector<ServersTransport> transports;
   std::vector<AcmeChallenge> acme_challenges;
+  std::vector<CertificateStatus> certificate_status;
   std::vector<TlsOptions> tls_options;
   bool operator==(const RoutingTable&) const = default;
 

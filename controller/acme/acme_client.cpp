@@ -193,9 +193,12 @@ awaitable<Result<bool>> Client::authorize(const std::string& authz_url, Challeng
     challenge.token = token;
     challenge.key_authorization = key_authorization;
   } else if (type == ChallengeType::kDns01) {
-    // The presenter puts the TXT record for the domain (a wildcard's authorization names the
-    // domain without "*.", so it shares the apex's record name).
-    challenge.domain = domain;
+    // A wildcard's authorization names the domain without "*." (RFC 8555 section 7.1.4): it
+    // is put back, as lego does, for hooks that are told the domain; the record's name is the
+    // apex's either way.
+    const bool wildcard =
+        authz.HasMember("wildcard") && authz["wildcard"].IsBool() && authz["wildcard"].GetBool();
+    challenge.domain = wildcard ? "*." + domain : domain;
     challenge.key_authorization = key_authorization;
   } else {
     auto cert = alpn_certificate(domain, key_authorization);

@@ -152,26 +152,29 @@ Dns01Presenter::Dns01Presenter(asio::any_io_executor ex, dns::Provider& provider
   if (opt_.resolvers.empty()) opt_.resolvers = system_resolvers();
 }
 
+dns::Challenge dns01_challenge(const model::AcmeChallenge& c) {
+  const auto& ka = c.key_authorization;
+  return {dns01_record_name(c.domain), dns01_txt_value(ka), c.domain, ka.substr(0, ka.find('.')),
+          ka};
+}
+
 awaitable<Result<bool>> Dns01Presenter::present(const model::AcmeChallenge& c) {
-  const std::string fqdn = dns01_record_name(c.domain);
-  const std::string value = dns01_txt_value(c.key_authorization);
-  auto added = co_await provider_.present(fqdn, value);
+  const dns::Challenge record = dns01_challenge(c);
+  auto added = co_await provider_.present(record);
   if (!added) co_return Error{added.error()};
-  co_return co_await propagated(fqdn, value);
+  co_return co_await propagated(record.fqdn, record.value);
 }
 
 void Dns01Presenter::withdraw(const model::AcmeChallenge& c) {
   // Removed in the background: the next step (another authorization, finalizing) need not
   // wait for it, and a failure is only logged (the record is harmless, just untidy).
-  const std::string fqdn = dns01_record_name(c.domain);
-  const std::string value = dns01_txt_value(c.key_authorization);
   asio::co_spawn(
       ex_,
       // The provider, not this presenter: the presenter may be gone before the cleanup ends
       // (it lives for one order), the provider lives as long as the resolver.
-      [&provider = provider_, fqdn, value]() -> awaitable<void> {
-        auto removed = co_await provider.cleanup(fqdn, value);
-        if (!removed) log::warn("acme: removing TXT " + fqdn + ": " + removed.error());
+      [&provider = provider_, record = dns01_challenge(c)]() -> awaitable<void> {
+        auto removed = co_await provider.cleanup(record);
+        if (!removed) log::warn("acme: removing TXT " + record.fqdn + ": " + removed.error());
       },
       asio::detached);
 }

@@ -30,6 +30,9 @@ struct DnsChallengeOptions {
 std::string dns01_record_name(const std::string& domain);
 // The record's value for a key authorization.
 std::string dns01_txt_value(const std::string& key_authorization);
+// The record for a DNS-01 challenge (`domain` "*.example.com" for a wildcard), with the values
+// it is made from.
+dns::Challenge dns01_challenge(const model::AcmeChallenge& c);
 
 // lego's `<VARIABLE>_FILE` convention: the variable's value read from that file (a Docker or
 // Kubernetes secret mounted as a file), trailing newlines dropped; the variable itself wins.

@@ -30,6 +30,16 @@ std::string file_name(const std::vector<std::string>& domains) {
   return out;
 }
 
+// The name a resolver's certificate has in the table (before the compiler qualifies it).
+std::string certificate_name(const std::string& resolver, const std::vector<std::string>& domains) {
+  return resolver + "-" + file_name(domains);
+}
+
+std::uint64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(s, 0));
+}
+
 }  // namespace
 
 Manager::Manager(asio::any_io_executor ex, std::vector<ResolverConfig> resolvers,
@@ -104,6 +114,7 @@ awaitable<void> Manager::load() {
     }
     if (!failed) {
       log::info("acme: " + std::to_string(certificates_.size()) + " stored certificate(s) loaded");
+      loaded_ = true;
       publish();
       co_return;
     }
@@ -148,7 +159,7 @@ void Manager::publish() {
   model::ProviderConfig config;
   for (const auto& [key, c] : certificates_) {
     model::ConfigCertificate cert;
-    cert.name = key.first + "-" + file_name(c.domains);
+    cert.name = certificate_name(key.first, c.domains);
     cert.domains = c.domains;
     cert.cert_pem = c.cert_pem;
     cert.key_pem = c.key_pem;
@@ -156,7 +167,31 @@ void Manager::publish() {
     config.certificates.push_back(std::move(cert));
   }
   config.acme_challenges = challenges_;
+  config.certificate_status = status();
   sink_(std::move(config));
+}
+
+std::vector<model::CertificateStatus> Manager::status() const {
+  std::vector<model::CertificateStatus> out;
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& [key, router] : wanted_) {
+    model::CertificateStatus s{key.first, key.second, router, "", "pending", "", 0, 0};
+    if (auto c = certificates_.find(key); c != certificates_.end()) {
+      const auto& v = c->second.validity;
+      s.certificate = certificate_name(key.first, key.second);
+      s.state = "valid";
+      s.renew_at = unix_seconds(v.not_before + (v.not_after - v.not_before) * 2 / 3);
+    }
+    if (auto a = attempts_.find(key); a != attempts_.end() && !a->second.error.empty()) {
+      s.state = "failing";
+      s.last_error = a->second.error;
+      s.retry_at =
+          unix_seconds(now + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                 a->second.next - Clock::now()));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 void Manager::want(std::vector<CertificateRequest> requests) {
@@ -193,6 +228,7 @@ void Manager::want(std::vector<CertificateRequest> requests) {
   }
   if (wanted == wanted_) return;
   wanted_ = std::move(wanted);
+  if (loaded_) publish();  // Their status, for the admin API.
   wake_.cancel();
 }
 
@@ -238,9 +274,11 @@ awaitable<void> Manager::obtain(const Wanted& key) {
     attempt.pause =
         attempt.pause.count() == 0 ? kFirstPause : std::min(attempt.pause * 2, kLongestPause);
     attempt.next = Clock::now() + attempt.pause;
+    attempt.error = why;
     stats_.add("acme_failures_total", r.name);
     stats_.set("acme_certificate_failing", certificate_label(key), 1);
     log::error(what + ": " + why + "; next try in " + std::to_string(attempt.pause.count()) + " s");
+    publish();
   };
   // The account key, made on first use and kept with the resolver's storage.
   auto& storage = *storage_.at(r.name);

@@ -71,9 +71,10 @@ class Manager : public Presenter {
     std::string cert_pem, key_pem;
     Validity validity;
   };
-  struct Attempt {
+  struct Attempt {  // After a failure: the next try and why the last one failed.
     std::chrono::steady_clock::time_point next{};
     std::chrono::seconds pause{0};
+    std::string error;
   };
   using Wanted = std::pair<std::string, std::vector<std::string>>;  // resolver, domains
 
@@ -87,7 +88,10 @@ class Manager : public Presenter {
   // Whether `key` needs a certificate now: none stored, or two thirds of its life are over.
   bool due(const Wanted& key, std::chrono::system_clock::time_point now) const;
   awaitable<void> obtain(const Wanted& key);
+  // The stored certificates, the pending challenges and what is known of each wanted
+  // certificate, to the aggregator.
   void publish();
+  std::vector<model::CertificateStatus> status() const;
   // Per-certificate gauges: its expiry, and whether its last attempt failed.
   static std::string certificate_label(const Wanted& key);
   void report_expiry(const Wanted& key, const Validity& v);
@@ -107,6 +111,7 @@ class Manager : public Presenter {
   std::vector<model::AcmeChallenge> challenges_;
   std::set<std::string> applied_;  // Challenges (token or domain) in the last applied table.
   asio::steady_timer wake_;
+  bool loaded_ = false;  // Until storage is read, nothing is published but by load().
   bool stopping_ = false;
 };
 

@@ -287,6 +287,10 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       table.diagnostics.push_back({d.kind, d.name + "@" + provider, d.message, d.warning});
     }
     for (const auto& a : config.acme_challenges) table.acme_challenges.push_back(a);
+    for (auto s : config.certificate_status) {
+      if (!s.certificate.empty()) s.certificate = qualify(s.certificate, provider);
+      table.certificate_status.push_back(std::move(s));
+    }
   }
   for (const auto& [provider, config] : providers) {
     std::set<std::string> seen;

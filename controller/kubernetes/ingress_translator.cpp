@@ -83,6 +83,7 @@ class Builder {
         auto r =
             router(ing, ann, base + "-r" + std::to_string(i) + "-p" + std::to_string(j), "", 0);
         path_rule(rule.host, p, field, r);
+        if (!r.cert_resolver.empty()) r.cert_domains = certificate_domains(ing, rule.host);
         r.service = service(ing.meta.ns, p.backend, field + ".backend");
         emit(std::move(r));
       }
@@ -99,8 +100,22 @@ class Builder {
     tls.tls = true;
     r.tls_options.clear();  // TLS options and ACME only mean something to the TLS router.
     r.cert_resolver.clear();
+    r.cert_domains.clear();
     out_.routers.push_back(std::move(r));
     out_.routers.push_back(std::move(tls));
+  }
+
+  // What a certificate resolver is asked for on behalf of a rule's host: every host of the TLS
+  // section naming it, so `hosts: ["*.home.example", "home.example"]` is one order (and one
+  // certificate) for the rules of both, as cert-manager makes one per section. A host in no
+  // section: the rule's own (the aggregator's default).
+  static std::vector<std::vector<std::string>> certificate_domains(const Ingress& ing,
+                                                                   const std::string& host) {
+    if (host.empty()) return {};
+    for (const auto& t : ing.tls) {
+      if (std::find(t.hosts.begin(), t.hosts.end(), host) != t.hosts.end()) return {t.hosts};
+    }
+    return {};
   }
 
   model::ConfigRouter router(const Ingress& ing, const Annotations& ann, std::string name,

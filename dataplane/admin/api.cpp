@@ -13,6 +13,8 @@
 
 #include "dataplane/metrics/metrics.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "text/ascii.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::dataplane::admin {
 namespace {
@@ -43,11 +45,7 @@ std::string provider_of(std::string_view name) {
   return at == std::string_view::npos ? std::string() : std::string(name.substr(at + 1));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::lower;
 
 AdminResponse json(std::string body, unsigned status = 200) {
   return {status, "application/json", std::move(body), {}};
@@ -93,20 +91,101 @@ bool matches(const std::string& needle, std::initializer_list<std::string_view> 
   return false;
 }
 
-std::string not_after(const std::string& pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (!cert) return {};
+std::string timestamp(const ASN1_TIME* t) {
   std::tm tm{};
-  std::string out;
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    out = buf;
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string timestamp(std::uint64_t unix_seconds) {
+  if (unix_seconds == 0) return {};
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A certificate as the API shows it: the table's certificate (read from its leaf) and what
+// the controller's ACME resolver knows of it, or that resolver's word alone while it has
+// none yet.
+struct CertificateView {
+  const model::Certificate* cert = nullptr;
+  const model::CertificateStatus* acme = nullptr;
+  std::string issuer, not_before, not_after;
+  bool expired = false;
+};
+
+CertificateView view_of(const model::Certificate* c, const model::CertificateStatus* acme) {
+  CertificateView v{c, acme, {}, {}, {}, false};
+  if (!c) return v;
+  BIO* bio = BIO_new_mem_buf(c->cert_pem.data(), static_cast<int>(c->cert_pem.size()));
+  X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!leaf) return v;
+  // The issuer's common name, as certificate lists show it ("R11", "Pebble Intermediate CA").
+  const X509_NAME* issuer = X509_get_issuer_name(leaf);
+  for (int nid : {NID_commonName, NID_organizationName}) {
+    int at = X509_NAME_get_index_by_NID(issuer, nid, -1);
+    if (at < 0) continue;
+    const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(issuer, at));
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n >= 0) v.issuer.assign(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
+    OPENSSL_free(utf8);
+    break;
   }
-  X509_free(cert);
+  v.not_before = timestamp(X509_get0_notBefore(leaf));
+  v.not_after = timestamp(X509_get0_notAfter(leaf));
+  v.expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
+  X509_free(leaf);
+  return v;
+}
+
+std::vector<CertificateView> certificate_views(const model::RoutingTable& t) {
+  std::map<std::string_view, const model::CertificateStatus*> by_certificate;
+  std::vector<CertificateView> out;
+  for (const auto& s : t.certificate_status) {
+    if (!s.certificate.empty()) by_certificate[s.certificate] = &s;
+  }
+  for (const auto& c : t.certificates) {
+    auto s = by_certificate.find(c.name);
+    out.push_back(view_of(&c, s == by_certificate.end() ? nullptr : s->second));
+  }
+  for (const auto& s : t.certificate_status) {
+    if (s.certificate.empty()) out.push_back(view_of(nullptr, &s));
+  }
   return out;
+}
+
+void write_certificate(Writer& w, const CertificateView& v) {
+  w.StartObject();
+  // A certificate not obtained yet is named as the metrics name it: resolver/domains.
+  put(w, "name", v.cert ? v.cert->name : v.acme->resolver + "/" + text::join(v.acme->domains, ","));
+  strings(w, "domains", v.cert ? v.cert->domains : v.acme->domains);
+  if (v.cert) {
+    put(w, "issuer", v.issuer);
+    put(w, "notBefore", v.not_before);
+    put(w, "notAfter", v.not_after);
+    key(w, "default");
+    w.Bool(v.cert->is_default);
+  }
+  // "valid" or "expired" from the certificate itself; an ACME resolver's own word otherwise:
+  // "pending" (none yet), "failing" (its last try failed; a certificate it had is still used).
+  std::string status = v.expired ? "expired" : "valid";
+  if (v.acme && (v.acme->state != "valid" || !v.cert)) status = v.acme->state;
+  put(w, "status", status);
+  if (v.acme) {
+    put(w, "resolver", v.acme->resolver);
+    put(w, "router", v.acme->router);
+    if (!v.acme->last_error.empty()) put(w, "lastError", v.acme->last_error);
+    if (v.acme->renew_at) put(w, "renewAt", timestamp(v.acme->renew_at));
+    if (v.acme->retry_at) put(w, "retryAt", timestamp(v.acme->retry_at));
+  }
+  w.EndObject();
 }
 
 // Middleware options as served: values that may be secrets are not.
@@ -331,21 +410,14 @@ AdminResponse api(const AdminRequest& req, const ApiState& state) {
   }
   if (path == "/api/certificates") {
     return list(
-        req, src.certificates,
-        [](const std::string& n, const model::Certificate& c) {
-          std::string domains;
-          for (const auto& d : c.domains) domains += d + " ";
-          return matches(n, {c.name, domains});
+        req, certificate_views(src),
+        [](const std::string& n, const CertificateView& v) {
+          const auto& domains = v.cert ? v.cert->domains : v.acme->domains;
+          return matches(
+              n, {v.cert ? v.cert->name : v.acme->resolver, text::join(domains, " "), v.issuer,
+                  v.acme ? v.acme->state : "", v.acme ? v.acme->last_error : ""});
         },
-        [](Writer& w, const model::Certificate& c) {
-          w.StartObject();
-          put(w, "name", c.name);
-          strings(w, "domains", c.domains);
-          put(w, "notAfter", not_after(c.cert_pem));
-          key(w, "default");
-          w.Bool(c.is_default);
-          w.EndObject();
-        });
+        write_certificate);
   }
   if (path == "/api/rejected") {
     return list(

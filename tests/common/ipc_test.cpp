@@ -34,6 +34,14 @@ model::RoutingTable sample() {
                           "",
                           ""});
   t.diagnostics.push_back({"router", "bad@docker", "column 3: expected ')'"});
+  t.certificate_status.push_back({"dns",
+                                  {"*.home.example", "home.example"},
+                                  "wild@file",
+                                  "dns-_.home.example@acme",
+                                  "failing",
+                                  "zone home.example: REFUSED",
+                                  1800000000,
+                                  1800000060});
   return t;
 }
 

@@ -125,7 +125,10 @@ TEST(HttpReqOptions, ReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_FALSE(httpreq_options({{"HTTPREQ_ENDPOINT", "ftp://h"}}).ok());
   EXPECT_EQ(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_USERNAME", "u"}}).error(),
             "HTTPREQ_USERNAME is set without HTTPREQ_PASSWORD");
-  EXPECT_FALSE(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_MODE", "RAW"}}).ok());
+  EXPECT_FALSE(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}})->raw);
+  EXPECT_TRUE(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_MODE", "RAW"}})->raw);
+  EXPECT_EQ(httpreq_options({{"HTTPREQ_ENDPOINT", "http://h"}, {"HTTPREQ_MODE", "raw"}}).error(),
+            "HTTPREQ_MODE='raw': expected RAW, or nothing for lego's default body");
 }
 
 TEST(CloudflareOptions, ReadLegosVariablesAndNameWhatIsMissing) {

@@ -11,6 +11,7 @@
 
 #include "controller/compiler/compiler.hpp"
 #include "controller/kubernetes/ingress_translator.hpp"
+#include "controller/provider/aggregator.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 
 namespace wharf::controller::kubernetes {
@@ -267,6 +268,41 @@ TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityResolverAndErrorsNamingTh
       regex->errors.back(),
       "ingress default/broken spec.rules[0].http.paths[2].pathType: expected Exact, Prefix or "
       "ImplementationSpecific, got 'Regex'");
+}
+
+// With a certificate resolver, a TLS section is one certificate: its wildcard and apex come in
+// one order for the rules of both; a host in another section gets that section's; a host in
+// none asks for itself.
+TEST(IngressTls, ACertificateResolverIsAskedForEachTlsSectionsHosts) {
+  auto cfg = translate(fixture("acme_tls_hosts"), {});
+  std::map<std::string, const model::ConfigRouter*> by_name;
+  for (const auto& r : cfg.routers) by_name[r.name] = &r;
+  using Sets = std::vector<std::vector<std::string>>;
+  const Sets wild{{"*.home.example", "home.example"}};
+  EXPECT_EQ(by_name.at("default-home-r0-p0-tls")->cert_domains, wild);
+  EXPECT_EQ(by_name.at("default-home-r1-p0-tls")->cert_domains, wild);
+  EXPECT_EQ(by_name.at("default-home-r2-p0-tls")->cert_domains, Sets{{"media.example"}});
+  EXPECT_EQ(by_name.at("default-home-r3-p0-tls")->cert_domains, Sets{});
+  EXPECT_EQ(by_name.at("default-home-r0-p0")->cert_domains, Sets{});  // Plain HTTP: none.
+
+  // What the ACME manager is asked for, through the aggregator: three orders, not four.
+  asio::io_context io;
+  Stats stats;
+  std::vector<CertificateRequest> asked;
+  Aggregator agg(io.get_executor(), {"kubernetes"}, std::chrono::milliseconds(1),
+                 std::chrono::seconds(10), stats, [](const model::RoutingTable&) {});
+  agg.on_certificate_requests([&](std::vector<CertificateRequest> r) { asked = std::move(r); });
+  agg.start();
+  agg.update("kubernetes", cfg);
+  io.run_for(std::chrono::milliseconds(200));
+  std::set<std::vector<std::string>> orders;
+  for (const auto& r : asked) {
+    EXPECT_EQ(r.resolver, "dns");
+    orders.insert(r.domains);
+  }
+  EXPECT_EQ(asked.size(), 3u);
+  EXPECT_EQ(orders, (std::set<std::vector<std::string>>{
+                        {"*.home.example", "home.example"}, {"media.example"}, {"plain.example"}}));
 }
 
 // TLS sections: one certificate per Secret, for the hosts of every section naming it; each

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dataplane/metrics/access_log.hpp"
+#include "test_common/certificates.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
@@ -178,6 +179,55 @@ TEST(Observability, TheApiListsTheTableWithoutSecrets) {
   EXPECT_TRUE(contains(dashboard.body, "<title>Wharf</title>"));
   HttpClient post(admin);
   EXPECT_EQ(post.request("POST", "/api/overview").status, 405u);
+}
+
+// Certificates with their issuer and dates read from the leaf, and what the controller's ACME
+// resolvers say of theirs: renewal time, or the last failure and the next try; one not
+// obtained yet is listed too. No key, no PEM.
+TEST(Observability, TheApiListsCertificatesWithTheirIssuerAndAcmeStatus) {
+  UpstreamServer app("app");
+  InProcessDataplane dp{1};
+  Certificates certs;
+  auto t = observed_table(app.url());
+  t.certificates = {certs.exact, certs.wildcard};
+  t.certificate_status.push_back(
+      {"le", {"a.example"}, "app@test", "exact@test", "valid", "", 1893456000, 0});
+  t.certificate_status.push_back({"dns",
+                                  {"*.home.example", "home.example"},
+                                  "wild@file",
+                                  "",
+                                  "failing",
+                                  "TXT update in zone home.example at 127.0.0.1:53: NOTAUTH",
+                                  0,
+                                  1893456060});
+  ASSERT_EQ(dp.apply(t), "ack");
+  auto all = admin_get(dp.admin_port(), "/api/certificates");
+  ASSERT_EQ(all.status, 200u);
+  EXPECT_EQ(all.headers["x-total-count"], "3");
+  const auto& b = all.body;
+  EXPECT_TRUE(contains(b,
+                       "{\"name\":\"exact@test\",\"domains\":[\"a.example\"],"
+                       "\"issuer\":\"a.example\",\"notBefore\":\""))
+      << b;
+  EXPECT_TRUE(contains(b,
+                       "\"default\":false,\"status\":\"valid\",\"resolver\":\"le\","
+                       "\"router\":\"app@test\",\"renewAt\":\"2030-01-01T00:00:00Z\"}"))
+      << b;
+  EXPECT_TRUE(contains(b,
+                       "{\"name\":\"wild@test\",\"domains\":[\"*.wild.example\"],"
+                       "\"issuer\":\"wild\""))
+      << b;
+  EXPECT_TRUE(contains(b,
+                       "{\"name\":\"dns/*.home.example,home.example\","
+                       "\"domains\":[\"*.home.example\",\"home.example\"],"
+                       "\"status\":\"failing\",\"resolver\":\"dns\",\"router\":\"wild@file\","
+                       "\"lastError\":\"TXT update in zone home.example at 127.0.0.1:53: "
+                       "NOTAUTH\",\"retryAt\":\"2030-01-01T00:01:00Z\"}"))
+      << b;
+  EXPECT_FALSE(contains(b, "BEGIN")) << "no PEM is served";
+  // Searchable by state and by the error.
+  auto failing = admin_get(dp.admin_port(), "/api/certificates?search=notauth");
+  EXPECT_EQ(failing.headers["x-total-count"], "1") << failing.body;
 }
 
 // api@internal and the other internal services through a user's router: its host rule and its

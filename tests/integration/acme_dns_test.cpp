@@ -23,10 +23,11 @@ model::Result<bool> run(dns::Provider& p, bool add, const std::string& fqdn,
       io,
       // if/else, not ?: — GCC 12 runs both co_await operands of a conditional expression.
       [&]() -> boost::asio::awaitable<void> {
+        const dns::Challenge c{fqdn, value, "", "", ""};
         if (add) {
-          result = co_await p.present(fqdn, value);
+          result = co_await p.present(c);
         } else {
-          result = co_await p.cleanup(fqdn, value);
+          result = co_await p.cleanup(c);
         }
       },
       boost::asio::detached);

@@ -2,11 +2,13 @@
 // TLS-ALPN-01 challenges against the data plane, its DNS pointed at 127.0.0.1 by
 // pebble-challtestsrv; the controller obtains, stores, serves and renews the certificates.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "test_common/child_process.hpp"
@@ -133,6 +135,47 @@ class Acme : public ::testing::Test {
 
   std::string storage() const { return dir.path() + "/acme"; }
 
+  // Stores, as resolver `resolver` would have, a certificate for `domains` from the test CA
+  // that began `started_min_ago` minutes ago and ends in `ends_in_min`.
+  void plant(const std::string& resolver, const std::vector<std::string>& domains,
+             int started_min_ago, int ends_in_min) {
+    auto stamp = [](int minutes) {
+      std::time_t t = std::time(nullptr) + minutes * 60;
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char buf[20];
+      std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
+      return std::string(buf);
+    };
+    std::string file = domains.front(), sans, list;
+    for (auto& c : file) c = c == '*' ? '_' : c;  // As the resolver names its files.
+    for (const auto& d : domains) {
+      sans += (sans.empty() ? "DNS:" : ",DNS:") + d;
+      list += (list.empty() ? "" : ",") + d;
+    }
+    std::filesystem::create_directories(storage() + "/" + resolver + "/certs");
+    const std::string base = storage() + "/" + resolver + "/certs/" + file;
+    const std::string ca = "ca-" + file;
+    auto r =
+        sh(dir.path(),
+           "mkdir -p " + ca + "/db && touch " + ca + "/db/index && echo 01 > " + ca +
+               "/db/serial && printf '[ca]\\ndefault_ca=d\\n[d]\\ndir=" + ca +
+               "\\ndatabase=$dir/db/index\\nserial=$dir/db/serial\\nnew_certs_dir=$dir\\n"
+               "default_md=sha256\\npolicy=p\\ncopy_extensions=copy\\n[p]\\ncommonName=supplied\\n'"
+               " > " +
+               ca +
+               ".cnf"
+               " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" +
+               file + " -addext subjectAltName=" + sans + " -keyout " + base + ".key -out " + file +
+               ".csr 2>/dev/null && openssl ca -batch -config " + ca +
+               ".cnf -cert ca.crt"
+               " -keyfile ca.key -in " +
+               file + ".csr -out " + base + ".crt -startdate " + stamp(-started_min_ago) +
+               " -enddate " + stamp(ends_in_min) + " 2>&1 && printf '" + list + "' > " + base +
+               ".domains");
+    ASSERT_EQ(r.status, 0) << r.out;
+  }
+
   // The issuer of the certificate the data plane serves for `name`.
   std::string issuer(const std::string& name) {
     auto r =
@@ -175,9 +218,9 @@ class AcmeDns01 : public Acme {
     const std::string p = "--certificatesresolvers.dns.acme.";
     std::vector<std::string> flags = {
         p + "caserver=" + ca, p + "email=ops@example.com", p + "storage=" + storage(),
-        p + "dnschallenge.provider=" + provider, p + "dnschallenge.resolvers=" + named->address(),
-        // BIND's NS record says port 53; it listens elsewhere here.
-        p + "dnschallenge.propagation.disableanschecks=true"};
+        p + "dnschallenge.provider=" + provider, p + "dnschallenge.resolvers=" + named->address()};
+    // BIND's NS record says port 53, where only AcmeDns01Authoritative has a server.
+    if (!check_authoritative) flags.push_back(p + "dnschallenge.propagation.disableanschecks=true");
     if (env.empty()) {
       env = {"RFC2136_NAMESERVER=" + named->address(),
              std::string("RFC2136_TSIG_KEY=") + NamedServer::kKeyName,
@@ -186,6 +229,27 @@ class AcmeDns01 : public Acme {
     }
     return controller(routes, {}, flags, env);
   }
+  // The data plane's admin API answer for `target`.
+  std::string admin(const std::string& target) {
+    return HttpClient(dp.admin_port()).request("GET", target).body;
+  }
+  bool check_authoritative = false;
+};
+
+// The propagation check as lego makes it unless told otherwise: the zone's nameservers, found
+// by SOA and NS lookups, must each serve the record. The NS record names a loopback address of
+// its own, where tests/peers/dns_relay.py answers on port 53 for BIND (port 53: root only).
+class AcmeDns01Authoritative : public AcmeDns01 {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "a nameserver on port 53 needs root";
+    std::random_device rd;
+    ns_address = "127.53." + std::to_string(rd() % 250 + 1) + "." + std::to_string(rd() % 250 + 1);
+    named = std::make_unique<NamedServer>(false, ns_address);
+    check_authoritative = true;
+    Acme::SetUp();
+  }
+  std::string ns_address;
 };
 
 std::string routes(const std::string& url) {
@@ -261,36 +325,8 @@ TEST_F(Acme, Http01AndTlsAlpn01CertificatesAreObtainedStoredAndServed) {
 TEST_F(Acme, ACertificatePastTwoThirdsOfItsLifeIsRenewed) {
   // Two stored certificates from a test CA: one 25 minutes into a 30-minute life (due), one a
   // minute into an hour (not due).
-  std::filesystem::create_directories(storage() + "/le/certs");
-  auto plant = [&](const std::string& name, int started_min_ago, int ends_in_min) {
-    auto stamp = [](int minutes) {
-      std::time_t t = std::time(nullptr) + minutes * 60;
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      char buf[20];
-      std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
-      return std::string(buf);
-    };
-    const std::string base = storage() + "/le/certs/" + name;
-    auto r =
-        sh(dir.path(),
-           "mkdir -p ca-" + name + "/db && touch ca-" + name + "/db/index && echo 01 > ca-" + name +
-               "/db/serial && printf '[ca]\\ndefault_ca=d\\n[d]\\ndir=ca-" + name +
-               "\\ndatabase=$dir/db/index\\nserial=$dir/db/serial\\nnew_certs_dir=$dir\\n"
-               "default_md=sha256\\npolicy=p\\ncopy_extensions=copy\\n[p]\\ncommonName=supplied\\n'"
-               " > ca-" +
-               name +
-               ".cnf"
-               " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" +
-               name + " -addext subjectAltName=DNS:" + name + " -keyout " + base + ".key -out " +
-               name + ".csr 2>/dev/null && openssl ca -batch -config ca-" + name +
-               ".cnf -cert ca.crt -keyfile ca.key -in " + name + ".csr -out " + base +
-               ".crt -startdate " + stamp(-started_min_ago) + " -enddate " + stamp(ends_in_min) +
-               " 2>&1 && printf " + name + " > " + base + ".domains");
-    ASSERT_EQ(r.status, 0) << r.out;
-  };
-  plant("renew.acme.test", 25, 5);
-  plant("fresh.acme.test", 1, 59);
+  plant("le", {"renew.acme.test"}, 25, 5);
+  plant("le", {"fresh.acme.test"}, 1, 59);
   auto ctl = controller(
       "http:\n  routers:\n"
       "    renew:\n      rule: Host(`renew.acme.test`)\n      service: app\n"
@@ -479,6 +515,23 @@ TEST_F(AcmeDns01, TheHttpHookPresentsAndCleansUp) {
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 
+// lego's RAW mode: the hook is told the domain, token and key authorization and makes the
+// record itself; for the wildcard's authorization the domain is "*.home.example".
+TEST_F(AcmeDns01, TheHttpHookInRawModeIsToldTheDomainAndKeyAuthorization) {
+  auto hook = start_peer("dns_hook.py", {"wharf:hook-secret", std::to_string(named->port()),
+                                         NamedServer::kKeyName, NamedServer::kKeySecret});
+  auto ctl = dns_controller(wildcard_routes(app.url()), "httpreq",
+                            {"HTTPREQ_ENDPOINT=" + hook.url, "HTTPREQ_USERNAME=wharf",
+                             "HTTPREQ_PASSWORD=hook-secret", "HTTPREQ_MODE=RAW"});
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
+      << ctl->log() << hook.process->log() << named->log();
+  const auto seen = hook.process->log();
+  EXPECT_TRUE(contains(seen, "/present _acme-challenge.home.example. 0 (raw *.home.example)"))
+      << seen;
+  EXPECT_TRUE(contains(seen, "/present _acme-challenge.home.example. 0 (raw home.example)"))
+      << seen;
+}
+
 // Cloudflare's v4 API (a stand-in speaking its envelope, writing to BIND): a token with DNS
 // edit rights gets the wildcard; one that may only read zones is refused with Cloudflare's own
 // code and message in the log, and nothing is issued.
@@ -527,6 +580,84 @@ TEST_F(AcmeDns01, APropagationThatArrivesLateIsWaitedFor) {
   EXPECT_FALSE(contains(ctl->log(), "invalid")) << ctl->log();
   // Credentials stay out of the log.
   EXPECT_FALSE(contains(ctl->log(), "hook-secret")) << ctl->log();
+}
+
+// A DNS server that refuses the update (BIND, the TSIG secret wrong): the log and the admin
+// API name the zone and BIND's reason, the failure is retried later, and the routers are
+// served meanwhile with the default certificate.
+TEST_F(AcmeDns01, AnUpdateTheDnsServerRefusesIsReportedWithTheZoneAndWhy) {
+  auto ctl = dns_controller(wildcard_routes(app.url()), "rfc2136",
+                            {"RFC2136_NAMESERVER=" + named->address(),
+                             std::string("RFC2136_TSIG_KEY=") + NamedServer::kKeyName,
+                             "RFC2136_TSIG_SECRET=bm90LXRoZS1rZXktYmluZC1oYXMtMDEyMzQ1Njc4OQ==",
+                             "RFC2136_TSIG_ALGORITHM=hmac-sha256."});
+  const auto at = ctl->wait_for_log("next try in 60 s", 60s);
+  ASSERT_NE(at, std::string::npos) << ctl->log() << named->log();
+  const auto log = ctl->log();
+  const auto line = log.substr(log.rfind('\n', at - 1) + 1, at - log.rfind('\n', at - 1) - 1);
+  EXPECT_TRUE(contains(line, "acme resolver dns: *.home.example,home.example: ")) << line;
+  EXPECT_TRUE(contains(line, "in zone home.example at " + named->address())) << line;
+  EXPECT_TRUE(contains(line, "NOTAUTH")) << line;
+  EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
+  EXPECT_TRUE(contains(issuer("a.home.example"), "WHARF DEFAULT CERT"));
+  // The dashboard's view: the certificate is failing, with the reason and the next try.
+  std::string listed;
+  for (int i = 0; i < 50 && !contains(listed, "failing"); ++i) {
+    listed = admin("/api/certificates?search=home.example");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(contains(listed,
+                       "\"name\":\"dns/*.home.example,home.example\",\"domains\":[\"*.home."
+                       "example\",\"home.example\"],\"status\":\"failing\",\"resolver\":\"dns\","
+                       "\"router\":\"wild@file\",\"lastError\":\""))
+      << listed;
+  EXPECT_TRUE(contains(listed, "NOTAUTH")) << listed;
+  EXPECT_TRUE(contains(listed, "\"retryAt\":\"")) << listed;
+}
+
+// A stored wildcard certificate past two thirds of its life is renewed through DNS-01, and the
+// admin API shows the new one: Pebble's, valid, with its renewal time.
+TEST_F(AcmeDns01, AWildcardCertificateIsRenewedThroughDns01) {
+  plant("dns", {"*.home.example", "home.example"}, 25, 5);
+  auto ctl = dns_controller(wildcard_routes(app.url()));
+  ASSERT_NE(ctl->wait_for_log("1 stored certificate(s) loaded", 10s), std::string::npos)
+      << ctl->log();
+  ASSERT_TRUE(eventually_issued_by("b.home.example", "Pebble", *ctl)) << ctl->log();
+  EXPECT_TRUE(contains(issuer("home.example"), "Pebble"));
+  EXPECT_TRUE(contains(ctl->log(),
+                       "*.home.example,home.example: requesting a certificate "
+                       "(dns-01)"))
+      << ctl->log();
+  std::string listed;
+  for (int i = 0; i < 50 && !contains(listed, "Pebble"); ++i) {
+    listed = admin("/api/certificates?search=dns");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(contains(listed, "\"name\":\"dns-_.home.example@acme\"")) << listed;
+  EXPECT_TRUE(contains(listed, "\"issuer\":\"Pebble Intermediate CA")) << listed;
+  EXPECT_TRUE(contains(listed, "\"status\":\"valid\",\"resolver\":\"dns\"")) << listed;
+  EXPECT_TRUE(contains(listed, "\"renewAt\":\"")) << listed;
+  // The renewed certificate was stored in place of the old one.
+  EXPECT_TRUE(contains(run_command({"openssl", "x509", "-noout", "-issuer", "-in",
+                                    storage() + "/dns/certs/_.home.example.crt"})
+                           .out,
+                       "Pebble"));
+}
+
+// Resolvers have the record at once; the zone's nameserver (the relay) answers without it for
+// 3 s: validation waits for it, then the certificate comes.
+TEST_F(AcmeDns01Authoritative, TheZonesNameserversMustServeTheRecordBeforeValidation) {
+  auto relay = start_peer("dns_relay.py", {ns_address, std::to_string(named->port()), "3"});
+  auto ctl = dns_controller(wildcard_routes(app.url()));
+  ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
+      << ctl->log() << relay.process->log() << pebble->log();
+  const auto seen = relay.process->log();
+  const auto withheld = seen.find("TXT _acme-challenge.home.example. withheld");
+  const auto answered = seen.find("TXT _acme-challenge.home.example. answered");
+  ASSERT_NE(withheld, std::string::npos) << seen;
+  ASSERT_NE(answered, std::string::npos) << seen;
+  EXPECT_LT(withheld, answered) << seen;
+  EXPECT_FALSE(contains(ctl->log(), "invalid")) << ctl->log();
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "controller/app/metrics.hpp"
+#include "test_common/certificates.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
@@ -75,12 +76,24 @@ CommandResult chromium(const std::string& profile, std::vector<std::string> args
   return run_command(argv);
 }
 
-TEST(Dashboard, ShowsFiveThousandRoutersWithSearchPagingHealthAndRejects) {
+TEST(Dashboard, ShowsFiveThousandRoutersWithSearchPagingHealthRejectsAndCertificates) {
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
       << "Debian's chromium is needed (scripts/test.sh installs it)";
   UpstreamServer app("app");
   InProcessDataplane dp{1};
-  ASSERT_EQ(dp.apply(big_table(app.url())), "ack");
+  auto table = big_table(app.url());
+  Certificates made;
+  table.certificates = {made.exact};
+  table.certificate_status.push_back({"dns",
+                                      {"*.home.example", "home.example"},
+                                      "router-1@docker",
+                                      "",
+                                      "failing",
+                                      "adding TXT _acme-challenge.home.example in zone "
+                                      "home.example at 192.0.2.53:53: the server answered REFUSED",
+                                      0,
+                                      1893456060});
+  ASSERT_EQ(dp.apply(table), "ack");
   HttpClient c(dp.port());
   for (int i = 0; i < 20; ++i) c.request("GET", "/", {{"Host", "app0.home.example"}});
   TempDir profile;
@@ -102,6 +115,16 @@ TEST(Dashboard, ShowsFiveThousandRoutersWithSearchPagingHealthAndRejects) {
 
   auto rejected = chromium(profile.path(), {"--dump-dom", base + "#tab=rejected"});
   EXPECT_TRUE(contains(rejected.out, "expected a port number between 1 and 65535"));
+
+  // Certificates: names, issuer, expiry; an ACME one failing, with its reason and next try.
+  auto certs = chromium(profile.path(), {"--dump-dom", base + "#tab=certificates"});
+  EXPECT_TRUE(contains(certs.out, "<code>exact@test</code>")) << certs.out.substr(0, 3000);
+  EXPECT_TRUE(contains(certs.out, "<td>a.example</td>")) << certs.out.substr(0, 3000);
+  EXPECT_TRUE(contains(certs.out,
+                       ">failing</span> dns<br><span class=\"reason\">adding TXT "
+                       "_acme-challenge.home.example in zone home.example"))
+      << certs.out.substr(0, 3000);
+  EXPECT_TRUE(contains(certs.out, "retry 2030-01-01T00:01:00Z")) << certs.out.substr(0, 3000);
 
   // Three refused connections eject app-3's server for 10 s (ServerState): made just before
   // the page that shows it, since the pages before take seconds each on a loaded machine.

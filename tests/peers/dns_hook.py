@@ -6,10 +6,12 @@ authentication, each turned into an nsupdate to a BIND server.
     dns_hook.py USER:PASSWORD NAMESERVER_PORT KEY_NAME KEY_SECRET [LATE_SECONDS]
 
 With LATE_SECONDS, a present is answered at once but reaches the server only that much later
-(a DNS that takes its time to publish).
+(a DNS that takes its time to publish). A RAW-mode body ({"domain", "token", "keyAuth"}) is
+turned into the record here, as such hooks do.
 
 prints "port N" once listening on 127.0.0.1, and one line per request it handled."""
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -32,6 +34,11 @@ class Hook(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        if "keyAuth" in body:  # HTTPREQ_MODE=RAW: the hook makes the record.
+            digest = hashlib.sha256(body["keyAuth"].encode()).digest()
+            body = {"fqdn": "_acme-challenge." + body["domain"].removeprefix("*.") + ".",
+                    "value": base64.urlsafe_b64encode(digest).decode().rstrip("="),
+                    "raw": body["domain"]}
         action = self.path.rsplit("/", 1)[-1]
         verb = {"present": "add", "cleanup": "delete"}.get(action)
         if verb is None:
@@ -52,7 +59,8 @@ class Hook(BaseHTTPRequestHandler):
             self.end_headers()
             return
         done = subprocess.run(update, input=script.encode(), capture_output=True)
-        print(f"{self.path} {body['fqdn']} {done.returncode}", file=sys.stderr, flush=True)
+        raw = f" (raw {body['raw']})" if "raw" in body else ""
+        print(f"{self.path} {body['fqdn']} {done.returncode}{raw}", file=sys.stderr, flush=True)
         self.send_response(200 if done.returncode == 0 else 500)
         self.end_headers()
         self.wfile.write(done.stderr)

@@ -35,7 +35,8 @@ std::uint16_t free_udp_and_tcp_port() {
 
 }  // namespace
 
-NamedServer::NamedServer(bool open_zone) : port_(free_udp_and_tcp_port()) {
+NamedServer::NamedServer(bool open_zone, const std::string& ns_address)
+    : port_(free_udp_and_tcp_port()) {
   const std::string d = dir_.path();
   std::ofstream(d + "/named.conf")
       << "options {\n  directory \"" << d << "\";\n  listen-on port " << port_
@@ -46,8 +47,8 @@ NamedServer::NamedServer(bool open_zone) : port_(free_udp_and_tcp_port()) {
       << "zone \"" << kZone << "\" { type primary; file \"" << d << "/zone\"; allow-update { "
       << (open_zone ? "127.0.0.1;" : std::string("key \"") + kKeyName + "\";") << " }; };\n";
   std::ofstream(d + "/zone") << "$TTL 60\n@ IN SOA ns." << kZone << ". admin." << kZone
-                             << ". 1 60 60 600 60\n@ IN NS ns." << kZone
-                             << ".\nns IN A 127.0.0.1\n";
+                             << ". 1 60 60 600 60\n@ IN NS ns." << kZone << ".\nns IN A "
+                             << ns_address << "\n";
   named_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{"/usr/sbin/named", "-g", "-n", "1", "-c", d + "/named.conf"});
   // "running" alone is also in its first line ("running on Linux").

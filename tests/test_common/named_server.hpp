@@ -20,7 +20,9 @@ class NamedServer {
   static constexpr const char* kKeyName = "acme-key";
   static constexpr const char* kKeySecret = "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OQ==";
 
-  explicit NamedServer(bool open_zone = false);
+  // `ns_address`: the address of the zone's one nameserver (ns.home.example) in its NS/A
+  // records, where the controller looks for the authoritative servers (on port 53).
+  explicit NamedServer(bool open_zone = false, const std::string& ns_address = "127.0.0.1");
   std::uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // The TXT values at `name`, as dig prints them (quoted, one per line, sorted).

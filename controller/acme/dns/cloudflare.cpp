@@ -117,7 +117,9 @@ awaitable<Result<std::string>> Cloudflare::zone_id(std::string fqdn) {
   co_return Error{"no Cloudflare zone holds " + fqdn + " (or the token may not read it)"};
 }
 
-awaitable<Result<bool>> Cloudflare::present(std::string fqdn, std::string value) {
+awaitable<Result<bool>> Cloudflare::present(Challenge c) {
+  const std::string& fqdn = c.fqdn;
+  const std::string& value = c.value;
   auto zone = co_await zone_id(fqdn);
   if (!zone) co_return Error{zone.error()};
   rapidjson::StringBuffer sb;
@@ -139,7 +141,9 @@ awaitable<Result<bool>> Cloudflare::present(std::string fqdn, std::string value)
   co_return true;
 }
 
-awaitable<Result<bool>> Cloudflare::cleanup(std::string fqdn, std::string value) {
+awaitable<Result<bool>> Cloudflare::cleanup(Challenge c) {
+  const std::string& fqdn = c.fqdn;
+  const std::string& value = c.value;
   auto zone = co_await zone_id(fqdn);
   if (!zone) co_return Error{zone.error()};
   const std::string records = opt_.root + "/zones/" + *zone + "/dns_records";

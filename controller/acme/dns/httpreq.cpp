@@ -9,15 +9,24 @@ namespace {
 using model::Error;
 using model::Result;
 
-std::string body_of(const std::string& fqdn, const std::string& value) {
+// lego's two bodies: {"fqdn": "_acme-challenge.example.com.", "value": TXT} by default;
+// {"domain", "token", "keyAuth"} in RAW mode.
+std::string body_of(const Challenge& c, bool raw) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  auto put = [&](const char* key, const std::string& v) {
+    w.Key(key);
+    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  };
   w.StartObject();
-  w.Key("fqdn");
-  const std::string dotted = fqdn + ".";
-  w.String(dotted.c_str(), static_cast<rapidjson::SizeType>(dotted.size()));
-  w.Key("value");
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  if (raw) {
+    put("domain", c.domain);
+    put("token", c.token);
+    put("keyAuth", c.key_authorization);
+  } else {
+    put("fqdn", c.fqdn + ".");
+    put("value", c.value);
+  }
   w.EndObject();
   return sb.GetString();
 }
@@ -41,10 +50,11 @@ Result<HttpReqOptions> httpreq_options(const std::map<std::string, std::string>&
   o.origin = endpoint.substr(0, path_at);
   o.path = path_at == std::string::npos ? "" : endpoint.substr(path_at);
   while (!o.path.empty() && o.path.back() == '/') o.path.pop_back();
-  if (!get("HTTPREQ_MODE").empty()) {
-    return Error{"HTTPREQ_MODE='" + get("HTTPREQ_MODE") +
-                 "' is not supported (the default mode, fqdn and value, is)"};
+  const std::string mode = get("HTTPREQ_MODE");
+  if (!mode.empty() && mode != "RAW") {
+    return Error{"HTTPREQ_MODE='" + mode + "': expected RAW, or nothing for lego's default body"};
   }
+  o.raw = mode == "RAW";
   o.username = get("HTTPREQ_USERNAME");
   o.password = get("HTTPREQ_PASSWORD");
   if (o.username.empty() != o.password.empty()) {
@@ -63,10 +73,11 @@ HttpReq::HttpReq(asio::any_io_executor ex, HttpReqOptions options) : opt_(std::m
   (void)http_->init();  // The system's CAs: nothing that can fail without a CA bundle.
 }
 
-awaitable<Result<bool>> HttpReq::call(std::string action, std::string fqdn, std::string value) {
+awaitable<Result<bool>> HttpReq::call(std::string action, Challenge c) {
   const std::string target = opt_.path + "/" + action;
-  auto r = co_await http_->request(boost::beast::http::verb::post, target, body_of(fqdn, value));
-  const std::string what = action + " TXT " + fqdn + " at " + opt_.origin + target;
+  const std::string body = body_of(c, opt_.raw);
+  auto r = co_await http_->request(boost::beast::http::verb::post, target, body);
+  const std::string what = action + " TXT " + c.fqdn + " at " + opt_.origin + target;
   if (!r) co_return Error{what + ": " + r.error()};
   if (r->status < 200 || r->status > 299) {
     co_return Error{what + ": HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200)};
@@ -74,12 +85,12 @@ awaitable<Result<bool>> HttpReq::call(std::string action, std::string fqdn, std:
   co_return true;
 }
 
-awaitable<Result<bool>> HttpReq::present(std::string fqdn, std::string value) {
-  co_return co_await call("present", std::move(fqdn), std::move(value));
+awaitable<Result<bool>> HttpReq::present(Challenge c) {
+  co_return co_await call("present", std::move(c));
 }
 
-awaitable<Result<bool>> HttpReq::cleanup(std::string fqdn, std::string value) {
-  co_return co_await call("cleanup", std::move(fqdn), std::move(value));
+awaitable<Result<bool>> HttpReq::cleanup(Challenge c) {
+  co_return co_await call("cleanup", std::move(c));
 }
 
 }  // namespace wharf::controller::acme::dns

@@ -108,7 +108,8 @@ awaitable<Result<bool>> Rfc2136::update(std::string fqdn, std::string value, boo
   if (!wire) co_return Error{wire.error()};
   auto answer = co_await exchange(opt_.nameserver, *wire, true, opt_.timeout);
   const std::string what = std::string(add ? "adding" : "removing") + " TXT " + fqdn + " in zone " +
-                           *zone + " at " + opt_.nameserver.host;
+                           *zone + " at " + opt_.nameserver.host + ":" +
+                           std::to_string(opt_.nameserver.port);
   if (!answer) co_return Error{what + ": " + answer.error()};
   auto reply = decode(*answer);
   if (!reply) co_return Error{what + ": " + reply.error()};
@@ -126,12 +127,12 @@ awaitable<Result<bool>> Rfc2136::update(std::string fqdn, std::string value, boo
   co_return true;
 }
 
-awaitable<Result<bool>> Rfc2136::present(std::string fqdn, std::string value) {
-  co_return co_await update(std::move(fqdn), std::move(value), true);
+awaitable<Result<bool>> Rfc2136::present(Challenge c) {
+  co_return co_await update(std::move(c.fqdn), std::move(c.value), true);
 }
 
-awaitable<Result<bool>> Rfc2136::cleanup(std::string fqdn, std::string value) {
-  co_return co_await update(std::move(fqdn), std::move(value), false);
+awaitable<Result<bool>> Rfc2136::cleanup(Challenge c) {
+  co_return co_await update(std::move(c.fqdn), std::move(c.value), false);
 }
 
 }  // namespace wharf::controller::acme::dns

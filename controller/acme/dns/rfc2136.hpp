@@ -30,8 +30,8 @@ model::Result<Rfc2136Options> rfc2136_options(const std::map<std::string, std::s
 class Rfc2136 : public Provider {
  public:
   explicit Rfc2136(Rfc2136Options options) : opt_(std::move(options)) {}
-  awaitable<model::Result<bool>> present(std::string fqdn, std::string value) override;
-  awaitable<model::Result<bool>> cleanup(std::string fqdn, std::string value) override;
+  awaitable<model::Result<bool>> present(Challenge c) override;
+  awaitable<model::Result<bool>> cleanup(Challenge c) override;
 
  private:
   awaitable<model::Result<std::string>> zone_of(const std::string& fqdn);
