@@ -7,8 +7,8 @@
 
 #include "controller/docker/labels.hpp"
 #include "controller/provider/middleware_types.hpp"
+#include "controller/provider/router_options.hpp"
 #include "controller/provider/service_options.hpp"
-#include "rules/parser.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::controller::docker {
@@ -53,60 +53,10 @@ struct ContainerConfig {
   std::map<std::string, ConfigMiddleware> middlewares;
   std::map<std::string, const Label*> port_labels;  // Service name → its server.port label.
   std::map<std::string, std::string> schemes;       // Service → server.scheme (https, h2c).
-  std::map<std::string, const Label*> rule_labels;  // Router name → its rule label.
   std::string network;
   const Label* network_label = nullptr;
   std::vector<model::Diagnostic> diagnostics;
 };
-
-void router_option(ConfigRouter& r, const Label& l, const std::string& opt, ContainerConfig& cc) {
-  if (opt == "rule") {
-    r.rule = l.value;
-    cc.rule_labels[r.name] = &l;
-  } else if (opt == "entrypoints") {
-    r.entrypoints = text::split_list(l.value);
-  } else if (opt == "middlewares") {
-    r.middlewares = text::split_list(l.value);
-  } else if (opt == "service") {
-    r.service = l.value;
-  } else if (opt == "priority") {
-    if (!parse_int(l.value, r.priority)) r.errors.push_back(label_error(l, "expected an integer"));
-  } else if (opt == "tls") {
-    read_bool(l, r.tls, r.errors);
-  } else if (opt == "tls.certresolver") {
-    r.cert_resolver = l.value;
-    r.tls = true;
-  } else if (opt == "rulesyntax") {
-    if (l.value != "v3") r.errors.push_back(label_error(l, "only the v3 rule syntax is supported"));
-  } else if (opt.starts_with("tls.domains[")) {
-    // tls.domains[N].main and tls.domains[N].sans (a comma list), as Traefik spells them.
-    std::size_t n = 0;
-    auto close = opt.find(']');
-    bool ok = close != std::string::npos && parse_int(opt.substr(12, close - 12), n) && n < 100;
-    std::string field = ok ? opt.substr(close + 1) : "";
-    if (!ok || (field != ".main" && field != ".sans")) {
-      r.errors.push_back(label_error(l, "expected tls.domains[N].main or tls.domains[N].sans"));
-    } else {
-      if (r.cert_domains.size() <= n) r.cert_domains.resize(n + 1);
-      auto& d = r.cert_domains[n];
-      if (field == ".main") {
-        d.insert(d.begin(), l.value);
-      } else {
-        for (auto& san : text::split_list(l.value)) d.push_back(std::move(san));
-      }
-    }
-  } else if (opt == "tls.domains") {
-    // Without an index (Jellyfin's documentation writes it so): each name is a certificate.
-    for (auto& name : text::split_list(l.value)) r.cert_domains.push_back({std::move(name)});
-  } else if (opt == "tls.options") {
-    r.tls_options = l.value;
-    r.tls = true;
-  } else if (opt.starts_with("observability.")) {
-    // Accepted so Traefik labels keep working; they take effect with TLS and metrics support.
-  } else {
-    r.errors.push_back(label_error(l, "unknown router option '" + opt + "'"));
-  }
-}
 
 void service_option(ConfigService& s, const Label& l, const std::string& opt, ContainerConfig& cc) {
   if (opt == "server.port") {
@@ -150,7 +100,13 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
       auto& r = cc.routers[p[2]];
       r.name = p[2];
       r.source = source;
-      router_option(r, l, join(p, 3), cc);
+      const std::string opt = join(p, 3);
+      auto why = router_option(r, opt, l.value);
+      if (!why) {
+        r.errors.push_back(label_error(l, "unknown router option '" + opt + "'"));
+      } else if (!why->empty()) {
+        r.errors.push_back(label_error(l, *why));
+      }
     } else if (p.size() >= 3 && p[0] == "http" && p[1] == "services") {
       auto& s = cc.services[p[2]];
       s.name = p[2];
@@ -310,6 +266,9 @@ void link_routers(const Container& c, ContainerConfig& cc, const TranslatorOptio
     r.source = "container " + c.name;
   }
   for (auto& [name, r] : cc.routers) {
+    for (const auto& why : router_options_problems(r)) {
+      r.errors.push_back("router " + name + ": " + why);
+    }
     if (r.rule.empty()) {
       auto rule = expand_default_rule(opt.default_rule, default_name, c.labels);
       if (rule) {
@@ -317,9 +276,6 @@ void link_routers(const Container& c, ContainerConfig& cc, const TranslatorOptio
       } else {
         r.errors.push_back(rule.error());
       }
-    } else if (auto parsed = rules::parse(r.rule); !parsed) {
-      const Label& l = *cc.rule_labels.at(name);
-      r.errors.push_back(label_error(l, parsed.error()));
     }
     if (r.service.empty()) {
       if (cc.services.size() == 1) {

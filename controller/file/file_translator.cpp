@@ -13,8 +13,8 @@
 #include "controller/file/tls_sections.hpp"
 #include "controller/file/yaml_reading.hpp"
 #include "controller/provider/middleware_files.hpp"
+#include "controller/provider/router_options.hpp"
 #include "controller/provider/service_options.hpp"
-#include "rules/parser.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::controller::file {
@@ -105,66 +105,29 @@ ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Wh
   for (const auto& kv : node) {
     const auto key = lower(kv.first.Scalar());
     const YAML::Node& v = kv.second;
-    auto bad = [&](const std::string& why) {
-      r.errors.push_back(w.at(v, "http.routers." + name + "." + kv.first.Scalar() + ": " + why));
-    };
-    if (key == "rule") {
-      if (!scalar(v, r.rule)) {
-        bad("expected a string");
-      } else if (auto parsed = rules::parse(r.rule); !parsed) {
-        bad(parsed.error());
+    // Flattened the way labels spell them (`tls: {certResolver: le}` is tls.certresolver=le,
+    // a list is joined with commas), then read by the decoder every provider shares.
+    std::vector<std::pair<std::string, std::string>> options;
+    if (key == "tls" && (v.IsMap() || v.IsNull())) options.emplace_back("tls", "true");
+    if (key == "entrypoints" || key == "middlewares") {
+      std::vector<std::string> names;  // One name per entry: no entry may hide a comma list.
+      if (!v.IsScalar() && !string_list(v, names)) {
+        r.errors.push_back(w.at(
+            v, "http.routers." + name + "." + kv.first.Scalar() + ": expected a list of names"));
+        continue;
       }
-    } else if (key == "entrypoints") {
-      // A scalar is a comma-separated list, as Traefik reads it (`entryPoints: web,websecure`).
-      if (v.IsScalar()) {
-        r.entrypoints = text::split_list(v.Scalar());
-      } else if (!string_list(v, r.entrypoints)) {
-        bad("expected a list of entrypoint names");
-      }
-    } else if (key == "middlewares") {
-      if (!string_list(v, r.middlewares)) bad("expected a list of middleware names");
-    } else if (key == "service") {
-      if (!scalar(v, r.service)) bad("expected a string");
-    } else if (key == "priority") {
-      if (!integer(v, r.priority)) bad("expected an integer");
-    } else if (key == "tls") {
-      r.tls = true;
-      if (v.IsMap()) {
-        for (const auto& t : v) {
-          const auto option = lower(t.first.Scalar());
-          if (option == "certresolver") {
-            scalar(t.second, r.cert_resolver);
-          } else if (option == "options") {
-            if (!scalar(t.second, r.tls_options)) bad("options: expected a TLS options name");
-          } else if (option == "domains") {
-            // [{main: example.com, sans: [www.example.com]}]: one certificate each.
-            if (!t.second.IsSequence()) bad("domains: expected a list of {main, sans}");
-            for (const auto& entry : t.second.IsSequence() ? t.second : YAML::Node()) {
-              std::vector<std::string> names;
-              std::string main;
-              if (entry.IsMap() && entry["main"] && scalar(entry["main"], main)) {
-                names.push_back(main);
-              }
-              std::vector<std::string> sans;
-              if (entry.IsMap() && entry["sans"]) string_list(entry["sans"], sans);
-              names.insert(names.end(), sans.begin(), sans.end());
-              if (names.empty()) {
-                bad("domains: each entry needs main (and optionally sans)");
-              } else {
-                r.cert_domains.push_back(std::move(names));
-              }
-            }
-          }
-        }
-      } else if (!v.IsNull()) {
-        bad("expected a mapping (use tls: {} for the default certificate)");
-      }
-    } else if (key == "rulesyntax") {
-      std::string s;
-      if (!scalar(v, s) || s != "v3") bad("only the v3 rule syntax is supported");
-    } else if (key != "observability") {
-      bad("unknown router option");
     }
+    flatten(v, key, options);
+    for (const auto& [k, value] : options) {
+      auto why = router_option(r, k, value);
+      if (!why || !why->empty()) {
+        r.errors.push_back(w.at(
+            v, "http.routers." + name + "." + k + ": " + (why ? *why : "unknown router option")));
+      }
+    }
+  }
+  for (const auto& why : router_options_problems(r)) {
+    r.errors.push_back(w.at(key, "http.routers." + name + ": " + why));
   }
   if (r.rule.empty() && r.errors.empty())
     r.errors.push_back(w.at(key, "http.routers." + name + ": missing rule"));

@@ -1,7 +1,13 @@
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "ipc/frame.hpp"
 #include "ipc/messages.hpp"
+#include "ipc/table_schema.hpp"
 
 namespace wharf::ipc {
 namespace {
@@ -42,10 +48,42 @@ model::RoutingTable sample() {
                                   "zone home.example: REFUSED",
                                   1800000000,
                                   1800000060});
+  // Every collection and optional part filled, so the round trip covers every field.
+  t.routers[0].tls_options = "mtls@file";
+  t.services[0].health_check->headers = {{"x-probe", "1"}};
+  t.services[0].health_check->port = 8081;
+  t.services[0].health_check->status = 204;
+  model::Service internal;
+  internal.name = "api@internal";
+  internal.internal = "api";
+  t.services.push_back(internal);
+  t.transports[0].insecure_skip_verify = true;
+  t.transports[0].cert_pem = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+  t.transports[0].key_pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+  t.transports[0].disable_http2 = true;
+  t.certificates.push_back({"web@file", {"a.example", "*.b.example"}, "CERT", "KEY", true});
+  t.tls_options.push_back({"mtls@file",
+                           "1.3",
+                           "1.3",
+                           {"TLS_AES_128_GCM_SHA256"},
+                           {"X25519"},
+                           true,
+                           "require_and_verify",
+                           {"CA"}});
+  t.acme_challenges.push_back({"tok_en-1", "tok_en-1.thumb", "", "", ""});
+  t.acme_challenges.push_back({"", "", "alpn.example", "ACERT", "AKEY"});
+  t.diagnostics.push_back({"ingress", "default/x", "partly supported", true});
   return t;
 }
 
 TEST(Ipc, MessagesRoundTrip) {
+  const auto t = sample();
+  for (std::size_t n :
+       {t.entrypoints.size(), t.routers.size(), t.services.size(), t.middlewares.size(),
+        t.certificates.size(), t.transports.size(), t.tls_options.size(), t.acme_challenges.size(),
+        t.certificate_status.size(), t.diagnostics.size()}) {
+    EXPECT_GT(n, 0u) << "the sample leaves a collection empty";
+  }
   auto apply = decode(encode(Apply{42, sample()}));
   ASSERT_TRUE(apply.ok()) << apply.error();
   EXPECT_EQ(std::get<Apply>(*apply).table, sample());
@@ -56,6 +94,94 @@ TEST(Ipc, MessagesRoundTrip) {
   auto table = decode_table(encode_table(sample()));
   ASSERT_TRUE(table.ok());
   EXPECT_EQ(*table, sample());
+}
+
+// Every field of the wire schema as a JSON path: "services[].sticky.cookie.name".
+struct FieldLister {
+  std::set<std::string> paths;
+  std::string prefix;
+
+  template <typename T>
+  void field(const char* key, T&, schema::Use) {
+    paths.insert(prefix + key);
+  }
+  template <typename T>
+  void object(const char* key, T& v, bool = true) {
+    nest(prefix + key + ".", v);
+  }
+  template <typename T>
+  void optional(const char* key, std::optional<T>&, const char* inner = nullptr) {
+    T v;
+    nest(prefix + key + "." + (inner ? std::string(inner) + "." : ""), v);
+  }
+  template <typename T>
+  void list(const char* key, std::vector<T>&, schema::Use) {
+    T v;
+    nest(prefix + key + "[].", v);
+  }
+  template <typename T>
+  void nest(std::string p, T& v) {
+    std::swap(prefix, p);
+    schema::fields(*this, v);
+    std::swap(prefix, p);
+  }
+};
+
+// The paths of a JSON example; a value at a path the schema has as one field (an object of
+// strings, a list) is not looked into.
+void example_paths(const rapidjson::Value& v, const std::string& prefix,
+                   const std::set<std::string>& fields, std::set<std::string>& out) {
+  for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+    const std::string path = prefix + m->name.GetString();
+    const auto& value = m->value;
+    if (value.IsArray() && value.Empty() && !fields.count(path)) continue;  // Shows nothing.
+    if (fields.count(path) || !(value.IsObject() || (value.IsArray() && !value.Empty() &&
+                                                     value.GetArray()[0].IsObject()))) {
+      out.insert(path);
+    } else if (value.IsObject()) {
+      example_paths(value, path + ".", fields, out);
+    } else {
+      for (const auto& e : value.GetArray()) example_paths(e, path + "[].", fields, out);
+    }
+  }
+}
+
+// docs/routing-table.md's example table shows every field the codec writes and reads, and
+// nothing else.
+TEST(Ipc, TheDocumentedTableHasExactlyTheSchemasFields) {
+  FieldLister schema_fields;
+  model::RoutingTable t;
+  schema::fields(schema_fields, t);
+  EXPECT_GT(schema_fields.paths.size(), 80u);
+
+  std::ifstream in(std::string(WHARF_SOURCE_DIR) + "/docs/routing-table.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string text = doc.str();
+  const auto section = text.find("## The table");
+  ASSERT_NE(section, std::string::npos);
+  const auto start = text.find("```json\n", section);
+  ASSERT_NE(start, std::string::npos);
+  const auto end = text.find("```", start + 8);
+  const std::string example = text.substr(start + 8, end - start - 8);
+  rapidjson::Document json;
+  json.Parse(example.c_str());
+  ASSERT_FALSE(json.HasParseError()) << "offset " << json.GetErrorOffset();
+  std::set<std::string> documented;
+  example_paths(json, "", schema_fields.paths, documented);
+
+  for (const auto& f : schema_fields.paths) {
+    EXPECT_TRUE(documented.count(f)) << f << " is not in docs/routing-table.md's example";
+  }
+  for (const auto& f : documented) {
+    EXPECT_TRUE(schema_fields.paths.count(f)) << f << " is documented but not in the schema";
+  }
+  // And the table below it names each collection.
+  std::set<std::string> tops;
+  for (const auto& f : schema_fields.paths) tops.insert(f.substr(0, f.find_first_of(".[")));
+  for (const auto& top : tops) {
+    EXPECT_NE(text.find("| `" + top), std::string::npos) << top << " has no row";
+  }
 }
 
 TEST(Ipc, DecodeErrorsNameThePath) {
@@ -74,7 +200,7 @@ TEST(Ipc, DecodeErrorsNameThePath) {
 
 TEST(Ipc, ValidateRefusesInconsistentTables) {
   auto t = sample();
-  EXPECT_TRUE(model::validate(t).ok());
+  EXPECT_TRUE(model::validate(t).ok()) << model::validate(t).error();
   t.routers[0].service = "missing@file";
   EXPECT_EQ(model::validate(t).error(),
             "router 'app@file' uses service 'missing@file', which is not defined");
@@ -90,7 +216,7 @@ TEST(Ipc, ValidateRefusesInconsistentTables) {
   EXPECT_EQ(model::validate(t).error(),
             "service 'app@file' uses servers transport 'internal@file', which is not defined");
   t = sample();
-  t.transports[0].key_pem = "key";
+  t.transports[0].key_pem.clear();
   EXPECT_EQ(model::validate(t).error(),
             "servers transport 'internal@file': a client certificate needs its key");
   t = sample();
