@@ -13,6 +13,7 @@
 #include "test_common/canned_server.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/misbehaving_server.hpp"
 #include "test_common/upstream_server.hpp"
 
@@ -439,12 +440,8 @@ TEST_F(ExchangeMiddlewares, CircuitBreakerTripsFallsBackAndRecovers) {
   ASSERT_EQ(route({"cb@test"}), "ack");
   HttpClient c(dp.port());
   // Failing responses until the breaker opens: then the server gets nothing more.
-  unsigned status = 0;
-  for (int i = 0; i < 200 && status != 503; ++i) {
-    status = c.request("GET", "/status/500").status;
-    if (status != 503) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_EQ(status, 503u);
+  ASSERT_TRUE(eventually([&] { return c.request("GET", "/status/500").status == 503; },
+                         std::chrono::seconds(1), std::chrono::milliseconds(5)));
   const auto served = upstream.requests_served();
   auto r = c.request("GET", "/status/200");
   EXPECT_EQ(r.status, 503u);

@@ -16,6 +16,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -402,8 +403,7 @@ TEST(Observability, SighupReopensTheAccessLog) {
   std::filesystem::rename(log, log + ".1");  // What logrotate does...
   ::kill(dp.pid(), SIGHUP);                  // ...and then tells the program.
   // The writer reopens as soon as it is told, even with nothing to write.
-  for (int i = 0; i < 200 && !std::filesystem::exists(log); ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(std::filesystem::exists(log));
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(log); }, 2s, 10ms));
   EXPECT_EQ(HttpClient(dp.port()).request("GET", "/second", {{"Host", "app.example"}}).status,
             200u);
   EXPECT_TRUE(wait_for(log, "GET /second"));
@@ -422,11 +422,8 @@ TEST(Observability, ReadyzTurnsUnavailableWhileDraining) {
   std::this_thread::sleep_for(100ms);
   ::kill(dp.pid(), SIGTERM);
   Response ready;
-  for (int i = 0; i < 100 && ready.status != 503; ++i) {
-    ready = admin_get(dp.admin_port(), "/readyz");
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(ready.status, 503u);
+  EXPECT_TRUE(eventually(
+      [&] { return (ready = admin_get(dp.admin_port(), "/readyz")).status == 503; }, 1s, 10ms));
   EXPECT_EQ(ready.body, "draining\n");
   EXPECT_EQ(slow.read_response().status, 200u);
   EXPECT_EQ(dp.terminate(), 0);

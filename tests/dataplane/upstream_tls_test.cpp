@@ -10,6 +10,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -157,21 +158,13 @@ TEST_F(UpstreamTls, HealthChecksTalkTlsToHttpsServers) {
   ASSERT_EQ(front.apply(t), "ack");
   // The check fails the server, so the service has none up: 503 without trying it.
   Response r;
-  for (int i = 0; i < 100 && r.status != 503; ++i) {
-    r = get();
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(r.status, 503u);
+  EXPECT_TRUE(eventually([&] { return (r = get()).status == 503; }, 2s, 20ms));
   EXPECT_EQ(r.headers["retry-after"], "10");
   // With the right name the checks pass again and traffic flows.
   t.version = ++version_;
   t.transports[0] = with_ca("backend.internal");
   ASSERT_EQ(front.apply(t), "ack");
-  for (int i = 0; i < 100 && r.status != 200; ++i) {
-    r = get();
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_EQ(r.status, 200u);
+  EXPECT_TRUE(eventually([&] { return get().status == 200; }, 2s, 20ms));
 }
 
 TEST_F(UpstreamTls, AClientCertificateIsPresentedForMutualTls) {

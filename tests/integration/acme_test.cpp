@@ -15,6 +15,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/kube_api_fixture.hpp"
 #include "test_common/named_server.hpp"
 #include "test_common/upstream_server.hpp"
@@ -185,12 +186,8 @@ class Acme : public ::testing::Test {
     return r.out;
   }
   bool eventually_issued_by(const std::string& name, const std::string& who, ChildProcess& ctl) {
-    for (int i = 0; i < 300; ++i) {
-      if (contains(issuer(name), who)) return true;
-      if (!ctl.running()) return false;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
+    return eventually([&] { return contains(issuer(name), who) || !ctl.running(); }, 30s, 100ms) &&
+           contains(issuer(name), who);
   }
 
   TempDir dir;
@@ -488,10 +485,7 @@ TEST_F(AcmeDns01, AWildcardAndItsApexComeFromOneDns01Order) {
                        "*.home.example,home.example\"} 0"))
       << metrics;
   // The TXT records were removed once validated.
-  for (int i = 0; i < 50 && !named->txt("_acme-challenge.home.example").empty(); ++i) {
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
+  EXPECT_TRUE(eventually([&] { return named->txt("_acme-challenge.home.example").empty(); }, 5s));
 }
 
 // The same through lego's httpreq provider: a hook (tests/peers/dns_hook.py, behind basic
@@ -507,10 +501,11 @@ TEST_F(AcmeDns01, TheHttpHookPresentsAndCleansUp) {
       << ctl->log() << hook.process->log() << named->log();
   EXPECT_TRUE(contains(hook.process->log(), "/hook/present _acme-challenge.home.example. 0"))
       << hook.process->log();
-  for (int i = 0; i < 50 && !contains(hook.process->log(), "/hook/cleanup"); ++i) {
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(contains(hook.process->log(), "/hook/cleanup _acme-challenge.home.example. 0"))
+  EXPECT_TRUE(eventually(
+      [&] {
+        return contains(hook.process->log(), "/hook/cleanup _acme-challenge.home.example. 0");
+      },
+      5s))
       << hook.process->log();
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
@@ -542,22 +537,19 @@ TEST_F(AcmeDns01, CloudflareThroughItsV4Api) {
   {
     auto ctl =
         dns_controller(wildcard_routes(app.url()), "cloudflare", {base, "CF_DNS_API_TOKEN=READ"});
-    bool refused = false;
-    for (int i = 0; i < 100 && !refused; ++i) {
-      refused = contains(ctl->log(), "Cloudflare 9109: Unauthorized to access requested resource");
-      std::this_thread::sleep_for(100ms);
-    }
-    EXPECT_TRUE(refused) << ctl->log() << api.process->log();
+    EXPECT_TRUE(eventually([&] {
+      return contains(ctl->log(), "Cloudflare 9109: Unauthorized to access requested resource");
+    })) << ctl->log()
+        << api.process->log();
     EXPECT_FALSE(contains(issuer("a.home.example"), "Pebble"));
   }
   auto ctl =
       dns_controller(wildcard_routes(app.url()), "cloudflare", {base, "CF_DNS_API_TOKEN=EDIT"});
   ASSERT_TRUE(eventually_issued_by("a.home.example", "Pebble", *ctl))
       << ctl->log() << api.process->log();
-  for (int i = 0; i < 50 && !contains(api.process->log(), "DELETE /client/v4/zones/"); ++i) {
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(contains(api.process->log(), "DELETE /client/v4/zones/")) << api.process->log();
+  EXPECT_TRUE(
+      eventually([&] { return contains(api.process->log(), "DELETE /client/v4/zones/"); }, 5s))
+      << api.process->log();
   EXPECT_EQ(named->txt("_acme-challenge.home.example"), "");
 }
 
@@ -602,10 +594,12 @@ TEST_F(AcmeDns01, AnUpdateTheDnsServerRefusesIsReportedWithTheZoneAndWhy) {
   EXPECT_TRUE(contains(issuer("a.home.example"), "WHARF DEFAULT CERT"));
   // The dashboard's view: the certificate is failing, with the reason and the next try.
   std::string listed;
-  for (int i = 0; i < 50 && !contains(listed, "failing"); ++i) {
-    listed = admin("/api/certificates?search=home.example");
-    std::this_thread::sleep_for(100ms);
-  }
+  eventually(
+      [&] {
+        listed = admin("/api/certificates?search=home.example");
+        return contains(listed, "failing");
+      },
+      5s);
   EXPECT_TRUE(contains(listed,
                        "\"name\":\"dns/*.home.example,home.example\",\"domains\":[\"*.home."
                        "example\",\"home.example\"],\"status\":\"failing\",\"resolver\":\"dns\","
@@ -629,10 +623,12 @@ TEST_F(AcmeDns01, AWildcardCertificateIsRenewedThroughDns01) {
                        "(dns-01)"))
       << ctl->log();
   std::string listed;
-  for (int i = 0; i < 50 && !contains(listed, "Pebble"); ++i) {
-    listed = admin("/api/certificates?search=dns");
-    std::this_thread::sleep_for(100ms);
-  }
+  eventually(
+      [&] {
+        listed = admin("/api/certificates?search=dns");
+        return contains(listed, "Pebble");
+      },
+      5s);
   EXPECT_TRUE(contains(listed, "\"name\":\"dns-_.home.example@acme\"")) << listed;
   EXPECT_TRUE(contains(listed, "\"issuer\":\"Pebble Intermediate CA")) << listed;
   EXPECT_TRUE(contains(listed, "\"status\":\"valid\",\"resolver\":\"dns\"")) << listed;

@@ -11,6 +11,7 @@
 #include "test_common/certificates.hpp"
 #include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/grpc_peer.hpp"
 #include "test_common/kube_api_fixture.hpp"
 #include "test_common/kube_cluster.hpp"
@@ -24,14 +25,6 @@ using namespace std::chrono_literals;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
-}
-
-bool wait_until(const std::function<bool()>& done, int tries = 300) {
-  for (int i = 0; i < tries; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
 }
 
 std::string in_namespace(std::string json, const std::string& ns) {
@@ -104,7 +97,7 @@ class GatewayApi : public ::testing::Test {
   void serve(const std::vector<std::string>& objects, const std::string& host, unsigned status,
              const std::string& path = "/") {
     for (const auto& o : objects) c_->api.apply(o);
-    ASSERT_TRUE(wait_until([&] { return get(host, path).status == status; }))
+    ASSERT_TRUE(eventually([&] { return get(host, path).status == status; }))
         << host << path << " never answered " << status << "\n"
         << c_->ctl->log();
   }
@@ -117,7 +110,7 @@ class GatewayApi : public ::testing::Test {
   std::string status_with(const std::string& kind, const std::string& name,
                           const std::string& needle) {
     std::string json;
-    wait_until([&] {
+    eventually([&] {
       json = c_->api.get(kind, "shop", name).value_or("");
       return contains(json, needle);
     });
@@ -201,7 +194,7 @@ TEST_F(GatewayApi, WeightsHoldWithinFivePercentAndAMissingBackendKeepsItsShareAs
     {"backendRefs":[{"name":"blue","port":80,"weight":1},{"name":"green","port":80,"weight":3}]}])")},
         "split.example", 200);
   ASSERT_TRUE(
-      wait_until([&] { return get("split.example", "/").headers["x-upstream"] == "green"; }));
+      eventually([&] { return get("split.example", "/").headers["x-upstream"] == "green"; }));
   HttpClient client(c_->dp.port());
   std::map<std::string, int> seen;
   for (int i = 0; i < 2000; ++i) {
@@ -248,7 +241,7 @@ TEST_F(GatewayApi, HttpsListenerServesItsSecretsCertificate) {
       R"([{"name":"gw","sectionName":"https"}])"));
   const std::string port = std::to_string(c_->dp.port());
   std::string out;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     out = run_command({"curl", "-sS", "-v", "--cacert", certs_->path("secure.crt"), "--resolve",
                        "secure.example:" + port + ":127.0.0.1",
                        "https://secure.example:" + port + "/"})
@@ -280,7 +273,7 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   EXPECT_TRUE(contains(gw, R"("type":"Programmed","status":"True")")) << gw;
   EXPECT_TRUE(contains(gw, R"({"type":"IPAddress","value":"203.0.113.7"})")) << gw;
   std::string cls;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     cls = c_->api.get("GatewayClass", "", "wharf").value_or("");
     return contains(cls, "supportedFeatures");
   })) << cls;
@@ -295,7 +288,7 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   json = status_with("HTTPRoute", "status", "NoMatchingListenerHostname");
   EXPECT_TRUE(contains(json, R"("observedGeneration":2)")) << json;
   // An Event says it too.
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     for (const auto& e : c_->api.list("Event")) {
       if (contains(e, "httproute shop/status") && contains(e, "no hostname")) return true;
     }
@@ -311,7 +304,7 @@ TEST_F(GatewayApi, StatusFollowsTheObjectsAndIsWrittenOnlyWhenItChanges) {
   ASSERT_NE(at, std::string::npos) << c_->ctl->log();
   const auto metrics_port = static_cast<std::uint16_t>(std::stoul(c_->ctl->log().substr(at, 6)));
   std::string metrics;
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     metrics = HttpClient(metrics_port).request("GET", "/metrics").body;
     return contains(metrics, R"(wharf_controller_rejected_objects{kind="httproute"} 1)") &&
            contains(metrics, R"(wharf_controller_rejected_objects{kind="gateway"} 1)");
@@ -349,7 +342,7 @@ TEST_F(GatewayApi, GrpcRouteRoutesMethodsToARealGrpcServer) {
       R"("backendRefs":[{"name":"grpc","port":80}]}]}})");
   const std::string target = "127.0.0.1:" + std::to_string(c_->dp.port());
   std::string answer;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     answer = grpc_call(target, "unary", "hello");
     return answer == "ok echo:hello";
   })) << answer

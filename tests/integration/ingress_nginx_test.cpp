@@ -14,6 +14,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/kube_api_fixture.hpp"
 #include "test_common/kube_cluster.hpp"
 #include "test_common/upstream_server.hpp"
@@ -335,14 +336,14 @@ TEST_F(IngressNginx, SnippetsAreRefusedTheRouteServedAndEveryoneTold) {
   EXPECT_EQ(r.headers.count("x-evil"), 0u);
   // A Warning Event on the Ingress names each refused annotation.
   for (const auto& [name, text] : snippets) {
-    bool told = false;
-    for (int i = 0; i < 100 && !told; ++i) {
+    const std::string& annotation = name;  // A structured binding: clang will not capture it.
+    const bool told = eventually([&] {
       for (const auto& e : c_->api.list("Event")) {
-        told = told ||
-               (contains(e, name) && contains(e, "\"snippet\"") && contains(e, "never executed"));
+        if (contains(e, annotation) && contains(e, "\"snippet\"") && contains(e, "never executed"))
+          return true;
       }
-      if (!told) std::this_thread::sleep_for(50ms);
-    }
+      return false;
+    });
     EXPECT_TRUE(told) << name;
   }
   // The metric counts the Ingresses carrying each annotation left out.
@@ -410,17 +411,11 @@ TEST_F(IngressNginx, TheConfigMapsDefaultsApplyLive) {
   c_->api.apply(
       R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ingress-nginx-controller",)"
       R"("namespace":"ingress-nginx"},"data":{"proxy-body-size":"10k","worker-processes":"4"}})");
-  unsigned status = 0;
-  for (int i = 0; i < 200 && status != 413; ++i, std::this_thread::sleep_for(50ms)) {
-    status = get("defaults.example", "/upload", {}, "POST", body).status;
-  }
-  EXPECT_EQ(status, 413u);
+  auto upload = [&] { return get("defaults.example", "/upload", {}, "POST", body).status; };
+  EXPECT_TRUE(eventually([&] { return upload() == 413u; }));
   EXPECT_EQ(get("defaults.example", "/upload", {}, "POST", std::string(5 << 10, 'x')).status, 200u);
   c_->api.remove("ConfigMap", "ingress-nginx", "ingress-nginx-controller");
-  for (int i = 0; i < 200 && status != 200; ++i, std::this_thread::sleep_for(50ms)) {
-    status = get("defaults.example", "/upload", {}, "POST", body).status;
-  }
-  EXPECT_EQ(status, 200u);  // Back to ingress-nginx's own 1m.
+  EXPECT_TRUE(eventually([&] { return upload() == 200u; }));  // Back to ingress-nginx's 1m.
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/kube_cluster.hpp"
 #include "test_common/upstream_server.hpp"
 
@@ -29,14 +30,6 @@ const std::vector<std::string> kFastElection = {"--leader-elect-lease-duration",
 std::vector<std::string> flags(std::vector<std::string> extra) {
   extra.insert(extra.end(), kFastElection.begin(), kFastElection.end());
   return extra;
-}
-
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 15s) {
-  for (auto end = std::chrono::steady_clock::now() + timeout;
-       std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(20ms)) {
-    if (cond()) return true;
-  }
-  return cond();
 }
 
 std::string object(const KubeApiFixture& api, const std::string& kind, const std::string& ns,
@@ -89,7 +82,7 @@ TEST(KubernetesStatus, PublishServiceAddressesWrittenFollowedAndClearedWhenLeavi
               R"("status":{"loadBalancer":{"ingress":[{"ip":"198.51.100.1"}]}}})");
   c.start_controller(flags({"--publish-service", "wharf/wharf"}));
   ASSERT_TRUE(c.eventually("web.example", 200)) << c.ctl->log();
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     return lb_status(c.api, "web").find(R"({"ingress":[{"ip":"203.0.113.7"}]})") !=
            std::string::npos;
   })) << lb_status(c.api, "web")
@@ -97,7 +90,7 @@ TEST(KubernetesStatus, PublishServiceAddressesWrittenFollowedAndClearedWhenLeavi
 
   // The load balancer's address changes: the status follows.
   c.api.apply(publish_service("203.0.113.8"));
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     return lb_status(c.api, "web").find("203.0.113.8") != std::string::npos;
   })) << c.ctl->log();
   // Converged: no status write loops on the writes' own watch events.
@@ -109,7 +102,7 @@ TEST(KubernetesStatus, PublishServiceAddressesWrittenFollowedAndClearedWhenLeavi
 
   // The Ingress moves to another controller: our address is taken back; routing stops.
   c.api.apply(with_class(ingress("web", "web.example", "web"), "nginx"));
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     return lb_status(c.api, "web").find(R"("loadBalancer":{})") != std::string::npos;
   })) << lb_status(c.api, "web");
   EXPECT_TRUE(c.eventually("web.example", 404));
@@ -135,7 +128,7 @@ TEST(KubernetesStatus, RejectedIngressGetsOneWarningEventPerProblemAndSpecChange
   c.start_controller(flags({"--publish-address", "192.0.2.1,lb.example.com"}));
 
   auto events = [&] { return c.api.list("Event"); };
-  ASSERT_TRUE(wait_until([&] { return events().size() == 1; })) << c.ctl->log();
+  ASSERT_TRUE(eventually([&] { return events().size() == 1; })) << c.ctl->log();
   const std::string e = events()[0];
   for (
       const char* want :
@@ -147,7 +140,7 @@ TEST(KubernetesStatus, RejectedIngressGetsOneWarningEventPerProblemAndSpecChange
     EXPECT_NE(e.find(want), std::string::npos) << want << "\n" << e;
   }
   // --publish-address: IPs as ip, names as hostname, on rejected Ingresses too (it is ours).
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     return lb_status(c.api, "web")
                .find(R"({"ingress":[{"hostname":"lb.example.com"},{"ip":"192.0.2.1"}]})") !=
            std::string::npos;
@@ -160,7 +153,7 @@ TEST(KubernetesStatus, RejectedIngressGetsOneWarningEventPerProblemAndSpecChange
   // A new spec (generation 2) still broken: reported again.
   bad.replace(bad.find("web.example"), 11, "www.example");
   c.api.apply(bad);
-  EXPECT_TRUE(wait_until([&] { return events().size() == 2; })) << c.ctl->log();
+  EXPECT_TRUE(eventually([&] { return events().size() == 2; })) << c.ctl->log();
 }
 
 // A middleware named by annotation lives in another provider: only the compiled table shows
@@ -191,7 +184,7 @@ TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOn
   };
   // One Event per router (the plain one and its TLS twin), posted one after the other.
   auto both_routers_say = [&](const std::string& what) {
-    return wait_until([&] {
+    return eventually([&] {
       const auto all = joined();
       return all.find("router shop-web-r0-p0@kubernetes " + what) != std::string::npos &&
              all.find("router shop-web-r0-p0-tls@kubernetes " + what) != std::string::npos;
@@ -222,7 +215,7 @@ TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
   c.add_app("web", {"127.0.0.42"}, web.port());
   c.api.apply(ingress("web", "web.example", "web"));
   c.start_controller(flags({"--publish-address", "192.0.2.1", "--leader-elect-identity", "a"}));
-  ASSERT_TRUE(wait_until([&] { return lease_holder(c.api) == "a"; })) << c.ctl->log();
+  ASSERT_TRUE(eventually([&] { return lease_holder(c.api) == "a"; })) << c.ctl->log();
   EXPECT_NE(
       object(c.api, "Lease", "default", "wharf-wharf-leader").find(R"("leaseDurationSeconds":2)"),
       std::string::npos);
@@ -231,10 +224,10 @@ TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
   // a reads the Lease again, sees a live holder and steps down; that holder never renews, so
   // a takes the Lease back once it has been unchanged for the lease duration.
   c.api.race_next_update("Lease", R"({"spec":{"holderIdentity":"intruder"}})");
-  ASSERT_TRUE(wait_until([&] { return c.api.conflicts() >= 1; })) << c.ctl->log();
+  ASSERT_TRUE(eventually([&] { return c.api.conflicts() >= 1; })) << c.ctl->log();
   EXPECT_EQ(lease_holder(c.api), "intruder");
   c.ctl->wait_for_log("a stopped leading", 5s);
-  ASSERT_TRUE(wait_until([&] { return lease_holder(c.api) == "a"; }, 10s)) << c.ctl->log();
+  ASSERT_TRUE(eventually([&] { return lease_holder(c.api) == "a"; }, 10s)) << c.ctl->log();
   EXPECT_NE(object(c.api, "Lease", "default", "wharf-wharf-leader").find(R"("leaseTransitions":1)"),
             std::string::npos)
       << object(c.api, "Lease", "default", "wharf-wharf-leader");
@@ -247,7 +240,7 @@ TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
       flags({"--publish-address", "192.0.2.1", "--leader-elect-identity", "b"}));
   EXPECT_EQ(wait_for_host_status(b_dp.port(), "web.example", 200, 15'000), 200u) << b->log();
   c.api.apply(ingress("second", "second.example", "web"));
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     return lb_status(c.api, "second").find("192.0.2.1") != std::string::npos;
   })) << c.ctl->log();
   EXPECT_EQ(wait_for_host_status(b_dp.port(), "second.example", 200, 15'000), 200u);
@@ -259,9 +252,9 @@ TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
 
   // The leader dies without handing over: b takes over after the lease duration and writes.
   c.ctl->stop(SIGKILL);
-  ASSERT_TRUE(wait_until([&] { return lease_holder(c.api) == "b"; }, 10s)) << b->log();
+  ASSERT_TRUE(eventually([&] { return lease_holder(c.api) == "b"; }, 10s)) << b->log();
   c.api.apply(ingress("third", "third.example", "web"));
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     return lb_status(c.api, "third").find("192.0.2.1") != std::string::npos;
   })) << b->log();
   // Every replica keeps serving its own data plane throughout.
@@ -310,7 +303,7 @@ TEST(KubernetesTls, SecretsReachTheDataPlaneAsCertificatesAndBrokenOnesAreReport
 
   const std::string state_file = c.state.path() + "/table.json";
   std::string table;
-  ASSERT_TRUE(wait_until([&] {
+  ASSERT_TRUE(eventually([&] {
     std::ifstream in(state_file);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -338,7 +331,7 @@ TEST(KubernetesTls, SecretsReachTheDataPlaneAsCertificatesAndBrokenOnesAreReport
   ASSERT_EQ(::stat(state_file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);  // It holds private keys.
   // The missing Secret is in the Ingress's Events too.
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     auto ev = c.api.list("Event");
     return ev.size() == 1 && ev[0].find("secret shop/missing-tls not found") != std::string::npos;
   }));
@@ -353,7 +346,7 @@ TEST(KubernetesTls, SecretsReachTheDataPlaneAsCertificatesAndBrokenOnesAreReport
       R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"missing-tls","namespace":"shop"},)"
       R"("type":"kubernetes.io/tls","data":{"tls.crt":")" +
       b64("c.pem") + R"(","tls.key":")" + b64("k.pem") + R"("}})");
-  EXPECT_TRUE(wait_until([&] {
+  EXPECT_TRUE(eventually([&] {
     std::ifstream in(state_file);
     std::stringstream ss;
     ss << in.rdbuf();
