@@ -245,7 +245,7 @@ peak_rss_kib() {
 
 # How busy the proxy's CPU and the other one (load generator, backend, sink) were during a
 # measurement, in percent. A row is limited by whichever is full, and on this kind of VM that
-# moves from one to the other between rounds (docs/architecture.md, "Keep-alive against direct").
+# moves from one to the other between rounds (docs/performance.md, "Keep-alive rows against direct").
 cpu_ticks() {  # → busy and idle ticks of $PROXY_CPU, then of $AUX_CPU
   awk -v p="cpu$PROXY_CPU" -v a="cpu$AUX_CPU" '$1 == p || $1 == a {
     t[$1] = ($2 + $3 + $4 + $7 + $8 + $9) " " ($5 + $6) }

@@ -39,10 +39,8 @@ awaitable<RelayResult> relay_length(Stream& in, beast::flat_buffer& in_buffer, s
 
 // Request bodies move in pieces of this size, as nginx reads them by default
 // (client_body_buffer_size): the upstream gets each piece at once and the client's sending
-// does not stall behind one large write. In bench/ a 2 GiB upload went 0.90 of nginx's rate
-// with 256 KiB reads, 0.96 with 64 KiB, 1.03 with 16 KiB, 0.88 with 8 KiB (and 256 KiB still
-// lost once writes went out whole). Responses keep the whole relay buffer per read (a 1 MiB
-// response in four reads).
+// does not stall behind one large write (the sizes tried are in docs/performance.md).
+// Responses keep the whole relay buffer per read (a 1 MiB response in four reads).
 inline constexpr std::size_t kRequestBodyRead = 16 * 1024;
 
 // A response body passed through `encoder` (compress) on its way: parsed and read as a chunked

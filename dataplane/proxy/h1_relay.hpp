@@ -17,7 +17,7 @@ using RequestParser = http::request_parser<http::buffer_body>;
 // the request body straight into the relay buffer around the parser, a plain response head
 // (proxy/plain_response.hpp) passed on as received, and body pieces written at once when the
 // socket takes them. The busiest pairing by far, so it keeps the kernel-friendly path that
-// bench/ measured (docs/architecture.md); every decision it makes about a failure, every local
+// bench/ measured (docs/performance.md); every decision it makes about a failure, every local
 // reply and every header rule is the shared one (proxy/forward, proxy/request_facts,
 // proxy/response). A request whose server speaks HTTP/2 goes through the message relay
 // (proxy/message_relay) with the same upstream head.

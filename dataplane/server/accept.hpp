@@ -10,7 +10,7 @@ namespace wharf::dataplane::server {
 // the first operation, and treats as a possible duplicate that must leave epoll explicitly
 // before it is closed; for a descriptor accept4 just made, both calls are redundant (closing
 // it removes it from epoll). On bench/'s close row that was two of ten system calls a
-// connection (nginx makes twelve): docs/architecture.md, "A connection per request".
+// connection (nginx makes twelve): docs/performance.md, "A connection per request".
 tcp::socket accept_ready(tcp::acceptor& acceptor, tcp::endpoint& peer, error_code& ec);
 
 }  // namespace wharf::dataplane::server

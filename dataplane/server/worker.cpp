@@ -26,7 +26,7 @@ namespace {
 // in the upstream connection and the backend feels the client's pace, as behind HAProxy. Bytes
 // in flight are not limited (the congestion window governs them), so neither is a distant
 // client's rate. On bench/'s 1 MiB row, where the load generator shares a CPU with the backend,
-// it halved the load generator's acknowledgements: docs/architecture.md, "Large bodies".
+// it halved the load generator's acknowledgements: docs/performance.md, "Large responses".
 constexpr int kClientUnsentBytes = 128 * 1024;
 
 }  // namespace
