@@ -12,6 +12,8 @@
 #include <ctime>
 #include <memory>
 
+#include "text/utc_time.hpp"
+
 namespace wharf::controller::tls {
 namespace {
 
@@ -39,10 +41,7 @@ std::string openssl_reason() {
 
 std::string iso8601(const ASN1_TIME* t) {
   std::tm tm{};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return ASN1_TIME_to_tm(t, &tm) == 1 ? text::utc_timestamp(tm) : std::string();
 }
 
 std::vector<std::string> dns_names(X509* cert) {

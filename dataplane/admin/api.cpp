@@ -13,8 +13,10 @@
 
 #include "dataplane/metrics/metrics.hpp"
 #include "dataplane/routing/compiled_table.hpp"
+#include "net/openssl_free.hpp"
 #include "text/ascii.hpp"
 #include "text/split_list.hpp"
+#include "text/utc_time.hpp"
 
 namespace wharf::dataplane::admin {
 namespace {
@@ -93,20 +95,11 @@ bool matches(const std::string& needle, std::initializer_list<std::string_view> 
 
 std::string timestamp(const ASN1_TIME* t) {
   std::tm tm{};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return ASN1_TIME_to_tm(t, &tm) == 1 ? text::utc_timestamp(tm) : std::string();
 }
 
 std::string timestamp(std::uint64_t unix_seconds) {
-  if (unix_seconds == 0) return {};
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return unix_seconds ? text::utc_timestamp(static_cast<std::int64_t>(unix_seconds)) : "";
 }
 
 // A certificate as the API shows it: the table's certificate (read from its leaf) and what
@@ -122,9 +115,11 @@ struct CertificateView {
 CertificateView view_of(const model::Certificate* c, const model::CertificateStatus* acme) {
   CertificateView v{c, acme, {}, {}, {}, false};
   if (!c) return v;
-  BIO* bio = BIO_new_mem_buf(c->cert_pem.data(), static_cast<int>(c->cert_pem.size()));
-  X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
+  std::unique_ptr<BIO, net::OpenSslFree<BIO_free>> bio(
+      BIO_new_mem_buf(c->cert_pem.data(), static_cast<int>(c->cert_pem.size())));
+  std::unique_ptr<X509, net::OpenSslFree<X509_free>> owned(
+      bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  X509* leaf = owned.get();
   if (!leaf) return v;
   // The issuer's common name, as certificate lists show it ("R11", "Pebble Intermediate CA").
   const X509_NAME* issuer = X509_get_issuer_name(leaf);
@@ -141,7 +136,6 @@ CertificateView view_of(const model::Certificate* c, const model::CertificateSta
   v.not_before = timestamp(X509_get0_notBefore(leaf));
   v.not_after = timestamp(X509_get0_notAfter(leaf));
   v.expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
-  X509_free(leaf);
   return v;
 }
 
