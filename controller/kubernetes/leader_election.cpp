@@ -168,7 +168,9 @@ awaitable<void> LeaderElector::run() {
   std::mt19937 rng(std::random_device{}());
   auto last_renew = std::chrono::steady_clock::now();
   for (;;) {
+    if (released_) co_return;  // Shutting down: the Lease is not taken again.
     auto attempt = co_await try_acquire_or_renew();
+    if (released_) co_return;
     auto now = std::chrono::steady_clock::now();
     if (attempt == Attempt::kHeld) {
       last_renew = now;
@@ -188,11 +190,29 @@ awaitable<void> LeaderElector::run() {
 }
 
 awaitable<void> LeaderElector::release() {
+  released_ = true;
   if (!leader_) co_return;
-  auto put = co_await client_.request(
-      http::verb::put, path(true), lease_json(resource_version_, "", acquire_time_, transitions_));
-  if (put && put->status == 200) {
-    log::info("kubernetes: released lease " + opt_.lease_namespace + "/" + opt_.lease_name);
+  // A renewal may be in flight (the run loop does not stop first): when it wins, this write
+  // meets 409 and the Lease, read again, still names us, so the release is tried once more
+  // with the resourceVersion the renewal left.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto put =
+        co_await client_.request(http::verb::put, path(true),
+                                 lease_json(resource_version_, "", acquire_time_, transitions_));
+    if (put && put->status == 200) {
+      log::info("kubernetes: released lease " + opt_.lease_namespace + "/" + opt_.lease_name);
+      break;
+    }
+    if (!put || put->status != 409) break;
+    auto got = co_await client_.request(http::verb::get, path(true));
+    if (!got || got->status != 200) break;
+    rapidjson::Document d;
+    d.Parse(got->body.c_str());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("metadata") || !d.HasMember("spec") ||
+        member_string(d["spec"], "holderIdentity") != opt_.identity) {
+      break;  // Not ours any more: nothing to release.
+    }
+    resource_version_ = member_string(d["metadata"], "resourceVersion");
   }
   leader_ = false;
 }

@@ -52,6 +52,7 @@ class LeaderElector {
   ElectionOptions opt_;
   std::function<void(bool)> on_change_;
   bool leader_ = false;
+  bool released_ = false;  // release() was called: run() takes the Lease no more.
   std::string last_error_;
   // What was last read from the Lease and when it last changed, by our clock.
   std::string observed_record_;

@@ -260,7 +260,10 @@ TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
   // Every replica keeps serving its own data plane throughout.
   EXPECT_EQ(wait_for_host_status(b_dp.port(), "third.example", 200, 15'000), 200u);
 
-  // SIGTERM hands the Lease over at once (holder cleared) instead of letting it expire.
+  // SIGTERM hands the Lease over at once (holder cleared) instead of letting it expire, also
+  // when its write meets 409 because a renewal (here another writer's harmless change) moved
+  // the resourceVersion on: the Lease, read again, still names b, so it tries again.
+  c.api.race_next_update("Lease", R"({"metadata":{"labels":{"renewed":"meanwhile"}}})");
   EXPECT_EQ(b->stop(SIGTERM), 0);
   EXPECT_EQ(lease_holder(c.api), "");
   EXPECT_NE(b->log().find("released lease default/wharf-wharf-leader"), std::string::npos)
