@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 #include "model/result.hpp"
 

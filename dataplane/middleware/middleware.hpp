@@ -8,10 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
-#include "dataplane/state_registry.hpp"
+#include "dataplane/routing/state_registry.hpp"
 #include "middleware/spec.hpp"
 
 namespace wharf::dataplane::routing {

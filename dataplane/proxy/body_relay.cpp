@@ -1,4 +1,5 @@
 #include "dataplane/proxy/body_relay.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <algorithm>
 #include <array>

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/encoder.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/proxy/wire.hpp"

@@ -1,4 +1,5 @@
 #include "dataplane/proxy/connect.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>

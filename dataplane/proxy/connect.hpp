@@ -3,7 +3,7 @@
 #include <chrono>
 #include <memory>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/io/net.hpp"
 #include "dataplane/middleware/middleware.hpp"
-#include "dataplane/net.hpp"
 #include "dataplane/proxy/protocol.hpp"
 
 namespace wharf::dataplane::proxy {

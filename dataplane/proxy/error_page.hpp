@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "dataplane/io/net.hpp"
 #include "dataplane/middleware/middleware.hpp"
-#include "dataplane/net.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 
 namespace wharf::dataplane::proxy {

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/io/net.hpp"
 #include "dataplane/metrics/route_stats.hpp"
 #include "dataplane/middleware/middleware.hpp"
-#include "dataplane/net.hpp"
 #include "dataplane/proxy/downstream.hpp"
 #include "dataplane/proxy/forward.hpp"
 #include "dataplane/routing/compiled_table.hpp"

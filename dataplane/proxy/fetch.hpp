@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 

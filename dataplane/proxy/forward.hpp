@@ -8,8 +8,8 @@
 
 #include <prometheus/gauge.h>
 
+#include "dataplane/io/net.hpp"
 #include "dataplane/middleware/middleware.hpp"
-#include "dataplane/net.hpp"
 #include "dataplane/proxy/error_page.hpp"
 #include "dataplane/proxy/forwarded.hpp"
 #include "dataplane/proxy/upstream_failure.hpp"

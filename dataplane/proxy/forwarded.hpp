@@ -3,7 +3,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "model/ip.hpp"
 
 namespace wharf::dataplane::proxy {

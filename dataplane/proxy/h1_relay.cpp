@@ -1,4 +1,5 @@
 #include "dataplane/proxy/h1_relay.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <array>
 #include <boost/asio/write.hpp>

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/forward.hpp"
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/proxy/request_facts.hpp"

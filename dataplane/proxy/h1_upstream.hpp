@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/forward.hpp"
 #include "dataplane/proxy/upstream.hpp"
 

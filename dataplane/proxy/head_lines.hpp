@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 
 namespace wharf::dataplane::proxy {
 

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/proxy/forward.hpp"
 
 namespace wharf::dataplane::proxy {

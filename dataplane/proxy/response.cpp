@@ -1,4 +1,5 @@
 #include "dataplane/proxy/response.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <algorithm>
 #include <boost/asio/write.hpp>

@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/h1_relay.hpp"
 #include "dataplane/proxy/plain_response.hpp"

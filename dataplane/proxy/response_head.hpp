@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/proxy/encoder.hpp"
 #include "dataplane/proxy/forward.hpp"
 #include "dataplane/proxy/request_facts.hpp"

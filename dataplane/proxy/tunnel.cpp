@@ -1,4 +1,5 @@
 #include "dataplane/proxy/tunnel.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 
 namespace wharf::dataplane::proxy {
 

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/proxy/downstream.hpp"
 #include "dataplane/proxy/request_facts.hpp"
 #include "dataplane/proxy/upstream_failure.hpp"

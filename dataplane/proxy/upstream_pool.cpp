@@ -1,10 +1,11 @@
 #include "dataplane/proxy/upstream_pool.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <sys/socket.h>
 
 #include <string_view>
 
-#include "dataplane/coarse_clock.hpp"
+#include "dataplane/io/coarse_clock.hpp"
 
 namespace wharf::dataplane::proxy {
 namespace {

@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 
 namespace wharf::dataplane::proxy {
 

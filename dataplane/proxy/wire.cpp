@@ -1,4 +1,5 @@
 #include "dataplane/proxy/wire.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include "dataplane/proxy/append.hpp"
 #include "dataplane/proxy/forwarded.hpp"

@@ -5,7 +5,7 @@
 #include <span>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/plain_response.hpp"
 
 namespace wharf::dataplane::proxy {

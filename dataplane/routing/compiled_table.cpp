@@ -1,55 +1,22 @@
 #include "dataplane/routing/compiled_table.hpp"
 
-#include <netdb.h>
-
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 #include <set>
 
 #include "dataplane/metrics/route_stats.hpp"
-#include "dataplane/routing/load_balancer.hpp"
 #include "log/log.hpp"
 #include "middleware/chain.hpp"
-#include "model/ip.hpp"
 #include "rules/parser.hpp"
 
 namespace wharf::dataplane::routing {
 namespace {
-
-namespace ip = boost::asio::ip;
 
 // Routers are tried by priority, highest first; equal priorities fall back to the name so the
 // order never depends on the order providers listed them in.
 bool before(const CompiledRouter* a, const CompiledRouter* b) {
   if (a->priority != b->priority) return a->priority > b->priority;
   return a->name < b->name;
-}
-
-// Smooth weighted round robin (as in nginx): spreads a heavy server's turns out instead of
-// sending it a burst. The schedule is bounded so absurd weights cannot cost memory.
-std::vector<std::uint32_t> build_schedule(const std::vector<model::Server>& servers) {
-  std::vector<std::int64_t> weight;
-  for (const auto& s : servers) weight.push_back(std::max<std::int64_t>(s.weight, 0));
-  std::int64_t total = std::accumulate(weight.begin(), weight.end(), std::int64_t{0});
-  if (total == 0) return {};
-  constexpr std::int64_t kMaxSlots = 4096;
-  if (total > kMaxSlots) {
-    for (auto& w : weight) w = w == 0 ? 0 : std::max<std::int64_t>(1, w * kMaxSlots / total);
-    total = std::accumulate(weight.begin(), weight.end(), std::int64_t{0});
-  }
-  std::vector<std::int64_t> current(weight.size(), 0);
-  std::vector<std::uint32_t> out;
-  for (std::int64_t slot = 0; slot < total; ++slot) {
-    std::size_t best = 0;
-    for (std::size_t i = 0; i < weight.size(); ++i) {
-      current[i] += weight[i];
-      if (current[i] > current[best]) best = i;
-    }
-    current[best] -= total;
-    out.push_back(static_cast<std::uint32_t>(best));
-  }
-  return out;
 }
 
 // Shared by every table this process builds, so limits and caches survive swaps.
@@ -66,55 +33,6 @@ std::string state_key(const model::Middleware& m) {
 }
 
 }  // namespace
-
-// Resolving here, on the control thread, keeps DNS off the request path. Providers give
-// addresses in practice (containers, endpoints); names are for hand-written files.
-CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls::UpstreamTls> tls) {
-  if (s.unresolved) {
-    CompiledServer out;
-    out.weight = s.weight;
-    out.unresolved = true;
-    out.state = server_state("unresolved:");
-    out.resolve_error = "an unresolved backend";
-    return out;
-  }
-  CompiledServer out{.url = s.url,
-                     .authority = {},
-                     .host = {},
-                     .endpoint = {},
-                     .tls = nullptr,
-                     .h2c = false,
-                     .resolve_error = {},
-                     .weight = s.weight,
-                     .state = server_state(s.url),
-                     .sticky_value = sticky_value(s.url)};
-  auto addr = model::parse_server_url(s.url);
-  bool v6 = addr->host.find(':') != std::string::npos;
-  out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
-  out.host = addr->host;
-  out.h2c = addr->h2c;
-  if (addr->tls) out.tls = tls ? std::move(tls) : tls::default_upstream_tls();
-  if (auto lit = model::IpAddress::parse(addr->host)) {
-    boost::system::error_code ec;
-    out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
-    return out;
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(addr->host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || !res) {
-    out.resolve_error = "cannot resolve '" + addr->host + "': " + gai_strerror(rc);
-    return out;
-  }
-  ip::tcp::endpoint ep;
-  ep.resize(res->ai_addrlen);
-  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
-  ep.port(addr->port);
-  freeaddrinfo(res);
-  out.endpoint = ep;
-  return out;
-}
 
 bool CompiledRouter::on_entrypoint(std::string_view ep) const {
   return entrypoints.empty() ||

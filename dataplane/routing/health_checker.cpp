@@ -1,4 +1,5 @@
 #include "dataplane/routing/health_checker.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

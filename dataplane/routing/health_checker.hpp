@@ -4,7 +4,7 @@
 #include <memory>
 #include <set>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 
 namespace wharf::dataplane::routing {

@@ -1,6 +1,6 @@
 #include "dataplane/routing/server_state.hpp"
 
-#include "dataplane/state_registry.hpp"
+#include "dataplane/routing/state_registry.hpp"
 
 namespace wharf::dataplane::routing {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 
 namespace wharf::dataplane::server {
 

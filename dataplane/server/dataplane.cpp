@@ -5,7 +5,7 @@
 
 #include "dataplane/admin/api.hpp"
 #include "dataplane/admin/dashboard.hpp"
-#include "dataplane/block_cache.hpp"
+#include "dataplane/io/block_cache.hpp"
 #include "dataplane/tls/server_context.hpp"
 #include "log/log.hpp"
 

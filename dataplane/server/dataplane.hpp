@@ -7,11 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/app/options.hpp"
 #include "dataplane/control/control_server.hpp"
 #include "dataplane/control/state_store.hpp"
 #include "dataplane/metrics/access_log.hpp"
 #include "dataplane/metrics/metrics.hpp"
-#include "dataplane/options.hpp"
 #include "dataplane/routing/health_checker.hpp"
 #include "dataplane/server/worker.hpp"
 #include "httpd/admin_server.hpp"

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/downstream.hpp"
 #include "dataplane/proxy/exchange.hpp"
 #include "dataplane/proxy/h1_relay.hpp"
@@ -43,8 +43,8 @@ class HttpSession final : public proxy::Downstream {
     return version_ == 10 ? proxy::Protocol::kHttp10 : proxy::Protocol::kHttp11;
   }
   awaitable<bool> write_reply(const middleware::Reply& reply,
-                             const std::vector<middleware::HeaderOp>& ops,
-                             bool keep_alive) override;
+                              const std::vector<middleware::HeaderOp>& ops,
+                              bool keep_alive) override;
   awaitable<bool> relay(proxy::ForwardContext& ctx) override;
   bool request_body_follows() const override;
   std::optional<std::uint64_t> request_body_length() const override;
@@ -91,7 +91,7 @@ class HttpSession final : public proxy::Downstream {
   // The request being served (its parser lives in handle_request's frame) and, for the message
   // relay, how its body and response go.
   proxy::RequestParser* parser_ = nullptr;
-  bool body_read_ = false;       // The request body was read to its end.
+  bool body_read_ = false;  // The request body was read to its end.
   bool response_chunked_ = false;
   bool response_started_ = false;
   bool response_keep_ = false;

@@ -1,4 +1,5 @@
 #include "dataplane/server/local_reply.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <array>
 #include <boost/asio/write.hpp>

@@ -2,8 +2,8 @@
 
 #include <string_view>
 
+#include "dataplane/io/stream.hpp"
 #include "dataplane/middleware/middleware.hpp"
-#include "dataplane/net.hpp"
 
 namespace wharf::dataplane::server {
 

@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/server/local_reply.hpp"
 
 namespace wharf::dataplane::server {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 
 namespace wharf::dataplane::server {
 

@@ -6,11 +6,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "dataplane/app/options.hpp"
 #include "dataplane/codec/http2/client_pool.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/metrics/access_log.hpp"
 #include "dataplane/metrics/metrics.hpp"
-#include "dataplane/net.hpp"
-#include "dataplane/options.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 #include "httpd/admin_server.hpp"

@@ -1,4 +1,4 @@
-// The worker threads' cache of freed blocks behind operator new (dataplane/block_cache.hpp):
+// The worker threads' cache of freed blocks behind operator new (dataplane/io/block_cache.hpp):
 // blocks come back from it on the thread that turned it on, never beyond its byte budget,
 // and any thread may free any block. Sanitizer builds keep the standard operator new, so the
 // cases that look at reuse are skipped there.
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/block_cache.hpp"
+#include "dataplane/io/block_cache.hpp"
 
 namespace wharf::dataplane {
 namespace {

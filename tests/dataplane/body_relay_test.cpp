@@ -16,6 +16,7 @@
 #include <random>
 #include <thread>
 
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/wire.hpp"
 #include "test_common/chunked_feed.hpp"

@@ -1,4 +1,4 @@
-// The idle deadline behind every data-plane timeout (dataplane/idle_deadline.hpp): it fires no
+// The idle deadline behind every data-plane timeout (dataplane/io/idle_deadline.hpp): it fires no
 // earlier than the latest deadline given, once, and leaves nothing behind. Only lower bounds on
 // time are asserted: a timer may fire late on a busy machine, never early.
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "dataplane/idle_deadline.hpp"
+#include "dataplane/io/idle_deadline.hpp"
 
 namespace wharf::dataplane {
 namespace {

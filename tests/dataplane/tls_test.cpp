@@ -15,7 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "dataplane/options.hpp"
+#include "dataplane/app/options.hpp"
 #include "dataplane/tls/certificate_store.hpp"
 #include "dataplane/tls/server_context.hpp"
 #include "dataplane/tls/ticket_keys.hpp"

@@ -10,7 +10,7 @@
 #include "controller/app/options.hpp"
 #include "controller/compiler/compiler.hpp"
 #include "controller/docker/translator.hpp"
-#include "dataplane/options.hpp"
+#include "dataplane/app/options.hpp"
 
 namespace wharf::test {
 namespace {

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/options.hpp"
+#include "dataplane/app/options.hpp"
 #include "dataplane/server/dataplane.hpp"
 #include "test_common/child_process.hpp"
 

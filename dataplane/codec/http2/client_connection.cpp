@@ -1,4 +1,5 @@
 #include "dataplane/codec/http2/client_connection.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include "dataplane/codec/http2/client_stream.hpp"
 

@@ -6,6 +6,7 @@
 
 #include "dataplane/codec/http2/fields.hpp"
 #include "dataplane/codec/http2/session.hpp"
+#include "dataplane/io/stream.hpp"
 
 namespace wharf::dataplane::codec::http2 {
 

@@ -1,4 +1,5 @@
 #include "dataplane/codec/http2/client_pool.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include "dataplane/proxy/connect.hpp"
 

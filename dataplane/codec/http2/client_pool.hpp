@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dataplane/codec/http2/client_connection.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/upstream_pool.hpp"
 #include "dataplane/routing/compiled_table.hpp"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/net.hpp"
 #include "dataplane/server/local_reply.hpp"
 
 namespace wharf::dataplane::codec::http2 {

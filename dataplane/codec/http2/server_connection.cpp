@@ -1,4 +1,5 @@
 #include "dataplane/codec/http2/server_connection.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include "dataplane/codec/http2/server_stream.hpp"
 #include "dataplane/server/worker.hpp"

@@ -5,6 +5,7 @@
 
 #include "dataplane/codec/http2/flood_guard.hpp"
 #include "dataplane/codec/http2/session.hpp"
+#include "dataplane/io/stream.hpp"
 #include "dataplane/proxy/exchange.hpp"
 #include "model/routing_table.hpp"
 

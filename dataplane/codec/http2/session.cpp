@@ -1,4 +1,5 @@
 #include "dataplane/codec/http2/session.hpp"
+#include "dataplane/io/stream.hpp"
 
 #include <boost/asio/write.hpp>
 

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "dataplane/net.hpp"
+#include "dataplane/io/stream.hpp"
 
 namespace wharf::dataplane::codec::http2 {
 

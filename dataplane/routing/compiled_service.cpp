@@ -1,12 +1,19 @@
-#include "dataplane/routing/load_balancer.hpp"
+#include "dataplane/routing/compiled_service.hpp"
+
+#include <netdb.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <numeric>
 
-#include "dataplane/coarse_clock.hpp"
+#include "dataplane/io/coarse_clock.hpp"
+#include "model/ip.hpp"
 
 namespace wharf::dataplane::routing {
 namespace {
+
+namespace ip = boost::asio::ip;
 
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 1469598103934665603ull;
@@ -49,6 +56,79 @@ bool excluded(const CompiledServer* s, const std::vector<const CompiledServer*>&
 }
 
 }  // namespace
+
+// Resolving here, on the control thread, keeps DNS off the request path. Providers give
+// addresses in practice (containers, endpoints); names are for hand-written files.
+CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls::UpstreamTls> tls) {
+  if (s.unresolved) {
+    CompiledServer out;
+    out.weight = s.weight;
+    out.unresolved = true;
+    out.state = server_state("unresolved:");
+    out.resolve_error = "an unresolved backend";
+    return out;
+  }
+  CompiledServer out{.url = s.url,
+                     .authority = {},
+                     .host = {},
+                     .endpoint = {},
+                     .tls = nullptr,
+                     .h2c = false,
+                     .resolve_error = {},
+                     .weight = s.weight,
+                     .state = server_state(s.url),
+                     .sticky_value = sticky_value(s.url)};
+  auto addr = model::parse_server_url(s.url);
+  bool v6 = addr->host.find(':') != std::string::npos;
+  out.authority = (v6 ? "[" + addr->host + "]" : addr->host) + ":" + std::to_string(addr->port);
+  out.host = addr->host;
+  out.h2c = addr->h2c;
+  if (addr->tls) out.tls = tls ? std::move(tls) : tls::default_upstream_tls();
+  if (auto lit = model::IpAddress::parse(addr->host)) {
+    boost::system::error_code ec;
+    out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(addr->host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || !res) {
+    out.resolve_error = "cannot resolve '" + addr->host + "': " + gai_strerror(rc);
+    return out;
+  }
+  ip::tcp::endpoint ep;
+  ep.resize(res->ai_addrlen);
+  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
+  ep.port(addr->port);
+  freeaddrinfo(res);
+  out.endpoint = ep;
+  return out;
+}
+
+std::vector<std::uint32_t> build_schedule(const std::vector<model::Server>& servers) {
+  std::vector<std::int64_t> weight;
+  for (const auto& s : servers) weight.push_back(std::max<std::int64_t>(s.weight, 0));
+  std::int64_t total = std::accumulate(weight.begin(), weight.end(), std::int64_t{0});
+  if (total == 0) return {};
+  constexpr std::int64_t kMaxSlots = 4096;
+  if (total > kMaxSlots) {
+    for (auto& w : weight) w = w == 0 ? 0 : std::max<std::int64_t>(1, w * kMaxSlots / total);
+    total = std::accumulate(weight.begin(), weight.end(), std::int64_t{0});
+  }
+  std::vector<std::int64_t> current(weight.size(), 0);
+  std::vector<std::uint32_t> out;
+  for (std::int64_t slot = 0; slot < total; ++slot) {
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < weight.size(); ++i) {
+      current[i] += weight[i];
+      if (current[i] > current[best]) best = i;
+    }
+    current[best] -= total;
+    out.push_back(static_cast<std::uint32_t>(best));
+  }
+  return out;
+}
 
 std::string sticky_value(const std::string& url) {
   return hex(fnv1a(url), 16);
