@@ -15,7 +15,7 @@ std::string failure(const std::string& what, const std::string& file) {
 
 }  // namespace
 
-model::Result<bool> write_private_file(const std::string& path, std::string_view data) {
+model::Status write_private_file(const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return model::Error{failure("write", tmp)};
@@ -49,7 +49,7 @@ model::Result<bool> write_private_file(const std::string& path, std::string_view
   const std::string why = flushed ? std::string() : failure("flush the directory", dir);
   ::close(dfd);
   if (!flushed) return model::Error{why};
-  return true;
+  return model::kOk;
 }
 
 }  // namespace wharf::files

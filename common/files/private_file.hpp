@@ -12,6 +12,6 @@ namespace wharf::files {
 // and tables are private), flushed to disk, renamed over `path`, and the directory flushed so
 // the rename itself survives. Every failure is reported (naming the file and the reason) and
 // leaves `path` as it was.
-model::Result<bool> write_private_file(const std::string& path, std::string_view data);
+model::Status write_private_file(const std::string& path, std::string_view data);
 
 }  // namespace wharf::files

@@ -33,4 +33,12 @@ class Result {
   std::variant<T, Error> v_;
 };
 
+// What an operation that produces nothing returns: success (`return model::kOk;`) or the
+// reason it failed (`return Error{...}`). Callers test it like any Result.
+struct Ok {
+  bool operator==(const Ok&) const = default;
+};
+inline constexpr Ok kOk{};
+using Status = Result<Ok>;
+
 }  // namespace wharf::model

@@ -168,7 +168,7 @@ bool is_internal_service(std::string_view kind) {
          kind == "prometheus";
 }
 
-Result<bool> validate(const RoutingTable& table) {
+Status validate(const RoutingTable& table) {
   std::set<std::string_view> names;
   for (const auto& e : table.entrypoints) {
     if (e.name.empty()) return Error{"entrypoint with an empty name"};
@@ -308,7 +308,7 @@ Result<bool> validate(const RoutingTable& table) {
       return Error{"acme challenge for " + a.domain + ": cert_pem and key_pem are required"};
     }
   }
-  return true;
+  return model::kOk;
 }
 
 }  // namespace wharf::model

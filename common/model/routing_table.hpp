@@ -265,6 +265,6 @@ bool is_internal_service(std::string_view kind);
 
 // Checks what JSON decoding cannot: unique names, references that resolve, rules that parse,
 // server URLs. Returns the first problem, naming the object; the data plane nacks with it.
-Result<bool> validate(const RoutingTable& table);
+Status validate(const RoutingTable& table);
 
 }  // namespace wharf::model

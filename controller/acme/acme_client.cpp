@@ -12,6 +12,7 @@ namespace {
 using boost::beast::http::verb;
 using model::Error;
 using model::Result;
+using model::Status;
 using Json = rapidjson::Document;
 
 constexpr int kNonceRetries = 5;
@@ -74,7 +75,7 @@ Result<std::string> Client::path_of(const std::string& url) const {
   return path.empty() ? std::string("/") : path;
 }
 
-awaitable<Result<bool>> Client::init() {
+awaitable<Status> Client::init() {
   if (auto ok = http_->init(); !ok) co_return Error{ok.error()};
   auto path = path_of(directory_url_);
   if (!path) co_return Error{path.error()};
@@ -102,17 +103,17 @@ awaitable<Result<bool>> Client::init() {
   }
   account_url_ = acct->location;
   if (account_url_.empty()) co_return Error{"account: the server gave no account URL"};
-  co_return true;
+  co_return model::kOk;
 }
 
-awaitable<Result<bool>> Client::fresh_nonce() {
+awaitable<Status> Client::fresh_nonce() {
   auto path = path_of(new_nonce_);
   if (!path) co_return Error{path.error()};
   auto r = co_await http_->request(verb::get, *path);
   if (!r) co_return Error{"newNonce: " + r.error()};
   nonce_ = r->header("Replay-Nonce");
   if (nonce_.empty()) co_return Error{"newNonce: no Replay-Nonce header"};
-  co_return true;
+  co_return model::kOk;
 }
 
 awaitable<Result<Client::Reply>> Client::post(const std::string& url, const std::string& payload) {
@@ -169,8 +170,8 @@ awaitable<Result<std::string>> Client::poll(const std::string& url, const char* 
   co_return Error{std::string(what) + ": still pending after a minute"};
 }
 
-awaitable<Result<bool>> Client::authorize(const std::string& authz_url, ChallengeType type,
-                                          Presenter& presenter) {
+awaitable<Status> Client::authorize(const std::string& authz_url, ChallengeType type,
+                                    Presenter& presenter) {
   auto r = co_await post(authz_url, "");
   if (!r) co_return Error{r.error()};
   Json authz;
@@ -178,7 +179,7 @@ awaitable<Result<bool>> Client::authorize(const std::string& authz_url, Challeng
   if (r->status != 200 || authz.HasParseError())
     co_return Error{"authorization: " + problem(r->body)};
   const std::string domain = authz.HasMember("identifier") ? str(authz["identifier"], "value") : "";
-  if (str(authz, "status") == "valid") co_return true;  // Validated recently: reused.
+  if (str(authz, "status") == "valid") co_return model::kOk;  // Validated recently: reused.
   const char* wanted = challenge_name(type);
   std::string url, token;
   if (authz.HasMember("challenges") && authz["challenges"].IsArray()) {
@@ -225,7 +226,7 @@ awaitable<Result<bool>> Client::authorize(const std::string& authz_url, Challeng
   if (!done) co_return Error{domain + ": " + done.error()};
   Json result;
   result.Parse(done->c_str());
-  if (str(result, "status") == "valid") co_return true;
+  if (str(result, "status") == "valid") co_return model::kOk;
   // The reason the CA gives is the most useful line of the whole exchange: keep it.
   std::string why = "validation failed";
   if (result.HasMember("challenges") && result["challenges"].IsArray()) {

@@ -23,7 +23,7 @@ const char* challenge_name(ChallengeType type);
 class Presenter {
  public:
   virtual ~Presenter() = default;
-  virtual awaitable<model::Result<bool>> present(const model::AcmeChallenge& c) = 0;
+  virtual awaitable<model::Status> present(const model::AcmeChallenge& c) = 0;
   virtual void withdraw(const model::AcmeChallenge& c) = 0;
 };
 
@@ -44,7 +44,7 @@ class Client {
          const Key& account_key, std::string email);
 
   // Reads the directory and registers (or finds) the account.
-  awaitable<model::Result<bool>> init();
+  awaitable<model::Status> init();
   awaitable<model::Result<Issued>> obtain(const std::vector<std::string>& domains,
                                           ChallengeType type, Presenter& presenter);
   const std::string& account_url() const { return account_url_; }
@@ -56,9 +56,9 @@ class Client {
   };
   // A signed POST (`payload` empty: POST-as-GET), with badNonce retries.
   awaitable<model::Result<Reply>> post(const std::string& url, const std::string& payload);
-  awaitable<model::Result<bool>> fresh_nonce();
-  awaitable<model::Result<bool>> authorize(const std::string& authz_url, ChallengeType type,
-                                           Presenter& presenter);
+  awaitable<model::Status> fresh_nonce();
+  awaitable<model::Status> authorize(const std::string& authz_url, ChallengeType type,
+                                     Presenter& presenter);
   // Polls `url` (POST-as-GET) until its status is not pending/processing.
   awaitable<model::Result<std::string>> poll(const std::string& url, const char* what);
   model::Result<std::string> path_of(const std::string& url) const;

@@ -17,6 +17,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 
 constexpr std::chrono::seconds kPollEvery{2};
 constexpr std::chrono::milliseconds kQueryTimeout{3'000};
@@ -158,7 +159,7 @@ dns::Challenge dns01_challenge(const model::AcmeChallenge& c) {
           ka};
 }
 
-awaitable<Result<bool>> Dns01Presenter::present(const model::AcmeChallenge& c) {
+awaitable<Status> Dns01Presenter::present(const model::AcmeChallenge& c) {
   const dns::Challenge record = dns01_challenge(c);
   auto added = co_await provider_.present(record);
   if (!added) co_return Error{added.error()};
@@ -179,12 +180,12 @@ void Dns01Presenter::withdraw(const model::AcmeChallenge& c) {
       asio::detached);
 }
 
-awaitable<Result<bool>> Dns01Presenter::propagated(std::string fqdn, std::string value) {
+awaitable<Status> Dns01Presenter::propagated(std::string fqdn, std::string value) {
   if (opt_.delay_before_check.count() > 0) {
     co_await sleep_for(
         std::chrono::duration_cast<std::chrono::milliseconds>(opt_.delay_before_check));
   }
-  if (opt_.disable_checks) co_return true;
+  if (opt_.disable_checks) co_return model::kOk;
   if (opt_.resolvers.empty()) co_return Error{"no DNS resolver to check propagation with"};
   const auto deadline = std::chrono::steady_clock::now() + opt_.propagation_timeout;
   std::string waiting;
@@ -212,7 +213,7 @@ awaitable<Result<bool>> Dns01Presenter::propagated(std::string fqdn, std::string
         break;
       }
     }
-    if (everywhere) co_return true;
+    if (everywhere) co_return model::kOk;
     if (std::chrono::steady_clock::now() + kPollEvery > deadline) {
       co_return Error{"TXT " + fqdn + " did not propagate within " +
                       std::to_string(opt_.propagation_timeout.count()) + " s (" + waiting + ")"};

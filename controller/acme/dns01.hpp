@@ -51,11 +51,11 @@ model::Result<std::unique_ptr<dns::Provider>> make_dns_provider(asio::any_io_exe
 class Dns01Presenter : public Presenter {
  public:
   Dns01Presenter(asio::any_io_executor ex, dns::Provider& provider, DnsChallengeOptions options);
-  awaitable<model::Result<bool>> present(const model::AcmeChallenge& c) override;
+  awaitable<model::Status> present(const model::AcmeChallenge& c) override;
   void withdraw(const model::AcmeChallenge& c) override;
 
  private:
-  awaitable<model::Result<bool>> propagated(std::string fqdn, std::string value);
+  awaitable<model::Status> propagated(std::string fqdn, std::string value);
 
   asio::any_io_executor ex_;
   dns::Provider& provider_;

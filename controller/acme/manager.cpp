@@ -9,6 +9,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kFirstPause{60};
@@ -76,7 +77,7 @@ void Manager::report_expiry(const Wanted& key, const Validity& v) {
              static_cast<std::uint64_t>(std::max<std::int64_t>(seconds, 0)));
 }
 
-Result<bool> Manager::prepare() {
+Status Manager::prepare() {
   if (api_) {
     if (auto ok = api_->init(); !ok) return Error{"acme storage: " + ok.error()};
   }
@@ -94,7 +95,7 @@ Result<bool> Manager::prepare() {
       dns_providers_[r.name] = std::move(*provider);
     }
   }
-  return true;
+  return model::kOk;
 }
 
 awaitable<void> Manager::load() {
@@ -244,7 +245,7 @@ bool Manager::due(const Wanted& key, std::chrono::system_clock::time_point now) 
   return now >= v.not_before + (v.not_after - v.not_before) * 2 / 3;
 }
 
-awaitable<model::Result<bool>> Manager::present(const model::AcmeChallenge& c) {
+awaitable<model::Status> Manager::present(const model::AcmeChallenge& c) {
   challenges_.push_back(c);
   publish();
   const std::string id = c.token.empty() ? c.domain : c.token;
@@ -257,7 +258,7 @@ awaitable<model::Result<bool>> Manager::present(const model::AcmeChallenge& c) {
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(kNoThrow);
   }
-  co_return true;
+  co_return model::kOk;
 }
 
 void Manager::withdraw(const model::AcmeChallenge& c) {

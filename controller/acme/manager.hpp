@@ -56,13 +56,13 @@ class Manager : public Presenter {
 
   // Checks every resolver's storage can be used (a directory that cannot be made is an error
   // at start-up). Reading it is run()'s first step.
-  model::Result<bool> prepare();
+  model::Status prepare();
   void want(std::vector<CertificateRequest> requests);  // From the aggregator.
   void applied(const model::RoutingTable& table);       // From the publisher.
   awaitable<void> run();
   void stop();
 
-  awaitable<model::Result<bool>> present(const model::AcmeChallenge& c) override;
+  awaitable<model::Status> present(const model::AcmeChallenge& c) override;
   void withdraw(const model::AcmeChallenge& c) override;
 
  private:

@@ -25,12 +25,12 @@ bool kubernetes_name(const std::string& n) {
 // delayBeforeCheck (v2) and propagation.delayBeforeChecks, propagation.disableChecks (and v2's
 // disablePropagationCheck), propagation.disableANSChecks, propagation.requireAllRNS (every
 // resolver is asked anyway).
-model::Result<bool> dns_option(const std::string& flag, const std::string& option,
-                               const std::string& v, DnsChallengeOptions& d) {
-  auto boolean = [&](bool& b) -> model::Result<bool> {
+model::Status dns_option(const std::string& flag, const std::string& option, const std::string& v,
+                         DnsChallengeOptions& d) {
+  auto boolean = [&](bool& b) -> model::Status {
     if (v != "true" && v != "false") return Error{flag + ": expected true or false"};
     b = v == "true";
-    return true;
+    return model::kOk;
   };
   if (option.empty()) {
     bool on = false;
@@ -61,7 +61,7 @@ model::Result<bool> dns_option(const std::string& flag, const std::string& optio
                  ": unknown option (provider, resolvers, propagation.delayBeforeChecks, "
                  "propagation.disableChecks, propagation.disableANSChecks are)"};
   }
-  return true;
+  return model::kOk;
 }
 
 }  // namespace
@@ -86,12 +86,12 @@ model::Result<std::vector<ResolverConfig>> parse_resolvers(
     const std::string& v = values.back();
     auto& r = out[resolver];
     r.name = resolver;
-    auto flag = [&](bool& b) -> model::Result<bool> {
+    auto flag = [&](bool& b) -> model::Status {
       if (v != "true" && v != "false") return Error{name + ": expected true or false"};
       b = v == "true";
-      return true;
+      return model::kOk;
     };
-    model::Result<bool> ok = true;
+    model::Status ok = model::kOk;
     if (option == "email") {
       r.email = v;
     } else if (option == "storage" && v.starts_with("secret:")) {

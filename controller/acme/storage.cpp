@@ -20,6 +20,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 namespace http = boost::beast::http;
 
 std::optional<std::string> read(const std::string& path) {
@@ -30,7 +31,7 @@ std::optional<std::string> read(const std::string& path) {
 
 // Key material on disk: mode 0600 from the first byte, replaced atomically, every failure
 // reported (files/private_file.hpp).
-Result<bool> write_private(const std::string& path, const std::string& data) {
+Status write_private(const std::string& path, const std::string& data) {
   return files::write_private_file(path, data);
 }
 
@@ -40,13 +41,13 @@ class DirectoryStorage final : public Storage {
 
   std::string where() const override { return dir_; }
 
-  Result<bool> prepare() override {
+  Status prepare() override {
     std::error_code ec;
     std::filesystem::create_directories(dir_ + "/certs", ec);
     if (ec) return Error{"storage " + dir_ + ": " + ec.message()};
     ::chmod(std::filesystem::path(dir_).parent_path().c_str(), 0700);
     ::chmod(dir_.c_str(), 0700);
-    return true;
+    return model::kOk;
   }
 
   awaitable<Result<Files>> load() override {
@@ -62,11 +63,11 @@ class DirectoryStorage final : public Storage {
     co_return out;
   }
 
-  awaitable<Result<bool>> save(const Files& files) override {
+  awaitable<Status> save(const Files& files) override {
     for (const auto& [name, data] : files) {
       if (auto ok = write_private(dir_ + "/" + name, data); !ok) co_return ok;
     }
-    co_return true;
+    co_return model::kOk;
   }
 
  private:
@@ -93,7 +94,7 @@ class SecretStorage final : public Storage {
 
   std::string where() const override { return "secret " + ns_ + "/" + name_; }
 
-  Result<bool> prepare() override { return true; }
+  Status prepare() override { return model::kOk; }
 
   awaitable<Result<Files>> load() override {
     auto res = co_await client_.request(http::verb::get, collection() + "/" + name_);
@@ -116,18 +117,18 @@ class SecretStorage final : public Storage {
     co_return out;
   }
 
-  awaitable<Result<bool>> save(const Files& files) override {
+  awaitable<Status> save(const Files& files) override {
     // Patch first (the usual case once the Secret exists); create when it does not; patch
     // again when another writer created it meanwhile.
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto patched = co_await client_.request(http::verb::patch, collection() + "/" + name_,
                                               body(files, false), "application/merge-patch+json");
       if (!patched) co_return Error{where() + ": " + patched.error()};
-      if (patched->status == 200) co_return true;
+      if (patched->status == 200) co_return model::kOk;
       if (patched->status != 404) co_return Error{where() + ": " + api_reason(*patched)};
       auto made = co_await client_.request(http::verb::post, collection(), body(files, true));
       if (!made) co_return Error{where() + ": " + made.error()};
-      if (made->status == 200 || made->status == 201) co_return true;
+      if (made->status == 200 || made->status == 201) co_return model::kOk;
       if (made->status != 409) co_return Error{where() + ": " + api_reason(*made)};
     }
     co_return Error{where() + ": created and removed by someone else while being written"};

@@ -21,10 +21,10 @@ class Storage {
   virtual std::string where() const = 0;  // For messages: a path, or "secret ns/name".
   // Checks that the storage can be used at all (a directory that cannot be made is a start-up
   // error); the reading comes later, in load().
-  virtual model::Result<bool> prepare() = 0;
+  virtual model::Status prepare() = 0;
   virtual awaitable<model::Result<Files>> load() = 0;
   // Adds or replaces `files`; what is not named stays.
-  virtual awaitable<model::Result<bool>> save(const Files& files) = 0;
+  virtual awaitable<model::Status> save(const Files& files) = 0;
 };
 
 // Files under `dir` (mode 0700), each 0600 from its first byte and replaced atomically.

@@ -22,6 +22,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 
 Result<std::chrono::milliseconds> parse_ms(const std::string& flag, const std::string& v,
                                            unsigned scale, unsigned max) {
@@ -52,7 +53,7 @@ std::string host_name() {
 }
 
 // Leader election needs names that default sensibly in a pod and outside one.
-Result<bool> finish_election(kubernetes::KubeOptions& k, const kubernetes::ClusterConfig& c) {
+Status finish_election(kubernetes::KubeOptions& k, const kubernetes::ClusterConfig& c) {
   auto& e = k.election;
   if (e.lease_namespace.empty())
     e.lease_namespace = c.default_namespace.empty() ? "default" : c.default_namespace;
@@ -79,7 +80,7 @@ Result<bool> finish_election(kubernetes::KubeOptions& k, const kubernetes::Clust
                      p.find('/', slash + 1) != std::string::npos)) {
     return Error{"--publish-service '" + p + "': expected NAMESPACE/NAME"};
   }
-  return true;
+  return model::kOk;
 }
 
 bool is_socket(const std::string& path) {

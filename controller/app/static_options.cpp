@@ -31,7 +31,7 @@ model::EntryPointTimeouts timeouts_of(const config::StaticEntryPoint& e) {
 
 }  // namespace
 
-model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& flags, Options& o) {
+model::Status apply_static(const config::StaticConfig& sc, cli::Flags& flags, Options& o) {
   auto given = [&](const char* flag) { return flags.count(flag) > 0; };
   // Providers: those the file names, as Traefik would run them.
   if (!given("--docker-endpoint")) {
@@ -98,7 +98,7 @@ model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& fla
     o.internal.transports.push_back(std::move(t));
   }
   o.warnings = sc.warnings;
-  return true;
+  return model::kOk;
 }
 
 void add_internal_services(const config::StaticConfig* sc, Options& o) {

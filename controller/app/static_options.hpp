@@ -12,7 +12,7 @@ struct Options;
 // options before the flags are: a setting given as a flag too keeps the flag's value. `flags`
 // gains the certificate resolvers as the `--certificatesresolvers.*` flags they are in Traefik
 // (those given on the command line win).
-model::Result<bool> apply_static(const config::StaticConfig& sc, cli::Flags& flags, Options& o);
+model::Status apply_static(const config::StaticConfig& sc, cli::Flags& flags, Options& o);
 
 // Traefik's internal services routers may name (api@internal, noop@internal, ...), as services
 // of the provider "internal". Without a static configuration all are there (the data plane

@@ -13,6 +13,7 @@ namespace wharf::controller::docker {
 
 using model::Error;
 using model::Result;
+using model::Status;
 
 namespace {
 
@@ -140,7 +141,7 @@ awaitable<void> DockerProvider::sync_loop() {
   }
 }
 
-awaitable<Result<bool>> DockerProvider::watch_events() {
+awaitable<Status> DockerProvider::watch_events() {
   co_return co_await client_.events(
       kEventFilter, [this] { mark_dirty(""); },
       [this](std::string_view e) {

@@ -38,7 +38,7 @@ class DockerProvider {
  private:
   awaitable<model::Result<model::ProviderConfig>> resync();
   awaitable<void> sync_loop();
-  awaitable<model::Result<bool>> watch_events();
+  awaitable<model::Status> watch_events();
   // Empty id: something changed that is not tied to one known container; inspect them all.
   void mark_dirty(const std::string& container_id);
 

@@ -18,6 +18,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using model::Error;
 using model::Result;
+using model::Status;
 
 using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
 using TcpStream = beast::basic_stream<tcp>;
@@ -148,10 +149,10 @@ awaitable<Result<std::string>> EngineClient::get(std::string target) {
   co_return std::move(res->body());
 }
 
-awaitable<Result<bool>> EngineClient::events(std::string query, std::function<void()> on_open,
-                                             std::function<void(std::string_view)> on_event) {
+awaitable<Status> EngineClient::events(std::string query, std::function<void()> on_open,
+                                       std::function<void(std::string_view)> on_event) {
   const std::string full = "/v" + version_ + "/events" + query;
-  co_return co_await with_stream(ex_, endpoint_, [&](auto& s) -> awaitable<Result<bool>> {
+  co_return co_await with_stream(ex_, endpoint_, [&](auto& s) -> awaitable<Status> {
     auto req = make_get(full);
     auto [wec, w] = co_await http::async_write(s, req, kNoThrow);
     if (wec) co_return Error{"GET " + full + ": " + wec.message()};

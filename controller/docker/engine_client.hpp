@@ -40,8 +40,8 @@ class EngineClient {
   // GET /events with the given query, calling `on_event` with each JSON event. `on_open` runs
   // once the daemon has answered (so the caller can resync knowing no event is missed).
   // Returns when the stream ends: an error, or the daemon went away.
-  awaitable<model::Result<bool>> events(std::string query, std::function<void()> on_open,
-                                        std::function<void(std::string_view)> on_event);
+  awaitable<model::Status> events(std::string query, std::function<void()> on_open,
+                                  std::function<void(std::string_view)> on_event);
 
   const std::string& api_version() const { return version_; }
   const Endpoint& endpoint() const { return endpoint_; }

@@ -320,11 +320,11 @@ void merge(std::map<std::string, T>& into, T obj) {
 
 }  // namespace
 
-model::Result<bool> set_constraints(TranslatorOptions& options, std::string_view expression) {
+model::Status set_constraints(TranslatorOptions& options, std::string_view expression) {
   auto c = Constraints::parse(expression);
   if (!c) return model::Error{c.error()};
   options.constraints = std::move(*c);
-  return true;
+  return model::kOk;
 }
 
 bool wants_routing(const std::map<std::string, std::string>& labels, const TranslatorOptions& opt) {

@@ -21,7 +21,7 @@ struct TranslatorOptions {
   std::optional<Constraints> constraints;
 };
 
-model::Result<bool> set_constraints(TranslatorOptions& options, std::string_view expression);
+model::Status set_constraints(TranslatorOptions& options, std::string_view expression);
 
 // Whether a container's labels ask for it to be routed (decided from the list, before
 // inspecting it). A malformed `enable` label counts as yes, so translate() reports it.

@@ -22,6 +22,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using model::Error;
 using model::Result;
+using model::Status;
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxBody = 512u << 20;  // A page of 500 large objects fits many times.
@@ -68,7 +69,7 @@ ApiClient::ApiClient(asio::any_io_executor ex, ClusterConfig config)
 
 ApiClient::~ApiClient() = default;
 
-Result<bool> ApiClient::init() {
+Status ApiClient::init() {
   std::string_view url = config_.server;
   if (url.starts_with("https://")) {
     tls_ = true;
@@ -94,7 +95,7 @@ Result<bool> ApiClient::init() {
   // URLs from it (an ACME server's directory) would otherwise point clients elsewhere.
   authority_ = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
   if (port_ != (tls_ ? "443" : "80")) authority_ += ":" + port_;
-  if (!tls_) return true;
+  if (!tls_) return model::kOk;
 
   ssl_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   ssl_->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
@@ -114,7 +115,7 @@ Result<bool> ApiClient::init() {
       ssl_->use_private_key(asio::buffer(config_.client_key_pem), asio::ssl::context::pem, ec);
     if (ec) return Error{config_.source + ": client certificate: " + ec.message()};
   }
-  return true;
+  return model::kOk;
 }
 
 template <typename Fn>
@@ -165,9 +166,9 @@ awaitable<Result<ApiResponse>> ApiClient::request(http::verb verb, std::string t
   });
 }
 
-awaitable<Result<bool>> ApiClient::stream(std::string target,
-                                          std::function<void(std::string_view)> on_line) {
-  co_return co_await with_stream([&](auto& s) -> awaitable<Result<bool>> {
+awaitable<Status> ApiClient::stream(std::string target,
+                                    std::function<void(std::string_view)> on_line) {
+  co_return co_await with_stream([&](auto& s) -> awaitable<Status> {
     http::request<http::empty_body> req{http::verb::get, target, 11};
     authorize(req, config_, authority_);
     auto [wec, w] = co_await http::async_write(s, req, kNoThrow);
@@ -187,7 +188,7 @@ awaitable<Result<bool>> ApiClient::stream(std::string target,
     std::string rest;
     auto ec = co_await read_lines(s, buf, parser, on_line, rest);
     if (ec) co_return Error{"watch " + target + ": " + ec.message()};
-    co_return true;
+    co_return model::kOk;
   });
 }
 

@@ -39,7 +39,7 @@ class ApiClient {
   ~ApiClient();
 
   // Builds the TLS context (CA, client certificate); reports unusable PEM data.
-  model::Result<bool> init();
+  model::Status init();
 
   awaitable<model::Result<ApiResponse>> request(boost::beast::http::verb verb, std::string target,
                                                 std::string body = {},
@@ -48,8 +48,8 @@ class ApiClient {
   // GET with a streamed response body (watch): `on_line` gets each newline-terminated JSON
   // event as it arrives, however the chunks are cut. Returns when the stream ends: the server's
   // timeout, an error, or a non-200 answer (as an error with the status and body).
-  awaitable<model::Result<bool>> stream(std::string target,
-                                        std::function<void(std::string_view)> on_line);
+  awaitable<model::Status> stream(std::string target,
+                                  std::function<void(std::string_view)> on_line);
 
   const ClusterConfig& config() const { return config_; }
 

@@ -43,7 +43,7 @@ class KubeProvider {
   KubeProvider(asio::any_io_executor ex, ClusterConfig config, KubeOptions options, Stats& stats,
                Sink sink);
 
-  model::Result<bool> init() { return client_.init(); }
+  model::Status init() { return client_.init(); }
   awaitable<void> run();
   // On shutdown: hands the lease over (see LeaderElector::release).
   awaitable<void> stop();

@@ -156,7 +156,7 @@ void add_object(const Value& obj, Snapshot& out) {
 
 }  // namespace
 
-model::Result<bool> add_objects(std::string_view json, Snapshot& out) {
+model::Status add_objects(std::string_view json, Snapshot& out) {
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
@@ -180,10 +180,10 @@ model::Result<bool> add_objects(std::string_view json, Snapshot& out) {
         add_object(item, out);
       }
     }
-    return true;
+    return model::kOk;
   }
   add_object(root, out);
-  return true;
+  return model::kOk;
 }
 
 }  // namespace wharf::controller::kubernetes

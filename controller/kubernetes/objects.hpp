@@ -280,6 +280,6 @@ struct Snapshot {
 
 // Adds the objects of one JSON document to `out`: a single object, or a list (`kind: List`,
 // `IngressList`, ...) of them. Kinds it does not read are skipped; malformed JSON is an error.
-model::Result<bool> add_objects(std::string_view json, Snapshot& out);
+model::Status add_objects(std::string_view json, Snapshot& out);
 
 }  // namespace wharf::controller::kubernetes

@@ -11,6 +11,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 using rapidjson::Value;
 
 constexpr int kPageSize = 500;
@@ -67,7 +68,7 @@ Reflector::Reflector(ApiClient& client, std::string kind, std::string collection
       selector_(std::move(selector)),
       on_change_(std::move(on_change)) {}
 
-awaitable<Result<bool>> Reflector::list() {
+awaitable<Status> Reflector::list() {
   std::map<std::string, std::string> fresh;
   std::string cont, version;
   while (true) {
@@ -108,7 +109,7 @@ awaitable<Result<bool>> Reflector::list() {
   resource_version_ = version;
   synced_ = true;
   on_change_();
-  co_return true;
+  co_return model::kOk;
 }
 
 void Reflector::apply_event(std::string_view line, bool& gone) {

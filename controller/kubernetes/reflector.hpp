@@ -24,7 +24,7 @@ class Reflector {
 
   awaitable<void> run();
   // One full list into the store (also what run() starts with).
-  awaitable<model::Result<bool>> list();
+  awaitable<model::Status> list();
 
   bool synced() const { return synced_; }
   // Object JSON by "namespace/name".

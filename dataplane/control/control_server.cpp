@@ -26,7 +26,7 @@ ControlServer::ControlServer(asio::io_context& io, std::string path, Compile com
       install_(std::move(install)),
       persist_(std::move(persist)) {}
 
-model::Result<bool> ControlServer::listen() {
+model::Status ControlServer::listen() {
   auto slash = path_.rfind('/');
   if (slash != std::string::npos && slash > 0) ::mkdir(path_.substr(0, slash).c_str(), 0750);
   ::unlink(path_.c_str());
@@ -44,7 +44,7 @@ model::Result<bool> ControlServer::listen() {
   if (::chmod(path_.c_str(), 0660) != 0) {
     return model::Error{"control socket " + path_ + ": chmod: " + std::strerror(errno)};
   }
-  return true;
+  return model::kOk;
 }
 
 void ControlServer::start() {

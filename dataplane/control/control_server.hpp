@@ -29,7 +29,7 @@ class ControlServer {
                 std::function<void(const model::RoutingTable&)> persist);
 
   // Creates the socket (removing a stale one) with mode 0660.
-  model::Result<bool> listen();
+  model::Status listen();
   void start();
   void stop();
 

@@ -28,7 +28,7 @@ model::Result<std::optional<model::RoutingTable>> StateStore::load() const {
   return std::optional<model::RoutingTable>{std::move(*table)};
 }
 
-model::Result<bool> StateStore::save(const model::RoutingTable& table) const {
+model::Status StateStore::save(const model::RoutingTable& table) const {
   ::mkdir(dir_.c_str(), 0700);
   return files::write_private_file(path(), ipc::encode_table(table));
 }

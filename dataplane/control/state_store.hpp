@@ -22,7 +22,7 @@ class StateStore {
 
   // Writes atomically (temporary file, fsync, rename), mode 0600: a crash mid-write leaves the
   // previous table, never half of one.
-  model::Result<bool> save(const model::RoutingTable& table) const;
+  model::Status save(const model::RoutingTable& table) const;
 
  private:
   std::string dir_;

@@ -43,7 +43,7 @@ Dataplane::~Dataplane() {
   }
 }
 
-model::Result<bool> Dataplane::start() {
+model::Status Dataplane::start() {
   // The default certificate is made now, not by the first TLS client, which would wait for it.
   tls::default_context();
   if (options_.access_log != "off") {
@@ -87,7 +87,7 @@ model::Result<bool> Dataplane::start() {
   }
   control_.start();
   if (options_.admin_enabled) admin_.start();
-  return true;
+  return model::kOk;
 }
 
 void Dataplane::load_state() {

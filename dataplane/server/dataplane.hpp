@@ -31,7 +31,7 @@ class Dataplane {
 
   // Binds every entrypoint and the control socket, loads the persisted table and starts the
   // worker threads. An error names what could not be done.
-  model::Result<bool> start();
+  model::Status start();
   const std::vector<BoundEntryPoint>& bound() const { return bound_; }
   std::uint16_t admin_port() const { return admin_port_; }
   metrics::AccessLog* access_log() { return access_log_.get(); }

@@ -44,7 +44,7 @@ void Worker::set_table(std::shared_ptr<const routing::CompiledTable> table) {
   table_ = std::move(table);
 }
 
-model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16_t& port) {
+model::Status Worker::listen(const EntryPointAddress& address, std::uint16_t& port) {
   error_code ec;
   auto ip = address.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                  : asio::ip::make_address(address.host, ec);
@@ -78,7 +78,7 @@ model::Result<bool> Worker::listen(const EntryPointAddress& address, std::uint16
   if (ec) return fail("cannot listen on");
   port = a.local_endpoint().port();
   listeners_.push_back(std::move(l));
-  return true;
+  return model::kOk;
 }
 
 void Worker::start() {

@@ -40,7 +40,7 @@ class Worker {
 
   // Binds one entrypoint's acceptor; `port` 0 is replaced by the port actually bound so the
   // following workers share it.
-  model::Result<bool> listen(const EntryPointAddress& address, std::uint16_t& port);
+  model::Status listen(const EntryPointAddress& address, std::uint16_t& port);
   void start();  // Spawns the accept loops and the pool sweeper.
 
   const std::shared_ptr<const routing::CompiledTable>& table() const { return table_; }

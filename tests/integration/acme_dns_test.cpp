@@ -15,10 +15,9 @@ namespace {
 namespace dns = controller::acme::dns;
 
 // Runs one provider call to its end.
-model::Result<bool> run(dns::Provider& p, bool add, const std::string& fqdn,
-                        const std::string& value) {
+model::Status run(dns::Provider& p, bool add, const std::string& fqdn, const std::string& value) {
   boost::asio::io_context io;
-  model::Result<bool> result = model::Error{"not run"};
+  model::Status result = model::Error{"not run"};
   boost::asio::co_spawn(
       io,
       // if/else, not ?: — GCC 12 runs both co_await operands of a conditional expression.

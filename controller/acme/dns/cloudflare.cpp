@@ -13,6 +13,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 namespace http = boost::beast::http;
 
 std::string get(const std::map<std::string, std::string>& env, const char* a, const char* b = "") {
@@ -117,7 +118,7 @@ awaitable<Result<std::string>> Cloudflare::zone_id(std::string fqdn) {
   co_return Error{"no Cloudflare zone holds " + fqdn + " (or the token may not read it)"};
 }
 
-awaitable<Result<bool>> Cloudflare::present(Challenge c) {
+awaitable<Status> Cloudflare::present(Challenge c) {
   const std::string& fqdn = c.fqdn;
   const std::string& value = c.value;
   auto zone = co_await zone_id(fqdn);
@@ -138,10 +139,10 @@ awaitable<Result<bool>> Cloudflare::present(Challenge c) {
                                   sb.GetString());
   auto d = envelope(r);
   if (!d) co_return Error{"creating TXT " + fqdn + ": " + d.error()};
-  co_return true;
+  co_return model::kOk;
 }
 
-awaitable<Result<bool>> Cloudflare::cleanup(Challenge c) {
+awaitable<Status> Cloudflare::cleanup(Challenge c) {
   const std::string& fqdn = c.fqdn;
   const std::string& value = c.value;
   auto zone = co_await zone_id(fqdn);
@@ -153,11 +154,11 @@ awaitable<Result<bool>> Cloudflare::cleanup(Challenge c) {
   auto d = envelope(found);
   if (!d) co_return Error{"finding TXT " + fqdn + ": " + d.error()};
   const std::string id = first_id(*d);
-  if (id.empty()) co_return true;  // Already gone.
+  if (id.empty()) co_return model::kOk;  // Already gone.
   auto r = co_await dns_->request(http::verb::delete_, records + "/" + id);
   auto gone = envelope(r);
   if (!gone) co_return Error{"deleting TXT " + fqdn + ": " + gone.error()};
-  co_return true;
+  co_return model::kOk;
 }
 
 }  // namespace wharf::controller::acme::dns

@@ -28,8 +28,8 @@ model::Result<CloudflareOptions> cloudflare_options(const std::map<std::string, 
 class Cloudflare : public Provider {
  public:
   Cloudflare(asio::any_io_executor ex, CloudflareOptions options);
-  awaitable<model::Result<bool>> present(Challenge c) override;
-  awaitable<model::Result<bool>> cleanup(Challenge c) override;
+  awaitable<model::Status> present(Challenge c) override;
+  awaitable<model::Status> cleanup(Challenge c) override;
 
  private:
   awaitable<model::Result<std::string>> zone_id(std::string fqdn);

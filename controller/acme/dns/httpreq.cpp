@@ -8,6 +8,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 
 // lego's two bodies: {"fqdn": "_acme-challenge.example.com.", "value": TXT} by default;
 // {"domain", "token", "keyAuth"} in RAW mode.
@@ -73,7 +74,7 @@ HttpReq::HttpReq(asio::any_io_executor ex, HttpReqOptions options) : opt_(std::m
   (void)http_->init();  // The system's CAs: nothing that can fail without a CA bundle.
 }
 
-awaitable<Result<bool>> HttpReq::call(std::string action, Challenge c) {
+awaitable<Status> HttpReq::call(std::string action, Challenge c) {
   const std::string target = opt_.path + "/" + action;
   const std::string body = body_of(c, opt_.raw);
   auto r = co_await http_->request(boost::beast::http::verb::post, target, body);
@@ -82,14 +83,14 @@ awaitable<Result<bool>> HttpReq::call(std::string action, Challenge c) {
   if (r->status < 200 || r->status > 299) {
     co_return Error{what + ": HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200)};
   }
-  co_return true;
+  co_return model::kOk;
 }
 
-awaitable<Result<bool>> HttpReq::present(Challenge c) {
+awaitable<Status> HttpReq::present(Challenge c) {
   co_return co_await call("present", std::move(c));
 }
 
-awaitable<Result<bool>> HttpReq::cleanup(Challenge c) {
+awaitable<Status> HttpReq::cleanup(Challenge c) {
   co_return co_await call("cleanup", std::move(c));
 }
 

@@ -27,11 +27,11 @@ model::Result<HttpReqOptions> httpreq_options(const std::map<std::string, std::s
 class HttpReq : public Provider {
  public:
   HttpReq(asio::any_io_executor ex, HttpReqOptions options);
-  awaitable<model::Result<bool>> present(Challenge c) override;
-  awaitable<model::Result<bool>> cleanup(Challenge c) override;
+  awaitable<model::Status> present(Challenge c) override;
+  awaitable<model::Status> cleanup(Challenge c) override;
 
  private:
-  awaitable<model::Result<bool>> call(std::string action, Challenge c);
+  awaitable<model::Status> call(std::string action, Challenge c);
 
   HttpReqOptions opt_;
   std::unique_ptr<kubernetes::ApiClient> http_;

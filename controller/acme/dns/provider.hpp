@@ -23,9 +23,9 @@ class Provider {
   virtual ~Provider() = default;
   // Adds TXT `value` at `fqdn`, beside any other values there (a wildcard and its apex share
   // the name).
-  virtual awaitable<model::Result<bool>> present(Challenge c) = 0;
+  virtual awaitable<model::Status> present(Challenge c) = 0;
   // Removes that value again; the others stay.
-  virtual awaitable<model::Result<bool>> cleanup(Challenge c) = 0;
+  virtual awaitable<model::Status> cleanup(Challenge c) = 0;
 };
 
 }  // namespace wharf::controller::acme::dns

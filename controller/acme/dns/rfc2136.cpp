@@ -10,6 +10,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 
 std::uint64_t now_seconds() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -93,7 +94,7 @@ awaitable<Result<std::string>> Rfc2136::zone_of(const std::string& fqdn) {
   co_return zone;
 }
 
-awaitable<Result<bool>> Rfc2136::update(std::string fqdn, std::string value, bool add) {
+awaitable<Status> Rfc2136::update(std::string fqdn, std::string value, bool add) {
   auto zone = co_await zone_of(fqdn);
   if (!zone) co_return Error{zone.error()};
   Message m;
@@ -124,14 +125,14 @@ awaitable<Result<bool>> Rfc2136::update(std::string fqdn, std::string value, boo
       co_return Error{what + ": " + ok.error()};
     }
   }
-  co_return true;
+  co_return model::kOk;
 }
 
-awaitable<Result<bool>> Rfc2136::present(Challenge c) {
+awaitable<Status> Rfc2136::present(Challenge c) {
   co_return co_await update(std::move(c.fqdn), std::move(c.value), true);
 }
 
-awaitable<Result<bool>> Rfc2136::cleanup(Challenge c) {
+awaitable<Status> Rfc2136::cleanup(Challenge c) {
   co_return co_await update(std::move(c.fqdn), std::move(c.value), false);
 }
 

@@ -30,12 +30,12 @@ model::Result<Rfc2136Options> rfc2136_options(const std::map<std::string, std::s
 class Rfc2136 : public Provider {
  public:
   explicit Rfc2136(Rfc2136Options options) : opt_(std::move(options)) {}
-  awaitable<model::Result<bool>> present(Challenge c) override;
-  awaitable<model::Result<bool>> cleanup(Challenge c) override;
+  awaitable<model::Status> present(Challenge c) override;
+  awaitable<model::Status> cleanup(Challenge c) override;
 
  private:
   awaitable<model::Result<std::string>> zone_of(const std::string& fqdn);
-  awaitable<model::Result<bool>> update(std::string fqdn, std::string value, bool add);
+  awaitable<model::Status> update(std::string fqdn, std::string value, bool add);
 
   Rfc2136Options opt_;
   std::uint16_t next_id_ = 0;

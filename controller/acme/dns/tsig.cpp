@@ -13,6 +13,7 @@ namespace {
 
 using model::Error;
 using model::Result;
+using model::Status;
 
 constexpr std::uint16_t kFudge = 300;
 
@@ -114,8 +115,8 @@ Result<std::string> sign(Message& m, const TsigKey& key, std::uint64_t now, std:
   return encode(m);
 }
 
-Result<bool> verify(std::string_view wire, const Message& decoded, const TsigKey& key,
-                    std::string_view request_mac, std::uint64_t now) {
+Status verify(std::string_view wire, const Message& decoded, const TsigKey& key,
+              std::string_view request_mac, std::uint64_t now) {
   if (decoded.additional.empty() || decoded.additional.back().type != type::kTsig) {
     return Error{"the answer is not signed (no TSIG record)"};
   }
@@ -165,7 +166,7 @@ Result<bool> verify(std::string_view wire, const Message& decoded, const TsigKey
   }
   const std::uint64_t skew = time > now ? time - now : now - time;
   if (skew > fudge) return Error{"the answer's TSIG time is " + std::to_string(skew) + " s off"};
-  return true;
+  return model::kOk;
 }
 
 }  // namespace wharf::controller::acme::dns

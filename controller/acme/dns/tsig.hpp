@@ -29,7 +29,7 @@ model::Result<std::string> sign(Message& m, const TsigKey& key, std::uint64_t no
 // Checks the TSIG record an answer to a signed request carries (its last additional record):
 // the key, the MAC over the request's MAC and the answer, the time within its fudge. An error
 // says which.
-model::Result<bool> verify(std::string_view wire, const Message& decoded, const TsigKey& key,
-                           std::string_view request_mac, std::uint64_t now);
+model::Status verify(std::string_view wire, const Message& decoded, const TsigKey& key,
+                     std::string_view request_mac, std::uint64_t now);
 
 }  // namespace wharf::controller::acme::dns
