@@ -185,7 +185,7 @@ awaitable<bool> HttpSession::handle_request() {
     const auto data = buffer_.cdata();
     head = find_request_head({static_cast<const char*>(data.data()), data.size()}, skip);
     buffer_.consume(skip);
-    if (head.status != HeadStatus::kClosed) break;  // A head, or one refused already.
+    if (head.status != HeadStatus::kIncomplete) break;  // A head, or one refused already.
     if (!started) {
       const auto& t = worker_.table();
       const auto timeouts = t ? t->entrypoint_timeouts(entrypoint_) : model::EntryPointTimeouts{};
@@ -210,6 +210,7 @@ awaitable<bool> HttpSession::handle_request() {
       co_return co_await exchange_.refuse(*this, LocalReason::kHeadersTooLarge, {});
     case HeadStatus::kBad:
       co_return co_await exchange_.refuse(*this, LocalReason::kBadRequest, head.reason);
+    case HeadStatus::kIncomplete:  // Not after the loop: it reads until the head or the end.
     case HeadStatus::kClosed:
     case HeadStatus::kTimeout:
       co_return false;

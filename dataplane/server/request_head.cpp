@@ -12,7 +12,7 @@ HeadResult find_request_head(std::string_view bytes, std::size_t& skip) {
   auto end = rest.find("\r\n\r\n");
   if (end == std::string_view::npos) {
     if (rest.size() > kMaxRequestHead) return {HeadStatus::kTooLarge, 0, {}};
-    return {HeadStatus::kClosed, 0, {}};  // Incomplete; the caller reads more.
+    return {HeadStatus::kIncomplete, 0, {}};
   }
   std::size_t size = end + 4;
   if (size > kMaxRequestHead) return {HeadStatus::kTooLarge, 0, {}};

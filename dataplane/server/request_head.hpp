@@ -12,10 +12,12 @@ namespace wharf::dataplane::server {
 
 inline constexpr std::size_t kMaxRequestHead = 64 * 1024;
 
-enum class HeadStatus { kOk, kClosed, kTimeout, kTooLarge, kBad };
+// kIncomplete: no whole head in the bytes yet (read more); kClosed and kTimeout: the reader's
+// verdicts when the connection ended or idled out before one came.
+enum class HeadStatus { kOk, kIncomplete, kClosed, kTimeout, kTooLarge, kBad };
 
 struct HeadResult {
-  HeadStatus status = HeadStatus::kClosed;
+  HeadStatus status = HeadStatus::kIncomplete;
   std::size_t size = 0;  // Bytes of the head at the front of the buffer, CRLFCRLF included.
   std::string reason;    // For kBad.
 };
