@@ -4,7 +4,7 @@
 #include <charconv>
 #include <string>
 
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 namespace {
 
 using Node = BreakerExpression::Node;
@@ -198,4 +198,4 @@ bool BreakerExpression::eval(int index, const BreakerMetrics& m) const {
   return false;
 }
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

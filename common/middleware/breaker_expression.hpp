@@ -6,7 +6,7 @@
 
 #include "model/result.hpp"
 
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 
 // The condition that trips Traefik's circuit breaker, in its language:
 //
@@ -50,4 +50,4 @@ class BreakerExpression {
   int root_ = -1;
 };
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

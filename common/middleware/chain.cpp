@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 namespace {
 
 struct Expander {
@@ -56,4 +56,4 @@ model::Result<std::vector<std::string>> expand(
   return std::move(e.out);
 }
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

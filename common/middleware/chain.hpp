@@ -8,7 +8,7 @@
 #include "model/function_ref.hpp"
 #include "model/result.hpp"
 
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 
 // "name" → "name@provider"; qualified names pass unchanged (a router may use `auth@file`).
 std::string qualify(std::string_view ref, std::string_view provider);
@@ -24,4 +24,4 @@ model::Result<std::vector<std::string>> expand(
     const std::vector<std::string>& qualified,
     model::FunctionRef<const Spec*(const std::string&)> lookup);
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

@@ -17,7 +17,7 @@
 
 // The option reader the middleware spec parsers share (spec.cpp, spec_exchange.cpp); not for
 // use outside common/middleware.
-namespace wharf::middleware::detail {
+namespace wharf::middleware_config::detail {
 
 using model::Error;
 using model::Result;
@@ -213,4 +213,4 @@ inline void require(Reader& r, std::string_view key, bool present) {
 // nothing when `type` is not one of them.
 std::optional<Spec> parse_exchange_type(std::string_view type, Reader& r);
 
-}  // namespace wharf::middleware::detail
+}  // namespace wharf::middleware_config::detail

@@ -7,7 +7,7 @@
 #include "model/routing_table.hpp"
 #include "text/split_list.hpp"
 
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 namespace {
 
 using detail::Reader;
@@ -314,4 +314,4 @@ std::string htpasswd_problem(std::string_view hash) {
   return "unsupported hash (use bcrypt, $apr1$, $1$, $5$, $6$ or {SHA}; plain text is refused)";
 }
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

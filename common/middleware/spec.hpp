@@ -13,7 +13,9 @@
 #include "model/ip.hpp"
 #include "model/result.hpp"
 
-namespace wharf::middleware {
+// A middleware's configuration, as both processes read it (wharf::middleware_config); the
+// middlewares that run on requests are the data plane's (wharf::dataplane::middleware).
+namespace wharf::middleware_config {
 
 // Middlewares travel in the routing table as Traefik spells them: a type name and options
 // keyed by lower-cased dotted paths ("customrequestheaders.x-app", "sourcecriterion.ipstrategy
@@ -248,4 +250,4 @@ std::string media_type(std::string_view content_type);
 // SHA-256/512-crypt ($5$, $6$) and {SHA}.
 std::string htpasswd_problem(std::string_view hash);
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

@@ -6,7 +6,7 @@
 
 // Readers for the middlewares that act on the exchange with the server rather than on the
 // request alone: retry, circuitbreaker, buffering, compress and errors.
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 namespace {
 
 using detail::Reader;
@@ -217,4 +217,4 @@ std::optional<Spec> detail::parse_exchange_type(std::string_view type, Reader& r
   return std::nullopt;
 }
 
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config

@@ -212,13 +212,13 @@ Status validate(const RoutingTable& table) {
     }
   }
   names.clear();
-  std::map<std::string, middleware::Spec> specs;
+  std::map<std::string, middleware_config::Spec> specs;
   for (const auto& m : table.middlewares) {
     if (m.name.empty()) return Error{"middleware with an empty name"};
-    auto spec = middleware::parse(m.type, m.options);
+    auto spec = middleware_config::parse(m.type, m.options);
     if (!spec) return Error{"middleware '" + m.name + "' (" + m.type + "): " + spec.error()};
-    if (const auto* errors = std::get_if<middleware::Errors>(&*spec)) {
-      auto service = middleware::qualify_as(errors->service, m.name);
+    if (const auto* errors = std::get_if<middleware_config::Errors>(&*spec)) {
+      auto service = middleware_config::qualify_as(errors->service, m.name);
       if (!table.find_service(service)) {
         return Error{"middleware '" + m.name + "' (errors) uses service '" + service +
                      "', which is not defined"};
@@ -228,7 +228,7 @@ Status validate(const RoutingTable& table) {
       return Error{"middleware '" + m.name + "' is defined twice"};
     }
   }
-  auto lookup = [&](const std::string& n) -> const middleware::Spec* {
+  auto lookup = [&](const std::string& n) -> const middleware_config::Spec* {
     auto it = specs.find(n);
     return it == specs.end() ? nullptr : &it->second;
   };
@@ -247,7 +247,7 @@ Status validate(const RoutingTable& table) {
     }
     auto parsed = rules::parse(r.rule);
     if (!parsed) return Error{"router '" + r.name + "': " + parsed.error()};
-    if (auto chain = middleware::expand(r.middlewares, lookup); !chain) {
+    if (auto chain = middleware_config::expand(r.middlewares, lookup); !chain) {
       return Error{"router '" + r.name + "': " + chain.error()};
     }
     if (!r.tls_options.empty()) {

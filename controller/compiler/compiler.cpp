@@ -31,7 +31,7 @@ constexpr const char* kDefaultTransport = "default@internal";
 struct Index {
   std::set<std::string> services, rejected_services;
   std::map<std::string, std::vector<std::string>> service_middlewares;  // Qualified.
-  std::map<std::string, middleware::Spec> middlewares;                  // The valid ones, parsed.
+  std::map<std::string, middleware_config::Spec> middlewares;           // The valid ones, parsed.
   std::set<std::string> rejected_middlewares;
 };
 
@@ -44,10 +44,11 @@ std::string chain_path(const std::vector<std::string>& names, const std::string&
     if (name == target) return name;
     auto it = idx.middlewares.find(name);
     const auto* chain =
-        it == idx.middlewares.end() ? nullptr : std::get_if<middleware::Chain>(&it->second);
+        it == idx.middlewares.end() ? nullptr : std::get_if<middleware_config::Chain>(&it->second);
     if (!chain) continue;
     std::vector<std::string> inner;
-    for (const auto& m : chain->middlewares) inner.push_back(middleware::qualify_as(m, name));
+    for (const auto& m : chain->middlewares)
+      inner.push_back(middleware_config::qualify_as(m, name));
     if (auto rest = chain_path(inner, target, idx, depth + 1); !rest.empty()) {
       return name + " → " + rest;
     }
@@ -73,12 +74,12 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
   // A router is never served without a middleware it names (an auth middleware skipped would
   // expose what it protects): a rejected or missing one, also inside a chain, disables it.
   std::string rejected;
-  auto lookup = [&](const std::string& name) -> const middleware::Spec* {
+  auto lookup = [&](const std::string& name) -> const middleware_config::Spec* {
     if (idx.rejected_middlewares.count(name) && rejected.empty()) rejected = name;
     auto it = idx.middlewares.find(name);
     return it == idx.middlewares.end() ? nullptr : &it->second;
   };
-  if (auto expanded = middleware::expand(out.middlewares, lookup); !expanded) {
+  if (auto expanded = middleware_config::expand(out.middlewares, lookup); !expanded) {
     if (!rejected.empty()) {
       const std::string path = chain_path(out.middlewares, rejected, idx);
       return "uses middleware " + rejected + ", which was rejected" +
@@ -98,11 +99,11 @@ std::string router_problem(const model::ConfigRouter& r, const std::string& prov
 
 // An errors middleware names the service its pages come from: it must be one that made it
 // into the table, or the data plane would refuse the whole table.
-std::string service_reference_problem(const middleware::Spec& spec, const std::string& name,
+std::string service_reference_problem(const middleware_config::Spec& spec, const std::string& name,
                                       const Index& idx) {
-  const auto* errors = std::get_if<middleware::Errors>(&spec);
+  const auto* errors = std::get_if<middleware_config::Errors>(&spec);
   if (!errors) return {};
-  auto service = middleware::qualify_as(errors->service, name);
+  auto service = middleware_config::qualify_as(errors->service, name);
   if (idx.rejected_services.count(service)) {
     return "errors.service: " + service + " was rejected";
   }
@@ -235,10 +236,10 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       if (errors.empty() && !is_traefik_middleware_type(m.type)) {
         errors.push_back("unknown middleware type '" + m.type + "'");
       }
-      std::optional<middleware::Spec> spec;
+      std::optional<middleware_config::Spec> spec;
       if (errors.empty()) {
         std::vector<std::string> warnings;
-        auto parsed = middleware::parse(m.type, m.options, &warnings);
+        auto parsed = middleware_config::parse(m.type, m.options, &warnings);
         for (const auto& w : warnings) {
           table.diagnostics.push_back({"middleware", name,
                                        (m.source.empty() ? "" : m.source + ": ") + m.type + "." + w,
@@ -253,7 +254,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
           // The source names the container or file; the message names the option, as
           // "<type>.<option>: why", the way labels and the file spell it.
           std::string where = m.source.empty() ? "" : m.source + ": ";
-          if (middleware::is_implemented(m.type)) where += m.type + ".";
+          if (middleware_config::is_implemented(m.type)) where += m.type + ".";
           errors.push_back(where + parsed.error());
         }
       }

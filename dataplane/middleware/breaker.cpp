@@ -27,7 +27,7 @@ double slot_upper_ms(std::size_t i) {
 
 }  // namespace
 
-Breaker::Breaker(std::string name, const wharf::middleware::CircuitBreaker& spec)
+Breaker::Breaker(std::string name, const wharf::middleware_config::CircuitBreaker& spec)
     : name_(std::move(name)), spec_(spec) {}
 
 Breaker::State Breaker::state() const {

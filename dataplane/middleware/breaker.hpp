@@ -24,13 +24,13 @@ namespace wharf::dataplane::middleware {
 // errors, status codes and time to the response head. It is evaluated at most once per check
 // period, by whichever request comes first; recovering starts from an empty window so that
 // the failures that tripped the breaker do not trip it again.
-class Breaker : public wharf::middleware::BreakerMetrics {
+class Breaker : public wharf::middleware_config::BreakerMetrics {
  public:
   using Clock = std::chrono::steady_clock;
   enum class State { kStandby, kTripped, kRecovering };
 
   // `name` is the middleware's, for log lines.
-  Breaker(std::string name, const wharf::middleware::CircuitBreaker& spec);
+  Breaker(std::string name, const wharf::middleware_config::CircuitBreaker& spec);
 
   // Whether a request may go to the service now; false: answer it with the response code.
   bool allow(Clock::time_point now);
@@ -60,7 +60,7 @@ class Breaker : public wharf::middleware::BreakerMetrics {
   void reset_window();
 
   std::string name_;
-  wharf::middleware::CircuitBreaker spec_;
+  wharf::middleware_config::CircuitBreaker spec_;
   mutable std::mutex mutex_;
   State state_ = State::kStandby;
   Clock::time_point until_{};       // End of tripped or recovering.

@@ -9,7 +9,7 @@
 // One factory per middleware type; middleware.cpp dispatches on the spec to these.
 namespace wharf::dataplane::middleware {
 
-namespace spec = wharf::middleware;
+namespace spec = wharf::middleware_config;
 
 std::shared_ptr<const Middleware> make_redirect_scheme(const spec::RedirectScheme& s);
 std::shared_ptr<const Middleware> make_redirect_regex(const spec::RedirectRegex& s);

@@ -118,7 +118,7 @@ std::shared_ptr<const Middleware> make_compress(const spec::Compress& s) {
 std::shared_ptr<const Middleware> make_errors(const spec::Errors& s, const std::string& name,
                                               const ServiceLookup& services) {
   // A service named without a provider is the middleware's own provider's, as Traefik does.
-  const auto* service = services(wharf::middleware::qualify_as(s.service, name));
+  const auto* service = services(wharf::middleware_config::qualify_as(s.service, name));
   if (!service) return nullptr;
   return std::make_shared<Errors>(s, service);
 }

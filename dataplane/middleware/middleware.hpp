@@ -20,7 +20,7 @@ struct CompiledService;
 
 namespace wharf::dataplane::middleware {
 
-using wharf::middleware::Spec;
+using wharf::middleware_config::Spec;
 class Breaker;
 
 // A change to the response head, collected while the request passes the chain and applied to
@@ -45,12 +45,12 @@ struct Reply {
 // compress, errors, circuitbreaker): they set it while the request passes them, the proxy
 // acts on it. Cleared for every request; pointers are into the table the request holds.
 struct ExchangePolicy {
-  const wharf::middleware::Retry* retry = nullptr;
+  const wharf::middleware_config::Retry* retry = nullptr;
   std::uint64_t max_request_body = 0;  // 0: no limit; the smallest of several wins.
   std::uint64_t max_response_body = 0;
-  const wharf::middleware::Compress* compress = nullptr;
+  const wharf::middleware_config::Compress* compress = nullptr;
   struct ErrorPages {
-    const wharf::middleware::Errors* spec;
+    const wharf::middleware_config::Errors* spec;
     const routing::CompiledService* service;
   };
   std::vector<ErrorPages> errors;  // In chain order: the last is closest to the server.

@@ -14,7 +14,7 @@ using Clock = std::chrono::steady_clock;
 using server::LocalReason;
 
 // The pause before retry number `n` (1-based): the initial interval, doubling, at most 10 s.
-std::chrono::milliseconds retry_pause(const wharf::middleware::Retry& r, std::uint32_t n) {
+std::chrono::milliseconds retry_pause(const wharf::middleware_config::Retry& r, std::uint32_t n) {
   std::uint64_t pause = r.initial_interval_ms;
   for (std::uint32_t i = 1; i < n && pause < 10'000; ++i) pause *= 2;
   return std::chrono::milliseconds(std::min<std::uint64_t>(pause, 10'000));

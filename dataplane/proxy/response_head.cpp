@@ -10,7 +10,7 @@ namespace {
 
 // The coding a compress middleware applies to this response, or none (Traefik's criteria,
 // plus RFC 9111 section 5.2.2.6: a response marked no-transform is left as it is).
-Encoding pick_encoding(const wharf::middleware::Compress& c, const RequestFacts& req,
+Encoding pick_encoding(const wharf::middleware_config::Compress& c, const RequestFacts& req,
                        const http::response_header<>& res, std::optional<std::uint64_t> length) {
   const unsigned status = res.result_int();
   if (status == 204 || status == 304 || status == 206 || status < 200) return Encoding::kNone;
@@ -21,7 +21,7 @@ Encoding pick_encoding(const wharf::middleware::Compress& c, const RequestFacts&
   for (auto cc : text::split_list(res[http::field::cache_control])) {
     if (beast::iequals(cc, "no-transform")) return Encoding::kNone;
   }
-  const std::string type = wharf::middleware::media_type(res[http::field::content_type]);
+  const std::string type = wharf::middleware_config::media_type(res[http::field::content_type]);
   auto listed = [&](const std::vector<std::string>& l) {
     return std::find(l.begin(), l.end(), type) != l.end();
   };

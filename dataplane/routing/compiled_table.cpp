@@ -72,9 +72,10 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     auto it = by_name.find(n);
     return it == by_name.end() ? nullptr : it->second;
   };
-  std::map<std::string, wharf::middleware::Spec> specs;
+  std::map<std::string, wharf::middleware_config::Spec> specs;
   for (const auto& m : out->source_.middlewares) {
-    auto spec = wharf::middleware::parse(m.type, m.options);  // validate() parsed it already.
+    auto spec =
+        wharf::middleware_config::parse(m.type, m.options);  // validate() parsed it already.
     if (auto built =
             middleware::build(*spec, m.name, state_key(m), middleware_states(), services)) {
       out->middlewares_.emplace(m.name, std::move(built));
@@ -106,11 +107,11 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
     cr->service = by_name.at(r.service);
     cr->metrics_route = metrics::route_id(r.name, r.service);
     out->metrics_routes_.push_back(cr->metrics_route);
-    auto lookup = [&](const std::string& n) -> const wharf::middleware::Spec* {
+    auto lookup = [&](const std::string& n) -> const wharf::middleware_config::Spec* {
       auto it = specs.find(n);
       return it == specs.end() ? nullptr : &it->second;
     };
-    auto expanded = wharf::middleware::expand(r.middlewares, lookup);
+    auto expanded = wharf::middleware_config::expand(r.middlewares, lookup);
     if (!expanded) return model::Error{"router '" + r.name + "': " + expanded.error()};
     for (const auto& name : expanded.value()) {
       cr->middlewares.push_back(out->middlewares_.at(name).get());

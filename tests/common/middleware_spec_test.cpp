@@ -4,7 +4,7 @@
 #include "middleware/spec.hpp"
 #include "model/routing_table.hpp"
 
-namespace wharf::middleware {
+namespace wharf::middleware_config {
 namespace {
 
 std::string error_of(std::string_view type, const Options& o) {
@@ -295,4 +295,4 @@ TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
 }
 
 }  // namespace
-}  // namespace wharf::middleware
+}  // namespace wharf::middleware_config
