@@ -46,7 +46,7 @@ TEST(Ip, CidrContains) {
 namespace wharf::model {
 namespace {
 
-TEST(ServerUrlForIp, OnlyIpLiteralsAndValidPorts) {
+TEST(Ip, ServerUrlForIpOnlyIpLiteralsAndValidPorts) {
   EXPECT_EQ(server_url_for_ip("10.0.0.5", 8080), "http://10.0.0.5:8080");
   EXPECT_EQ(server_url_for_ip("fd00::5", 80), "http://[fd00::5]:80");
   EXPECT_EQ(server_url_for_ip("10.244.1.http://x", 80), std::nullopt);

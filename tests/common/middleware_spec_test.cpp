@@ -243,7 +243,7 @@ TEST(MiddlewareSpec, RateLimitDefaultsFollowTraefik) {
   EXPECT_EQ(std::get<RateLimit>(*ms).period_ms, 250u);
 }
 
-TEST(MiddlewareChain, ExpandsNestedChainsQualifiedByTheirOwnProvider) {
+TEST(MiddlewareSpec, ChainExpandsNestedChainsQualifiedByTheirOwnProvider) {
   std::map<std::string, Spec> specs;
   specs["secure@file"] = Chain{{"hsts", "auth@docker"}};
   specs["hsts@file"] = Headers{};
@@ -267,7 +267,7 @@ TEST(MiddlewareChain, ExpandsNestedChainsQualifiedByTheirOwnProvider) {
   EXPECT_EQ(missing.error(), "middleware gone@file does not exist (named by chain secure@file)");
 }
 
-TEST(MiddlewareTable, ValidateRefusesBadMiddlewaresAndReferences) {
+TEST(MiddlewareSpec, TableValidateRefusesBadMiddlewaresAndReferences) {
   model::RoutingTable t;
   t.services.push_back({"s@file", {}, true, {}, "wrr", std::nullopt, std::nullopt, {}, {}});
   t.routers.push_back({"r@file", "PathPrefix(`/`)", 0, {}, "s@file", false, {"m@file"}, {}});

@@ -202,7 +202,7 @@ TEST(Compiler, SameInputGivesEqualTables) {
 
 // Traefik's entry-point models: a router on an entry point with `http.tls` or
 // `http.middlewares` becomes one router per such entry point, with them applied.
-TEST(EntryPointModels, AreAppliedAsTraefikAppliesThem) {
+TEST(Compiler, EntryPointModelsAreAppliedAsTraefikAppliesThem) {
   StaticRouting s;
   s.entrypoints = {"web", "websecure", "lan"};
   s.default_entrypoints = {"web", "websecure"};

@@ -79,7 +79,7 @@ TEST(DnsMessage, LongTxtValuesAreSplitInto255ByteStrings) {
   EXPECT_EQ(rec.txt_value(), value);
 }
 
-TEST(DnsServers, AreWrittenAsLegoWritesThem) {
+TEST(DnsMessage, ServersAreWrittenAsLegoWritesThem) {
   auto s = parse_server("127.0.0.1:5353");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->host, "127.0.0.1");
@@ -91,7 +91,7 @@ TEST(DnsServers, AreWrittenAsLegoWritesThem) {
   EXPECT_FALSE(parse_server("[::1").ok());
 }
 
-TEST(Rfc2136Options, ReadLegosVariablesAndNameWhatIsMissing) {
+TEST(DnsMessage, Rfc2136OptionsReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_EQ(rfc2136_options({}).error(),
             "RFC2136_NAMESERVER is not set (the server taking the updates)");
   auto o = rfc2136_options({{"RFC2136_NAMESERVER", "127.0.0.1:5353"},
@@ -113,7 +113,7 @@ TEST(Rfc2136Options, ReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_FALSE(rfc2136_options({{"RFC2136_NAMESERVER", "ns"}})->key);
 }
 
-TEST(HttpReqOptions, ReadLegosVariablesAndNameWhatIsMissing) {
+TEST(DnsMessage, HttpReqOptionsReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_EQ(httpreq_options({}).error(), "HTTPREQ_ENDPOINT is not set (the URL of the hook)");
   auto o = httpreq_options({{"HTTPREQ_ENDPOINT", "https://hooks.lan:8443/dns/acme/"},
                             {"HTTPREQ_USERNAME", "u"},
@@ -131,7 +131,7 @@ TEST(HttpReqOptions, ReadLegosVariablesAndNameWhatIsMissing) {
             "HTTPREQ_MODE='raw': expected RAW, or nothing for lego's default body");
 }
 
-TEST(CloudflareOptions, ReadLegosVariablesAndNameWhatIsMissing) {
+TEST(DnsMessage, CloudflareOptionsReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_EQ(cloudflare_options({}).error(),
             "CF_DNS_API_TOKEN is not set (an API token with Zone:Read and DNS:Edit)");
   EXPECT_EQ(cloudflare_options({{"CF_API_KEY", "k"}, {"CF_API_EMAIL", "e"}})
@@ -153,7 +153,7 @@ TEST(CloudflareOptions, ReadLegosVariablesAndNameWhatIsMissing) {
   EXPECT_EQ(o->root, "/client/v4");
 }
 
-TEST(DnsProviderVariables, FileVariantsAreReadAsLegoReadsThem) {
+TEST(DnsMessage, ProviderVariablesFileVariantsAreReadAsLegoReadsThem) {
   const std::string path = ::testing::TempDir() + "/wharf-cf-token";
   { std::ofstream(path) << "token-from-a-secret\n"; }
   auto env = with_file_variables({{"CF_DNS_API_TOKEN_FILE", path}});

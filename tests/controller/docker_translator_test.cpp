@@ -382,7 +382,7 @@ TEST(DockerTranslator, OutputDoesNotDependOnContainerOrder) {
   EXPECT_EQ(translate(a, {}), translate(b, {}));
 }
 
-TEST(DockerLabels, NormalizeAndTemplates) {
+TEST(DockerTranslator, LabelsNormalizeAndTemplates) {
   EXPECT_EQ(normalize_name("/whoami_demo"), "whoami-demo");
   EXPECT_EQ(normalize_name("__a..b--c__"), "a-b-c");
   auto bad = expand_default_rule("Host(`{{ .Unknown }}`)", "x", {});
@@ -402,7 +402,7 @@ TEST(DockerLabels, NormalizeAndTemplates) {
 
 // providers.docker.constraints: Traefik's Label/LabelRegex expressions over all of a
 // container's labels decide whether it is considered at all.
-TEST(DockerConstraints, MatchLabelsAsTraefikDoes) {
+TEST(DockerTranslator, ConstraintsMatchLabelsAsTraefikDoes) {
   auto c = Constraints::parse(
       "Label(`com.docker.compose.project`, `media`) && !LabelRegex(`tier`, `^int`) || "
       "Label(`traefik.tags`, `public`)");

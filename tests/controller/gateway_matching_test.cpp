@@ -10,7 +10,7 @@
 namespace wharf::controller::kubernetes::gateway {
 namespace {
 
-TEST(GatewayHostnames, WildcardsCoverOneOrMoreLabelsButNotTheApex) {
+TEST(GatewayMatching, HostnamesWildcardsCoverOneOrMoreLabelsButNotTheApex) {
   struct Row {
     const char* pattern;
     const char* name;
@@ -28,7 +28,7 @@ TEST(GatewayHostnames, WildcardsCoverOneOrMoreLabelsButNotTheApex) {
   }
 }
 
-TEST(GatewayHostnames, RouteAndListenerIntersectAsTheSpecSays) {
+TEST(GatewayMatching, HostnamesRouteAndListenerIntersectAsTheSpecSays) {
   using V = std::vector<std::string>;
   struct Row {
     std::string listener;
@@ -50,7 +50,7 @@ TEST(GatewayHostnames, RouteAndListenerIntersectAsTheSpecSays) {
   }
 }
 
-TEST(GatewayPrecedence, TheSpecsOrderThenAgeThenNameThenRuleOrder) {
+TEST(GatewayMatching, PrecedenceTheSpecsOrderThenAgeThenNameThenRuleOrder) {
   auto m = [](std::string host, bool exact, std::size_t len, bool method, std::size_t headers,
               std::size_t queries, std::string created, std::string route, std::size_t rule) {
     return MatchOrder{host, exact, len, method, headers, queries, created, route, rule, 0};

@@ -203,7 +203,7 @@ void check_case(const Value& c) {
   }
 }
 
-TEST(GatewayTable, EveryCase) {
+TEST(GatewayTranslator, TableEveryCase) {
   const auto& cases =
       test::json_cases(std::string(WHARF_FIXTURES_DIR) + "/gateway-api/translation_cases.json");
   ASSERT_TRUE(cases.IsArray());
@@ -213,7 +213,7 @@ TEST(GatewayTable, EveryCase) {
 
 // Status is written only when it would change: translating again over the status written
 // (conditions with their times) reports nothing changed.
-TEST(GatewayStatus, TranslatingOverItsOwnStatusChangesNothing) {
+TEST(GatewayTranslator, StatusTranslatingOverItsOwnStatusChangesNothing) {
   Snapshot snap;
   ASSERT_TRUE(add_objects(kCluster, snap).ok());
   ASSERT_TRUE(add_objects(kGateway, snap).ok());

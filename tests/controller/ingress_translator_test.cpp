@@ -61,7 +61,7 @@ Routed route(const std::string& name, IngressOptions opt = {}) {
 }
 
 // Every row of the path-matching examples table in the Kubernetes Ingress documentation.
-TEST(IngressPaths, DocumentationExamples) {
+TEST(IngressTranslator, PathsDocumentationExamples) {
   struct Row {
     const char* fixture;
     const char* request;
@@ -100,7 +100,7 @@ TEST(IngressPaths, DocumentationExamples) {
   }
 }
 
-TEST(IngressHosts, ExactBeatsWildcardBeatsAnyAndWildcardCoversOneLabel) {
+TEST(IngressTranslator, HostsExactBeatsWildcardBeatsAnyAndWildcardCoversOneLabel) {
   auto r = route("hosts");
   EXPECT_EQ(r.backend("/", "foo.bar.com"), "exact");
   EXPECT_EQ(r.backend("/", "baz.bar.com"), "wild");
@@ -109,7 +109,7 @@ TEST(IngressHosts, ExactBeatsWildcardBeatsAnyAndWildcardCoversOneLabel) {
   EXPECT_EQ(r.backend("/", "other.example"), "any");
 }
 
-TEST(IngressClasses, OnlyOursAreTranslated) {
+TEST(IngressTranslator, ClassesOnlyOursAreTranslated) {
   auto hosts = [](const model::ProviderConfig& c) {
     std::set<std::string> out;
     for (const auto& r : c.routers) out.insert(r.rule.substr(0, r.rule.find(')') + 1));
@@ -127,7 +127,7 @@ TEST(IngressClasses, OnlyOursAreTranslated) {
             (std::set<std::string>{"Host(`f.example`)"}));
 }
 
-TEST(IngressEndpoints, ReadyEndpointsOnTheNamedPortTerminatingDrained) {
+TEST(IngressTranslator, EndpointsReadyEndpointsOnTheNamedPortTerminatingDrained) {
   auto cfg = translate(fixture("endpoints"), {});
   std::map<std::string, const model::ConfigService*> by_name;
   for (const auto& s : cfg.services) by_name[s.name] = &s;
@@ -158,7 +158,7 @@ TEST(IngressEndpoints, ReadyEndpointsOnTheNamedPortTerminatingDrained) {
   ASSERT_EQ(r.table.diagnostics.size(), 3u);
 }
 
-TEST(IngressEndpoints, ServiceAnnotationsChooseHttpsAndATransport) {
+TEST(IngressTranslator, EndpointsServiceAnnotationsChooseHttpsAndATransport) {
   auto snap = fixture("endpoints");
   for (auto& svc : snap.services) {
     if (svc.meta.name != "web") continue;
@@ -190,7 +190,7 @@ TEST(IngressEndpoints, ServiceAnnotationsChooseHttpsAndATransport) {
 // KEP-3726's appProtocol on the Service port says how its servers speak: kubernetes.io/h2c is
 // HTTP/2 with prior knowledge (gRPC), https and kubernetes.io/wss are TLS, kubernetes.io/ws and
 // unknown names stay HTTP/1.1; Traefik's serversscheme annotation wins over it.
-TEST(IngressEndpoints, TheServicePortsAppProtocolChoosesHowServersAreReached) {
+TEST(IngressTranslator, EndpointsTheServicePortsAppProtocolChoosesHowServersAreReached) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"kubernetes.io/h2c", "h2c://10.244.1.5:8080"},
       {"https", "https://10.244.1.5:8080"},
@@ -242,7 +242,7 @@ TEST(IngressEndpoints, TheServicePortsAppProtocolChoosesHowServersAreReached) {
   }
 }
 
-TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityResolverAndErrorsNamingTheField) {
+TEST(IngressTranslator, AnnotationsMiddlewaresEntrypointsPriorityResolverAndErrorsNamingTheField) {
   auto cfg = translate(fixture("annotations_and_errors"), {});
   std::map<std::string, const model::ConfigRouter*> by_name;
   for (const auto& r : cfg.routers) by_name[r.name] = &r;
@@ -273,7 +273,7 @@ TEST(IngressAnnotations, MiddlewaresEntrypointsPriorityResolverAndErrorsNamingTh
 // With a certificate resolver, a TLS section is one certificate: its wildcard and apex come in
 // one order for the rules of both; a host in another section gets that section's; a host in
 // none asks for itself.
-TEST(IngressTls, ACertificateResolverIsAskedForEachTlsSectionsHosts) {
+TEST(IngressTranslator, TlsACertificateResolverIsAskedForEachTlsSectionsHosts) {
   auto cfg = translate(fixture("acme_tls_hosts"), {});
   std::map<std::string, const model::ConfigRouter*> by_name;
   for (const auto& r : cfg.routers) by_name[r.name] = &r;
@@ -308,7 +308,7 @@ TEST(IngressTls, ACertificateResolverIsAskedForEachTlsSectionsHosts) {
 // TLS sections: one certificate per Secret, for the hosts of every section naming it; each
 // broken or missing Secret is reported on its certificate and its Ingress, and nothing else
 // changes (every Ingress still routes, its hosts fall back to the default certificate).
-TEST(IngressTls, CertificatesFromSecretsAndEveryBrokenSecretReported) {
+TEST(IngressTranslator, TlsCertificatesFromSecretsAndEveryBrokenSecretReported) {
   std::vector<IngressReport> reports;
   auto snap = fixture("tls");
   auto table = compiler::compile({{"kubernetes", translate(snap, {}, &reports)}});
@@ -374,7 +374,7 @@ TEST(IngressTls, CertificatesFromSecretsAndEveryBrokenSecretReported) {
 }
 
 // A Warning Event names the Ingress's own bad path or backend, not only the router's.
-TEST(IngressReports, ProblemsOfRoutersAndTheirServices) {
+TEST(IngressTranslator, ReportsProblemsOfRoutersAndTheirServices) {
   std::vector<IngressReport> reports;
   translate(fixture("annotations_and_errors"), {}, &reports);
   const IngressReport* broken = nullptr;
@@ -390,7 +390,7 @@ TEST(IngressReports, ProblemsOfRoutersAndTheirServices) {
             broken->problems.end());
 }
 
-TEST(IngressObjects, TypedListsAndSingleObjectsDecode) {
+TEST(IngressTranslator, ObjectsTypedListsAndSingleObjectsDecode) {
   Snapshot snap;
   ASSERT_TRUE(
       add_objects(

@@ -204,7 +204,7 @@ TEST(ControllerOptions, DockerIsOnWhenTheDefaultSocketExistsUnlessTurnedOff) {
   ::close(fd);
 }
 
-TEST(DockerEvents, OnlyRoutingRelevantEventsTriggerAResyncOfTheirContainer) {
+TEST(ControllerOptions, DockerEventsOnlyRoutingRelevantEventsTriggerAResyncOfTheirContainer) {
   using docker::routing_event;
   EXPECT_EQ(routing_event(R"({"Type":"container","Action":"start","Actor":{"ID":"abc"}})"), "abc");
   EXPECT_EQ(routing_event(
@@ -222,7 +222,7 @@ TEST(DockerEvents, OnlyRoutingRelevantEventsTriggerAResyncOfTheirContainer) {
   EXPECT_EQ(routing_event("not json"), std::nullopt);
 }
 
-TEST(DockerApi, VersionNegotiation) {
+TEST(ControllerOptions, DockerApiVersionNegotiation) {
   EXPECT_EQ(*docker::negotiate_api_version("1.41"), "1.41");
   EXPECT_EQ(*docker::negotiate_api_version("1.45"), "1.45");
   EXPECT_EQ(*docker::negotiate_api_version("1.52"), "1.47");  // capped at what we know
@@ -231,7 +231,7 @@ TEST(DockerApi, VersionNegotiation) {
   EXPECT_FALSE(docker::negotiate_api_version("").ok());
 }
 
-TEST(DockerEndpoint, Parses) {
+TEST(ControllerOptions, DockerEndpointParses) {
   auto u = docker::parse_endpoint("unix:///var/run/docker.sock");
   ASSERT_TRUE(u.ok());
   EXPECT_TRUE(u->is_unix);
@@ -243,7 +243,7 @@ TEST(DockerEndpoint, Parses) {
   EXPECT_FALSE(docker::parse_endpoint("unix://relative").ok());
 }
 
-TEST(Kubeconfig, CurrentContextTokenAndCertificates) {
+TEST(ControllerOptions, KubeconfigCurrentContextTokenAndCertificates) {
   test::TempDir dir;
   std::ofstream(dir.path() + "/ca.crt") << "CA PEM";
   // "Q0VSVA==" and "S0VZ" are base64 for "CERT" and "KEY".

@@ -209,7 +209,7 @@ TEST(KubernetesStatus, MissingOrRejectedMiddlewareFromTheFileProviderIsAnEventOn
   EXPECT_EQ(c.api.list("Event").size(), before);
 }
 
-TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
+TEST(KubernetesStatus, LeaderElectionOneWriterConflictsTakeOverAndHandOver) {
   UpstreamServer web("web", "127.0.0.42", 0);
   Cluster c;
   c.add_app("web", {"127.0.0.42"}, web.port());
@@ -270,7 +270,7 @@ TEST(KubernetesLeaderElection, OneWriterConflictsTakeOverAndHandOver) {
       << b->log();
 }
 
-TEST(KubernetesTls, SecretsReachTheDataPlaneAsCertificatesAndBrokenOnesAreReported) {
+TEST(KubernetesStatus, TlsSecretsReachTheDataPlaneAsCertificatesAndBrokenOnesAreReported) {
   UpstreamServer web("web", "127.0.0.43", 0);
   Cluster c;
   TempDir certs;

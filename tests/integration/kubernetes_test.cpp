@@ -183,7 +183,7 @@ TEST(KubernetesEndToEnd, ListsArePaginated) {
 // The client's TLS: an HTTPS server (openssl s_server) with a certificate for 127.0.0.1 from a
 // test CA. With that CA the handshake succeeds and the request gets through (s_server answers
 // with a page that is not JSON, which the client reports); with another CA it is refused.
-TEST(KubernetesTls, ServerIsVerifiedAgainstTheConfiguredCa) {
+TEST(KubernetesEndToEnd, TlsServerIsVerifiedAgainstTheConfiguredCa) {
   TempDir dir;
   const std::string d = dir.path();
   auto sh = [&](const std::string& cmd) {

@@ -76,7 +76,8 @@ CommandResult chromium(const std::string& profile, std::vector<std::string> args
   return run_command(argv);
 }
 
-TEST(Dashboard, ShowsFiveThousandRoutersWithSearchPagingHealthRejectsAndCertificates) {
+TEST(ObservabilityEndToEnd,
+     DashboardShowsFiveThousandRoutersWithSearchPagingHealthRejectsAndCertificates) {
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
       << "Debian's chromium is needed (scripts/test.sh installs it)";
   UpstreamServer app("app");
@@ -146,7 +147,7 @@ TEST(Dashboard, ShowsFiveThousandRoutersWithSearchPagingHealthRejectsAndCertific
 
 // Every metric a panel of deploy/grafana-dashboard.json queries is one the data plane or the
 // controller exposes, so the dashboard cannot silently show nothing after a rename.
-TEST(GrafanaDashboard, EveryQueryUsesAnExposedMetric) {
+TEST(ObservabilityEndToEnd, GrafanaDashboardEveryQueryUsesAnExposedMetric) {
   rapidjson::Document doc;
   auto text = read_file(std::string(WHARF_SOURCE_DIR) + "/deploy/grafana-dashboard.json");
   doc.Parse(text.c_str());
