@@ -28,7 +28,7 @@ using error_code = boost::system::error_code;
 template <typename T>
 using awaitable = boost::asio::awaitable<T>;
 
-// Errors come back as values (DESIGN.md: no exceptions on the data path). Deferred, not
+// Errors come back as values (no exceptions on the data path, docs/architecture.md). Deferred, not
 // use_awaitable: the coroutine awaits the operation itself, where use_awaitable wraps every
 // operation in a coroutine of its own (a frame and a resumption per read and per write).
 inline constexpr auto kNoThrow = asio::as_tuple(asio::deferred);
