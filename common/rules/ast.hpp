@@ -24,6 +24,10 @@ enum class MatcherKind {
   kQuery,
   kQueryRegexp,
   kClientIP,
+  // TCP routers' matchers (parse_tcp): over what a connection says before its payload.
+  kHostSNI,
+  kHostSNIRegexp,
+  kALPN,
 };
 
 struct Matcher {
@@ -61,6 +65,16 @@ struct RequestView {
 };
 
 bool evaluate(const Node& node, const RequestView& req);
+
+// What a TCP rule sees of a connection: the ClientHello's server name and ALPN protocols (none
+// when the connection is not TLS) and the client's address.
+struct ConnectionView {
+  std::string_view sni;  // Lower case; empty without TLS or without the extension.
+  const std::vector<std::string>* alpn = nullptr;
+  const model::IpAddress* client_ip = nullptr;
+};
+
+bool evaluate(const Node& node, const ConnectionView& conn);
 
 // Decodes %XX escapes for matching, as Traefik v3.4.1+ does, so /%61pi and /api, /a%20b and
 // "/a b" match the same rules; escapes of reserved characters (RFC 3986 section 2.2, and %25)

@@ -97,6 +97,43 @@ bool match(const Matcher& m, const RequestView& req) {
       });
     case MatcherKind::kClientIP:
       return req.client_ip && model::any_contains(m.cidrs, *req.client_ip);
+    case MatcherKind::kHostSNI:  // TCP matchers: parse() never makes them.
+    case MatcherKind::kHostSNIRegexp:
+    case MatcherKind::kALPN:
+      return false;
+  }
+  return false;
+}
+
+bool match(const Matcher& m, const ConnectionView& conn) {
+  const auto& a = m.args;
+  switch (m.kind) {
+    case MatcherKind::kHostSNI:
+      return std::any_of(a.begin(), a.end(), [&](const std::string& h) {
+        return h == "*" || (!conn.sni.empty() && h == conn.sni);
+      });
+    case MatcherKind::kHostSNIRegexp:
+      return !conn.sni.empty() && regex_search(*m.regex, conn.sni);
+    case MatcherKind::kALPN:
+      return conn.alpn && std::find(conn.alpn->begin(), conn.alpn->end(), a[0]) != conn.alpn->end();
+    case MatcherKind::kClientIP:
+      return conn.client_ip && model::any_contains(m.cidrs, *conn.client_ip);
+    default:  // HTTP matchers: parse_tcp() never makes them.
+      return false;
+  }
+}
+
+template <typename View>
+bool evaluate_node(const Node& node, const View& view) {
+  switch (node.op) {
+    case Node::Op::kMatch:
+      return match(node.matcher, view);
+    case Node::Op::kAnd:
+      return evaluate_node(node.children[0], view) && evaluate_node(node.children[1], view);
+    case Node::Op::kOr:
+      return evaluate_node(node.children[0], view) || evaluate_node(node.children[1], view);
+    case Node::Op::kNot:
+      return !evaluate_node(node.children[0], view);
   }
   return false;
 }
@@ -104,17 +141,11 @@ bool match(const Matcher& m, const RequestView& req) {
 }  // namespace
 
 bool evaluate(const Node& node, const RequestView& req) {
-  switch (node.op) {
-    case Node::Op::kMatch:
-      return match(node.matcher, req);
-    case Node::Op::kAnd:
-      return evaluate(node.children[0], req) && evaluate(node.children[1], req);
-    case Node::Op::kOr:
-      return evaluate(node.children[0], req) || evaluate(node.children[1], req);
-    case Node::Op::kNot:
-      return !evaluate(node.children[0], req);
-  }
-  return false;
+  return evaluate_node(node, req);
+}
+
+bool evaluate(const Node& node, const ConnectionView& conn) {
+  return evaluate_node(node, conn);
 }
 
 void normalize_path(std::string_view raw, std::string& out) {

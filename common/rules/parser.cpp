@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <span>
 
 namespace wharf::rules {
 namespace {
@@ -78,9 +79,19 @@ constexpr std::array kMatchers{
     MatcherSpec{"ClientIP", MatcherKind::kClientIP, 1, 64},
 };
 
+constexpr std::array kTcpMatchers{
+    MatcherSpec{"HostSNI", MatcherKind::kHostSNI, 1, 64},
+    MatcherSpec{"HostSNIRegexp", MatcherKind::kHostSNIRegexp, 1, 1},
+    MatcherSpec{"ClientIP", MatcherKind::kClientIP, 1, 64},
+    MatcherSpec{"ALPN", MatcherKind::kALPN, 1, 1},
+};
+
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) { advance(); }
+  Parser(std::string_view text, std::span<const MatcherSpec> matchers)
+      : text_(text), matchers_(matchers) {
+    advance();
+  }
 
   Result<Node> parse_all() {
     auto node = parse_or(0);
@@ -137,7 +148,8 @@ class Parser {
       return inner;
     }
     if (cur_.kind == Tok::kIdent) return parse_matcher();
-    return expected("a matcher such as Host(`example.com`), '!' or '('");
+    return expected("a matcher such as " + std::string(matchers_.front().name) +
+                    "(`example.com`), '!' or '('");
   }
 
   Result<Node> parse_matcher() {
@@ -150,11 +162,11 @@ class Parser {
                       std::tolower(static_cast<unsigned char>(y));
              });
     };
-    auto spec = std::find_if(kMatchers.begin(), kMatchers.end(),
+    auto spec = std::find_if(matchers_.begin(), matchers_.end(),
                              [&](const MatcherSpec& s) { return same(s.name, name.text); });
-    if (spec == kMatchers.end()) {
+    if (spec == matchers_.end()) {
       std::string known;
-      for (const auto& s : kMatchers) known += (known.empty() ? "" : ", ") + std::string(s.name);
+      for (const auto& s : matchers_) known += (known.empty() ? "" : ", ") + std::string(s.name);
       return Error{at(name) + "unknown matcher '" + name.text + "' (expected one of " + known +
                    ")"};
     }
@@ -199,7 +211,8 @@ class Parser {
       m.kind = MatcherKind::kQuery;
       return n;
     }
-    if (spec.kind == MatcherKind::kHost || spec.kind == MatcherKind::kHostRegexp) {
+    if (spec.kind == MatcherKind::kHost || spec.kind == MatcherKind::kHostRegexp ||
+        spec.kind == MatcherKind::kHostSNI || spec.kind == MatcherKind::kHostSNIRegexp) {
       // Hosts are ASCII on the wire (IDNs travel as punycode, xn--...), as Traefik requires.
       for (const auto& a : args) {
         for (unsigned char c : a.text) {
@@ -246,6 +259,24 @@ class Parser {
           while (m.args[0].size() > 1 && m.args[0].back() == '/') m.args[0].pop_back();
         }
         break;
+      case MatcherKind::kHostSNI:
+        for (auto& h : m.args) {
+          h = rule_host(h);
+          if (h.empty()) return Error{at(name) + "HostSNI needs a non-empty domain"};
+          // Traefik v3: a name or `*` (every connection); patterns are HostSNIRegexp's.
+          if (h != "*" && h.find('*') != std::string::npos) {
+            return Error{at(name) + "HostSNI '" + h +
+                         "' takes a name or `*`; match patterns with HostSNIRegexp"};
+          }
+        }
+        break;
+      case MatcherKind::kALPN:
+        // acme-tls/1 belongs to TLS-ALPN-01 validation, which Wharf answers itself.
+        if (m.args[0] == "acme-tls/1") {
+          return Error{at(name) + "ALPN `acme-tls/1` is reserved for ACME validation"};
+        }
+        break;
+      case MatcherKind::kHostSNIRegexp:
       case MatcherKind::kHostRegexp:
       case MatcherKind::kPathRegexp:
       case MatcherKind::kHeaderRegexp:
@@ -336,6 +367,7 @@ class Parser {
   }
 
   std::string_view text_;
+  std::span<const MatcherSpec> matchers_;  // The rule language's: HTTP's or TCP's.
   std::size_t pos_ = 0;
   Token cur_{Tok::kEnd, "", 1};
 };
@@ -344,7 +376,12 @@ class Parser {
 
 Result<Node> parse(std::string_view rule) {
   if (rule.size() > 64 * 1024) return Error{"rule is longer than 64 KiB"};
-  return Parser(rule).parse_all();
+  return Parser(rule, kMatchers).parse_all();
+}
+
+Result<Node> parse_tcp(std::string_view rule) {
+  if (rule.size() > 64 * 1024) return Error{"rule is longer than 64 KiB"};
+  return Parser(rule, kTcpMatchers).parse_all();
 }
 
 std::vector<std::string> required_hosts(const Node& node) {

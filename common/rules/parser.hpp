@@ -11,6 +11,10 @@ namespace wharf::rules {
 // YAML error message can point at the exact character.
 model::Result<Node> parse(std::string_view rule);
 
+// Parses a TCP router's rule: HostSNI, HostSNIRegexp, ClientIP and ALPN with &&, || and !, as
+// Traefik v3 writes them. HostSNI(`*`) matches every connection, TLS or not.
+model::Result<Node> parse_tcp(std::string_view rule);
+
 // Hosts a rule requires: for Host(`a`) && PathPrefix(`/x`) that is {"a"}. Empty when the rule can
 // match without a Host matcher (then the router is tried for every host). Used to index routers.
 std::vector<std::string> required_hosts(const Node& node);

@@ -190,3 +190,55 @@ TEST(Rules, RequiredHostsIndexOnlyWhatTheRuleNeeds) {
 
 }  // namespace
 }  // namespace wharf::rules
+
+namespace wharf::rules {
+namespace {
+
+// A TCP rule against a connection: its SNI ("" without TLS), ALPN and client address.
+bool connects(std::string_view rule, std::string_view sni, std::vector<std::string> alpn = {},
+              const char* client = "192.0.2.10") {
+  auto node = parse_tcp(rule);
+  EXPECT_TRUE(node.ok()) << rule << ": " << node.error();
+  if (!node) return false;
+  auto ip = model::IpAddress::parse(client);
+  return evaluate(*node, ConnectionView{sni, &alpn, ip ? &*ip : nullptr});
+}
+
+TEST(Rules, TcpRulesMatchTheConnectionsSniAlpnAndAddress) {
+  EXPECT_TRUE(connects("HostSNI(`mail.example.com`)", "mail.example.com"));
+  EXPECT_TRUE(connects("HostSNI(`Mail.Example.com.`)", "mail.example.com"));
+  EXPECT_FALSE(connects("HostSNI(`mail.example.com`)", "imap.example.com"));
+  EXPECT_FALSE(connects("HostSNI(`mail.example.com`)", ""));  // Not TLS.
+  // `*`: every connection, TLS or not (a plain TCP service behind the entry point).
+  EXPECT_TRUE(connects("HostSNI(`*`)", ""));
+  EXPECT_TRUE(connects("HostSNI(`*`)", "any.example"));
+  EXPECT_TRUE(connects("HostSNIRegexp(`^.+\\.example\\.com$`)", "git.example.com"));
+  EXPECT_FALSE(connects("HostSNIRegexp(`^.+\\.example\\.com$`)", ""));
+  EXPECT_TRUE(connects("HostSNI(`a.example`) && ALPN(`h2`)", "a.example", {"h2", "http/1.1"}));
+  EXPECT_FALSE(connects("HostSNI(`a.example`) && ALPN(`h2`)", "a.example", {"http/1.1"}));
+  EXPECT_TRUE(connects("HostSNI(`*`) && ClientIP(`192.0.2.0/24`)", "", {}, "192.0.2.77"));
+  EXPECT_FALSE(connects("HostSNI(`*`) && !ClientIP(`192.0.2.0/24`)", "", {}, "192.0.2.77"));
+  EXPECT_TRUE(connects("HostSNI(`a.example`) || HostSNI(`b.example`)", "b.example"));
+  EXPECT_TRUE(connects("hostsni(`a.example`)", "a.example"));  // Names compare without case.
+}
+
+TEST(Rules, TcpAndHttpRulesKeepToTheirOwnMatchers) {
+  EXPECT_EQ(parse_tcp("Host(`a.example`)").error(),
+            "column 1: unknown matcher 'Host' (expected one of HostSNI, HostSNIRegexp, "
+            "ClientIP, ALPN)");
+  EXPECT_EQ(parse("HostSNI(`a.example`)").error().rfind("column 1: unknown matcher 'HostSNI'", 0),
+            0u);
+  EXPECT_EQ(parse_tcp("HostSNI(`*.example.com`)").error(),
+            "column 1: HostSNI '*.example.com' takes a name or `*`; match patterns with "
+            "HostSNIRegexp");
+  EXPECT_EQ(parse_tcp("ALPN(`acme-tls/1`)").error(),
+            "column 1: ALPN `acme-tls/1` is reserved for ACME validation");
+  EXPECT_EQ(parse_tcp("HostSNIRegexp(`(`)").error().rfind("column 15: bad regular expression", 0),
+            0u);
+  EXPECT_EQ(parse_tcp("HostSNI(`a`) &&").error(),
+            "column 16: expected a matcher such as HostSNI(`example.com`), '!' or '(', found "
+            "end of rule");
+}
+
+}  // namespace
+}  // namespace wharf::rules
