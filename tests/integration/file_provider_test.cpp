@@ -13,6 +13,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -24,7 +25,8 @@ unsigned status_of(std::uint16_t port, const std::string& host) {
   return host_status(port, host);
 }
 
-bool eventually(std::uint16_t port, const std::string& host, unsigned want) {
+// Whether `host` gets `want` from the data plane within 10 s.
+bool answers(std::uint16_t port, const std::string& host, unsigned want) {
   return wait_for_host_status(port, host, want, 10'000) == want;
 }
 
@@ -92,10 +94,10 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
   write_file(file, config(app.url(), {"one"}));
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
                     file, "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
-  EXPECT_TRUE(eventually(dp.port(), "one.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "one.test", 200)) << ctl.log();
 
   write_file(file, config(app.url(), {"one", "two"}));
-  EXPECT_TRUE(eventually(dp.port(), "two.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "two.test", 200)) << ctl.log();
 
   auto before = ctl.log().size();
   write_file(file, "http:\n  routers:\n    three: {rule: Host(`three.test`)\n");
@@ -110,7 +112,7 @@ TEST(FileProviderEndToEnd, ChangesAreAppliedAndABrokenFileKeepsTheLastGoodOne) {
   write_file(file,
              config(app.url(), {"one"}) +
                  "    bad:\n      loadBalancer:\n        servers:\n          - url: ftp://x\n");
-  EXPECT_TRUE(eventually(dp.port(), "two.test", 404));
+  EXPECT_TRUE(answers(dp.port(), "two.test", 404));
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
 }
 
@@ -130,23 +132,23 @@ TEST(FileProviderEndToEnd, ADirectoryOfYamlAndTomlFilesIsOneConfiguration) {
   write_file(dir.path() + "/notes.txt", "not configuration");
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", dp.control_socket(), "--file",
                     dir.path(), "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
-  EXPECT_TRUE(eventually(dp.port(), "one.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "one.test", 200)) << ctl.log();
 
   // A new file in the subdirectory, then one in a subdirectory made after the start.
   write_file(dir.path() + "/apps/two.yaml",
              "http:\n  routers:\n    two:\n      rule: Host(`two.test`)\n      service: app\n");
-  EXPECT_TRUE(eventually(dp.port(), "two.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "two.test", 200)) << ctl.log();
   ASSERT_EQ(::mkdir((dir.path() + "/later").c_str(), 0700), 0);
   write_file(dir.path() + "/later/three.toml",
              "[http.routers.three]\nrule = \"Host(`three.test`)\"\nservice = \"app\"\n");
-  EXPECT_TRUE(eventually(dp.port(), "three.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "three.test", 200)) << ctl.log();
 
   auto before = ctl.log().size();
   write_file(dir.path() + "/apps/one.toml", "[http.routers.one\n");
   EXPECT_NE(ctl.wait_for_log("file: apps/one.toml:1:", 5s, before), std::string::npos) << ctl.log();
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
   ::unlink((dir.path() + "/apps/two.yaml").c_str());
-  EXPECT_TRUE(eventually(dp.port(), "two.test", 404)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "two.test", 404)) << ctl.log();
   EXPECT_EQ(status_of(dp.port(), "one.test"), 200u);
   EXPECT_EQ(status_of(dp.port(), "three.test"), 200u);
 }
@@ -164,15 +166,27 @@ TEST(FileProviderEndToEnd, ControllerMetricsAndHealth) {
   auto at = ctl.wait_for_log("metrics address=127.0.0.1:", 10s);
   ASSERT_NE(at, std::string::npos) << ctl.log();
   const auto port = static_cast<std::uint16_t>(std::stoul(ctl.log().substr(at, 6)));
-  EXPECT_TRUE(eventually(dp.port(), "two.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp.port(), "two.test", 200)) << ctl.log();
   EXPECT_EQ(HttpClient(port).request("GET", "/healthz").status, 200u);
   EXPECT_EQ(HttpClient(port).request("GET", "/readyz").status, 200u);
-  auto text = HttpClient(port).request("GET", "/metrics").body;
-  for (const char* line : {"wharf_controller_provider_synced{provider=\"file\"} 1",
-                           "wharf_controller_pushes_total{result=\"ack\"} 1",
-                           "wharf_controller_table_objects{kind=\"routers\"} 2",
-                           "wharf_controller_rejected_objects{kind=\"middleware\"} 1",
-                           "wharf_controller_rejected_objects_total{kind=\"middleware\"} 1"}) {
+  const std::vector<std::string> lines = {
+      "wharf_controller_provider_synced{provider=\"file\"} 1",
+      "wharf_controller_pushes_total{result=\"ack\"} 1",
+      "wharf_controller_table_objects{kind=\"routers\"} 2",
+      "wharf_controller_rejected_objects{kind=\"middleware\"} 1",
+      "wharf_controller_rejected_objects_total{kind=\"middleware\"} 1"};
+  // The data plane serves the table a moment before the controller has read its ack.
+  std::string text;
+  eventually(
+      [&] {
+        text = HttpClient(port).request("GET", "/metrics").body;
+        for (const auto& line : lines) {
+          if (text.find(line) == std::string::npos) return false;
+        }
+        return true;
+      },
+      5s);
+  for (const auto& line : lines) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
   std::ofstream(dir.path() + "/metrics.txt") << text;
@@ -191,10 +205,10 @@ TEST(FileProviderEndToEnd, ReplacementDataPlaneGetsTheLatestTableWithoutAnyChang
       std::make_unique<DataplaneProcess>(std::vector<std::string>{}, dir.path() + "/s1", socket);
   ChildProcess ctl({WHARF_CONTROLLER_BINARY, "--control-socket", socket, "--file", file,
                     "--docker-endpoint", "off", "--metrics-address", "127.0.0.1:0"});
-  EXPECT_TRUE(eventually(dp->port(), "one.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp->port(), "one.test", 200)) << ctl.log();
   dp.reset();  // SIGKILL
   dp = std::make_unique<DataplaneProcess>(std::vector<std::string>{}, dir.path() + "/s2", socket);
-  EXPECT_TRUE(eventually(dp->port(), "one.test", 200)) << ctl.log();
+  EXPECT_TRUE(answers(dp->port(), "one.test", 200)) << ctl.log();
 }
 
 TEST(FileProviderEndToEnd, CheckPrintsTheTableAndFailsOnRejectedObjects) {
