@@ -179,6 +179,44 @@ void fields(V& v, model::Diagnostic& d) {
 }
 
 template <typename V>
+void fields(V& v, model::TcpRouter& r) {
+  v.field("name", r.name, kRequired);
+  v.field("rule", r.rule, kRequired);
+  v.field("priority", r.priority, kAlways);
+  v.field("entrypoints", r.entrypoints, kAlways);
+  v.field("service", r.service, kRequired);
+  v.field("tls", r.tls, kNonEmpty);
+  v.field("tls_options", r.tls_options, kNonEmpty);
+}
+
+template <typename V>
+void fields(V& v, model::StreamServer& s) {
+  v.field("address", s.address, kRequired);
+  v.field("weight", s.weight, kAlways);
+}
+
+template <typename V>
+void fields(V& v, model::TcpService& s) {
+  v.field("name", s.name, kRequired);
+  v.list("servers", s.servers, kAlways);
+  v.field("proxy_protocol", s.proxy_protocol, kNonEmpty);
+}
+
+template <typename V>
+void fields(V& v, model::UdpRouter& r) {
+  v.field("name", r.name, kRequired);
+  v.field("entrypoints", r.entrypoints, kAlways);
+  v.field("service", r.service, kRequired);
+}
+
+template <typename V>
+void fields(V& v, model::UdpService& s) {
+  v.field("name", s.name, kRequired);
+  v.list("servers", s.servers, kAlways);
+  v.field("session_idle_ms", s.session_idle_ms, kAlways);
+}
+
+template <typename V>
 void fields(V& v, model::RoutingTable& t) {
   v.field("version", t.version, kAlways);
   v.list("entrypoints", t.entrypoints, kAlways);
@@ -190,6 +228,10 @@ void fields(V& v, model::RoutingTable& t) {
   v.list("tls_options", t.tls_options, kNonEmpty);
   v.list("acme_challenges", t.acme_challenges, kNonEmpty);
   v.list("certificate_status", t.certificate_status, kNonEmpty);
+  v.list("tcp_routers", t.tcp_routers, kNonEmpty);
+  v.list("tcp_services", t.tcp_services, kNonEmpty);
+  v.list("udp_routers", t.udp_routers, kNonEmpty);
+  v.list("udp_services", t.udp_services, kNonEmpty);
   v.list("diagnostics", t.diagnostics, kAlways);
 }
 

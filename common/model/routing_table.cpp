@@ -308,7 +308,7 @@ Status validate(const RoutingTable& table) {
       return Error{"acme challenge for " + a.domain + ": cert_pem and key_pem are required"};
     }
   }
-  return model::kOk;
+  return validate_stream_routes(table);
 }
 
 }  // namespace wharf::model

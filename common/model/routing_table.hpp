@@ -217,6 +217,52 @@ struct CertificateStatus {
   bool operator==(const CertificateStatus&) const = default;
 };
 
+// Traefik's tcp.routers: chosen per connection by a TCP rule (rules::parse_tcp) over what the
+// connection says before its payload (its ClientHello's SNI and ALPN, its client address).
+// Not served yet (docs/tcp-udp.md): the table carries them, the data plane validates them.
+struct TcpRouter {
+  std::string name;  // Qualified, e.g. "gitea-ssh@docker".
+  std::string rule;
+  std::int64_t priority = 0;             // 0 means the length of the rule, as for HTTP routers.
+  std::vector<std::string> entrypoints;  // Empty means every entrypoint.
+  std::string service;
+  // "" relays the bytes as they come (with HostSNI(`*`): a plain TCP service), "terminate"
+  // ends TLS with the table's certificates first, "passthrough" routes on the SNI and leaves
+  // TLS to the servers.
+  std::string tls;
+  std::string tls_options;  // With "terminate": a TlsOptions name; empty: the default.
+  bool operator==(const TcpRouter&) const = default;
+};
+
+struct StreamServer {
+  std::string address;  // "host:port" or "[v6]:port".
+  std::uint32_t weight = 1;
+  bool operator==(const StreamServer&) const = default;
+};
+
+struct TcpService {
+  std::string name;
+  std::vector<StreamServer> servers;
+  std::uint32_t proxy_protocol = 0;  // 1 or 2: the PROXY header servers get first; 0: none.
+  bool operator==(const TcpService&) const = default;
+};
+
+// Traefik's udp.routers: every datagram of an entrypoint goes to the router's service, in
+// sessions keyed by the client's address that end after `session_idle_ms` without traffic.
+struct UdpRouter {
+  std::string name;
+  std::vector<std::string> entrypoints;
+  std::string service;
+  bool operator==(const UdpRouter&) const = default;
+};
+
+struct UdpService {
+  std::string name;
+  std::vector<StreamServer> servers;
+  std::uint32_t session_idle_ms = 3'000;  // Traefik's entryPoints.udp.timeout default.
+  bool operator==(const UdpService&) const = default;
+};
+
 struct RoutingTable {
   std::uint64_t version = 0;
   std::vector<EntryPoint> entrypoints;
@@ -229,6 +275,10 @@ struct RoutingTable {
   std::vector<AcmeChallenge> acme_challenges;
   std::vector<CertificateStatus> certificate_status;
   std::vector<TlsOptions> tls_options;
+  std::vector<TcpRouter> tcp_routers;
+  std::vector<TcpService> tcp_services;
+  std::vector<UdpRouter> udp_routers;
+  std::vector<UdpService> udp_services;
   bool operator==(const RoutingTable&) const = default;
 
   const Service* find_service(std::string_view name) const;
@@ -244,6 +294,11 @@ struct ServerAddress {
   bool h2c = false;  // h2c: HTTP/2 with prior knowledge, no TLS.
 };
 Result<ServerAddress> parse_server_url(std::string_view url);
+// A TCP or UDP server's "host:port" or "[v6]:port" (the port is required).
+Result<ServerAddress> parse_stream_address(std::string_view address);
+// Why the table's TCP and UDP routers and services are inconsistent, if they are (validate
+// calls it).
+Status validate_stream_routes(const RoutingTable& table);
 
 // "http://10.0.0.5:8080" or "http://[fd00::5]:8080" for an address providers report (a
 // container's, an endpoint's); nothing when it is not an IP literal or the port is out of range,

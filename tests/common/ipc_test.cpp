@@ -73,6 +73,12 @@ model::RoutingTable sample() {
   t.acme_challenges.push_back({"tok_en-1", "tok_en-1.thumb", "", "", ""});
   t.acme_challenges.push_back({"", "", "alpn.example", "ACERT", "AKEY"});
   t.diagnostics.push_back({"ingress", "default/x", "partly supported", true});
+  t.tcp_routers.push_back({"ssh@file", "HostSNI(`*`)", 0, {"ssh"}, "ssh@file", "", ""});
+  t.tcp_routers.push_back(
+      {"imaps@file", "HostSNI(`mail.example.com`)", 5, {}, "ssh@file", "terminate", "mtls@file"});
+  t.tcp_services.push_back({"ssh@file", {{"127.0.0.1:2222", 2}, {"[::1]:2223", 1}}, 2});
+  t.udp_routers.push_back({"dns@file", {"dns"}, "dns@file"});
+  t.udp_services.push_back({"dns@file", {{"127.0.0.1:53", 1}}, 5'000});
   return t;
 }
 
@@ -81,7 +87,8 @@ TEST(Ipc, MessagesRoundTrip) {
   for (std::size_t n :
        {t.entrypoints.size(), t.routers.size(), t.services.size(), t.middlewares.size(),
         t.certificates.size(), t.transports.size(), t.tls_options.size(), t.acme_challenges.size(),
-        t.certificate_status.size(), t.diagnostics.size()}) {
+        t.certificate_status.size(), t.diagnostics.size(), t.tcp_routers.size(),
+        t.tcp_services.size(), t.udp_routers.size(), t.udp_services.size()}) {
     EXPECT_GT(n, 0u) << "the sample leaves a collection empty";
   }
   auto apply = decode(encode(Apply{42, sample()}));
@@ -222,6 +229,39 @@ TEST(Ipc, ValidateRefusesInconsistentTables) {
   t = sample();
   t.services.push_back(t.services[0]);
   EXPECT_EQ(model::validate(t).error(), "service 'app@file' is defined twice");
+}
+
+TEST(Ipc, ValidateRefusesInconsistentTcpAndUdpRoutes) {
+  const std::pair<void (*)(model::RoutingTable&), const char*> cases[] = {
+      {[](model::RoutingTable& t) { t.tcp_routers[0].service = "gone@file"; },
+       "tcp router 'ssh@file' uses tcp service 'gone@file', which is not defined"},
+      {[](model::RoutingTable& t) { t.tcp_routers[0].rule = "Host(`a`)"; },
+       "tcp router 'ssh@file': column 1: unknown matcher 'Host' (expected one of HostSNI, "
+       "HostSNIRegexp, ClientIP, ALPN)"},
+      {[](model::RoutingTable& t) { t.tcp_routers[0].tls = "yes"; },
+       "tcp router 'ssh@file': tls 'yes': expected terminate, passthrough or nothing"},
+      {[](model::RoutingTable& t) { t.tcp_routers[1].tls = "passthrough"; },
+       "tcp router 'imaps@file': tls_options need tls terminate"},
+      {[](model::RoutingTable& t) { t.tcp_routers[1].tls_options = "none@file"; },
+       "tcp router 'imaps@file' uses TLS options 'none@file', which are not defined"},
+      {[](model::RoutingTable& t) { t.tcp_services[0].servers[0].address = "127.0.0.1"; },
+       "tcp service 'ssh@file': server address '127.0.0.1': expected host:port or [IPv6]:port"},
+      {[](model::RoutingTable& t) { t.tcp_services[0].servers[1].address = "[::1]:0"; },
+       "tcp service 'ssh@file': server address '[::1]:0': bad port '0'"},
+      {[](model::RoutingTable& t) { t.tcp_services[0].proxy_protocol = 3; },
+       "tcp service 'ssh@file': proxy_protocol 3: expected 1 or 2 (0: none)"},
+      {[](model::RoutingTable& t) { t.udp_routers.push_back(t.udp_routers[0]); },
+       "udp router 'dns@file' is defined twice"},
+      {[](model::RoutingTable& t) { t.udp_routers[0].service = "ssh@file"; },
+       "udp router 'dns@file' uses udp service 'ssh@file', which is not defined"},
+      {[](model::RoutingTable& t) { t.udp_services[0].session_idle_ms = 0; },
+       "udp service 'dns@file': session_idle_ms must be positive"},
+  };
+  for (const auto& [breaks, why] : cases) {
+    auto t = sample();
+    breaks(t);
+    EXPECT_EQ(model::validate(t).error(), why);
+  }
 }
 
 TEST(Ipc, FrameDecoderHandlesSplitsAndLimits) {
