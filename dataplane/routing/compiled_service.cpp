@@ -59,6 +59,24 @@ bool excluded(const CompiledServer* s, const std::vector<const CompiledServer*>&
 
 // Resolving here, on the control thread, keeps DNS off the request path. Providers give
 // addresses in practice (containers, endpoints); names are for hand-written files.
+model::Result<ip::tcp::endpoint> resolve_endpoint(const std::string& host, std::uint16_t port) {
+  if (auto lit = model::IpAddress::parse(host)) {
+    boost::system::error_code ec;
+    return ip::tcp::endpoint{ip::make_address(lit->to_string(), ec), port};
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || !res) return model::Error{"cannot resolve '" + host + "': " + gai_strerror(rc)};
+  ip::tcp::endpoint ep;
+  ep.resize(res->ai_addrlen);
+  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
+  ep.port(port);
+  freeaddrinfo(res);
+  return ep;
+}
+
 CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls::UpstreamTls> tls) {
   if (s.unresolved) {
     CompiledServer out;
@@ -84,25 +102,12 @@ CompiledServer compile_server(const model::Server& s, std::shared_ptr<const tls:
   out.host = addr->host;
   out.h2c = addr->h2c;
   if (addr->tls) out.tls = tls ? std::move(tls) : tls::default_upstream_tls();
-  if (auto lit = model::IpAddress::parse(addr->host)) {
-    boost::system::error_code ec;
-    out.endpoint = {ip::make_address(lit->to_string(), ec), addr->port};
-    return out;
+  auto endpoint = resolve_endpoint(addr->host, addr->port);
+  if (endpoint) {
+    out.endpoint = *endpoint;
+  } else {
+    out.resolve_error = endpoint.error();
   }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(addr->host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || !res) {
-    out.resolve_error = "cannot resolve '" + addr->host + "': " + gai_strerror(rc);
-    return out;
-  }
-  ip::tcp::endpoint ep;
-  ep.resize(res->ai_addrlen);
-  std::memcpy(ep.data(), res->ai_addr, res->ai_addrlen);
-  ep.port(addr->port);
-  freeaddrinfo(res);
-  out.endpoint = ep;
   return out;
 }
 

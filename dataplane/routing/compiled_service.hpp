@@ -35,6 +35,11 @@ struct CompiledServer {
   bool may_offer_h2() const { return tls && tls->offer_h2; }
 };
 
+// `host` (a name or an IP literal) and `port` as an endpoint; names are looked up (blocking:
+// the control thread only).
+model::Result<boost::asio::ip::tcp::endpoint> resolve_endpoint(const std::string& host,
+                                                               std::uint16_t port);
+
 // Parses a server URL and resolves its host; call on the control thread only (DNS blocks).
 // The URL must be valid (model::validate checks it first). An https:// server talks TLS as
 // `tls` says, or as the default transport does when it is null.

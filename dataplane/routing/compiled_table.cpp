@@ -161,6 +161,9 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   }
   if (!certs) return model::Error{certs.error()};
   out->certificates_ = std::move(*certs);
+  auto streams = StreamRoutes::build(out->source_);
+  if (!streams) return model::Error{streams.error()};
+  out->streams_ = std::move(*streams);
   return std::shared_ptr<const CompiledTable>(std::move(out));
 }
 

@@ -11,6 +11,7 @@
 
 #include "dataplane/middleware/middleware.hpp"
 #include "dataplane/routing/compiled_service.hpp"
+#include "dataplane/routing/stream_routes.hpp"
 #include "dataplane/tls/certificate_store.hpp"
 #include "dataplane/tls/upstream_tls.hpp"
 #include "model/result.hpp"
@@ -55,6 +56,8 @@ class CompiledTable {
   // Every router's metrics_route, sorted: counters of routes not in it are dropped.
   const std::vector<std::uint32_t>& metrics_routes() const { return metrics_routes_; }
   const tls::CertificateStore& certificates() const { return *certificates_; }
+  // TCP routers and services (docs/tcp-udp.md).
+  const StreamRoutes& streams() const { return *streams_; }
   std::uint64_t version() const { return source_.version; }
   // Entrypoint timeouts from the table, or the defaults for an entrypoint it does not name.
   const model::EntryPointTimeouts& entrypoint_timeouts(std::string_view name) const;
@@ -73,6 +76,7 @@ class CompiledTable {
   std::unordered_map<std::string, RouterList> wildcard_hosts_;  // Keyed by ".example.com".
   RouterList hostless_;
   std::shared_ptr<const tls::CertificateStore> certificates_;
+  std::shared_ptr<const StreamRoutes> streams_;
   std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> middlewares_;
   std::map<std::string, std::shared_ptr<const middleware::Middleware>, std::less<>> redirects_;
   model::EntryPointTimeouts default_timeouts_;

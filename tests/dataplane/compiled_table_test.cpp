@@ -91,3 +91,53 @@ TEST(CompiledTable, WeightedRoundRobinIsSmoothAndSkipsZeroWeights) {
 
 }  // namespace
 }  // namespace wharf::dataplane::routing
+
+namespace wharf::dataplane::routing {
+namespace {
+
+// TCP routers compiled with the table: matched per entrypoint by priority (0: the rule's
+// length) then name; a HostSNI(`*`) router without TLS takes its entrypoint over; servers
+// resolved once, a name that does not resolve kept with its reason.
+TEST(CompiledTable, TcpRoutersMatchByPriorityPerEntrypoint) {
+  model::RoutingTable t;
+  t.tcp_services.push_back({"mail@file", {{"127.0.0.1:993", 1}, {"no-such-host.invalid:1", 1}}, 2});
+  t.tcp_services.push_back({"git@file", {{"[::1]:22", 3}}, 0});
+  t.tcp_routers.push_back(
+      {"imaps@file", "HostSNI(`mail.example.com`)", 0, {"imaps"}, "mail@file", "passthrough", ""});
+  t.tcp_routers.push_back(
+      {"any-tls@file", "HostSNIRegexp(`.+`)", 1, {"imaps"}, "git@file", "passthrough", ""});
+  t.tcp_routers.push_back({"ssh@file", "HostSNI(`*`)", 0, {"ssh"}, "git@file", "", ""});
+  ASSERT_TRUE(model::validate(t).ok()) << model::validate(t).error();
+  auto table = CompiledTable::build(t);
+  ASSERT_TRUE(table.ok()) << table.error();
+  const auto& s = (*table)->streams();
+
+  const std::vector<std::string> alpn;
+  auto routed = [&](std::string_view ep, std::string_view sni) {
+    const auto* r = s.match(ep, rules::ConnectionView{sni, &alpn, nullptr});
+    return r ? r->name : std::string();
+  };
+  // The named router's rule is longer than the other's priority of 1.
+  EXPECT_EQ(routed("imaps", "mail.example.com"), "imaps@file");
+  EXPECT_EQ(routed("imaps", "other.example.com"), "any-tls@file");
+  EXPECT_EQ(routed("imaps", ""), "");  // Not TLS: nothing on imaps takes it.
+  EXPECT_EQ(routed("ssh", ""), "ssh@file");
+  EXPECT_EQ(routed("web", "mail.example.com"), "");
+  EXPECT_TRUE(s.taken_over("ssh"));
+  EXPECT_FALSE(s.taken_over("imaps"));
+  EXPECT_TRUE(s.any_on("imaps"));
+  EXPECT_FALSE(s.any_on("web"));
+
+  const auto* mail = s.match("imaps", rules::ConnectionView{"mail.example.com", &alpn, nullptr});
+  ASSERT_NE(mail, nullptr);
+  EXPECT_EQ(mail->tls, CompiledTcpRouter::Tls::kPassthrough);
+  ASSERT_EQ(mail->service->servers.size(), 2u);
+  EXPECT_EQ(mail->service->proxy_protocol, 2u);
+  EXPECT_EQ(mail->service->servers[0].endpoint.port(), 993);
+  EXPECT_TRUE(mail->service->servers[0].resolve_error.empty());
+  EXPECT_NE(mail->service->servers[1].resolve_error.find("cannot resolve 'no-such-host.invalid'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace wharf::dataplane::routing

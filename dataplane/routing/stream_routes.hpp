@@ -1,0 +1,67 @@
+#pragma once
+
+// The table's TCP routers and services compiled for the connections that will use them
+// (docs/tcp-udp.md: the entry points do not route TCP yet). Built with the table on the
+// control thread, then only read.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/routing_table.hpp"
+#include "rules/ast.hpp"
+
+namespace wharf::dataplane::routing {
+
+struct CompiledStreamServer {
+  std::string address;  // As the table gives it, for logs.
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::uint32_t weight = 1;
+  std::string resolve_error;  // Non-empty when the host did not resolve at apply time.
+};
+
+struct CompiledTcpService {
+  std::string name;
+  std::vector<CompiledStreamServer> servers;
+  std::uint32_t proxy_protocol = 0;  // 1 or 2: the PROXY header servers get first.
+};
+
+struct CompiledTcpRouter {
+  enum class Tls { kNone, kTerminate, kPassthrough };
+  std::string name;
+  rules::Node rule;
+  std::int64_t priority = 0;             // The table's, or the rule's length when it gives 0.
+  std::vector<std::string> entrypoints;  // Empty: all.
+  Tls tls = Tls::kNone;
+  std::string tls_options;
+  const CompiledTcpService* service = nullptr;
+  // HostSNI(`*`) without TLS: every connection of its entrypoints is its own (Traefik then
+  // serves no HTTP on them).
+  bool catch_all = false;
+
+  bool on_entrypoint(std::string_view ep) const;
+};
+
+class StreamRoutes {
+ public:
+  // `table` has passed model::validate (its TCP rules parse, its services exist); what
+  // still fails here is said in the error.
+  static model::Result<std::shared_ptr<const StreamRoutes>> build(const model::RoutingTable& table);
+
+  // The first TCP router of `entrypoint`, by priority then name, whose rule matches.
+  const CompiledTcpRouter* match(std::string_view entrypoint,
+                                 const rules::ConnectionView& conn) const;
+  // Whether the entrypoint has a TCP router at all, and whether one takes every connection.
+  bool any_on(std::string_view entrypoint) const;
+  bool taken_over(std::string_view entrypoint) const;
+
+  const std::vector<std::unique_ptr<CompiledTcpService>>& services() const { return services_; }
+
+ private:
+  std::vector<std::unique_ptr<CompiledTcpService>> services_;
+  std::vector<std::unique_ptr<CompiledTcpRouter>> routers_;  // By priority, then name.
+};
+
+}  // namespace wharf::dataplane::routing
