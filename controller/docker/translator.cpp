@@ -1,7 +1,6 @@
 #include "controller/docker/translator.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <set>
 
@@ -9,6 +8,7 @@
 #include "controller/provider/middleware_types.hpp"
 #include "controller/provider/router_options.hpp"
 #include "controller/provider/service_options.hpp"
+#include "text/integer.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::controller::docker {
@@ -25,12 +25,6 @@ std::string join(const std::vector<std::string>& path, std::size_t from) {
     out += path[i];
   }
   return out;
-}
-
-template <typename T>
-bool parse_int(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
 }
 
 std::string label_error(const Label& l, const std::string& why) {
@@ -217,7 +211,7 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
     if (auto it = cc.port_labels.find(name); it != cc.port_labels.end()) {
       const Label& l = *it->second;
       unsigned v = 0;
-      if (!parse_int(l.value, v) || v == 0 || v > 65535) {
+      if (!text::parse_integer(l.value, v) || v == 0 || v > 65535) {
         s.errors.push_back(label_error(l, "expected a port number between 1 and 65535"));
         continue;
       }

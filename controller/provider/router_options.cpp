@@ -1,19 +1,12 @@
 #include "controller/provider/router_options.hpp"
 
-#include <charconv>
-
 #include "controller/docker/labels.hpp"
 #include "rules/parser.hpp"
+#include "text/integer.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::controller {
 namespace {
-
-template <typename T>
-bool parse_int(std::string_view s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
 
 std::string boolean(std::string_view value, bool& out) {
   auto b = docker::parse_bool(value);
@@ -27,8 +20,8 @@ std::string boolean(std::string_view value, bool& out) {
 std::string domain_option(model::ConfigRouter& r, std::string_view key, std::string_view value) {
   std::size_t n = 0;
   const auto close = key.find(']');
-  const bool ok =
-      close != std::string_view::npos && parse_int(key.substr(12, close - 12), n) && n < 100;
+  const bool ok = close != std::string_view::npos &&
+                  text::parse_integer(key.substr(12, close - 12), n) && n < 100;
   const std::string_view field = ok ? key.substr(close + 1) : "";
   if (field != ".main" && field != ".sans") {
     return "expected tls.domains[N].main or tls.domains[N].sans";
@@ -63,7 +56,7 @@ std::optional<std::string> router_option(model::ConfigRouter& r, std::string_vie
   } else if (key == "service") {
     r.service = v;
   } else if (key == "priority") {
-    if (!parse_int(value, r.priority)) return "expected an integer";
+    if (!text::parse_integer(value, r.priority)) return "expected an integer";
   } else if (key == "tls") {
     return boolean(value, r.tls);
   } else if (key == "tls.certresolver") {

@@ -35,8 +35,7 @@ std::string state_key(const model::Middleware& m) {
 }  // namespace
 
 bool CompiledRouter::on_entrypoint(std::string_view ep) const {
-  return entrypoints.empty() ||
-         std::find(entrypoints.begin(), entrypoints.end(), ep) != entrypoints.end();
+  return serves_entrypoint(entrypoints, ep);
 }
 
 model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(

@@ -22,8 +22,7 @@ bool catches_all(const rules::Node& rule, Tls tls) {
 }  // namespace
 
 bool CompiledTcpRouter::on_entrypoint(std::string_view ep) const {
-  return entrypoints.empty() ||
-         std::find(entrypoints.begin(), entrypoints.end(), ep) != entrypoints.end();
+  return serves_entrypoint(entrypoints, ep);
 }
 
 model::Result<std::shared_ptr<const StreamRoutes>> StreamRoutes::build(

@@ -4,6 +4,7 @@
 // (docs/tcp-udp.md: the entry points do not route TCP yet). Built with the table on the
 // control thread, then only read.
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
@@ -14,6 +15,13 @@
 #include "rules/ast.hpp"
 
 namespace wharf::dataplane::routing {
+
+// Whether a router listing `entrypoints` (empty: every one) serves `ep`: HTTP and TCP routers
+// alike.
+inline bool serves_entrypoint(const std::vector<std::string>& entrypoints, std::string_view ep) {
+  return entrypoints.empty() ||
+         std::find(entrypoints.begin(), entrypoints.end(), ep) != entrypoints.end();
+}
 
 struct CompiledStreamServer {
   std::string address;  // As the table gives it, for logs.
