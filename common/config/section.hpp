@@ -52,6 +52,7 @@ class Section {
   }
 
   bool present() const { return node_ && node_.IsMap(); }
+  const YAML::Node& node() const { return node_; }
   const std::string& path() const { return path_; }
   std::string full(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 

@@ -13,6 +13,7 @@
 #include "config/document.hpp"
 #include "config/section.hpp"
 #include "text/duration.hpp"
+#include "text/split_list.hpp"
 
 namespace wharf::config {
 namespace {
@@ -25,11 +26,8 @@ bool parse_address(std::string_view text, StaticEntryPoint& ep, std::string& why
   std::string_view addr = text;
   if (auto slash = addr.rfind('/'); slash != std::string_view::npos) {
     auto proto = lower(std::string(addr.substr(slash + 1)));
-    if (proto == "udp") {
-      why = "UDP entry points are not supported yet";
-      return false;
-    }
-    if (proto != "tcp") {
+    ep.udp = proto == "udp";
+    if (proto != "tcp" && proto != "udp") {
       why = "unknown protocol '" + proto + "' (tcp or udp)";
       return false;
     }
@@ -54,6 +52,25 @@ bool parse_address(std::string_view text, StaticEntryPoint& ep, std::string& why
   ep.host = std::string(host);
   ep.port = static_cast<std::uint16_t>(port);
   return true;
+}
+
+// forwardedHeaders or proxyProtocol: `trustedIPs` (a list of addresses and CIDRs) and
+// `insecure` (every peer). False when neither is given.
+bool read_trusted(Section& s, std::optional<std::vector<model::Cidr>>& out) {
+  bool insecure = false;
+  const bool given_insecure = s.boolean("insecure", "insecure", insecure);
+  std::vector<std::string> ips;
+  const bool given_ips = s.list("trustedips", "trustedIPs", ips);
+  if (given_ips) {
+    auto cidrs = model::parse_cidr_list(text::join(ips, ","));
+    if (!cidrs) {
+      s.error(s.take("trustedips"), s.full("trustedIPs") + ": " + cidrs.error());
+    } else {
+      out = std::move(*cidrs);
+    }
+  }
+  if (insecure) out = *model::parse_cidr_list("0.0.0.0/0,::/0");
+  return given_insecure || given_ips;
 }
 
 void read_entrypoint_http(Section& http, StaticEntryPoint& ep, const std::set<std::string>& names) {
@@ -129,33 +146,26 @@ void read_entrypoints(Section& root, StaticConfig& out) {
     }
     std::string why;
     if (!parse_address(address, ep, why)) {
-      if (why.starts_with("UDP")) {
-        e.warn(e.take("address"), e.full("address") + ": " + why + "; entry point left out");
-        e.entries();  // Its other keys are about UDP; one warning is enough.
-        continue;
-      }
       e.error(e.take("address"), e.full("address") + " '" + address + "': " + why);
       continue;
     }
     e.boolean("asdefault", "asDefault", ep.as_default);
     {
       auto fh = e.sub("forwardedheaders", "forwardedHeaders");
-      bool insecure = false;
-      fh.boolean("insecure", "insecure", insecure);
-      std::vector<std::string> ips;
-      if (fh.list("trustedips", "trustedIPs", ips)) {
-        std::string joined;
-        for (const auto& ip : ips) joined += (joined.empty() ? "" : ",") + ip;
-        auto cidrs = model::parse_cidr_list(joined);
-        if (!cidrs) {
-          fh.error(fh.take("trustedips"), fh.full("trustedIPs") + ": " + cidrs.error());
-        } else {
-          ep.trusted_ips = std::move(*cidrs);
-        }
-      }
-      if (insecure) ep.trusted_ips = *model::parse_cidr_list("0.0.0.0/0,::/0");
+      read_trusted(fh, ep.trusted_ips);
       fh.ignore("connection", "connection",
                 "Wharf removes the hop-by-hop headers a trusted peer lists");
+      auto pp = e.sub("proxyprotocol", "proxyProtocol");
+      if (!read_trusted(pp, ep.proxy_protocol_ips) && pp.present()) {
+        pp.error(pp.node(), pp.path() + ": trustedIPs or insecure is needed (which peers may "
+                                        "send a PROXY header)");
+      }
+      auto udp = e.sub("udp", "udp");
+      udp.duration("timeout", "timeout", ep.udp_timeout_ms);
+      if (udp.present() && !ep.udp) {
+        udp.warn(udp.node(), udp.path() + ": the entry point is not a UDP one (address :PORT/udp); "
+                                          "ignored");
+      }
     }
     {
       auto transport = e.sub("transport", "transport");
@@ -191,9 +201,6 @@ void read_entrypoints(Section& root, StaticConfig& out) {
       }
     }
     e.ignore("http3", "http3", "HTTP/3 is not supported yet; clients use HTTP/2 or HTTP/1.1");
-    e.ignore("proxyprotocol", "proxyProtocol",
-             "the PROXY protocol is not supported yet: a peer sending it is refused");
-    e.ignore("udp", "udp", "UDP entry points are not supported yet");
     e.ignore("observability", "observability",
              "every router is logged and measured (see the access log and metrics flags)");
     e.ignore("allowacmebypass", "allowACMEByPass",
@@ -453,6 +460,7 @@ void read_observability(Section& root, StaticConfig& out) {
 std::vector<std::string> StaticConfig::default_entrypoints() const {
   std::vector<std::string> marked, all;
   for (const auto& e : entrypoints) {
+    if (e.udp) continue;
     all.push_back(e.name);
     if (e.as_default) marked.push_back(e.name);
   }

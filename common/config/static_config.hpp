@@ -27,7 +27,12 @@ struct StaticEntryPoint {
   std::string name;
   std::string host;  // Empty: every address.
   std::uint16_t port = 0;
+  bool udp = false;  // address ":53/udp": a UDP entry point, for udp.routers only.
+  std::optional<std::uint32_t> udp_timeout_ms;  // udp.timeout: a client's session ends idle.
   bool as_default = false;
+  // proxyProtocol: the peers whose PROXY header is read (`insecure`: every peer); others
+  // sending one are refused. Unset: no peer may send one.
+  std::optional<std::vector<model::Cidr>> proxy_protocol_ips;
   // forwardedHeaders: the peers whose X-Forwarded-* are believed (`insecure`: every peer).
   std::optional<std::vector<model::Cidr>> trusted_ips;
   // transport.respondingTimeouts and lifeCycle.graceTimeOut, in ms; unset: Wharf's defaults.
@@ -95,8 +100,8 @@ struct StaticConfig {
     }
     return nullptr;
   }
-  // Where a router without entryPoints listens, as Traefik decides: the entry points marked
-  // asDefault, or every one.
+  // Where an HTTP or TCP router without entryPoints listens, as Traefik decides: the TCP entry
+  // points marked asDefault, or every TCP one.
   std::vector<std::string> default_entrypoints() const;
 };
 

@@ -200,6 +200,7 @@ void fields(V& v, model::TcpService& s) {
   v.field("name", s.name, kRequired);
   v.list("servers", s.servers, kAlways);
   v.field("proxy_protocol", s.proxy_protocol, kNonEmpty);
+  v.field("connect_ms", s.connect_ms, kAlways);
 }
 
 template <typename V>
@@ -213,7 +214,6 @@ template <typename V>
 void fields(V& v, model::UdpService& s) {
   v.field("name", s.name, kRequired);
   v.list("servers", s.servers, kAlways);
-  v.field("session_idle_ms", s.session_idle_ms, kAlways);
 }
 
 template <typename V>

@@ -29,7 +29,10 @@ struct ConfigRouter {
   std::vector<std::vector<std::string>> cert_domains;
   std::string tls_options;               // tls.options: "name" (same provider) or "name@provider".
   std::vector<std::string> middlewares;  // Same qualification rule as `service`.
-  std::string source;                    // "container whoami-1", "dynamic.yml:12", ...
+  // Only a TCP router's (tls.passthrough): route on the ClientHello's name and leave TLS to
+  // the servers. TCP routers are ConfigRouters so one decoder reads both kinds.
+  bool passthrough = false;
+  std::string source;  // "container whoami-1", "dynamic.yml:12", ...
   std::vector<std::string> errors;
   bool operator==(const ConfigRouter&) const = default;
 };
@@ -52,6 +55,39 @@ struct ConfigService {
   std::string source;
   std::vector<std::string> errors;
   bool operator==(const ConfigService&) const = default;
+};
+
+// Traefik's tcp.services and udp.services: a loadBalancer of `host:port` servers, or a
+// weighted set of other services of the same protocol (flattened by the compiler).
+struct ConfigStreamService {
+  std::string name;
+  std::vector<StreamServer> servers;  // Empty for a stopped container.
+  std::vector<std::pair<std::string, std::uint32_t>> weighted;  // Service name → weight.
+  std::uint32_t proxy_protocol = 0;  // loadBalancer.proxyProtocol.version (TCP only).
+  std::string transport;             // A TCP servers transport, same rule as `service`.
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigStreamService&) const = default;
+};
+
+// Traefik's udp.routers: an entry point's datagrams, all to one service.
+struct ConfigUdpRouter {
+  std::string name;
+  std::vector<std::string> entrypoints;
+  std::string service;
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigUdpRouter&) const = default;
+};
+
+// The file provider's `tcp.serversTransports`: what Wharf takes of them.
+struct ConfigTcpTransport {
+  std::string name;
+  std::uint32_t proxy_protocol = 0;  // proxyProtocol.version
+  std::uint32_t dial_timeout_ms = 0;  // 0: unset.
+  std::string source;
+  std::vector<std::string> errors;
+  bool operator==(const ConfigTcpTransport&) const = default;
 };
 
 // A servers transport (the file provider's `http.serversTransports`): PEM already read from
@@ -112,6 +148,11 @@ struct ProviderConfig {
   std::vector<AcmeChallenge> acme_challenges;         // Only the ACME "provider" has them,
   std::vector<CertificateStatus> certificate_status;  // and these (`certificate` unqualified).
   std::vector<ConfigTlsOptions> tls_options;
+  std::vector<ConfigRouter> tcp_routers;
+  std::vector<ConfigStreamService> tcp_services;
+  std::vector<ConfigTcpTransport> tcp_transports;
+  std::vector<ConfigUdpRouter> udp_routers;
+  std::vector<ConfigStreamService> udp_services;
   // Problems not owned by one router or service (a container whose `enable` label is not a
   // boolean, a file that does not parse); reported as they are.
   std::vector<Diagnostic> diagnostics;

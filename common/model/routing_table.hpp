@@ -244,11 +244,13 @@ struct TcpService {
   std::string name;
   std::vector<StreamServer> servers;
   std::uint32_t proxy_protocol = 0;  // 1 or 2: the PROXY header servers get first; 0: none.
+  std::uint32_t connect_ms = 30'000;  // A server not connected by then: the next one is tried.
   bool operator==(const TcpService&) const = default;
 };
 
 // Traefik's udp.routers: every datagram of an entrypoint goes to the router's service, in
-// sessions keyed by the client's address that end after `session_idle_ms` without traffic.
+// sessions keyed by the client's address that end after the entry point's `udp.timeout`
+// without traffic (a listener's setting, so the data plane's static configuration holds it).
 struct UdpRouter {
   std::string name;
   std::vector<std::string> entrypoints;
@@ -259,7 +261,6 @@ struct UdpRouter {
 struct UdpService {
   std::string name;
   std::vector<StreamServer> servers;
-  std::uint32_t session_idle_ms = 3'000;  // Traefik's entryPoints.udp.timeout default.
   bool operator==(const UdpService&) const = default;
 };
 

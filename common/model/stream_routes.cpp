@@ -90,9 +90,6 @@ Status validate_stream_routes(const RoutingTable& t) {
   }
   for (const auto& s : t.udp_services) {
     if (auto ok = check_servers("udp", s); !ok) return ok;
-    if (s.session_idle_ms == 0) {
-      return Error{"udp service '" + s.name + "': session_idle_ms must be positive"};
-    }
   }
   for (const auto& r : t.tcp_routers) {
     if (!defines(t.tcp_services, r.service)) {

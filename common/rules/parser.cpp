@@ -387,8 +387,10 @@ Result<Node> parse_tcp(std::string_view rule) {
 std::vector<std::string> required_hosts(const Node& node) {
   switch (node.op) {
     case Node::Op::kMatch:
-      if (node.matcher.kind != MatcherKind::kHost) return {};
-      // Host(`*`) needs no particular host: the rule is indexed as a host-less one (and no
+      if (node.matcher.kind != MatcherKind::kHost && node.matcher.kind != MatcherKind::kHostSNI) {
+        return {};
+      }
+      // Host(`*`) and HostSNI(`*`) needs no particular host: the rule is indexed as a host-less one (and no
       // certificate is asked for it).
       for (const auto& h : node.matcher.args) {
         if (h == "*") return {};

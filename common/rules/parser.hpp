@@ -15,7 +15,8 @@ model::Result<Node> parse(std::string_view rule);
 // Traefik v3 writes them. HostSNI(`*`) matches every connection, TLS or not.
 model::Result<Node> parse_tcp(std::string_view rule);
 
-// Hosts a rule requires: for Host(`a`) && PathPrefix(`/x`) that is {"a"}. Empty when the rule can
+// Hosts a rule requires: for Host(`a`) && PathPrefix(`/x`) that is {"a"} (HostSNI counts in
+// a TCP rule). Empty when the rule can
 // match without a Host matcher (then the router is tried for every host). Used to index routers.
 std::vector<std::string> required_hosts(const Node& node);
 

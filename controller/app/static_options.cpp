@@ -74,6 +74,10 @@ model::Status apply_static(const config::StaticConfig& sc, cli::Flags& flags, Op
   // Entry points: their timeouts and redirections go in every table; their TLS and
   // middlewares shape the routers on them.
   for (const auto& e : sc.entrypoints) {
+    if (e.udp) {  // Only udp.routers use it: no HTTP timeouts, redirections or models.
+      o.routing.udp_entrypoints.push_back(e.name);
+      continue;
+    }
     model::EntryPoint ep;
     ep.name = e.name;
     ep.timeouts = timeouts_of(e);

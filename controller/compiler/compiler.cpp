@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "controller/compiler/stream_compiler.hpp"
 #include "controller/provider/middleware_types.hpp"
 #include "middleware/chain.hpp"
 #include "rules/parser.hpp"
@@ -14,15 +15,6 @@ namespace {
 
 std::string join_errors(const std::vector<std::string>& errors) {
   return text::join(errors, "; ");
-}
-
-// Names become `name@provider` and are the table's keys: they must be non-empty, must not carry
-// their own '@', and must be unique within the provider (YAML allows a key twice).
-std::string name_problem(const std::string& name, std::set<std::string>& seen) {
-  if (name.empty()) return "empty name";
-  if (name.find('@') != std::string::npos) return "a name must not contain '@'";
-  if (!seen.insert(name).second) return "defined more than once";
-  return {};
 }
 
 // The static configuration's `serversTransport` (Traefik's internal default transport).
@@ -112,6 +104,13 @@ std::string service_reference_problem(const middleware_config::Spec& spec, const
 }
 
 }  // namespace
+
+std::string name_problem(const std::string& name, std::set<std::string>& seen) {
+  if (name.empty()) return "empty name";
+  if (name.find('@') != std::string::npos) return "a name must not contain '@'";
+  if (!seen.insert(name).second) return "defined more than once";
+  return {};
+}
 
 std::string qualify(std::string_view ref, std::string_view provider) {
   if (ref.find('@') != std::string_view::npos) return std::string(ref);
@@ -325,6 +324,7 @@ model::RoutingTable compile(const ProviderConfigs& providers) {
       table.routers.push_back(std::move(out));
     }
   }
+  compile_streams(providers, tls_options, rejected_tls_options, table);
   auto by_name = [](const auto& a, const auto& b) { return a.name < b.name; };
   std::sort(table.routers.begin(), table.routers.end(), by_name);
   std::sort(table.services.begin(), table.services.end(), by_name);

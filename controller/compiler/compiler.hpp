@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,11 @@ using ProviderConfigs = std::map<std::string, model::ProviderConfig>;
 model::RoutingTable compile(const ProviderConfigs& providers);
 
 std::string qualify(std::string_view ref, std::string_view provider);
+
+// Names become `name@provider` and are the table's keys: they must be non-empty, must not
+// carry their own '@', and must be unique within the provider (YAML allows a key twice).
+// Adds `name` to `seen`; returns the problem, or empty.
+std::string name_problem(const std::string& name, std::set<std::string>& seen);
 
 // Rejected objects by kind ("router", "service", ...), for the metric-ready counters.
 std::map<std::string, std::size_t> rejected_by_kind(const model::RoutingTable& table);

@@ -18,31 +18,55 @@ const EntryPointModel* model_of(const StaticRouting& s, const std::string& ep) {
   return nullptr;
 }
 
+// The router's entry points that exist among `names` (its own, else `defaults`); each other one
+// is a warning, and none at all an error of the router.
+template <typename Router>
+std::vector<std::string> existing_entrypoints(Router& r, const char* kind,
+                                              const std::vector<std::string>& names,
+                                              const std::vector<std::string>& defaults,
+                                              model::ProviderConfig& config) {
+  if (r.entrypoints.empty()) r.entrypoints = defaults;
+  const std::string have =
+      names.empty() ? std::string("none") : text::join(names, ", ");
+  std::vector<std::string> known;
+  for (const auto& ep : r.entrypoints) {
+    if (std::find(names.begin(), names.end(), ep) != names.end()) {
+      if (std::find(known.begin(), known.end(), ep) == known.end()) known.push_back(ep);
+      continue;
+    }
+    config.diagnostics.push_back({kind, r.name,
+                                  (r.source.empty() ? "" : r.source + ": ") + "entry point '" +
+                                      ep + "' does not exist (the static configuration has " +
+                                      have + "); the router is not served there",
+                                  true});
+  }
+  if (known.empty()) {
+    r.errors.push_back("none of its entry points exists (the static configuration has " + have +
+                       ")");
+  }
+  return known;
+}
+
 }  // namespace
 
 void apply_entrypoints(ProviderConfigs& providers, const StaticRouting& s) {
-  if (s.entrypoints.empty()) return;
+  if (s.entrypoints.empty() && s.udp_entrypoints.empty()) return;
   for (auto& [provider, config] : providers) {
+    // TCP routers live on the TCP entry points and, as Traefik's, take no entry point models;
+    // UDP routers without entry points listen on every UDP one.
+    for (auto& r : config.tcp_routers) {
+      r.entrypoints =
+          existing_entrypoints(r, "tcp router", s.entrypoints, s.default_entrypoints, config);
+    }
+    for (auto& r : config.udp_routers) {
+      r.entrypoints =
+          existing_entrypoints(r, "udp router", s.udp_entrypoints, s.udp_entrypoints, config);
+    }
     std::vector<model::ConfigRouter> out;
     out.reserve(config.routers.size());
     for (auto& r : config.routers) {
-      if (r.entrypoints.empty()) r.entrypoints = s.default_entrypoints;
-      std::vector<std::string> known;
-      for (const auto& ep : r.entrypoints) {
-        if (std::find(s.entrypoints.begin(), s.entrypoints.end(), ep) != s.entrypoints.end()) {
-          if (std::find(known.begin(), known.end(), ep) == known.end()) known.push_back(ep);
-          continue;
-        }
-        config.diagnostics.push_back({"router", r.name,
-                                      (r.source.empty() ? "" : r.source + ": ") + "entry point '" +
-                                          ep + "' does not exist (the static configuration has " +
-                                          text::join(s.entrypoints, ", ") +
-                                          "); the router is not served there",
-                                      true});
-      }
+      auto known = existing_entrypoints(r, "router", s.entrypoints, s.default_entrypoints, config);
       if (known.empty()) {
-        r.errors.push_back("none of its entry points exists (the static configuration has " +
-                           text::join(s.entrypoints, ", ") + ")");
         out.push_back(std::move(r));
         continue;
       }

@@ -23,8 +23,9 @@ struct EntryPointModel {
 // The static configuration's say in routing; all empty without one (routers without
 // entryPoints then listen everywhere, and entry point names are not checked).
 struct StaticRouting {
-  std::vector<std::string> entrypoints;          // Every entry point's name.
-  std::vector<std::string> default_entrypoints;  // For routers that name none.
+  std::vector<std::string> entrypoints;          // Every TCP entry point's name.
+  std::vector<std::string> default_entrypoints;  // For HTTP and TCP routers that name none.
+  std::vector<std::string> udp_entrypoints;      // Every UDP entry point's name.
   std::vector<EntryPointModel> models;
 };
 
@@ -32,6 +33,8 @@ struct StaticRouting {
 //  - a router without entryPoints gets the default ones;
 //  - entry points that do not exist are dropped with a warning, and a router left with none
 //    is an error;
+//  - TCP routers likewise, without models; UDP routers among the UDP entry points (all of
+//    them when they name none);
 //  - a router on an entry point with a model becomes one router per such entry point (named
 //    "<entrypoint>-<router>" when it had several), each with the model applied; its other
 //    entry points stay with the router as it was.

@@ -41,10 +41,13 @@ std::map<std::string, std::string> labels_of(const Value* labels) {
   return out;
 }
 
-// "8080/tcp" → 8080; other protocols are not HTTP-capable and are skipped.
-void add_port(std::string_view key, std::vector<std::uint16_t>& out) {
+// "8080/tcp" → 8080 in `tcp`, "53/udp" → 53 in `udp`; other protocols (sctp) are skipped.
+void add_port(std::string_view key, std::vector<std::uint16_t>& tcp,
+              std::vector<std::uint16_t>& udp) {
   auto slash = key.find('/');
-  if (slash != std::string_view::npos && key.substr(slash + 1) != "tcp") return;
+  const auto proto = slash == std::string_view::npos ? "tcp" : key.substr(slash + 1);
+  if (proto != "tcp" && proto != "udp") return;
+  auto& out = proto == "tcp" ? tcp : udp;
   auto digits = key.substr(0, slash);
   unsigned port = 0;
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
@@ -95,15 +98,20 @@ Container from_value(const Value& v) {
   // Ports the image or `--expose` declared, plus any published ones (NetworkSettings.Ports).
   if (const Value* exposed = config ? member(*config, "ExposedPorts") : nullptr;
       exposed && exposed->IsObject()) {
-    for (const auto& m : exposed->GetObject()) add_port(m.name.GetString(), c.exposed_tcp_ports);
+    for (const auto& m : exposed->GetObject()) {
+      add_port(m.name.GetString(), c.exposed_tcp_ports, c.exposed_udp_ports);
+    }
   }
   if (const Value* ports = settings ? member(*settings, "Ports") : nullptr;
       ports && ports->IsObject()) {
-    for (const auto& m : ports->GetObject()) add_port(m.name.GetString(), c.exposed_tcp_ports);
+    for (const auto& m : ports->GetObject()) {
+      add_port(m.name.GetString(), c.exposed_tcp_ports, c.exposed_udp_ports);
+    }
   }
-  std::sort(c.exposed_tcp_ports.begin(), c.exposed_tcp_ports.end());
-  c.exposed_tcp_ports.erase(std::unique(c.exposed_tcp_ports.begin(), c.exposed_tcp_ports.end()),
-                            c.exposed_tcp_ports.end());
+  for (auto* ports : {&c.exposed_tcp_ports, &c.exposed_udp_ports}) {
+    std::sort(ports->begin(), ports->end());
+    ports->erase(std::unique(ports->begin(), ports->end()), ports->end());
+  }
   return c;
 }
 

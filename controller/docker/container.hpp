@@ -25,6 +25,7 @@ struct Container {
   std::string network_mode;  // HostConfig.NetworkMode: "host", "bridge", "container:<id>", ...
   std::vector<std::pair<std::string, std::string>> networks;  // (name, IPv4 or IPv6), by name.
   std::vector<std::uint16_t> exposed_tcp_ports;               // Ascending.
+  std::vector<std::uint16_t> exposed_udp_ports;               // Ascending.
 
   // Only a running, unpaused container that is healthy (or has no health check) takes traffic.
   bool serving() const {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "controller/docker/labels.hpp"
+#include "controller/docker/stream_labels.hpp"
 #include "controller/provider/middleware_types.hpp"
 #include "controller/provider/router_options.hpp"
 #include "controller/provider/service_options.hpp"
@@ -49,6 +50,7 @@ struct ContainerConfig {
   std::map<std::string, std::string> schemes;       // Service → server.scheme (https, h2c).
   std::string network;
   const Label* network_label = nullptr;
+  StreamLabels streams;  // tcp.* and udp.*
   std::vector<model::Diagnostic> diagnostics;
 };
 
@@ -125,7 +127,9 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
         if (p.size() > 4) m.options.emplace_back(join(p, 4), l.value);
       }
     } else if (!p.empty() && (p[0] == "tcp" || p[0] == "udp")) {
-      diag(l, "TCP and UDP routing is not supported; label ignored");
+      std::vector<std::string> unknown;
+      read_stream_label(l, source, cc.streams, unknown);
+      for (auto& why : unknown) cc.diagnostics.push_back({"container", c.name, std::move(why)});
     } else if (p.size() == 1 || (!p.empty() && (p[0] == "frontend" || p[0] == "backend"))) {
       // Traefik v1's labels (traefik.port, traefik.frontend.rule, ...) linger in many compose
       // files; Traefik v3 reads nothing from them, and neither does Wharf.
@@ -295,7 +299,7 @@ void merge(std::map<std::string, T>& into, T obj) {
   if (fresh) return;
   T& have = it->second;
   T a = have, b = obj;
-  if constexpr (std::is_same_v<T, ConfigService>) {
+  if constexpr (requires { a.servers.clear(); }) {
     a.servers.clear();
     b.servers.clear();
   }
@@ -306,7 +310,8 @@ void merge(std::map<std::string, T>& into, T obj) {
     have.errors.push_back("defined differently by " + have.source + " and " + obj.source);
     return;
   }
-  if constexpr (std::is_same_v<T, ConfigService>) {
+  if constexpr (requires { have.servers.insert(have.servers.end(), obj.servers.begin(),
+                                               obj.servers.end()); }) {
     have.servers.insert(have.servers.end(), obj.servers.begin(), obj.servers.end());
   }
   have.errors.insert(have.errors.end(), obj.errors.begin(), obj.errors.end());
@@ -339,6 +344,7 @@ model::ProviderConfig translate(const std::vector<Container>& containers,
   std::map<std::string, ConfigRouter> routers;
   std::map<std::string, ConfigService> services;
   std::map<std::string, ConfigMiddleware> middlewares;
+  StreamLabels streams;
   model::ProviderConfig out;
   for (const Container* c : sorted) {
     if (options.constraints && !options.constraints->matches(c->labels)) continue;
@@ -351,16 +357,32 @@ model::ProviderConfig translate(const std::vector<Container>& containers,
     if (!enable->value_or(options.exposed_by_default)) continue;
 
     ContainerConfig cc = read_labels(*c, labels);
-    link_routers(*c, cc, options);
-    fill_servers(*c, cc, options);
+    // As Traefik: a container with TCP or UDP labels and no HTTP ones gets no default HTTP
+    // router (Gitea's SSH port is not a web server).
+    if (cc.streams.empty() || !cc.routers.empty() || !cc.services.empty() ||
+        !cc.middlewares.empty()) {
+      link_routers(*c, cc, options);
+      fill_servers(*c, cc, options);
+    }
+    link_stream_labels(cc.streams, service_name_of(*c), prefix_in_use(*c, options), c->serving(),
+                       c->exposed_tcp_ports, c->exposed_udp_ports,
+                       [&] { return address_of(*c, cc, options); });
     for (auto& [n, r] : cc.routers) merge(routers, std::move(r));
     for (auto& [n, s] : cc.services) merge(services, std::move(s));
     for (auto& [n, m] : cc.middlewares) merge(middlewares, std::move(m));
+    for (auto& [n, r] : cc.streams.tcp_routers) merge(streams.tcp_routers, std::move(r));
+    for (auto& [n, s] : cc.streams.tcp_services) merge(streams.tcp_services, std::move(s));
+    for (auto& [n, r] : cc.streams.udp_routers) merge(streams.udp_routers, std::move(r));
+    for (auto& [n, s] : cc.streams.udp_services) merge(streams.udp_services, std::move(s));
     for (auto& d : cc.diagnostics) out.diagnostics.push_back(std::move(d));
   }
   for (auto& [n, r] : routers) out.routers.push_back(std::move(r));
   for (auto& [n, s] : services) out.services.push_back(std::move(s));
   for (auto& [n, m] : middlewares) out.middlewares.push_back(std::move(m));
+  for (auto& [n, r] : streams.tcp_routers) out.tcp_routers.push_back(std::move(r));
+  for (auto& [n, s] : streams.tcp_services) out.tcp_services.push_back(std::move(s));
+  for (auto& [n, r] : streams.udp_routers) out.udp_routers.push_back(std::move(r));
+  for (auto& [n, s] : streams.udp_services) out.udp_services.push_back(std::move(s));
   return out;
 }
 

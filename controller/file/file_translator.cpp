@@ -10,10 +10,11 @@
 #include <yaml-cpp/yaml.h>
 #include <boost/regex.hpp>
 
+#include "controller/file/router_section.hpp"
+#include "controller/file/stream_sections.hpp"
 #include "controller/file/tls_sections.hpp"
 #include "controller/file/yaml_reading.hpp"
 #include "controller/provider/middleware_files.hpp"
-#include "controller/provider/router_options.hpp"
 #include "controller/provider/service_options.hpp"
 #include "text/split_list.hpp"
 
@@ -92,49 +93,6 @@ model::Result<std::string> expand_templates(std::string_view text, std::string_v
 
 using model::ConfigRouter;
 using model::ConfigService;
-
-ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, const Where& w) {
-  const std::string name = key.Scalar();
-  ConfigRouter r;
-  r.name = name;
-  r.source = w.source(key);
-  if (!node.IsMap()) {
-    r.errors.push_back(w.at(node, "router " + name + ": expected a mapping"));
-    return r;
-  }
-  for (const auto& kv : node) {
-    const auto key = lower(kv.first.Scalar());
-    const YAML::Node& v = kv.second;
-    // Flattened the way labels spell them (`tls: {certResolver: le}` is tls.certresolver=le,
-    // a list is joined with commas), then read by the decoder every provider shares.
-    std::vector<std::pair<std::string, std::string>> options;
-    if (key == "tls" && (v.IsMap() || v.IsNull())) options.emplace_back("tls", "true");
-    if (key == "entrypoints" || key == "middlewares") {
-      std::vector<std::string> names;  // One name per entry: no entry may hide a comma list.
-      if (!v.IsScalar() && !string_list(v, names)) {
-        r.errors.push_back(w.at(
-            v, "http.routers." + name + "." + kv.first.Scalar() + ": expected a list of names"));
-        continue;
-      }
-    }
-    flatten(v, key, options);
-    for (const auto& [k, value] : options) {
-      auto why = router_option(r, k, value);
-      if (!why || !why->empty()) {
-        r.errors.push_back(w.at(
-            v, "http.routers." + name + "." + k + ": " + (why ? *why : "unknown router option")));
-      }
-    }
-  }
-  for (const auto& why : router_options_problems(r)) {
-    r.errors.push_back(w.at(key, "http.routers." + name + ": " + why));
-  }
-  if (r.rule.empty() && r.errors.empty())
-    r.errors.push_back(w.at(key, "http.routers." + name + ": missing rule"));
-  if (r.service.empty() && r.errors.empty())
-    r.errors.push_back(w.at(key, "http.routers." + name + ": missing service"));
-  return r;
-}
 
 void read_load_balancer(ConfigService& s, const YAML::Node& lb, const Where& w) {
   auto bad = [&](const YAML::Node& at, const std::string& key, const std::string& why) {
@@ -272,18 +230,14 @@ model::Result<model::ProviderConfig> translate(std::string_view text, std::strin
   if (!root.IsMap()) return model::Error{std::string(name) + ": expected a mapping at the top"};
   for (const auto& kv : root) {
     auto key = lower(kv.first.Scalar());
-    if (key == "tcp" || key == "udp") {
-      out.diagnostics.push_back(
-          {"file", key,
-           w.at(kv.second, key + ": TCP and UDP routing is not supported; section ignored")});
-    } else if (is_static_section(key)) {
+    if (is_static_section(key)) {
       // Static options in a dynamic file (guides mix them): nothing dynamic is lost.
       out.diagnostics.push_back(
           {"file", key,
            w.at(kv.first, kv.first.Scalar() + ": belongs to the static configuration (give it with "
                                               "--configfile); ignored in a dynamic file"),
            true});
-    } else if (key != "http" && key != "tls") {
+    } else if (key != "http" && key != "tls" && key != "tcp" && key != "udp") {
       out.diagnostics.push_back(
           {"file", key, w.at(kv.first, "unknown top-level section '" + kv.first.Scalar() + "'")});
     }
@@ -291,7 +245,7 @@ model::Result<model::ProviderConfig> translate(std::string_view text, std::strin
   const YAML::Node http = child(root, "http");
   each_named(child(http, "routers"), "http.routers", w, out,
              [&](const YAML::Node& n, const YAML::Node& v) {
-               out.routers.push_back(read_router(n, v, w));
+               out.routers.push_back(read_router(n, v, w, RouterKind::kHttp));
              });
   each_named(child(http, "services"), "http.services", w, out,
              [&](const YAML::Node& n, const YAML::Node& v) {
@@ -303,6 +257,7 @@ model::Result<model::ProviderConfig> translate(std::string_view text, std::strin
              });
   read_servers_transports(child(http, "serverstransports"), w, read, out);
   read_tls(child(root, "tls"), w, read, out);
+  read_stream_sections(root, w, out);
   inline_middleware_files(out, read);
   return out;
 }

@@ -61,11 +61,12 @@ void Aggregator::flush() {
   // The static configuration's entry points shape a copy; without one the configs compile as
   // they are.
   compiler::ProviderConfigs applied;
-  if (!routing_.entrypoints.empty()) {
+  const bool shaped = !routing_.entrypoints.empty() || !routing_.udp_entrypoints.empty();
+  if (shaped) {
     applied = latest_;
     compiler::apply_entrypoints(applied, routing_);
   }
-  const compiler::ProviderConfigs& configs = routing_.entrypoints.empty() ? latest_ : applied;
+  const compiler::ProviderConfigs& configs = shaped ? applied : latest_;
   model::RoutingTable table = compiler::compile(configs);
   table.entrypoints = entrypoints_;
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -85,29 +86,35 @@ void Aggregator::flush() {
 
 std::vector<CertificateRequest> Aggregator::certificate_requests(
     const model::RoutingTable& table, const compiler::ProviderConfigs& configs) const {
+  // HTTP routers and TCP routers that terminate TLS ask alike: their tls.domains, else the
+  // hosts of the rule (Host or HostSNI).
   std::set<std::string> served;
   for (const auto& r : table.routers) served.insert(r.name);
+  for (const auto& r : table.tcp_routers) {
+    if (r.tls == "terminate") served.insert("tcp:" + r.name);
+  }
   std::vector<CertificateRequest> out;
-  for (const auto& [provider, config] : configs) {
-    for (const auto& r : config.routers) {
-      const std::string name = compiler::qualify(r.name, provider);
-      if (r.cert_resolver.empty() || !served.count(name)) continue;
-      std::vector<std::vector<std::string>> sets = r.cert_domains;
-      if (sets.empty()) {
-        auto rule = rules::parse(r.rule);
-        if (!rule) continue;
-        sets.push_back(rules::required_hosts(*rule));
-      }
-      for (auto& domains : sets) {
-        if (domains.empty()) continue;
-        CertificateRequest req{r.cert_resolver, std::move(domains), name};
-        bool known = false;
-        for (const auto& o : out) {
-          known = known || (o.resolver == req.resolver && o.domains == req.domains);
-        }
-        if (!known) out.push_back(std::move(req));
-      }
+  auto add = [&](const model::ConfigRouter& r, const std::string& name, bool tcp) {
+    if (r.cert_resolver.empty() || !served.count(tcp ? "tcp:" + name : name)) return;
+    std::vector<std::vector<std::string>> sets = r.cert_domains;
+    if (sets.empty()) {
+      auto rule = tcp ? rules::parse_tcp(r.rule) : rules::parse(r.rule);
+      if (!rule) return;
+      sets.push_back(rules::required_hosts(*rule));
     }
+    for (auto& domains : sets) {
+      if (domains.empty()) continue;
+      CertificateRequest req{r.cert_resolver, std::move(domains), name};
+      bool known = false;
+      for (const auto& o : out) {
+        known = known || (o.resolver == req.resolver && o.domains == req.domains);
+      }
+      if (!known) out.push_back(std::move(req));
+    }
+  };
+  for (const auto& [provider, config] : configs) {
+    for (const auto& r : config.routers) add(r, compiler::qualify(r.name, provider), false);
+    for (const auto& r : config.tcp_routers) add(r, compiler::qualify(r.name, provider), true);
   }
   return out;
 }
@@ -128,13 +135,16 @@ void Aggregator::report(const model::RoutingTable& table) {
   reported_ = std::move(now);
   for (const auto& kind :
        {"router", "service", "middleware", "certificate", "transport", "container", "file",
-        "ingress", "configmap", "tls options", "gateway", "httproute", "grpcroute"}) {
+        "ingress", "configmap", "tls options", "gateway", "httproute", "grpcroute", "tcp router",
+        "tcp service", "tcp transport", "udp router", "udp service"}) {
     stats_.set("rejected_objects", kind, 0);
   }
   stats_.set("table_objects", "routers", table.routers.size());
   stats_.set("table_objects", "services", table.services.size());
   stats_.set("table_objects", "middlewares", table.middlewares.size());
   stats_.set("table_objects", "certificates", table.certificates.size());
+  stats_.set("table_objects", "tcp_routers", table.tcp_routers.size());
+  stats_.set("table_objects", "udp_routers", table.udp_routers.size());
   for (const auto& [kind, n] : compiler::rejected_by_kind(table))
     stats_.set("rejected_objects", kind, n);
 }

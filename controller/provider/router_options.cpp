@@ -44,11 +44,16 @@ std::string domain_option(model::ConfigRouter& r, std::string_view key, std::str
 }  // namespace
 
 std::optional<std::string> router_option(model::ConfigRouter& r, std::string_view key,
-                                         std::string_view value) {
+                                         std::string_view value, RouterKind kind) {
   const std::string v(value);
+  const bool tcp = kind == RouterKind::kTcp;
   if (key == "rule") {
     r.rule = v;
-    if (auto parsed = rules::parse(r.rule); !parsed) return parsed.error();
+    auto parsed = tcp ? rules::parse_tcp(r.rule) : rules::parse(r.rule);
+    if (!parsed) return parsed.error();
+  } else if (tcp && key == "tls.passthrough") {
+    r.tls = true;
+    return boolean(value, r.passthrough);
   } else if (key == "entrypoints") {
     r.entrypoints = text::split_list(value);
   } else if (key == "middlewares") {
@@ -73,6 +78,8 @@ std::optional<std::string> router_option(model::ConfigRouter& r, std::string_vie
     for (auto& name : text::split_list(value)) r.cert_domains.push_back({std::move(name)});
   } else if (key == "rulesyntax") {
     if (v != "v3") return "only the v3 rule syntax is supported";
+  } else if (tcp && key.starts_with("observability.")) {
+    return std::nullopt;
   } else if (key == "observability.accesslogs" || key == "observability.metrics" ||
              key == "observability.tracing") {
     bool ignored = false;

@@ -23,9 +23,13 @@ namespace wharf::controller {
 //   observability.accesslogs, .metrics, .tracing (true/false), .traceverbosity
 //                     (minimal, detailed): accepted so Traefik setups load; routers are
 //                     logged and counted either way
+// TCP routers (`kTcp`) take the same keys but observability, with the rule in the TCP
+// language (HostSNI, ALPN, ClientIP) and `tls.passthrough` (true/false, implies tls).
 // Returns nullopt when `key` is not a router option, else the problem (empty when none).
+enum class RouterKind { kHttp, kTcp };
 std::optional<std::string> router_option(model::ConfigRouter& r, std::string_view key,
-                                         std::string_view value);
+                                         std::string_view value,
+                                         RouterKind kind = RouterKind::kHttp);
 
 // What can only be judged once every option is in: a tls.domains[N] with sans but no main.
 std::vector<std::string> router_options_problems(const model::ConfigRouter& r);

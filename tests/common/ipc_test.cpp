@@ -78,7 +78,7 @@ model::RoutingTable sample() {
       {"imaps@file", "HostSNI(`mail.example.com`)", 5, {}, "ssh@file", "terminate", "mtls@file"});
   t.tcp_services.push_back({"ssh@file", {{"127.0.0.1:2222", 2}, {"[::1]:2223", 1}}, 2});
   t.udp_routers.push_back({"dns@file", {"dns"}, "dns@file"});
-  t.udp_services.push_back({"dns@file", {{"127.0.0.1:53", 1}}, 5'000});
+  t.udp_services.push_back({"dns@file", {{"127.0.0.1:53", 1}}});
   return t;
 }
 
@@ -254,8 +254,6 @@ TEST(Ipc, ValidateRefusesInconsistentTcpAndUdpRoutes) {
        "udp router 'dns@file' is defined twice"},
       {[](model::RoutingTable& t) { t.udp_routers[0].service = "ssh@file"; },
        "udp router 'dns@file' uses udp service 'ssh@file', which is not defined"},
-      {[](model::RoutingTable& t) { t.udp_services[0].session_idle_ms = 0; },
-       "udp service 'dns@file': session_idle_ms must be positive"},
   };
   for (const auto& [breaks, why] : cases) {
     auto t = sample();

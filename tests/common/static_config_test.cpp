@@ -232,14 +232,42 @@ TEST(StaticConfig, ValuesWharfCannotUseAreErrorsNamingTheLine) {
   EXPECT_EQ(bad("providers:\n  file:\n    filename: a.yml\n    directory: /d\n"),
             "t.yml:3: providers.file: filename and directory are exclusive, as in Traefik");
   EXPECT_EQ(bad("- a\n"), "t.yml: expected a mapping at the top");
-  // A UDP entry point is left out with a warning: UDP routing is not there yet.
-  auto udp = read_static_config(
-      "entryPoints:\n  dns:\n    address: :53/udp\n    udp:\n"
-      "      timeout: 10s\n",
+  EXPECT_EQ(bad("entryPoints:\n  smtp:\n    address: :25\n    proxyProtocol:\n"
+                "      trustedIPs: [10.0.0.300]\n"),
+            "t.yml:5: entryPoints.smtp.proxyProtocol.trustedIPs: " +
+                model::parse_cidr_list("10.0.0.300").error());
+  EXPECT_EQ(bad("entryPoints:\n  smtp:\n    address: :25\n    proxyProtocol: {}\n"),
+            "t.yml:4: entryPoints.smtp.proxyProtocol: trustedIPs or insecure is needed (which "
+            "peers may send a PROXY header)");
+}
+
+TEST(StaticConfig, UdpEntryPointsAndTheProxyProtocol) {
+  auto sc = read_static_config(
+      "entryPoints:\n  dns:\n    address: :53/udp\n    udp:\n      timeout: 10s\n"
+      "  web:\n    address: :80\n"
+      "  imaps:\n    address: :993/tcp\n    proxyProtocol:\n"
+      "      trustedIPs: [10.0.0.0/8, 127.0.0.1]\n"
+      "  smtp:\n    address: :25\n    proxyProtocol: {insecure: true}\n    udp: {timeout: 1s}\n",
       "t.yml");
-  ASSERT_TRUE(udp.ok()) << udp.error();
-  EXPECT_TRUE(udp->entrypoints.empty());
-  ASSERT_EQ(udp->warnings.size(), 1u);
+  ASSERT_TRUE(sc.ok()) << sc.error();
+  ASSERT_EQ(sc->entrypoints.size(), 4u);
+  const auto* dns = sc->entrypoint("dns");
+  ASSERT_NE(dns, nullptr);
+  EXPECT_TRUE(dns->udp);
+  EXPECT_EQ(dns->port, 53);
+  EXPECT_EQ(dns->udp_timeout_ms, 10'000u);
+  EXPECT_FALSE(sc->entrypoint("web")->proxy_protocol_ips);
+  const auto* imaps = sc->entrypoint("imaps");
+  ASSERT_TRUE(imaps->proxy_protocol_ips);
+  EXPECT_EQ(imaps->proxy_protocol_ips->size(), 2u);
+  EXPECT_FALSE(imaps->udp);
+  EXPECT_EQ(sc->entrypoint("smtp")->proxy_protocol_ips->size(), 2u);  // Every v4 and v6 peer.
+  // Routers without entry points never land on a UDP one; a udp section elsewhere is a warning.
+  EXPECT_EQ(sc->default_entrypoints(), (std::vector<std::string>{"web", "imaps", "smtp"}));
+  ASSERT_EQ(sc->warnings.size(), 1u);
+  EXPECT_EQ(sc->warnings[0],
+            "t.yml:15: entryPoints.smtp.udp: the entry point is not a UDP one (address "
+            ":PORT/udp); ignored");
 }
 
 TEST(StaticConfig, DurationsAsTraefikReadsThem) {

@@ -275,7 +275,7 @@ TEST(DockerTranslator, SameRouterDefinedDifferentlyIsRejectedNamingBothContainer
   EXPECT_TRUE(router(c, "ui")->errors.empty());
 }
 
-TEST(DockerTranslator, MiddlewaresAreReadAndTcpLabelsReported) {
+TEST(DockerTranslator, MiddlewaresAreReadBesideATcpRouter) {
   auto c = translate_fixture("middlewares_and_tcp");
   auto* r = router(c, "mw");
   ASSERT_NE(r, nullptr);
@@ -286,20 +286,26 @@ TEST(DockerTranslator, MiddlewaresAreReadAndTcpLabelsReported) {
   EXPECT_EQ(c.middlewares[0].type, "stripprefix");
   EXPECT_EQ(c.middlewares[0].options,
             (std::vector<std::pair<std::string, std::string>>{{"prefixes", "/app"}}));
-  ASSERT_EQ(c.diagnostics.size(), 1u);
-  EXPECT_EQ(c.diagnostics[0].message,
-            "label wharf.tcp.routers.db.rule=HostSNI(`*`): TCP and UDP routing is not supported; "
-            "label ignored");
+  EXPECT_TRUE(c.diagnostics.empty());
+  // The TCP router names no service and the container defines no TCP one: as Traefik, one is
+  // made with the container's name on its exposed port.
+  ASSERT_EQ(c.tcp_routers.size(), 1u);
+  EXPECT_EQ(c.tcp_routers[0].service, "mw");
+  ASSERT_EQ(c.tcp_services.size(), 1u);
+  EXPECT_EQ(c.tcp_services[0].name, "mw");
+  ASSERT_EQ(c.tcp_services[0].servers.size(), 1u);
+  EXPECT_EQ(c.tcp_services[0].servers[0].address, "172.18.0.15:80");
 
   // Compiled: strip@docker is fine, but auth@file does not exist, and a router is never
   // served without a middleware it names.
   auto table = compiler::compile({{"docker", c}});
   EXPECT_TRUE(table.routers.empty());
   EXPECT_EQ(table.services.size(), 1u);
+  EXPECT_EQ(table.tcp_routers.size(), 1u);
   ASSERT_EQ(table.middlewares.size(), 1u);
   EXPECT_EQ(table.middlewares[0].name, "strip@docker");
-  ASSERT_EQ(table.diagnostics.size(), 2u);
-  EXPECT_EQ(table.diagnostics[1].message, "uses middleware auth@file, which does not exist");
+  ASSERT_EQ(table.diagnostics.size(), 1u);
+  EXPECT_EQ(table.diagnostics[0].message, "uses middleware auth@file, which does not exist");
 }
 
 TEST(DockerTranslator, MalformedEnableLabelIsReported) {

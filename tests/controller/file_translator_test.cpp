@@ -289,12 +289,14 @@ TEST(FileTranslator, EmptyFileIsEmptyConfigAndNonMappingIsAnError) {
   EXPECT_FALSE(translate("- a\n- b\n", "d.yml").ok());
 }
 
-TEST(FileTranslator, TcpSectionIsReportedNotSilentlyDropped) {
-  auto c = translate("tcp:\n  routers: {}\n", "d.yml");
+TEST(FileTranslator, UnknownTcpSectionsAndTcpMiddlewaresAreReported) {
+  auto c = translate("tcp:\n  routers: {}\n  routes: {}\n  middlewares: {}\n", "d.yml");
   ASSERT_TRUE(c.ok());
-  ASSERT_EQ(c->diagnostics.size(), 1u);
-  EXPECT_EQ(c->diagnostics[0].message,
-            "d.yml:2: tcp: TCP and UDP routing is not supported; section ignored");
+  ASSERT_EQ(c->diagnostics.size(), 2u);
+  EXPECT_EQ(c->diagnostics[0].message, "d.yml:3: tcp.routes: unknown section");
+  EXPECT_EQ(c->diagnostics[1].message,
+            "d.yml:4: tcp.middlewares: TCP middlewares are not supported; section ignored (a "
+            "TCP router naming one is not served)");
 }
 
 // A FileReader over files held in memory (path → content); others cannot be read.

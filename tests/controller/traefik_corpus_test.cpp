@@ -6,6 +6,7 @@
 // middlewares, insecureSkipVerify, the default rule) and written out as a traefik.yml that goes
 // through the same reader as a user's file. Every stack must compile with nothing rejected.
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -143,16 +144,9 @@ std::optional<std::string> owners_file(const std::string& path) {
 // and each must be found. Everything else is accepted whole.
 const std::map<std::string, std::vector<std::string>>& expected_rejections() {
   static const std::map<std::string, std::vector<std::string>> kExpected = {
-      // TCP and UDP routers are a later step of Wharf: reported, never half-served.
-      {"pojntfx-services.yaml",
-       {"tcp: TCP and UDP routing is not supported", "udp: TCP and UDP routing is not supported"}},
-      {"enigmacurry-gitea", {": TCP and UDP routing is not supported; label ignored"}},
-      {"jims-headscale2", {": TCP and UDP routing is not supported; label ignored"}},
-      {"mailu-docs", {": TCP and UDP routing is not supported; label ignored"}},
-      // Same, and `Headers(...)` is Traefik v2's matcher: Traefik v3 refuses that router too.
+      // `Headers(...)` is Traefik v2's matcher: Traefik v3 refuses that router too.
       {"anandslab-rules-hs-apps.yml",
-       {"tcp: TCP and UDP routing is not supported",
-        "router tautulli-rtr-bypass@file: anandslab-rules-hs-apps.yml:163: "
+       {"router tautulli-rtr-bypass@file: anandslab-rules-hs-apps.yml:163: "
         "http.routers.tautulli-rtr-bypass.rule: column 37: unknown matcher 'Headers'"}},
       // A Traefik plugin (CrowdSec's bouncer): never run, so its routers are not served.
       {"crowdsec-example",
@@ -209,36 +203,44 @@ std::string rejected_of(const model::RoutingTable& t) {
   return out;
 }
 
+// A stack's labels (with its static configuration and companion files) compiled as the
+// controller compiles them.
+model::RoutingTable compile_stack(const std::string& name, const Stack& stack) {
+  for (const auto& [k, v] : stack.env) ::setenv(k.c_str(), v.c_str(), 1);
+  Options o;
+  std::optional<config::StaticConfig> sc;
+  if (stack.x_static) {
+    auto read_back = config::read_static_config(static_file(stack.x_static), "traefik.yml");
+    EXPECT_TRUE(read_back.ok()) << name << ": " << read_back.error();
+    if (!read_back.ok()) return {};
+    sc = std::move(*read_back);
+    cli::Flags flags;
+    EXPECT_TRUE(apply_static(*sc, flags, o).ok()) << name;
+  } else {
+    o.docker.label_prefixes = {"wharf", "traefik"};
+    o.docker.exposed_by_default = true;
+  }
+  add_internal_services(sc ? &*sc : nullptr, o);
+  compiler::ProviderConfigs configs;
+  configs["docker"] = docker::translate(stack.containers, o.docker);
+  configs["internal"] = o.internal;
+  for (const auto& companion : stack.companions) {
+    auto file = file::translate(read(kDir + "/dynamic/" + companion), companion, owners_file);
+    EXPECT_TRUE(file.ok()) << name << ": " << file.error();
+    if (!file.ok()) continue;
+    file::merge(configs["file"], std::move(*file));
+  }
+  compiler::apply_entrypoints(configs, o.routing);
+  return compiler::compile(configs);
+}
+
 TEST(TraefikCorpus, EveryStackCompilesWithNothingRejected) {
   const auto all = stacks();
   ASSERT_GE(all.size(), 29u);
   std::size_t label_sets = 0, routers = 0;
   for (const auto& [name, stack] : all) {
     label_sets += stack.files.size();
-    for (const auto& [k, v] : stack.env) ::setenv(k.c_str(), v.c_str(), 1);
-    Options o;
-    std::optional<config::StaticConfig> sc;
-    if (stack.x_static) {
-      auto read_back = config::read_static_config(static_file(stack.x_static), "traefik.yml");
-      ASSERT_TRUE(read_back.ok()) << name << ": " << read_back.error();
-      sc = std::move(*read_back);
-      cli::Flags flags;
-      ASSERT_TRUE(apply_static(*sc, flags, o).ok()) << name;
-    } else {
-      o.docker.label_prefixes = {"wharf", "traefik"};
-      o.docker.exposed_by_default = true;
-    }
-    add_internal_services(sc ? &*sc : nullptr, o);
-    compiler::ProviderConfigs configs;
-    configs["docker"] = docker::translate(stack.containers, o.docker);
-    configs["internal"] = o.internal;
-    for (const auto& companion : stack.companions) {
-      auto file = file::translate(read(kDir + "/dynamic/" + companion), companion, owners_file);
-      ASSERT_TRUE(file.ok()) << name << ": " << file.error();
-      file::merge(configs["file"], std::move(*file));
-    }
-    compiler::apply_entrypoints(configs, o.routing);
-    auto table = compiler::compile(configs);
+    auto table = compile_stack(name, stack);
     expect_rejections(name, rejected_of(table));
     if (name != "crowdsec-example" && name != "linkstack") {
       EXPECT_FALSE(table.routers.empty()) << "stack " << name;
@@ -249,6 +251,59 @@ TEST(TraefikCorpus, EveryStackCompilesWithNothingRejected) {
   EXPECT_GE(label_sets, 65u);
   RecordProperty("label_sets", static_cast<int>(label_sets));
   RecordProperty("routers", static_cast<int>(routers));
+}
+
+// The corpus's TCP and UDP labels and sections come through whole: Mailu's mail ports with
+// the PROXY protocol and HTTPS passed through by SNI, Gitea's SSH, Headscale's UDP services.
+TEST(TraefikCorpus, TcpAndUdpLabelsAreRouted) {
+  const auto all = stacks();
+  auto find = [](const auto& items, const std::string& name) {
+    auto it = std::find_if(items.begin(), items.end(), [&](auto& i) { return i.name == name; });
+    return it == items.end() ? nullptr : &*it;
+  };
+  const auto mailu = compile_stack("mailu-docs", all.at("mailu-docs"));
+  EXPECT_EQ(mailu.tcp_routers.size(), 6u);
+  const auto* https = find(mailu.tcp_routers, "websecure@docker");
+  ASSERT_NE(https, nullptr);
+  EXPECT_EQ(https->tls, "passthrough");
+  EXPECT_EQ(https->entrypoints, std::vector<std::string>{"websecure"});
+  EXPECT_EQ(https->service, "websecure@docker");
+  const auto* imaps = find(mailu.tcp_services, "imaps@docker");
+  ASSERT_NE(imaps, nullptr);
+  EXPECT_EQ(imaps->proxy_protocol, 2u);
+  ASSERT_EQ(imaps->servers.size(), 1u);
+  EXPECT_TRUE(imaps->servers[0].address.ends_with(":993")) << imaps->servers[0].address;
+  // Mailu's front also serves HTTP through its own labels: those routers are still there.
+  EXPECT_FALSE(mailu.routers.empty());
+
+  const auto gitea = compile_stack("enigmacurry-gitea", all.at("enigmacurry-gitea"));
+  const auto* ssh = find(gitea.tcp_routers, "gitea-ssh@docker");
+  ASSERT_NE(ssh, nullptr);
+  EXPECT_EQ(ssh->rule, "HostSNI(`*`)");
+  EXPECT_EQ(ssh->tls, "");
+  const auto* ssh_service = find(gitea.tcp_services, "gitea-ssh@docker");
+  ASSERT_NE(ssh_service, nullptr);
+  ASSERT_EQ(ssh_service->servers.size(), 1u);
+  EXPECT_TRUE(ssh_service->servers[0].address.ends_with(":22"));
+
+  // Headscale defines UDP services and no UDP router: Traefik keeps them unused, so does Wharf.
+  const auto headscale = compile_stack("jims-headscale2", all.at("jims-headscale2"));
+  EXPECT_EQ(headscale.udp_services.size(), 2u);
+  EXPECT_TRUE(headscale.udp_routers.empty());
+
+  auto file = file::translate(read(kDir + "/dynamic/pojntfx-services.yaml"),
+                              "pojntfx-services.yaml", owners_file);
+  ASSERT_TRUE(file.ok()) << file.error();
+  const auto table = compiler::compile({{"file", *file}});
+  const auto* dns = find(table.udp_routers, "dns@file");
+  ASSERT_NE(dns, nullptr);
+  EXPECT_EQ(dns->entrypoints, std::vector<std::string>{"dnsUDP"});
+  const auto* ldap = find(table.tcp_routers, "ldap@file");
+  ASSERT_NE(ldap, nullptr);
+  EXPECT_EQ(ldap->tls, "terminate");
+  const auto* tcp_dns = find(table.tcp_services, "dns@file");
+  ASSERT_NE(tcp_dns, nullptr);
+  EXPECT_EQ(tcp_dns->servers[0].address, "localhost:54");
 }
 
 // The dynamic files no stack names, alone (with the internal services), as a file provider
