@@ -157,14 +157,16 @@ void read_entrypoints(Section& root, StaticConfig& out) {
                 "Wharf removes the hop-by-hop headers a trusted peer lists");
       auto pp = e.sub("proxyprotocol", "proxyProtocol");
       if (!read_trusted(pp, ep.proxy_protocol_ips) && pp.present()) {
-        pp.error(pp.node(), pp.path() + ": trustedIPs or insecure is needed (which peers may "
-                                        "send a PROXY header)");
+        pp.error(pp.node(), pp.path() +
+                                ": trustedIPs or insecure is needed (which peers may "
+                                "send a PROXY header)");
       }
       auto udp = e.sub("udp", "udp");
       udp.duration("timeout", "timeout", ep.udp_timeout_ms);
       if (udp.present() && !ep.udp) {
-        udp.warn(udp.node(), udp.path() + ": the entry point is not a UDP one (address :PORT/udp); "
-                                          "ignored");
+        udp.warn(udp.node(), udp.path() +
+                                 ": the entry point is not a UDP one (address :PORT/udp); "
+                                 "ignored");
       }
     }
     {

@@ -61,7 +61,7 @@ struct ConfigService {
 // weighted set of other services of the same protocol (flattened by the compiler).
 struct ConfigStreamService {
   std::string name;
-  std::vector<StreamServer> servers;  // Empty for a stopped container.
+  std::vector<StreamServer> servers;                            // Empty for a stopped container.
   std::vector<std::pair<std::string, std::uint32_t>> weighted;  // Service name → weight.
   std::uint32_t proxy_protocol = 0;  // loadBalancer.proxyProtocol.version (TCP only).
   std::string transport;             // A TCP servers transport, same rule as `service`.
@@ -83,7 +83,7 @@ struct ConfigUdpRouter {
 // The file provider's `tcp.serversTransports`: what Wharf takes of them.
 struct ConfigTcpTransport {
   std::string name;
-  std::uint32_t proxy_protocol = 0;  // proxyProtocol.version
+  std::uint32_t proxy_protocol = 0;   // proxyProtocol.version
   std::uint32_t dial_timeout_ms = 0;  // 0: unset.
   std::string source;
   std::vector<std::string> errors;

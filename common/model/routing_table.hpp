@@ -243,7 +243,7 @@ struct StreamServer {
 struct TcpService {
   std::string name;
   std::vector<StreamServer> servers;
-  std::uint32_t proxy_protocol = 0;  // 1 or 2: the PROXY header servers get first; 0: none.
+  std::uint32_t proxy_protocol = 0;   // 1 or 2: the PROXY header servers get first; 0: none.
   std::uint32_t connect_ms = 30'000;  // A server not connected by then: the next one is tried.
   bool operator==(const TcpService&) const = default;
 };

@@ -390,8 +390,8 @@ std::vector<std::string> required_hosts(const Node& node) {
       if (node.matcher.kind != MatcherKind::kHost && node.matcher.kind != MatcherKind::kHostSNI) {
         return {};
       }
-      // Host(`*`) and HostSNI(`*`) needs no particular host: the rule is indexed as a host-less one (and no
-      // certificate is asked for it).
+      // Host(`*`) and HostSNI(`*`) needs no particular host: the rule is indexed as a host-less one
+      // (and no certificate is asked for it).
       for (const auto& h : node.matcher.args) {
         if (h == "*") return {};
       }

@@ -26,8 +26,7 @@ std::vector<std::string> existing_entrypoints(Router& r, const char* kind,
                                               const std::vector<std::string>& defaults,
                                               model::ProviderConfig& config) {
   if (r.entrypoints.empty()) r.entrypoints = defaults;
-  const std::string have =
-      names.empty() ? std::string("none") : text::join(names, ", ");
+  const std::string have = names.empty() ? std::string("none") : text::join(names, ", ");
   std::vector<std::string> known;
   for (const auto& ep : r.entrypoints) {
     if (std::find(names.begin(), names.end(), ep) != names.end()) {
@@ -35,9 +34,9 @@ std::vector<std::string> existing_entrypoints(Router& r, const char* kind,
       continue;
     }
     config.diagnostics.push_back({kind, r.name,
-                                  (r.source.empty() ? "" : r.source + ": ") + "entry point '" +
-                                      ep + "' does not exist (the static configuration has " +
-                                      have + "); the router is not served there",
+                                  (r.source.empty() ? "" : r.source + ": ") + "entry point '" + ep +
+                                      "' does not exist (the static configuration has " + have +
+                                      "); the router is not served there",
                                   true});
   }
   if (known.empty()) {

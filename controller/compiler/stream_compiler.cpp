@@ -148,7 +148,8 @@ struct ServiceCompiler {
 }  // namespace
 
 void compile_streams(const ProviderConfigs& providers, const std::set<std::string>& tls_options,
-                     const std::set<std::string>& rejected_tls_options, model::RoutingTable& table) {
+                     const std::set<std::string>& rejected_tls_options,
+                     model::RoutingTable& table) {
   std::map<std::string, const model::ConfigTcpTransport*> transports;
   std::set<std::string> rejected_transports;
   for (const auto& [provider, config] : providers) {

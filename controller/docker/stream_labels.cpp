@@ -67,8 +67,9 @@ void fill_servers(std::map<std::string, model::ConfigStreamService>& services,
     } else if (!exposed.empty()) {
       port = exposed.front();
     } else {
-      s.errors.push_back("the container exposes no " + std::string(protocol == "tcp" ? "TCP" : "UDP") +
-                         " port; set the label " + prefix + "." + protocol + ".services." + name +
+      s.errors.push_back("the container exposes no " +
+                         std::string(protocol == "tcp" ? "TCP" : "UDP") + " port; set the label " +
+                         prefix + "." + protocol + ".services." + name +
                          ".loadbalancer.server.port");
       continue;
     }
@@ -117,8 +118,8 @@ void read_stream_label(const Label& l, const std::string& source, StreamLabels& 
       out.ports[p[0] + "/" + p[2]] = &l;
       return;
     }
-    auto why = stream_service_option(s, opt, l.value,
-                                     tcp ? StreamProtocol::kTcp : StreamProtocol::kUdp);
+    auto why =
+        stream_service_option(s, opt, l.value, tcp ? StreamProtocol::kTcp : StreamProtocol::kUdp);
     if (!why) {
       s.errors.push_back(label_error(l, "unknown " + p[0] + " service option '" + opt + "'"));
     } else if (!why->empty()) {

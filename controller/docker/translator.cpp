@@ -310,8 +310,9 @@ void merge(std::map<std::string, T>& into, T obj) {
     have.errors.push_back("defined differently by " + have.source + " and " + obj.source);
     return;
   }
-  if constexpr (requires { have.servers.insert(have.servers.end(), obj.servers.begin(),
-                                               obj.servers.end()); }) {
+  if constexpr (requires {
+                  have.servers.insert(have.servers.end(), obj.servers.begin(), obj.servers.end());
+                }) {
     have.servers.insert(have.servers.end(), obj.servers.begin(), obj.servers.end());
   }
   have.errors.insert(have.errors.end(), obj.errors.begin(), obj.errors.end());

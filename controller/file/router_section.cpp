@@ -23,8 +23,8 @@ model::ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, c
     if (key == "entrypoints" || key == "middlewares") {
       std::vector<std::string> names;  // One name per entry: no entry may hide a comma list.
       if (!v.IsScalar() && !string_list(v, names)) {
-        r.errors.push_back(w.at(
-            v, section + name + "." + kv.first.Scalar() + ": expected a list of names"));
+        r.errors.push_back(
+            w.at(v, section + name + "." + kv.first.Scalar() + ": expected a list of names"));
         continue;
       }
     }
@@ -32,8 +32,8 @@ model::ConfigRouter read_router(const YAML::Node& key, const YAML::Node& node, c
     for (const auto& [k, value] : options) {
       auto why = router_option(r, k, value, kind);
       if (!why || !why->empty()) {
-        r.errors.push_back(w.at(
-            v, section + name + "." + k + ": " + (why ? *why : "unknown router option")));
+        r.errors.push_back(
+            w.at(v, section + name + "." + k + ": " + (why ? *why : "unknown router option")));
       }
     }
   }

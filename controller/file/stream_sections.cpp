@@ -29,8 +29,9 @@ void read_servers(ConfigStreamService& s, const YAML::Node& v, const std::string
         bool tls = false;
         ok = boolean(f.second, tls);
         if (ok && tls) {
-          bad(f.second, "tls: TLS towards TCP servers is not supported; let the server speak TLS "
-                        "behind a passthrough router, or reach it in clear text");
+          bad(f.second,
+              "tls: TLS towards TCP servers is not supported; let the server speak TLS "
+              "behind a passthrough router, or reach it in clear text");
           return;
         }
       } else {
@@ -88,8 +89,8 @@ ConfigStreamService read_service(const YAML::Node& key, const YAML::Node& node,
     return s;
   }
   if (kind != "loadbalancer" || !body.IsMap()) {
-    s.errors.push_back(w.at(node.begin()->first,
-                            where + ": expected exactly one of loadBalancer, weighted"));
+    s.errors.push_back(
+        w.at(node.begin()->first, where + ": expected exactly one of loadBalancer, weighted"));
     return s;
   }
   const auto proto = protocol == "tcp" ? StreamProtocol::kTcp : StreamProtocol::kUdp;
@@ -213,8 +214,9 @@ void read_stream_sections(const YAML::Node& root, const Where& w, model::Provide
       } else if (k == "middlewares" && p == "tcp") {
         out.diagnostics.push_back(
             {"file", "tcp.middlewares",
-             w.at(kv.first, "tcp.middlewares: TCP middlewares are not supported; section "
-                            "ignored (a TCP router naming one is not served)")});
+             w.at(kv.first,
+                  "tcp.middlewares: TCP middlewares are not supported; section "
+                  "ignored (a TCP router naming one is not served)")});
       } else {
         out.diagnostics.push_back(
             {"file", p, w.at(kv.first, p + "." + kv.first.Scalar() + ": unknown section")});

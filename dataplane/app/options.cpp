@@ -23,12 +23,19 @@ bool parse_number(std::string_view s, T& out) {
 Result<EntryPointAddress> parse_entrypoint(std::string_view v) {
   auto eq = v.find('=');
   auto bad = [&](const std::string& why) {
-    return Error{"--entrypoint '" + std::string(v) + "': " + why + " (expected NAME=[HOST]:PORT)"};
+    return Error{"--entrypoint '" + std::string(v) + "': " + why +
+                 " (expected NAME=[HOST]:PORT or NAME=[HOST]:PORT/udp)"};
   };
   if (eq == std::string_view::npos || eq == 0) return bad("missing NAME=");
   EntryPointAddress ep;
   ep.name = std::string(v.substr(0, eq));
   auto addr = v.substr(eq + 1);
+  if (auto slash = addr.rfind('/'); slash != std::string_view::npos) {
+    const auto proto = addr.substr(slash + 1);
+    if (proto != "udp" && proto != "tcp") return bad("unknown protocol");
+    ep.udp = proto == "udp";
+    addr = addr.substr(0, slash);
+  }
   auto colon = addr.rfind(':');
   if (colon == std::string_view::npos) return bad("missing :PORT");
   auto host = addr.substr(0, colon);
@@ -60,7 +67,14 @@ Result<std::vector<double>> parse_buckets(std::string_view v) {
 // the rest of the same file (and reports what is ignored; the data plane stays quiet about it).
 void take_static(const config::StaticConfig& sc, Options& o) {
   for (const auto& e : sc.entrypoints) {
-    EntryPointAddress ep{e.name, e.host, e.port, e.trusted_ips, e.http2_max_streams.value_or(0)};
+    EntryPointAddress ep{.name = e.name,
+                         .host = e.host,
+                         .port = e.port,
+                         .trusted_proxies = e.trusted_ips,
+                         .http2_max_streams = e.http2_max_streams.value_or(0)};
+    ep.udp = e.udp;
+    if (e.udp_timeout_ms) ep.udp_timeout_ms = *e.udp_timeout_ms;
+    ep.proxy_protocol = e.proxy_protocol_ips;
     o.entrypoints.push_back(std::move(ep));
     // One drain for the process: the longest grace any entry point asks for.
     if (e.grace_timeout_ms) o.drain_timeout_ms = std::max(o.drain_timeout_ms, *e.grace_timeout_ms);
@@ -87,6 +101,11 @@ Every flag can also be set with an environment variable, e.g. --state-dir → WH
   --entrypoint NAME=[HOST]:PORT   listen address of an entrypoint, repeatable (default web=:80 and
                                   websecure=:443; every entrypoint serves TLS and plain HTTP);
                                   port 0 picks a free port, printed at start
+  --entrypoint NAME=[HOST]:PORT/udp
+                                  a UDP entrypoint, for udp.routers
+  --proxy-protocol NAME=CIDR,...  peers that may open connections on entrypoint NAME with a
+                                  PROXY protocol v1/v2 header (its client address is then the
+                                  client's); anyone else sending one is refused; repeatable
   --control-socket PATH           unix socket the controller connects to, mode 0660
                                   (default /run/wharf/control.sock)
   --state-dir DIR                 where the last applied table is kept and served from at start
@@ -121,6 +140,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
                                   {{"--configfile"},
                                    {"--configFile"},
                                    {"--entrypoint", true, true},
+                                   {"--proxy-protocol", true, true},
                                    {"--control-socket"},
                                    {"--state-dir"},
                                    {"--threads"},
@@ -166,6 +186,7 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
           // A flag wins over the file: its address, the file's other settings.
           o.entrypoints[i].host = ep->host;
           o.entrypoints[i].port = ep->port;
+          o.entrypoints[i].udp = ep->udp;
           replaced = true;
         }
         if (!replaced) o.entrypoints.push_back(*ep);
@@ -228,8 +249,24 @@ Result<Options> parse_options(int argc, const char* const* argv, char** envp) {
   }
   if (o.entrypoints.empty()) {
     // Both serve plain HTTP and TLS (detected per connection); the names say what clients use.
-    o.entrypoints.push_back({"web", "", 80, std::nullopt, 0});
-    o.entrypoints.push_back({"websecure", "", 443, std::nullopt, 0});
+    o.entrypoints.push_back({.name = "web", .host = "", .port = 80});
+    o.entrypoints.push_back({.name = "websecure", .host = "", .port = 443});
+  }
+  if (auto pp = from_args.find("--proxy-protocol"); pp != from_args.end()) {
+    for (const auto& each : pp->second) {
+      const auto eq = each.find('=');
+      EntryPointAddress* ep = nullptr;
+      for (auto& e : o.entrypoints) {
+        if (eq != std::string::npos && e.name == each.substr(0, eq)) ep = &e;
+      }
+      if (!ep) {
+        return Error{"--proxy-protocol '" + each +
+                     "': expected NAME=CIDR,... naming an entrypoint"};
+      }
+      auto list = model::parse_cidr_list(each.substr(eq + 1));
+      if (!list) return Error{"--proxy-protocol '" + each + "': " + list.error()};
+      ep->proxy_protocol = std::move(*list);
+    }
   }
   for (const auto& n : o.http2_disabled) {
     bool known = false;

@@ -12,13 +12,18 @@
 namespace wharf::dataplane {
 
 struct EntryPointAddress {
-  std::string name;
-  std::string host;  // Empty means every address.
+  std::string name = {};
+  std::string host = {};  // Empty means every address.
   std::uint16_t port = 0;
   // From the static configuration's entry point (forwardedHeaders.trustedIPs,
   // http2.maxConcurrentStreams); unset: the flags' values for every entry point.
-  std::optional<std::vector<model::Cidr>> trusted_proxies;
+  std::optional<std::vector<model::Cidr>> trusted_proxies = std::nullopt;
   std::uint32_t http2_max_streams = 0;
+  bool udp = false;                      // ":53/udp": datagrams for udp.routers (docs/tcp-udp.md).
+  std::uint32_t udp_timeout_ms = 3'000;  // A UDP client's session ends this long idle.
+  // proxyProtocol.trustedIPs: peers whose PROXY header is read (and required to be well formed);
+  // anyone else sending one is refused. Unset: nobody may send one.
+  std::optional<std::vector<model::Cidr>> proxy_protocol = std::nullopt;
 };
 
 // Static options of the data plane process: flags, each also readable from a WHARF_* variable.
@@ -28,7 +33,7 @@ struct Options {
   // The admin listener (/metrics, /healthz, /readyz, /api, the dashboard); empty host: every
   // address. Disabled with `--admin-address off`.
   bool admin_enabled = true;
-  EntryPointAddress admin{"admin", "", 8082, std::nullopt, 0};
+  EntryPointAddress admin{.name = "admin", .host = "", .port = 8082};
   // Upper bounds, in seconds, of the request duration histogram's buckets.
   std::vector<double> metrics_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   std::string access_log = "off";  // A file path, "stdout" or "off".
@@ -47,6 +52,12 @@ struct Options {
   // plain text) but those named here.
   std::vector<std::string> http2_disabled;
   std::uint32_t http2_max_streams = 128;  // SETTINGS_MAX_CONCURRENT_STREAMS per connection.
+  const EntryPointAddress* entrypoint(std::string_view name) const {
+    for (const auto& e : entrypoints) {
+      if (e.name == name) return &e;
+    }
+    return nullptr;
+  }
   const std::vector<model::Cidr>& trusted_proxies_of(std::string_view entrypoint) const {
     for (const auto& e : entrypoints) {
       if (e.name == entrypoint && e.trusted_proxies) return *e.trusted_proxies;

@@ -79,8 +79,15 @@ Metrics::Metrics(std::vector<std::string> entrypoints, std::vector<double> bucke
                     .Name("wharf_local_replies_total")
                     .Help("Requests the data plane answered itself, by entrypoint and reason.")
                     .Register(*registry_);
+  auto& refused = BuildCounter()
+                      .Name("wharf_proxy_protocol_refused_total")
+                      .Help(
+                          "Connections closed for a PROXY protocol header from a peer not "
+                          "trusted to send one, or a malformed one, per entrypoint.")
+                      .Register(*registry_);
   for (const auto& ep : entrypoint_names_) {
     PerEntrypoint p{};
+    p.proxy_refused = &refused.Add({{"entrypoint", ep}});
     p.connections = &conns.Add({{"entrypoint", ep}});
     p.tunnels = &tunnels.Add({{"entrypoint", ep}});
     p.tls_handshakes = &handshakes.Add({{"entrypoint", ep}});
@@ -100,6 +107,20 @@ Metrics::Metrics(std::vector<std::string> entrypoints, std::vector<double> bucke
                    .Name("wharf_upstream_timeouts_total")
                    .Help("Servers that did not connect or answer in time, per service.")
                    .Register(*registry_);
+  tcp_connections_ = &BuildCounter()
+                          .Name("wharf_tcp_connections_total")
+                          .Help("Connections TCP routers relayed, per router and service.")
+                          .Register(*registry_);
+  tcp_open_ = &BuildGauge()
+                   .Name("wharf_tcp_open_connections")
+                   .Help("Connections TCP routers are relaying now, per router and service.")
+                   .Register(*registry_);
+  tcp_bytes_ = &BuildCounter()
+                    .Name("wharf_tcp_bytes_total")
+                    .Help(
+                        "Bytes TCP routers relayed, per router, service and direction (in: "
+                        "from clients, out: to clients).")
+                    .Register(*registry_);
   table_version_ = &BuildGauge()
                         .Name("wharf_table_version")
                         .Help("Version of the routing table being served.")
@@ -132,6 +153,16 @@ std::uint8_t Metrics::entrypoint_index(std::string_view name) const {
 
 void Metrics::upstream_connect_error(const std::string& service) {
   connect_errors_->Add({{"service", service}}).Increment();
+}
+
+Metrics::TcpRoute Metrics::tcp_route(const std::string& router, const std::string& service) {
+  const std::map<std::string, std::string> labels{{"router", router}, {"service", service}};
+  auto with = [&](const char* direction) {
+    auto l = labels;
+    l.emplace("direction", direction);
+    return &tcp_bytes_->Add(l);
+  };
+  return {&tcp_connections_->Add(labels), &tcp_open_->Add(labels), with("in"), with("out")};
 }
 
 void Metrics::upstream_timeout(const std::string& service) {

@@ -43,8 +43,19 @@ class Metrics {
     prometheus::Counter* tls_handshakes;
     prometheus::Counter* tls_failures;
     prometheus::Counter* local[kLocalReplies];
+    prometheus::Counter* proxy_refused;  // PROXY headers from untrusted or malformed.
   };
   PerEntrypoint& entrypoint(std::uint8_t i) { return entrypoints_[i]; }
+
+  // A TCP route's counters: connections relayed (and open), bytes each way. Looked up once
+  // per connection (under prometheus-cpp's lock), so tables can add routes freely.
+  struct TcpRoute {
+    prometheus::Counter* connections;
+    prometheus::Gauge* open;
+    prometheus::Counter* bytes_in;   // From clients.
+    prometheus::Counter* bytes_out;  // To clients.
+  };
+  TcpRoute tcp_route(const std::string& router, const std::string& service);
 
   // Rare events with a service label: created on first use (under prometheus-cpp's lock).
   void upstream_connect_error(const std::string& service);
@@ -77,6 +88,9 @@ class Metrics {
   unsigned worker_count_;
   prometheus::Family<prometheus::Counter>* connect_errors_;
   prometheus::Family<prometheus::Counter>* timeouts_;
+  prometheus::Family<prometheus::Counter>* tcp_connections_;
+  prometheus::Family<prometheus::Gauge>* tcp_open_;
+  prometheus::Family<prometheus::Counter>* tcp_bytes_;
   prometheus::Gauge* table_version_;
   prometheus::Gauge* last_apply_;
   prometheus::Counter* applied_;

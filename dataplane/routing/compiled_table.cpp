@@ -199,6 +199,33 @@ const CompiledRouter* CompiledTable::match(std::string_view entrypoint,
   }
 }
 
+CompiledTable::HttpsClaim CompiledTable::https_claim(std::string_view entrypoint,
+                                                     std::string_view sni) const {
+  auto serves = [&](const RouterList& list) {
+    return std::any_of(list.begin(), list.end(), [&](const CompiledRouter* r) {
+      return r->tls && r->on_entrypoint(entrypoint);
+    });
+  };
+  if (!sni.empty()) {
+    auto exact = exact_hosts_.find(std::string(sni));
+    if (exact != exact_hosts_.end() && serves(exact->second)) return HttpsClaim::kHost;
+    if (auto dot = sni.find('.'); dot != std::string_view::npos) {
+      auto wild = wildcard_hosts_.find(std::string(sni.substr(dot)));
+      if (wild != wildcard_hosts_.end() && serves(wild->second)) return HttpsClaim::kHost;
+    }
+  }
+  if (serves(hostless_)) return HttpsClaim::kHostless;
+  if (sni.empty()) {
+    // Asked whether any HTTPS router is there at all: those with hosts count too.
+    for (const auto* map : {&exact_hosts_, &wildcard_hosts_}) {
+      for (const auto& [host, list] : *map) {
+        if (serves(list)) return HttpsClaim::kHost;
+      }
+    }
+  }
+  return HttpsClaim::kNone;
+}
+
 const std::string* CompiledTable::acme_http_answer(std::string_view token) const {
   if (acme_http_.empty()) return nullptr;
   auto it = acme_http_.find(std::string(token));

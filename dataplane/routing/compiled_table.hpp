@@ -50,6 +50,15 @@ class CompiledTable {
   const CompiledRouter* match(std::string_view entrypoint, const rules::RequestView& req,
                               std::size_t* tried = nullptr) const;
 
+  // How HTTPS routers of `entrypoint` claim a TLS connection for `sni`, for the choice between
+  // them and TCP routers: one names the host (exactly or by a *. wildcard), or only ones
+  // without a host rule are there, or none.
+  enum class HttpsClaim { kNone, kHostless, kHost };
+  HttpsClaim https_claim(std::string_view entrypoint, std::string_view sni) const;
+  bool any_https_on(std::string_view entrypoint) const {
+    return https_claim(entrypoint, {}) != HttpsClaim::kNone;
+  }
+
   const model::RoutingTable& source() const { return source_; }
   const std::vector<std::unique_ptr<CompiledService>>& services() const { return services_; }
   const std::vector<std::unique_ptr<CompiledRouter>>& routers() const { return routers_; }

@@ -11,15 +11,32 @@ namespace {
 
 using Tls = CompiledTcpRouter::Tls;
 
-// HostSNI(`*`) alone, without TLS: the router takes every connection of its entrypoints.
-bool catches_all(const rules::Node& rule, Tls tls) {
-  const auto& m = rule.matcher;
-  return tls == Tls::kNone && rule.op == rules::Node::Op::kMatch &&
-         m.kind == rules::MatcherKind::kHostSNI &&
-         std::find(m.args.begin(), m.args.end(), "*") != m.args.end();
+// Whether a rule names a server name: HostSNI with a name, HostSNIRegexp.
+bool names_server(const rules::Node& n) {
+  if (n.op != rules::Node::Op::kMatch) {
+    return std::any_of(n.children.begin(), n.children.end(), names_server);
+  }
+  const auto& m = n.matcher;
+  if (m.kind == rules::MatcherKind::kHostSNIRegexp) return true;
+  return m.kind == rules::MatcherKind::kHostSNI &&
+         std::any_of(m.args.begin(), m.args.end(), [](const auto& h) { return h != "*"; });
+}
+
+bool is_tls(const CompiledTcpRouter& r) {
+  return r.tls != Tls::kNone;
 }
 
 }  // namespace
+
+const CompiledStreamServer* CompiledTcpService::pick(
+    const std::vector<const CompiledStreamServer*>& tried) const {
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    const auto* s =
+        &servers[schedule[next.fetch_add(1, std::memory_order_relaxed) % schedule.size()]];
+    if (std::find(tried.begin(), tried.end(), s) == tried.end()) return s;
+  }
+  return nullptr;
+}
 
 bool CompiledTcpRouter::on_entrypoint(std::string_view ep) const {
   return serves_entrypoint(entrypoints, ep);
@@ -33,6 +50,8 @@ model::Result<std::shared_ptr<const StreamRoutes>> StreamRoutes::build(
     auto cs = std::make_unique<CompiledTcpService>();
     cs->name = s.name;
     cs->proxy_protocol = s.proxy_protocol;
+    cs->connect_timeout = std::chrono::milliseconds(s.connect_ms);
+    std::vector<model::Server> weights;  // What build_schedule reads: the weights.
     for (const auto& srv : s.servers) {
       auto addr = model::parse_stream_address(srv.address);
       if (!addr) return model::Error{"tcp service '" + s.name + "': " + addr.error()};
@@ -43,8 +62,10 @@ model::Result<std::shared_ptr<const StreamRoutes>> StreamRoutes::build(
       } else {
         c.resolve_error = ep.error();
       }
+      weights.push_back({{}, c.resolve_error.empty() ? c.weight : 0, false});
       cs->servers.push_back(std::move(c));
     }
+    cs->schedule = build_schedule(weights);
     by_name[s.name] = cs.get();
     out->services_.push_back(std::move(cs));
   }
@@ -65,7 +86,7 @@ model::Result<std::shared_ptr<const StreamRoutes>> StreamRoutes::build(
                                        : Tls::kNone;
     cr->tls_options = r.tls_options;
     cr->service = service->second;
-    cr->catch_all = catches_all(*rule, cr->tls);
+    cr->catch_all = !names_server(*rule);
     cr->rule = std::move(*rule);
     out->routers_.push_back(std::move(cr));
   }
@@ -76,21 +97,19 @@ model::Result<std::shared_ptr<const StreamRoutes>> StreamRoutes::build(
 }
 
 const CompiledTcpRouter* StreamRoutes::match(std::string_view entrypoint,
-                                             const rules::ConnectionView& conn) const {
+                                             const rules::ConnectionView& conn, bool tls) const {
   for (const auto& r : routers_) {
-    if (r->on_entrypoint(entrypoint) && rules::evaluate(r->rule, conn)) return r.get();
+    if (is_tls(*r) == tls && r->on_entrypoint(entrypoint) && rules::evaluate(r->rule, conn)) {
+      return r.get();
+    }
   }
   return nullptr;
 }
 
-bool StreamRoutes::any_on(std::string_view entrypoint) const {
-  return std::any_of(routers_.begin(), routers_.end(),
-                     [&](const auto& r) { return r->on_entrypoint(entrypoint); });
-}
-
-bool StreamRoutes::taken_over(std::string_view entrypoint) const {
-  return std::any_of(routers_.begin(), routers_.end(),
-                     [&](const auto& r) { return r->catch_all && r->on_entrypoint(entrypoint); });
+bool StreamRoutes::any_on(std::string_view entrypoint, bool tls) const {
+  return std::any_of(routers_.begin(), routers_.end(), [&](const auto& r) {
+    return is_tls(*r) == tls && r->on_entrypoint(entrypoint);
+  });
 }
 
 }  // namespace wharf::dataplane::routing

@@ -5,7 +5,9 @@
 // control thread, then only read.
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +36,15 @@ struct CompiledTcpService {
   std::string name;
   std::vector<CompiledStreamServer> servers;
   std::uint32_t proxy_protocol = 0;  // 1 or 2: the PROXY header servers get first.
+  std::chrono::milliseconds connect_timeout{30'000};
+  // Indexes into servers interleaved by weight (smooth weighted round robin), as HTTP
+  // services have; servers that did not resolve are left out.
+  std::vector<std::uint32_t> schedule;
+  mutable std::atomic<std::uint64_t> next{0};  // Relaxed; only spreads load.
+
+  // The next server in turn, skipping those in `tried` (one lap at most); nullptr when none is
+  // left.
+  const CompiledStreamServer* pick(const std::vector<const CompiledStreamServer*>& tried) const;
 };
 
 struct CompiledTcpRouter {
@@ -45,8 +56,8 @@ struct CompiledTcpRouter {
   Tls tls = Tls::kNone;
   std::string tls_options;
   const CompiledTcpService* service = nullptr;
-  // HostSNI(`*`) without TLS: every connection of its entrypoints is its own (Traefik then
-  // serves no HTTP on them).
+  // Its rule names no server name (no HostSNI with a name, no HostSNIRegexp): with TLS, an
+  // HTTPS router for the name wins over it (Traefik's order, tcp/decision.hpp).
   bool catch_all = false;
 
   bool on_entrypoint(std::string_view ep) const;
@@ -58,12 +69,13 @@ class StreamRoutes {
   // still fails here is said in the error.
   static model::Result<std::shared_ptr<const StreamRoutes>> build(const model::RoutingTable& table);
 
-  // The first TCP router of `entrypoint`, by priority then name, whose rule matches.
-  const CompiledTcpRouter* match(std::string_view entrypoint,
-                                 const rules::ConnectionView& conn) const;
-  // Whether the entrypoint has a TCP router at all, and whether one takes every connection.
-  bool any_on(std::string_view entrypoint) const;
-  bool taken_over(std::string_view entrypoint) const;
+  // The first TCP router of `entrypoint`, by priority then name, whose rule matches, among
+  // the TLS ones (terminate, passthrough) or the others: as Traefik, a TLS connection only
+  // reaches the first, a plain one the second.
+  const CompiledTcpRouter* match(std::string_view entrypoint, const rules::ConnectionView& conn,
+                                 bool tls) const;
+  // Whether the entrypoint has a TCP router of that kind.
+  bool any_on(std::string_view entrypoint, bool tls) const;
 
   const std::vector<std::unique_ptr<CompiledTcpService>>& services() const { return services_; }
 

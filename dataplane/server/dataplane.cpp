@@ -58,6 +58,10 @@ model::Status Dataplane::start() {
                                [this](const httpd::AdminRequest& r) { return admin(r); });
   }
   for (const auto& ep : options_.entrypoints) {
+    if (ep.udp) {
+      log::warn("entrypoint=" + ep.name + " is a UDP one; UDP routers are not served yet");
+      continue;
+    }
     std::uint16_t port = ep.port;
     for (auto& w : workers_) {
       auto ok = w->listen(ep, port);

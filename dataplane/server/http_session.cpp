@@ -48,6 +48,12 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
   worker_.metrics().entrypoint(facts_.ep_index).connections->Increment();
 }
 
+HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
+                         std::string entrypoint, beast::flat_buffer&& peeked)
+    : HttpSession(worker, std::move(socket), peer, std::move(entrypoint)) {
+  buffer_ = std::move(peeked);
+}
+
 HttpSession::~HttpSession() {
   worker_.metrics().entrypoint(facts_.ep_index).connections->Decrement();
   worker_.remove(this);
@@ -66,12 +72,14 @@ awaitable<bool> HttpSession::detect_tls() {
   std::shared_ptr<const routing::CompiledTable> table = worker_.table();
   model::EntryPointTimeouts timeouts;
   if (table) timeouts = table->entrypoint_timeouts(entrypoint_);
-  stream_.expires_after(ms(timeouts.idle_ms));
-  waiting_ = true;  // A drain closes a connection that has not said anything yet.
-  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kNoThrow);
-  waiting_ = false;
-  if (ec) co_return false;
-  buffer_.commit(n);
+  if (buffer_.size() == 0) {  // Else its first bytes were read to route it (connection.cpp).
+    stream_.expires_after(ms(timeouts.idle_ms));
+    waiting_ = true;  // A drain closes a connection that has not said anything yet.
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(16 * 1024), kNoThrow);
+    waiting_ = false;
+    if (ec) co_return false;
+    buffer_.commit(n);
+  }
   // A TLS connection opens with a handshake record (content type 22); an HTTP request opens
   // with a method token, which never starts with that byte.
   if (static_cast<const unsigned char*>(buffer_.data().data())[0] != 0x16) co_return true;
@@ -391,12 +399,6 @@ bool HttpSession::keep_alive_after() const {
   if (response_started_) return response_keep_;
   return parser_ && parser_->keep_alive() && !worker_.draining() &&
          (body_read_ || parser_->is_done());
-}
-
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
-                                 std::string entrypoint) {
-  HttpSession session(worker, std::move(socket), peer, std::move(entrypoint));
-  co_await session.run();
 }
 
 }  // namespace wharf::dataplane::server

@@ -27,6 +27,11 @@ class HttpSession final : public proxy::Downstream {
  public:
   HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer,
               std::string entrypoint);
+  // A connection whose first bytes were read to choose between TCP and HTTP routers
+  // (server/connection.hpp): `peeked` is served first; `peer` may be the client a trusted
+  // PROXY header named.
+  HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, std::string entrypoint,
+              beast::flat_buffer&& peeked);
   ~HttpSession() override;
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -99,11 +104,5 @@ class HttpSession final : public proxy::Downstream {
   // Scratch strings reused across requests on this connection.
   std::string head_, origin_target_;
 };
-
-// Entry point for a freshly accepted connection.
-// `peer` as accept(2) gave it (asking the socket again would be one more system call per
-// connection).
-awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
-                                 std::string entrypoint);
 
 }  // namespace wharf::dataplane::server

@@ -12,6 +12,7 @@
 
 #include "dataplane/proxy/relay_buffer.hpp"
 #include "dataplane/server/accept.hpp"
+#include "dataplane/server/connection.hpp"
 #include "dataplane/server/http_session.hpp"
 #include "log/log.hpp"
 
@@ -51,7 +52,7 @@ model::Status Worker::listen(const EntryPointAddress& address, std::uint16_t& po
   if (ec)
     return model::Error{"entrypoint " + address.name + ": bad address '" + address.host + "'"};
   tcp::endpoint ep(ip, port);
-  auto l = std::make_unique<Listener>(Listener{address.name, tcp::acceptor(io_)});
+  auto l = std::make_unique<Listener>(Listener{address, tcp::acceptor(io_)});
   auto& a = l->acceptor;
   auto fail = [&](const char* what) {
     return model::Error{"entrypoint " + address.name + ": " + what + " " +
@@ -105,12 +106,12 @@ awaitable<void> Worker::accept_loop(Listener& listener) {
       continue;
     if (ec) {
       // Out of file descriptors and the like: back off briefly instead of spinning.
-      log::warn("accept on entrypoint " + listener.entrypoint + " failed: " + ec.message());
+      log::warn("accept on entrypoint " + listener.address.name + " failed: " + ec.message());
       asio::steady_timer t(io_, std::chrono::milliseconds(50));
       co_await t.async_wait(kNoThrow);
       continue;
     }
-    asio::co_spawn(io_, serve_connection(*this, std::move(socket), peer, listener.entrypoint),
+    asio::co_spawn(io_, serve_connection(*this, std::move(socket), peer, listener.address),
                    asio::detached);
     // Through the queue before the next accept, as Asio's own accept does: connections already
     // open get their turn between two new ones.

@@ -20,7 +20,7 @@ namespace wharf::dataplane::server {
 class HttpSession;
 
 struct Listener {
-  std::string entrypoint;
+  const EntryPointAddress& address;
   tcp::acceptor acceptor;
 };
 
@@ -66,7 +66,10 @@ class Worker {
 
   void add(HttpSession* s) { sessions_.insert(s); }
   void remove(HttpSession* s) { sessions_.erase(s); }
-  std::size_t session_count() const { return sessions_.size(); }
+  // Connections relayed by TCP routers: a drain lets them run to their end (or the deadline).
+  void add_stream() { ++streams_; }
+  void remove_stream() { --streams_; }
+  std::size_t session_count() const { return sessions_.size() + streams_; }
 
  private:
   awaitable<void> accept_loop(Listener& listener);
@@ -85,6 +88,7 @@ class Worker {
   proxy::UpstreamPool pool_;  // Reports its idle count to metrics_.
   codec::http2::ClientPool h2_pool_{io_.get_executor()};
   std::unordered_set<HttpSession*> sessions_;
+  std::size_t streams_ = 0;
   asio::steady_timer sweep_timer_{io_};
   asio::any_io_executor admin_executor_;
   AdminHandler admin_;

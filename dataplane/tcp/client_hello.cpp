@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace wharf::dataplane::tcp {
+namespace wharf::dataplane::l4 {
 namespace {
 
 using Status = ClientHello::Status;
@@ -134,4 +134,4 @@ ClientHello parse_client_hello(std::string_view bytes) {
   return h;
 }
 
-}  // namespace wharf::dataplane::tcp
+}  // namespace wharf::dataplane::l4

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace wharf::dataplane::tcp {
+namespace wharf::dataplane::l4 {
 
 // The most a ClientHello may take, its record headers included. Post-quantum key shares and
 // ECH make them 2-8 KiB; 32 KiB bounds what a client can make a connection hold unrouted.
@@ -31,4 +31,4 @@ struct ClientHello {
 
 ClientHello parse_client_hello(std::string_view bytes);
 
-}  // namespace wharf::dataplane::tcp
+}  // namespace wharf::dataplane::l4

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace wharf::dataplane::tcp {
+namespace wharf::dataplane::l4 {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -168,4 +168,4 @@ std::string proxy_header(int version, const ip::tcp::endpoint& source,
   return out;
 }
 
-}  // namespace wharf::dataplane::tcp
+}  // namespace wharf::dataplane::l4

@@ -12,7 +12,9 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-namespace wharf::dataplane::tcp {
+// Layer 4: the folder is tcp/, the namespace l4 (`tcp` already names Asio's protocol class in
+// the data plane's namespace).
+namespace wharf::dataplane::l4 {
 
 // The largest header read: a v1 line is at most 107 bytes; v2 allows 16 + 65535, and TLVs
 // (TLS details, a connection id) rarely pass a few hundred bytes, so 4 KiB bounds what a
@@ -44,4 +46,4 @@ ProxyHeader parse_proxy_header(std::string_view bytes);
 std::string proxy_header(int version, const boost::asio::ip::tcp::endpoint& source,
                          const boost::asio::ip::tcp::endpoint& destination);
 
-}  // namespace wharf::dataplane::tcp
+}  // namespace wharf::dataplane::l4

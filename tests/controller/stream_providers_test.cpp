@@ -76,7 +76,8 @@ TEST(StreamProviders, LabelsAndFileMeanTheSame) {
       "tcp:\n  routers:\n    imaps:\n      rule: HostSNI(`mail.example`)\n"
       "      entryPoints: [imaps]\n      priority: 7\n      tls: {passthrough: true}\n"
       "      service: dovecot\n"
-      "  services:\n    dovecot:\n      loadBalancer:\n        servers: [{address: 127.0.0.1:993}]\n"
+      "  services:\n    dovecot:\n      loadBalancer:\n        servers: [{address: "
+      "127.0.0.1:993}]\n"
       "        proxyProtocol: {version: 2}\n"
       "udp:\n  routers:\n    dns:\n      entryPoints: [dns]\n      service: dns\n"
       "  services:\n    dns:\n      loadBalancer:\n        servers: [{address: 127.0.0.1:53}]\n");
@@ -110,8 +111,9 @@ TEST(StreamProviders, TheSameMistakesTheSameErrors) {
     std::map<std::string, std::string> labels;
     std::string yaml, error;
   };
-  const std::string lb = "  services:\n    s:\n      loadBalancer:\n        servers: "
-                         "[{address: 127.0.0.1:1}]\n";
+  const std::string lb =
+      "  services:\n    s:\n      loadBalancer:\n        servers: "
+      "[{address: 127.0.0.1:1}]\n";
   const std::vector<Case> cases = {
       {{{"tcp.routers.r.rule", "Host(`a`)"}},
        "tcp:\n  routers:\n    r: {rule: Host(`a`), service: s}\n" + lb,
@@ -122,7 +124,8 @@ TEST(StreamProviders, TheSameMistakesTheSameErrors) {
        "expected true or false"},
       {{{"tcp.routers.r.rule", "HostSNI(`*`)"}, {"tcp.routers.r.observability.metrics", "true"}},
        "tcp:\n  routers:\n    r: {rule: HostSNI(`*`), service: s, observability: {metrics: "
-       "true}}\n" + lb,
+       "true}}\n" +
+           lb,
        "unknown"},
       {{{"tcp.routers.r.rule", "HostSNI(`*`)"},
         {"tcp.services.s.loadbalancer.proxyprotocol.version", "3"}},
@@ -165,13 +168,13 @@ TEST(StreamProviders, DockerDefaultsAsTraefiksProvider) {
             std::string::npos);
 
   // A port that is not one, and a stopped container (its service stays, without servers).
-  c = from_labels({{"tcp.routers.r.rule", "HostSNI(`*`)"},
-                   {"tcp.services.s.loadbalancer.server.port", "0"}});
+  c = from_labels(
+      {{"tcp.routers.r.rule", "HostSNI(`*`)"}, {"tcp.services.s.loadbalancer.server.port", "0"}});
   ASSERT_EQ(c.tcp_services[0].errors.size(), 1u);
   EXPECT_NE(c.tcp_services[0].errors[0].find("expected a port number"), std::string::npos);
-  c = from_labels({{"tcp.routers.r.rule", "HostSNI(`*`)"},
-                   {"tcp.services.s.loadbalancer.server.port", "5432"}},
-                  false);
+  c = from_labels(
+      {{"tcp.routers.r.rule", "HostSNI(`*`)"}, {"tcp.services.s.loadbalancer.server.port", "5432"}},
+      false);
   EXPECT_TRUE(c.tcp_services[0].servers.empty());
   EXPECT_TRUE(c.tcp_services[0].errors.empty());
 
@@ -196,7 +199,8 @@ TEST(StreamProviders, TheCompilerChecksAndFlattens) {
       "    split:\n      rule: HostSNI(`*`)\n      service: both\n      entryPoints: [db]\n"
       "    via-transport:\n      rule: HostSNI(`*`)\n      service: proxied\n"
       "  services:\n"
-      "    a:\n      loadBalancer:\n        servers: [{address: 10.0.0.1:1}, {address: 10.0.0.2:1}]\n"
+      "    a:\n      loadBalancer:\n        servers: [{address: 10.0.0.1:1}, {address: "
+      "10.0.0.2:1}]\n"
       "    b:\n      loadBalancer:\n        servers: [{address: 10.0.0.3:1}]\n"
       "    both:\n      weighted:\n        services: [{name: a, weight: 3}, {name: b, weight: 1}]\n"
       "    proxied:\n      loadBalancer:\n        servers: [{address: 10.0.0.4:1}]\n"

@@ -6,9 +6,9 @@
 // middlewares, insecureSkipVerify, the default rule) and written out as a traefik.yml that goes
 // through the same reader as a user's file. Every stack must compile with nothing rejected.
 
-#include <algorithm>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
+#include <algorithm>
 
 #include <cstdlib>
 #include <filesystem>

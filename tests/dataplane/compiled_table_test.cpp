@@ -96,7 +96,7 @@ namespace wharf::dataplane::routing {
 namespace {
 
 // TCP routers compiled with the table: matched per entrypoint by priority (0: the rule's
-// length) then name; a HostSNI(`*`) router without TLS takes its entrypoint over; servers
+// length) then name, TLS routers for TLS connections and the others for plain ones; servers
 // resolved once, a name that does not resolve kept with its reason.
 TEST(CompiledTable, TcpRoutersMatchByPriorityPerEntrypoint) {
   model::RoutingTable t;
@@ -113,22 +113,24 @@ TEST(CompiledTable, TcpRoutersMatchByPriorityPerEntrypoint) {
   const auto& s = (*table)->streams();
 
   const std::vector<std::string> alpn;
-  auto routed = [&](std::string_view ep, std::string_view sni) {
-    const auto* r = s.match(ep, rules::ConnectionView{sni, &alpn, nullptr});
+  auto routed = [&](std::string_view ep, std::string_view sni, bool tls = true) {
+    const auto* r = s.match(ep, rules::ConnectionView{sni, &alpn, nullptr}, tls);
     return r ? r->name : std::string();
   };
   // The named router's rule is longer than the other's priority of 1.
   EXPECT_EQ(routed("imaps", "mail.example.com"), "imaps@file");
   EXPECT_EQ(routed("imaps", "other.example.com"), "any-tls@file");
-  EXPECT_EQ(routed("imaps", ""), "");  // Not TLS: nothing on imaps takes it.
-  EXPECT_EQ(routed("ssh", ""), "ssh@file");
+  EXPECT_EQ(routed("imaps", "", false), "");  // Not TLS: nothing on imaps takes it.
+  EXPECT_EQ(routed("ssh", "", false), "ssh@file");
+  EXPECT_EQ(routed("ssh", "a.example"), "");  // TLS: only TLS routers take it.
   EXPECT_EQ(routed("web", "mail.example.com"), "");
-  EXPECT_TRUE(s.taken_over("ssh"));
-  EXPECT_FALSE(s.taken_over("imaps"));
-  EXPECT_TRUE(s.any_on("imaps"));
-  EXPECT_FALSE(s.any_on("web"));
+  EXPECT_TRUE(s.any_on("ssh", false));
+  EXPECT_FALSE(s.any_on("ssh", true));
+  EXPECT_TRUE(s.any_on("imaps", true));
+  EXPECT_FALSE(s.any_on("web", true));
 
-  const auto* mail = s.match("imaps", rules::ConnectionView{"mail.example.com", &alpn, nullptr});
+  const auto* mail =
+      s.match("imaps", rules::ConnectionView{"mail.example.com", &alpn, nullptr}, true);
   ASSERT_NE(mail, nullptr);
   EXPECT_EQ(mail->tls, CompiledTcpRouter::Tls::kPassthrough);
   ASSERT_EQ(mail->service->servers.size(), 2u);

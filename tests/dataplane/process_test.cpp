@@ -143,7 +143,8 @@ TEST(Process, FlagsHelpAndVersion) {
   EXPECT_EQ(out, "wharf-dataplane: unknown flag '--bogus' (see --help)\n");
   EXPECT_EQ(run_binary("--entrypoint web", out), 2);
   EXPECT_EQ(out,
-            "wharf-dataplane: --entrypoint 'web': missing NAME= (expected NAME=[HOST]:PORT)\n");
+            "wharf-dataplane: --entrypoint 'web': missing NAME= (expected NAME=[HOST]:PORT or "
+            "NAME=[HOST]:PORT/udp)\n");
   EXPECT_EQ(run_binary("--trusted-proxies 10.0.0.0/99", out), 2);
   EXPECT_EQ(out,
             "wharf-dataplane: --trusted-proxies: '10.0.0.0/99' has a bad prefix length "

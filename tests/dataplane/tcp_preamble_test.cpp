@@ -12,7 +12,7 @@
 #include "dataplane/tcp/client_hello.hpp"
 #include "dataplane/tcp/proxy_protocol.hpp"
 
-namespace wharf::dataplane::tcp {
+namespace wharf::dataplane::l4 {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -184,4 +184,4 @@ TEST(TcpPreamble, WhatIsNotAClientHelloIsToldApart) {
 }
 
 }  // namespace
-}  // namespace wharf::dataplane::tcp
+}  // namespace wharf::dataplane::l4

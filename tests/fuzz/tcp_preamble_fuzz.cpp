@@ -9,7 +9,7 @@
 #include "dataplane/tcp/client_hello.hpp"
 #include "dataplane/tcp/proxy_protocol.hpp"
 
-using namespace wharf::dataplane::tcp;
+using namespace wharf::dataplane::l4;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

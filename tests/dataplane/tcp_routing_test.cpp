@@ -1,0 +1,351 @@
+// TCP routers against real servers: openssl s_server behind TLS passthrough chosen by SNI,
+// tests/peers/tcp_peer.py (echo, a server that speaks first, a PROXY header checker written
+// apart from Wharf), TLS terminated by Wharf, HTTP and TCP routers on one entry point, the
+// PROXY protocol from trusted and untrusted peers, and preambles that come slowly or never.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "test_common/certificates.hpp"
+#include "test_common/child_process.hpp"
+#include "test_common/clients.hpp"
+#include "test_common/dockerd.hpp"
+#include "test_common/upstream_server.hpp"
+
+namespace wharf::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A connected, blocking socket to 127.0.0.1:port with a receive timeout.
+int connect_to(std::uint16_t port, int timeout_ms = 5'000) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string read_until_close(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// Sends `bytes`, half-closes, and returns everything until the other side closes.
+std::string exchange(std::uint16_t port, std::string_view bytes) {
+  int fd = connect_to(port);
+  if (fd < 0) return "<no connection>";
+  send_all(fd, bytes);
+  ::shutdown(fd, SHUT_WR);
+  auto out = read_until_close(fd);
+  ::close(fd);
+  return out;
+}
+
+// A TLS client with SNI: the certificate's subject CN, and what came back for `send` (read
+// until `want` bytes arrived or the connection ended).
+struct TlsResult {
+  bool handshake = false;
+  std::string cn, received;
+};
+TlsResult tls_exchange(std::uint16_t port, const std::string& sni, const std::string& send,
+                       std::size_t want) {
+  TlsResult r;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  int fd = connect_to(port);
+  SSL_set_fd(ssl, fd);
+  SSL_set_tlsext_host_name(ssl, sni.c_str());
+  if (SSL_connect(ssl) == 1) {
+    r.handshake = true;
+    if (X509* cert = SSL_get1_peer_certificate(ssl)) {
+      char cn[256] = {};
+      X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+      r.cn = cn;
+      X509_free(cert);
+    }
+    if (!send.empty()) SSL_write(ssl, send.data(), static_cast<int>(send.size()));
+    char buf[4096];
+    while (r.received.size() < want) {
+      int n = SSL_read(ssl, buf, sizeof buf);
+      if (n <= 0) break;
+      r.received.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  if (fd >= 0) ::close(fd);
+  return r;
+}
+
+// tests/peers/tcp_peer.py with `args`, and its port.
+struct Peer {
+  std::unique_ptr<ChildProcess> process;
+  std::uint16_t port = 0;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+Peer tcp_peer(std::vector<std::string> args = {}) {
+  args.insert(args.begin(), {"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/tcp_peer.py"});
+  Peer p{std::make_unique<ChildProcess>(args), 0};
+  const auto at = p.process->wait_for_log("port ", 20s);
+  EXPECT_NE(at, std::string::npos) << p.process->log();
+  if (at != std::string::npos) {
+    p.port = static_cast<std::uint16_t>(std::stoi(p.process->log().substr(at)));
+  }
+  return p;
+}
+
+// openssl s_server with `cert`, echoing lines reversed (-rev).
+Peer s_server(const Certificates& certs, const std::string& name) {
+  Peer p;
+  p.port = free_port();
+  p.process = std::make_unique<ChildProcess>(std::vector<std::string>{
+      "openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(p.port), "-cert",
+      certs.path(name + ".crt"), "-key", certs.path(name + ".key"), "-rev", "-quiet"});
+  EXPECT_TRUE(wait_until_listening(p.port)) << p.process->log();
+  return p;
+}
+
+model::TcpRouter tcp_router(const std::string& name, const std::string& rule,
+                            const std::string& service, const std::string& tls = "",
+                            std::vector<std::string> entrypoints = {"web"}) {
+  return {name, rule, 0, std::move(entrypoints), service, tls, ""};
+}
+
+model::TcpService tcp_service(const std::string& name, const Peer& peer,
+                              std::uint32_t proxy_protocol = 0) {
+  return {name, {{peer.address(), 1}}, proxy_protocol, 30'000};
+}
+
+class TcpRouting : public ::testing::Test {
+ protected:
+  TcpRouting() { certs.make("b", "b.example", "DNS:b.example"); }
+  Certificates certs;
+  InProcessDataplane dp{1,
+                        {"--entrypoint", "ssh=127.0.0.1:0", "--entrypoint", "pp=127.0.0.1:0",
+                         "--proxy-protocol", "pp=127.0.0.1/32", "--entrypoint",
+                         "strict=127.0.0.1:0", "--proxy-protocol", "strict=10.0.0.0/8"}};
+  UpstreamServer upstream{"http"};
+};
+
+// Two TLS servers behind one port, each reached by its name without Wharf ending TLS: the
+// client sees each server's own certificate, and bytes go both ways.
+TEST_F(TcpRouting, TlsPassthroughChoosesTheServerBySni) {
+  auto a = s_server(certs, "exact");  // CN a.example
+  auto b = s_server(certs, "b");      // CN b.example
+  model::RoutingTable t;
+  t.version = 1;
+  t.tcp_services = {tcp_service("a@test", a), tcp_service("b@test", b)};
+  t.tcp_routers = {tcp_router("a@test", "HostSNI(`a.example`)", "a@test", "passthrough"),
+                   tcp_router("b@test", "HostSNI(`b.example`)", "b@test", "passthrough")};
+  ASSERT_EQ(dp.apply(t), "ack");
+  auto ra = tls_exchange(dp.port("web"), "a.example", "hello\n", 6);
+  EXPECT_TRUE(ra.handshake);
+  EXPECT_EQ(ra.cn, "a.example");
+  EXPECT_EQ(ra.received, "olleh\n");
+  auto rb = tls_exchange(dp.port("web"), "b.example", "abc\n", 4);
+  EXPECT_EQ(rb.cn, "b.example");
+  EXPECT_EQ(rb.received, "cba\n");
+  // A name no router has: Wharf's own HTTPS answers (its default certificate, not a server's).
+  auto other = tls_exchange(dp.port("web"), "c.example", "", 0);
+  EXPECT_TRUE(other.handshake);
+  EXPECT_NE(other.cn, "a.example");
+  EXPECT_NE(other.cn, "b.example");
+  auto m = metrics_when(dp.admin_port(),
+                        "wharf_tcp_connections_total{router=\"a@test\",service=\"a@test\"}", 1);
+  EXPECT_EQ(metric_sample(m, "wharf_tcp_connections_total{router=\"b@test\",service=\"b@test\"}"),
+            1);
+}
+
+// HostSNI(`*`) without TLS on an entry point of its own: bytes relayed both ways, the client's
+// half-close passed on (the server's "<eof>" comes after the echo), and a server that speaks
+// first heard before the client says anything.
+TEST_F(TcpRouting, PlainTcpBehindHostSniStarWithHalfCloseAndServerFirst) {
+  auto echo = tcp_peer();
+  auto banner = tcp_peer({"--banner", "220 mail ready"});
+  model::RoutingTable t;
+  t.version = 1;
+  t.tcp_services = {tcp_service("echo@test", echo), tcp_service("smtp@test", banner)};
+  t.tcp_routers = {tcp_router("ssh@test", "HostSNI(`*`)", "echo@test", "", {"ssh"}),
+                   tcp_router("smtp@test", "HostSNI(`*`)", "smtp@test", "", {"web"})};
+  ASSERT_EQ(dp.apply(t), "ack");
+  const std::string big(300'000, 'x');
+  EXPECT_EQ(exchange(dp.port("ssh"), "SSH-2.0-test\r\n" + big),
+            "SSH-2.0-test\r\n" + big + "<eof>\n");
+  int fd = connect_to(dp.port("web"));
+  char line[64] = {};
+  auto n = ::recv(fd, line, sizeof line - 1, 0);  // Nothing sent: the server speaks first.
+  EXPECT_EQ(std::string(line, n > 0 ? static_cast<std::size_t>(n) : 0), "220 mail ready\n");
+  ::close(fd);
+}
+
+// Wharf ends TLS with the table's certificate for the name and relays clear text to the server.
+TEST_F(TcpRouting, TlsTerminatedInFrontOfAPlainServer) {
+  auto echo = tcp_peer({"--name", "imap"});
+  model::RoutingTable t;
+  t.version = 1;
+  t.certificates = {certs.exact};
+  t.tcp_services = {tcp_service("imap@test", echo)};
+  t.tcp_routers = {tcp_router("imaps@test", "HostSNI(`a.example`)", "imap@test", "terminate")};
+  ASSERT_EQ(dp.apply(t), "ack");
+  auto r = tls_exchange(dp.port("web"), "a.example", "a1 CAPABILITY\n", 19);
+  EXPECT_EQ(r.cn, "a.example");
+  EXPECT_EQ(r.received, "imap\na1 CAPABILITY\n");
+}
+
+// HTTP routers and TCP routers on one entry point each get their traffic: plain HTTP, HTTPS
+// by name, TLS passthrough by name. Then a plain HostSNI(`*`) router takes the plain
+// connections over, as Traefik's does, while HTTPS keeps working.
+TEST_F(TcpRouting, HttpAndTcpRoutersShareAnEntryPoint) {
+  auto b = s_server(certs, "b");
+  auto echo = tcp_peer();
+  model::RoutingTable t = simple_table(1, upstream.url(), "Host(`h.example`)");
+  t.certificates = {certs.exact};
+  auto https = t.routers[0];
+  https.name = "https@test";
+  https.rule = "Host(`a.example`)";
+  https.tls = true;
+  t.routers.push_back(https);
+  t.tcp_services = {tcp_service("b@test", b), tcp_service("echo@test", echo)};
+  t.tcp_routers = {tcp_router("b@test", "HostSNI(`b.example`)", "b@test", "passthrough")};
+  ASSERT_EQ(dp.apply(t), "ack");
+  EXPECT_EQ(host_status(dp.port("web"), "h.example"), 200u);
+  auto viah =
+      tls_exchange(dp.port("web"), "a.example",
+                   "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n", 1 << 20);
+  EXPECT_EQ(viah.cn, "a.example");
+  EXPECT_EQ(viah.received.rfind("HTTP/1.1 200", 0), 0u) << viah.received.substr(0, 200);
+  EXPECT_EQ(tls_exchange(dp.port("web"), "b.example", "xy\n", 3).received, "yx\n");
+
+  t.version = 2;
+  t.tcp_routers.push_back(tcp_router("all@test", "HostSNI(`*`)", "echo@test"));
+  ASSERT_EQ(dp.apply(t), "ack");
+  const std::string get = "GET / HTTP/1.1\r\nHost: h.example\r\n\r\n";
+  EXPECT_EQ(exchange(dp.port("web"), get), get + "<eof>\n");
+  EXPECT_EQ(tls_exchange(dp.port("web"), "b.example", "xy\n", 3).received, "yx\n");
+  auto still =
+      tls_exchange(dp.port("web"), "a.example",
+                   "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n", 1 << 20);
+  EXPECT_EQ(still.received.rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// PROXY headers from a trusted peer, v1 and v2: the client they name drives ClientIP, reaches
+// servers in the header their service asks for (checked by the peer's own parser), and is the
+// HTTP client (X-Forwarded-For). A malformed one is closed; one from a peer outside the
+// entry point's list is refused, while plain connections there are served.
+TEST_F(TcpRouting, ProxyProtocolInAndOut) {
+  auto v1 = tcp_peer({"--proxy"});
+  auto v2 = tcp_peer({"--proxy"});
+  model::RoutingTable t = simple_table(1, upstream.url());
+  t.tcp_services = {tcp_service("v2@test", v2, 2), tcp_service("v1@test", v1, 1)};
+  t.tcp_routers = {tcp_router("docs@test", "ClientIP(`203.0.113.0/24`)", "v2@test", "", {"pp"}),
+                   tcp_router("six@test", "ClientIP(`2001:db8::/32`)", "v1@test", "", {"pp"})};
+  ASSERT_EQ(dp.apply(t), "ack");
+  EXPECT_EQ(exchange(dp.port("pp"), "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\nhi"),
+            "proxy v2 203.0.113.7 5555\nhi<eof>\n");
+  // v2: signature, PROXY over TCP6, 36 bytes of addresses and ports.
+  std::string v2header("\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x24", 16);
+  unsigned char src[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+  unsigned char dst[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  v2header.append(reinterpret_cast<char*>(src), 16);
+  v2header.append(reinterpret_cast<char*>(dst), 16);
+  v2header += std::string("\x1f\x90\x01\xbb", 4);  // 8080 → 443
+  EXPECT_EQ(exchange(dp.port("pp"), v2header + "v6"), "proxy v1 2001:db8::9 8080\nv6<eof>\n");
+  // A client no TCP router matches is HTTP's, with the address the header named.
+  const auto http = exchange(dp.port("pp"),
+                             "PROXY TCP4 198.51.100.9 127.0.0.1 4444 80\r\n"
+                             "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http.rfind("HTTP/1.1 200", 0), 0u) << http;
+  EXPECT_NE(http.find("198.51.100.9"), std::string::npos) << http;
+  EXPECT_EQ(exchange(dp.port("pp"), "PROXY TCP4 bogus\r\nGET / HTTP/1.1\r\n\r\n"), "");
+  EXPECT_EQ(exchange(dp.port("strict"),
+                     "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n"
+                     "GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "");
+  EXPECT_EQ(host_status(dp.port("strict"), "x"), 200u);
+  auto m =
+      metrics_when(dp.admin_port(), "wharf_proxy_protocol_refused_total{entrypoint=\"strict\"}", 1);
+  EXPECT_EQ(metric_sample(m, "wharf_proxy_protocol_refused_total{entrypoint=\"pp\"}"), 1);
+}
+
+// What a ClientHello looks like from OpenSSL's client for `sni`.
+std::string client_hello(const std::string& sni) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, in, out);
+  SSL_set_tlsext_host_name(ssl, sni.c_str());
+  SSL_connect(ssl);  // Wants to read the ServerHello: the ClientHello is in `out`.
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(out, &data);
+  std::string hello(data, static_cast<std::size_t>(n));
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return hello;
+}
+
+// A ClientHello in one-byte pieces still reaches its server; one that stops halfway is closed
+// at the header timeout; meanwhile other connections are served as usual.
+TEST_F(TcpRouting, SlowAndStalledClientHellos) {
+  auto b = s_server(certs, "b");
+  model::RoutingTable t = simple_table(1, upstream.url());
+  t.entrypoints.push_back({"web", {500, 180'000, 60'000}, {}});
+  t.tcp_services = {tcp_service("b@test", b)};
+  t.tcp_routers = {tcp_router("b@test", "HostSNI(`b.example`)", "b@test", "passthrough")};
+  ASSERT_EQ(dp.apply(t), "ack");
+  const auto hello = client_hello("b.example");
+  ASSERT_GT(hello.size(), 100u);
+
+  int stalled = connect_to(dp.port("web"));
+  send_all(stalled, hello.substr(0, hello.size() / 2));
+  const auto started = std::chrono::steady_clock::now();
+
+  int slow = connect_to(dp.port("web"));
+  for (char c : hello) {
+    send_all(slow, std::string_view(&c, 1));
+    std::this_thread::sleep_for(1ms);
+  }
+  unsigned char first = 0;
+  EXPECT_EQ(::recv(slow, &first, 1, 0), 1);
+  EXPECT_EQ(first, 0x16);  // The server's handshake record, relayed.
+  ::close(slow);
+  EXPECT_EQ(host_status(dp.port("web"), "x"), 200u);
+
+  EXPECT_EQ(read_until_close(stalled), "");
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, 3s);
+  ::close(stalled);
+}
+
+}  // namespace
+}  // namespace wharf::test
