@@ -121,6 +121,26 @@ Metrics::Metrics(std::vector<std::string> entrypoints, std::vector<double> bucke
                         "Bytes TCP routers relayed, per router, service and direction (in: "
                         "from clients, out: to clients).")
                     .Register(*registry_);
+  udp_sessions_ = &BuildCounter()
+                       .Name("wharf_udp_sessions_total")
+                       .Help("UDP sessions (one per client address) per router and service.")
+                       .Register(*registry_);
+  udp_open_ = &BuildGauge()
+                   .Name("wharf_udp_open_sessions")
+                   .Help("UDP sessions open now, per router and service.")
+                   .Register(*registry_);
+  udp_bytes_ = &BuildCounter()
+                    .Name("wharf_udp_bytes_total")
+                    .Help(
+                        "Bytes of datagrams UDP routers relayed, per router, service and "
+                        "direction (in: from clients, out: to clients).")
+                    .Register(*registry_);
+  udp_dropped_ = &BuildCounter()
+                      .Name("wharf_udp_dropped_datagrams_total")
+                      .Help(
+                          "Datagrams from clients not relayed, per entrypoint and reason "
+                          "(no_route, no_server, sessions_full, draining, send).")
+                      .Register(*registry_);
   table_version_ = &BuildGauge()
                         .Name("wharf_table_version")
                         .Help("Version of the routing table being served.")
@@ -155,14 +175,29 @@ void Metrics::upstream_connect_error(const std::string& service) {
   connect_errors_->Add({{"service", service}}).Increment();
 }
 
-Metrics::TcpRoute Metrics::tcp_route(const std::string& router, const std::string& service) {
+namespace {
+
+Metrics::StreamRoute stream_route(prometheus::Family<prometheus::Counter>& count,
+                                  prometheus::Family<prometheus::Gauge>& open,
+                                  prometheus::Family<prometheus::Counter>& bytes,
+                                  const std::string& router, const std::string& service) {
   const std::map<std::string, std::string> labels{{"router", router}, {"service", service}};
   auto with = [&](const char* direction) {
     auto l = labels;
     l.emplace("direction", direction);
-    return &tcp_bytes_->Add(l);
+    return &bytes.Add(l);
   };
-  return {&tcp_connections_->Add(labels), &tcp_open_->Add(labels), with("in"), with("out")};
+  return {&count.Add(labels), &open.Add(labels), with("in"), with("out")};
+}
+
+}  // namespace
+
+Metrics::StreamRoute Metrics::tcp_route(const std::string& router, const std::string& service) {
+  return stream_route(*tcp_connections_, *tcp_open_, *tcp_bytes_, router, service);
+}
+
+Metrics::StreamRoute Metrics::udp_route(const std::string& router, const std::string& service) {
+  return stream_route(*udp_sessions_, *udp_open_, *udp_bytes_, router, service);
 }
 
 void Metrics::upstream_timeout(const std::string& service) {

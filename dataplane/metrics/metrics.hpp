@@ -47,15 +47,20 @@ class Metrics {
   };
   PerEntrypoint& entrypoint(std::uint8_t i) { return entrypoints_[i]; }
 
-  // A TCP route's counters: connections relayed (and open), bytes each way. Looked up once
-  // per connection (under prometheus-cpp's lock), so tables can add routes freely.
-  struct TcpRoute {
+  // A TCP route's counters: connections relayed (and open), bytes each way; a UDP route's:
+  // sessions (and open ones), bytes each way. Looked up once per connection or session (under
+  // prometheus-cpp's lock), so tables can add routes freely.
+  struct StreamRoute {
     prometheus::Counter* connections;
     prometheus::Gauge* open;
     prometheus::Counter* bytes_in;   // From clients.
     prometheus::Counter* bytes_out;  // To clients.
   };
-  TcpRoute tcp_route(const std::string& router, const std::string& service);
+  StreamRoute tcp_route(const std::string& router, const std::string& service);
+  StreamRoute udp_route(const std::string& router, const std::string& service);
+  void udp_dropped(const std::string& entrypoint, const char* reason) {
+    udp_dropped_->Add({{"entrypoint", entrypoint}, {"reason", reason}}).Increment();
+  }
 
   // Rare events with a service label: created on first use (under prometheus-cpp's lock).
   void upstream_connect_error(const std::string& service);
@@ -91,6 +96,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* tcp_connections_;
   prometheus::Family<prometheus::Gauge>* tcp_open_;
   prometheus::Family<prometheus::Counter>* tcp_bytes_;
+  prometheus::Family<prometheus::Counter>* udp_sessions_;
+  prometheus::Family<prometheus::Gauge>* udp_open_;
+  prometheus::Family<prometheus::Counter>* udp_bytes_;
+  prometheus::Family<prometheus::Counter>* udp_dropped_;
   prometheus::Gauge* table_version_;
   prometheus::Gauge* last_apply_;
   prometheus::Counter* applied_;

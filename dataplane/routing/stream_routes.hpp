@@ -32,7 +32,8 @@ struct CompiledStreamServer {
   std::string resolve_error;  // Non-empty when the host did not resolve at apply time.
 };
 
-struct CompiledTcpService {
+// A TCP or UDP service (UDP ones leave proxy_protocol and connect_timeout alone).
+struct CompiledStreamService {
   std::string name;
   std::vector<CompiledStreamServer> servers;
   std::uint32_t proxy_protocol = 0;  // 1 or 2: the PROXY header servers get first.
@@ -55,12 +56,18 @@ struct CompiledTcpRouter {
   std::vector<std::string> entrypoints;  // Empty: all.
   Tls tls = Tls::kNone;
   std::string tls_options;
-  const CompiledTcpService* service = nullptr;
+  const CompiledStreamService* service = nullptr;
   // Its rule names no server name (no HostSNI with a name, no HostSNIRegexp): with TLS, an
   // HTTPS router for the name wins over it (Traefik's order, tcp/decision.hpp).
   bool catch_all = false;
 
   bool on_entrypoint(std::string_view ep) const;
+};
+
+struct CompiledUdpRouter {
+  std::string name;
+  std::vector<std::string> entrypoints;  // Empty: every UDP one.
+  const CompiledStreamService* service = nullptr;
 };
 
 class StreamRoutes {
@@ -77,11 +84,17 @@ class StreamRoutes {
   // Whether the entrypoint has a TCP router of that kind.
   bool any_on(std::string_view entrypoint, bool tls) const;
 
-  const std::vector<std::unique_ptr<CompiledTcpService>>& services() const { return services_; }
+  // The UDP router of a UDP entrypoint: the first by name when several list it (a datagram
+  // carries nothing to choose by), nullptr when none does.
+  const CompiledUdpRouter* udp_route(std::string_view entrypoint) const;
+
+  const std::vector<std::unique_ptr<CompiledStreamService>>& services() const { return services_; }
 
  private:
-  std::vector<std::unique_ptr<CompiledTcpService>> services_;
+  std::vector<std::unique_ptr<CompiledStreamService>> services_;  // TCP ones.
+  std::vector<std::unique_ptr<CompiledStreamService>> udp_services_;
   std::vector<std::unique_ptr<CompiledTcpRouter>> routers_;  // By priority, then name.
+  std::vector<CompiledUdpRouter> udp_routers_;               // By name.
 };
 
 }  // namespace wharf::dataplane::routing

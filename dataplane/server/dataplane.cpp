@@ -58,10 +58,6 @@ model::Status Dataplane::start() {
                                [this](const httpd::AdminRequest& r) { return admin(r); });
   }
   for (const auto& ep : options_.entrypoints) {
-    if (ep.udp) {
-      log::warn("entrypoint=" + ep.name + " is a UDP one; UDP routers are not served yet");
-      continue;
-    }
     std::uint16_t port = ep.port;
     for (auto& w : workers_) {
       auto ok = w->listen(ep, port);
@@ -69,7 +65,7 @@ model::Status Dataplane::start() {
     }
     bound_.push_back({ep.name, port});
     log::info("entrypoint=" + ep.name + " address=" + (ep.host.empty() ? "*" : ep.host) + ":" +
-              std::to_string(port));
+              std::to_string(port) + (ep.udp ? "/udp" : ""));
   }
   if (options_.admin_enabled) {
     auto port = admin_.listen(options_.admin.host, options_.admin.port);

@@ -51,7 +51,7 @@ awaitable<void> pump(Stream& from, Stream& to, std::uint64_t& counted) {
 }
 
 // Connects to the next server in turn, trying each at most once.
-awaitable<bool> connect(Worker& worker, Stream& server, const routing::CompiledTcpService& s,
+awaitable<bool> connect(Worker& worker, Stream& server, const routing::CompiledStreamService& s,
                         const routing::CompiledStreamServer** chosen) {
   std::vector<const routing::CompiledStreamServer*> tried;
   while (const auto* candidate = s.pick(tried)) {

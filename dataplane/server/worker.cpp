@@ -14,6 +14,7 @@
 #include "dataplane/server/accept.hpp"
 #include "dataplane/server/connection.hpp"
 #include "dataplane/server/http_session.hpp"
+#include "dataplane/server/udp_listener.hpp"
 #include "log/log.hpp"
 
 namespace wharf::dataplane::server {
@@ -40,12 +41,20 @@ Worker::Worker(const Options& options, unsigned index, metrics::Metrics& metrics
       access_log_(access_log),
       pool_(&metrics.idle_upstream(index)) {}
 
+Worker::~Worker() = default;
+
 void Worker::set_table(std::shared_ptr<const routing::CompiledTable> table) {
   if (table) stats_.prune(table->metrics_routes());
   table_ = std::move(table);
 }
 
 model::Status Worker::listen(const EntryPointAddress& address, std::uint16_t& port) {
+  if (address.udp) {
+    auto l = std::make_unique<UdpListener>(*this, address);
+    if (auto ok = l->bind(port); !ok) return ok;
+    udp_listeners_.push_back(std::move(l));
+    return model::kOk;
+  }
   error_code ec;
   auto ip = address.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                  : asio::ip::make_address(address.host, ec);
@@ -84,6 +93,7 @@ model::Status Worker::listen(const EntryPointAddress& address, std::uint16_t& po
 
 void Worker::start() {
   for (auto& l : listeners_) asio::co_spawn(io_, accept_loop(*l), asio::detached);
+  for (auto& l : udp_listeners_) l->start();
   asio::co_spawn(io_, sweep_loop(), asio::detached);
 }
 
@@ -137,6 +147,7 @@ void Worker::begin_drain() {
   draining_ = true;
   error_code ignored;
   for (auto& l : listeners_) l->acceptor.close(ignored);
+  for (auto& l : udp_listeners_) l->begin_drain();
   sweep_timer_.cancel();
   pool_.close();
   h2_pool_.close();

@@ -18,6 +18,7 @@
 namespace wharf::dataplane::server {
 
 class HttpSession;
+class UdpListener;
 
 struct Listener {
   const EntryPointAddress& address;
@@ -31,6 +32,7 @@ class Worker {
  public:
   Worker(const Options& options, unsigned index, metrics::Metrics& metrics,
          metrics::AccessLog* access_log);
+  ~Worker();
 
   asio::io_context& io() { return io_; }
   const Options& options() const { return options_; }
@@ -38,8 +40,8 @@ class Worker {
   metrics::WorkerStats& stats() { return stats_; }
   metrics::AccessLog* access_log() { return access_log_; }
 
-  // Binds one entrypoint's acceptor; `port` 0 is replaced by the port actually bound so the
-  // following workers share it.
+  // Binds one entrypoint's acceptor (a UDP socket for a UDP one); `port` 0 is replaced by the
+  // port actually bound so the following workers share it.
   model::Status listen(const EntryPointAddress& address, std::uint16_t& port);
   void start();  // Spawns the accept loops and the pool sweeper.
 
@@ -66,7 +68,8 @@ class Worker {
 
   void add(HttpSession* s) { sessions_.insert(s); }
   void remove(HttpSession* s) { sessions_.erase(s); }
-  // Connections relayed by TCP routers: a drain lets them run to their end (or the deadline).
+  // Connections relayed by TCP routers and UDP sessions: a drain lets them run to their end
+  // (or the deadline).
   void add_stream() { ++streams_; }
   void remove_stream() { --streams_; }
   std::size_t session_count() const { return sessions_.size() + streams_; }
@@ -84,6 +87,7 @@ class Worker {
   // needs no locking; posting (table installs, drain) still goes through the locked queue.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<UdpListener>> udp_listeners_;
   std::shared_ptr<const routing::CompiledTable> table_;
   proxy::UpstreamPool pool_;  // Reports its idle count to metrics_.
   codec::http2::ClientPool h2_pool_{io_.get_executor()};

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
@@ -195,6 +196,66 @@ TEST_F(DockerIntegration, TcpEndpointAndOnlyGetRequests) {
   }
   EXPECT_TRUE(saw_events);
   EXPECT_TRUE(saw_inspect);
+}
+
+// Gitea's compose labels from a real setup (tests/controller/fixtures/traefik-real), verbatim
+// but for the ports: the web port by host, and SSH on an entry point of its own
+// relayed by a HostSNI(`*`) TCP router to the container's SSH port (busybox nc running cat: the
+// bytes come back, and the client's half-close ends the exchange).
+TEST_F(DockerIntegration, GiteaSshLabelsAreRelayedBesideItsWebRouter) {
+  Dockerd& d = *dockerd_;
+  DataplaneProcess dp({"--entrypoint", "websecure=127.0.0.1:0", "--entrypoint", "ssh=127.0.0.1:0"});
+  const auto web = free_port(), ssh = free_port();
+  auto doc = YAML::LoadFile(std::string(WHARF_SOURCE_DIR) +
+                            "/tests/controller/fixtures/traefik-real/labels/enigmacurry-gitea.yml");
+  std::vector<std::string> args = {"run",       "-d",   "--init", "--stop-timeout", "2",
+                                   "--network", "host", "--name", "gitea"};
+  for (const auto& item : doc["services"]["gitea"]["labels"]) {
+    auto label = item.as<std::string>();
+    auto eq = label.find('=');
+    std::string key = label.substr(0, eq), value = label.substr(eq + 1);
+    if (key.ends_with("gitea-web.loadbalancer.server.port")) value = std::to_string(web);
+    if (key.ends_with("gitea-ssh.loadbalancer.server.port")) value = std::to_string(ssh);
+    if (value.find("${GITEA_TRAEFIK_HOST}") != std::string::npos) {
+      value.replace(value.find("${GITEA_TRAEFIK_HOST}"), 21, "git.example.com");
+    }
+    args.insert(args.end(), {"--label", key + "=" + value});
+  }
+  args.insert(args.end(), {Dockerd::kImage, "sh", "-c",
+                           "httpd -h /www -p 127.0.0.1:" + std::to_string(web) +
+                               " && exec nc -ll -p " + std::to_string(ssh) + " -e cat"});
+  d.docker(args);
+  auto ctl = start_controller(dp.control_socket(), d);
+
+  const auto log = dp.log();
+  const std::string marker = "entrypoint=ssh address=127.0.0.1:";
+  ASSERT_NE(log.find(marker), std::string::npos) << log;
+  const auto ssh_port = std::stoi(log.substr(log.find(marker) + marker.size()));
+  std::string echoed;
+  for (auto end = std::chrono::steady_clock::now() + 20s;
+       std::chrono::steady_clock::now() < end && echoed.empty();
+       std::this_thread::sleep_for(100ms)) {
+    // Sends the banner, half-closes, reads until the other side closes (2 s at most).
+    auto r = run_command(
+        {"python3", "-c",
+         "import socket,sys\n"
+         "s=socket.create_connection(('127.0.0.1'," +
+             std::to_string(ssh_port) +
+             "),timeout=2)\n"
+             "s.sendall(b'SSH-2.0-OpenSSH_9.2\\r\\n');s.shutdown(socket.SHUT_WR);out=b''\n"
+             "while True:\n  d=s.recv(4096)\n  if not d: break\n  out+=d\n"
+             "sys.stdout.write(out.decode())\n"});
+    if (r.out.starts_with("SSH-2.0")) echoed = r.out;
+  }
+  EXPECT_EQ(echoed, "SSH-2.0-OpenSSH_9.2\r\n") << ctl->log() << dp.log();
+  const auto websecure_at = log.find("entrypoint=websecure address=127.0.0.1:");
+  ASSERT_NE(websecure_at, std::string::npos);
+  const auto https_port =
+      log.substr(websecure_at + 39, log.find('\n', websecure_at) - websecure_at - 39);
+  // The labels give the web router no TLS: it answers plain HTTP on websecure, as in Traefik.
+  auto page = run_command({"curl", "-s", "--max-time", "5", "-H", "Host: git.example.com",
+                           "http://127.0.0.1:" + https_port + "/"});
+  EXPECT_NE(page.out.find("hello"), std::string::npos) << page.out;
 }
 
 }  // namespace

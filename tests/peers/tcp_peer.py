@@ -3,6 +3,7 @@
 checked by code that shares nothing with it.
 
     tcp_peer.py [--proxy] [--banner TEXT] [--name NAME]
+    tcp_peer.py --udp [--name NAME]
 
 Listens on 127.0.0.1 and a port of the kernel's choice, prints "port N" once listening, and
 serves each connection in a thread:
@@ -12,7 +13,10 @@ serves each connection in a thread:
   --banner  TEXT is sent first, before anything is read (a server that speaks first: SMTP);
   --name    NAME is sent as "NAME\\n" before echoing, so tests tell servers apart.
 Then every byte received is sent back; when the client half-closes, "<eof>\\n" follows and the
-server closes its side."""
+server closes its side.
+
+With --udp it answers each datagram with the datagram, " from PORT" (the port it came from:
+one per session of the proxy in front) and " NAME" when given."""
 import socket
 import socketserver
 import struct
@@ -90,6 +94,14 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
+
+if "--udp" in ARGS:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    print("port %d" % sock.getsockname()[1], file=sys.stderr, flush=True)
+    while True:
+        data, peer = sock.recvfrom(65536)
+        sock.sendto(data + b" from %d" % peer[1] + (b" " + NAME if NAME else b""), peer)
 
 with Server(("127.0.0.1", 0), Handler) as server:
     print("port %d" % server.server_address[1], file=sys.stderr, flush=True)

@@ -39,6 +39,9 @@ ChildProcess::ChildProcess(std::vector<std::string> args, std::vector<std::strin
     dup2(devnull, STDIN_FILENO);
     dup2(devnull, STDOUT_FILENO);
     dup2(pipefd[1], STDERR_FILENO);
+    // Nothing else of the test process: Asio opens sockets without close-on-exec, and a child
+    // holding a data plane's listening socket would keep accepting for it after a drain.
+    ::close_range(3, ~0U, 0);
     execvpe(argv[0], argv.data(), envp.data());
     _exit(127);
   }

@@ -1,7 +1,8 @@
-// TCP routers against real servers: openssl s_server behind TLS passthrough chosen by SNI,
-// tests/peers/tcp_peer.py (echo, a server that speaks first, a PROXY header checker written
-// apart from Wharf), TLS terminated by Wharf, HTTP and TCP routers on one entry point, the
-// PROXY protocol from trusted and untrusted peers, and preambles that come slowly or never.
+// TCP and UDP routers against real servers: openssl s_server behind TLS passthrough chosen by
+// SNI, tests/peers/tcp_peer.py (echo, a server that speaks first, a PROXY header checker
+// written apart from Wharf, a UDP echo), TLS terminated by Wharf, HTTP and TCP routers on one
+// entry point, the PROXY protocol from trusted and untrusted peers, preambles that come slowly
+// or never, and UDP sessions: a hundred clients at once, idle ends, table swaps.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -19,6 +22,7 @@
 #include "test_common/child_process.hpp"
 #include "test_common/clients.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/eventually.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
@@ -297,6 +301,37 @@ TEST_F(TcpRouting, ProxyProtocolInAndOut) {
   EXPECT_EQ(metric_sample(m, "wharf_proxy_protocol_refused_total{entrypoint=\"pp\"}"), 1);
 }
 
+// A drain (SIGTERM) stops new connections and lets a relayed one run to its end: bytes still
+// flow both ways, and the drain is over as soon as the client closes.
+TEST_F(TcpRouting, DrainLetsRelayedConnectionsFinish) {
+  auto echo = tcp_peer();
+  model::RoutingTable t;
+  t.version = 1;
+  t.tcp_services = {tcp_service("echo@test", echo)};
+  t.tcp_routers = {tcp_router("ssh@test", "HostSNI(`*`)", "echo@test", "", {"ssh"})};
+  ASSERT_EQ(dp.apply(t), "ack");
+  const auto port = dp.port("ssh");
+  int fd = connect_to(port);
+  char buf[64];
+  send_all(fd, "one");
+  ASSERT_EQ(::recv(fd, buf, sizeof buf, 0), 3);
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopper([&] { dp.stop(); });
+  EXPECT_TRUE(eventually([&] {
+    int probe = connect_to(port, 200);
+    if (probe >= 0) ::close(probe);
+    return probe < 0;
+  }));
+  send_all(fd, "two");
+  EXPECT_EQ(::recv(fd, buf, sizeof buf, 0), 3);  // EXPECT: the stopper thread is joined below.
+  EXPECT_EQ(std::string(buf, 3), "two");
+  ::shutdown(fd, SHUT_WR);
+  EXPECT_EQ(read_until_close(fd), "<eof>\n");
+  ::close(fd);
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // The drain deadline is 5 s.
+}
+
 // What a ClientHello looks like from OpenSSL's client for `sni`.
 std::string client_hello(const std::string& sni) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
@@ -345,6 +380,125 @@ TEST_F(TcpRouting, SlowAndStalledClientHellos) {
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_LT(took, 3s);
   ::close(stalled);
+}
+
+// A UDP client on its own 127.0.0.1 port: one session of the data plane.
+class UdpClient {
+ public:
+  UdpClient() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    timeval tv{2, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~UdpClient() { ::close(fd_); }
+  UdpClient(const UdpClient&) = delete;
+  void send(std::uint16_t port, const std::string& msg) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  std::string receive() {
+    char buf[2048];
+    auto n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("<nothing>");
+  }
+  std::string ask(std::uint16_t port, const std::string& msg) {
+    send(port, msg);
+    return receive();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A static configuration with a UDP entry point whose sessions end after 300 ms idle.
+std::string udp_static_file(const TempDir& dir) {
+  const std::string path = dir.path() + "/traefik.yml";
+  std::ofstream(path) << "entryPoints:\n  dns:\n    address: \"127.0.0.1:0/udp\"\n"
+                         "    udp:\n      timeout: 300ms\n";
+  return path;
+}
+
+class UdpRouting : public ::testing::Test {
+ protected:
+  model::RoutingTable to(const Peer& server, std::uint64_t version) {
+    model::RoutingTable t;
+    t.version = version;
+    t.udp_services = {{"dns@test", {{server.address(), 1}}}};
+    t.udp_routers = {{"dns@test", {"dns"}, "dns@test"}};
+    return t;
+  }
+  TempDir dir;
+  InProcessDataplane dp{2, {"--configfile", udp_static_file(dir)}};
+  Peer one = tcp_peer({"--udp"});
+};
+
+// A hundred clients at once: each gets its own answer through its own session (the server
+// sees a hundred source ports), and a client's next datagram goes through the same session.
+TEST_F(UdpRouting, AHundredClientsAtOnceEachInItsOwnSession) {
+  ASSERT_EQ(dp.apply(to(one, 1)), "ack");
+  const auto port = dp.port("dns");
+  ASSERT_NE(port, 0);
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<UdpClient>());
+  for (int i = 0; i < 100; ++i) clients[i]->send(port, "client-" + std::to_string(i));
+  std::set<std::string> source_ports;
+  std::vector<std::string> first(100);
+  for (int i = 0; i < 100; ++i) {
+    first[i] = clients[i]->receive();
+    const std::string want = "client-" + std::to_string(i) + " from ";
+    ASSERT_EQ(first[i].rfind(want, 0), 0u) << first[i];
+    source_ports.insert(first[i].substr(want.size()));
+  }
+  EXPECT_EQ(source_ports.size(), 100u);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(clients[i]->ask(port, "client-" + std::to_string(i)), first[i]);
+  }
+  auto m = metrics_when(dp.admin_port(),
+                        "wharf_udp_sessions_total{router=\"dns@test\",service=\"dns@test\"}", 100);
+  EXPECT_EQ(metric_sample(m, "wharf_udp_sessions_total{router=\"dns@test\",service=\"dns@test\"}"),
+            100);
+}
+
+// A new table routes new sessions; an open one keeps its server until it has been idle for
+// the entry point's udp.timeout, and then a new session follows the new table.
+TEST_F(UdpRouting, OpenSessionsOutliveTableSwapsAndEndWhenIdle) {
+  auto two = tcp_peer({"--udp", "--name", "two"});
+  ASSERT_EQ(dp.apply(to(one, 1)), "ack");
+  const auto port = dp.port("dns");
+  UdpClient a, b;
+  const auto first = a.ask(port, "a");
+  EXPECT_EQ(first.rfind("a from ", 0), 0u) << first;
+  ASSERT_EQ(dp.apply(to(two, 2)), "ack");
+  EXPECT_EQ(a.ask(port, "a"), first);  // Same session, same server.
+  const auto other = b.ask(port, "b");
+  EXPECT_NE(other.find(" two"), std::string::npos) << other;
+  std::this_thread::sleep_for(700ms);
+  const auto later = a.ask(port, "a");
+  EXPECT_NE(later.find(" two"), std::string::npos) << later;
+  auto m = metrics_when(dp.admin_port(),
+                        "wharf_udp_sessions_total{router=\"dns@test\",service=\"dns@test\"}", 3);
+  EXPECT_EQ(metric_sample(m, "wharf_udp_sessions_total{router=\"dns@test\",service=\"dns@test\"}"),
+            3);
+}
+
+// Datagrams no router takes are dropped and counted, and nothing else is disturbed.
+TEST_F(UdpRouting, DatagramsWithoutARouteAreDroppedAndCounted) {
+  model::RoutingTable t;
+  t.version = 1;
+  ASSERT_EQ(dp.apply(t), "ack");
+  UdpClient c;
+  c.send(dp.port("dns"), "lost");
+  auto m = metrics_when(dp.admin_port(),
+                        "wharf_udp_dropped_datagrams_total{entrypoint=\"dns\",reason=\"no_route\"}",
+                        1);
+  EXPECT_EQ(metric_sample(
+                m, "wharf_udp_dropped_datagrams_total{entrypoint=\"dns\",reason=\"no_route\"}"),
+            1);
+  ASSERT_EQ(dp.apply(to(one, 2)), "ack");
+  EXPECT_EQ(c.ask(dp.port("dns"), "found").rfind("found from ", 0), 0u);
 }
 
 }  // namespace
