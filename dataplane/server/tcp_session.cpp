@@ -1,8 +1,13 @@
 #include "dataplane/server/tcp_session.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/write.hpp>
 
+#include "dataplane/proxy/relay_buffer.hpp"
+#include "dataplane/server/fresh_socket.hpp"
 #include "dataplane/server/worker.hpp"
 #include "dataplane/tcp/proxy_protocol.hpp"
 #include "dataplane/tls/server_context.hpp"
@@ -17,37 +22,102 @@ using Tls = routing::CompiledTcpRouter::Tls;
 // Without a byte either way for this long, a relayed connection is closed (the same bound as an
 // upgraded HTTP connection's): an idle SSH session lives an hour.
 constexpr ms kIdle{3'600'000};
-constexpr std::size_t kBuffer = 16 * 1024;
 
 struct Counts {
   std::uint64_t in = 0, out = 0;
 };
 
+// Writes all of `data` to plain `to` with send, waiting for room only when the socket is full;
+// a TLS `to` writes through its stream. False on an error.
+awaitable<bool> write_all(Stream& to, const char* data, std::size_t size) {
+  if (to.is_tls()) {
+    auto [ec, n] = co_await asio::async_write(to, asio::buffer(data, size), kNoThrow);
+    co_return !ec;
+  }
+  while (size > 0) {
+    const auto w = ::send(to.socket().native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w >= 0) {
+      data += w;
+      size -= static_cast<std::size_t>(w);
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+    to.expires_after(kIdle);
+    auto [ec] = co_await to.socket().async_wait(tcp::socket::wait_write, kNoThrow);
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
 // One direction: what `from` sends goes to `to` until `from` ends, then `to` is told (a
 // half-close over TCP; over TLS, where a half-close would end the session, the other direction
-// is stopped too). Any error ends both directions.
-awaitable<void> pump(Stream& from, Stream& to, std::uint64_t& counted) {
-  std::unique_ptr<char[]> buf(new char[kBuffer]);
+// is stopped too). Any error ends both directions. `ended` counts the directions over: the
+// second one to end needs no half-close, both sockets close right after.
+//
+// Reads wait in Asio with a 16 KiB buffer of the connection's own, as nginx's and HAProxy's
+// relays hold per direction: Asio reads at once when the socket may have bytes and otherwise
+// queues the read without a system call, so a small exchange costs its recv and send. A read
+// that fills that buffer means more is coming: the rest is read with recv straight into the
+// worker's relay buffer (256 KiB, as HTTP bodies use) until the socket is empty, and the relay
+// buffer goes back before the next wait, so only moving bytes hold one. Writes are sends,
+// waiting for room only when the socket is full.
+awaitable<void> pump(Stream& from, Stream& to, std::uint64_t& counted, int& ended) {
+  constexpr std::size_t kSmall = 16 * 1024;
+  std::unique_ptr<char[]> small(new char[kSmall]);
+  proxy::RelayBuffer relay;
+  const int in = from.socket().native_handle();
   for (;;) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf.get(), kBuffer), kNoThrow);
+    from.expires_after(kIdle);
+    to.expires_after(kIdle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(small.get(), kSmall), kNoThrow);
     if (n > 0) {
-      from.expires_after(kIdle);
-      to.expires_after(kIdle);
-      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get(), n), kNoThrow);
-      counted += written;
-      if (wec) break;
+      if (!co_await write_all(to, small.get(), n)) break;
+      counted += n;
     }
-    if (!ec) continue;
-    if (ec == asio::error::eof && !to.is_tls() && !from.is_tls()) {
+    if (ec == asio::error::eof && !from.is_tls() && !to.is_tls()) {
+      if (++ended == 2) co_return;
       error_code ignored;
       to.socket().shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
-    break;
+    if (ec) break;
+    if (n < kSmall || from.is_tls()) continue;
+    bool done = false;
+    for (;;) {  // A bulk transfer: straight into the relay buffer until the socket is empty.
+      const auto got = ::recv(in, relay.get(), relay.size(), MSG_DONTWAIT);
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (got <= 0) {  // The end or an error: the next read in Asio says which.
+        break;
+      }
+      if (!co_await write_all(to, relay.get(), static_cast<std::size_t>(got))) {
+        done = true;
+        break;
+      }
+      counted += static_cast<std::uint64_t>(got);
+      if (static_cast<std::size_t>(got) < relay.size()) break;
+    }
+    relay.release();
+    if (done) break;
   }
   // An error, or an end that cannot be passed on alone: both directions end.
   from.close();
   to.close();
+}
+
+// The other direction of a connection, run beside the first: `done` wakes the first when this
+// one ends after it. Lighter than a parallel group, which allocates and wires cancellation a
+// connection does not need (each direction ends the other by closing both sockets).
+struct OtherDirection {
+  explicit OtherDirection(const asio::any_io_executor& ex) : done(ex) {}
+  asio::steady_timer done;
+  bool finished = false;
+};
+
+awaitable<void> pump_other(Stream& from, Stream& to, std::uint64_t& counted, int& ended,
+                           std::shared_ptr<OtherDirection> other) {
+  co_await pump(from, to, counted, ended);
+  other->finished = true;
+  other->done.cancel();
 }
 
 // Connects to the next server in turn, trying each at most once.
@@ -57,7 +127,7 @@ awaitable<bool> connect(Worker& worker, Stream& server, const routing::CompiledS
   while (const auto* candidate = s.pick(tried)) {
     tried.push_back(candidate);
     server.expires_after(s.connect_timeout);
-    auto [ec] = co_await server.async_connect(candidate->endpoint, kNoThrow);
+    const auto ec = co_await connect_ready(server, candidate->endpoint);
     if (!ec) {
       *chosen = candidate;
       error_code ignored;
@@ -76,12 +146,11 @@ awaitable<bool> connect(Worker& worker, Stream& server, const routing::CompiledS
 }  // namespace
 
 awaitable<void> serve_tcp(Worker& worker, TcpConnection c) {
-  using namespace asio::experimental::awaitable_operators;
   const auto started = std::chrono::steady_clock::now();
   const auto wall = std::chrono::system_clock::now();
   const auto& router = c.router;
   const auto& service = *router.service;
-  auto route = worker.metrics().tcp_route(router.name, service.name);
+  const auto& route = worker.tcp_route(router.name, service.name);
   route.connections->Increment();
   route.open->Increment();
   worker.add_stream();
@@ -122,7 +191,13 @@ awaitable<void> serve_tcp(Worker& worker, TcpConnection c) {
   if (open) {
     c.client.expires_after(kIdle);
     server.expires_after(kIdle);
-    co_await (pump(c.client, server, counts.in) && pump(server, c.client, counts.out));
+    int ended = 0;
+    auto other = std::make_shared<OtherDirection>(c.client.get_executor());
+    other->done.expires_at(asio::steady_timer::time_point::max());
+    asio::co_spawn(c.client.get_executor(), pump_other(server, c.client, counts.out, ended, other),
+                   asio::detached);
+    co_await pump(c.client, server, counts.in, ended);
+    if (!other->finished) co_await other->done.async_wait(kNoThrow);
   }
   co_await c.client.shutdown(ms(1000));
   server.close();

@@ -11,8 +11,8 @@
 #include <boost/asio/socket_base.hpp>
 
 #include "dataplane/proxy/relay_buffer.hpp"
-#include "dataplane/server/accept.hpp"
 #include "dataplane/server/connection.hpp"
+#include "dataplane/server/fresh_socket.hpp"
 #include "dataplane/server/http_session.hpp"
 #include "dataplane/server/udp_listener.hpp"
 #include "log/log.hpp"
@@ -42,6 +42,18 @@ Worker::Worker(const Options& options, unsigned index, metrics::Metrics& metrics
       pool_(&metrics.idle_upstream(index)) {}
 
 Worker::~Worker() = default;
+
+const metrics::Metrics::StreamRoute& Worker::tcp_route(const std::string& router,
+                                                       const std::string& service) {
+  std::string key = router;
+  key += '\0';
+  key += service;
+  auto it = tcp_routes_.find(key);
+  if (it == tcp_routes_.end()) {
+    it = tcp_routes_.emplace(std::move(key), metrics_.tcp_route(router, service)).first;
+  }
+  return it->second;
+}
 
 void Worker::set_table(std::shared_ptr<const routing::CompiledTable> table) {
   if (table) stats_.prune(table->metrics_routes());
@@ -76,7 +88,7 @@ model::Status Worker::listen(const EntryPointAddress& address, std::uint16_t& po
   int one = 1;
   ::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   // Set on the listener, Linux copies both into every connection it accepts: two system calls
-  // a connection fewer than setting them on each (see accept.hpp); proxy_test.cpp checks that
+  // a connection fewer than setting them on each (see fresh_socket.hpp); proxy_test.cpp checks that
   // accepted connections have them. No delay: a response's last piece leaves at once instead
   // of waiting for the acknowledgement of the one before.
   a.set_option(tcp::no_delay(true), ec);

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -70,6 +71,9 @@ class Worker {
   void remove(HttpSession* s) { sessions_.erase(s); }
   // Connections relayed by TCP routers and UDP sessions: a drain lets them run to their end
   // (or the deadline).
+  // The route's counters, looked up in the registry once per worker and route.
+  const metrics::Metrics::StreamRoute& tcp_route(const std::string& router,
+                                                 const std::string& service);
   void add_stream() { ++streams_; }
   void remove_stream() { --streams_; }
   std::size_t session_count() const { return sessions_.size() + streams_; }
@@ -93,6 +97,7 @@ class Worker {
   codec::http2::ClientPool h2_pool_{io_.get_executor()};
   std::unordered_set<HttpSession*> sessions_;
   std::size_t streams_ = 0;
+  std::unordered_map<std::string, metrics::Metrics::StreamRoute> tcp_routes_;
   asio::steady_timer sweep_timer_{io_};
   asio::any_io_executor admin_executor_;
   AdminHandler admin_;

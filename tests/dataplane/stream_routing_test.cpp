@@ -154,10 +154,11 @@ class TcpRouting : public ::testing::Test {
  protected:
   TcpRouting() { certs.make("b", "b.example", "DNS:b.example"); }
   Certificates certs;
-  InProcessDataplane dp{1,
-                        {"--entrypoint", "ssh=127.0.0.1:0", "--entrypoint", "pp=127.0.0.1:0",
-                         "--proxy-protocol", "pp=127.0.0.1/32", "--entrypoint",
-                         "strict=127.0.0.1:0", "--proxy-protocol", "strict=10.0.0.0/8"}};
+  InProcessDataplane dp{
+      1,
+      {"--entrypoint", "ssh=127.0.0.1:0", "--entrypoint", "pp=127.0.0.1:0", "--proxy-protocol",
+       "pp=127.0.0.1/32", "--entrypoint", "strict=127.0.0.1:0", "--proxy-protocol",
+       "strict=10.0.0.0/8", "--access-log", certs.path("access.log")}};
   UpstreamServer upstream{"http"};
 };
 
@@ -205,6 +206,20 @@ TEST_F(TcpRouting, PlainTcpBehindHostSniStarWithHalfCloseAndServerFirst) {
   const std::string big(300'000, 'x');
   EXPECT_EQ(exchange(dp.port("ssh"), "SSH-2.0-test\r\n" + big),
             "SSH-2.0-test\r\n" + big + "<eof>\n");
+  // One access-log line per connection, with the bytes each way, router and server.
+  const std::string logged = "\"TCP - TCP\" 0 " + std::to_string(14 + big.size() + 6) +
+                             " \"-\" \"-\" - \"ssh@test\" \"" + echo.address() + "\"";
+  EXPECT_TRUE(eventually([&] {
+    return certs.read("access.log").find(logged) != std::string::npos;
+  })) << certs.read("access.log");
+  auto m = metrics_when(
+      dp.admin_port(),
+      "wharf_tcp_bytes_total{direction=\"in\",router=\"ssh@test\",service=\"echo@test\"}",
+      14 + big.size());
+  EXPECT_EQ(metric_sample(m,
+                          "wharf_tcp_bytes_total{direction=\"out\",router=\"ssh@test\","
+                          "service=\"echo@test\"}"),
+            14 + big.size() + 6);
   int fd = connect_to(dp.port("web"));
   char line[64] = {};
   auto n = ::recv(fd, line, sizeof line - 1, 0);  // Nothing sent: the server speaks first.
@@ -491,12 +506,12 @@ TEST_F(UdpRouting, DatagramsWithoutARouteAreDroppedAndCounted) {
   ASSERT_EQ(dp.apply(t), "ack");
   UdpClient c;
   c.send(dp.port("dns"), "lost");
-  auto m = metrics_when(dp.admin_port(),
-                        "wharf_udp_dropped_datagrams_total{entrypoint=\"dns\",reason=\"no_route\"}",
-                        1);
-  EXPECT_EQ(metric_sample(
-                m, "wharf_udp_dropped_datagrams_total{entrypoint=\"dns\",reason=\"no_route\"}"),
-            1);
+  auto m =
+      metrics_when(dp.admin_port(),
+                   "wharf_udp_dropped_datagrams_total{entrypoint=\"dns\",reason=\"no_route\"}", 1);
+  EXPECT_EQ(
+      metric_sample(m, "wharf_udp_dropped_datagrams_total{entrypoint=\"dns\",reason=\"no_route\"}"),
+      1);
   ASSERT_EQ(dp.apply(to(one, 2)), "ack");
   EXPECT_EQ(c.ask(dp.port("dns"), "found").rfind("found from ", 0), 0u);
 }

@@ -1,4 +1,4 @@
-#include "dataplane/server/accept.hpp"
+#include "dataplane/server/fresh_socket.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +28,28 @@ struct FreshSocket : tcp::socket {
 };
 
 }  // namespace
+
+awaitable<error_code> connect_ready(Stream& stream, const tcp::endpoint& to) {
+  error_code ec;
+  const int fd = ::socket(to.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) co_return error_code(errno, asio::error::get_system_category());
+  FreshSocket socket(stream.get_executor());
+  socket.assign(to.protocol(), fd, ec);  // Registers it with epoll.
+  if (ec) {
+    ::close(fd);
+    co_return ec;
+  }
+  socket.mark_fresh();
+  stream.socket() = std::move(socket);
+  if (::connect(fd, to.data(), static_cast<socklen_t>(to.size())) == 0) co_return ec;
+  if (errno != EINPROGRESS) co_return error_code(errno, asio::error::get_system_category());
+  auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_write, kNoThrow);
+  if (wec) co_return wec;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  co_return err ? error_code(err, asio::error::get_system_category()) : error_code();
+}
 
 tcp::socket accept_ready(tcp::acceptor& acceptor, tcp::endpoint& peer, error_code& ec) {
   FreshSocket socket(acceptor.get_executor());
