@@ -23,57 +23,13 @@
 #include "test_common/clients.hpp"
 #include "test_common/dockerd.hpp"
 #include "test_common/eventually.hpp"
+#include "test_common/tcp_clients.hpp"
 #include "test_common/upstream_server.hpp"
 
 namespace wharf::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A connected, blocking socket to 127.0.0.1:port with a receive timeout.
-int connect_to(std::uint16_t port, int timeout_ms = 5'000) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) return;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-std::string read_until_close(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
-// Sends `bytes`, half-closes, and returns everything until the other side closes.
-std::string exchange(std::uint16_t port, std::string_view bytes) {
-  int fd = connect_to(port);
-  if (fd < 0) return "<no connection>";
-  send_all(fd, bytes);
-  ::shutdown(fd, SHUT_WR);
-  auto out = read_until_close(fd);
-  ::close(fd);
-  return out;
-}
 
 // A TLS client with SNI: the certificate's subject CN, and what came back for `send` (read
 // until `want` bytes arrived or the connection ended).
@@ -109,23 +65,6 @@ TlsResult tls_exchange(std::uint16_t port, const std::string& sni, const std::st
   SSL_CTX_free(ctx);
   if (fd >= 0) ::close(fd);
   return r;
-}
-
-// tests/peers/tcp_peer.py with `args`, and its port.
-struct Peer {
-  std::unique_ptr<ChildProcess> process;
-  std::uint16_t port = 0;
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-};
-Peer tcp_peer(std::vector<std::string> args = {}) {
-  args.insert(args.begin(), {"/usr/bin/python3", std::string(WHARF_PEERS_DIR) + "/tcp_peer.py"});
-  Peer p{std::make_unique<ChildProcess>(args), 0};
-  const auto at = p.process->wait_for_log("port ", 20s);
-  EXPECT_NE(at, std::string::npos) << p.process->log();
-  if (at != std::string::npos) {
-    p.port = static_cast<std::uint16_t>(std::stoi(p.process->log().substr(at)));
-  }
-  return p;
 }
 
 // openssl s_server with `cert`, echoing lines reversed (-rev).
@@ -204,7 +143,7 @@ TEST_F(TcpRouting, PlainTcpBehindHostSniStarWithHalfCloseAndServerFirst) {
                    tcp_router("smtp@test", "HostSNI(`*`)", "smtp@test", "", {"web"})};
   ASSERT_EQ(dp.apply(t), "ack");
   const std::string big(300'000, 'x');
-  EXPECT_EQ(exchange(dp.port("ssh"), "SSH-2.0-test\r\n" + big),
+  EXPECT_EQ(tcp_exchange(dp.port("ssh"), "SSH-2.0-test\r\n" + big),
             "SSH-2.0-test\r\n" + big + "<eof>\n");
   // One access-log line per connection, with the bytes each way, router and server.
   const std::string logged = "\"TCP - TCP\" 0 " + std::to_string(14 + big.size() + 6) +
@@ -269,7 +208,7 @@ TEST_F(TcpRouting, HttpAndTcpRoutersShareAnEntryPoint) {
   t.tcp_routers.push_back(tcp_router("all@test", "HostSNI(`*`)", "echo@test"));
   ASSERT_EQ(dp.apply(t), "ack");
   const std::string get = "GET / HTTP/1.1\r\nHost: h.example\r\n\r\n";
-  EXPECT_EQ(exchange(dp.port("web"), get), get + "<eof>\n");
+  EXPECT_EQ(tcp_exchange(dp.port("web"), get), get + "<eof>\n");
   EXPECT_EQ(tls_exchange(dp.port("web"), "b.example", "xy\n", 3).received, "yx\n");
   auto still =
       tls_exchange(dp.port("web"), "a.example",
@@ -289,7 +228,7 @@ TEST_F(TcpRouting, ProxyProtocolInAndOut) {
   t.tcp_routers = {tcp_router("docs@test", "ClientIP(`203.0.113.0/24`)", "v2@test", "", {"pp"}),
                    tcp_router("six@test", "ClientIP(`2001:db8::/32`)", "v1@test", "", {"pp"})};
   ASSERT_EQ(dp.apply(t), "ack");
-  EXPECT_EQ(exchange(dp.port("pp"), "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\nhi"),
+  EXPECT_EQ(tcp_exchange(dp.port("pp"), "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\nhi"),
             "proxy v2 203.0.113.7 5555\nhi<eof>\n");
   // v2: signature, PROXY over TCP6, 36 bytes of addresses and ports.
   std::string v2header("\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x24", 16);
@@ -298,17 +237,17 @@ TEST_F(TcpRouting, ProxyProtocolInAndOut) {
   v2header.append(reinterpret_cast<char*>(src), 16);
   v2header.append(reinterpret_cast<char*>(dst), 16);
   v2header += std::string("\x1f\x90\x01\xbb", 4);  // 8080 → 443
-  EXPECT_EQ(exchange(dp.port("pp"), v2header + "v6"), "proxy v1 2001:db8::9 8080\nv6<eof>\n");
+  EXPECT_EQ(tcp_exchange(dp.port("pp"), v2header + "v6"), "proxy v1 2001:db8::9 8080\nv6<eof>\n");
   // A client no TCP router matches is HTTP's, with the address the header named.
-  const auto http = exchange(dp.port("pp"),
-                             "PROXY TCP4 198.51.100.9 127.0.0.1 4444 80\r\n"
-                             "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const auto http = tcp_exchange(dp.port("pp"),
+                                 "PROXY TCP4 198.51.100.9 127.0.0.1 4444 80\r\n"
+                                 "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(http.rfind("HTTP/1.1 200", 0), 0u) << http;
   EXPECT_NE(http.find("198.51.100.9"), std::string::npos) << http;
-  EXPECT_EQ(exchange(dp.port("pp"), "PROXY TCP4 bogus\r\nGET / HTTP/1.1\r\n\r\n"), "");
-  EXPECT_EQ(exchange(dp.port("strict"),
-                     "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n"
-                     "GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+  EXPECT_EQ(tcp_exchange(dp.port("pp"), "PROXY TCP4 bogus\r\nGET / HTTP/1.1\r\n\r\n"), "");
+  EXPECT_EQ(tcp_exchange(dp.port("strict"),
+                         "PROXY TCP4 203.0.113.7 127.0.0.1 5555 80\r\n"
+                         "GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
             "");
   EXPECT_EQ(host_status(dp.port("strict"), "x"), 200u);
   auto m =
@@ -345,23 +284,6 @@ TEST_F(TcpRouting, DrainLetsRelayedConnectionsFinish) {
   ::close(fd);
   stopper.join();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // The drain deadline is 5 s.
-}
-
-// What a ClientHello looks like from OpenSSL's client for `sni`.
-std::string client_hello(const std::string& sni) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL* ssl = SSL_new(ctx);
-  BIO* in = BIO_new(BIO_s_mem());
-  BIO* out = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl, in, out);
-  SSL_set_tlsext_host_name(ssl, sni.c_str());
-  SSL_connect(ssl);  // Wants to read the ServerHello: the ClientHello is in `out`.
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(out, &data);
-  std::string hello(data, static_cast<std::size_t>(n));
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  return hello;
 }
 
 // A ClientHello in one-byte pieces still reaches its server; one that stops halfway is closed

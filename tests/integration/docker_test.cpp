@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "test_common/clients.hpp"
 #include "test_common/dataplane_harness.hpp"
 #include "test_common/dockerd.hpp"
+#include "test_common/tcp_clients.hpp"
 #include "test_common/tcp_to_unix.hpp"
 
 namespace wharf::test {
@@ -198,64 +200,108 @@ TEST_F(DockerIntegration, TcpEndpointAndOnlyGetRequests) {
   EXPECT_TRUE(saw_inspect);
 }
 
-// Gitea's compose labels from a real setup (tests/controller/fixtures/traefik-real), verbatim
-// but for the ports: the web port by host, and SSH on an entry point of its own
-// relayed by a HostSNI(`*`) TCP router to the container's SSH port (busybox nc running cat: the
-// bytes come back, and the client's half-close ends the exchange).
+// `docker run` arguments for a host-network busybox container carrying the labels of
+// `service` in a real setup of tests/controller/fixtures/traefik-real, verbatim but for
+// ${VARIABLES} (from `env`) and the server ports: a label whose key ends with a key of `ports`
+// gets that port. `command` is what the container runs.
+std::vector<std::string> corpus_container(const std::string& file, const std::string& service,
+                                          const std::map<std::string, std::string>& env,
+                                          const std::map<std::string, std::uint16_t>& ports,
+                                          const std::string& command) {
+  auto doc = YAML::LoadFile(std::string(WHARF_SOURCE_DIR) +
+                            "/tests/controller/fixtures/traefik-real/labels/" + file);
+  std::vector<std::string> args = {"run",       "-d",   "--init", "--stop-timeout", "2",
+                                   "--network", "host", "--name", service};
+  for (const auto& item : doc["services"][service]["labels"]) {
+    const auto label = item.as<std::string>();
+    const auto eq = label.find('=');
+    const std::string key = label.substr(0, eq);
+    std::string value = label.substr(eq + 1);
+    for (const auto& [suffix, port] : ports) {
+      if (key.ends_with(suffix)) value = std::to_string(port);
+    }
+    for (const auto& [name, v] : env) {
+      const std::string var = "${" + name + "}";
+      if (auto at = value.find(var); at != std::string::npos) value.replace(at, var.size(), v);
+    }
+    args.insert(args.end(), {"--label", key + "=" + value});
+  }
+  args.insert(args.end(), {Dockerd::kImage, "sh", "-c", command});
+  return args;
+}
+
+// The port the data plane listens on for `entrypoint`, from its start-up log.
+std::uint16_t listening_port(const DataplaneProcess& dp, const std::string& entrypoint) {
+  const auto log = dp.log();
+  const std::string marker = "entrypoint=" + entrypoint + " address=127.0.0.1:";
+  const auto at = log.find(marker);
+  EXPECT_NE(at, std::string::npos) << log;
+  return at == std::string::npos
+             ? 0
+             : static_cast<std::uint16_t>(std::stoi(log.substr(at + marker.size())));
+}
+
+// `exchange` until it gives what starts with `want` (the controller routes a moment later).
+std::string eventually_exchange(std::uint16_t port, const std::string& send,
+                                const std::string& want) {
+  std::string got;
+  for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;
+       std::this_thread::sleep_for(100ms)) {
+    got = tcp_exchange(port, send);
+    if (got.starts_with(want)) break;
+  }
+  return got;
+}
+
+// Gitea's compose labels from a real setup: the web port by host, and SSH on an entry point of
+// its own relayed by a HostSNI(`*`) TCP router to the container's SSH port (busybox nc running
+// cat: the bytes come back, and the client's half-close ends the exchange).
 TEST_F(DockerIntegration, GiteaSshLabelsAreRelayedBesideItsWebRouter) {
   Dockerd& d = *dockerd_;
   DataplaneProcess dp({"--entrypoint", "websecure=127.0.0.1:0", "--entrypoint", "ssh=127.0.0.1:0"});
   const auto web = free_port(), ssh = free_port();
-  auto doc = YAML::LoadFile(std::string(WHARF_SOURCE_DIR) +
-                            "/tests/controller/fixtures/traefik-real/labels/enigmacurry-gitea.yml");
-  std::vector<std::string> args = {"run",       "-d",   "--init", "--stop-timeout", "2",
-                                   "--network", "host", "--name", "gitea"};
-  for (const auto& item : doc["services"]["gitea"]["labels"]) {
-    auto label = item.as<std::string>();
-    auto eq = label.find('=');
-    std::string key = label.substr(0, eq), value = label.substr(eq + 1);
-    if (key.ends_with("gitea-web.loadbalancer.server.port")) value = std::to_string(web);
-    if (key.ends_with("gitea-ssh.loadbalancer.server.port")) value = std::to_string(ssh);
-    if (value.find("${GITEA_TRAEFIK_HOST}") != std::string::npos) {
-      value.replace(value.find("${GITEA_TRAEFIK_HOST}"), 21, "git.example.com");
-    }
-    args.insert(args.end(), {"--label", key + "=" + value});
-  }
-  args.insert(args.end(), {Dockerd::kImage, "sh", "-c",
-                           "httpd -h /www -p 127.0.0.1:" + std::to_string(web) +
-                               " && exec nc -ll -p " + std::to_string(ssh) + " -e cat"});
-  d.docker(args);
+  d.docker(corpus_container(
+      "enigmacurry-gitea.yml", "gitea", {{"GITEA_TRAEFIK_HOST", "git.example.com"}},
+      {{"gitea-web.loadbalancer.server.port", web}, {"gitea-ssh.loadbalancer.server.port", ssh}},
+      "httpd -h /www -p 127.0.0.1:" + std::to_string(web) + " && exec nc -ll -p " +
+          std::to_string(ssh) + " -e cat"));
   auto ctl = start_controller(dp.control_socket(), d);
-
-  const auto log = dp.log();
-  const std::string marker = "entrypoint=ssh address=127.0.0.1:";
-  ASSERT_NE(log.find(marker), std::string::npos) << log;
-  const auto ssh_port = std::stoi(log.substr(log.find(marker) + marker.size()));
-  std::string echoed;
-  for (auto end = std::chrono::steady_clock::now() + 20s;
-       std::chrono::steady_clock::now() < end && echoed.empty();
-       std::this_thread::sleep_for(100ms)) {
-    // Sends the banner, half-closes, reads until the other side closes (2 s at most).
-    auto r = run_command(
-        {"python3", "-c",
-         "import socket,sys\n"
-         "s=socket.create_connection(('127.0.0.1'," +
-             std::to_string(ssh_port) +
-             "),timeout=2)\n"
-             "s.sendall(b'SSH-2.0-OpenSSH_9.2\\r\\n');s.shutdown(socket.SHUT_WR);out=b''\n"
-             "while True:\n  d=s.recv(4096)\n  if not d: break\n  out+=d\n"
-             "sys.stdout.write(out.decode())\n"});
-    if (r.out.starts_with("SSH-2.0")) echoed = r.out;
-  }
-  EXPECT_EQ(echoed, "SSH-2.0-OpenSSH_9.2\r\n") << ctl->log() << dp.log();
-  const auto websecure_at = log.find("entrypoint=websecure address=127.0.0.1:");
-  ASSERT_NE(websecure_at, std::string::npos);
-  const auto https_port =
-      log.substr(websecure_at + 39, log.find('\n', websecure_at) - websecure_at - 39);
+  EXPECT_EQ(eventually_exchange(listening_port(dp, "ssh"), "SSH-2.0-OpenSSH_9.2\r\n", "SSH-2.0"),
+            "SSH-2.0-OpenSSH_9.2\r\n")
+      << ctl->log() << dp.log();
   // The labels give the web router no TLS: it answers plain HTTP on websecure, as in Traefik.
-  auto page = run_command({"curl", "-s", "--max-time", "5", "-H", "Host: git.example.com",
-                           "http://127.0.0.1:" + https_port + "/"});
-  EXPECT_NE(page.out.find("hello"), std::string::npos) << page.out;
+  EXPECT_EQ(wait_for_host_status(listening_port(dp, "websecure"), "git.example.com", 200), 200u);
+}
+
+// Mailu's documented front labels: each mail port on its entry point with the PROXY protocol
+// v2 to the server (tests/peers/tcp_peer.py --proxy, which parses it and says whom it names),
+// HTTPS passed through by SNI with the same header, and the web port by host.
+TEST_F(DockerIntegration, MailuLabelsRouteMailPortsWithTheProxyProtocol) {
+  Dockerd& d = *dockerd_;
+  std::vector<std::string> flags;
+  for (const char* ep : {"websecure", "smtp", "submissions", "imaps", "pop3s", "sieve"}) {
+    flags.insert(flags.end(), {"--entrypoint", std::string(ep) + "=127.0.0.1:0"});
+  }
+  DataplaneProcess dp(flags);
+  auto mail = tcp_peer({"--proxy"});
+  const auto web = free_port();
+  std::map<std::string, std::uint16_t> ports = {{"web.loadbalancer.server.port", web}};
+  for (const char* s : {"websecure", "smtp", "submissions", "imaps", "pop3s", "sieve"}) {
+    ports[std::string("tcp.services.") + s + ".loadbalancer.server.port"] = mail.port;
+  }
+  d.docker(corpus_container("mailu-docs-front.yml", "front", {}, ports,
+                            "exec httpd -f -h /www -p 127.0.0.1:" + std::to_string(web)));
+  auto ctl = start_controller(dp.control_socket(), d);
+  for (const char* ep : {"smtp", "submissions", "imaps", "pop3s", "sieve"}) {
+    const auto got = eventually_exchange(listening_port(dp, ep), "EHLO client\r\n", "proxy v2");
+    EXPECT_TRUE(got.starts_with("proxy v2 127.0.0.1 ")) << ep << ": " << got << ctl->log();
+    EXPECT_TRUE(got.ends_with("\nEHLO client\r\n<eof>\n")) << ep << ": " << got;
+  }
+  const auto hello = client_hello("mail.example.com");
+  const auto https = eventually_exchange(listening_port(dp, "websecure"), hello, "proxy v2");
+  EXPECT_TRUE(https.starts_with("proxy v2 127.0.0.1 ")) << https;
+  EXPECT_TRUE(https.ends_with(hello + "<eof>\n"));
+  EXPECT_EQ(wait_for_host_status(dp.port(), "mail.example.com", 200), 200u);
 }
 
 }  // namespace
