@@ -82,15 +82,15 @@ ConfigStreamService read_service(const YAML::Node& key, const YAML::Node& node,
     s.errors.push_back(w.at(node, where + ": expected exactly one of loadBalancer, weighted"));
     return s;
   }
-  const auto kind = lower(node.begin()->first.Scalar());
-  const YAML::Node& body = node.begin()->second;
+  // Copies, not references: the iterator's pair is a temporary.
+  const YAML::Node key_node = node.begin()->first, body = node.begin()->second;
+  const auto kind = lower(key_node.Scalar());
   if (kind == "weighted") {
     read_weighted(s, body, where + ".weighted", w);
     return s;
   }
   if (kind != "loadbalancer" || !body.IsMap()) {
-    s.errors.push_back(
-        w.at(node.begin()->first, where + ": expected exactly one of loadBalancer, weighted"));
+    s.errors.push_back(w.at(key_node, where + ": expected exactly one of loadBalancer, weighted"));
     return s;
   }
   const auto proto = protocol == "tcp" ? StreamProtocol::kTcp : StreamProtocol::kUdp;
