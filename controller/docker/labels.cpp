@@ -64,6 +64,19 @@ std::vector<Label> labels_under(const std::map<std::string, std::string>& labels
   return out;
 }
 
+std::string join_path(const std::vector<std::string>& path, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < path.size(); ++i) {
+    if (!out.empty()) out += '.';
+    out += path[i];
+  }
+  return out;
+}
+
+std::string label_error(const Label& l, const std::string& why) {
+  return "label " + l.key + "=" + l.value + ": " + why;
+}
+
 model::Result<bool> parse_bool(std::string_view value) {
   auto v = lower(trim(value));
   if (v == "true") return true;

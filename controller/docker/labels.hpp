@@ -30,6 +30,13 @@ model::Result<std::optional<bool>> enable_label(const std::vector<Label>& labels
 
 model::Result<bool> parse_bool(std::string_view value);
 
+// The label's path from segment `from` on, dotted: an option's key relative to its object
+// (`tls.certresolver` of http.routers.web.tls.certresolver).
+std::string join_path(const std::vector<std::string>& path, std::size_t from);
+
+// "label KEY=VALUE: why", the form of every label's error.
+std::string label_error(const Label& l, const std::string& why);
+
 // Traefik's Normalize: runs of characters that are not letters or digits become one '-',
 // with none at either end ("/whoami_demo" → "whoami-demo").
 std::string normalize_name(std::string_view name);

@@ -8,19 +8,6 @@
 namespace wharf::controller::docker {
 namespace {
 
-std::string join(const std::vector<std::string>& path, std::size_t from) {
-  std::string out;
-  for (std::size_t i = from; i < path.size(); ++i) {
-    if (!out.empty()) out += '.';
-    out += path[i];
-  }
-  return out;
-}
-
-std::string label_error(const Label& l, const std::string& why) {
-  return "label " + l.key + "=" + l.value + ": " + why;
-}
-
 template <typename T>
 T& named(std::map<std::string, T>& objects, const std::string& name, const std::string& source) {
   auto& o = objects[name];
@@ -94,7 +81,7 @@ void read_stream_label(const Label& l, const std::string& source, StreamLabels& 
   const auto& p = l.path;
   const bool tcp = p[0] == "tcp";
   if (p.size() >= 4 && p[1] == "routers") {
-    const std::string opt = join(p, 3);
+    const std::string opt = join_path(p, 3);
     std::optional<std::string> why;
     std::vector<std::string>* errors = nullptr;
     if (tcp) {
@@ -113,7 +100,7 @@ void read_stream_label(const Label& l, const std::string& source, StreamLabels& 
     }
   } else if (p.size() >= 4 && p[1] == "services") {
     auto& s = named(tcp ? out.tcp_services : out.udp_services, p[2], source);
-    const std::string opt = join(p, 3);
+    const std::string opt = join_path(p, 3);
     if (opt == "loadbalancer.server.port") {
       out.ports[p[0] + "/" + p[2]] = &l;
       return;

@@ -19,19 +19,6 @@ using model::ConfigMiddleware;
 using model::ConfigRouter;
 using model::ConfigService;
 
-std::string join(const std::vector<std::string>& path, std::size_t from) {
-  std::string out;
-  for (std::size_t i = from; i < path.size(); ++i) {
-    if (!out.empty()) out += '.';
-    out += path[i];
-  }
-  return out;
-}
-
-std::string label_error(const Label& l, const std::string& why) {
-  return "label " + l.key + "=" + l.value + ": " + why;
-}
-
 void read_bool(const Label& l, bool& field, std::vector<std::string>& errors) {
   auto b = parse_bool(l.value);
   if (b) {
@@ -96,7 +83,7 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
       auto& r = cc.routers[p[2]];
       r.name = p[2];
       r.source = source;
-      const std::string opt = join(p, 3);
+      const std::string opt = join_path(p, 3);
       auto why = router_option(r, opt, l.value);
       if (!why) {
         r.errors.push_back(label_error(l, "unknown router option '" + opt + "'"));
@@ -108,7 +95,7 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
       s.name = p[2];
       s.source = source;
       if (p.size() >= 5 && p[3] == "loadbalancer") {
-        service_option(s, l, join(p, 4), cc);
+        service_option(s, l, join_path(p, 4), cc);
       } else if (p.size() == 4 && p[3] == "middlewares") {
         s.middlewares = text::split_list(l.value);  // Traefik v3.7's service middlewares.
       } else {
@@ -124,7 +111,7 @@ ContainerConfig read_labels(const Container& c, const std::vector<Label>& labels
         m.errors.push_back(label_error(l, "middleware already has type '" + m.type + "'"));
       } else {
         m.type = p[3];
-        if (p.size() > 4) m.options.emplace_back(join(p, 4), l.value);
+        if (p.size() > 4) m.options.emplace_back(join_path(p, 4), l.value);
       }
     } else if (!p.empty() && (p[0] == "tcp" || p[0] == "udp")) {
       std::vector<std::string> unknown;

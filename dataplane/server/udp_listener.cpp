@@ -1,10 +1,8 @@
 #include "dataplane/server/udp_listener.hpp"
 
-#include <sys/socket.h>
-
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 
+#include "dataplane/server/listen_socket.hpp"
 #include "dataplane/server/worker.hpp"
 #include "log/log.hpp"
 
@@ -34,24 +32,11 @@ UdpListener::UdpListener(Worker& worker, const EntryPointAddress& address)
 UdpListener::~UdpListener() = default;
 
 model::Status UdpListener::bind(std::uint16_t& port) {
+  udp::endpoint ep;
+  if (auto ok = open_listening(socket_, address_, port, ep, "/udp"); !ok) return ok;
   error_code ec;
-  auto ip = address_.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
-                                  : asio::ip::make_address(address_.host, ec);
-  if (ec)
-    return model::Error{"entrypoint " + address_.name + ": bad address '" + address_.host + "'"};
-  udp::endpoint ep(ip, port);
-  auto fail = [&](const char* what) {
-    return model::Error{"entrypoint " + address_.name + ": " + what + " " +
-                        ep.address().to_string() + ":" + std::to_string(ep.port()) +
-                        "/udp: " + ec.message()};
-  };
-  socket_.open(ep.protocol(), ec);
-  if (ec) return fail("cannot open");
-  if (ep.address().is_v6()) socket_.set_option(asio::ip::v6_only(false), ec);
-  int one = 1;
-  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   socket_.bind(ep, ec);
-  if (ec) return fail("cannot bind");
+  if (ec) return listen_error(address_, "cannot bind", ep.address(), port, "/udp", ec);
   socket_.non_blocking(true, ec);
   port = socket_.local_endpoint().port();
   return model::kOk;

@@ -14,6 +14,7 @@
 #include "dataplane/server/connection.hpp"
 #include "dataplane/server/fresh_socket.hpp"
 #include "dataplane/server/http_session.hpp"
+#include "dataplane/server/listen_socket.hpp"
 #include "dataplane/server/udp_listener.hpp"
 #include "log/log.hpp"
 
@@ -67,26 +68,15 @@ model::Status Worker::listen(const EntryPointAddress& address, std::uint16_t& po
     udp_listeners_.push_back(std::move(l));
     return model::kOk;
   }
-  error_code ec;
-  auto ip = address.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
-                                 : asio::ip::make_address(address.host, ec);
-  if (ec)
-    return model::Error{"entrypoint " + address.name + ": bad address '" + address.host + "'"};
-  tcp::endpoint ep(ip, port);
   auto l = std::make_unique<Listener>(Listener{address, tcp::acceptor(io_)});
   auto& a = l->acceptor;
+  tcp::endpoint ep;
+  if (auto ok = open_listening(a, address, port, ep, ""); !ok) return ok;
+  error_code ec;
   auto fail = [&](const char* what) {
-    return model::Error{"entrypoint " + address.name + ": " + what + " " +
-                        ep.address().to_string() + ":" + std::to_string(ep.port()) + ": " +
-                        ec.message()};
+    return listen_error(address, what, ep.address(), ep.port(), "", ec);
   };
-  a.open(ep.protocol(), ec);
-  if (ec) return fail("cannot open");
-  // ":80" means every address, IPv4 included.
-  if (ep.address().is_v6()) a.set_option(asio::ip::v6_only(false), ec);
   a.set_option(asio::socket_base::reuse_address(true), ec);
-  int one = 1;
-  ::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   // Set on the listener, Linux copies both into every connection it accepts: two system calls
   // a connection fewer than setting them on each (see fresh_socket.hpp); proxy_test.cpp checks that
   // accepted connections have them. No delay: a response's last piece leaves at once instead
