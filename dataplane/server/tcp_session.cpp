@@ -54,16 +54,16 @@ awaitable<bool> write_all(Stream& to, const char* data, std::size_t size) {
 // is stopped too). Any error ends both directions. `ended` counts the directions over: the
 // second one to end needs no half-close, both sockets close right after.
 //
-// Reads wait in Asio with a small buffer of the connection's own (under 4 KiB, so the worker's
-// block cache serves it without malloc): Asio reads at once when the socket may have bytes
-// and otherwise queues the read without a system call, so a small exchange costs its recv
-// and send. A read that fills it means more is coming: the rest is read with recv straight
-// into the worker's relay buffer (256 KiB, as HTTP bodies use) until the socket is empty, and
-// the relay buffer goes back before the next wait, so only moving bytes hold one. Writes are
-// sends, waiting for room only when the socket is full. TLS is read 16 KiB (a record) at a
-// time, into the connection's own buffer.
+// Reads wait in Asio with 16 KiB of the connection's own per direction (as nginx's and
+// HAProxy's relays hold; 4 KiB, which the block cache would serve, moved bulk 5 % slower in an
+// A/B: docs/performance.md): Asio reads at once when the socket may have bytes and otherwise
+// queues the read without a system call, so a small exchange costs its recv and send. A read
+// that fills it means more is coming: the rest is read with recv straight into the worker's
+// relay buffer (256 KiB, as HTTP bodies use) until the socket is empty, and the relay buffer
+// goes back before the next wait, so only moving bytes hold one. Writes are sends, waiting
+// for room only when the socket is full. TLS is read through its stream into the same buffer.
 awaitable<void> pump(Stream& from, Stream& to, std::uint64_t& counted, int& ended) {
-  const std::size_t kSmall = from.is_tls() ? 16 * 1024 : 4096 - 64;
+  constexpr std::size_t kSmall = 16 * 1024;
   std::unique_ptr<char[]> small(new char[kSmall]);
   proxy::RelayBuffer relay;
   const int in = from.socket().native_handle();
