@@ -3,6 +3,8 @@
 #include <cctype>
 #include <set>
 
+#include "text/integer.hpp"
+
 namespace wharf::controller::docker {
 namespace {
 
@@ -71,6 +73,16 @@ std::string join_path(const std::vector<std::string>& path, std::size_t from) {
     out += path[i];
   }
   return out;
+}
+
+model::Result<std::uint16_t> service_port(const Label* port_label,
+                                          const std::vector<std::uint16_t>& exposed) {
+  if (!port_label) return exposed.empty() ? std::uint16_t{0} : exposed.front();
+  unsigned v = 0;
+  if (!text::parse_integer(port_label->value, v) || v == 0 || v > 65535) {
+    return model::Error{label_error(*port_label, "expected a port number between 1 and 65535")};
+  }
+  return static_cast<std::uint16_t>(v);
 }
 
 std::string label_error(const Label& l, const std::string& why) {

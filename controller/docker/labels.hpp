@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,11 @@ model::Result<bool> parse_bool(std::string_view value);
 // The label's path from segment `from` on, dotted: an option's key relative to its object
 // (`tls.certresolver` of http.routers.web.tls.certresolver).
 std::string join_path(const std::vector<std::string>& path, std::size_t from);
+
+// The port a service's server gets: its `server.port` label (an error when that is not a port
+// number), else the lowest port the container exposes for the protocol; 0 when neither is.
+model::Result<std::uint16_t> service_port(const Label* port_label,
+                                          const std::vector<std::uint16_t>& exposed);
 
 // "label KEY=VALUE: why", the form of every label's error.
 std::string label_error(const Label& l, const std::string& why);

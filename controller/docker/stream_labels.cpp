@@ -3,7 +3,6 @@
 #include "controller/provider/router_options.hpp"
 #include "controller/provider/stream_options.hpp"
 #include "model/ip.hpp"
-#include "text/integer.hpp"
 
 namespace wharf::controller::docker {
 namespace {
@@ -42,18 +41,13 @@ void fill_servers(std::map<std::string, model::ConfigStreamService>& services,
                   const AddressOf& address_of) {
   for (auto& [name, s] : services) {
     if (!s.weighted.empty()) continue;
-    std::uint16_t port = 0;
-    if (auto it = sl.ports.find(protocol + "/" + name); it != sl.ports.end()) {
-      const Label& l = *it->second;
-      unsigned v = 0;
-      if (!text::parse_integer(l.value, v) || v == 0 || v > 65535) {
-        s.errors.push_back(label_error(l, "expected a port number between 1 and 65535"));
-        continue;
-      }
-      port = static_cast<std::uint16_t>(v);
-    } else if (!exposed.empty()) {
-      port = exposed.front();
-    } else {
+    const auto it = sl.ports.find(protocol + "/" + name);
+    const auto port = service_port(it == sl.ports.end() ? nullptr : it->second, exposed);
+    if (!port) {
+      s.errors.push_back(port.error());
+      continue;
+    }
+    if (*port == 0) {
       s.errors.push_back("the container exposes no " +
                          std::string(protocol == "tcp" ? "TCP" : "UDP") + " port; set the label " +
                          prefix + "." + protocol + ".services." + name +
@@ -70,7 +64,7 @@ void fill_servers(std::map<std::string, model::ConfigStreamService>& services,
       s.errors.push_back("'" + *ip + "' is not an IP address");
       continue;
     }
-    s.servers.push_back({address_text(*ip, port), 1});
+    s.servers.push_back({address_text(*ip, *port), 1});
   }
 }
 

@@ -9,7 +9,6 @@
 #include "controller/provider/middleware_types.hpp"
 #include "controller/provider/router_options.hpp"
 #include "controller/provider/service_options.hpp"
-#include "text/integer.hpp"
 #include "text/split_list.hpp"
 
 namespace wharf::controller::docker {
@@ -198,18 +197,14 @@ model::Result<std::string> address_of(const Container& c, ContainerConfig& cc,
 
 void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptions& opt) {
   for (auto& [name, s] : cc.services) {
-    std::uint16_t port = 0;
-    if (auto it = cc.port_labels.find(name); it != cc.port_labels.end()) {
-      const Label& l = *it->second;
-      unsigned v = 0;
-      if (!text::parse_integer(l.value, v) || v == 0 || v > 65535) {
-        s.errors.push_back(label_error(l, "expected a port number between 1 and 65535"));
-        continue;
-      }
-      port = static_cast<std::uint16_t>(v);
-    } else if (!c.exposed_tcp_ports.empty()) {
-      port = c.exposed_tcp_ports.front();
-    } else {
+    const auto it = cc.port_labels.find(name);
+    const auto port =
+        service_port(it == cc.port_labels.end() ? nullptr : it->second, c.exposed_tcp_ports);
+    if (!port) {
+      s.errors.push_back(port.error());
+      continue;
+    }
+    if (*port == 0) {
       s.errors.push_back("container " + c.name + " exposes no TCP port; set the label " +
                          prefix_in_use(c, opt) + ".http.services." + name +
                          ".loadbalancer.server.port");
@@ -223,7 +218,7 @@ void fill_servers(const Container& c, ContainerConfig& cc, const TranslatorOptio
     }
     const auto scheme = cc.schemes.find(name);
     auto url =
-        model::server_url_for_ip(*ip, port, scheme == cc.schemes.end() ? "http" : scheme->second);
+        model::server_url_for_ip(*ip, *port, scheme == cc.schemes.end() ? "http" : scheme->second);
     if (!url) {
       s.errors.push_back("container " + c.name + ": '" + *ip + "' is not an IP address");
       continue;
