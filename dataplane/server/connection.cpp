@@ -136,13 +136,15 @@ awaitable<void> route_connection(Worker& worker, tcp::socket socket, tcp::endpoi
 
 awaitable<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
                                  const EntryPointAddress& entrypoint) {
-  std::shared_ptr<const routing::CompiledTable> table = worker.table();
+  // A reference for the check (no reference count touched on the HTTP-only path); the
+  // preamble takes its own copy.
+  const auto& table = worker.table();
   if (!entrypoint.proxy_protocol && !(table && l4::has_tcp_routes(*table, entrypoint.name))) {
     HttpSession session(worker, std::move(socket), peer, entrypoint.name);
     co_await session.run();
     co_return;
   }
-  co_await route_connection(worker, std::move(socket), peer, entrypoint, std::move(table));
+  co_await route_connection(worker, std::move(socket), peer, entrypoint, table);
 }
 
 }  // namespace wharf::dataplane::server
