@@ -40,8 +40,16 @@ model::IpAddress ip_of(const asio::ip::address& a) {
 awaitable<void> route_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
                                  const EntryPointAddress& ep,
                                  std::shared_ptr<const routing::CompiledTable> table) {
+  if (worker.draining()) co_return;
   Stream stream(std::move(socket));
   beast::flat_buffer buf;
+  // Until it is handed on, a drain cancels what the connection waits for.
+  struct Preamble {
+    Worker& worker;
+    Stream* stream;
+    ~Preamble() { worker.remove_preamble(stream); }
+  } preamble{worker, &stream};
+  worker.add_preamble(&stream);
   const auto timeouts = table ? table->entrypoint_timeouts(ep.name) : model::EntryPointTimeouts{};
   const auto ep_index = worker.metrics().entrypoint_index(ep.name);
   auto refuse = [&](const std::string& why) {
@@ -113,6 +121,7 @@ awaitable<void> route_connection(Worker& worker, tcp::socket socket, tcp::endpoi
     }
   }
   stream.expires_never();
+  worker.remove_preamble(&stream);
   if (router) {
     auto& connections = *worker.metrics().entrypoint(ep_index).connections;
     connections.Increment();

@@ -156,6 +156,7 @@ void Worker::begin_drain() {
   // Copy: closing a session removes it from the set.
   std::vector<HttpSession*> sessions(sessions_.begin(), sessions_.end());
   for (auto* s : sessions) s->close_if_idle();
+  for (auto* s : preambles_) s->cancel();
 }
 
 awaitable<httpd::AdminResponse> Worker::admin(httpd::AdminRequest req) {

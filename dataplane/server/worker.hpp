@@ -74,6 +74,10 @@ class Worker {
   // The route's counters, looked up in the registry once per worker and route.
   const metrics::Metrics::StreamRoute& tcp_route(const std::string& router,
                                                  const std::string& service);
+  // Connections still in their preamble (PROXY header, ClientHello: server/connection.cpp):
+  // a drain closes them, as it closes HTTP connections waiting for a request.
+  void add_preamble(Stream* s) { preambles_.insert(s); }
+  void remove_preamble(Stream* s) { preambles_.erase(s); }
   void add_stream() { ++streams_; }
   void remove_stream() { --streams_; }
   std::size_t session_count() const { return sessions_.size() + streams_; }
@@ -97,6 +101,7 @@ class Worker {
   codec::http2::ClientPool h2_pool_{io_.get_executor()};
   std::unordered_set<HttpSession*> sessions_;
   std::size_t streams_ = 0;
+  std::unordered_set<Stream*> preambles_;
   std::unordered_map<std::string, metrics::Metrics::StreamRoute> tcp_routes_;
   asio::steady_timer sweep_timer_{io_};
   asio::any_io_executor admin_executor_;

@@ -286,6 +286,25 @@ TEST_F(TcpRouting, DrainLetsRelayedConnectionsFinish) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // The drain deadline is 5 s.
 }
 
+// A drain closes a connection that has not said enough to be routed yet (here: nothing), as it
+// closes an HTTP connection waiting for a request, instead of waiting out the deadline.
+TEST_F(TcpRouting, DrainClosesConnectionsStillInTheirPreamble) {
+  auto b = s_server(certs, "b");
+  model::RoutingTable t;
+  t.version = 1;
+  t.tcp_services = {tcp_service("b@test", b)};
+  t.tcp_routers = {tcp_router("b@test", "HostSNI(`b.example`)", "b@test", "passthrough")};
+  ASSERT_EQ(dp.apply(t), "ack");
+  int fd = connect_to(dp.port("web"));
+  send_all(fd, client_hello("b.example").substr(0, 20));  // A ClientHello's first bytes.
+  std::this_thread::sleep_for(100ms);
+  const auto started = std::chrono::steady_clock::now();
+  dp.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);  // The deadline is 5 s.
+  EXPECT_EQ(read_until_close(fd), "");
+  ::close(fd);
+}
+
 // A ClientHello in one-byte pieces still reaches its server; one that stops halfway is closed
 // at the header timeout; meanwhile other connections are served as usual.
 TEST_F(TcpRouting, SlowAndStalledClientHellos) {
