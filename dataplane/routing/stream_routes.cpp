@@ -114,7 +114,6 @@ model::Result<std::shared_ptr<const StreamRoutes>> StreamRoutes::build(
     cr->tls = r.tls == "terminate"     ? Tls::kTerminate
               : r.tls == "passthrough" ? Tls::kPassthrough
                                        : Tls::kNone;
-    cr->tls_options = r.tls_options;
     cr->service = service->second;
     cr->catch_all = !names_server(*rule);
     cr->rule = std::move(*rule);

@@ -1,8 +1,7 @@
 #pragma once
 
-// The table's TCP routers and services compiled for the connections that will use them
-// (docs/tcp-udp.md: the entry points do not route TCP yet). Built with the table on the
-// control thread, then only read.
+// The table's TCP and UDP routers and services compiled for the connections and sessions that
+// will use them (docs/tcp-udp.md). Built with the table on the control thread, then only read.
 
 #include <algorithm>
 #include <atomic>
@@ -55,7 +54,6 @@ struct CompiledTcpRouter {
   std::int64_t priority = 0;             // The table's, or the rule's length when it gives 0.
   std::vector<std::string> entrypoints;  // Empty: all.
   Tls tls = Tls::kNone;
-  std::string tls_options;
   const CompiledStreamService* service = nullptr;
   // Its rule names no server name (no HostSNI with a name, no HostSNIRegexp): with TLS, an
   // HTTPS router for the name wins over it (Traefik's order, tcp/decision.hpp).
@@ -87,8 +85,6 @@ class StreamRoutes {
   // The UDP router of a UDP entrypoint: the first by name when several list it (a datagram
   // carries nothing to choose by), nullptr when none does.
   const CompiledUdpRouter* udp_route(std::string_view entrypoint) const;
-
-  const std::vector<std::unique_ptr<CompiledStreamService>>& services() const { return services_; }
 
  private:
   std::vector<std::unique_ptr<CompiledStreamService>> services_;  // TCP ones.

@@ -1,5 +1,6 @@
 #include "dataplane/server/connection.hpp"
 
+#include "dataplane/io/ip_address.hpp"
 #include "dataplane/server/http_session.hpp"
 #include "dataplane/server/tcp_session.hpp"
 #include "dataplane/server/worker.hpp"
@@ -27,15 +28,6 @@ awaitable<bool> read_more(Stream& s, beast::flat_buffer& b, std::size_t limit) {
   co_return true;
 }
 
-model::IpAddress ip_of(const asio::ip::address& a) {
-  if (a.is_v4()) return model::IpAddress::from_v4(a.to_v4().to_uint());
-  model::IpAddress out;
-  auto bytes = a.to_v6().to_bytes();
-  std::copy(bytes.begin(), bytes.end(), out.bytes.begin());
-  out.v4 = a.to_v6().is_v4_mapped();
-  return out;
-}
-
 // The connection's preamble, then whichever serves it.
 awaitable<void> route_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer,
                                  const EntryPointAddress& ep,
@@ -59,7 +51,7 @@ awaitable<void> route_connection(Worker& worker, tcp::socket socket, tcp::endpoi
   };
   tcp::endpoint client = peer;
   const bool trusted =
-      ep.proxy_protocol && model::any_contains(*ep.proxy_protocol, ip_of(peer.address()));
+      ep.proxy_protocol && model::any_contains(*ep.proxy_protocol, ip_address_of(peer.address()));
   stream.expires_after(ms(timeouts.read_header_ms));
   if (trusted) {
     for (;;) {
@@ -79,7 +71,7 @@ awaitable<void> route_connection(Worker& worker, tcp::socket socket, tcp::endpoi
       break;
     }
   }
-  const auto client_ip = ip_of(client.address());
+  const auto client_ip = ip_address_of(client.address());
   const bool tcp_routes = table && l4::has_tcp_routes(*table, ep.name);
   const routing::CompiledTcpRouter* router = nullptr;
   if (tcp_routes && buf.size() == 0) {

@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include "dataplane/codec/http2/server_connection.hpp"
+#include "dataplane/io/ip_address.hpp"
 #include "dataplane/proxy/body_relay.hpp"
 #include "dataplane/proxy/wire.hpp"
 #include "dataplane/server/request_head.hpp"
@@ -34,14 +35,7 @@ HttpSession::HttpSession(Worker& worker, tcp::socket socket, const tcp::endpoint
   entrypoint_ = std::move(entrypoint);
   facts_.entrypoint = entrypoint_;
   facts_.trusted = &worker_.options().trusted_proxies_of(entrypoint_);
-  const auto& a = peer.address();
-  if (a.is_v4()) {
-    facts_.peer = model::IpAddress::from_v4(a.to_v4().to_uint());
-  } else {
-    auto bytes = a.to_v6().to_bytes();
-    std::copy(bytes.begin(), bytes.end(), facts_.peer.bytes.begin());
-    facts_.peer.v4 = a.to_v6().is_v4_mapped();
-  }
+  facts_.peer = ip_address_of(peer.address());
   facts_.peer_text = facts_.peer.to_string();
   worker_.add(this);
   facts_.ep_index = worker_.metrics().entrypoint_index(entrypoint_);
