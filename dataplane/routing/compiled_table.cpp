@@ -138,15 +138,22 @@ model::Result<std::shared_ptr<const CompiledTable>> CompiledTable::build(
   // TLS options are chosen by server name: every host of a TLS router naming options gets
   // them. Two routers asking different options for one host cannot both be honoured; that
   // host keeps the default options and the conflict is logged (Traefik does the same).
+  // TCP routers that terminate TLS are chosen among by the same ClientHello, so their options
+  // go by server name too (HostSNI hosts), in the same map.
   std::map<std::string, std::string> options_by_host;
   std::set<std::string> conflicts;
-  for (const auto& r : out->routers_) {
-    const auto& src_options = r->tls_options;
-    if (!r->tls || src_options.empty()) continue;
-    for (const auto& h : rules::required_hosts(r->rule)) {
-      auto [it, added] = options_by_host.emplace(h, src_options);
-      if (!added && it->second != src_options) conflicts.insert(h);
+  auto want = [&](const rules::Node& rule, const std::string& options) {
+    for (const auto& h : rules::required_hosts(rule)) {
+      auto [it, added] = options_by_host.emplace(h, options);
+      if (!added && it->second != options) conflicts.insert(h);
     }
+  };
+  for (const auto& r : out->routers_) {
+    if (r->tls && !r->tls_options.empty()) want(r->rule, r->tls_options);
+  }
+  for (const auto& r : out->source_.tcp_routers) {
+    if (r.tls != "terminate" || r.tls_options.empty()) continue;
+    if (auto rule = rules::parse_tcp(r.rule)) want(*rule, r.tls_options);
   }
   for (const auto& h : conflicts) {
     log::warn("TLS options: routers for " + h + " name different TLS options; " + h +

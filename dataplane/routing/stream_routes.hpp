@@ -53,6 +53,8 @@ struct CompiledTcpRouter {
   rules::Node rule;
   std::int64_t priority = 0;             // The table's, or the rule's length when it gives 0.
   std::vector<std::string> entrypoints;  // Empty: all.
+  // A terminating router's TLS options are chosen by server name with the HTTP routers'
+  // (CompiledTable::build), so the router keeps none of its own.
   Tls tls = Tls::kNone;
   const CompiledStreamService* service = nullptr;
   // Its rule names no server name (no HostSNI with a name, no HostSNIRegexp): with TLS, an

@@ -36,6 +36,7 @@ using namespace std::chrono_literals;
 struct TlsResult {
   bool handshake = false;
   std::string cn, received;
+  std::string version;  // "TLSv1.3", ...
 };
 TlsResult tls_exchange(std::uint16_t port, const std::string& sni, const std::string& send,
                        std::size_t want) {
@@ -47,6 +48,7 @@ TlsResult tls_exchange(std::uint16_t port, const std::string& sni, const std::st
   SSL_set_tlsext_host_name(ssl, sni.c_str());
   if (SSL_connect(ssl) == 1) {
     r.handshake = true;
+    r.version = SSL_get_version(ssl);
     if (X509* cert = SSL_get1_peer_certificate(ssl)) {
       char cn[256] = {};
       X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
@@ -178,6 +180,20 @@ TEST_F(TcpRouting, TlsTerminatedInFrontOfAPlainServer) {
   auto r = tls_exchange(dp.port("web"), "a.example", "a1 CAPABILITY\n", 19);
   EXPECT_EQ(r.cn, "a.example");
   EXPECT_EQ(r.received, "imap\na1 CAPABILITY\n");
+  EXPECT_EQ(r.version, "TLSv1.3");
+
+  // The router's TLS options apply to its handshakes (here: TLS 1.2 at most), as an HTTPS
+  // router's do: a router asking client certificates is never served without them.
+  model::TlsOptions legacy;
+  legacy.name = "legacy@test";
+  legacy.max_version = "1.2";
+  t.version = 2;
+  t.tls_options = {legacy};
+  t.tcp_routers[0].tls_options = "legacy@test";
+  ASSERT_EQ(dp.apply(t), "ack");
+  auto old = tls_exchange(dp.port("web"), "a.example", "a1 NOOP\n", 13);
+  EXPECT_EQ(old.version, "TLSv1.2");
+  EXPECT_EQ(old.received, "imap\na1 NOOP\n");
 }
 
 // HTTP routers and TCP routers on one entry point each get their traffic: plain HTTP, HTTPS
